@@ -1,0 +1,182 @@
+//! Command line: `hotspot serve | migrate | demo | user add | user list`.
+
+use std::io::BufRead;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::{self, Services};
+use crate::config::Settings;
+use crate::domain::{ApprovalStatus, GIB, Msisdn, Role};
+use crate::users::{self, CreateUser};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hotspot",
+    version,
+    about = "WiFi hotspot backend for MikroTik routers",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API server.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Run the whole system on embedded defaults: creates and seeds the database, then serves.
+    Demo,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an approved, active user.
+    Add(UserAdd),
+    /// List users, newest first.
+    List {
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        limit: i64,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UserAdd {
+    /// Phone number in any usual form (08…, +62…, 62…, 0062…).
+    #[arg(long)]
+    pub phone: String,
+    #[arg(long)]
+    pub name: String,
+    /// user, komandan, admin or super_admin.
+    #[arg(long, default_value = "user")]
+    pub role: String,
+    /// Read the password (admin roles) from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Quota granted, in GiB.
+    #[arg(long, default_value_t = 0)]
+    pub quota_gib: u32,
+    /// Last day the quota may be used (YYYY-MM-DD, operator's timezone).
+    #[arg(long)]
+    pub expires: Option<String>,
+    /// No quota limit.
+    #[arg(long)]
+    pub unlimited: bool,
+}
+
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve => app::serve(Services::connect(settings)?).await,
+        Command::Migrate => {
+            let services = Services::connect(settings)?;
+            let n = app::migrate(&services.db).await?;
+            println!("applied {n} migration(s)");
+            Ok(())
+        }
+        Command::Demo => app::demo(settings).await,
+        Command::User(UserCommand::Add(args)) => user_add(args, settings).await,
+        Command::User(UserCommand::List { limit }) => user_list(limit, settings).await,
+    }
+}
+
+async fn user_add(args: UserAdd, settings: Settings) -> anyhow::Result<()> {
+    let phone = Msisdn::parse(&args.phone).map_err(|e| anyhow::anyhow!("--phone: {e}"))?;
+    let role: Role = args
+        .role
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--role must be one of user, komandan, admin, super_admin"))?;
+    let expires_at = match &args.expires {
+        None => None,
+        Some(s) => {
+            let date = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| anyhow::anyhow!("--expires must be YYYY-MM-DD"))?;
+            Some(
+                users::expiry_from_date(date, settings.timezone)
+                    .context("--expires is not a valid local date")?,
+            )
+        }
+    };
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        let p = line.trim_end_matches(['\r', '\n']).to_owned();
+        if p.is_empty() {
+            bail!("--password-stdin: standard input held no password");
+        }
+        Some(p)
+    } else {
+        None
+    };
+    if role.is_admin() && password.is_none() {
+        bail!("--role {role} needs --password-stdin");
+    }
+    let services = Services::connect(settings)?;
+    let input = CreateUser {
+        phone,
+        full_name: args.name,
+        role,
+        approval: ApprovalStatus::Approved,
+        password,
+        quota_bytes: i64::from(args.quota_gib) * GIB,
+        expires_at,
+        unlimited: args.unlimited,
+        created_by: None,
+        origin: "cli",
+    };
+    // Argon2 hashing and the insert both block: run them on the blocking pool.
+    let user = services
+        .db
+        .run(move |conn| Ok(users::create_user(conn, input)))
+        .await
+        .context("database unavailable")?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "created user {} ({}, {})",
+        user.id, user.phone_number, user.role
+    );
+    Ok(())
+}
+
+async fn user_list(limit: i64, settings: Settings) -> anyhow::Result<()> {
+    let services = Services::connect(settings)?;
+    let rows = services
+        .db
+        .run(move |conn| users::list_users(conn, limit))
+        .await
+        .context("cannot list users")?;
+    println!(
+        "{:<36}  {:<16}  {:<24}  {:<11}  {:<8}  {:>10}  {:>10}",
+        "id", "phone", "name", "role", "approval", "quota_gib", "used_gib"
+    );
+    for u in rows {
+        println!(
+            "{:<36}  {:<16}  {:<24}  {:<11}  {:<8}  {:>10.2}  {:>10.2}",
+            u.id,
+            u.phone_number,
+            truncate(&u.full_name, 24),
+            u.role,
+            u.approval_status,
+            u.quota_purchased_bytes as f64 / GIB as f64,
+            u.quota_used_bytes as f64 / GIB as f64
+        );
+    }
+    Ok(())
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        s.chars().take(n - 1).chain(std::iter::once('…')).collect()
+    }
+}

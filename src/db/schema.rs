@@ -1,0 +1,198 @@
+// Diesel table definitions; kept in step with migrations/ (the `schema_matches_database` test
+// compares them against a migrated database).
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        phone_number -> Text,
+        full_name -> Text,
+        role -> Text,
+        approval_status -> Text,
+        is_active -> Bool,
+        is_blocked -> Bool,
+        blocked_reason -> Nullable<Text>,
+        blocked_at -> Nullable<Timestamptz>,
+        is_unlimited_user -> Bool,
+        quota_purchased_bytes -> Int8,
+        quota_used_bytes -> Int8,
+        quota_expiry_date -> Nullable<Timestamptz>,
+        password_hash -> Nullable<Text>,
+        profile -> Jsonb,
+        approved_at -> Nullable<Timestamptz>,
+        last_login_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    routers (id) {
+        id -> Int4,
+        name -> Text,
+        host -> Text,
+        port -> Int4,
+        use_tls -> Bool,
+        username -> Text,
+        hotspot_server -> Text,
+        is_enabled -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    user_devices (id) {
+        id -> Int8,
+        user_id -> Uuid,
+        mac_address -> Text,
+        ip_address -> Nullable<Text>,
+        label -> Nullable<Text>,
+        router_id -> Nullable<Int4>,
+        is_authorized -> Bool,
+        authorized_at -> Nullable<Timestamptz>,
+        deauthorized_at -> Nullable<Timestamptz>,
+        first_seen_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Int8,
+        user_id -> Uuid,
+        token_hash -> Bytea,
+        family_id -> Uuid,
+        issued_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        rotated_at -> Nullable<Timestamptz>,
+        replaced_by -> Nullable<Int8>,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_reason -> Nullable<Text>,
+        ip_address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    login_history (id) {
+        id -> Int8,
+        user_id -> Uuid,
+        device_id -> Nullable<Int8>,
+        method -> Text,
+        ip_address -> Nullable<Text>,
+        mac_address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    device_counters (router_id, mac_address) {
+        router_id -> Int4,
+        mac_address -> Text,
+        host_id -> Text,
+        last_bytes -> Int8,
+        last_uptime_secs -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    usage_daily (user_id, day) {
+        user_id -> Uuid,
+        day -> Date,
+        bytes -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    quota_ledger (id) {
+        id -> Int8,
+        user_id -> Uuid,
+        delta_bytes -> Int8,
+        source -> Text,
+        idempotency_key -> Text,
+        details -> Jsonb,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sync_runs (id) {
+        id -> Int8,
+        trigger -> Text,
+        job_id -> Nullable<Text>,
+        status -> Text,
+        started_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+        users_count -> Int4,
+        devices_count -> Int4,
+        bytes_charged -> Int8,
+        router_commands -> Int4,
+        router_writes -> Int4,
+        error_count -> Int4,
+        errors -> Jsonb,
+    }
+}
+
+diesel::table! {
+    message_log (id) {
+        id -> Int8,
+        user_id -> Nullable<Uuid>,
+        to_msisdn -> Text,
+        template -> Text,
+        provider -> Text,
+        provider_message_id -> Nullable<Text>,
+        status -> Text,
+        error -> Nullable<Text>,
+        attempts -> Int4,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+        delivered_at -> Nullable<Timestamptz>,
+        read_at -> Nullable<Timestamptz>,
+        failed_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        actor_user_id -> Nullable<Uuid>,
+        action -> Text,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        details -> Jsonb,
+        request_id -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(user_devices -> users (user_id));
+diesel::joinable!(user_devices -> routers (router_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(login_history -> users (user_id));
+diesel::joinable!(login_history -> user_devices (device_id));
+diesel::joinable!(device_counters -> routers (router_id));
+diesel::joinable!(usage_daily -> users (user_id));
+diesel::joinable!(quota_ledger -> users (user_id));
+diesel::joinable!(message_log -> users (user_id));
+diesel::joinable!(audit_log -> users (actor_user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    routers,
+    user_devices,
+    refresh_tokens,
+    login_history,
+    device_counters,
+    usage_daily,
+    quota_ledger,
+    sync_runs,
+    message_log,
+    audit_log,
+);

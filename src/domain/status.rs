@@ -1,0 +1,93 @@
+//! Enumerations stored as text in Postgres (each has a CHECK constraint naming the same values).
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! text_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownVariant;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s { $($text => Ok($name::$variant),)+ _ => Err(UnknownVariant { kind: stringify!($name), value: s.to_owned() }) }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} value {value:?}")]
+pub struct UnknownVariant {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+text_enum!(
+    /// Who a user is to the system.
+    Role { User => "user", Komandan => "komandan", Admin => "admin", SuperAdmin => "super_admin" }
+);
+
+impl Role {
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::Admin | Role::SuperAdmin)
+    }
+}
+
+text_enum!(
+    /// Registration review state.
+    ApprovalStatus { Pending => "pending", Approved => "approved", Rejected => "rejected" }
+);
+
+text_enum!(
+    /// The access state the quota sync and the captive flow put a user in.
+    AccessStatus {
+        Active => "active",
+        Fup => "fup",
+        Habis => "habis",
+        Expired => "expired",
+        Blocked => "blocked",
+        Inactive => "inactive",
+        Unlimited => "unlimited",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_round_trips() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), *r);
+            assert_eq!(
+                serde_json::to_string(r).unwrap(),
+                format!("\"{}\"", r.as_str())
+            );
+        }
+        for s in AccessStatus::ALL {
+            assert_eq!(s.as_str().parse::<AccessStatus>().unwrap(), *s);
+        }
+        for a in ApprovalStatus::ALL {
+            assert_eq!(a.as_str().parse::<ApprovalStatus>().unwrap(), *a);
+        }
+        assert!("Admin".parse::<Role>().is_err());
+        assert!(Role::SuperAdmin.is_admin() && !Role::Komandan.is_admin());
+    }
+}

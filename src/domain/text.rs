@@ -1,0 +1,118 @@
+//! Lenient scalar input: forms send everything as strings, JSON clients send numbers and
+//! booleans, and some send booleans as `"true"`/`"false"`. These accept both.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Deserializer, de};
+
+/// A scalar that arrived as a string or as a JSON number.
+pub(crate) enum StringOrNumber<'a> {
+    Str(Cow<'a, str>),
+    Num(String),
+}
+
+impl StringOrNumber<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Self::Str(s) => s,
+            Self::Num(s) => s,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StringOrNumber<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = StringOrNumber<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(StringOrNumber::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(StringOrNumber::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(StringOrNumber::Str(Cow::Owned(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(StringOrNumber::Num(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(StringOrNumber::Num(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Parses the boolean spellings clients send: JSON booleans, and the strings
+/// `true|false|1|0|yes|no|on|off` in any case.
+pub fn parse_flexible_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" | "" => Some(false),
+        _ => None,
+    }
+}
+
+/// `#[serde(deserialize_with = "flexible_bool")]`, combined with `#[serde(default)]`.
+pub fn flexible_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    struct V;
+    impl de::Visitor<'_> for V {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a boolean or \"true\"/\"false\"")
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<bool, E> {
+            match v {
+                0 => Ok(false),
+                1 => Ok(true),
+                _ => Err(E::custom("expected a boolean")),
+            }
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+            parse_flexible_bool(v).ok_or_else(|| E::custom("expected a boolean"))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+            Ok(false)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct B {
+        #[serde(default, deserialize_with = "flexible_bool")]
+        v: bool,
+    }
+
+    #[test]
+    fn flexible_bool_table() {
+        let cases = [
+            (r#"{"v":true}"#, Some(true)),
+            (r#"{"v":false}"#, Some(false)),
+            (r#"{"v":"true"}"#, Some(true)),
+            (r#"{"v":"FALSE"}"#, Some(false)),
+            (r#"{"v":"1"}"#, Some(true)),
+            (r#"{"v":0}"#, Some(false)),
+            (r#"{"v":null}"#, Some(false)),
+            (r#"{}"#, Some(false)),
+            (r#"{"v":"maybe"}"#, None),
+            (r#"{"v":7}"#, None),
+        ];
+        for (json, want) in cases {
+            let got = serde_json::from_str::<B>(json).ok().map(|b| b.v);
+            assert_eq!(got, want, "{json}");
+        }
+    }
+}

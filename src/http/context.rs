@@ -1,0 +1,142 @@
+//! Per-request context: the request id (`X-Request-ID` echoed or generated), one log event per
+//! request, metrics, and the rendering of every error response into the envelope.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpResponse, web};
+use tracing::Instrument;
+
+use super::AppState;
+use super::error::{ApiError, Lang};
+
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request's id, available to handlers as an extension (audit rows carry it).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+impl RequestId {
+    /// Echo a well-formed incoming id; anything else (too long, odd bytes that could forge log
+    /// lines) is replaced by a fresh one.
+    fn from_header(value: Option<&HeaderValue>) -> Self {
+        let incoming = value
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|s| {
+                !s.is_empty()
+                    && s.len() <= 128
+                    && s.bytes().all(|b| {
+                        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':')
+                    })
+            });
+        match incoming {
+            Some(id) => RequestId(id.to_owned()),
+            None => RequestId(uuid::Uuid::new_v4().simple().to_string()),
+        }
+    }
+}
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let started = Instant::now();
+    let request_id = RequestId::from_header(req.headers().get(&X_REQUEST_ID));
+    req.extensions_mut().insert(request_id.clone());
+    let lang = Lang::from_accept_language(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let method = req.method().to_string();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    // The path only: query strings may carry MACs and IPs.
+    let span = tracing::info_span!("http", request_id = %request_id.0, method = %method, path = %req.path());
+
+    // Handler errors arrive as responses carrying the error; an Err here comes from inside
+    // actix before any response exists, and actix renders it through ResponseError.
+    let res = next
+        .call(req)
+        .instrument(span.clone())
+        .await?
+        .map_into_boxed_body();
+    let mut res = if res.status().as_u16() >= 400 {
+        render_error(res, &request_id, lang)
+    } else {
+        res
+    };
+
+    if let Ok(v) = HeaderValue::from_str(&request_id.0) {
+        res.headers_mut().insert(X_REQUEST_ID.clone(), v);
+    }
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let status = res.status().as_u16();
+    let elapsed = started.elapsed();
+    if let Some(state) = state {
+        state
+            .metrics
+            .observe_request(&method, &route, status, elapsed.as_secs_f64());
+    }
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::error!(status, route = %route, latency_ms, "request");
+        } else {
+            tracing::info!(status, route = %route, latency_ms, "request");
+        }
+    });
+    Ok(res)
+}
+
+fn render_error(
+    res: ServiceResponse<BoxBody>,
+    request_id: &RequestId,
+    lang: Lang,
+) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let mut api_error = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ApiError>())
+        .cloned()
+        .unwrap_or_else(|| ApiError::from_status(status));
+    api_error.status = status;
+    let mut builder = HttpResponse::build(status);
+    // Keep headers the error meant to send (Allow, Retry-After, Set-Cookie clearing a session).
+    for (name, value) in res.response().headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            builder.append_header((name.clone(), value.clone()));
+        }
+    }
+    if let Some(secs) = api_error
+        .retry_after_secs
+        .filter(|_| !res.response().headers().contains_key(header::RETRY_AFTER))
+    {
+        builder.insert_header((header::RETRY_AFTER, secs.to_string()));
+    }
+    let body = builder.json(api_error.envelope(Some(&request_id.0), lang));
+    res.into_response(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_id_rules() {
+        let ok = HeaderValue::from_static("abc-123_x.y:z");
+        assert_eq!(RequestId::from_header(Some(&ok)).0, "abc-123_x.y:z");
+        let forged = HeaderValue::from_static("abc\" level=error");
+        assert_ne!(RequestId::from_header(Some(&forged)).0, "abc\" level=error");
+        let long = HeaderValue::from_str(&"a".repeat(129)).unwrap();
+        assert_eq!(RequestId::from_header(Some(&long)).0.len(), 32);
+        assert_eq!(RequestId::from_header(None).0.len(), 32);
+    }
+}

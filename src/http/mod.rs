@@ -1,0 +1,112 @@
+//! The HTTP door: app factory, server start-up and shutdown.
+
+pub mod context;
+pub mod error;
+pub mod input;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+
+use std::sync::Arc;
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::kv::Kv;
+use crate::shutdown::Shutdown;
+use error::ApiError;
+use input::BodyLimit;
+use metrics::Metrics;
+
+/// Shared by every worker; cheap to clone (everything inside is reference-counted).
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub kv: Kv,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Registers every route, the extractor configs and the request-context middleware.
+pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
+    let limit = state.settings.body_limit_bytes;
+    cfg.app_data(state)
+        .app_data(BodyLimit(limit))
+        .app_data(web::PayloadConfig::new(limit))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(limit)
+                .error_handler(|e, _| match e {
+                    actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
+                    | actix_web::error::JsonPayloadError::Overflow { .. } => {
+                        ApiError::payload_too_large().into()
+                    }
+                    actix_web::error::JsonPayloadError::ContentType => {
+                        ApiError::unsupported_media_type().into()
+                    }
+                    other => ApiError::malformed_body(other.to_string()).into(),
+                }),
+        )
+        .app_data(
+            web::FormConfig::default()
+                .limit(limit)
+                .error_handler(|e, _| ApiError::malformed_body(e.to_string()).into()),
+        )
+        .app_data(
+            web::QueryConfig::default()
+                .error_handler(|e, _| ApiError::validation("query", e.to_string()).into()),
+        )
+        .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
+        .service(web::resource("/metrics").route(web::get().to(routes::meta::metrics)))
+        .service(
+            web::scope("/api")
+                .service(web::resource("/health").route(web::get().to(routes::health::health)))
+                .service(
+                    web::resource("/openapi.json").route(web::get().to(routes::meta::openapi)),
+                ),
+        );
+}
+
+pub fn build_state(settings: Arc<Settings>, db: Db, kv: Kv) -> anyhow::Result<web::Data<AppState>> {
+    let metrics = Arc::new(Metrics::new()?);
+    Ok(web::Data::new(AppState {
+        settings,
+        db,
+        kv,
+        metrics,
+    }))
+}
+
+/// Binds and runs the server until `shutdown` fires; in-flight requests get the configured
+/// grace period. Returns the bound address through `on_bound` (tests bind port 0).
+pub async fn serve(
+    state: web::Data<AppState>,
+    listener: std::net::TcpListener,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let settings = state.settings.clone();
+    let server = HttpServer::new(move || {
+        let state = state.clone();
+        App::new()
+            .wrap(from_fn(context::request_context))
+            .configure(move |cfg| configure(cfg, state))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, ApiError>(ApiError::not_found())
+            }))
+    })
+    .workers(settings.http_workers)
+    .shutdown_timeout(settings.shutdown_timeout.as_secs())
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    let stopper = tokio::spawn(async move {
+        shutdown.wait().await;
+        tracing::info!("shutting down HTTP server");
+        handle.stop(true).await;
+    });
+    server.await?;
+    stopper.abort();
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! `GET /api/health`: real checks of Postgres and Redis, each bounded in time so the endpoint
+//! answers within 2 s even when a dependency hangs.
+
+use std::time::{Duration, Instant};
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::http::AppState;
+use crate::http::error::ApiError;
+
+/// Each check gets this long; both run at once, so the endpoint stays under 2 s.
+const CHECK_TIMEOUT: Duration = Duration::from_millis(1_500);
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CheckResult {
+    /// `up`, `down` or `not_configured`.
+    pub status: &'static str,
+    pub latency_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Checks {
+    pub database: CheckResult,
+    pub redis: CheckResult,
+    pub router: CheckResult,
+    pub whatsapp: CheckResult,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` or `degraded`.
+    pub status: &'static str,
+    pub checks: Checks,
+}
+
+async fn timed<F, E>(name: &'static str, fut: F) -> CheckResult
+where
+    F: std::future::Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let started = Instant::now();
+    match tokio::time::timeout(CHECK_TIMEOUT, fut).await {
+        Ok(Ok(())) => CheckResult {
+            status: "up",
+            latency_ms: Some(started.elapsed().as_millis() as u64),
+        },
+        Ok(Err(e)) => {
+            tracing::warn!(check = name, error = %e, "health check failed");
+            CheckResult {
+                status: "down",
+                latency_ms: None,
+            }
+        }
+        Err(_) => {
+            tracing::warn!(check = name, "health check timed out");
+            CheckResult {
+                status: "down",
+                latency_ms: None,
+            }
+        }
+    }
+}
+
+const NOT_CONFIGURED: CheckResult = CheckResult {
+    status: "not_configured",
+    latency_ms: None,
+};
+
+#[utoipa::path(
+    get,
+    path = "/api/health",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Postgres and Redis answer", body = Health),
+        (status = 503, description = "Postgres or Redis is down: the error envelope with `status: degraded` and `checks`"),
+    )
+)]
+
+pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let (database, redis) = tokio::join!(
+        timed("database", state.db.ping()),
+        timed("redis", state.kv.ping())
+    );
+    let checks = Checks {
+        database,
+        redis,
+        router: NOT_CONFIGURED,
+        whatsapp: NOT_CONFIGURED,
+    };
+    let degraded = checks.database.status != "up" || checks.redis.status != "up";
+    if degraded {
+        let checks = serde_json::to_value(&checks).unwrap_or_default();
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_DEGRADED",
+            "Layanan sedang terganggu.",
+            "The service is degraded.",
+        )
+        .with_retry_after(5)
+        .with_details(json!({ "checks": checks.clone() }))
+        .with_extra("status", json!("degraded"))
+        .with_extra("checks", checks));
+    }
+    Ok(HttpResponse::Ok().json(Health {
+        status: "ok",
+        checks,
+    }))
+}

@@ -1,0 +1,25 @@
+//! `/metrics` and `/api/openapi.json`.
+
+use actix_web::{HttpResponse, web};
+use utoipa::OpenApi;
+
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::openapi::ApiDoc;
+
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state.metrics.set_pools(state.db.state(), state.kv.state());
+    let text = state.metrics.render().map_err(|e| {
+        tracing::error!(error = %e, "metrics encoding failed");
+        ApiError::internal()
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(text))
+}
+
+#[utoipa::path(get, path = "/api/openapi.json", tag = "operations", responses((status = 200, description = "This document")))]
+
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

@@ -1,0 +1,12 @@
+//! hotspot: backend for WiFi hotspot operators running MikroTik routers.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod http;
+pub mod kv;
+pub mod shutdown;
+pub mod telemetry;
+pub mod users;

@@ -1,0 +1,202 @@
+//! User records: creation (CLI, demo seed; later the admin API), listing, password hashing.
+
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::db::DbError;
+use crate::db::models::{NewLedgerEntry, NewUser, User};
+use crate::db::schema::{quota_ledger, users};
+use crate::domain::{ApprovalStatus, Msisdn, Role};
+
+pub const MIN_PASSWORD_LEN: usize = 10;
+pub const MAX_NAME_LEN: usize = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("a user with this phone number already exists")]
+    PhoneTaken,
+    #[error("full name must be 1 to {MAX_NAME_LEN} characters")]
+    InvalidName,
+    #[error("admin roles need a password")]
+    PasswordRequired,
+    #[error("only admin roles sign in with a password")]
+    PasswordNotAllowed,
+    #[error("password must be at least {MIN_PASSWORD_LEN} characters")]
+    WeakPassword,
+    #[error("quota must be between 0 and 1 PiB")]
+    InvalidQuota,
+    #[error("password hashing failed")]
+    Hash,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for UserError {
+    fn from(e: diesel::result::Error) -> Self {
+        match &e {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                info,
+            ) if info.constraint_name() == Some("users_phone_number_key") => UserError::PhoneTaken,
+            _ => UserError::Db(e.into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CreateUser {
+    pub phone: Msisdn,
+    pub full_name: String,
+    pub role: Role,
+    pub approval: ApprovalStatus,
+    pub password: Option<String>,
+    pub quota_bytes: i64,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub unlimited: bool,
+    /// Who did it (audit); `None` for the CLI and the demo seed.
+    pub created_by: Option<Uuid>,
+    /// Where the quota came from, recorded in the ledger's details.
+    pub origin: &'static str,
+}
+
+/// 1 PiB: far above any real plan, low enough that sums stay far from i64 overflow.
+const MAX_QUOTA_BYTES: i64 = 1 << 50;
+
+pub fn normalize_name(raw: &str) -> Result<String, UserError> {
+    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN || name.chars().any(char::is_control)
+    {
+        return Err(UserError::InvalidName);
+    }
+    Ok(name)
+}
+
+pub fn hash_password(password: &str) -> Result<String, UserError> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(UserError::WeakPassword);
+    }
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|_| UserError::Hash)
+}
+
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    match stored.parse::<PasswordHash>() {
+        Ok(hash) => Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// The instant a quota bought "until YYYY-MM-DD" stops working: the start of the next day in
+/// the operator's timezone.
+pub fn expiry_from_date(date: NaiveDate, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    let next = date.succ_opt()?.and_hms_opt(0, 0, 0)?;
+    tz.from_local_datetime(&next)
+        .earliest()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// Validates and hashes outside the transaction (argon2 is slow on purpose), then inserts the
+/// user and, when quota is granted, its ledger row in one transaction.
+pub fn create_user(conn: &mut PgConnection, input: CreateUser) -> Result<User, UserError> {
+    let full_name = normalize_name(&input.full_name)?;
+    if !(0..=MAX_QUOTA_BYTES).contains(&input.quota_bytes) {
+        return Err(UserError::InvalidQuota);
+    }
+    let password_hash = match (input.role.is_admin(), &input.password) {
+        (true, Some(p)) => Some(hash_password(p)?),
+        (true, None) => return Err(UserError::PasswordRequired),
+        (false, Some(_)) => return Err(UserError::PasswordNotAllowed),
+        (false, None) => None,
+    };
+    let id = Uuid::new_v4();
+    let now = Utc::now();
+    conn.transaction(|tx| {
+        let user: User = diesel::insert_into(users::table)
+            .values(NewUser {
+                id,
+                phone_number: input.phone.as_e164(),
+                full_name: &full_name,
+                role: input.role.as_str(),
+                approval_status: input.approval.as_str(),
+                is_active: true,
+                is_unlimited_user: input.unlimited,
+                quota_purchased_bytes: input.quota_bytes,
+                quota_expiry_date: input.expires_at,
+                password_hash: password_hash.as_deref(),
+                approved_at: (input.approval == ApprovalStatus::Approved).then_some(now),
+            })
+            .returning(User::as_returning())
+            .get_result(tx)?;
+        if input.quota_bytes > 0 {
+            let key = format!("grant:{id}:initial");
+            diesel::insert_into(quota_ledger::table)
+                .values(NewLedgerEntry {
+                    user_id: id,
+                    delta_bytes: input.quota_bytes,
+                    source: "purchase",
+                    idempotency_key: &key,
+                    details: json!({ "origin": input.origin, "expires_at": input.expires_at }),
+                    created_by: input.created_by,
+                })
+                .execute(tx)?;
+        }
+        Ok(user)
+    })
+}
+
+pub fn find_by_phone(conn: &mut PgConnection, phone: &Msisdn) -> Result<Option<User>, DbError> {
+    Ok(users::table
+        .filter(users::phone_number.eq(phone.as_e164()))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list_users(conn: &mut PgConnection, limit: i64) -> Result<Vec<User>, DbError> {
+    Ok(users::table
+        .order(users::created_at.desc())
+        .limit(limit)
+        .select(User::as_select())
+        .load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(normalize_name("  Budi   Santoso ").unwrap(), "Budi Santoso");
+        assert!(normalize_name("   ").is_err());
+        assert!(normalize_name(&"a".repeat(101)).is_err());
+        assert!(normalize_name("a\u{0007}b").is_err());
+    }
+
+    #[test]
+    fn password_hash_round_trip() {
+        assert!(matches!(
+            hash_password("short"),
+            Err(UserError::WeakPassword)
+        ));
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("wrong horse battery", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn expiry_is_start_of_next_local_day() {
+        let d = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        let e = expiry_from_date(d, chrono_tz::Asia::Makassar).unwrap();
+        // 2027-01-01 00:00 WITA (UTC+8) = 2026-12-31 16:00 UTC.
+        assert_eq!(e.to_rfc3339(), "2026-12-31T16:00:00+00:00");
+    }
+}

@@ -1,0 +1,305 @@
+//! The `hotspot` binary: user management, clear one-line errors, SIGTERM shutdown, the demo.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{TestDb, closed_port, redis_url};
+
+fn hotspot(db: &TestDb) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hotspot"));
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &db.url)
+        .env("REDIS_URL", redis_url())
+        .env("HOTSPOT_LOG", "warn")
+        .env("RUST_BACKTRACE", "0")
+        .current_dir(std::env::temp_dir());
+    c
+}
+
+fn run(mut c: Command, stdin: Option<&str>) -> (i32, String, String) {
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    if let Some(input) = stdin {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn user_add_and_list() {
+    let db = TestDb::create();
+    let mut add = hotspot(&db);
+    add.args([
+        "user",
+        "add",
+        "--phone",
+        "0812-3456-7890",
+        "--name",
+        "Budi Santoso",
+        "--quota-gib",
+        "10",
+        "--expires",
+        "2030-01-31",
+    ]);
+    let (code, out, err) = run(add, None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("+6281234567890"), "{out}");
+
+    let mut admin = hotspot(&db);
+    admin.args([
+        "user",
+        "add",
+        "--phone",
+        "+6281200000009",
+        "--name",
+        "Admin",
+        "--role",
+        "admin",
+        "--password-stdin",
+    ]);
+    let (code, _, err) = run(admin, Some("a-long-admin-password\n"));
+    assert_eq!(code, 0, "{err}");
+
+    let mut list = hotspot(&db);
+    list.args(["user", "list"]);
+    let (code, out, _) = run(list, None);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Budi Santoso") && out.contains("10.00") && out.contains("admin"),
+        "{out}"
+    );
+
+    // The grant went to the ledger, in bytes.
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct S {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        s: i64,
+    }
+    let s: S =
+        diesel::sql_query("SELECT COALESCE(SUM(delta_bytes), 0)::bigint AS s FROM quota_ledger")
+            .get_result(&mut db.conn())
+            .unwrap();
+    assert_eq!(s.s, 10 * 1024 * 1024 * 1024);
+}
+
+#[test]
+fn user_add_errors_are_one_clear_line() {
+    let db = TestDb::create();
+    let cases: &[(&[&str], Option<&str>, &str)] = &[
+        (
+            &["user", "add", "--phone", "12", "--name", "X"],
+            None,
+            "--phone",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "--phone",
+                "081234567890",
+                "--name",
+                "X",
+                "--role",
+                "boss",
+            ],
+            None,
+            "--role",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "--phone",
+                "081234567890",
+                "--name",
+                "X",
+                "--role",
+                "admin",
+            ],
+            None,
+            "--password-stdin",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "--phone",
+                "081234567890",
+                "--name",
+                "X",
+                "--expires",
+                "31-01-2030",
+            ],
+            None,
+            "--expires",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "--phone",
+                "081234567890",
+                "--name",
+                "X",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
+            Some("short\n"),
+            "password",
+        ),
+        (
+            &["user", "add", "--phone", "081234567890", "--name", "   "],
+            None,
+            "full name",
+        ),
+    ];
+    for (args, stdin, needle) in cases {
+        let mut c = hotspot(&db);
+        c.args(*args);
+        let (code, _, err) = run(c, *stdin);
+        assert_ne!(code, 0, "{args:?}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    }
+    let mut first = hotspot(&db);
+    first.args(["user", "add", "--phone", "081234567890", "--name", "A"]);
+    assert_eq!(run(first, None).0, 0);
+    let mut again = hotspot(&db);
+    again.args(["user", "add", "--phone", "+6281234567890", "--name", "B"]);
+    let (code, _, err) = run(again, None);
+    assert_ne!(code, 0);
+    assert!(err.contains("already exists"), "{err}");
+}
+
+#[test]
+fn bad_settings_name_the_variable_and_exit_2() {
+    let db = TestDb::create();
+    let mut c = hotspot(&db);
+    c.env("HOTSPOT_DB_POOL_SIZE", "zero").args(["migrate"]);
+    let (code, _, err) = run(c, None);
+    assert_eq!(code, 2);
+    assert!(err.contains("HOTSPOT_DB_POOL_SIZE"), "{err}");
+
+    let mut prod = hotspot(&db);
+    prod.env("HOTSPOT_ENV", "production").args(["migrate"]);
+    let (code, _, err) = run(prod, None);
+    assert_eq!(code, 2);
+    assert!(err.contains("HOTSPOT_JWT_SECRET"), "{err}");
+}
+
+fn wait_healthy(port: u16, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
+            let _ =
+                s.write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let mut buf = String::new();
+            let _ = s.read_to_string(&mut buf);
+            if buf.starts_with("HTTP/1.1 200") {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+fn sigterm_and_wait(
+    child: &mut std::process::Child,
+    within: Duration,
+) -> Option<std::process::ExitStatus> {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    None
+}
+
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let db = TestDb::create();
+    let port = closed_port();
+    let mut c = hotspot(&db);
+    c.env("HOTSPOT_LISTEN", format!("127.0.0.1:{port}"))
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = c.spawn().unwrap();
+    assert!(
+        wait_healthy(port, Duration::from_secs(20)),
+        "server did not become healthy"
+    );
+    let status =
+        sigterm_and_wait(&mut child, Duration::from_secs(10)).expect("did not stop within 10 s");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn demo_creates_migrates_seeds_and_serves() {
+    // The demo must create its database itself: point it at a name that does not exist yet.
+    let holder = TestDb::create();
+    let fresh = format!("{}_demo", holder.name);
+    let url = format!("{}/{fresh}", crate::common::pg_server_url());
+    let port = closed_port();
+    let mut c = hotspot(&holder);
+    c.env("DATABASE_URL", &url)
+        .env("HOTSPOT_LISTEN", format!("127.0.0.1:{port}"))
+        .env("HOTSPOT_REDIS_PREFIX", format!("test:{fresh}:"))
+        .arg("demo")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = c.spawn().unwrap();
+    let healthy = wait_healthy(port, Duration::from_secs(30));
+    let status = sigterm_and_wait(&mut child, Duration::from_secs(10));
+    let seeded = {
+        use diesel::prelude::*;
+        let mut conn = PgConnection::establish(&url).expect("demo database exists");
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query("SELECT count(*) AS n FROM users")
+            .get_result::<N>(&mut conn)
+            .map(|r| r.n)
+            .unwrap_or(0)
+    };
+    {
+        use diesel::connection::SimpleConnection;
+        use diesel::prelude::*;
+        let mut admin =
+            PgConnection::establish(&format!("{}/postgres", crate::common::pg_server_url()))
+                .unwrap();
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{fresh}\" WITH (FORCE)"));
+    }
+    assert!(healthy, "demo did not become healthy");
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    assert!(seeded >= 5, "seeded {seeded}");
+}

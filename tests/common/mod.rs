@@ -1,0 +1,302 @@
+//! Test harness: every test gets its own Postgres database (cloned from a migrated template) and
+//! its own Redis key namespace, and the app listens on port 0.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use hotspot::app::{self, Services};
+use hotspot::config::{Settings, Source};
+use hotspot::shutdown::{Shutdown, ShutdownTrigger};
+
+/// Server URL without a database; override with HOTSPOT_TEST_PG_URL.
+pub fn pg_server_url() -> String {
+    std::env::var("HOTSPOT_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("HOTSPOT_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())
+}
+
+fn admin_conn() -> PgConnection {
+    PgConnection::establish(&format!("{}/postgres", pg_server_url()))
+        .expect("test Postgres must be reachable")
+}
+
+/// FNV-1a over the migration files: a changed migration gets a fresh template.
+fn migrations_fingerprint() -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut entries: Vec<_> = walk(&dir);
+    entries.sort();
+    let mut h: u64 = 0xcbf29ce484222325;
+    for path in entries {
+        for b in path
+            .to_string_lossy()
+            .bytes()
+            .chain(std::fs::read(&path).unwrap_or_default())
+        {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100000001b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p))
+            } else {
+                out.push(p)
+            }
+        }
+    }
+    out
+}
+
+/// Creates (once per migrations fingerprint, across processes) the migrated template database.
+pub fn template_db() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    static GUARD: Mutex<()> = Mutex::new(());
+    TEMPLATE.get_or_init(|| {
+        let _g = GUARD.lock().unwrap_or_else(|e| e.into_inner());
+        let name = format!("hotspot_tpl_{}", migrations_fingerprint());
+        let mut admin = admin_conn();
+        // Test binaries may run in parallel processes (nextest): serialize template creation.
+        admin
+            .batch_execute("SELECT pg_advisory_lock(727001)")
+            .expect("advisory lock");
+        let exists = db_exists(&mut admin, &name);
+        if !exists {
+            let building = format!("{name}_building");
+            admin
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+                ))
+                .expect("drop stale");
+            admin
+                .batch_execute(&format!("CREATE DATABASE \"{building}\""))
+                .expect("create template");
+            {
+                let mut conn = PgConnection::establish(&format!("{}/{building}", pg_server_url()))
+                    .expect("connect template");
+                hotspot::db::migrate(&mut conn).expect("migrate template");
+            }
+            admin
+                .batch_execute(&format!(
+                    "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
+                ))
+                .expect("rename template");
+        }
+        admin
+            .batch_execute("SELECT pg_advisory_unlock(727001)")
+            .expect("advisory unlock");
+        name
+    })
+}
+
+fn db_exists(conn: &mut PgConnection, name: &str) -> bool {
+    #[derive(QueryableByName)]
+    struct E {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        e: bool,
+    }
+    diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS e")
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result::<E>(conn)
+        .map(|r| r.e)
+        .unwrap_or(false)
+}
+
+/// A database of its own for one test, dropped (forcefully) when the value is dropped.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn create() -> Self {
+        let template = template_db();
+        let name = format!("hotspot_t_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = admin_conn();
+        let mut tries = 0;
+        loop {
+            match admin.batch_execute(&format!(
+                "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+            )) {
+                Ok(()) => break,
+                // Another session is cloning the same template at this instant.
+                Err(e) if e.to_string().contains("being accessed by other users") && tries < 50 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("cannot clone the template database: {e}"),
+            }
+        }
+        let url = format!("{}/{name}", pg_server_url());
+        Self { name, url }
+    }
+
+    pub fn conn(&self) -> PgConnection {
+        PgConnection::establish(&self.url).expect("connect test db")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let mut admin = admin_conn();
+        let _ = admin.batch_execute(&format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        ));
+    }
+}
+
+/// Deletes every key of a test namespace.
+pub fn clear_redis_prefix(prefix: &str) {
+    use deadpool_redis::redis;
+    let Ok(client) = redis::Client::open(redis_url()) else {
+        return;
+    };
+    let Ok(mut conn) = client.get_connection() else {
+        return;
+    };
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query(&mut conn)
+        .unwrap_or_default();
+    if !keys.is_empty() {
+        let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut conn);
+    }
+}
+
+/// The settings a test app runs with; `overrides` replace or add variables.
+pub fn test_vars(db: &TestDb, prefix: &str, overrides: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut vars: HashMap<String, String> = [
+        ("HOTSPOT_ENV", "test"),
+        ("HOTSPOT_HTTP_WORKERS", "1"),
+        ("HOTSPOT_DB_POOL_SIZE", "4"),
+        ("HOTSPOT_REDIS_POOL_SIZE", "4"),
+        ("HOTSPOT_SHUTDOWN_TIMEOUT_SECS", "1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    // Quiet by default (tests provoke failures on purpose); HOTSPOT_TEST_LOG=debug to see them.
+    vars.insert(
+        "HOTSPOT_LOG".into(),
+        std::env::var("HOTSPOT_TEST_LOG").unwrap_or_else(|_| "off".into()),
+    );
+    vars.insert("DATABASE_URL".into(), db.url.clone());
+    vars.insert("REDIS_URL".into(), redis_url());
+    vars.insert("HOTSPOT_REDIS_PREFIX".into(), prefix.to_owned());
+    for (k, v) in overrides {
+        vars.insert((*k).to_owned(), (*v).to_owned());
+    }
+    vars
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub services: Services,
+    pub redis_prefix: String,
+    trigger: ShutdownTrigger,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    // Dropped last: the server must stop before its database goes.
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
+        let db = tokio::task::spawn_blocking(TestDb::create)
+            .await
+            .expect("create db");
+        let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+        let vars = test_vars(&db, &prefix, overrides);
+        let settings = Settings::from_source(&Source::new(&vars)).expect("test settings");
+        hotspot::telemetry::init(&settings.log_filter, settings.log_format);
+        let services = Services::connect(settings).expect("services");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (trigger, shutdown) = Shutdown::new();
+        let server = tokio::spawn(app::run_http(services.clone(), listener, shutdown));
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client");
+        Self {
+            base,
+            client,
+            services,
+            redis_prefix: prefix,
+            trigger,
+            server: Some(server),
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn stop(mut self) {
+        self.trigger.trigger();
+        if let Some(h) = self.server.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), h).await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.trigger.trigger();
+        if let Some(h) = self.server.take() {
+            h.abort();
+        }
+        clear_redis_prefix(&self.redis_prefix);
+    }
+}
+
+/// A TCP port that accepts connections and never answers: a hung dependency.
+pub fn black_hole() -> (String, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind black hole");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let handle = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(64) {
+            match stream {
+                Ok(s) => held.push(s),
+                Err(_) => break,
+            }
+        }
+    });
+    (addr, handle)
+}
+
+/// A port nothing listens on: a dependency that is down.
+pub fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}

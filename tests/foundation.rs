@@ -1,0 +1,159 @@
+//! Health, request ids, the error envelope for actix's own errors, metrics, OpenAPI.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{TestApp, black_hole, closed_port};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_ok_when_postgres_and_redis_answer() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/health").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().get("x-request-id").is_some());
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["checks"]["database"]["status"], "up");
+    assert_eq!(body["checks"]["redis"]["status"], "up");
+    app.stop().await;
+}
+
+async fn assert_degraded(app: &TestApp, down: &str) {
+    let started = Instant::now();
+    let res = app.get("/api/health").await;
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(2), "health took {elapsed:?}");
+    assert_eq!(res.status(), 503);
+    assert!(res.headers().get("retry-after").is_some());
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["success"], false);
+    assert_eq!(body["status_code"], 503);
+    assert_eq!(body["code"], "SERVICE_DEGRADED");
+    assert_eq!(body["status"], "degraded");
+    assert!(body["request_id"].as_str().is_some_and(|s| !s.is_empty()));
+    assert_eq!(body["checks"][down]["status"], "down", "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_degraded_within_two_seconds_when_redis_hangs() {
+    let (addr, _hole) = black_hole();
+    let url = format!("redis://{addr}/0");
+    let app =
+        TestApp::spawn_with(&[("REDIS_URL", &url), ("HOTSPOT_REDIS_TIMEOUT_MS", "5000")]).await;
+    assert_degraded(&app, "redis").await;
+    // A hung Redis does not hang the next request either.
+    assert_degraded(&app, "redis").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_degraded_when_redis_is_down() {
+    let url = format!("redis://127.0.0.1:{}/0", closed_port());
+    let app = TestApp::spawn_with(&[("REDIS_URL", &url)]).await;
+    assert_degraded(&app, "redis").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_degraded_when_postgres_is_down() {
+    let url = format!("postgres://postgres@127.0.0.1:{}/nothing", closed_port());
+    let app = TestApp::spawn_with(&[("DATABASE_URL", &url)]).await;
+    assert_degraded(&app, "database").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_ids_are_echoed_or_generated() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .get(app.url("/api/health"))
+        .header("X-Request-ID", "trace-abc_123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "trace-abc_123");
+    let forged = app
+        .client
+        .get(app.url("/nope"))
+        .header("X-Request-ID", "a b\"c")
+        .send()
+        .await
+        .unwrap();
+    let rid = forged.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(rid, "a b\"c");
+    let body: Value = forged.json().await.unwrap();
+    assert_eq!(body["request_id"], rid.as_str());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_errors_use_the_envelope_in_both_languages() {
+    let app = TestApp::spawn().await;
+    let not_found = app.get("/api/does-not-exist").await;
+    assert_eq!(not_found.status(), 404);
+    let body: Value = not_found.json().await.unwrap();
+    assert_eq!(body["code"], "NOT_FOUND");
+    assert_eq!(body["message"], "Alamat tidak ditemukan.");
+    assert_eq!(body["success"], false);
+
+    let wrong_method = app
+        .client
+        .post(app.url("/api/health"))
+        .header("Accept-Language", "en-US,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_method.status(), 405);
+    let body: Value = wrong_method.json().await.unwrap();
+    assert_eq!(body["code"], "METHOD_NOT_ALLOWED");
+    assert_eq!(body["message"], "Method not allowed.");
+    assert_eq!(body["status_code"], 405);
+    assert_eq!(body["error"], "Method Not Allowed");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_by_route_and_status() {
+    let app = TestApp::spawn().await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/api/health").await.status(), 200);
+    }
+    assert_eq!(app.get("/api/nothing-here").await.status(), 404);
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let line = text
+        .lines()
+        .find(|l| {
+            l.starts_with("hotspot_http_requests_total{")
+                && l.contains("route=\"/api/health\"")
+                && l.contains("status=\"200\"")
+        })
+        .unwrap_or_else(|| panic!("no health counter in\n{text}"));
+    assert!(line.ends_with(" 3"), "{line}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("route=\"unmatched\"") && l.contains("status=\"404\""))
+    );
+    assert!(text.contains("hotspot_http_request_duration_seconds_bucket"));
+    assert!(text.contains("hotspot_db_pool_connections{state=\"max\"} 4"));
+    assert!(text.contains("hotspot_redis_pool_connections{state=\"max\"} 4"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_document_is_valid_openapi_3() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/openapi.json").await;
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    let spec = oas3::from_json(&text).expect("a valid OpenAPI 3.1 document");
+    assert!(spec.openapi.starts_with("3."));
+    let paths = spec.paths.expect("paths");
+    assert!(paths.contains_key("/api/health"));
+    assert!(paths.contains_key("/api/openapi.json"));
+    app.stop().await;
+}

@@ -1,0 +1,9 @@
+//! Integration tests: one binary, real Postgres and Redis, each test in its own database and
+//! Redis namespace.
+
+mod common;
+
+mod cli;
+mod foundation;
+mod input;
+mod schema;
