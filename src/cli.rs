@@ -34,6 +34,58 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Run a simulator of an external peer.
+    #[command(subcommand)]
+    Sim(SimCommand),
+    /// Run a benchmark and print its figures.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// A RouterOS 7 API simulator (hotspot menus, faults, a control port).
+    Router(SimRouterArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimRouterArgs {
+    #[arg(long, default_value = "127.0.0.1:8728")]
+    pub listen: std::net::SocketAddr,
+    /// Line-based control port (`advance 60`, `reboot`, `fault latency 200`, `show stats`…).
+    #[arg(long)]
+    pub control: Option<std::net::SocketAddr>,
+    #[arg(long, default_value_t = 0)]
+    pub seed_hosts: usize,
+    #[arg(long, default_value = "admin")]
+    pub username: String,
+    /// API password (or HOTSPOT_SIM_ROUTER_PASSWORD).
+    #[arg(
+        long,
+        env = "HOTSPOT_SIM_ROUTER_PASSWORD",
+        default_value = "sim-password"
+    )]
+    pub password: String,
+    /// Advance simulated time by this many seconds every wall-clock second (0: only on demand).
+    #[arg(long, default_value_t = 1)]
+    pub speed: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Host snapshots and ip-binding upserts against the simulator.
+    Router {
+        /// Host populations to snapshot.
+        #[arg(long, value_delimiter = ',', default_value = "10000,50000")]
+        hosts: Vec<usize>,
+        #[arg(long, default_value_t = 1000)]
+        upserts: usize,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Simulated router latencies (ms per command) for the upsert comparison.
+        #[arg(long, value_delimiter = ',', default_value = "0,2")]
+        latency_ms: Vec<u64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,6 +135,21 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Demo => app::demo(settings).await,
         Command::User(UserCommand::Add(args)) => user_add(args, settings).await,
         Command::User(UserCommand::List { limit }) => user_list(limit, settings).await,
+        Command::Sim(SimCommand::Router(args)) => sim_router(args).await,
+        Command::Bench(BenchCommand::Router {
+            hosts,
+            upserts,
+            rounds,
+            latency_ms,
+        }) => {
+            let opts = crate::bench::router::Options {
+                host_counts: hosts,
+                upserts,
+                rounds: rounds.max(1),
+                latency_ms,
+            };
+            crate::bench::router::run(opts).await
+        }
     }
 }
 
@@ -179,4 +246,54 @@ fn truncate(s: &str, n: usize) -> String {
     } else {
         s.chars().take(n - 1).chain(std::iter::once('…')).collect()
     }
+}
+
+async fn sim_router(args: SimRouterArgs) -> anyhow::Result<()> {
+    use crate::sim::router::{SimConfig, SimRouter, control};
+    let config = SimConfig {
+        username: args.username,
+        password: args.password,
+        ..SimConfig::default()
+    };
+    let sim = std::sync::Arc::new(
+        SimRouter::start(args.listen, config)
+            .await
+            .with_context(|| format!("cannot listen on {} (--listen)", args.listen))?,
+    );
+    sim.seed_hosts(args.seed_hosts);
+    let _control = match args.control {
+        Some(addr) => Some(
+            control::serve(addr, sim.clone())
+                .await
+                .with_context(|| format!("cannot listen on {addr} (--control)"))?,
+        ),
+        None => None,
+    };
+    eprintln!(
+        "RouterOS simulator on {} ({} hosts){}",
+        sim.addr(),
+        args.seed_hosts,
+        args.control
+            .map(|c| format!(", control on {c}"))
+            .unwrap_or_default()
+    );
+    let (trigger, shutdown) = crate::shutdown::Shutdown::new();
+    crate::shutdown::on_signals(trigger);
+    let ticker = {
+        let sim = sim.clone();
+        tokio::spawn(async move {
+            if args.speed == 0 {
+                return;
+            }
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                every.tick().await;
+                sim.advance(args.speed);
+            }
+        })
+    };
+    shutdown.wait().await;
+    ticker.abort();
+    sim.shutdown();
+    Ok(())
 }

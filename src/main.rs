@@ -7,6 +7,8 @@ use hotspot::config::Settings;
 use hotspot::telemetry;
 
 fn main() -> ExitCode {
+    // mikrotik-rs TLS (API-SSL) needs a process-wide rustls provider; without one it panics.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let settings = match Settings::from_env() {
         Ok(s) => s,

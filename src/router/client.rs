@@ -1,0 +1,327 @@
+//! The resilient RouterOS client over mikrotik-rs 0.10.
+//!
+//! mikrotik-rs gives one actor per connection that multiplexes tagged commands, and nothing else:
+//! no timeouts, no reconnect, no keepalive. This wrapper owns those: every connect+login and
+//! every command has a deadline, a lost connection is replaced (with backoff) on the next call,
+//! idempotent commands are re-sent once after a reconnect, a keepalive probes idle connections,
+//! repeated transport failures open a circuit breaker, and a semaphore bounds the commands in
+//! flight.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use mikrotik_rs::{Event, MikrotikDevice};
+use tokio::sync::Semaphore;
+
+use super::breaker::Breaker;
+use super::command::Command;
+use super::error::RouterError;
+use super::rows::Row;
+
+#[derive(Clone)]
+pub struct RouterConfig {
+    pub name: String,
+    /// `host:port`.
+    pub addr: String,
+    pub username: String,
+    pub password: String,
+    /// API-SSL (8729); routers usually carry self-signed certificates, so the certificate is not
+    /// verified (the link should be a management network or a tunnel anyway).
+    pub tls: bool,
+    pub connect_timeout: Duration,
+    pub command_timeout: Duration,
+    pub keepalive: Duration,
+    pub max_in_flight: usize,
+    pub breaker_threshold: u32,
+    pub breaker_open_for: Duration,
+    pub backoff_initial: Duration,
+    pub backoff_max: Duration,
+}
+
+impl std::fmt::Debug for RouterConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouterConfig")
+            .field("name", &self.name)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RouterConfig {
+    pub fn new(name: &str, addr: &str, username: &str, password: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            addr: addr.to_owned(),
+            username: username.to_owned(),
+            password: password.to_owned(),
+            tls: false,
+            connect_timeout: Duration::from_secs(3),
+            command_timeout: Duration::from_secs(10),
+            keepalive: Duration::from_secs(30),
+            max_in_flight: 64,
+            breaker_threshold: 5,
+            breaker_open_for: Duration::from_secs(15),
+            backoff_initial: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(5),
+        }
+    }
+}
+
+struct Conn {
+    device: Option<MikrotikDevice>,
+    /// Bumped on every new connection so a stale failure report cannot drop a fresh connection.
+    generation: u64,
+    /// Earliest moment of the next connect attempt after a failed one.
+    next_attempt: Option<Instant>,
+    backoff: Duration,
+}
+
+struct Inner {
+    config: RouterConfig,
+    conn: tokio::sync::Mutex<Conn>,
+    breaker: Mutex<Breaker>,
+    permits: Semaphore,
+    started: Instant,
+    last_used_ms: AtomicU64,
+    commands: AtomicU64,
+    connects: AtomicU64,
+}
+
+/// One long-lived connection per router; cheap to clone.
+#[derive(Clone)]
+pub struct RouterClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct ClientStats {
+    pub commands: u64,
+    pub connects: u64,
+    pub breaker_open: bool,
+}
+
+impl RouterClient {
+    /// Creates the client; the connection is made on first use. A keepalive task lives as long
+    /// as the client does.
+    pub fn new(config: RouterConfig) -> Self {
+        let keepalive = config.keepalive;
+        let inner = Arc::new(Inner {
+            breaker: Mutex::new(Breaker::new(
+                config.breaker_threshold,
+                config.breaker_open_for,
+            )),
+            permits: Semaphore::new(config.max_in_flight.max(1)),
+            conn: tokio::sync::Mutex::new(Conn {
+                device: None,
+                generation: 0,
+                next_attempt: None,
+                backoff: config.backoff_initial,
+            }),
+            config,
+            started: Instant::now(),
+            last_used_ms: AtomicU64::new(0),
+            commands: AtomicU64::new(0),
+            connects: AtomicU64::new(0),
+        });
+        if !keepalive.is_zero() {
+            tokio::spawn(keepalive_loop(Arc::downgrade(&inner), keepalive));
+        }
+        Self { inner }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.inner.config.name
+    }
+
+    pub fn config(&self) -> &RouterConfig {
+        &self.inner.config
+    }
+
+    pub fn stats(&self) -> ClientStats {
+        ClientStats {
+            commands: self.inner.commands.load(Ordering::Relaxed),
+            connects: self.inner.connects.load(Ordering::Relaxed),
+            breaker_open: self.breaker().is_open(),
+        }
+    }
+
+    fn breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
+        self.inner.breaker.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs a command and returns its `!re` rows. A `!trap` is `Err(Trap)`.
+    pub async fn run(&self, cmd: &Command) -> Result<Vec<Row>, RouterError> {
+        if let Err(wait) = self.breaker().allow(Instant::now()) {
+            return Err(RouterError::CircuitOpen(wait));
+        }
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| RouterError::ConnectionLost)?;
+        let mut result = self.run_once(cmd).await;
+        if matches!(result, Err(RouterError::ConnectionLost)) && cmd.idempotent {
+            // The connection died under us; a fresh one gets one more try.
+            result = self.run_once(cmd).await;
+        }
+        let mut breaker = self.breaker();
+        match &result {
+            Err(e) if e.is_unavailable() => breaker.record_failure(Instant::now()),
+            _ => breaker.record_success(),
+        }
+        result
+    }
+
+    async fn run_once(&self, cmd: &Command) -> Result<Vec<Row>, RouterError> {
+        let (device, generation) = self.device().await?;
+        self.inner.commands.fetch_add(1, Ordering::Relaxed);
+        self.touch();
+        let timeout = self.inner.config.command_timeout;
+        let mut rx = match device.send_command(cmd.build()).await {
+            Ok(rx) => rx,
+            Err(_) => {
+                self.invalidate(generation).await;
+                return Err(RouterError::ConnectionLost);
+            }
+        };
+        let collect = async {
+            let mut rows = Vec::new();
+            loop {
+                match rx.recv().await {
+                    Some(Event::Reply { response, .. }) => {
+                        rows.push(response.attributes);
+                    }
+                    Some(Event::Done { .. } | Event::Empty { .. }) => return Ok(rows),
+                    Some(Event::Trap { response, .. }) => {
+                        return Err(RouterError::Trap {
+                            category: response.category.map(|c| c as u8),
+                            message: response.message,
+                        });
+                    }
+                    Some(Event::Fatal { reason }) => {
+                        tracing::warn!(router = %self.inner.config.name, %reason, "router closed the session");
+                        return Err(RouterError::ConnectionLost);
+                    }
+                    // The actor exited: EOF or an I/O error on the socket.
+                    None => return Err(RouterError::ConnectionLost),
+                }
+            }
+        };
+        let result = match tokio::time::timeout(timeout, collect).await {
+            Ok(r) => r,
+            // Dropping `rx` makes mikrotik-rs send /cancel for the command.
+            Err(_) => Err(RouterError::Timeout(timeout)),
+        };
+        if matches!(
+            result,
+            Err(RouterError::ConnectionLost | RouterError::Timeout(_))
+        ) {
+            // A silent router may have a half-dead socket: start afresh next time.
+            self.invalidate(generation).await;
+        }
+        self.touch();
+        result
+    }
+
+    fn touch(&self) {
+        self.inner.last_used_ms.store(
+            self.inner.started.elapsed().as_millis() as u64,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// The live connection, connecting (with deadline and backoff) when there is none.
+    async fn device(&self) -> Result<(MikrotikDevice, u64), RouterError> {
+        let mut conn = self.inner.conn.lock().await;
+        if let Some(d) = &conn.device {
+            return Ok((d.clone(), conn.generation));
+        }
+        if let Some(at) = conn.next_attempt {
+            let now = Instant::now();
+            if now < at {
+                return Err(RouterError::Unreachable(format!(
+                    "reconnecting in {:?}",
+                    at - now
+                )));
+            }
+        }
+        let cfg = &self.inner.config;
+        self.inner.connects.fetch_add(1, Ordering::Relaxed);
+        match tokio::time::timeout(cfg.connect_timeout, connect(cfg)).await {
+            Ok(Ok(device)) => {
+                conn.generation += 1;
+                conn.device = Some(device.clone());
+                conn.next_attempt = None;
+                conn.backoff = cfg.backoff_initial;
+                tracing::info!(router = %cfg.name, "router connected");
+                Ok((device, conn.generation))
+            }
+            Ok(Err(e)) => {
+                conn.next_attempt = Some(Instant::now() + conn.backoff);
+                conn.backoff = (conn.backoff * 2).min(cfg.backoff_max);
+                tracing::warn!(router = %cfg.name, error = %e, "router connect failed");
+                Err(e)
+            }
+            Err(_) => {
+                conn.next_attempt = Some(Instant::now() + conn.backoff);
+                conn.backoff = (conn.backoff * 2).min(cfg.backoff_max);
+                tracing::warn!(router = %cfg.name, "router connect timed out");
+                Err(RouterError::Unreachable(format!(
+                    "no login within {:?}",
+                    cfg.connect_timeout
+                )))
+            }
+        }
+    }
+
+    async fn invalidate(&self, generation: u64) {
+        let mut conn = self.inner.conn.lock().await;
+        if conn.generation == generation && conn.device.take().is_some() {
+            tracing::info!(router = %self.inner.config.name, "router connection dropped; reconnecting on next use");
+        }
+    }
+
+    /// Drops the connection now (tests, shutdown).
+    pub async fn disconnect(&self) {
+        let mut conn = self.inner.conn.lock().await;
+        conn.device = None;
+        conn.next_attempt = None;
+    }
+}
+
+async fn connect(cfg: &RouterConfig) -> Result<MikrotikDevice, RouterError> {
+    let builder =
+        MikrotikDevice::builder(cfg.addr.as_str()).credentials(&cfg.username, Some(&cfg.password));
+    let result = if cfg.tls {
+        builder.tls_insecure().connect().await
+    } else {
+        builder.connect().await
+    };
+    result.map_err(|e| match e {
+        mikrotik_rs::tokio_client::error::DeviceError::Authentication { .. }
+        | mikrotik_rs::tokio_client::error::DeviceError::Login(_) => RouterError::LoginRefused,
+        other => RouterError::Unreachable(other.to_string()),
+    })
+}
+
+/// Probes an idle connection so a router that vanished is noticed before a user waits on it.
+async fn keepalive_loop(inner: Weak<Inner>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let Some(inner) = inner.upgrade() else { return };
+        let client = RouterClient { inner };
+        let idle_ms = client.inner.started.elapsed().as_millis() as u64
+            - client.inner.last_used_ms.load(Ordering::Relaxed);
+        let connected = client.inner.conn.lock().await.device.is_some();
+        if !connected || idle_ms < every.as_millis() as u64 {
+            continue;
+        }
+        if let Err(e) = client.run(&Command::new("/system/identity/print")).await {
+            tracing::warn!(router = %client.inner.config.name, error = %e, "router keepalive failed");
+        }
+    }
+}

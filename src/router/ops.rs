@@ -1,0 +1,508 @@
+//! Hotspot operations on one router. Entries we manage carry our comment prefix; entries without
+//! it belong to the operator and are never changed or removed.
+
+use std::net::IpAddr;
+
+use futures_util::StreamExt;
+
+use super::client::RouterClient;
+use super::command::{Command, Query};
+use super::error::RouterError;
+use super::rows::{
+    ADDRESS_LIST_PROPLIST, AddressListRow, BINDING_PROPLIST, BindingRow, BindingType,
+    HOST_PROPLIST, HOTSPOT_USER_PROPLIST, HostRow, HotspotUserRow, field,
+};
+use crate::domain::{ClientIp, MacAddress};
+
+pub const IP_BINDING: &str = "/ip/hotspot/ip-binding";
+pub const ADDRESS_LIST: &str = "/ip/firewall/address-list";
+pub const HOTSPOT_USER: &str = "/ip/hotspot/user";
+pub const HOST: &str = "/ip/hotspot/host";
+
+/// What we own on the router: the comment prefix, the status address-lists, the hotspot server.
+#[derive(Debug, Clone)]
+pub struct Managed {
+    pub comment_prefix: String,
+    /// Every status list we manage (an IP is on at most one of them).
+    pub status_lists: Vec<String>,
+    pub server: String,
+}
+
+impl Managed {
+    pub fn comment(&self, label: &str) -> String {
+        format!("{}{}", self.comment_prefix, label)
+    }
+
+    pub fn owns(&self, comment: Option<&str>) -> bool {
+        comment.is_some_and(|c| c.starts_with(&self.comment_prefix))
+    }
+}
+
+/// Where the router said a MAC for an IP came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MacSource {
+    Host,
+    Arp,
+    Dhcp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upsert {
+    Created {
+        id: String,
+    },
+    Updated {
+        id: String,
+    },
+    Unchanged {
+        id: String,
+    },
+    /// An operator's own entry exists for this key; we left it alone.
+    OperatorOwned,
+}
+
+/// One router write, as planned by the sync or a flow. Applied pipelined by [`Ops::apply`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    AddBinding {
+        mac: MacAddress,
+        kind: BindingType,
+        comment: String,
+    },
+    SetBinding {
+        id: String,
+        kind: BindingType,
+    },
+    AddListEntry {
+        list: String,
+        address: String,
+        comment: String,
+    },
+    SetUserProfile {
+        id: String,
+        profile: String,
+    },
+    Remove {
+        menu: &'static str,
+        id: String,
+    },
+}
+
+impl Change {
+    fn command(&self, server: &str) -> Command {
+        match self {
+            Change::AddBinding { mac, kind, comment } => Command::new(format!("{IP_BINDING}/add"))
+                .attr("mac-address", mac.canonical())
+                .attr("type", kind.as_str())
+                .attr("server", server)
+                .attr("comment", comment.as_str()),
+            Change::SetBinding { id, kind } => Command::new(format!("{IP_BINDING}/set"))
+                .attr(".id", id.as_str())
+                .attr("type", kind.as_str())
+                .idempotent(true),
+            Change::AddListEntry {
+                list,
+                address,
+                comment,
+            } => Command::new(format!("{ADDRESS_LIST}/add"))
+                .attr("list", list.as_str())
+                .attr("address", address.as_str())
+                .attr("comment", comment.as_str()),
+            Change::SetUserProfile { id, profile } => Command::new(format!("{HOTSPOT_USER}/set"))
+                .attr(".id", id.as_str())
+                .attr("profile", profile.as_str())
+                .idempotent(true),
+            Change::Remove { menu, id } => {
+                Command::new(format!("{menu}/remove")).attr(".id", id.as_str())
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct ApplyReport {
+    pub applied: usize,
+    pub failed: Vec<(Change, RouterError)>,
+}
+
+/// A consistent-enough picture of one router for the sync.
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot {
+    pub hosts: Vec<HostRow>,
+    pub bindings: Vec<BindingRow>,
+    pub list_entries: Vec<AddressListRow>,
+    pub users: Vec<HotspotUserRow>,
+}
+
+#[derive(Clone)]
+pub struct Ops {
+    pub client: RouterClient,
+    pub managed: Managed,
+}
+
+fn parse_rows<T>(
+    rows: Vec<super::rows::Row>,
+    f: impl Fn(&super::rows::Row) -> Option<T>,
+) -> Vec<T> {
+    rows.iter().filter_map(f).collect()
+}
+
+impl Ops {
+    pub fn new(client: RouterClient, managed: Managed) -> Self {
+        Self { client, managed }
+    }
+
+    /// The router is the authority on which device holds an IP: hotspot host, then ARP, then
+    /// DHCP leases.
+    pub async fn mac_for_ip(
+        &self,
+        ip: &ClientIp,
+    ) -> Result<Option<(MacAddress, MacSource)>, RouterError> {
+        let addr = ip.as_text();
+        let hosts = self
+            .client
+            .run(
+                &Command::new(format!("{HOST}/print"))
+                    .proplist(&["mac-address"])
+                    .query_eq("address", addr.as_str()),
+            )
+            .await?;
+        if let Some(mac) = first_mac(&hosts) {
+            return Ok(Some((mac, MacSource::Host)));
+        }
+        let arp = self
+            .client
+            .run(
+                &Command::new("/ip/arp/print")
+                    .proplist(&["mac-address", "status", "invalid"])
+                    .query_eq("address", addr.as_str()),
+            )
+            .await?;
+        let usable = arp.into_iter().filter(|r| {
+            field(r, "invalid") != Some("true")
+                && !matches!(field(r, "status"), Some("failed" | "incomplete"))
+        });
+        if let Some(mac) = first_mac(&usable.collect::<Vec<_>>()) {
+            return Ok(Some((mac, MacSource::Arp)));
+        }
+        let leases = self
+            .client
+            .run(
+                &Command::new("/ip/dhcp-server/lease/print")
+                    .proplist(&["mac-address", "active-mac-address", "status"])
+                    .query_eq("address", addr.as_str())
+                    .query_eq("active-address", addr.as_str())
+                    .query(Query::Or),
+            )
+            .await?;
+        let mac = leases.iter().find_map(|r| {
+            field(r, "active-mac-address")
+                .or_else(|| field(r, "mac-address"))
+                .and_then(|m| MacAddress::parse(m).ok())
+        });
+        Ok(mac.map(|m| (m, MacSource::Dhcp)))
+    }
+
+    pub async fn ip_for_mac(&self, mac: &MacAddress) -> Result<Option<IpAddr>, RouterError> {
+        let rows = self
+            .client
+            .run(
+                &Command::new(format!("{HOST}/print"))
+                    .proplist(&["address"])
+                    .query_eq("mac-address", mac.canonical()),
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .find_map(|r| field(r, "address").and_then(|a| a.parse().ok())))
+    }
+
+    pub async fn bindings_for(&self, mac: &MacAddress) -> Result<Vec<BindingRow>, RouterError> {
+        let rows = self
+            .client
+            .run(
+                &Command::new(format!("{IP_BINDING}/print"))
+                    .proplist(BINDING_PROPLIST)
+                    .query_eq("mac-address", mac.canonical()),
+            )
+            .await?;
+        Ok(parse_rows(rows, BindingRow::parse))
+    }
+
+    /// Exactly one managed MAC-only ip-binding for `mac`, with this type and comment.
+    pub async fn upsert_binding(
+        &self,
+        mac: &MacAddress,
+        kind: BindingType,
+        label: &str,
+    ) -> Result<Upsert, RouterError> {
+        let comment = self.managed.comment(label);
+        let rows = self.bindings_for(mac).await?;
+        if rows
+            .iter()
+            .any(|b| !self.managed.owns(b.comment.as_deref()))
+        {
+            return Ok(Upsert::OperatorOwned);
+        }
+        let mut ours = rows.into_iter();
+        let Some(keep) = ours.next() else {
+            let add = Change::AddBinding {
+                mac: *mac,
+                kind,
+                comment,
+            };
+            match self.client.run(&add.command(&self.managed.server)).await {
+                Ok(_) => {}
+                Err(e) if e.is_duplicate() => {}
+                Err(e) => return Err(e),
+            }
+            // mikrotik-rs drops `=ret=`: find the new row by printing again.
+            let id = self
+                .bindings_for(mac)
+                .await?
+                .into_iter()
+                .next()
+                .map(|b| b.id)
+                .ok_or_else(|| RouterError::Protocol("added ip-binding not found".into()))?;
+            return Ok(Upsert::Created { id });
+        };
+        // Duplicates of ours (a crash between add and record, an old bug) go.
+        for extra in ours {
+            self.remove_by_id(IP_BINDING, &extra.id).await?;
+        }
+        let same = keep.kind == kind
+            && keep.comment.as_deref() == Some(comment.as_str())
+            && !keep.disabled
+            && keep.server.as_deref() == Some(self.managed.server.as_str());
+        if same {
+            return Ok(Upsert::Unchanged { id: keep.id });
+        }
+        self.client
+            .run(
+                &Command::new(format!("{IP_BINDING}/set"))
+                    .attr(".id", keep.id.as_str())
+                    .attr("type", kind.as_str())
+                    .attr("server", self.managed.server.as_str())
+                    .attr("comment", comment.as_str())
+                    .attr("disabled", "false")
+                    .idempotent(true),
+            )
+            .await?;
+        Ok(Upsert::Updated { id: keep.id })
+    }
+
+    /// Removes our bindings for `mac`; returns how many.
+    pub async fn remove_binding(&self, mac: &MacAddress) -> Result<usize, RouterError> {
+        let ours: Vec<BindingRow> = self
+            .bindings_for(mac)
+            .await?
+            .into_iter()
+            .filter(|b| self.managed.owns(b.comment.as_deref()))
+            .collect();
+        for b in &ours {
+            self.remove_by_id(IP_BINDING, &b.id).await?;
+        }
+        Ok(ours.len())
+    }
+
+    async fn remove_by_id(&self, menu: &'static str, id: &str) -> Result<(), RouterError> {
+        match self
+            .client
+            .run(
+                &Change::Remove {
+                    menu,
+                    id: id.to_owned(),
+                }
+                .command(&self.managed.server),
+            )
+            .await
+        {
+            // Already gone is what we wanted.
+            Err(e) if e.is_no_such_item() => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
+    pub async fn list_entries_for(&self, ip: &str) -> Result<Vec<AddressListRow>, RouterError> {
+        let rows = self
+            .client
+            .run(
+                &Command::new(format!("{ADDRESS_LIST}/print"))
+                    .proplist(ADDRESS_LIST_PROPLIST)
+                    .query_eq("address", ip),
+            )
+            .await?;
+        Ok(parse_rows(rows, AddressListRow::parse))
+    }
+
+    fn is_managed_entry(&self, e: &AddressListRow) -> bool {
+        self.managed.owns(e.comment.as_deref()) && self.managed.status_lists.contains(&e.list)
+    }
+
+    /// Puts `ip` on `target` (one of the status lists) and takes it off the other status lists;
+    /// `None` takes it off all of them.
+    pub async fn place_in_status_list(
+        &self,
+        ip: &ClientIp,
+        target: Option<&str>,
+        label: &str,
+    ) -> Result<(), RouterError> {
+        let addr = ip.as_text();
+        let entries = self.list_entries_for(&addr).await?;
+        let mut present = false;
+        for e in &entries {
+            if Some(e.list.as_str()) == target {
+                // Ours or the operator's: either way the IP is on the list.
+                present = true;
+            } else if self.is_managed_entry(e) {
+                self.remove_by_id(ADDRESS_LIST, &e.id).await?;
+            }
+        }
+        if let (Some(list), false) = (target, present) {
+            let add = Change::AddListEntry {
+                list: list.to_owned(),
+                address: addr,
+                comment: self.managed.comment(label),
+            };
+            match self.client.run(&add.command(&self.managed.server)).await {
+                Err(e) if e.is_duplicate() => {}
+                other => {
+                    other?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates or updates our hotspot user (name = the phone's local form).
+    pub async fn upsert_hotspot_user(
+        &self,
+        name: &str,
+        password: &str,
+        profile: &str,
+        label: &str,
+    ) -> Result<Upsert, RouterError> {
+        let comment = self.managed.comment(label);
+        let rows = self
+            .client
+            .run(
+                &Command::new(format!("{HOTSPOT_USER}/print"))
+                    .proplist(HOTSPOT_USER_PROPLIST)
+                    .query_eq("name", name),
+            )
+            .await?;
+        let users = parse_rows(rows, HotspotUserRow::parse);
+        if let Some(u) = users.first() {
+            if !self.managed.owns(u.comment.as_deref()) {
+                return Ok(Upsert::OperatorOwned);
+            }
+            self.client
+                .run(
+                    &Command::new(format!("{HOTSPOT_USER}/set"))
+                        .attr(".id", u.id.as_str())
+                        .attr("password", password)
+                        .attr("profile", profile)
+                        .attr("comment", comment.as_str())
+                        .idempotent(true),
+                )
+                .await?;
+            return Ok(Upsert::Updated { id: u.id.clone() });
+        }
+        let add = Command::new(format!("{HOTSPOT_USER}/add"))
+            .attr("name", name)
+            .attr("password", password)
+            .attr("profile", profile)
+            .attr("server", self.managed.server.as_str())
+            .attr("comment", comment.as_str());
+        match self.client.run(&add).await {
+            Err(e) if e.is_duplicate() => {}
+            other => {
+                other?;
+            }
+        }
+        let rows = self
+            .client
+            .run(
+                &Command::new(format!("{HOTSPOT_USER}/print"))
+                    .proplist(&[".id"])
+                    .query_eq("name", name),
+            )
+            .await?;
+        let id = rows
+            .first()
+            .and_then(|r| field(r, ".id"))
+            .map(str::to_owned)
+            .ok_or_else(|| RouterError::Protocol("added hotspot user not found".into()))?;
+        Ok(Upsert::Created { id })
+    }
+
+    /// Hosts (minimal proplist), all bindings, the entries of our status lists and our hotspot
+    /// users, fetched concurrently over the one connection.
+    pub async fn snapshot(&self) -> Result<Snapshot, RouterError> {
+        let hosts = Command::new(format!("{HOST}/print")).proplist(HOST_PROPLIST);
+        let bindings = Command::new(format!("{IP_BINDING}/print")).proplist(BINDING_PROPLIST);
+        let mut lists =
+            Command::new(format!("{ADDRESS_LIST}/print")).proplist(ADDRESS_LIST_PROPLIST);
+        for (i, l) in self.managed.status_lists.iter().enumerate() {
+            lists = lists.query_eq("list", l.as_str());
+            if i > 0 {
+                lists = lists.query(Query::Or);
+            }
+        }
+        let users = Command::new(format!("{HOTSPOT_USER}/print")).proplist(HOTSPOT_USER_PROPLIST);
+        let (h, b, l, u) = tokio::join!(
+            self.client.run(&hosts),
+            self.client.run(&bindings),
+            self.client.run(&lists),
+            self.client.run(&users)
+        );
+        Ok(Snapshot {
+            hosts: parse_rows(h?, HostRow::parse),
+            bindings: parse_rows(b?, BindingRow::parse),
+            list_entries: parse_rows(l?, AddressListRow::parse),
+            users: parse_rows(u?, HotspotUserRow::parse),
+        })
+    }
+
+    /// Applies a batch of writes as pipelined tagged commands (bounded by the client's in-flight
+    /// limit). Adds that already exist and removes of what is already gone count as applied.
+    pub async fn apply(&self, changes: Vec<Change>) -> ApplyReport {
+        let server = self.managed.server.clone();
+        let concurrency = self.client.config().max_in_flight.max(1);
+        let results: Vec<(Change, Result<(), RouterError>)> = futures_util::stream::iter(changes)
+            .map(|c| {
+                let cmd = c.command(&server);
+                let client = self.client.clone();
+                async move {
+                    let r = match client.run(&cmd).await {
+                        Ok(_) => Ok(()),
+                        Err(e) if e.is_duplicate() || e.is_no_such_item() => Ok(()),
+                        Err(e) => Err(e),
+                    };
+                    (c, r)
+                }
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        let mut report = ApplyReport::default();
+        for (c, r) in results {
+            match r {
+                Ok(()) => report.applied += 1,
+                Err(e) => report.failed.push((c, e)),
+            }
+        }
+        report
+    }
+
+    /// The status lists and comment-owned entries for an IP that are ours (for reset/logout).
+    pub async fn remove_from_status_lists(&self, ip: &ClientIp) -> Result<(), RouterError> {
+        self.place_in_status_list(ip, None, "").await
+    }
+}
+
+fn first_mac(rows: &[super::rows::Row]) -> Option<MacAddress> {
+    rows.iter()
+        .find_map(|r| field(r, "mac-address").and_then(|m| MacAddress::parse(m).ok()))
+}

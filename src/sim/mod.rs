@@ -1,0 +1,3 @@
+//! Simulators of the system's external peers, for development, the demo and tests.
+
+pub mod router;

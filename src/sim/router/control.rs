@@ -1,0 +1,201 @@
+//! A line-based control port for the simulator (for the demo and for people poking at it with
+//! `nc`): one command per line, one JSON object per answer.
+//!
+//! ```text
+//! seed 100 | host add MAC IP | host remove MAC | arp add IP MAC | lease add IP MAC
+//! advance SECS | reboot | drop
+//! fault latency MS | fault stall TEXT|off | fault drop N | fault login refuse|accept
+//! fault max-sessions N | fault empty on|off | fault tag second|last | fault legacy on|off
+//! fault down on|off | fault clear
+//! show stats | show hosts | show bindings | show address-list | show users | show active
+//! truth MAC
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+use super::state::{self, RouterState};
+use super::{SimRouter, TagPosition};
+use crate::domain::MacAddress;
+
+/// Serves the control port until the task is dropped.
+pub async fn serve(
+    listen: SocketAddr,
+    sim: Arc<SimRouter>,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let listener = TcpListener::bind(listen).await?;
+    Ok(tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let sim = sim.clone();
+            tokio::spawn(async move {
+                let (rd, mut wr) = stream.into_split();
+                let mut lines = BufReader::new(rd).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let answer = match run(&sim, &line) {
+                        Ok(v) => json!({ "ok": true, "result": v }),
+                        Err(e) => json!({ "ok": false, "error": e }),
+                    };
+                    if wr
+                        .write_all(format!("{answer}\n").as_bytes())
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+    }))
+}
+
+fn on_off(v: Option<&str>) -> Result<bool, String> {
+    match v {
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        _ => Err("expected on|off".into()),
+    }
+}
+
+fn mac(v: Option<&str>) -> Result<MacAddress, String> {
+    MacAddress::parse(v.unwrap_or("")).map_err(|e| e.to_string())
+}
+
+fn ipv4(v: Option<&str>) -> Result<Ipv4Addr, String> {
+    v.unwrap_or("")
+        .parse()
+        .map_err(|_| "expected an IPv4 address".to_string())
+}
+
+fn num<T: std::str::FromStr>(v: Option<&str>) -> Result<T, String> {
+    v.unwrap_or("")
+        .parse()
+        .map_err(|_| "expected a number".to_string())
+}
+
+fn rows(s: &RouterState, path: &str) -> Value {
+    let Some(t) = s.table(path) else {
+        return json!([]);
+    };
+    t.rows
+        .iter()
+        .map(|r| {
+            let mut m: BTreeMap<String, String> = r.attrs.clone();
+            m.insert(".id".into(), state::format_id(r.id));
+            json!(m)
+        })
+        .collect()
+}
+
+/// Runs one control command.
+pub fn run(sim: &SimRouter, line: &str) -> Result<Value, String> {
+    let mut it = line.split_whitespace();
+    let cmd = it.next().unwrap_or("");
+    let a = it.next();
+    let b = it.next();
+    let c = it.next();
+    match (cmd, a) {
+        ("seed", _) => {
+            let n: usize = num(a)?;
+            sim.seed_hosts(n);
+            Ok(json!({ "hosts": sim.with_state(|s| s.hosts.len()) }))
+        }
+        ("host", Some("add")) => {
+            let (m, ip) = (mac(b)?, ipv4(c)?);
+            sim.with_state(|s| s.add_host(m, ip));
+            Ok(json!(null))
+        }
+        ("host", Some("remove")) => {
+            let m = mac(b)?;
+            Ok(json!({ "removed": sim.with_state(|s| s.remove_host(&m)) }))
+        }
+        ("arp" | "lease", Some("add")) => {
+            let (ip, m) = (ipv4(b)?, mac(c)?);
+            let path = if cmd == "arp" { state::ARP } else { state::DHCP_LEASE };
+            sim.with_state(|s| {
+                let mut attrs = BTreeMap::new();
+                attrs.insert("address".to_owned(), ip.to_string());
+                attrs.insert("mac-address".to_owned(), m.canonical());
+                attrs.insert("dynamic".to_owned(), "true".to_owned());
+                attrs.insert("disabled".to_owned(), "false".to_owned());
+                if cmd == "arp" {
+                    attrs.insert("interface".to_owned(), "bridge-hotspot".to_owned());
+                    attrs.insert("status".to_owned(), "reachable".to_owned());
+                } else {
+                    attrs.insert("status".to_owned(), "bound".to_owned());
+                    attrs.insert("server".to_owned(), "dhcp-hotspot".to_owned());
+                }
+                s.table_mut(path).map(|t| t.insert(attrs))
+            });
+            Ok(json!(null))
+        }
+        ("advance", _) => {
+            let secs: u64 = num(a)?;
+            sim.advance(secs);
+            Ok(json!({ "uptime": sim.with_state(|s| s.uptime) }))
+        }
+        ("reboot", _) => {
+            sim.reboot();
+            Ok(json!(null))
+        }
+        ("drop", _) => {
+            sim.drop_connections();
+            Ok(json!(null))
+        }
+        ("fault", Some(kind)) => {
+            let mut err = None;
+            sim.set_faults(|f| {
+                let r: Result<(), String> = (|| {
+                    match kind {
+                        "latency" => f.latency = Duration::from_millis(num(b)?),
+                        "stall" => f.stall = if b == Some("off") { None } else { Some(b.unwrap_or("").to_owned()) },
+                        "drop" => f.drop_mid_sentence = num(b)?,
+                        "login" => f.refuse_login = b == Some("refuse"),
+                        "max-sessions" => f.max_sessions = num(b)?,
+                        "empty" => f.empty_replies = on_off(b)?,
+                        "tag" => f.tag_position = if b == Some("last") { TagPosition::Last } else { TagPosition::Second },
+                        "legacy" => f.legacy_login = on_off(b)?,
+                        "down" => f.down = on_off(b)?,
+                        "clear" => *f = super::Faults::default(),
+                        _ => return Err(format!("unknown fault {kind}")),
+                    }
+                    Ok(())
+                })();
+                err = r.err();
+            });
+            if kind == "down" && b == Some("on") {
+                sim.drop_connections();
+            }
+            err.map_or(Ok(json!(null)), Err)
+        }
+        ("show", Some(what)) => sim.with_state(|s| {
+            Ok(match what {
+                "stats" => json!({ "sim": sim.stats(), "hosts": s.hosts.len(), "uptime": s.uptime, "boots": s.boots }),
+                "hosts" => s
+                    .hosts
+                    .iter()
+                    .take(1000)
+                    .map(|h| json!({ ".id": state::format_id(h.id), "mac-address": h.mac.canonical(), "address": h.address.to_string(), "bytes-in": h.bytes_in, "bytes-out": h.bytes_out }))
+                    .collect(),
+                "bindings" => rows(s, state::IP_BINDING),
+                "address-list" => rows(s, state::ADDRESS_LIST),
+                "users" => rows(s, state::HOTSPOT_USER),
+                "active" => rows(s, state::ACTIVE),
+                other => return Err(format!("unknown table {other}")),
+            })
+        }),
+        ("truth", _) => {
+            let m = mac(a)?;
+            Ok(json!({ "lifetime_bytes": sim.with_state(|s| s.lifetime_bytes.get(&m).copied().unwrap_or(0)) }))
+        }
+        _ => Err(format!("unknown command {line:?}")),
+    }
+}
