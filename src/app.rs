@@ -6,11 +6,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::{Duration as ChronoDuration, Utc};
 
-use crate::config::Settings;
+use crate::config::{RouterSettings, Settings};
 use crate::db::{self, Db, DbOptions};
 use crate::domain::{ApprovalStatus, GIB, Msisdn, Role};
 use crate::http;
 use crate::kv::Kv;
+use crate::router::ops::{Managed, Ops};
+use crate::router::{RouterClient, RouterConfig};
 use crate::shutdown::{self, Shutdown};
 use crate::users::{self, CreateUser, UserError};
 
@@ -20,6 +22,26 @@ pub struct Services {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub kv: Kv,
+    /// The managed router, when one is configured.
+    pub router: Option<Ops>,
+}
+
+/// The client and the operations for the configured router (connects on first use).
+pub fn router_ops(r: &RouterSettings) -> Ops {
+    let mut cfg = RouterConfig::new("main", &r.addr, &r.username, &r.password);
+    cfg.tls = r.tls;
+    cfg.connect_timeout = r.connect_timeout;
+    cfg.command_timeout = r.command_timeout;
+    cfg.keepalive = r.keepalive;
+    cfg.max_in_flight = r.max_in_flight;
+    cfg.breaker_threshold = r.breaker_threshold;
+    cfg.breaker_open_for = r.breaker_open_for;
+    let managed = Managed {
+        comment_prefix: r.comment_prefix.clone(),
+        status_lists: r.lists.all(),
+        server: r.hotspot_server.clone(),
+    };
+    Ops::new(RouterClient::new(cfg), managed)
 }
 
 impl Services {
@@ -30,30 +52,19 @@ impl Services {
             connect_timeout: settings.db_connect_timeout,
             statement_timeout: settings.db_statement_timeout,
         });
-        let kv = Kv::new(
-            &settings.redis_url,
-            &settings.redis_prefix,
-            settings.redis_pool_size,
-            settings.redis_timeout,
-        )
-        .context("REDIS_URL is not usable")?;
-        Ok(Self {
-            settings: Arc::new(settings),
-            db,
-            kv,
-        })
+        let kv = Kv::new(&settings.redis_url, &settings.redis_prefix, settings.redis_pool_size, settings.redis_timeout)
+            .context("REDIS_URL is not usable")?;
+        let router = settings.router.as_ref().map(router_ops);
+        Ok(Self { settings: Arc::new(settings), db, kv, router })
     }
 }
 
 pub async fn migrate(db: &Db) -> anyhow::Result<usize> {
-    db.run(|conn| db::migrate(conn).map_err(db::DbError::Unavailable))
-        .await
-        .context("migrations failed")
+    db.run(|conn| db::migrate(conn).map_err(db::DbError::Unavailable)).await.context("migrations failed")
 }
 
 pub fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(settings.listen)
-        .with_context(|| format!("cannot listen on {} (HOTSPOT_LISTEN)", settings.listen))
+    TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {} (HOTSPOT_LISTEN)", settings.listen))
 }
 
 /// `hotspot serve`: the HTTP server until SIGTERM/Ctrl-C.
@@ -64,17 +75,9 @@ pub async fn serve(services: Services) -> anyhow::Result<()> {
     run_http(services, listener, shutdown).await
 }
 
-pub async fn run_http(
-    services: Services,
-    listener: TcpListener,
-    shutdown: Shutdown,
-) -> anyhow::Result<()> {
+pub async fn run_http(services: Services, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    let state = http::build_state(
-        services.settings.clone(),
-        services.db.clone(),
-        services.kv.clone(),
-    )?;
+    let state = http::build_state(&services)?;
     tracing::info!(%addr, env = ?services.settings.env, "HTTP server listening");
     http::serve(state, listener, shutdown).await
 }
@@ -167,8 +170,61 @@ pub async fn seed_demo(db: &Db) -> anyhow::Result<usize> {
     Ok(created)
 }
 
-/// `hotspot demo`: database created if missing, migrated, seeded, then served.
-pub async fn demo(settings: Settings) -> anyhow::Result<()> {
+/// Where the demo's simulated devices sit: (phone, MAC, IP) — the demo users' phones.
+pub const DEMO_DEVICES: &[(&str, &str, &str)] = &[
+    ("081234567001", "02:DE:00:00:00:01", "10.5.50.11"),
+    ("081234567002", "02:DE:00:00:00:02", "10.5.50.12"),
+    ("081234567003", "02:DE:00:00:00:03", "10.5.50.13"),
+    ("081234567004", "02:DE:00:00:00:04", "10.5.50.14"),
+];
+
+struct DemoSims {
+    router: Arc<crate::sim::router::SimRouter>,
+    _control: tokio::task::JoinHandle<()>,
+    _ticker: tokio::task::JoinHandle<()>,
+}
+
+/// Starts the RouterOS simulator with the demo users' phones (and some strangers) online; its
+/// clock runs at one simulated second per second.
+async fn start_demo_sims() -> anyhow::Result<DemoSims> {
+    use crate::sim::router::{SimConfig, SimRouter, control};
+    let listen: std::net::SocketAddr = std::env::var("HOTSPOT_DEMO_ROUTER_LISTEN")
+        .unwrap_or_else(|_| "127.0.0.1:18728".into())
+        .parse()
+        .context("HOTSPOT_DEMO_ROUTER_LISTEN must be host:port")?;
+    let control_at: std::net::SocketAddr = std::env::var("HOTSPOT_DEMO_ROUTER_CONTROL")
+        .unwrap_or_else(|_| "127.0.0.1:18729".into())
+        .parse()
+        .context("HOTSPOT_DEMO_ROUTER_CONTROL must be host:port")?;
+    let router = Arc::new(
+        SimRouter::start(listen, SimConfig::default())
+            .await
+            .with_context(|| format!("cannot start the router simulator on {listen} (HOTSPOT_DEMO_ROUTER_LISTEN)"))?,
+    );
+    router.with_state(|s| {
+        s.seed_hosts(50);
+        for (_, mac, ip) in DEMO_DEVICES {
+            if let (Ok(m), Ok(a)) = (crate::domain::MacAddress::parse(mac), ip.parse()) {
+                s.add_host(m, a);
+            }
+        }
+    });
+    let control = control::serve(control_at, router.clone()).await.with_context(|| {
+        format!("cannot start the simulator control port on {control_at} (HOTSPOT_DEMO_ROUTER_CONTROL)")
+    })?;
+    let ticking = router.clone();
+    let ticker = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            every.tick().await;
+            ticking.advance(1);
+        }
+    });
+    Ok(DemoSims { router, _control: control, _ticker: ticker })
+}
+
+/// `hotspot demo`: database created if missing, migrated, seeded, simulators started, served.
+pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
     let url = settings.database_url.clone();
     let created = tokio::task::spawn_blocking(move || db::create_database_if_missing(&url))
         .await?
@@ -176,20 +232,22 @@ pub async fn demo(settings: Settings) -> anyhow::Result<()> {
     if created {
         tracing::info!("created the demo database");
     }
+    let sims = start_demo_sims().await?;
+    let router_addr = sims.router.addr().to_string();
+    settings.router = Some(RouterSettings::with_defaults(&router_addr)?);
     let services = Services::connect(settings)?;
     let applied = migrate(&services.db).await?;
     let seeded = seed_demo(&services.db).await?;
-    tracing::info!(
-        migrations = applied,
-        seeded_users = seeded,
-        "demo database ready"
-    );
+    tracing::info!(migrations = applied, seeded_users = seeded, "demo database ready");
     let listener = bind(&services.settings)?;
     let addr = listener.local_addr()?;
+    let control = std::env::var("HOTSPOT_DEMO_ROUTER_CONTROL").unwrap_or_else(|_| "127.0.0.1:18729".into());
     eprintln!(
-        "\nhotspot demo on http://{addr}\n  health:   curl -s http://{addr}/api/health\n  openapi:  curl -s http://{addr}/api/openapi.json\n  metrics:  curl -s http://{addr}/metrics\n  admin:    {DEMO_ADMIN_PHONE} / {DEMO_ADMIN_PASSWORD}\n"
+        "\nhotspot demo on http://{addr}\n  health:   curl -s http://{addr}/api/health\n  openapi:  curl -s http://{addr}/api/openapi.json\n  metrics:  curl -s http://{addr}/metrics\n  admin:    {DEMO_ADMIN_PHONE} / {DEMO_ADMIN_PASSWORD}\n  router:   RouterOS API simulator on {router_addr} (admin / sim-password), control port {control}\n"
     );
     let (trigger, shutdown) = Shutdown::new();
     shutdown::on_signals(trigger);
-    run_http(services, listener, shutdown).await
+    let result = run_http(services, listener, shutdown).await;
+    sims.router.shutdown();
+    result
 }

@@ -12,12 +12,7 @@ use crate::domain::{ApprovalStatus, GIB, Msisdn, Role};
 use crate::users::{self, CreateUser};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "hotspot",
-    version,
-    about = "WiFi hotspot backend for MikroTik routers",
-    propagate_version = true
-)]
+#[command(name = "hotspot", version, about = "WiFi hotspot backend for MikroTik routers", propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -60,11 +55,7 @@ pub struct SimRouterArgs {
     #[arg(long, default_value = "admin")]
     pub username: String,
     /// API password (or HOTSPOT_SIM_ROUTER_PASSWORD).
-    #[arg(
-        long,
-        env = "HOTSPOT_SIM_ROUTER_PASSWORD",
-        default_value = "sim-password"
-    )]
+    #[arg(long, env = "HOTSPOT_SIM_ROUTER_PASSWORD", default_value = "sim-password")]
     pub password: String,
     /// Advance simulated time by this many seconds every wall-clock second (0: only on demand).
     #[arg(long, default_value_t = 1)]
@@ -136,18 +127,8 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::User(UserCommand::Add(args)) => user_add(args, settings).await,
         Command::User(UserCommand::List { limit }) => user_list(limit, settings).await,
         Command::Sim(SimCommand::Router(args)) => sim_router(args).await,
-        Command::Bench(BenchCommand::Router {
-            hosts,
-            upserts,
-            rounds,
-            latency_ms,
-        }) => {
-            let opts = crate::bench::router::Options {
-                host_counts: hosts,
-                upserts,
-                rounds: rounds.max(1),
-                latency_ms,
-            };
+        Command::Bench(BenchCommand::Router { hosts, upserts, rounds, latency_ms }) => {
+            let opts = crate::bench::router::Options { host_counts: hosts, upserts, rounds: rounds.max(1), latency_ms };
             crate::bench::router::run(opts).await
         }
     }
@@ -155,27 +136,19 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
 
 async fn user_add(args: UserAdd, settings: Settings) -> anyhow::Result<()> {
     let phone = Msisdn::parse(&args.phone).map_err(|e| anyhow::anyhow!("--phone: {e}"))?;
-    let role: Role = args
-        .role
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--role must be one of user, komandan, admin, super_admin"))?;
+    let role: Role =
+        args.role.parse().map_err(|_| anyhow::anyhow!("--role must be one of user, komandan, admin, super_admin"))?;
     let expires_at = match &args.expires {
         None => None,
         Some(s) => {
             let date = NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map_err(|_| anyhow::anyhow!("--expires must be YYYY-MM-DD"))?;
-            Some(
-                users::expiry_from_date(date, settings.timezone)
-                    .context("--expires is not a valid local date")?,
-            )
+            Some(users::expiry_from_date(date, settings.timezone).context("--expires is not a valid local date")?)
         }
     };
     let password = if args.password_stdin {
         let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("cannot read the password from standard input")?;
+        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
         let p = line.trim_end_matches(['\r', '\n']).to_owned();
         if p.is_empty() {
             bail!("--password-stdin: standard input held no password");
@@ -207,20 +180,13 @@ async fn user_add(args: UserAdd, settings: Settings) -> anyhow::Result<()> {
         .await
         .context("database unavailable")?
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!(
-        "created user {} ({}, {})",
-        user.id, user.phone_number, user.role
-    );
+    println!("created user {} ({}, {})", user.id, user.phone_number, user.role);
     Ok(())
 }
 
 async fn user_list(limit: i64, settings: Settings) -> anyhow::Result<()> {
     let services = Services::connect(settings)?;
-    let rows = services
-        .db
-        .run(move |conn| users::list_users(conn, limit))
-        .await
-        .context("cannot list users")?;
+    let rows = services.db.run(move |conn| users::list_users(conn, limit)).await.context("cannot list users")?;
     println!(
         "{:<36}  {:<16}  {:<24}  {:<11}  {:<8}  {:>10}  {:>10}",
         "id", "phone", "name", "role", "approval", "quota_gib", "used_gib"
@@ -241,20 +207,12 @@ async fn user_list(limit: i64, settings: Settings) -> anyhow::Result<()> {
 }
 
 fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_owned()
-    } else {
-        s.chars().take(n - 1).chain(std::iter::once('…')).collect()
-    }
+    if s.chars().count() <= n { s.to_owned() } else { s.chars().take(n - 1).chain(std::iter::once('…')).collect() }
 }
 
 async fn sim_router(args: SimRouterArgs) -> anyhow::Result<()> {
     use crate::sim::router::{SimConfig, SimRouter, control};
-    let config = SimConfig {
-        username: args.username,
-        password: args.password,
-        ..SimConfig::default()
-    };
+    let config = SimConfig { username: args.username, password: args.password, ..SimConfig::default() };
     let sim = std::sync::Arc::new(
         SimRouter::start(args.listen, config)
             .await
@@ -263,9 +221,7 @@ async fn sim_router(args: SimRouterArgs) -> anyhow::Result<()> {
     sim.seed_hosts(args.seed_hosts);
     let _control = match args.control {
         Some(addr) => Some(
-            control::serve(addr, sim.clone())
-                .await
-                .with_context(|| format!("cannot listen on {addr} (--control)"))?,
+            control::serve(addr, sim.clone()).await.with_context(|| format!("cannot listen on {addr} (--control)"))?,
         ),
         None => None,
     };
@@ -273,9 +229,7 @@ async fn sim_router(args: SimRouterArgs) -> anyhow::Result<()> {
         "RouterOS simulator on {} ({} hosts){}",
         sim.addr(),
         args.seed_hosts,
-        args.control
-            .map(|c| format!(", control on {c}"))
-            .unwrap_or_default()
+        args.control.map(|c| format!(", control on {c}")).unwrap_or_default()
     );
     let (trigger, shutdown) = crate::shutdown::Shutdown::new();
     crate::shutdown::on_signals(trigger);

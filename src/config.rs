@@ -78,7 +78,49 @@ pub struct Settings {
 
     pub jwt_secret: String,
     pub otp_secret: String,
+
+    pub router: Option<RouterSettings>,
 }
+
+/// The RouterOS router the backend manages (`HOTSPOT_ROUTER_ADDR` empty: none).
+#[derive(Clone)]
+pub struct RouterSettings {
+    pub addr: String,
+    pub username: String,
+    pub password: String,
+    pub tls: bool,
+    pub connect_timeout: Duration,
+    pub command_timeout: Duration,
+    pub keepalive: Duration,
+    pub max_in_flight: usize,
+    pub breaker_threshold: u32,
+    pub breaker_open_for: Duration,
+    pub comment_prefix: String,
+    pub hotspot_server: String,
+    pub lists: StatusLists,
+}
+
+/// Address-list names, one per access status.
+#[derive(Debug, Clone)]
+pub struct StatusLists {
+    pub active: String,
+    pub fup: String,
+    pub habis: String,
+    pub expired: String,
+    pub blocked: String,
+    pub inactive: String,
+}
+
+impl StatusLists {
+    pub fn all(&self) -> Vec<String> {
+        [&self.active, &self.fup, &self.habis, &self.expired, &self.blocked, &self.inactive]
+            .into_iter()
+            .cloned()
+            .collect()
+    }
+}
+
+pub const DEV_ROUTER_PASSWORD: &str = "sim-password";
 
 /// Secrets never reach Debug output (settings are logged at start-up in debug builds).
 impl std::fmt::Debug for Settings {
@@ -103,10 +145,7 @@ pub struct ConfigError {
 }
 
 fn err(var: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError {
-        var,
-        reason: reason.into(),
-    }
+    ConfigError { var, reason: reason.into() }
 }
 
 /// Reads settings from a key/value source; the process environment in production, a map in tests.
@@ -120,10 +159,7 @@ impl<'a> Source<'a> {
     }
 
     fn raw(&self, var: &'static str) -> Option<&'a str> {
-        self.vars
-            .get(var)
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
+        self.vars.get(var).map(|s| s.trim()).filter(|s| !s.is_empty())
     }
 
     fn string(&self, var: &'static str, default: &str) -> String {
@@ -152,24 +188,12 @@ impl<'a> Source<'a> {
         Ok(v)
     }
 
-    fn millis(
-        &self,
-        var: &'static str,
-        default: u64,
-        min: u64,
-        max: u64,
-    ) -> Result<Duration, ConfigError> {
-        self.ranged(var, default, min, max)
-            .map(Duration::from_millis)
+    fn millis(&self, var: &'static str, default: u64, min: u64, max: u64) -> Result<Duration, ConfigError> {
+        self.ranged(var, default, min, max).map(Duration::from_millis)
     }
 
     fn list(&self, var: &'static str, default: &str) -> Vec<String> {
-        self.raw(var)
-            .unwrap_or(default)
-            .split(',')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect()
+        self.raw(var).unwrap_or(default).split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
     }
 }
 
@@ -188,21 +212,12 @@ impl Settings {
 
     pub fn from_source(src: &Source<'_>) -> Result<Self, ConfigError> {
         let env: Environment = src.parse("HOTSPOT_ENV", Environment::Development)?;
-        let default_format = if env == Environment::Production {
-            LogFormat::Json
-        } else {
-            LogFormat::Text
-        };
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
+        let default_format = if env == Environment::Production { LogFormat::Json } else { LogFormat::Text };
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
 
         let public_base_url = src.string("HOTSPOT_PUBLIC_BASE_URL", "http://localhost:3000");
         if !(public_base_url.starts_with("http://") || public_base_url.starts_with("https://")) {
-            return Err(err(
-                "HOTSPOT_PUBLIC_BASE_URL",
-                "must start with http:// or https://",
-            ));
+            return Err(err("HOTSPOT_PUBLIC_BASE_URL", "must start with http:// or https://"));
         }
         let public_base_url = public_base_url.trim_end_matches('/').to_owned();
 
@@ -222,9 +237,7 @@ impl Settings {
         let trusted_proxies = src
             .list("HOTSPOT_TRUSTED_PROXIES", "127.0.0.1/32,::1/128")
             .iter()
-            .map(|c| {
-                Cidr::parse(c).map_err(|e| err("HOTSPOT_TRUSTED_PROXIES", format!("{c:?}: {e}")))
-            })
+            .map(|c| Cidr::parse(c).map_err(|e| err("HOTSPOT_TRUSTED_PROXIES", format!("{c:?}: {e}"))))
             .collect::<Result<Vec<_>, _>>()?;
 
         let timezone: chrono_tz::Tz = src.parse("HOTSPOT_TIMEZONE", chrono_tz::Asia::Makassar)?;
@@ -238,10 +251,7 @@ impl Settings {
             || redis_url.starts_with("rediss://")
             || redis_url.starts_with("unix://"))
         {
-            return Err(err(
-                "REDIS_URL",
-                "must be a redis://, rediss:// or unix:// URL",
-            ));
+            return Err(err("REDIS_URL", "must be a redis://, rediss:// or unix:// URL"));
         }
         let redis_prefix = src.string("HOTSPOT_REDIS_PREFIX", "hotspot:");
         if redis_prefix.contains(char::is_whitespace) {
@@ -252,18 +262,8 @@ impl Settings {
             env,
             listen: src.parse("HOTSPOT_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             http_workers: src.ranged("HOTSPOT_HTTP_WORKERS", cores, 1, 256)?,
-            body_limit_bytes: src.ranged(
-                "HOTSPOT_BODY_LIMIT_BYTES",
-                64 * 1024,
-                1024,
-                16 * 1024 * 1024,
-            )?,
-            shutdown_timeout: Duration::from_secs(src.ranged(
-                "HOTSPOT_SHUTDOWN_TIMEOUT_SECS",
-                30,
-                1,
-                600,
-            )?),
+            body_limit_bytes: src.ranged("HOTSPOT_BODY_LIMIT_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024)?,
+            shutdown_timeout: Duration::from_secs(src.ranged("HOTSPOT_SHUTDOWN_TIMEOUT_SECS", 30, 1, 600)?),
             public_base_url,
             trusted_origins,
             trusted_proxies,
@@ -273,18 +273,14 @@ impl Settings {
             database_url,
             db_pool_size: src.ranged("HOTSPOT_DB_POOL_SIZE", 16, 1, 512)?,
             db_connect_timeout: src.millis("HOTSPOT_DB_CONNECT_TIMEOUT_MS", 2_000, 100, 60_000)?,
-            db_statement_timeout: src.millis(
-                "HOTSPOT_DB_STATEMENT_TIMEOUT_MS",
-                5_000,
-                100,
-                600_000,
-            )?,
+            db_statement_timeout: src.millis("HOTSPOT_DB_STATEMENT_TIMEOUT_MS", 5_000, 100, 600_000)?,
             redis_url,
             redis_prefix,
             redis_pool_size: src.ranged("HOTSPOT_REDIS_POOL_SIZE", 32, 1, 1024)?,
             redis_timeout: src.millis("HOTSPOT_REDIS_TIMEOUT_MS", 1_000, 50, 60_000)?,
             jwt_secret: src.string("HOTSPOT_JWT_SECRET", DEV_JWT_SECRET),
             otp_secret: src.string("HOTSPOT_OTP_SECRET", DEV_OTP_SECRET),
+            router: router_settings(src)?,
         };
         settings.check_secrets()?;
         Ok(settings)
@@ -298,24 +294,19 @@ impl Settings {
         for (var, value, default) in secrets {
             if self.env == Environment::Production {
                 if value == default {
-                    return Err(err(
-                        var,
-                        "the development default is refused in production; set a random secret",
-                    ));
+                    return Err(err(var, "the development default is refused in production; set a random secret"));
                 }
                 if value.len() < MIN_SECRET_LEN {
-                    return Err(err(
-                        var,
-                        format!("must be at least {MIN_SECRET_LEN} bytes in production"),
-                    ));
+                    return Err(err(var, format!("must be at least {MIN_SECRET_LEN} bytes in production")));
                 }
             }
         }
         if self.jwt_secret == self.otp_secret && self.env == Environment::Production {
-            return Err(err(
-                "HOTSPOT_OTP_SECRET",
-                "must differ from HOTSPOT_JWT_SECRET",
-            ));
+            return Err(err("HOTSPOT_OTP_SECRET", "must differ from HOTSPOT_JWT_SECRET"));
+        }
+        let router_default = self.router.as_ref().is_some_and(|r| r.password == DEV_ROUTER_PASSWORD);
+        if router_default && self.env == Environment::Production {
+            return Err(err("HOTSPOT_ROUTER_PASSWORD", "the development default is refused in production"));
         }
         Ok(())
     }
@@ -325,15 +316,77 @@ impl Settings {
     }
 }
 
+impl RouterSettings {
+    /// Defaults for a router at `addr` (the demo's simulator).
+    pub fn with_defaults(addr: &str) -> Result<Self, ConfigError> {
+        let vars: HashMap<String, String> = [("HOTSPOT_ROUTER_ADDR".to_owned(), addr.to_owned())].into_iter().collect();
+        router_settings(&Source::new(&vars))?.ok_or_else(|| err("HOTSPOT_ROUTER_ADDR", "empty"))
+    }
+}
+
+fn router_settings(src: &Source<'_>) -> Result<Option<RouterSettings>, ConfigError> {
+    let addr = src.string("HOTSPOT_ROUTER_ADDR", "");
+    if addr.is_empty() {
+        return Ok(None);
+    }
+    let tls: bool = src.parse("HOTSPOT_ROUTER_TLS", false)?;
+    // host:port, with the API's default port when none is given.
+    let addr = if addr.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+        addr
+    } else {
+        format!("{addr}:{}", if tls { 8729 } else { 8728 })
+    };
+    let list = |var: &'static str, default: &str| -> Result<String, ConfigError> {
+        let v = src.string(var, default);
+        if v.is_empty() || v.contains(char::is_whitespace) || v.contains(',') {
+            return Err(err(var, "must be one address-list name without spaces or commas"));
+        }
+        Ok(v)
+    };
+    let lists = StatusLists {
+        active: list("HOTSPOT_ROUTER_LIST_ACTIVE", "hs_active")?,
+        fup: list("HOTSPOT_ROUTER_LIST_FUP", "hs_fup")?,
+        habis: list("HOTSPOT_ROUTER_LIST_HABIS", "hs_habis")?,
+        expired: list("HOTSPOT_ROUTER_LIST_EXPIRED", "hs_expired")?,
+        blocked: list("HOTSPOT_ROUTER_LIST_BLOCKED", "hs_blocked")?,
+        inactive: list("HOTSPOT_ROUTER_LIST_INACTIVE", "hs_inactive")?,
+    };
+    let mut names = lists.all();
+    names.sort();
+    names.dedup();
+    if names.len() != 6 {
+        return Err(err("HOTSPOT_ROUTER_LIST_ACTIVE", "the six status lists must have six different names"));
+    }
+    let comment_prefix = src.string("HOTSPOT_ROUTER_COMMENT_PREFIX", "hotspot:");
+    if comment_prefix.len() < 3 {
+        return Err(err(
+            "HOTSPOT_ROUTER_COMMENT_PREFIX",
+            "must be at least 3 characters (it marks the entries we own)",
+        ));
+    }
+    Ok(Some(RouterSettings {
+        addr,
+        username: src.string("HOTSPOT_ROUTER_USERNAME", "admin"),
+        password: src.string("HOTSPOT_ROUTER_PASSWORD", DEV_ROUTER_PASSWORD),
+        tls,
+        connect_timeout: src.millis("HOTSPOT_ROUTER_CONNECT_TIMEOUT_MS", 3_000, 100, 60_000)?,
+        command_timeout: src.millis("HOTSPOT_ROUTER_COMMAND_TIMEOUT_MS", 10_000, 100, 600_000)?,
+        keepalive: Duration::from_secs(src.ranged("HOTSPOT_ROUTER_KEEPALIVE_SECS", 30, 0, 3_600)?),
+        max_in_flight: src.ranged("HOTSPOT_ROUTER_MAX_IN_FLIGHT", 64, 1, 1_024)?,
+        breaker_threshold: src.ranged("HOTSPOT_ROUTER_BREAKER_THRESHOLD", 5, 1, 1_000)?,
+        breaker_open_for: Duration::from_secs(src.ranged("HOTSPOT_ROUTER_BREAKER_OPEN_SECS", 15, 1, 3_600)?),
+        comment_prefix,
+        hotspot_server: src.string("HOTSPOT_ROUTER_HOTSPOT_SERVER", "all"),
+        lists,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let vars: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let vars: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::from_source(&Source::new(&vars))
     }
 
@@ -363,10 +416,22 @@ mod tests {
             ("HOTSPOT_REDIS_TIMEOUT_MS", "1"),
             ("HOTSPOT_LOG_FORMAT", "xml"),
         ];
-        for (var, value) in cases {
-            let e = load(&[(var, value)])
+        let router_cases: &[(&str, &str)] = &[
+            ("HOTSPOT_ROUTER_TLS", "maybe"),
+            ("HOTSPOT_ROUTER_COMMAND_TIMEOUT_MS", "5"),
+            ("HOTSPOT_ROUTER_LIST_FUP", "hs fup"),
+            ("HOTSPOT_ROUTER_LIST_ACTIVE", "hs_fup"),
+            ("HOTSPOT_ROUTER_COMMENT_PREFIX", "h"),
+            ("HOTSPOT_ROUTER_MAX_IN_FLIGHT", "0"),
+        ];
+        for (var, value) in router_cases {
+            let e = load(&[("HOTSPOT_ROUTER_ADDR", "10.0.0.1"), (var, value)])
                 .err()
                 .unwrap_or_else(|| panic!("{var}={value} accepted"));
+            assert_eq!(e.var, *var, "{var}={value}: {e}");
+        }
+        for (var, value) in cases {
+            let e = load(&[(var, value)]).err().unwrap_or_else(|| panic!("{var}={value} accepted"));
             assert_eq!(e.var, *var, "{var}={value}: {e}");
             assert!(e.to_string().contains(var));
         }
@@ -379,56 +444,52 @@ mod tests {
         type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
         let cases: &[Case] = &[
             (&[("HOTSPOT_ENV", "production")], Some("HOTSPOT_JWT_SECRET")),
+            (&[("HOTSPOT_ENV", "production"), ("HOTSPOT_JWT_SECRET", &long)], Some("HOTSPOT_OTP_SECRET")),
             (
-                &[("HOTSPOT_ENV", "production"), ("HOTSPOT_JWT_SECRET", &long)],
-                Some("HOTSPOT_OTP_SECRET"),
-            ),
-            (
-                &[
-                    ("HOTSPOT_ENV", "production"),
-                    ("HOTSPOT_JWT_SECRET", "short"),
-                    ("HOTSPOT_OTP_SECRET", &other),
-                ],
+                &[("HOTSPOT_ENV", "production"), ("HOTSPOT_JWT_SECRET", "short"), ("HOTSPOT_OTP_SECRET", &other)],
                 Some("HOTSPOT_JWT_SECRET"),
             ),
             (
-                &[
-                    ("HOTSPOT_ENV", "production"),
-                    ("HOTSPOT_JWT_SECRET", &long),
-                    ("HOTSPOT_OTP_SECRET", &long),
-                ],
+                &[("HOTSPOT_ENV", "production"), ("HOTSPOT_JWT_SECRET", &long), ("HOTSPOT_OTP_SECRET", &long)],
                 Some("HOTSPOT_OTP_SECRET"),
             ),
-            (
-                &[
-                    ("HOTSPOT_ENV", "production"),
-                    ("HOTSPOT_JWT_SECRET", &long),
-                    ("HOTSPOT_OTP_SECRET", &other),
-                ],
-                None,
-            ),
+            (&[("HOTSPOT_ENV", "production"), ("HOTSPOT_JWT_SECRET", &long), ("HOTSPOT_OTP_SECRET", &other)], None),
             (&[("HOTSPOT_ENV", "development")], None),
         ];
         for (pairs, want) in cases {
             let got = load(pairs).err().map(|e| e.var);
             assert_eq!(got, *want, "{pairs:?}");
         }
+        let prod =
+            load(&[("HOTSPOT_ENV", "production"), ("HOTSPOT_JWT_SECRET", &long), ("HOTSPOT_OTP_SECRET", &other)])
+                .unwrap();
+        assert_eq!(prod.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn router_is_optional_and_gets_a_default_port() {
+        assert!(load(&[]).unwrap().router.is_none());
+        let r = load(&[("HOTSPOT_ROUTER_ADDR", "10.0.0.1")]).unwrap().router.unwrap();
+        assert_eq!(r.addr, "10.0.0.1:8728");
+        assert_eq!(r.lists.all().len(), 6);
+        let tls =
+            load(&[("HOTSPOT_ROUTER_ADDR", "router.lan"), ("HOTSPOT_ROUTER_TLS", "true")]).unwrap().router.unwrap();
+        assert_eq!(tls.addr, "router.lan:8729");
+        let long = "x".repeat(40);
+        let other = "y".repeat(40);
         let prod = load(&[
             ("HOTSPOT_ENV", "production"),
             ("HOTSPOT_JWT_SECRET", &long),
             ("HOTSPOT_OTP_SECRET", &other),
-        ])
-        .unwrap();
-        assert_eq!(prod.log_format, LogFormat::Json);
+            ("HOTSPOT_ROUTER_ADDR", "10.0.0.1"),
+        ]);
+        assert_eq!(prod.err().map(|e| e.var), Some("HOTSPOT_ROUTER_PASSWORD"));
     }
 
     #[test]
     fn lists_and_origins() {
         let s = load(&[
-            (
-                "HOTSPOT_TRUSTED_ORIGINS",
-                "https://wifi.example.id, https://admin.example.id",
-            ),
+            ("HOTSPOT_TRUSTED_ORIGINS", "https://wifi.example.id, https://admin.example.id"),
             ("HOTSPOT_PUBLIC_BASE_URL", "https://wifi.example.id/"),
             ("HOTSPOT_TRUSTED_PROXIES", "10.0.0.0/8, 172.16.0.0/12"),
         ])

@@ -21,11 +21,7 @@ impl From<deadpool_redis::PoolError> for KvError {
 
 impl From<deadpool_redis::redis::RedisError> for KvError {
     fn from(e: deadpool_redis::redis::RedisError) -> Self {
-        if e.is_io_error()
-            || e.is_connection_dropped()
-            || e.is_connection_refusal()
-            || e.is_timeout()
-        {
+        if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout() {
             KvError::Unavailable(e.to_string())
         } else {
             KvError::Command(e.to_string())
@@ -41,28 +37,13 @@ pub struct Kv {
 }
 
 impl Kv {
-    pub fn new(
-        url: &str,
-        prefix: &str,
-        max_size: usize,
-        timeout: Duration,
-    ) -> Result<Self, KvError> {
+    pub fn new(url: &str, prefix: &str, max_size: usize, timeout: Duration) -> Result<Self, KvError> {
         let mut cfg = Config::from_url(url);
         let mut pool_cfg = PoolConfig::new(max_size);
-        pool_cfg.timeouts = Timeouts {
-            wait: Some(timeout),
-            create: Some(timeout),
-            recycle: Some(timeout),
-        };
+        pool_cfg.timeouts = Timeouts { wait: Some(timeout), create: Some(timeout), recycle: Some(timeout) };
         cfg.pool = Some(pool_cfg);
-        let pool = cfg
-            .create_pool(Some(Runtime::Tokio1))
-            .map_err(|e| KvError::Unavailable(e.to_string()))?;
-        Ok(Self {
-            pool,
-            prefix: prefix.to_owned(),
-            timeout,
-        })
+        let pool = cfg.create_pool(Some(Runtime::Tokio1)).map_err(|e| KvError::Unavailable(e.to_string()))?;
+        Ok(Self { pool, prefix: prefix.to_owned(), timeout })
     }
 
     /// A key inside this deployment's namespace.
@@ -83,22 +64,16 @@ impl Kv {
     where
         F: std::future::Future<Output = Result<T, KvError>>,
     {
-        tokio::time::timeout(self.timeout, fut).await.map_err(|_| {
-            KvError::Unavailable(format!("no answer within {} ms", self.timeout.as_millis()))
-        })?
+        tokio::time::timeout(self.timeout, fut)
+            .await
+            .map_err(|_| KvError::Unavailable(format!("no answer within {} ms", self.timeout.as_millis())))?
     }
 
     pub async fn ping(&self) -> Result<(), KvError> {
         self.with_timeout(async {
             let mut conn = self.conn().await?;
-            let pong: String = deadpool_redis::redis::cmd("PING")
-                .query_async(&mut conn)
-                .await?;
-            if pong == "PONG" {
-                Ok(())
-            } else {
-                Err(KvError::Command(format!("unexpected PING answer {pong:?}")))
-            }
+            let pong: String = deadpool_redis::redis::cmd("PING").query_async(&mut conn).await?;
+            if pong == "PONG" { Ok(()) } else { Err(KvError::Command(format!("unexpected PING answer {pong:?}"))) }
         })
         .await
     }

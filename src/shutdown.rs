@@ -16,12 +16,7 @@ pub struct ShutdownTrigger {
 impl Shutdown {
     pub fn new() -> (ShutdownTrigger, Shutdown) {
         let (tx, rx) = watch::channel(false);
-        (
-            ShutdownTrigger {
-                tx: std::sync::Arc::new(tx),
-            },
-            Shutdown { rx },
-        )
+        (ShutdownTrigger { tx: std::sync::Arc::new(tx) }, Shutdown { rx })
     }
 
     /// Resolves once shutdown has been triggered (at once if it already was).

@@ -37,10 +37,11 @@ pub enum UserError {
 impl From<diesel::result::Error> for UserError {
     fn from(e: diesel::result::Error) -> Self {
         match &e {
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                info,
-            ) if info.constraint_name() == Some("users_phone_number_key") => UserError::PhoneTaken,
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, info)
+                if info.constraint_name() == Some("users_phone_number_key") =>
+            {
+                UserError::PhoneTaken
+            }
             _ => UserError::Db(e.into()),
         }
     }
@@ -67,8 +68,7 @@ const MAX_QUOTA_BYTES: i64 = 1 << 50;
 
 pub fn normalize_name(raw: &str) -> Result<String, UserError> {
     let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.is_empty() || name.chars().count() > MAX_NAME_LEN || name.chars().any(char::is_control)
-    {
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN || name.chars().any(char::is_control) {
         return Err(UserError::InvalidName);
     }
     Ok(name)
@@ -78,17 +78,12 @@ pub fn hash_password(password: &str) -> Result<String, UserError> {
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err(UserError::WeakPassword);
     }
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|_| UserError::Hash)
+    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|_| UserError::Hash)
 }
 
 pub fn verify_password(password: &str, stored: &str) -> bool {
     match stored.parse::<PasswordHash>() {
-        Ok(hash) => Argon2::default()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok(),
+        Ok(hash) => Argon2::default().verify_password(password.as_bytes(), &hash).is_ok(),
         Err(_) => false,
     }
 }
@@ -97,9 +92,7 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
 /// the operator's timezone.
 pub fn expiry_from_date(date: NaiveDate, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
     let next = date.succ_opt()?.and_hms_opt(0, 0, 0)?;
-    tz.from_local_datetime(&next)
-        .earliest()
-        .map(|d| d.with_timezone(&Utc))
+    tz.from_local_datetime(&next).earliest().map(|d| d.with_timezone(&Utc))
 }
 
 /// Validates and hashes outside the transaction (argon2 is slow on purpose), then inserts the
@@ -152,19 +145,11 @@ pub fn create_user(conn: &mut PgConnection, input: CreateUser) -> Result<User, U
 }
 
 pub fn find_by_phone(conn: &mut PgConnection, phone: &Msisdn) -> Result<Option<User>, DbError> {
-    Ok(users::table
-        .filter(users::phone_number.eq(phone.as_e164()))
-        .select(User::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(users::table.filter(users::phone_number.eq(phone.as_e164())).select(User::as_select()).first(conn).optional()?)
 }
 
 pub fn list_users(conn: &mut PgConnection, limit: i64) -> Result<Vec<User>, DbError> {
-    Ok(users::table
-        .order(users::created_at.desc())
-        .limit(limit)
-        .select(User::as_select())
-        .load(conn)?)
+    Ok(users::table.order(users::created_at.desc()).limit(limit).select(User::as_select()).load(conn)?)
 }
 
 #[cfg(test)]
@@ -181,10 +166,7 @@ mod tests {
 
     #[test]
     fn password_hash_round_trip() {
-        assert!(matches!(
-            hash_password("short"),
-            Err(UserError::WeakPassword)
-        ));
+        assert!(matches!(hash_password("short"), Err(UserError::WeakPassword)));
         let h = hash_password("correct horse battery").unwrap();
         assert!(h.starts_with("$argon2id$"));
         assert!(verify_password("correct horse battery", &h));

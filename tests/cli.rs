@@ -18,18 +18,11 @@ fn hotspot(db: &TestDb) -> Command {
 }
 
 fn run(mut c: Command, stdin: Option<&str>) -> (i32, String, String) {
-    c.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = c.spawn().unwrap();
     if let Some(input) = stdin {
         use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     } else {
         drop(child.stdin.take());
     }
@@ -62,17 +55,7 @@ fn user_add_and_list() {
     assert!(out.contains("+6281234567890"), "{out}");
 
     let mut admin = hotspot(&db);
-    admin.args([
-        "user",
-        "add",
-        "--phone",
-        "+6281200000009",
-        "--name",
-        "Admin",
-        "--role",
-        "admin",
-        "--password-stdin",
-    ]);
+    admin.args(["user", "add", "--phone", "+6281200000009", "--name", "Admin", "--role", "admin", "--password-stdin"]);
     let (code, _, err) = run(admin, Some("a-long-admin-password\n"));
     assert_eq!(code, 0, "{err}");
 
@@ -80,10 +63,7 @@ fn user_add_and_list() {
     list.args(["user", "list"]);
     let (code, out, _) = run(list, None);
     assert_eq!(code, 0);
-    assert!(
-        out.contains("Budi Santoso") && out.contains("10.00") && out.contains("admin"),
-        "{out}"
-    );
+    assert!(out.contains("Budi Santoso") && out.contains("10.00") && out.contains("admin"), "{out}");
 
     // The grant went to the ledger, in bytes.
     use diesel::prelude::*;
@@ -92,10 +72,9 @@ fn user_add_and_list() {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         s: i64,
     }
-    let s: S =
-        diesel::sql_query("SELECT COALESCE(SUM(delta_bytes), 0)::bigint AS s FROM quota_ledger")
-            .get_result(&mut db.conn())
-            .unwrap();
+    let s: S = diesel::sql_query("SELECT COALESCE(SUM(delta_bytes), 0)::bigint AS s FROM quota_ledger")
+        .get_result(&mut db.conn())
+        .unwrap();
     assert_eq!(s.s, 10 * 1024 * 1024 * 1024);
 }
 
@@ -103,73 +82,16 @@ fn user_add_and_list() {
 fn user_add_errors_are_one_clear_line() {
     let db = TestDb::create();
     let cases: &[(&[&str], Option<&str>, &str)] = &[
+        (&["user", "add", "--phone", "12", "--name", "X"], None, "--phone"),
+        (&["user", "add", "--phone", "081234567890", "--name", "X", "--role", "boss"], None, "--role"),
+        (&["user", "add", "--phone", "081234567890", "--name", "X", "--role", "admin"], None, "--password-stdin"),
+        (&["user", "add", "--phone", "081234567890", "--name", "X", "--expires", "31-01-2030"], None, "--expires"),
         (
-            &["user", "add", "--phone", "12", "--name", "X"],
-            None,
-            "--phone",
-        ),
-        (
-            &[
-                "user",
-                "add",
-                "--phone",
-                "081234567890",
-                "--name",
-                "X",
-                "--role",
-                "boss",
-            ],
-            None,
-            "--role",
-        ),
-        (
-            &[
-                "user",
-                "add",
-                "--phone",
-                "081234567890",
-                "--name",
-                "X",
-                "--role",
-                "admin",
-            ],
-            None,
-            "--password-stdin",
-        ),
-        (
-            &[
-                "user",
-                "add",
-                "--phone",
-                "081234567890",
-                "--name",
-                "X",
-                "--expires",
-                "31-01-2030",
-            ],
-            None,
-            "--expires",
-        ),
-        (
-            &[
-                "user",
-                "add",
-                "--phone",
-                "081234567890",
-                "--name",
-                "X",
-                "--role",
-                "admin",
-                "--password-stdin",
-            ],
+            &["user", "add", "--phone", "081234567890", "--name", "X", "--role", "admin", "--password-stdin"],
             Some("short\n"),
             "password",
         ),
-        (
-            &["user", "add", "--phone", "081234567890", "--name", "   "],
-            None,
-            "full name",
-        ),
+        (&["user", "add", "--phone", "081234567890", "--name", "   "], None, "full name"),
     ];
     for (args, stdin, needle) in cases {
         let mut c = hotspot(&db);
@@ -211,11 +133,10 @@ fn wait_healthy(port: u16, within: Duration) -> bool {
         if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
             use std::io::{Read, Write};
             let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
-            let _ =
-                s.write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let _ = s.write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
             let mut buf = String::new();
             let _ = s.read_to_string(&mut buf);
-            if buf.starts_with("HTTP/1.1 200") {
+            if buf.starts_with("HTTP/1.1 200") && !buf.contains("\"degraded\"") {
                 return true;
             }
         }
@@ -224,13 +145,8 @@ fn wait_healthy(port: u16, within: Duration) -> bool {
     false
 }
 
-fn sigterm_and_wait(
-    child: &mut std::process::Child,
-    within: Duration,
-) -> Option<std::process::ExitStatus> {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+fn sigterm_and_wait(child: &mut std::process::Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
         if let Ok(Some(status)) = child.try_wait() {
@@ -247,17 +163,10 @@ fn serve_stops_cleanly_on_sigterm() {
     let db = TestDb::create();
     let port = closed_port();
     let mut c = hotspot(&db);
-    c.env("HOTSPOT_LISTEN", format!("127.0.0.1:{port}"))
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    c.env("HOTSPOT_LISTEN", format!("127.0.0.1:{port}")).arg("serve").stdout(Stdio::null()).stderr(Stdio::null());
     let mut child = c.spawn().unwrap();
-    assert!(
-        wait_healthy(port, Duration::from_secs(20)),
-        "server did not become healthy"
-    );
-    let status =
-        sigterm_and_wait(&mut child, Duration::from_secs(10)).expect("did not stop within 10 s");
+    assert!(wait_healthy(port, Duration::from_secs(20)), "server did not become healthy");
+    let status = sigterm_and_wait(&mut child, Duration::from_secs(10)).expect("did not stop within 10 s");
     assert!(status.success(), "{status:?}");
 }
 
@@ -271,6 +180,8 @@ fn demo_creates_migrates_seeds_and_serves() {
     let mut c = hotspot(&holder);
     c.env("DATABASE_URL", &url)
         .env("HOTSPOT_LISTEN", format!("127.0.0.1:{port}"))
+        .env("HOTSPOT_DEMO_ROUTER_LISTEN", format!("127.0.0.1:{}", closed_port()))
+        .env("HOTSPOT_DEMO_ROUTER_CONTROL", format!("127.0.0.1:{}", closed_port()))
         .env("HOTSPOT_REDIS_PREFIX", format!("test:{fresh}:"))
         .arg("demo")
         .stdout(Stdio::null())
@@ -286,17 +197,12 @@ fn demo_creates_migrates_seeds_and_serves() {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        diesel::sql_query("SELECT count(*) AS n FROM users")
-            .get_result::<N>(&mut conn)
-            .map(|r| r.n)
-            .unwrap_or(0)
+        diesel::sql_query("SELECT count(*) AS n FROM users").get_result::<N>(&mut conn).map(|r| r.n).unwrap_or(0)
     };
     {
         use diesel::connection::SimpleConnection;
         use diesel::prelude::*;
-        let mut admin =
-            PgConnection::establish(&format!("{}/postgres", crate::common::pg_server_url()))
-                .unwrap();
+        let mut admin = PgConnection::establish(&format!("{}/postgres", crate::common::pg_server_url())).unwrap();
         let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{fresh}\" WITH (FORCE)"));
     }
     assert!(healthy, "demo did not become healthy");

@@ -39,8 +39,7 @@ async fn assert_degraded(app: &TestApp, down: &str) {
 async fn health_is_degraded_within_two_seconds_when_redis_hangs() {
     let (addr, _hole) = black_hole();
     let url = format!("redis://{addr}/0");
-    let app =
-        TestApp::spawn_with(&[("REDIS_URL", &url), ("HOTSPOT_REDIS_TIMEOUT_MS", "5000")]).await;
+    let app = TestApp::spawn_with(&[("REDIS_URL", &url), ("HOTSPOT_REDIS_TIMEOUT_MS", "5000")]).await;
     assert_degraded(&app, "redis").await;
     // A hung Redis does not hang the next request either.
     assert_degraded(&app, "redis").await;
@@ -66,25 +65,10 @@ async fn health_is_degraded_when_postgres_is_down() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_ids_are_echoed_or_generated() {
     let app = TestApp::spawn().await;
-    let res = app
-        .client
-        .get(app.url("/api/health"))
-        .header("X-Request-ID", "trace-abc_123")
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.get(app.url("/api/health")).header("X-Request-ID", "trace-abc_123").send().await.unwrap();
     assert_eq!(res.headers()["x-request-id"], "trace-abc_123");
-    let forged = app
-        .client
-        .get(app.url("/nope"))
-        .header("X-Request-ID", "a b\"c")
-        .send()
-        .await
-        .unwrap();
-    let rid = forged.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let forged = app.client.get(app.url("/nope")).header("X-Request-ID", "a b\"c").send().await.unwrap();
+    let rid = forged.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_ne!(rid, "a b\"c");
     let body: Value = forged.json().await.unwrap();
     assert_eq!(body["request_id"], rid.as_str());
@@ -101,13 +85,8 @@ async fn actix_errors_use_the_envelope_in_both_languages() {
     assert_eq!(body["message"], "Alamat tidak ditemukan.");
     assert_eq!(body["success"], false);
 
-    let wrong_method = app
-        .client
-        .post(app.url("/api/health"))
-        .header("Accept-Language", "en-US,en;q=0.9")
-        .send()
-        .await
-        .unwrap();
+    let wrong_method =
+        app.client.post(app.url("/api/health")).header("Accept-Language", "en-US,en;q=0.9").send().await.unwrap();
     assert_eq!(wrong_method.status(), 405);
     let body: Value = wrong_method.json().await.unwrap();
     assert_eq!(body["code"], "METHOD_NOT_ALLOWED");
@@ -134,10 +113,7 @@ async fn metrics_count_requests_by_route_and_status() {
         })
         .unwrap_or_else(|| panic!("no health counter in\n{text}"));
     assert!(line.ends_with(" 3"), "{line}");
-    assert!(
-        text.lines()
-            .any(|l| l.contains("route=\"unmatched\"") && l.contains("status=\"404\""))
-    );
+    assert!(text.lines().any(|l| l.contains("route=\"unmatched\"") && l.contains("status=\"404\"")));
     assert!(text.contains("hotspot_http_request_duration_seconds_bucket"));
     assert!(text.contains("hotspot_db_pool_connections{state=\"max\"} 4"));
     assert!(text.contains("hotspot_redis_pool_connections{state=\"max\"} 4"));
@@ -155,5 +131,24 @@ async fn openapi_document_is_valid_openapi_3() {
     let paths = spec.paths.expect("paths");
     assert!(paths.contains_key("/api/health"));
     assert!(paths.contains_key("/api/openapi.json"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_reports_the_router_and_degrades_without_503_when_it_is_down() {
+    let app = TestApp::spawn_with_router(&[]).await;
+    let body: Value = app.get("/api/health").await.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["checks"]["router"]["status"], "up");
+    app.sim().set_faults(|f| f.down = true);
+    app.sim().drop_connections();
+    let started = Instant::now();
+    let res = app.get("/api/health").await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(res.status(), 200, "a router outage is not an API outage");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "degraded");
+    assert_eq!(body["checks"]["router"]["status"], "down");
+    assert_eq!(body["checks"]["database"]["status"], "up");
     app.stop().await;
 }

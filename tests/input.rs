@@ -41,10 +41,7 @@ fn start() -> Probed {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = HttpServer::new(|| {
-        App::new()
-            .wrap(from_fn(request_context))
-            .app_data(BodyLimit(1024))
-            .route("/probe", web::post().to(echo))
+        App::new().wrap(from_fn(request_context)).app_data(BodyLimit(1024)).route("/probe", web::post().to(echo))
     })
     .workers(1)
     .disable_signals()
@@ -53,18 +50,11 @@ fn start() -> Probed {
     .run();
     let handle = server.handle();
     tokio::spawn(server);
-    Probed {
-        base,
-        client: reqwest::Client::new(),
-        handle,
-    }
+    Probed { base, client: reqwest::Client::new(), handle }
 }
 
 async fn post(p: &Probed, query: &str, content_type: Option<&str>, body: &str) -> (u16, Value) {
-    let mut req = p
-        .client
-        .post(format!("{}/probe{query}", p.base))
-        .body(body.to_owned());
+    let mut req = p.client.post(format!("{}/probe{query}", p.base)).body(body.to_owned());
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
     }
@@ -105,11 +95,7 @@ async fn json_and_form_bodies_with_every_alias() {
             FORM,
             "phone_number=006281234567890&confirm_device_takeover=yes",
         ),
-        (
-            "",
-            None,
-            "phone_number=081234567890&client_ip=10.5.50.10&client_mac=AABBCCDDEEF0&confirm_device_takeover=on",
-        ),
+        ("", None, "phone_number=081234567890&client_ip=10.5.50.10&client_mac=AABBCCDDEEF0&confirm_device_takeover=on"),
     ];
     for (query, ct, body) in cases {
         let (status, v) = post(&p, query, *ct, body).await;
@@ -120,13 +106,8 @@ async fn json_and_form_bodies_with_every_alias() {
         assert_eq!(v["takeover"], true, "{body}");
     }
     // Body beats query; empty form fields mean "absent".
-    let (status, v) = post(
-        &p,
-        "?client_ip=10.9.9.9",
-        FORM,
-        "phone_number=081234567890&client_ip=10.5.50.10&client_mac=",
-    )
-    .await;
+    let (status, v) =
+        post(&p, "?client_ip=10.9.9.9", FORM, "phone_number=081234567890&client_ip=10.5.50.10&client_mac=").await;
     assert_eq!(status, 200);
     assert_eq!(v["ip"], "10.5.50.10");
     assert_eq!(v["mac"], Value::Null);
@@ -137,45 +118,18 @@ async fn json_and_form_bodies_with_every_alias() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bodies_get_the_envelope() {
     let p = start();
-    let big = format!(
-        r#"{{"phone_number":"081234567890","pad":"{}"}}"#,
-        "x".repeat(2048)
-    );
+    let big = format!(r#"{{"phone_number":"081234567890","pad":"{}"}}"#, "x".repeat(2048));
     // (content type, body, status, code, field named in details)
     type Case<'a> = (Option<&'a str>, &'a str, u16, &'a str, Option<&'a str>);
     let cases: &[Case] = &[
         (JSON, r#"{"phone_number":"#, 400, "MALFORMED_BODY", None),
         (JSON, r#"["081234567890"]"#, 400, "MALFORMED_BODY", None),
         (JSON, &big, 413, "PAYLOAD_TOO_LARGE", None),
-        (
-            Some("text/xml"),
-            "<x/>",
-            415,
-            "UNSUPPORTED_MEDIA_TYPE",
-            None,
-        ),
+        (Some("text/xml"), "<x/>", 415, "UNSUPPORTED_MEDIA_TYPE", None),
         (JSON, r#"{}"#, 422, "VALIDATION_ERROR", Some("phone_number")),
-        (
-            JSON,
-            r#"{"phone_number":"12"}"#,
-            422,
-            "VALIDATION_ERROR",
-            Some("phone_number"),
-        ),
-        (
-            JSON,
-            r#"{"phone_number":"081234567890","client_mac":"zz"}"#,
-            422,
-            "VALIDATION_ERROR",
-            Some("client_mac"),
-        ),
-        (
-            FORM,
-            "phone_number=081234567890&ip=999.1.1.1",
-            422,
-            "VALIDATION_ERROR",
-            Some("client_ip"),
-        ),
+        (JSON, r#"{"phone_number":"12"}"#, 422, "VALIDATION_ERROR", Some("phone_number")),
+        (JSON, r#"{"phone_number":"081234567890","client_mac":"zz"}"#, 422, "VALIDATION_ERROR", Some("client_mac")),
+        (FORM, "phone_number=081234567890&ip=999.1.1.1", 422, "VALIDATION_ERROR", Some("client_ip")),
         (
             FORM,
             "phone_number=081234567890&confirm_device_takeover=maybe",

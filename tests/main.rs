@@ -6,4 +6,6 @@ mod common;
 mod cli;
 mod foundation;
 mod input;
+mod router_client;
 mod schema;
+mod sim_router;

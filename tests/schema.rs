@@ -30,34 +30,26 @@ fn database_columns(conn: &mut PgConnection) -> BTreeMap<String, Vec<(String, St
     .unwrap();
     let mut out: BTreeMap<String, Vec<(String, String, bool)>> = BTreeMap::new();
     for c in cols {
-        out.entry(c.table_name)
-            .or_default()
-            .push((c.column_name, c.udt_name, c.nullable));
+        out.entry(c.table_name).or_default().push((c.column_name, c.udt_name, c.nullable));
     }
     out
 }
 
 /// Reads src/db/schema.rs: `table! { name (pk) { col -> Type, … } }`.
 fn diesel_columns() -> BTreeMap<String, Vec<(String, String, bool)>> {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/db/schema.rs")).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/db/schema.rs")).unwrap();
     let mut out: BTreeMap<String, Vec<(String, String, bool)>> = BTreeMap::new();
     let mut current: Option<String> = None;
     for line in text.lines().map(str::trim) {
-        if let Some(name) = line
-            .strip_suffix('{')
-            .map(str::trim)
-            .filter(|l| l.contains('(') && !l.starts_with("diesel"))
+        if let Some(name) =
+            line.strip_suffix('{').map(str::trim).filter(|l| l.contains('(') && !l.starts_with("diesel"))
         {
             current = Some(name.split_whitespace().next().unwrap().to_owned());
         } else if line == "}" {
             current = None;
         } else if let (Some(t), Some((col, ty))) = (&current, line.split_once("->")) {
             let ty = ty.trim().trim_end_matches(',');
-            let (nullable, inner) = match ty
-                .strip_prefix("Nullable<")
-                .and_then(|s| s.strip_suffix('>'))
-            {
+            let (nullable, inner) = match ty.strip_prefix("Nullable<").and_then(|s| s.strip_suffix('>')) {
                 Some(i) => (true, i),
                 None => (false, ty),
             };
@@ -73,11 +65,7 @@ fn diesel_columns() -> BTreeMap<String, Vec<(String, String, bool)>> {
                 "Date" => "date",
                 other => panic!("map diesel type {other}"),
             };
-            out.entry(t.clone()).or_default().push((
-                col.trim().to_owned(),
-                udt.to_owned(),
-                nullable,
-            ));
+            out.entry(t.clone()).or_default().push((col.trim().to_owned(), udt.to_owned(), nullable));
         }
     }
     out
@@ -95,12 +83,8 @@ fn every_migration_reverts_and_reapplies() {
     let db = TestDb::create();
     let mut conn = db.conn();
     let before = database_columns(&mut conn);
-    conn.revert_all_migrations(hotspot::db::MIGRATIONS)
-        .expect("down migrations");
-    assert!(
-        database_columns(&mut conn).is_empty(),
-        "down.sql left tables behind"
-    );
+    conn.revert_all_migrations(hotspot::db::MIGRATIONS).expect("down migrations");
+    assert!(database_columns(&mut conn).is_empty(), "down.sql left tables behind");
     let applied = hotspot::db::migrate(&mut conn).expect("up again");
     assert_eq!(applied, 3);
     assert_eq!(database_columns(&mut conn), before);
@@ -117,15 +101,17 @@ fn constraints_refuse_bad_rows() {
         "INSERT INTO users (id, phone_number, full_name, is_blocked) VALUES (gen_random_uuid(), '+6281234567890', 'x', true)",
     ];
     for sql in bad {
-        assert!(
-            diesel::sql_query(sql).execute(&mut conn).is_err(),
-            "accepted: {sql}"
-        );
+        assert!(diesel::sql_query(sql).execute(&mut conn).is_err(), "accepted: {sql}");
     }
-    diesel::sql_query("INSERT INTO users (id, phone_number, full_name) VALUES (gen_random_uuid(), '+6281234567890', 'Budi')")
-        .execute(&mut conn)
-        .unwrap();
-    let dup = diesel::sql_query("INSERT INTO users (id, phone_number, full_name) VALUES (gen_random_uuid(), '+6281234567890', 'Budi 2')").execute(&mut conn);
+    diesel::sql_query(
+        "INSERT INTO users (id, phone_number, full_name) VALUES (gen_random_uuid(), '+6281234567890', 'Budi')",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let dup = diesel::sql_query(
+        "INSERT INTO users (id, phone_number, full_name) VALUES (gen_random_uuid(), '+6281234567890', 'Budi 2')",
+    )
+    .execute(&mut conn);
     assert!(dup.is_err());
     let bad_mac = diesel::sql_query(
         "INSERT INTO user_devices (user_id, mac_address) SELECT id, 'aa:bb:cc:dd:ee:ff' FROM users LIMIT 1",
@@ -134,8 +120,5 @@ fn constraints_refuse_bad_rows() {
     assert!(bad_mac.is_err(), "lower-case MAC accepted");
     let dup_key = "INSERT INTO quota_ledger (user_id, delta_bytes, source, idempotency_key) SELECT id, 5, 'sync_usage', 'k1' FROM users LIMIT 1";
     diesel::sql_query(dup_key).execute(&mut conn).unwrap();
-    assert!(
-        diesel::sql_query(dup_key).execute(&mut conn).is_err(),
-        "idempotency key reused"
-    );
+    assert!(diesel::sql_query(dup_key).execute(&mut conn).is_err(), "idempotency key reused");
 }

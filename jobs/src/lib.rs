@@ -43,17 +43,11 @@ mod tests {
 
     #[test]
     fn trigger_text_matches_serde_and_the_schema_check() {
-        for (t, s) in [
-            (SyncTrigger::Schedule, "schedule"),
-            (SyncTrigger::Manual, "manual"),
-            (SyncTrigger::Cli, "cli"),
-        ] {
+        for (t, s) in [(SyncTrigger::Schedule, "schedule"), (SyncTrigger::Manual, "manual"), (SyncTrigger::Cli, "cli")]
+        {
             assert_eq!(t.as_str(), s);
             assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{s}\""));
-            assert_eq!(
-                serde_json::from_str::<SyncTrigger>(&format!("\"{s}\"")).unwrap(),
-                t
-            );
+            assert_eq!(serde_json::from_str::<SyncTrigger>(&format!("\"{s}\"")).unwrap(), t);
         }
     }
 }

@@ -27,19 +27,11 @@ async fn start_sim(hosts: usize) -> anyhow::Result<(SimRouter, Ops)> {
     let sim = SimRouter::start("127.0.0.1:0".parse()?, SimConfig::default()).await?;
     sim.seed_hosts(hosts);
     sim.advance(3_600);
-    let mut cfg = RouterConfig::new(
-        "bench",
-        &sim.addr().to_string(),
-        &sim.config().username,
-        &sim.config().password,
-    );
+    let mut cfg = RouterConfig::new("bench", &sim.addr().to_string(), &sim.config().username, &sim.config().password);
     cfg.command_timeout = Duration::from_secs(60);
     cfg.keepalive = Duration::ZERO;
-    let managed = Managed {
-        comment_prefix: "hotspot:".into(),
-        status_lists: vec!["hs-active".into()],
-        server: "all".into(),
-    };
+    let managed =
+        Managed { comment_prefix: "hotspot:".into(), status_lists: vec!["hs-active".into()], server: "all".into() };
     Ok((sim, Ops::new(RouterClient::new(cfg), managed)))
 }
 
@@ -86,61 +78,36 @@ async fn raw_print(sim: &SimRouter, words: &[&str]) -> anyhow::Result<(usize, f6
 }
 
 pub async fn run(opts: Options) -> anyhow::Result<()> {
-    println!(
-        "hotspot bench router — simulator on loopback, {} round(s) each, median reported",
-        opts.rounds
-    );
+    println!("hotspot bench router — simulator on loopback, {} round(s) each, median reported", opts.rounds);
     println!();
     println!(
         "{:>8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>14}  {:>12}",
-        "hosts",
-        "proplist ms",
-        "proplist MB",
-        "full-row ms",
-        "full-row MB",
-        "sim-only ms",
-        "rows/s"
+        "hosts", "proplist ms", "proplist MB", "full-row ms", "full-row MB", "sim-only ms", "rows/s"
     );
     for &n in &opts.host_counts {
         let (sim, ops) = start_sim(n).await?;
         // Connect and warm up outside the measurement.
-        ops.client
-            .run(&Command::new("/system/identity/print"))
-            .await?;
+        ops.client.run(&Command::new("/system/identity/print")).await?;
         let mut lean = Vec::new();
         let mut lean_bytes = 0;
         for _ in 0..opts.rounds {
             let before = sim.stats().bytes_sent;
             let t = Instant::now();
-            let rows = ops
-                .client
-                .run(&Command::new("/ip/hotspot/host/print").proplist(HOST_PROPLIST))
-                .await?;
+            let rows = ops.client.run(&Command::new("/ip/hotspot/host/print").proplist(HOST_PROPLIST)).await?;
             let parsed: Vec<HostRow> = rows.iter().filter_map(HostRow::parse).collect();
             lean.push(t.elapsed().as_secs_f64() * 1e3);
             lean_bytes = sim.stats().bytes_sent - before;
-            anyhow::ensure!(
-                parsed.len() == n,
-                "snapshot returned {} of {n} hosts",
-                parsed.len()
-            );
+            anyhow::ensure!(parsed.len() == n, "snapshot returned {} of {n} hosts", parsed.len());
         }
         let mut full = Vec::new();
         let mut full_bytes = 0;
         for _ in 0..opts.rounds {
             let before = sim.stats().bytes_sent;
             let t = Instant::now();
-            let rows = ops
-                .client
-                .run(&Command::new("/ip/hotspot/host/print"))
-                .await?;
+            let rows = ops.client.run(&Command::new("/ip/hotspot/host/print")).await?;
             full.push(t.elapsed().as_secs_f64() * 1e3);
             full_bytes = sim.stats().bytes_sent - before;
-            anyhow::ensure!(
-                rows.len() == n,
-                "full print returned {} of {n} hosts",
-                rows.len()
-            );
+            anyhow::ensure!(rows.len() == n, "full print returned {} of {n} hosts", rows.len());
         }
         let lean_ms = median_ms(lean);
         let proplist = format!("=.proplist={}", HOST_PROPLIST.join(","));
@@ -164,10 +131,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         .collect();
     println!();
     println!("{n} ip-binding upserts (each: print by MAC, add, print again for the new .id):");
-    println!(
-        "{:>12}  {:>14}  {:>14}  {:>10}",
-        "latency ms", "one-by-one ms", "pipelined ms", "speed-up"
-    );
+    println!("{:>12}  {:>14}  {:>14}  {:>10}", "latency ms", "one-by-one ms", "pipelined ms", "speed-up");
     for &latency in &opts.latency_ms {
         let sequential = upserts(&macs, latency, 1).await?;
         let pipelined = upserts(&macs, latency, 64).await?;
@@ -184,15 +148,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
 }
 
 /// Upserts one binding per MAC with `parallel` in flight on a fresh simulator; returns the time.
-async fn upserts(
-    macs: &[MacAddress],
-    latency_ms: u64,
-    parallel: usize,
-) -> anyhow::Result<Duration> {
+async fn upserts(macs: &[MacAddress], latency_ms: u64, parallel: usize) -> anyhow::Result<Duration> {
     let (sim, ops) = start_sim(0).await?;
-    ops.client
-        .run(&Command::new("/system/identity/print"))
-        .await?;
+    ops.client.run(&Command::new("/system/identity/print")).await?;
     sim.set_faults(|f| f.latency = Duration::from_millis(latency_ms));
     let t = Instant::now();
     let results: Vec<_> = futures_util::stream::iter(macs.iter())
@@ -202,15 +160,7 @@ async fn upserts(
         .await;
     let took = t.elapsed();
     let failed = results.iter().filter(|r| r.is_err()).count();
-    let rows = sim.with_state(|s| {
-        s.table(crate::sim::router::state::IP_BINDING)
-            .map(|t| t.rows.len())
-            .unwrap_or(0)
-    });
-    anyhow::ensure!(
-        failed == 0 && rows == macs.len(),
-        "upserts: {failed} failed, {rows} rows for {} MACs",
-        macs.len()
-    );
+    let rows = sim.with_state(|s| s.table(crate::sim::router::state::IP_BINDING).map(|t| t.rows.len()).unwrap_or(0));
+    anyhow::ensure!(failed == 0 && rows == macs.len(), "upserts: {failed} failed, {rows} rows for {} MACs", macs.len());
     Ok(took)
 }

@@ -44,9 +44,7 @@ impl From<DieselError> for DbError {
             ) => DbError::Unavailable(info.message().to_owned()),
             // 57014 query_canceled: our statement_timeout fired; the server is overloaded.
             DieselError::DatabaseError(_, info)
-                if info
-                    .message()
-                    .contains("canceling statement due to statement timeout") =>
+                if info.message().contains("canceling statement due to statement timeout") =>
             {
                 DbError::Unavailable("statement timeout".into())
             }
@@ -102,9 +100,7 @@ impl Db {
             .min_idle(Some(opts.pool_size.min(2)))
             .connection_timeout(opts.connect_timeout)
             .test_on_check_out(false)
-            .connection_customizer(Box::new(SessionSetup {
-                statement_timeout_ms: opts.statement_timeout.as_millis(),
-            }))
+            .connection_customizer(Box::new(SessionSetup { statement_timeout_ms: opts.statement_timeout.as_millis() }))
             .build_unchecked(manager);
         Self { pool }
     }
@@ -170,9 +166,7 @@ fn with_connect_timeout(url: &str, timeout: Duration) -> String {
 
 /// Applies pending embedded migrations; returns how many ran.
 pub fn migrate(conn: &mut PgConnection) -> Result<usize, String> {
-    let applied = conn
-        .run_pending_migrations(MIGRATIONS)
-        .map_err(|e| e.to_string())?;
+    let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| e.to_string())?;
     Ok(applied.len())
 }
 
@@ -183,18 +177,12 @@ pub fn split_database_url(url: &str) -> Result<(String, String), String> {
         None => (url, None),
     };
     let scheme_end = base.find("://").ok_or("DATABASE_URL has no scheme")? + 3;
-    let slash = base[scheme_end..]
-        .find('/')
-        .map(|i| i + scheme_end)
-        .ok_or("DATABASE_URL names no database")?;
+    let slash = base[scheme_end..].find('/').map(|i| i + scheme_end).ok_or("DATABASE_URL names no database")?;
     let name = &base[slash + 1..];
     if name.is_empty() {
         return Err("DATABASE_URL names no database".into());
     }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         return Err("database name may contain only letters, digits, '_' and '-'".into());
     }
     let mut admin = format!("{}/postgres", &base[..slash]);
@@ -208,18 +196,16 @@ pub fn split_database_url(url: &str) -> Result<(String, String), String> {
 /// Creates the database named in `url` when it does not exist yet; true when it was created.
 pub fn create_database_if_missing(url: &str) -> Result<bool, String> {
     let (admin_url, name) = split_database_url(url)?;
-    let mut conn = PgConnection::establish(&admin_url)
-        .map_err(|e| format!("cannot connect to Postgres: {e}"))?;
+    let mut conn = PgConnection::establish(&admin_url).map_err(|e| format!("cannot connect to Postgres: {e}"))?;
     #[derive(diesel::QueryableByName)]
     struct Exists {
         #[diesel(sql_type = diesel::sql_types::Bool)]
         exists: bool,
     }
-    let found: Exists =
-        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
-            .bind::<diesel::sql_types::Text, _>(&name)
-            .get_result(&mut conn)
-            .map_err(|e| e.to_string())?;
+    let found: Exists = diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+        .bind::<diesel::sql_types::Text, _>(&name)
+        .get_result(&mut conn)
+        .map_err(|e| e.to_string())?;
     if found.exists {
         return Ok(false);
     }
@@ -240,25 +226,15 @@ mod tests {
     #[test]
     fn splits_database_urls() {
         let cases = [
-            (
-                "postgres://u@h:5432/hotspot",
-                Some(("postgres://u@h:5432/postgres", "hotspot")),
-            ),
-            (
-                "postgresql://u:p@h/db_1?sslmode=disable",
-                Some(("postgresql://u:p@h/postgres?sslmode=disable", "db_1")),
-            ),
+            ("postgres://u@h:5432/hotspot", Some(("postgres://u@h:5432/postgres", "hotspot"))),
+            ("postgresql://u:p@h/db_1?sslmode=disable", Some(("postgresql://u:p@h/postgres?sslmode=disable", "db_1"))),
             ("postgres://u@h:5432/", None),
             ("postgres://u@h:5432", None),
             ("postgres://u@h/bad;name", None),
         ];
         for (url, want) in cases {
             let got = split_database_url(url).ok();
-            assert_eq!(
-                got.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
-                want,
-                "{url}"
-            );
+            assert_eq!(got.as_ref().map(|(a, b)| (a.as_str(), b.as_str())), want, "{url}");
         }
     }
 

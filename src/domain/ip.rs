@@ -29,10 +29,7 @@ impl ClientIp {
             return Err(IpError::Empty);
         }
         // Bracketed IPv6 as found in some headers: "[fd00::1]".
-        let bare = trimmed
-            .strip_prefix('[')
-            .and_then(|s| s.strip_suffix(']'))
-            .unwrap_or(trimmed);
+        let bare = trimmed.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(trimmed);
         let ip: IpAddr = bare.parse().map_err(|_| IpError::Malformed)?;
         Self::new(ip)
     }
@@ -142,10 +139,7 @@ impl Cidr {
         if prefix > max {
             return Err(IpError::PrefixOutOfRange);
         }
-        Ok(Self {
-            network: mask(ip, prefix),
-            prefix,
-        })
+        Ok(Self { network: mask(ip, prefix), prefix })
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
@@ -162,20 +156,12 @@ fn mask(ip: IpAddr, prefix: u8) -> IpAddr {
     match ip {
         IpAddr::V4(v4) => {
             let bits = u32::from(v4);
-            let m = if prefix == 0 {
-                0
-            } else {
-                u32::MAX << (32 - u32::from(prefix))
-            };
+            let m = if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix)) };
             IpAddr::V4(Ipv4Addr::from(bits & m))
         }
         IpAddr::V6(v6) => {
             let bits = u128::from(v6);
-            let m = if prefix == 0 {
-                0
-            } else {
-                u128::MAX << (128 - u32::from(prefix))
-            };
+            let m = if prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(prefix)) };
             IpAddr::V6(Ipv6Addr::from(bits & m))
         }
     }

@@ -30,10 +30,7 @@ impl MacAddress {
             return Err(MacError::Empty);
         }
         let decoded = percent_decode_separators(trimmed);
-        let hex: String = decoded
-            .chars()
-            .filter(|c| !matches!(c, ':' | '-' | '.'))
-            .collect();
+        let hex: String = decoded.chars().filter(|c| !matches!(c, ':' | '-' | '.')).collect();
         let separators = decoded.len() - hex.len();
         // Either no separators, 2 (Cisco dotted) or 5; anything else is malformed (e.g. "A:B:…").
         let layout_ok = match separators {
@@ -62,10 +59,7 @@ impl MacAddress {
     /// The canonical text, `AA:BB:CC:DD:EE:FF`, for storage and the router.
     pub fn canonical(&self) -> String {
         let o = self.0;
-        format!(
-            "{:02X}:{:02X}:{:02X}:{:02X}:{:02X}:{:02X}",
-            o[0], o[1], o[2], o[3], o[4], o[5]
-        )
+        format!("{:02X}:{:02X}:{:02X}:{:02X}:{:02X}:{:02X}", o[0], o[1], o[2], o[3], o[4], o[5])
     }
 
     /// A form safe for logs: the vendor prefix only.
@@ -76,10 +70,7 @@ impl MacAddress {
 }
 
 fn percent_decode_separators(s: &str) -> String {
-    s.replace("%3A", ":")
-        .replace("%3a", ":")
-        .replace("%2D", "-")
-        .replace("%2d", "-")
+    s.replace("%3A", ":").replace("%3a", ":").replace("%2D", "-").replace("%2d", "-")
 }
 
 fn is_six_groups(s: &str) -> bool {
@@ -179,9 +170,6 @@ mod tests {
         let mac = MacAddress::parse("aa:bb:cc:dd:ee:f0").unwrap();
         assert_eq!(mac.to_string(), "AA:BB:CC:**:**:**");
         assert!(!format!("{mac:?}").contains("DD"));
-        assert_eq!(
-            serde_json::to_string(&mac).unwrap(),
-            "\"AA:BB:CC:DD:EE:F0\""
-        );
+        assert_eq!(serde_json::to_string(&mac).unwrap(), "\"AA:BB:CC:DD:EE:F0\"");
     }
 }

@@ -26,9 +26,7 @@ pub enum MsisdnError {
     InvalidCharacters,
     #[error("Indonesian numbers must be mobile numbers starting with 08 and have 10 to 13 digits")]
     InvalidIndonesian,
-    #[error(
-        "international numbers must have 8 to 15 digits and not start with 0 after the country code prefix"
-    )]
+    #[error("international numbers must have 8 to 15 digits and not start with 0 after the country code prefix")]
     InvalidInternational,
     #[error("write international numbers with a leading '+' or '00'")]
     AmbiguousPrefix,
@@ -110,12 +108,7 @@ impl Msisdn {
         let d = self.international_digits();
         let keep_head = if self.is_indonesian() { 2 } else { 1 };
         let tail = &d[d.len() - 3..];
-        format!(
-            "+{}{}{}",
-            &d[..keep_head],
-            "*".repeat(d.len() - keep_head - 3),
-            tail
-        )
+        format!("+{}{}{}", &d[..keep_head], "*".repeat(d.len() - keep_head - 3), tail)
     }
 }
 
@@ -180,11 +173,11 @@ mod tests {
     #[test]
     fn indonesian_length_bounds() {
         let cases = [
-            ("0812345678", Some("+62812345678")), // 10 digits local: shortest
+            ("0812345678", Some("+62812345678")),       // 10 digits local: shortest
             ("0812345678901", Some("+62812345678901")), // 13 digits local: longest
-            ("081234567", None),                  // 9 digits: too short
-            ("08123456789012", None),             // 14 digits: too long
-            ("0211234567", None),                 // Jakarta landline, not mobile
+            ("081234567", None),                        // 9 digits: too short
+            ("08123456789012", None),                   // 14 digits: too long
+            ("0211234567", None),                       // Jakarta landline, not mobile
             ("+62211234567", None),
         ];
         for (input, want) in cases {

@@ -76,10 +76,7 @@ mod tests {
     fn text_round_trips() {
         for r in Role::ALL {
             assert_eq!(r.as_str().parse::<Role>().unwrap(), *r);
-            assert_eq!(
-                serde_json::to_string(r).unwrap(),
-                format!("\"{}\"", r.as_str())
-            );
+            assert_eq!(serde_json::to_string(r).unwrap(), format!("\"{}\"", r.as_str()));
         }
         for s in AccessStatus::ALL {
             assert_eq!(s.as_str().parse::<AccessStatus>().unwrap(), *s);

@@ -23,16 +23,11 @@ impl RequestId {
     /// Echo a well-formed incoming id; anything else (too long, odd bytes that could forge log
     /// lines) is replaced by a fresh one.
     fn from_header(value: Option<&HeaderValue>) -> Self {
-        let incoming = value
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|s| {
-                !s.is_empty()
-                    && s.len() <= 128
-                    && s.bytes().all(|b| {
-                        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':')
-                    })
-            });
+        let incoming = value.and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| {
+            !s.is_empty()
+                && s.len() <= 128
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        });
         match incoming {
             Some(id) => RequestId(id.to_owned()),
             None => RequestId(uuid::Uuid::new_v4().simple().to_string()),
@@ -47,11 +42,7 @@ pub async fn request_context(
     let started = Instant::now();
     let request_id = RequestId::from_header(req.headers().get(&X_REQUEST_ID));
     req.extensions_mut().insert(request_id.clone());
-    let lang = Lang::from_accept_language(
-        req.headers()
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let lang = Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     let method = req.method().to_string();
     let state = req.app_data::<web::Data<AppState>>().cloned();
     // The path only: query strings may carry MACs and IPs.
@@ -59,30 +50,17 @@ pub async fn request_context(
 
     // Handler errors arrive as responses carrying the error; an Err here comes from inside
     // actix before any response exists, and actix renders it through ResponseError.
-    let res = next
-        .call(req)
-        .instrument(span.clone())
-        .await?
-        .map_into_boxed_body();
-    let mut res = if res.status().as_u16() >= 400 {
-        render_error(res, &request_id, lang)
-    } else {
-        res
-    };
+    let res = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
+    let mut res = if res.status().as_u16() >= 400 { render_error(res, &request_id, lang) } else { res };
 
     if let Ok(v) = HeaderValue::from_str(&request_id.0) {
         res.headers_mut().insert(X_REQUEST_ID.clone(), v);
     }
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let status = res.status().as_u16();
     let elapsed = started.elapsed();
     if let Some(state) = state {
-        state
-            .metrics
-            .observe_request(&method, &route, status, elapsed.as_secs_f64());
+        state.metrics.observe_request(&method, &route, status, elapsed.as_secs_f64());
     }
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
@@ -95,11 +73,7 @@ pub async fn request_context(
     Ok(res)
 }
 
-fn render_error(
-    res: ServiceResponse<BoxBody>,
-    request_id: &RequestId,
-    lang: Lang,
-) -> ServiceResponse<BoxBody> {
+fn render_error(res: ServiceResponse<BoxBody>, request_id: &RequestId, lang: Lang) -> ServiceResponse<BoxBody> {
     let status = res.status();
     let mut api_error = res
         .response()
@@ -115,9 +89,8 @@ fn render_error(
             builder.append_header((name.clone(), value.clone()));
         }
     }
-    if let Some(secs) = api_error
-        .retry_after_secs
-        .filter(|_| !res.response().headers().contains_key(header::RETRY_AFTER))
+    if let Some(secs) =
+        api_error.retry_after_secs.filter(|_| !res.response().headers().contains_key(header::RETRY_AFTER))
     {
         builder.insert_header((header::RETRY_AFTER, secs.to_string()));
     }

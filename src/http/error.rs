@@ -31,13 +31,7 @@ impl Lang {
         for part in h.split(',') {
             let mut it = part.trim().split(';');
             let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = it
-                .find_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|v| v.parse::<f32>().ok())
-                })
-                .unwrap_or(1.0);
+            let q = it.find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok())).unwrap_or(1.0);
             let primary = tag.split('-').next().unwrap_or("");
             match primary {
                 "en" if q > best.1 => best = (Lang::En, q),
@@ -45,11 +39,7 @@ impl Lang {
                 _ => {}
             }
         }
-        if best.0 == Lang::En && best.1 > id_q {
-            Lang::En
-        } else {
-            Lang::Id
-        }
+        if best.0 == Lang::En && best.1 > id_q { Lang::En } else { Lang::Id }
     }
 }
 
@@ -128,12 +118,7 @@ impl ApiError {
     }
 
     pub fn not_found() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "Alamat tidak ditemukan.",
-            "Not found.",
-        )
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Alamat tidak ditemukan.", "Not found.")
     }
 
     pub fn internal() -> Self {
@@ -159,12 +144,7 @@ impl ApiError {
     pub fn from_status(status: StatusCode) -> Self {
         match status.as_u16() {
             400 => Self::malformed_body("bad request"),
-            401 => Self::new(
-                status,
-                "AUTH_REQUIRED",
-                "Silakan masuk terlebih dahulu.",
-                "Authentication required.",
-            ),
+            401 => Self::new(status, "AUTH_REQUIRED", "Silakan masuk terlebih dahulu.", "Authentication required."),
             403 => Self::new(status, "FORBIDDEN", "Akses ditolak.", "Forbidden."),
             404 => Self::not_found(),
             405 => Self::new(
@@ -173,51 +153,23 @@ impl ApiError {
                 "Metode tidak diizinkan untuk alamat ini.",
                 "Method not allowed.",
             ),
-            406 => Self::new(
-                status,
-                "NOT_ACCEPTABLE",
-                "Format jawaban tidak tersedia.",
-                "Not acceptable.",
-            ),
-            408 => Self::new(
-                status,
-                "REQUEST_TIMEOUT",
-                "Permintaan terlalu lama.",
-                "Request timed out.",
-            ),
-            411 => Self::new(
-                status,
-                "LENGTH_REQUIRED",
-                "Panjang isi permintaan wajib diisi.",
-                "Length required.",
-            ),
+            406 => Self::new(status, "NOT_ACCEPTABLE", "Format jawaban tidak tersedia.", "Not acceptable."),
+            408 => Self::new(status, "REQUEST_TIMEOUT", "Permintaan terlalu lama.", "Request timed out."),
+            411 => Self::new(status, "LENGTH_REQUIRED", "Panjang isi permintaan wajib diisi.", "Length required."),
             413 => Self::payload_too_large(),
-            414 => Self::new(
-                status,
-                "URI_TOO_LONG",
-                "Alamat terlalu panjang.",
-                "URI too long.",
-            ),
+            414 => Self::new(status, "URI_TOO_LONG", "Alamat terlalu panjang.", "URI too long."),
             415 => Self::unsupported_media_type(),
-            429 => Self::new(
-                status,
-                "RATE_LIMITED",
-                "Terlalu banyak permintaan. Coba lagi nanti.",
-                "Too many requests.",
-            )
-            .with_retry_after(60),
+            429 => {
+                Self::new(status, "RATE_LIMITED", "Terlalu banyak permintaan. Coba lagi nanti.", "Too many requests.")
+                    .with_retry_after(60)
+            }
             503 => Self::service_unavailable("SERVICE_UNAVAILABLE", "Layanan", "The service"),
             s if s >= 500 => {
                 let mut e = Self::internal();
                 e.status = status;
                 e
             }
-            _ => Self::new(
-                status,
-                "BAD_REQUEST",
-                "Permintaan tidak valid.",
-                "Bad request.",
-            ),
+            _ => Self::new(status, "BAD_REQUEST", "Permintaan tidak valid.", "Bad request."),
         }
     }
 
@@ -243,10 +195,7 @@ impl ApiError {
     pub fn envelope(&self, request_id: Option<&str>, lang: Lang) -> Value {
         let mut obj = Map::new();
         obj.insert("success".into(), Value::Bool(false));
-        obj.insert(
-            "error".into(),
-            Value::String(self.status.canonical_reason().unwrap_or("Error").to_owned()),
-        );
+        obj.insert("error".into(), Value::String(self.status.canonical_reason().unwrap_or("Error").to_owned()));
         let message = match lang {
             Lang::Id => &self.body.message_id,
             Lang::En => &self.body.message_en,
@@ -254,20 +203,10 @@ impl ApiError {
         obj.insert("message".into(), Value::String(message.to_string()));
         obj.insert("status_code".into(), Value::from(self.status.as_u16()));
         obj.insert("code".into(), Value::String(self.code.to_owned()));
-        obj.insert(
-            "request_id".into(),
-            request_id
-                .map(|r| Value::String(r.to_owned()))
-                .unwrap_or(Value::Null),
-        );
+        obj.insert("request_id".into(), request_id.map(|r| Value::String(r.to_owned())).unwrap_or(Value::Null));
         // A 5xx carries details only when it was built to be public (the health report).
         let public_5xx_detail = self.status.is_server_error() && !self.body.extra.is_empty();
-        if let Some(d) = self
-            .body
-            .details
-            .as_ref()
-            .filter(|_| !self.status.is_server_error() || public_5xx_detail)
-        {
+        if let Some(d) = self.body.details.as_ref().filter(|_| !self.status.is_server_error() || public_5xx_detail) {
             obj.insert("details".into(), d.clone());
         }
         for (k, v) in &self.body.extra {
@@ -316,11 +255,7 @@ impl From<KvError> for ApiError {
         match e {
             KvError::Unavailable(_) => {
                 tracing::warn!(error = %e, "redis unavailable");
-                ApiError::service_unavailable(
-                    "REDIS_UNAVAILABLE",
-                    "Penyimpanan sesi",
-                    "The session store",
-                )
+                ApiError::service_unavailable("REDIS_UNAVAILABLE", "Penyimpanan sesi", "The session store")
             }
             KvError::Command(_) => {
                 tracing::error!(error = %e, "redis error");
@@ -370,12 +305,9 @@ mod tests {
 
     #[test]
     fn generic_statuses_have_codes() {
-        for (s, code) in [
-            (404, "NOT_FOUND"),
-            (405, "METHOD_NOT_ALLOWED"),
-            (413, "PAYLOAD_TOO_LARGE"),
-            (502, "INTERNAL"),
-        ] {
+        for (s, code) in
+            [(404, "NOT_FOUND"), (405, "METHOD_NOT_ALLOWED"), (413, "PAYLOAD_TOO_LARGE"), (502, "INTERNAL")]
+        {
             let e = ApiError::from_status(StatusCode::from_u16(s).unwrap());
             assert_eq!(e.code, code);
             assert_eq!(e.status.as_u16(), s);

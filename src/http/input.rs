@@ -48,21 +48,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for Input<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<BodyLimit>()
-            .copied()
-            .unwrap_or(BodyLimit(64 * 1024))
-            .0;
-        let declared_len = req
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let content_type = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.to_ascii_lowercase());
+        let limit = req.app_data::<BodyLimit>().copied().unwrap_or(BodyLimit(64 * 1024)).0;
+        let declared_len =
+            req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+        let content_type =
+            req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(|s| s.to_ascii_lowercase());
         let query = req.query_string().to_owned();
         let mut payload = payload.take();
         Box::pin(async move {
@@ -71,8 +61,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Input<T> {
             }
             let mut body = Vec::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|_| ApiError::malformed_body("the body could not be received"))?;
+                let chunk = chunk.map_err(|_| ApiError::malformed_body("the body could not be received"))?;
                 if body.len() + chunk.len() > limit {
                     return Err(ApiError::payload_too_large());
                 }
@@ -84,8 +73,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Input<T> {
                 let kind = body_kind(content_type.as_deref(), &body)?;
                 let parsed = match kind {
                     BodyKind::Json => parse_json_object(&body)?,
-                    BodyKind::Form => parse_form(&body)
-                        .ok_or_else(|| ApiError::malformed_body("invalid form encoding"))?,
+                    BodyKind::Form => {
+                        parse_form(&body).ok_or_else(|| ApiError::malformed_body("invalid form encoding"))?
+                    }
                 };
                 // The body wins over the query string.
                 fields.extend(parsed);
@@ -97,11 +87,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Input<T> {
                 Ok(t) => Ok(Input(t)),
                 Err(e) => {
                     let path = track.path().to_string();
-                    let field = if path == "." || path.is_empty() {
-                        missing_field(&e.to_string())
-                    } else {
-                        path
-                    };
+                    let field = if path == "." || path.is_empty() { missing_field(&e.to_string()) } else { path };
                     Err(ApiError::validation(&field, e.to_string()))
                 }
             }
@@ -111,18 +97,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for Input<T> {
 
 fn body_kind(content_type: Option<&str>, body: &[u8]) -> Result<BodyKind, ApiError> {
     match content_type {
-        Some(ct) if ct.starts_with("application/json") || ct.contains("+json") => {
-            Ok(BodyKind::Json)
-        }
+        Some(ct) if ct.starts_with("application/json") || ct.contains("+json") => Ok(BodyKind::Json),
         Some(ct) if ct.starts_with("application/x-www-form-urlencoded") => Ok(BodyKind::Form),
         // Some captive pages post without a content type: sniff.
         None | Some("") | Some("text/plain") => {
             let first = body.iter().find(|b| !b.is_ascii_whitespace());
-            Ok(if first == Some(&b'{') {
-                BodyKind::Json
-            } else {
-                BodyKind::Form
-            })
+            Ok(if first == Some(&b'{') { BodyKind::Json } else { BodyKind::Form })
         }
         Some(_) => Err(ApiError::unsupported_media_type()),
     }
@@ -132,22 +112,13 @@ fn parse_json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::malformed_body("the JSON body must be an object")),
-        Err(e) => Err(ApiError::malformed_body(format!(
-            "invalid JSON at line {} column {}",
-            e.line(),
-            e.column()
-        ))),
+        Err(e) => Err(ApiError::malformed_body(format!("invalid JSON at line {} column {}", e.line(), e.column()))),
     }
 }
 
 fn parse_form(bytes: &[u8]) -> Option<Map<String, Value>> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes).ok()?;
-    Some(
-        pairs
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect(),
-    )
+    Some(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
 }
 
 /// Folds aliases onto canonical names; an explicit canonical key wins over an alias.
@@ -164,12 +135,7 @@ fn canonicalize(mut fields: Map<String, Value>) -> Map<String, Value> {
 
 /// serde reports a missing field only in its message: "missing field `phone_number`".
 fn missing_field(message: &str) -> String {
-    message
-        .split('`')
-        .nth(1)
-        .filter(|_| message.starts_with("missing field"))
-        .unwrap_or("body")
-        .to_owned()
+    message.split('`').nth(1).filter(|_| message.starts_with("missing field")).unwrap_or("body").to_owned()
 }
 
 #[cfg(test)]
@@ -197,30 +163,19 @@ mod tests {
 
     #[test]
     fn body_kinds() {
-        assert_eq!(
-            body_kind(Some("application/json; charset=utf-8"), b"{}").unwrap(),
-            BodyKind::Json
-        );
-        assert_eq!(
-            body_kind(Some("application/x-www-form-urlencoded"), b"a=b").unwrap(),
-            BodyKind::Form
-        );
+        assert_eq!(body_kind(Some("application/json; charset=utf-8"), b"{}").unwrap(), BodyKind::Json);
+        assert_eq!(body_kind(Some("application/x-www-form-urlencoded"), b"a=b").unwrap(), BodyKind::Form);
         assert_eq!(body_kind(None, b" {\"a\":1}").unwrap(), BodyKind::Json);
         assert_eq!(body_kind(None, b"a=b").unwrap(), BodyKind::Form);
         assert_eq!(
-            body_kind(Some("multipart/form-data; boundary=x"), b"--x")
-                .unwrap_err()
-                .code,
+            body_kind(Some("multipart/form-data; boundary=x"), b"--x").unwrap_err().code,
             "UNSUPPORTED_MEDIA_TYPE"
         );
     }
 
     #[test]
     fn missing_field_names() {
-        assert_eq!(
-            missing_field("missing field `phone_number`"),
-            "phone_number"
-        );
+        assert_eq!(missing_field("missing field `phone_number`"), "phone_number");
         assert_eq!(missing_field("invalid type: integer"), "body");
     }
 }

@@ -1,8 +1,6 @@
 //! Prometheus metrics: requests by route and status, latency, pool gauges.
 
-use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
-};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 pub struct Metrics {
     registry: Registry,
@@ -16,70 +14,40 @@ impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("hotspot".into()), None)?;
         let requests = IntCounterVec::new(
-            Opts::new(
-                "http_requests_total",
-                "HTTP requests by method, route pattern and status",
-            ),
+            Opts::new("http_requests_total", "HTTP requests by method, route pattern and status"),
             &["method", "route", "status"],
         )?;
         let latency = HistogramVec::new(
-            HistogramOpts::new(
-                "http_request_duration_seconds",
-                "HTTP request latency by method and route pattern",
-            )
-            .buckets(vec![
-                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-            ]),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by method and route pattern")
+                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
             &["method", "route"],
         )?;
-        let db_pool = IntGaugeVec::new(
-            Opts::new("db_pool_connections", "Postgres pool connections by state"),
-            &["state"],
-        )?;
-        let redis_pool = IntGaugeVec::new(
-            Opts::new("redis_pool_connections", "Redis pool connections by state"),
-            &["state"],
-        )?;
+        let db_pool =
+            IntGaugeVec::new(Opts::new("db_pool_connections", "Postgres pool connections by state"), &["state"])?;
+        let redis_pool =
+            IntGaugeVec::new(Opts::new("redis_pool_connections", "Redis pool connections by state"), &["state"])?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(db_pool.clone()))?;
         registry.register(Box::new(redis_pool.clone()))?;
-        Ok(Self {
-            registry,
-            requests,
-            latency,
-            db_pool,
-            redis_pool,
-        })
+        Ok(Self { registry, requests, latency, db_pool, redis_pool })
     }
 
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let status = status.to_string();
-        self.requests
-            .with_label_values(&[method, route, status.as_str()])
-            .inc();
-        self.latency
-            .with_label_values(&[method, route])
-            .observe(seconds);
+        self.requests.with_label_values(&[method, route, status.as_str()]).inc();
+        self.latency.with_label_values(&[method, route]).observe(seconds);
     }
 
     pub fn set_pools(&self, db: (u32, u32, u32), redis: (usize, usize, usize)) {
         let (max, open, idle) = db;
         self.db_pool.with_label_values(&["max"]).set(i64::from(max));
-        self.db_pool
-            .with_label_values(&["open"])
-            .set(i64::from(open));
-        self.db_pool
-            .with_label_values(&["idle"])
-            .set(i64::from(idle));
+        self.db_pool.with_label_values(&["open"]).set(i64::from(open));
+        self.db_pool.with_label_values(&["idle"]).set(i64::from(idle));
         let (max, size, available) = redis;
         self.redis_pool.with_label_values(&["max"]).set(max as i64);
-        self.redis_pool
-            .with_label_values(&["open"])
-            .set(size as i64);
-        self.redis_pool
-            .with_label_values(&["idle"])
-            .set(available as i64);
+        self.redis_pool.with_label_values(&["open"]).set(size as i64);
+        self.redis_pool.with_label_values(&["idle"]).set(available as i64);
     }
 
     pub fn render(&self) -> Result<String, prometheus::Error> {

@@ -12,9 +12,11 @@ use std::sync::Arc;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
+use crate::app::Services;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::kv::Kv;
+use crate::router::ops::Ops;
 use crate::shutdown::Shutdown;
 use error::ApiError;
 use input::BodyLimit;
@@ -25,6 +27,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub kv: Kv,
+    pub router: Option<Ops>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -34,46 +37,34 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
     cfg.app_data(state)
         .app_data(BodyLimit(limit))
         .app_data(web::PayloadConfig::new(limit))
-        .app_data(
-            web::JsonConfig::default()
-                .limit(limit)
-                .error_handler(|e, _| match e {
-                    actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
-                    | actix_web::error::JsonPayloadError::Overflow { .. } => {
-                        ApiError::payload_too_large().into()
-                    }
-                    actix_web::error::JsonPayloadError::ContentType => {
-                        ApiError::unsupported_media_type().into()
-                    }
-                    other => ApiError::malformed_body(other.to_string()).into(),
-                }),
-        )
+        .app_data(web::JsonConfig::default().limit(limit).error_handler(|e, _| match e {
+            actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
+            | actix_web::error::JsonPayloadError::Overflow { .. } => ApiError::payload_too_large().into(),
+            actix_web::error::JsonPayloadError::ContentType => ApiError::unsupported_media_type().into(),
+            other => ApiError::malformed_body(other.to_string()).into(),
+        }))
         .app_data(
             web::FormConfig::default()
                 .limit(limit)
                 .error_handler(|e, _| ApiError::malformed_body(e.to_string()).into()),
         )
-        .app_data(
-            web::QueryConfig::default()
-                .error_handler(|e, _| ApiError::validation("query", e.to_string()).into()),
-        )
+        .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::validation("query", e.to_string()).into()))
         .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
         .service(web::resource("/metrics").route(web::get().to(routes::meta::metrics)))
         .service(
             web::scope("/api")
                 .service(web::resource("/health").route(web::get().to(routes::health::health)))
-                .service(
-                    web::resource("/openapi.json").route(web::get().to(routes::meta::openapi)),
-                ),
+                .service(web::resource("/openapi.json").route(web::get().to(routes::meta::openapi))),
         );
 }
 
-pub fn build_state(settings: Arc<Settings>, db: Db, kv: Kv) -> anyhow::Result<web::Data<AppState>> {
+pub fn build_state(services: &Services) -> anyhow::Result<web::Data<AppState>> {
     let metrics = Arc::new(Metrics::new()?);
     Ok(web::Data::new(AppState {
-        settings,
-        db,
-        kv,
+        settings: services.settings.clone(),
+        db: services.db.clone(),
+        kv: services.kv.clone(),
+        router: services.router.clone(),
         metrics,
     }))
 }
@@ -91,9 +82,7 @@ pub async fn serve(
         App::new()
             .wrap(from_fn(context::request_context))
             .configure(move |cfg| configure(cfg, state))
-            .default_service(web::to(|| async {
-                Err::<HttpResponse, ApiError>(ApiError::not_found())
-            }))
+            .default_service(web::to(|| async { Err::<HttpResponse, ApiError>(ApiError::not_found()) }))
     })
     .workers(settings.http_workers)
     .shutdown_timeout(settings.shutdown_timeout.as_secs())

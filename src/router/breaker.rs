@@ -25,12 +25,7 @@ pub struct Breaker {
 
 impl Breaker {
     pub fn new(threshold: u32, open_for: Duration) -> Self {
-        Self {
-            threshold: threshold.max(1),
-            open_for,
-            failures: 0,
-            state: BreakerState::Closed,
-        }
+        Self { threshold: threshold.max(1), open_for, failures: 0, state: BreakerState::Closed }
     }
 
     pub fn state(&self) -> BreakerState {
@@ -64,15 +59,11 @@ impl Breaker {
             BreakerState::Closed => {
                 self.failures += 1;
                 if self.failures >= self.threshold {
-                    self.state = BreakerState::Open {
-                        until: now + self.open_for,
-                    };
+                    self.state = BreakerState::Open { until: now + self.open_for };
                 }
             }
             BreakerState::HalfOpen { .. } | BreakerState::Open { .. } => {
-                self.state = BreakerState::Open {
-                    until: now + self.open_for,
-                };
+                self.state = BreakerState::Open { until: now + self.open_for };
             }
         }
     }
@@ -97,20 +88,14 @@ mod tests {
         assert_eq!(b.state(), BreakerState::Closed);
         b.record_failure(t0);
         assert!(matches!(b.state(), BreakerState::Open { .. }));
-        assert_eq!(
-            b.allow(t0 + Duration::from_secs(4)),
-            Err(Duration::from_secs(6))
-        );
+        assert_eq!(b.allow(t0 + Duration::from_secs(4)), Err(Duration::from_secs(6)));
         // After the pause exactly one probe passes.
         let later = t0 + Duration::from_secs(10);
         assert!(b.allow(later).is_ok());
         assert!(b.allow(later).is_err());
         // A failed probe re-opens for another full pause.
         b.record_failure(later);
-        assert_eq!(
-            b.allow(later + Duration::from_secs(9)),
-            Err(Duration::from_secs(1))
-        );
+        assert_eq!(b.allow(later + Duration::from_secs(9)), Err(Duration::from_secs(1)));
         let again = later + Duration::from_secs(10);
         assert!(b.allow(again).is_ok());
         b.record_success();

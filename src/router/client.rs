@@ -41,10 +41,7 @@ pub struct RouterConfig {
 
 impl std::fmt::Debug for RouterConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RouterConfig")
-            .field("name", &self.name)
-            .field("tls", &self.tls)
-            .finish_non_exhaustive()
+        f.debug_struct("RouterConfig").field("name", &self.name).field("tls", &self.tls).finish_non_exhaustive()
     }
 }
 
@@ -107,10 +104,7 @@ impl RouterClient {
     pub fn new(config: RouterConfig) -> Self {
         let keepalive = config.keepalive;
         let inner = Arc::new(Inner {
-            breaker: Mutex::new(Breaker::new(
-                config.breaker_threshold,
-                config.breaker_open_for,
-            )),
+            breaker: Mutex::new(Breaker::new(config.breaker_threshold, config.breaker_open_for)),
             permits: Semaphore::new(config.max_in_flight.max(1)),
             conn: tokio::sync::Mutex::new(Conn {
                 device: None,
@@ -155,12 +149,7 @@ impl RouterClient {
         if let Err(wait) = self.breaker().allow(Instant::now()) {
             return Err(RouterError::CircuitOpen(wait));
         }
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| RouterError::ConnectionLost)?;
+        let _permit = self.inner.permits.acquire().await.map_err(|_| RouterError::ConnectionLost)?;
         let mut result = self.run_once(cmd).await;
         if matches!(result, Err(RouterError::ConnectionLost)) && cmd.idempotent {
             // The connection died under us; a fresh one gets one more try.
@@ -214,10 +203,7 @@ impl RouterClient {
             // Dropping `rx` makes mikrotik-rs send /cancel for the command.
             Err(_) => Err(RouterError::Timeout(timeout)),
         };
-        if matches!(
-            result,
-            Err(RouterError::ConnectionLost | RouterError::Timeout(_))
-        ) {
+        if matches!(result, Err(RouterError::ConnectionLost | RouterError::Timeout(_))) {
             // A silent router may have a half-dead socket: start afresh next time.
             self.invalidate(generation).await;
         }
@@ -226,10 +212,7 @@ impl RouterClient {
     }
 
     fn touch(&self) {
-        self.inner.last_used_ms.store(
-            self.inner.started.elapsed().as_millis() as u64,
-            Ordering::Relaxed,
-        );
+        self.inner.last_used_ms.store(self.inner.started.elapsed().as_millis() as u64, Ordering::Relaxed);
     }
 
     /// The live connection, connecting (with deadline and backoff) when there is none.
@@ -241,10 +224,7 @@ impl RouterClient {
         if let Some(at) = conn.next_attempt {
             let now = Instant::now();
             if now < at {
-                return Err(RouterError::Unreachable(format!(
-                    "reconnecting in {:?}",
-                    at - now
-                )));
+                return Err(RouterError::Unreachable(format!("reconnecting in {:?}", at - now)));
             }
         }
         let cfg = &self.inner.config;
@@ -268,10 +248,7 @@ impl RouterClient {
                 conn.next_attempt = Some(Instant::now() + conn.backoff);
                 conn.backoff = (conn.backoff * 2).min(cfg.backoff_max);
                 tracing::warn!(router = %cfg.name, "router connect timed out");
-                Err(RouterError::Unreachable(format!(
-                    "no login within {:?}",
-                    cfg.connect_timeout
-                )))
+                Err(RouterError::Unreachable(format!("no login within {:?}", cfg.connect_timeout)))
             }
         }
     }
@@ -292,13 +269,8 @@ impl RouterClient {
 }
 
 async fn connect(cfg: &RouterConfig) -> Result<MikrotikDevice, RouterError> {
-    let builder =
-        MikrotikDevice::builder(cfg.addr.as_str()).credentials(&cfg.username, Some(&cfg.password));
-    let result = if cfg.tls {
-        builder.tls_insecure().connect().await
-    } else {
-        builder.connect().await
-    };
+    let builder = MikrotikDevice::builder(cfg.addr.as_str()).credentials(&cfg.username, Some(&cfg.password));
+    let result = if cfg.tls { builder.tls_insecure().connect().await } else { builder.connect().await };
     result.map_err(|e| match e {
         mikrotik_rs::tokio_client::error::DeviceError::Authentication { .. }
         | mikrotik_rs::tokio_client::error::DeviceError::Login(_) => RouterError::LoginRefused,
@@ -314,8 +286,8 @@ async fn keepalive_loop(inner: Weak<Inner>, every: Duration) {
         tick.tick().await;
         let Some(inner) = inner.upgrade() else { return };
         let client = RouterClient { inner };
-        let idle_ms = client.inner.started.elapsed().as_millis() as u64
-            - client.inner.last_used_ms.load(Ordering::Relaxed);
+        let idle_ms =
+            client.inner.started.elapsed().as_millis() as u64 - client.inner.last_used_ms.load(Ordering::Relaxed);
         let connected = client.inner.conn.lock().await.device.is_some();
         if !connected || idle_ms < every.as_millis() as u64 {
             continue;

@@ -27,13 +27,7 @@ impl Command {
     pub fn new(path: impl Into<String>) -> Self {
         let path = path.into();
         let idempotent = path.ends_with("/print") || path.ends_with("/getall");
-        Self {
-            path,
-            attrs: Vec::new(),
-            queries: Vec::new(),
-            proplist: None,
-            idempotent,
-        }
+        Self { path, attrs: Vec::new(), queries: Vec::new(), proplist: None, idempotent }
     }
 
     pub fn attr(mut self, k: &str, v: impl Into<String>) -> Self {

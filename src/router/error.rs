@@ -15,10 +15,7 @@ pub enum RouterError {
     #[error("router circuit open; next attempt in {0:?}")]
     CircuitOpen(Duration),
     #[error("router refused the command: {message}")]
-    Trap {
-        category: Option<u8>,
-        message: String,
-    },
+    Trap { category: Option<u8>, message: String },
     #[error("unexpected router reply: {0}")]
     Protocol(String),
 }

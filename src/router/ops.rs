@@ -9,8 +9,8 @@ use super::client::RouterClient;
 use super::command::{Command, Query};
 use super::error::RouterError;
 use super::rows::{
-    ADDRESS_LIST_PROPLIST, AddressListRow, BINDING_PROPLIST, BindingRow, BindingType,
-    HOST_PROPLIST, HOTSPOT_USER_PROPLIST, HostRow, HotspotUserRow, field,
+    ADDRESS_LIST_PROPLIST, AddressListRow, BINDING_PROPLIST, BindingRow, BindingType, HOST_PROPLIST,
+    HOTSPOT_USER_PROPLIST, HostRow, HotspotUserRow, field,
 };
 use crate::domain::{ClientIp, MacAddress};
 
@@ -65,28 +65,11 @@ pub enum Upsert {
 /// One router write, as planned by the sync or a flow. Applied pipelined by [`Ops::apply`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    AddBinding {
-        mac: MacAddress,
-        kind: BindingType,
-        comment: String,
-    },
-    SetBinding {
-        id: String,
-        kind: BindingType,
-    },
-    AddListEntry {
-        list: String,
-        address: String,
-        comment: String,
-    },
-    SetUserProfile {
-        id: String,
-        profile: String,
-    },
-    Remove {
-        menu: &'static str,
-        id: String,
-    },
+    AddBinding { mac: MacAddress, kind: BindingType, comment: String },
+    SetBinding { id: String, kind: BindingType },
+    AddListEntry { list: String, address: String, comment: String },
+    SetUserProfile { id: String, profile: String },
+    Remove { menu: &'static str, id: String },
 }
 
 impl Change {
@@ -101,11 +84,7 @@ impl Change {
                 .attr(".id", id.as_str())
                 .attr("type", kind.as_str())
                 .idempotent(true),
-            Change::AddListEntry {
-                list,
-                address,
-                comment,
-            } => Command::new(format!("{ADDRESS_LIST}/add"))
+            Change::AddListEntry { list, address, comment } => Command::new(format!("{ADDRESS_LIST}/add"))
                 .attr("list", list.as_str())
                 .attr("address", address.as_str())
                 .attr("comment", comment.as_str()),
@@ -113,9 +92,7 @@ impl Change {
                 .attr(".id", id.as_str())
                 .attr("profile", profile.as_str())
                 .idempotent(true),
-            Change::Remove { menu, id } => {
-                Command::new(format!("{menu}/remove")).attr(".id", id.as_str())
-            }
+            Change::Remove { menu, id } => Command::new(format!("{menu}/remove")).attr(".id", id.as_str()),
         }
     }
 }
@@ -141,10 +118,7 @@ pub struct Ops {
     pub managed: Managed,
 }
 
-fn parse_rows<T>(
-    rows: Vec<super::rows::Row>,
-    f: impl Fn(&super::rows::Row) -> Option<T>,
-) -> Vec<T> {
+fn parse_rows<T>(rows: Vec<super::rows::Row>, f: impl Fn(&super::rows::Row) -> Option<T>) -> Vec<T> {
     rows.iter().filter_map(f).collect()
 }
 
@@ -155,18 +129,11 @@ impl Ops {
 
     /// The router is the authority on which device holds an IP: hotspot host, then ARP, then
     /// DHCP leases.
-    pub async fn mac_for_ip(
-        &self,
-        ip: &ClientIp,
-    ) -> Result<Option<(MacAddress, MacSource)>, RouterError> {
+    pub async fn mac_for_ip(&self, ip: &ClientIp) -> Result<Option<(MacAddress, MacSource)>, RouterError> {
         let addr = ip.as_text();
         let hosts = self
             .client
-            .run(
-                &Command::new(format!("{HOST}/print"))
-                    .proplist(&["mac-address"])
-                    .query_eq("address", addr.as_str()),
-            )
+            .run(&Command::new(format!("{HOST}/print")).proplist(&["mac-address"]).query_eq("address", addr.as_str()))
             .await?;
         if let Some(mac) = first_mac(&hosts) {
             return Ok(Some((mac, MacSource::Host)));
@@ -180,8 +147,7 @@ impl Ops {
             )
             .await?;
         let usable = arp.into_iter().filter(|r| {
-            field(r, "invalid") != Some("true")
-                && !matches!(field(r, "status"), Some("failed" | "incomplete"))
+            field(r, "invalid") != Some("true") && !matches!(field(r, "status"), Some("failed" | "incomplete"))
         });
         if let Some(mac) = first_mac(&usable.collect::<Vec<_>>()) {
             return Ok(Some((mac, MacSource::Arp)));
@@ -197,9 +163,7 @@ impl Ops {
             )
             .await?;
         let mac = leases.iter().find_map(|r| {
-            field(r, "active-mac-address")
-                .or_else(|| field(r, "mac-address"))
-                .and_then(|m| MacAddress::parse(m).ok())
+            field(r, "active-mac-address").or_else(|| field(r, "mac-address")).and_then(|m| MacAddress::parse(m).ok())
         });
         Ok(mac.map(|m| (m, MacSource::Dhcp)))
     }
@@ -207,15 +171,9 @@ impl Ops {
     pub async fn ip_for_mac(&self, mac: &MacAddress) -> Result<Option<IpAddr>, RouterError> {
         let rows = self
             .client
-            .run(
-                &Command::new(format!("{HOST}/print"))
-                    .proplist(&["address"])
-                    .query_eq("mac-address", mac.canonical()),
-            )
+            .run(&Command::new(format!("{HOST}/print")).proplist(&["address"]).query_eq("mac-address", mac.canonical()))
             .await?;
-        Ok(rows
-            .iter()
-            .find_map(|r| field(r, "address").and_then(|a| a.parse().ok())))
+        Ok(rows.iter().find_map(|r| field(r, "address").and_then(|a| a.parse().ok())))
     }
 
     pub async fn bindings_for(&self, mac: &MacAddress) -> Result<Vec<BindingRow>, RouterError> {
@@ -239,19 +197,12 @@ impl Ops {
     ) -> Result<Upsert, RouterError> {
         let comment = self.managed.comment(label);
         let rows = self.bindings_for(mac).await?;
-        if rows
-            .iter()
-            .any(|b| !self.managed.owns(b.comment.as_deref()))
-        {
+        if rows.iter().any(|b| !self.managed.owns(b.comment.as_deref())) {
             return Ok(Upsert::OperatorOwned);
         }
         let mut ours = rows.into_iter();
         let Some(keep) = ours.next() else {
-            let add = Change::AddBinding {
-                mac: *mac,
-                kind,
-                comment,
-            };
+            let add = Change::AddBinding { mac: *mac, kind, comment };
             match self.client.run(&add.command(&self.managed.server)).await {
                 Ok(_) => {}
                 Err(e) if e.is_duplicate() => {}
@@ -294,12 +245,8 @@ impl Ops {
 
     /// Removes our bindings for `mac`; returns how many.
     pub async fn remove_binding(&self, mac: &MacAddress) -> Result<usize, RouterError> {
-        let ours: Vec<BindingRow> = self
-            .bindings_for(mac)
-            .await?
-            .into_iter()
-            .filter(|b| self.managed.owns(b.comment.as_deref()))
-            .collect();
+        let ours: Vec<BindingRow> =
+            self.bindings_for(mac).await?.into_iter().filter(|b| self.managed.owns(b.comment.as_deref())).collect();
         for b in &ours {
             self.remove_by_id(IP_BINDING, &b.id).await?;
         }
@@ -307,17 +254,7 @@ impl Ops {
     }
 
     async fn remove_by_id(&self, menu: &'static str, id: &str) -> Result<(), RouterError> {
-        match self
-            .client
-            .run(
-                &Change::Remove {
-                    menu,
-                    id: id.to_owned(),
-                }
-                .command(&self.managed.server),
-            )
-            .await
-        {
+        match self.client.run(&Change::Remove { menu, id: id.to_owned() }.command(&self.managed.server)).await {
             // Already gone is what we wanted.
             Err(e) if e.is_no_such_item() => Ok(()),
             other => other.map(|_| ()),
@@ -327,11 +264,7 @@ impl Ops {
     pub async fn list_entries_for(&self, ip: &str) -> Result<Vec<AddressListRow>, RouterError> {
         let rows = self
             .client
-            .run(
-                &Command::new(format!("{ADDRESS_LIST}/print"))
-                    .proplist(ADDRESS_LIST_PROPLIST)
-                    .query_eq("address", ip),
-            )
+            .run(&Command::new(format!("{ADDRESS_LIST}/print")).proplist(ADDRESS_LIST_PROPLIST).query_eq("address", ip))
             .await?;
         Ok(parse_rows(rows, AddressListRow::parse))
     }
@@ -360,11 +293,8 @@ impl Ops {
             }
         }
         if let (Some(list), false) = (target, present) {
-            let add = Change::AddListEntry {
-                list: list.to_owned(),
-                address: addr,
-                comment: self.managed.comment(label),
-            };
+            let add =
+                Change::AddListEntry { list: list.to_owned(), address: addr, comment: self.managed.comment(label) };
             match self.client.run(&add.command(&self.managed.server)).await {
                 Err(e) if e.is_duplicate() => {}
                 other => {
@@ -386,11 +316,7 @@ impl Ops {
         let comment = self.managed.comment(label);
         let rows = self
             .client
-            .run(
-                &Command::new(format!("{HOTSPOT_USER}/print"))
-                    .proplist(HOTSPOT_USER_PROPLIST)
-                    .query_eq("name", name),
-            )
+            .run(&Command::new(format!("{HOTSPOT_USER}/print")).proplist(HOTSPOT_USER_PROPLIST).query_eq("name", name))
             .await?;
         let users = parse_rows(rows, HotspotUserRow::parse);
         if let Some(u) = users.first() {
@@ -423,11 +349,7 @@ impl Ops {
         }
         let rows = self
             .client
-            .run(
-                &Command::new(format!("{HOTSPOT_USER}/print"))
-                    .proplist(&[".id"])
-                    .query_eq("name", name),
-            )
+            .run(&Command::new(format!("{HOTSPOT_USER}/print")).proplist(&[".id"]).query_eq("name", name))
             .await?;
         let id = rows
             .first()
@@ -442,8 +364,7 @@ impl Ops {
     pub async fn snapshot(&self) -> Result<Snapshot, RouterError> {
         let hosts = Command::new(format!("{HOST}/print")).proplist(HOST_PROPLIST);
         let bindings = Command::new(format!("{IP_BINDING}/print")).proplist(BINDING_PROPLIST);
-        let mut lists =
-            Command::new(format!("{ADDRESS_LIST}/print")).proplist(ADDRESS_LIST_PROPLIST);
+        let mut lists = Command::new(format!("{ADDRESS_LIST}/print")).proplist(ADDRESS_LIST_PROPLIST);
         for (i, l) in self.managed.status_lists.iter().enumerate() {
             lists = lists.query_eq("list", l.as_str());
             if i > 0 {
@@ -503,6 +424,5 @@ impl Ops {
 }
 
 fn first_mac(rows: &[super::rows::Row]) -> Option<MacAddress> {
-    rows.iter()
-        .find_map(|r| field(r, "mac-address").and_then(|m| MacAddress::parse(m).ok()))
+    rows.iter().find_map(|r| field(r, "mac-address").and_then(|m| MacAddress::parse(m).ok()))
 }

@@ -32,9 +32,7 @@ fn mac(row: &Row) -> Option<MacAddress> {
 }
 
 fn ip(row: &Row, k: &str) -> Option<IpAddr> {
-    get(row, k)
-        .and_then(|a| a.parse().ok())
-        .filter(|a: &IpAddr| !a.is_unspecified())
+    get(row, k).and_then(|a| a.parse().ok()).filter(|a: &IpAddr| !a.is_unspecified())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -75,14 +73,7 @@ pub struct HostRow {
 }
 
 /// The properties the sync reads from hosts; nothing else is asked for.
-pub const HOST_PROPLIST: &[&str] = &[
-    ".id",
-    "mac-address",
-    "address",
-    "bytes-in",
-    "bytes-out",
-    "uptime",
-];
+pub const HOST_PROPLIST: &[&str] = &[".id", "mac-address", "address", "bytes-in", "bytes-out", "uptime"];
 
 impl HostRow {
     pub fn parse(row: &Row) -> Option<Self> {
@@ -92,9 +83,7 @@ impl HostRow {
             address: ip(row, "address"),
             bytes_in: counter(row, "bytes-in"),
             bytes_out: counter(row, "bytes-out"),
-            uptime_secs: get(row, "uptime")
-                .and_then(parse_duration_secs)
-                .unwrap_or(0),
+            uptime_secs: get(row, "uptime").and_then(parse_duration_secs).unwrap_or(0),
         })
     }
 
@@ -113,14 +102,7 @@ pub struct BindingRow {
     pub disabled: bool,
 }
 
-pub const BINDING_PROPLIST: &[&str] = &[
-    ".id",
-    "mac-address",
-    "type",
-    "server",
-    "comment",
-    "disabled",
-];
+pub const BINDING_PROPLIST: &[&str] = &[".id", "mac-address", "type", "server", "comment", "disabled"];
 
 impl BindingRow {
     pub fn parse(row: &Row) -> Option<Self> {
@@ -128,19 +110,15 @@ impl BindingRow {
             id: get(row, ".id")?.to_owned(),
             mac: mac(row),
             // Omitted type is regular; 6.x prints flags instead of `type`.
-            kind: get(row, "type").and_then(BindingType::parse).unwrap_or(
-                if flag(row, "bypassed") {
-                    BindingType::Bypassed
-                } else if flag(row, "blocked") {
-                    BindingType::Blocked
-                } else {
-                    BindingType::Regular
-                },
-            ),
+            kind: get(row, "type").and_then(BindingType::parse).unwrap_or(if flag(row, "bypassed") {
+                BindingType::Bypassed
+            } else if flag(row, "blocked") {
+                BindingType::Blocked
+            } else {
+                BindingType::Regular
+            }),
             server: get(row, "server").map(str::to_owned),
-            comment: get(row, "comment")
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned),
+            comment: get(row, "comment").filter(|c| !c.is_empty()).map(str::to_owned),
             disabled: flag(row, "disabled"),
         })
     }
@@ -163,9 +141,7 @@ impl AddressListRow {
             id: get(row, ".id")?.to_owned(),
             list: get(row, "list")?.to_owned(),
             address: get(row, "address")?.to_owned(),
-            comment: get(row, "comment")
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned),
+            comment: get(row, "comment").filter(|c| !c.is_empty()).map(str::to_owned),
             dynamic: flag(row, "dynamic"),
         })
     }
@@ -187,9 +163,7 @@ impl HotspotUserRow {
             id: get(row, ".id")?.to_owned(),
             name: get(row, "name")?.to_owned(),
             profile: get(row, "profile").map(str::to_owned),
-            comment: get(row, "comment")
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned),
+            comment: get(row, "comment").filter(|c| !c.is_empty()).map(str::to_owned),
         })
     }
 }
@@ -199,10 +173,7 @@ mod tests {
     use super::*;
 
     fn row(pairs: &[(&str, &str)]) -> Row {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), Some((*v).to_owned())))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), Some((*v).to_owned()))).collect()
     }
 
     #[test]
@@ -220,28 +191,16 @@ mod tests {
         assert_eq!(h.bytes_in, 8_589_934_592);
         assert_eq!(h.total_bytes(), 8_589_938_688);
         assert_eq!(h.uptime_secs, 93_784);
-        assert!(
-            HostRow::parse(&row(&[(".id", "*1")])).is_none(),
-            "a host without a MAC is useless"
-        );
+        assert!(HostRow::parse(&row(&[(".id", "*1")])).is_none(), "a host without a MAC is useless");
     }
 
     #[test]
     fn binding_type_from_type_or_flags() {
         let cases = [
-            (
-                row(&[(".id", "*1"), ("type", "bypassed")]),
-                BindingType::Bypassed,
-            ),
+            (row(&[(".id", "*1"), ("type", "bypassed")]), BindingType::Bypassed),
             (row(&[(".id", "*1")]), BindingType::Regular),
-            (
-                row(&[(".id", "*1"), ("blocked", "true")]),
-                BindingType::Blocked,
-            ),
-            (
-                row(&[(".id", "*1"), ("bypassed", "yes")]),
-                BindingType::Bypassed,
-            ),
+            (row(&[(".id", "*1"), ("blocked", "true")]), BindingType::Blocked),
+            (row(&[(".id", "*1"), ("bypassed", "yes")]), BindingType::Bypassed),
         ];
         for (r, want) in cases {
             assert_eq!(BindingRow::parse(&r).unwrap().kind, want);

@@ -149,18 +149,10 @@ mod tests {
             let mut out = Vec::new();
             encode_length(*len, &mut out);
             assert_eq!(&out, bytes, "encode {len:#x}");
-            assert_eq!(
-                decode_length(bytes).unwrap(),
-                Some((*len, bytes.len())),
-                "decode {len:#x}"
-            );
+            assert_eq!(decode_length(bytes).unwrap(), Some((*len, bytes.len())), "decode {len:#x}");
             // Every proper prefix of the length bytes asks for more.
             for cut in 0..bytes.len() {
-                assert_eq!(
-                    decode_length(&bytes[..cut]).unwrap(),
-                    None,
-                    "{len:#x} cut at {cut}"
-                );
+                assert_eq!(decode_length(&bytes[..cut]).unwrap(), None, "{len:#x} cut at {cut}");
             }
         }
     }
@@ -168,26 +160,18 @@ mod tests {
     #[test]
     fn reserved_control_bytes_are_errors() {
         for b in 0xF8..=0xFFu8 {
-            assert_eq!(
-                decode_length(&[b, 0, 0, 0, 0]),
-                Err(WireError::ReservedControlByte(b))
-            );
+            assert_eq!(decode_length(&[b, 0, 0, 0, 0]), Err(WireError::ReservedControlByte(b)));
         }
     }
 
     fn words_of_len(lens: &[usize]) -> Vec<Vec<u8>> {
-        lens.iter()
-            .enumerate()
-            .map(|(i, &l)| (0..l).map(|j| ((i + j) % 251) as u8).collect())
-            .collect()
+        lens.iter().enumerate().map(|(i, &l)| (0..l).map(|j| ((i + j) % 251) as u8).collect()).collect()
     }
 
     #[test]
     fn sentences_round_trip_at_boundaries_byte_by_byte() {
         // Word lengths whose prefixes contain 0x00 bytes (256 → 81 00), words holding 0x00.
-        let lens = [
-            1, 127, 128, 255, 256, 512, 0x3FFF, 0x4000, 0x1F_FFFF, 0x20_0000,
-        ];
+        let lens = [1, 127, 128, 255, 256, 512, 0x3FFF, 0x4000, 0x1F_FFFF, 0x20_0000];
         let words = words_of_len(&lens);
         let mut wire = Vec::new();
         encode_sentence(&words, &mut wire);
@@ -196,10 +180,7 @@ mod tests {
         let mut whole = Decoder::new();
         whole.feed(&wire);
         assert_eq!(whole.next_sentence().unwrap().unwrap(), words);
-        assert_eq!(
-            whole.next_sentence().unwrap().unwrap(),
-            vec![b"!done".to_vec()]
-        );
+        assert_eq!(whole.next_sentence().unwrap().unwrap(), vec![b"!done".to_vec()]);
         assert_eq!(whole.next_sentence().unwrap(), None);
 
         // The small words one byte at a time (the large ones make this quadratic in tests).
@@ -224,10 +205,7 @@ mod tests {
         encode_sentence(&[b"/system/identity/print".to_vec()], &mut wire);
         let mut d = Decoder::new();
         d.feed(&wire);
-        assert_eq!(
-            d.next_sentence().unwrap().unwrap(),
-            vec![b"/system/identity/print".to_vec()]
-        );
+        assert_eq!(d.next_sentence().unwrap().unwrap(), vec![b"/system/identity/print".to_vec()]);
     }
 
     #[test]

@@ -16,8 +16,7 @@ use hotspot::shutdown::{Shutdown, ShutdownTrigger};
 
 /// Server URL without a database; override with HOTSPOT_TEST_PG_URL.
 pub fn pg_server_url() -> String {
-    std::env::var("HOTSPOT_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("HOTSPOT_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 pub fn redis_url() -> String {
@@ -25,8 +24,7 @@ pub fn redis_url() -> String {
 }
 
 fn admin_conn() -> PgConnection {
-    PgConnection::establish(&format!("{}/postgres", pg_server_url()))
-        .expect("test Postgres must be reachable")
+    PgConnection::establish(&format!("{}/postgres", pg_server_url())).expect("test Postgres must be reachable")
 }
 
 /// FNV-1a over the migration files: a changed migration gets a fresh template.
@@ -36,11 +34,7 @@ fn migrations_fingerprint() -> String {
     entries.sort();
     let mut h: u64 = 0xcbf29ce484222325;
     for path in entries {
-        for b in path
-            .to_string_lossy()
-            .bytes()
-            .chain(std::fs::read(&path).unwrap_or_default())
-        {
+        for b in path.to_string_lossy().bytes().chain(std::fs::read(&path).unwrap_or_default()) {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x100000001b3);
         }
@@ -53,11 +47,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {
             let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p))
-            } else {
-                out.push(p)
-            }
+            if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
         }
     }
     out
@@ -72,34 +62,22 @@ pub fn template_db() -> &'static str {
         let name = format!("hotspot_tpl_{}", migrations_fingerprint());
         let mut admin = admin_conn();
         // Test binaries may run in parallel processes (nextest): serialize template creation.
-        admin
-            .batch_execute("SELECT pg_advisory_lock(727001)")
-            .expect("advisory lock");
+        admin.batch_execute("SELECT pg_advisory_lock(727001)").expect("advisory lock");
         let exists = db_exists(&mut admin, &name);
         if !exists {
             let building = format!("{name}_building");
-            admin
-                .batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
-                ))
-                .expect("drop stale");
-            admin
-                .batch_execute(&format!("CREATE DATABASE \"{building}\""))
-                .expect("create template");
+            admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)")).expect("drop stale");
+            admin.batch_execute(&format!("CREATE DATABASE \"{building}\"")).expect("create template");
             {
-                let mut conn = PgConnection::establish(&format!("{}/{building}", pg_server_url()))
-                    .expect("connect template");
+                let mut conn =
+                    PgConnection::establish(&format!("{}/{building}", pg_server_url())).expect("connect template");
                 hotspot::db::migrate(&mut conn).expect("migrate template");
             }
             admin
-                .batch_execute(&format!(
-                    "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
-                ))
+                .batch_execute(&format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""))
                 .expect("rename template");
         }
-        admin
-            .batch_execute("SELECT pg_advisory_unlock(727001)")
-            .expect("advisory unlock");
+        admin.batch_execute("SELECT pg_advisory_unlock(727001)").expect("advisory unlock");
         name
     })
 }
@@ -130,9 +108,7 @@ impl TestDb {
         let mut admin = admin_conn();
         let mut tries = 0;
         loop {
-            match admin.batch_execute(&format!(
-                "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
-            )) {
+            match admin.batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"")) {
                 Ok(()) => break,
                 // Another session is cloning the same template at this instant.
                 Err(e) if e.to_string().contains("being accessed by other users") && tries < 50 => {
@@ -154,10 +130,7 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let mut admin = admin_conn();
-        let _ = admin.batch_execute(&format!(
-            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-            self.name
-        ));
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
     }
 }
 
@@ -170,10 +143,7 @@ pub fn clear_redis_prefix(prefix: &str) {
     let Ok(mut conn) = client.get_connection() else {
         return;
     };
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query(&mut conn)
-        .unwrap_or_default();
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query(&mut conn).unwrap_or_default();
     if !keys.is_empty() {
         let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut conn);
     }
@@ -192,10 +162,7 @@ pub fn test_vars(db: &TestDb, prefix: &str, overrides: &[(&str, &str)]) -> HashM
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     // Quiet by default (tests provoke failures on purpose); HOTSPOT_TEST_LOG=debug to see them.
-    vars.insert(
-        "HOTSPOT_LOG".into(),
-        std::env::var("HOTSPOT_TEST_LOG").unwrap_or_else(|_| "off".into()),
-    );
+    vars.insert("HOTSPOT_LOG".into(), std::env::var("HOTSPOT_TEST_LOG").unwrap_or_else(|_| "off".into()));
     vars.insert("DATABASE_URL".into(), db.url.clone());
     vars.insert("REDIS_URL".into(), redis_url());
     vars.insert("HOTSPOT_REDIS_PREFIX".into(), prefix.to_owned());
@@ -207,6 +174,8 @@ pub fn test_vars(db: &TestDb, prefix: &str, overrides: &[(&str, &str)]) -> HashM
 
 pub struct TestApp {
     pub base: String,
+    /// The simulated router, when the app was started with one.
+    pub router: Option<hotspot::sim::router::SimRouter>,
     pub client: reqwest::Client,
     pub services: Services,
     pub redis_prefix: String,
@@ -221,10 +190,30 @@ impl TestApp {
         Self::spawn_with(&[]).await
     }
 
-    pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
-        let db = tokio::task::spawn_blocking(TestDb::create)
+    /// With a RouterOS simulator of its own, configured as the managed router.
+    pub async fn spawn_with_router(overrides: &[(&str, &str)]) -> Self {
+        let sim = hotspot::sim::router::SimRouter::start("127.0.0.1:0".parse().expect("addr"), Default::default())
             .await
-            .expect("create db");
+            .expect("start router simulator");
+        let addr = sim.addr().to_string();
+        let mut all: Vec<(&str, &str)> = vec![
+            ("HOTSPOT_ROUTER_ADDR", &addr),
+            ("HOTSPOT_ROUTER_PASSWORD", "sim-password"),
+            ("HOTSPOT_ROUTER_CONNECT_TIMEOUT_MS", "1000"),
+            ("HOTSPOT_ROUTER_COMMAND_TIMEOUT_MS", "1000"),
+        ];
+        all.extend_from_slice(overrides);
+        let mut app = Self::spawn_with(&all).await;
+        app.router = Some(sim);
+        app
+    }
+
+    pub fn sim(&self) -> &hotspot::sim::router::SimRouter {
+        self.router.as_ref().expect("app started with spawn_with_router")
+    }
+
+    pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
+        let db = tokio::task::spawn_blocking(TestDb::create).await.expect("create db");
         let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
         let vars = test_vars(&db, &prefix, overrides);
         let settings = Settings::from_source(&Source::new(&vars)).expect("test settings");
@@ -234,19 +223,8 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (trigger, shutdown) = Shutdown::new();
         let server = tokio::spawn(app::run_http(services.clone(), listener, shutdown));
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("client");
-        Self {
-            base,
-            client,
-            services,
-            redis_prefix: prefix,
-            trigger,
-            server: Some(server),
-            db,
-        }
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
+        Self { base, router: None, client, services, redis_prefix: prefix, trigger, server: Some(server), db }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -254,11 +232,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request")
+        self.client.get(self.url(path)).send().await.expect("request")
     }
 
     pub async fn stop(mut self) {

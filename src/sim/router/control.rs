@@ -25,10 +25,7 @@ use super::{SimRouter, TagPosition};
 use crate::domain::MacAddress;
 
 /// Serves the control port until the task is dropped.
-pub async fn serve(
-    listen: SocketAddr,
-    sim: Arc<SimRouter>,
-) -> std::io::Result<tokio::task::JoinHandle<()>> {
+pub async fn serve(listen: SocketAddr, sim: Arc<SimRouter>) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let listener = TcpListener::bind(listen).await?;
     Ok(tokio::spawn(async move {
         loop {
@@ -44,11 +41,7 @@ pub async fn serve(
                         Ok(v) => json!({ "ok": true, "result": v }),
                         Err(e) => json!({ "ok": false, "error": e }),
                     };
-                    if wr
-                        .write_all(format!("{answer}\n").as_bytes())
-                        .await
-                        .is_err()
-                    {
+                    if wr.write_all(format!("{answer}\n").as_bytes()).await.is_err() {
                         break;
                     }
                 }
@@ -70,15 +63,11 @@ fn mac(v: Option<&str>) -> Result<MacAddress, String> {
 }
 
 fn ipv4(v: Option<&str>) -> Result<Ipv4Addr, String> {
-    v.unwrap_or("")
-        .parse()
-        .map_err(|_| "expected an IPv4 address".to_string())
+    v.unwrap_or("").parse().map_err(|_| "expected an IPv4 address".to_string())
 }
 
 fn num<T: std::str::FromStr>(v: Option<&str>) -> Result<T, String> {
-    v.unwrap_or("")
-        .parse()
-        .map_err(|_| "expected a number".to_string())
+    v.unwrap_or("").parse().map_err(|_| "expected a number".to_string())
 }
 
 fn rows(s: &RouterState, path: &str) -> Value {

@@ -5,8 +5,7 @@ use std::net::Ipv4Addr;
 
 use super::query::{QueryWord, matches};
 use super::state::{
-    self, ACTIVE, ADDRESS_LIST, HOST, HOST_PROPS, HostView, IP_BINDING, MenuSpec, RouterState,
-    format_id, parse_id,
+    self, ACTIVE, ADDRESS_LIST, HOST, HOST_PROPS, HostView, IP_BINDING, MenuSpec, RouterState, format_id, parse_id,
 };
 use crate::domain::MacAddress;
 
@@ -15,10 +14,7 @@ pub enum Reply {
     Re(Vec<(String, String)>),
     Done(Option<String>),
     Empty,
-    Trap {
-        category: Option<u8>,
-        message: String,
-    },
+    Trap { category: Option<u8>, message: String },
 }
 
 /// A parsed command sentence.
@@ -31,10 +27,7 @@ pub struct Cmd {
 
 impl Cmd {
     pub fn attr(&self, key: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 }
 
@@ -44,23 +37,11 @@ pub struct Options {
 }
 
 fn trap(message: impl Into<String>) -> Vec<Reply> {
-    vec![
-        Reply::Trap {
-            category: None,
-            message: message.into(),
-        },
-        Reply::Done(None),
-    ]
+    vec![Reply::Trap { category: None, message: message.into() }, Reply::Done(None)]
 }
 
 fn trap_cat(category: u8, message: impl Into<String>) -> Vec<Reply> {
-    vec![
-        Reply::Trap {
-            category: Some(category),
-            message: message.into(),
-        },
-        Reply::Done(None),
-    ]
+    vec![Reply::Trap { category: Some(category), message: message.into() }, Reply::Done(None)]
 }
 
 fn no_such_item() -> Vec<Reply> {
@@ -74,10 +55,7 @@ pub fn execute(state: &mut RouterState, cmd: &Cmd, opts: &Options) -> Vec<Reply>
     match (menu_path, verb) {
         ("/system/resource", "print" | "getall") => return system_resource(state),
         ("/system/identity", "print" | "getall") => {
-            return vec![
-                Reply::Re(vec![("name".into(), state.identity.clone())]),
-                Reply::Done(None),
-            ];
+            return vec![Reply::Re(vec![("name".into(), state.identity.clone())]), Reply::Done(None)];
         }
         ("/system/identity", "set") => {
             return match cmd.attr("name") {
@@ -94,14 +72,8 @@ pub fn execute(state: &mut RouterState, cmd: &Cmd, opts: &Options) -> Vec<Reply>
     let Some(spec) = state::menu(menu_path) else {
         // RouterOS answers a mistyped path with two traps.
         return vec![
-            Reply::Trap {
-                category: Some(0),
-                message: format!("no such command or directory ({})", verb),
-            },
-            Reply::Trap {
-                category: None,
-                message: "no such command prefix".into(),
-            },
+            Reply::Trap { category: Some(0), message: format!("no such command or directory ({})", verb) },
+            Reply::Trap { category: None, message: "no such command prefix".into() },
             Reply::Done(None),
         ];
     };
@@ -118,15 +90,11 @@ pub fn execute(state: &mut RouterState, cmd: &Cmd, opts: &Options) -> Vec<Reply>
         }
         "comment" if spec.can_add => {
             let comment = cmd.attr("comment").unwrap_or("").to_owned();
-            update_each(state, spec, cmd, move |row| {
-                set_or_clear(row, "comment", &comment)
-            })
+            update_each(state, spec, cmd, move |row| set_or_clear(row, "comment", &comment))
         }
-        "make-static" if spec.extra.contains(&"make-static") => {
-            update_each(state, spec, cmd, |row| {
-                row.insert("dynamic".into(), "false".into());
-            })
-        }
+        "make-static" if spec.extra.contains(&"make-static") => update_each(state, spec, cmd, |row| {
+            row.insert("dynamic".into(), "false".into());
+        }),
         "check-status" if spec.extra.contains(&"check-status") => vec![Reply::Done(None)],
         "login" if spec.path == ACTIVE => active_login(state, cmd),
         _ => trap_cat(0, "no such command"),
@@ -139,20 +107,10 @@ struct PrintArgs {
 }
 
 fn print_args(cmd: &Cmd) -> Result<PrintArgs, Vec<Reply>> {
-    let mut args = PrintArgs {
-        proplist: None,
-        count_only: false,
-    };
+    let mut args = PrintArgs { proplist: None, count_only: false };
     for (k, v) in &cmd.attrs {
         match k.as_str() {
-            ".proplist" => {
-                args.proplist = Some(
-                    v.split(',')
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                )
-            }
+            ".proplist" => args.proplist = Some(v.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()),
             "count-only" => args.count_only = true,
             "detail" | "without-paging" | "terse" | "brief" | "stats" => {}
             other => return Err(trap(format!("unknown parameter {other}"))),
@@ -180,25 +138,15 @@ fn project<'a>(
     proplist: &Option<Vec<String>>,
 ) -> Vec<(String, String)> {
     match proplist {
-        Some(props) => props
-            .iter()
-            .filter_map(|p| get(p).map(|v| (p.clone(), v.into_owned())))
-            .collect(),
-        None => all
-            .iter()
-            .filter_map(|p| get(p).map(|v| (p.clone(), v.into_owned())))
-            .collect(),
+        Some(props) => props.iter().filter_map(|p| get(p).map(|v| (p.clone(), v.into_owned()))).collect(),
+        None => all.iter().filter_map(|p| get(p).map(|v| (p.clone(), v.into_owned()))).collect(),
     }
 }
 
 fn derived(spec: &MenuSpec, attrs: &BTreeMap<String, String>, key: &str) -> Option<String> {
     match (spec.path, key) {
-        (IP_BINDING, "bypassed") => {
-            Some((attrs.get("type").map(String::as_str) == Some("bypassed")).to_string())
-        }
-        (IP_BINDING, "blocked") => {
-            Some((attrs.get("type").map(String::as_str) == Some("blocked")).to_string())
-        }
+        (IP_BINDING, "bypassed") => Some((attrs.get("type").map(String::as_str) == Some("bypassed")).to_string()),
+        (IP_BINDING, "blocked") => Some((attrs.get("type").map(String::as_str) == Some("blocked")).to_string()),
         _ => None,
     }
 }
@@ -252,11 +200,7 @@ fn host_command(state: &mut RouterState, verb: &str, cmd: &Cmd, opts: &Options) 
             let bindings = state.binding_types();
             let active = state.active_macs();
             let all: Vec<String> = HOST_PROPS.iter().map(|s| (*s).to_owned()).collect();
-            let mut out = Vec::with_capacity(if args.count_only {
-                0
-            } else {
-                state.hosts.len()
-            });
+            let mut out = Vec::with_capacity(if args.count_only { 0 } else { state.hosts.len() });
             let mut count = 0;
             for h in &state.hosts {
                 let mac = h.mac.canonical();
@@ -280,10 +224,7 @@ fn host_command(state: &mut RouterState, verb: &str, cmd: &Cmd, opts: &Options) 
             let Some(ids) = ids_of(cmd) else {
                 return no_such_item();
             };
-            if ids
-                .iter()
-                .any(|id| !state.hosts.iter().any(|h| h.id == *id))
-            {
+            if ids.iter().any(|id| !state.hosts.iter().any(|h| h.id == *id)) {
                 return no_such_item();
             }
             for id in ids {
@@ -319,10 +260,7 @@ fn host_command(state: &mut RouterState, verb: &str, cmd: &Cmd, opts: &Options) 
 
 fn system_resource(state: &RouterState) -> Vec<Reply> {
     let r = [
-        (
-            "uptime",
-            crate::router::values::format_duration(state.uptime),
-        ),
+        ("uptime", crate::router::values::format_duration(state.uptime)),
         ("version", "7.16.2 (stable)".to_owned()),
         ("build-time", "2024-11-26 12:00:00".to_owned()),
         ("factory-software", "7.1".to_owned()),
@@ -338,10 +276,7 @@ fn system_resource(state: &RouterState) -> Vec<Reply> {
         ("board-name", "hotspot-sim".to_owned()),
         ("platform", "MikroTik".to_owned()),
     ];
-    vec![
-        Reply::Re(r.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()),
-        Reply::Done(None),
-    ]
+    vec![Reply::Re(r.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()), Reply::Done(None)]
 }
 
 /// `=.id=*1,*2` or `=numbers=*1`.
@@ -366,15 +301,10 @@ fn normalize_value(key: &str, value: &str) -> Result<String, String> {
             .or_else(|_| {
                 // RouterOS stores multicast/zero MACs too; only the shape matters here.
                 let hex: String = value.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-                if hex.len() == 12 && value.len() == 17 {
-                    Ok(value.to_ascii_uppercase())
-                } else {
-                    Err(())
-                }
+                if hex.len() == 12 && value.len() == 17 { Ok(value.to_ascii_uppercase()) } else { Err(()) }
             })
             .map_err(|_| format!("invalid value for argument mac-address: {value}")),
-        "disabled" | "published" | "dynamic" | "block-access" | "transparent-proxy"
-        | "add-mac-cookie" => match value {
+        "disabled" | "published" | "dynamic" | "block-access" | "transparent-proxy" | "add-mac-cookie" => match value {
             "true" | "yes" => Ok("true".into()),
             "false" | "no" => Ok("false".into()),
             _ => Err(format!("invalid value for argument {key}: {value}")),
@@ -431,33 +361,19 @@ fn unique_conflict(
 ) -> Option<Vec<Reply>> {
     let (keys, message) = spec.unique?;
     let table = state.table(spec.path)?;
-    let clash = table
-        .rows
-        .iter()
-        .any(|r| Some(r.id) != except && keys.iter().all(|k| r.attrs.get(*k) == row.get(*k)));
+    let clash = table.rows.iter().any(|r| Some(r.id) != except && keys.iter().all(|k| r.attrs.get(*k) == row.get(*k)));
     clash.then(|| trap(message))
 }
 
 fn add(state: &mut RouterState, spec: &MenuSpec, cmd: &Cmd) -> Vec<Reply> {
-    let mut row: BTreeMap<String, String> = spec
-        .defaults
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
+    let mut row: BTreeMap<String, String> =
+        spec.defaults.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     if let Err(t) = apply_attrs(spec, &mut row, cmd, &[]) {
         return t;
     }
-    let missing: Vec<&str> = spec
-        .required
-        .iter()
-        .copied()
-        .filter(|k| !row.contains_key(*k))
-        .collect();
+    let missing: Vec<&str> = spec.required.iter().copied().filter(|k| !row.contains_key(*k)).collect();
     if !missing.is_empty() {
-        return trap(format!(
-            "missing value(s) of argument(s) {}",
-            missing.join(", ")
-        ));
+        return trap(format!("missing value(s) of argument(s) {}", missing.join(", ")));
     }
     if let Some(t) = unique_conflict(state, spec, &row, None) {
         return t;
@@ -559,10 +475,7 @@ fn active_login(state: &mut RouterState, cmd: &Cmd) -> Vec<Reply> {
     if let Some(ip) = cmd.attr("ip") {
         row.insert("address".to_owned(), ip.to_owned());
     }
-    if let Some(mac) = cmd
-        .attr("mac-address")
-        .and_then(|m| MacAddress::parse(m).ok())
-    {
+    if let Some(mac) = cmd.attr("mac-address").and_then(|m| MacAddress::parse(m).ok()) {
         row.insert("mac-address".to_owned(), mac.canonical());
     }
     for (k, v) in [
@@ -591,20 +504,12 @@ mod tests {
     fn cmd(word: &str, attrs: &[(&str, &str)], queries: &[&str]) -> Cmd {
         Cmd {
             word: word.into(),
-            attrs: attrs
-                .iter()
-                .map(|(k, v)| ((*k).into(), (*v).into()))
-                .collect(),
-            queries: queries
-                .iter()
-                .map(|q| QueryWord::parse(q).unwrap())
-                .collect(),
+            attrs: attrs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
+            queries: queries.iter().map(|q| QueryWord::parse(q).unwrap()).collect(),
         }
     }
 
-    const OPTS: Options = Options {
-        empty_replies: false,
-    };
+    const OPTS: Options = Options { empty_replies: false };
 
     #[test]
     fn add_print_set_remove() {
@@ -613,11 +518,7 @@ mod tests {
             &mut s,
             &cmd(
                 "/ip/hotspot/ip-binding/add",
-                &[
-                    ("mac-address", "aa:bb:cc:dd:ee:f0"),
-                    ("type", "bypassed"),
-                    ("comment", "hotspot:u1"),
-                ],
+                &[("mac-address", "aa:bb:cc:dd:ee:f0"), ("type", "bypassed"), ("comment", "hotspot:u1")],
                 &[],
             ),
             &OPTS,
@@ -642,64 +543,24 @@ mod tests {
             ])
         );
         assert_eq!(
-            execute(
-                &mut s,
-                &cmd(
-                    "/ip/hotspot/ip-binding/set",
-                    &[(".id", "*1"), ("type", "regular")],
-                    &[]
-                ),
-                &OPTS
-            ),
+            execute(&mut s, &cmd("/ip/hotspot/ip-binding/set", &[(".id", "*1"), ("type", "regular")], &[]), &OPTS),
             vec![Reply::Done(None)]
         );
         assert_eq!(
-            execute(
-                &mut s,
-                &cmd(
-                    "/ip/hotspot/ip-binding/set",
-                    &[(".id", "*9"), ("type", "regular")],
-                    &[]
-                ),
-                &OPTS
-            )[0],
-            Reply::Trap {
-                category: None,
-                message: "no such item".into()
-            }
+            execute(&mut s, &cmd("/ip/hotspot/ip-binding/set", &[(".id", "*9"), ("type", "regular")], &[]), &OPTS)[0],
+            Reply::Trap { category: None, message: "no such item".into() }
         );
         assert_eq!(
-            execute(
-                &mut s,
-                &cmd("/ip/hotspot/ip-binding/print", &[("count-only", "")], &[]),
-                &OPTS
-            ),
+            execute(&mut s, &cmd("/ip/hotspot/ip-binding/print", &[("count-only", "")], &[]), &OPTS),
             vec![Reply::Done(Some("1".into()))]
         );
         assert_eq!(
-            execute(
-                &mut s,
-                &cmd("/ip/hotspot/ip-binding/remove", &[(".id", "*1")], &[]),
-                &OPTS
-            ),
+            execute(&mut s, &cmd("/ip/hotspot/ip-binding/remove", &[(".id", "*1")], &[]), &OPTS),
             vec![Reply::Done(None)]
         );
+        assert_eq!(execute(&mut s, &cmd("/ip/hotspot/ip-binding/print", &[], &[]), &OPTS), vec![Reply::Done(None)]);
         assert_eq!(
-            execute(
-                &mut s,
-                &cmd("/ip/hotspot/ip-binding/print", &[], &[]),
-                &OPTS
-            ),
-            vec![Reply::Done(None)]
-        );
-        assert_eq!(
-            execute(
-                &mut s,
-                &cmd("/ip/hotspot/ip-binding/print", &[], &[]),
-                &Options {
-                    empty_replies: true
-                }
-            ),
+            execute(&mut s, &cmd("/ip/hotspot/ip-binding/print", &[], &[]), &Options { empty_replies: true }),
             vec![Reply::Empty, Reply::Done(None)]
         );
     }
@@ -707,73 +568,26 @@ mod tests {
     #[test]
     fn errors_use_routeros_messages() {
         let mut s = RouterState::new(1);
-        let add = cmd(
-            "/ip/firewall/address-list/add",
-            &[("list", "hs-active"), ("address", "10.5.50.10")],
-            &[],
-        );
-        assert!(matches!(
-            execute(&mut s, &add, &OPTS)[0],
-            Reply::Done(Some(_))
-        ));
+        let add = cmd("/ip/firewall/address-list/add", &[("list", "hs-active"), ("address", "10.5.50.10")], &[]);
+        assert!(matches!(execute(&mut s, &add, &OPTS)[0], Reply::Done(Some(_))));
         assert_eq!(
             execute(&mut s, &add, &OPTS)[0],
-            Reply::Trap {
-                category: None,
-                message: "failure: already have such entry".into()
-            }
+            Reply::Trap { category: None, message: "failure: already have such entry".into() }
         );
         let typo = execute(&mut s, &cmd("/ip/adress/print", &[], &[]), &OPTS);
         assert_eq!(typo.len(), 3);
-        assert_eq!(
-            typo[0],
-            Reply::Trap {
-                category: Some(0),
-                message: "no such command or directory (print)".into()
-            }
-        );
-        let unknown = execute(
-            &mut s,
-            &cmd("/ip/hotspot/ip-binding/add", &[("colour", "red")], &[]),
-            &OPTS,
-        );
-        assert_eq!(
-            unknown[0],
-            Reply::Trap {
-                category: None,
-                message: "unknown parameter colour".into()
-            }
-        );
-        let bad_type = execute(
-            &mut s,
-            &cmd("/ip/hotspot/ip-binding/add", &[("type", "vip")], &[]),
-            &OPTS,
-        );
-        assert!(matches!(
-            &bad_type[0],
-            Reply::Trap {
-                category: Some(1),
-                ..
-            }
-        ));
-        let missing = execute(
-            &mut s,
-            &cmd("/ip/firewall/address-list/add", &[("list", "x")], &[]),
-            &OPTS,
-        );
+        assert_eq!(typo[0], Reply::Trap { category: Some(0), message: "no such command or directory (print)".into() });
+        let unknown = execute(&mut s, &cmd("/ip/hotspot/ip-binding/add", &[("colour", "red")], &[]), &OPTS);
+        assert_eq!(unknown[0], Reply::Trap { category: None, message: "unknown parameter colour".into() });
+        let bad_type = execute(&mut s, &cmd("/ip/hotspot/ip-binding/add", &[("type", "vip")], &[]), &OPTS);
+        assert!(matches!(&bad_type[0], Reply::Trap { category: Some(1), .. }));
+        let missing = execute(&mut s, &cmd("/ip/firewall/address-list/add", &[("list", "x")], &[]), &OPTS);
         assert!(matches!(&missing[0], Reply::Trap { message, .. } if message.contains("address")));
-        let dup_user = cmd(
-            "/ip/hotspot/user/add",
-            &[("name", "081234567890"), ("password", "p")],
-            &[],
-        );
+        let dup_user = cmd("/ip/hotspot/user/add", &[("name", "081234567890"), ("password", "p")], &[]);
         execute(&mut s, &dup_user, &OPTS);
         assert_eq!(
             execute(&mut s, &dup_user, &OPTS)[0],
-            Reply::Trap {
-                category: None,
-                message: "failure: already have user with this name".into()
-            }
+            Reply::Trap { category: None, message: "failure: already have user with this name".into() }
         );
     }
 
@@ -796,11 +610,7 @@ mod tests {
         let Reply::Re(props) = &r[0] else { panic!() };
         assert_eq!(props.len(), 2);
         assert_eq!(props[1].1, (s.hosts[2].rate_in * 60).to_string());
-        let count = execute(
-            &mut s,
-            &cmd("/ip/hotspot/host/print", &[("count-only", "")], &[]),
-            &OPTS,
-        );
+        let count = execute(&mut s, &cmd("/ip/hotspot/host/print", &[("count-only", "")], &[]), &OPTS);
         assert_eq!(count, vec![Reply::Done(Some("5".into()))]);
     }
 }

@@ -6,6 +6,7 @@ pub mod control;
 pub mod exec;
 pub mod query;
 mod server;
+pub use server::legacy_response;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -28,11 +29,7 @@ pub struct SimConfig {
 
 impl Default for SimConfig {
     fn default() -> Self {
-        Self {
-            username: "admin".into(),
-            password: "sim-password".into(),
-            seed: 1,
-        }
+        Self { username: "admin".into(), password: "sim-password".into(), seed: 1 }
     }
 }
 
@@ -111,10 +108,7 @@ impl Inner {
     }
 
     fn faults(&self) -> Faults {
-        self.faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.faults.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -142,11 +136,7 @@ impl SimRouter {
             kill,
         });
         let accept = tokio::spawn(server::accept_loop(listener, inner.clone()));
-        Ok(Self {
-            inner,
-            addr,
-            accept,
-        })
+        Ok(Self { inner, addr, accept })
     }
 
     pub fn addr(&self) -> SocketAddr {

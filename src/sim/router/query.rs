@@ -71,9 +71,7 @@ pub fn matches<'a>(words: &[QueryWord], get: impl Fn(&str) -> Option<Cow<'a, str
         match w {
             QueryWord::Has(k) => stack.push(get(k).is_some()),
             QueryWord::HasNot(k) => stack.push(get(k).is_none()),
-            QueryWord::Eq(k, v) => {
-                stack.push(get(k).is_some_and(|x| normalize(&x) == normalize(v)))
-            }
+            QueryWord::Eq(k, v) => stack.push(get(k).is_some_and(|x| normalize(&x) == normalize(v))),
             QueryWord::Lt(k, v) => stack.push(get(k).is_some_and(|x| compare(&x, v).is_lt())),
             QueryWord::Gt(k, v) => stack.push(get(k).is_some_and(|x| compare(&x, v).is_gt())),
             QueryWord::Ops(ops) => run_ops(ops, &mut stack, pop),
@@ -94,11 +92,7 @@ fn run_ops(ops: &str, stack: &mut Vec<bool>, pop: impl Fn(&mut Vec<bool>) -> boo
                 i += 1;
             }
             let idx: usize = ops[start..i].parse().unwrap_or(usize::MAX);
-            let value = if idx < stack.len() {
-                stack[stack.len() - 1 - idx]
-            } else {
-                true
-            };
+            let value = if idx < stack.len() { stack[stack.len() - 1 - idx] } else { true };
             if i == bytes.len() {
                 // An index ending the word replaces the whole stack with that value.
                 stack.clear();
@@ -138,15 +132,8 @@ fn run_ops(ops: &str, stack: &mut Vec<bool>, pop: impl Fn(&mut Vec<bool>) -> boo
 mod tests {
     use super::*;
 
-    fn item(
-        pairs: &'static [(&'static str, &'static str)],
-    ) -> impl Fn(&str) -> Option<Cow<'static, str>> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| Cow::Borrowed(*v))
-        }
+    fn item(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<Cow<'static, str>> {
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| Cow::Borrowed(*v))
     }
 
     fn q(words: &[&str]) -> Vec<QueryWord> {
@@ -160,12 +147,7 @@ mod tests {
         ("disabled", "false"),
         ("mac-address", "AA:BB:CC:DD:EE:F0"),
     ];
-    const VLAN: &[(&str, &str)] = &[
-        ("type", "vlan"),
-        ("name", "vlan10"),
-        ("mtu", "1496"),
-        ("disabled", "true"),
-    ];
+    const VLAN: &[(&str, &str)] = &[("type", "vlan"), ("name", "vlan10"), ("mtu", "1496"), ("disabled", "true")];
     const BRIDGE: &[(&str, &str)] = &[("type", "bridge"), ("name", "bridge1"), ("comment", "lan")];
 
     #[test]
@@ -190,14 +172,14 @@ mod tests {
             (&["?type=vlan", "?disabled=false"], [false, false, false]),
             // Explicit AND, and routeros-api's multi-op words.
             (&["?type=ether", "?mtu=1500", "?#&"], [true, false, false]),
-            (
-                &["?type=ether", "?type=vlan", "?type=bridge", "?#||"],
-                [true, true, true],
-            ),
+            (&["?type=ether", "?type=vlan", "?type=bridge", "?#||"], [true, true, true]),
             // An index at the end replaces the stack: keep only the older condition.
             (&["?type=ether", "?type=vlan", "?#1"], [true, false, false]),
-            // Index followed by more ops pushes a copy: (vlan) OR copy-of(ether).
-            (&["?type=ether", "?type=vlan", "?#1|"], [true, true, false]),
+            // Index followed by more ops pushes a copy: [ether, vlan, ether] then OR of the top
+            // two leaves [ether, vlan|ether]; the bottom `ether` still has to hold.
+            (&["?type=ether", "?type=vlan", "?#1|"], [true, false, false]),
+            // …and ending with an index collapses the stack to that one value.
+            (&["?type=ether", "?type=vlan", "?#1|0"], [true, true, false]),
             // '.' after a non-index pushes a copy of the top.
             (&["?type=vlan", "?#.|"], [false, true, false]),
             // Popping below the bottom yields the implicit trues.
@@ -205,25 +187,15 @@ mod tests {
         ];
         for (words, want) in cases {
             let qs = q(words);
-            let got = [
-                matches(&qs, item(ETHER)),
-                matches(&qs, item(VLAN)),
-                matches(&qs, item(BRIDGE)),
-            ];
+            let got = [matches(&qs, item(ETHER)), matches(&qs, item(VLAN)), matches(&qs, item(BRIDGE))];
             assert_eq!(got, *want, "{words:?}");
         }
     }
 
     #[test]
     fn parse_forms() {
-        assert_eq!(
-            QueryWord::parse("?k=v=w"),
-            Some(QueryWord::Eq("k".into(), "v=w".into()))
-        );
-        assert_eq!(
-            QueryWord::parse("?=k=v"),
-            Some(QueryWord::Eq("k".into(), "v".into()))
-        );
+        assert_eq!(QueryWord::parse("?k=v=w"), Some(QueryWord::Eq("k".into(), "v=w".into())));
+        assert_eq!(QueryWord::parse("?=k=v"), Some(QueryWord::Eq("k".into(), "v".into())));
         assert_eq!(QueryWord::parse("?-k"), Some(QueryWord::HasNot("k".into())));
         assert_eq!(QueryWord::parse("?k"), Some(QueryWord::Has("k".into())));
         assert_eq!(QueryWord::parse("?#|!"), Some(QueryWord::Ops("|!".into())));

@@ -113,25 +113,17 @@ fn parse(words: Vec<Vec<u8>>) -> Parsed {
     Parsed { cmd, tag }
 }
 
-async fn writer(
-    mut wr: tokio::net::tcp::OwnedWriteHalf,
-    mut rx: mpsc::UnboundedReceiver<Out>,
-    inner: Arc<Inner>,
-) {
+async fn writer(mut wr: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Out>, inner: Arc<Inner>) {
     while let Some(out) = rx.recv().await {
         match out {
             Out::Bytes(b) => {
-                inner
-                    .bytes_sent
-                    .fetch_add(b.len() as u64, Ordering::Relaxed);
+                inner.bytes_sent.fetch_add(b.len() as u64, Ordering::Relaxed);
                 if wr.write_all(&b).await.is_err() {
                     return;
                 }
             }
             Out::DropAfter(b) => {
-                inner
-                    .bytes_sent
-                    .fetch_add(b.len() as u64, Ordering::Relaxed);
+                inner.bytes_sent.fetch_add(b.len() as u64, Ordering::Relaxed);
                 let _ = wr.write_all(&b).await;
                 let _ = wr.shutdown().await;
                 return;
@@ -233,36 +225,22 @@ impl Session {
         match cmd.word.as_str() {
             "/login" => return self.login(&cmd, tag),
             "/quit" => {
-                let _ = self
-                    .tx
-                    .send(Out::Bytes(fatal("session terminated on request")));
+                let _ = self.tx.send(Out::Bytes(fatal("session terminated on request")));
                 self.closing = true;
                 return;
             }
             _ => {}
         }
         if !self.logged_in {
-            return self.send(
-                &[
-                    Reply::Trap {
-                        category: None,
-                        message: "not logged in".into(),
-                    },
-                    Reply::Done(None),
-                ],
-                tag,
-            );
+            return self
+                .send(&[Reply::Trap { category: None, message: "not logged in".into() }, Reply::Done(None)], tag);
         }
         if cmd.word == "/cancel" {
             return self.cancel(&cmd, tag);
         }
         self.inner.commands.fetch_add(1, Ordering::Relaxed);
         let faults = self.inner.faults();
-        if faults
-            .stall
-            .as_deref()
-            .is_some_and(|p| cmd.word.contains(p))
-        {
+        if faults.stall.as_deref().is_some_and(|p| cmd.word.contains(p)) {
             // Never answered; /cancel or a dropped session ends it.
             let h = tokio::spawn(std::future::pending::<()>());
             if let Some(t) = tag {
@@ -272,22 +250,12 @@ impl Session {
         }
         let replies = {
             let mut state = self.inner.state();
-            exec::execute(
-                &mut state,
-                &cmd,
-                &Options {
-                    empty_replies: faults.empty_replies,
-                },
-            )
+            exec::execute(&mut state, &cmd, &Options { empty_replies: faults.empty_replies })
         };
         let mut out = Vec::new();
         encode(&replies, tag, faults.tag_position, &mut out);
         if faults.drop_mid_sentence > 0 {
-            self.inner
-                .faults
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .drop_mid_sentence -= 1;
+            self.inner.faults.lock().unwrap_or_else(|e| e.into_inner()).drop_mid_sentence -= 1;
             out.truncate((out.len() / 2).max(1));
             let _ = self.tx.send(Out::DropAfter(out));
             self.closing = true;
@@ -313,16 +281,7 @@ impl Session {
         let faults = self.inner.faults();
         let cfg = &self.inner.config;
         let bad = |s: &Self, msg: &str| {
-            s.send(
-                &[
-                    Reply::Trap {
-                        category: None,
-                        message: msg.into(),
-                    },
-                    Reply::Done(None),
-                ],
-                tag,
-            )
+            s.send(&[Reply::Trap { category: None, message: msg.into() }, Reply::Done(None)], tag)
         };
         if faults.legacy_login {
             match (cmd.attr("name"), cmd.attr("response")) {
@@ -333,9 +292,7 @@ impl Session {
                 }
                 (Some(name), Some(response)) => {
                     let ok = self.challenge.take().is_some_and(|c| {
-                        name == cfg.username
-                            && !faults.refuse_login
-                            && response == legacy_response(&cfg.password, &c)
+                        name == cfg.username && !faults.refuse_login && response == legacy_response(&cfg.password, &c)
                     });
                     if ok {
                         self.logged_in = true;
@@ -362,10 +319,7 @@ impl Session {
     }
 
     fn cancel(&mut self, cmd: &Cmd, tag: Option<&[u8]>) {
-        let interrupted = Reply::Trap {
-            category: Some(2),
-            message: "interrupted".into(),
-        };
+        let interrupted = Reply::Trap { category: Some(2), message: "interrupted".into() };
         let targets: Vec<Vec<u8>> = match cmd.attr("tag") {
             Some(t) => vec![t.as_bytes().to_vec()],
             None => self.pending.keys().cloned().collect(),
@@ -403,21 +357,13 @@ mod tests {
     fn legacy_login_vector() {
         // ROUTEROS.md: password "passTest", challenge hex "abc123".
         let challenge = hex::decode("abc123").unwrap();
-        assert_eq!(
-            legacy_response("passTest", &challenge),
-            "0021277bff9ac7caf06aa608e46616d47f"
-        );
+        assert_eq!(legacy_response("passTest", &challenge), "0021277bff9ac7caf06aa608e46616d47f");
     }
 
     #[test]
     fn tag_positions() {
         let mut second = Vec::new();
-        encode(
-            &[Reply::Done(Some("*1".into()))],
-            Some(b"7"),
-            TagPosition::Second,
-            &mut second,
-        );
+        encode(&[Reply::Done(Some("*1".into()))], Some(b"7"), TagPosition::Second, &mut second);
         let mut d = Decoder::new();
         d.feed(&second);
         assert_eq!(
@@ -425,12 +371,7 @@ mod tests {
             vec![b"!done".to_vec(), b".tag=7".to_vec(), b"=ret=*1".to_vec()]
         );
         let mut last = Vec::new();
-        encode(
-            &[Reply::Done(Some("*1".into()))],
-            Some(b"7"),
-            TagPosition::Last,
-            &mut last,
-        );
+        encode(&[Reply::Done(Some("*1".into()))], Some(b"7"), TagPosition::Last, &mut last);
         d.feed(&last);
         assert_eq!(
             d.next_sentence().unwrap().unwrap(),

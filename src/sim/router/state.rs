@@ -34,30 +34,16 @@ pub const HOST: &str = "/ip/hotspot/host";
 pub const MENUS: &[MenuSpec] = &[
     MenuSpec {
         path: IP_BINDING,
-        settable: &[
-            "mac-address",
-            "address",
-            "to-address",
-            "server",
-            "type",
-            "comment",
-            "disabled",
-        ],
+        settable: &["mac-address", "address", "to-address", "server", "type", "comment", "disabled"],
         required: &[],
-        defaults: &[
-            ("server", "all"),
-            ("type", "regular"),
-            ("disabled", "false"),
-        ],
+        defaults: &[("server", "all"), ("type", "regular"), ("disabled", "false")],
         unique: None,
         extra: &[],
         can_add: true,
     },
     MenuSpec {
         path: ADDRESS_LIST,
-        settable: &[
-            "list", "address", "timeout", "comment", "disabled", "dynamic",
-        ],
+        settable: &["list", "address", "timeout", "comment", "disabled", "dynamic"],
         required: &["list", "address"],
         defaults: &[("disabled", "false"), ("dynamic", "false")],
         unique: Some((&["list", "address"], "failure: already have such entry")),
@@ -150,14 +136,7 @@ pub const MENUS: &[MenuSpec] = &[
     },
     MenuSpec {
         path: ARP,
-        settable: &[
-            "address",
-            "mac-address",
-            "interface",
-            "published",
-            "comment",
-            "disabled",
-        ],
+        settable: &["address", "mac-address", "interface", "published", "comment", "disabled"],
         required: &["address", "interface"],
         defaults: &[
             ("published", "false"),
@@ -215,11 +194,7 @@ pub const MENUS: &[MenuSpec] = &[
             "disabled",
         ],
         required: &[],
-        defaults: &[
-            ("action", "accept"),
-            ("disabled", "false"),
-            ("invalid", "false"),
-        ],
+        defaults: &[("action", "accept"), ("disabled", "false"), ("invalid", "false")],
         unique: None,
         extra: &[],
         can_add: true,
@@ -314,8 +289,7 @@ fn mix(mut x: u64) -> u64 {
 
 impl RouterState {
     pub fn new(seed: u64) -> Self {
-        let mut tables: HashMap<&'static str, Table> =
-            MENUS.iter().map(|m| (m.path, Table::default())).collect();
+        let mut tables: HashMap<&'static str, Table> = MENUS.iter().map(|m| (m.path, Table::default())).collect();
         if let Some(profiles) = tables.get_mut(USER_PROFILE) {
             let mut attrs = BTreeMap::new();
             for (k, v) in menu(USER_PROFILE).map(|m| m.defaults).unwrap_or(&[]) {
@@ -456,8 +430,7 @@ impl RouterState {
             h.packets_out = 0;
         }
         if let Some(t) = self.tables.get_mut(ADDRESS_LIST) {
-            t.rows
-                .retain(|r| r.attrs.get("dynamic").map(String::as_str) != Some("true"));
+            t.rows.retain(|r| r.attrs.get("dynamic").map(String::as_str) != Some("true"));
         }
         if let Some(t) = self.tables.get_mut(ACTIVE) {
             t.rows.clear();
@@ -473,12 +446,8 @@ impl RouterState {
                     continue;
                 }
                 if let Some(mac) = r.attrs.get("mac-address") {
-                    out.entry(mac.clone()).or_insert_with(|| {
-                        r.attrs
-                            .get("type")
-                            .cloned()
-                            .unwrap_or_else(|| "regular".into())
-                    });
+                    out.entry(mac.clone())
+                        .or_insert_with(|| r.attrs.get("type").cloned().unwrap_or_else(|| "regular".into()));
                 }
             }
         }
@@ -488,12 +457,7 @@ impl RouterState {
     pub fn active_macs(&self) -> std::collections::HashSet<String> {
         self.tables
             .get(ACTIVE)
-            .map(|t| {
-                t.rows
-                    .iter()
-                    .filter_map(|r| r.attrs.get("mac-address").cloned())
-                    .collect()
-            })
+            .map(|t| t.rows.iter().filter_map(|r| r.attrs.get("mac-address").cloned()).collect())
             .unwrap_or_default()
     }
 }
@@ -549,21 +513,11 @@ impl HostView<'_> {
             "found-by" => Cow::Borrowed(h.found_by),
             "static" => Cow::Borrowed("false"),
             "DHCP" | "dynamic" => Cow::Borrowed("true"),
-            "authorized" => Cow::Borrowed(if self.active || self.binding == Some("bypassed") {
-                "true"
-            } else {
-                "false"
-            }),
-            "bypassed" => Cow::Borrowed(if self.binding == Some("bypassed") {
-                "true"
-            } else {
-                "false"
-            }),
-            "blocked" => Cow::Borrowed(if self.binding == Some("blocked") {
-                "true"
-            } else {
-                "false"
-            }),
+            "authorized" => {
+                Cow::Borrowed(if self.active || self.binding == Some("bypassed") { "true" } else { "false" })
+            }
+            "bypassed" => Cow::Borrowed(if self.binding == Some("bypassed") { "true" } else { "false" }),
+            "blocked" => Cow::Borrowed(if self.binding == Some("blocked") { "true" } else { "false" }),
             _ => return None,
         })
     }
@@ -597,12 +551,7 @@ mod tests {
         let mut b = RouterState::new(42);
         a.seed_hosts(10);
         b.seed_hosts(10);
-        assert!(
-            a.hosts
-                .iter()
-                .zip(&b.hosts)
-                .all(|(x, y)| x.rate_in == y.rate_in && x.rate_out == y.rate_out)
-        );
+        assert!(a.hosts.iter().zip(&b.hosts).all(|(x, y)| x.rate_in == y.rate_in && x.rate_out == y.rate_out));
     }
 
     #[test]
