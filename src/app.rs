@@ -11,8 +11,8 @@ use crate::db::{self, Db, DbOptions};
 use crate::domain::{ApprovalStatus, GIB, Msisdn, Role};
 use crate::http;
 use crate::kv::Kv;
+use crate::router::RouterClient;
 use crate::router::ops::{Managed, Ops};
-use crate::router::{RouterClient, RouterConfig};
 use crate::shutdown::{self, Shutdown};
 use crate::users::{self, CreateUser, UserError};
 
@@ -28,20 +28,12 @@ pub struct Services {
 
 /// The client and the operations for the configured router (connects on first use).
 pub fn router_ops(r: &RouterSettings) -> Ops {
-    let mut cfg = RouterConfig::new("main", &r.addr, &r.username, &r.password);
-    cfg.tls = r.tls;
-    cfg.connect_timeout = r.connect_timeout;
-    cfg.command_timeout = r.command_timeout;
-    cfg.keepalive = r.keepalive;
-    cfg.max_in_flight = r.max_in_flight;
-    cfg.breaker_threshold = r.breaker_threshold;
-    cfg.breaker_open_for = r.breaker_open_for;
     let managed = Managed {
         comment_prefix: r.comment_prefix.clone(),
         status_lists: r.lists.all(),
         server: r.hotspot_server.clone(),
     };
-    Ops::new(RouterClient::new(cfg), managed)
+    Ops::new(RouterClient::new(r.client.clone()), managed)
 }
 
 impl Services {

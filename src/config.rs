@@ -9,6 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::domain::Cidr;
+use crate::router::RouterConfig;
 
 /// Secrets shipped as defaults: fine for a laptop, refused in production.
 pub const DEV_JWT_SECRET: &str = "dev-only-jwt-secret-change-me-0123456789abcdef";
@@ -85,16 +86,8 @@ pub struct Settings {
 /// The RouterOS router the backend manages (`HOTSPOT_ROUTER_ADDR` empty: none).
 #[derive(Clone)]
 pub struct RouterSettings {
-    pub addr: String,
-    pub username: String,
-    pub password: String,
-    pub tls: bool,
-    pub connect_timeout: Duration,
-    pub command_timeout: Duration,
-    pub keepalive: Duration,
-    pub max_in_flight: usize,
-    pub breaker_threshold: u32,
-    pub breaker_open_for: Duration,
+    /// Connection, timeouts, breaker: what the client needs.
+    pub client: RouterConfig,
     pub comment_prefix: String,
     pub hotspot_server: String,
     pub lists: StatusLists,
@@ -304,7 +297,7 @@ impl Settings {
         if self.jwt_secret == self.otp_secret && self.env == Environment::Production {
             return Err(err("HOTSPOT_OTP_SECRET", "must differ from HOTSPOT_JWT_SECRET"));
         }
-        let router_default = self.router.as_ref().is_some_and(|r| r.password == DEV_ROUTER_PASSWORD);
+        let router_default = self.router.as_ref().is_some_and(|r| r.client.password == DEV_ROUTER_PASSWORD);
         if router_default && self.env == Environment::Production {
             return Err(err("HOTSPOT_ROUTER_PASSWORD", "the development default is refused in production"));
         }
@@ -364,17 +357,21 @@ fn router_settings(src: &Source<'_>) -> Result<Option<RouterSettings>, ConfigErr
             "must be at least 3 characters (it marks the entries we own)",
         ));
     }
+    let mut client = RouterConfig::new(
+        "main",
+        &addr,
+        &src.string("HOTSPOT_ROUTER_USERNAME", "admin"),
+        &src.string("HOTSPOT_ROUTER_PASSWORD", DEV_ROUTER_PASSWORD),
+    );
+    client.tls = tls;
+    client.connect_timeout = src.millis("HOTSPOT_ROUTER_CONNECT_TIMEOUT_MS", 3_000, 100, 60_000)?;
+    client.command_timeout = src.millis("HOTSPOT_ROUTER_COMMAND_TIMEOUT_MS", 10_000, 100, 600_000)?;
+    client.keepalive = Duration::from_secs(src.ranged("HOTSPOT_ROUTER_KEEPALIVE_SECS", 30, 0, 3_600)?);
+    client.max_in_flight = src.ranged("HOTSPOT_ROUTER_MAX_IN_FLIGHT", 64, 1, 1_024)?;
+    client.breaker_threshold = src.ranged("HOTSPOT_ROUTER_BREAKER_THRESHOLD", 5, 1, 1_000)?;
+    client.breaker_open_for = Duration::from_secs(src.ranged("HOTSPOT_ROUTER_BREAKER_OPEN_SECS", 15, 1, 3_600)?);
     Ok(Some(RouterSettings {
-        addr,
-        username: src.string("HOTSPOT_ROUTER_USERNAME", "admin"),
-        password: src.string("HOTSPOT_ROUTER_PASSWORD", DEV_ROUTER_PASSWORD),
-        tls,
-        connect_timeout: src.millis("HOTSPOT_ROUTER_CONNECT_TIMEOUT_MS", 3_000, 100, 60_000)?,
-        command_timeout: src.millis("HOTSPOT_ROUTER_COMMAND_TIMEOUT_MS", 10_000, 100, 600_000)?,
-        keepalive: Duration::from_secs(src.ranged("HOTSPOT_ROUTER_KEEPALIVE_SECS", 30, 0, 3_600)?),
-        max_in_flight: src.ranged("HOTSPOT_ROUTER_MAX_IN_FLIGHT", 64, 1, 1_024)?,
-        breaker_threshold: src.ranged("HOTSPOT_ROUTER_BREAKER_THRESHOLD", 5, 1, 1_000)?,
-        breaker_open_for: Duration::from_secs(src.ranged("HOTSPOT_ROUTER_BREAKER_OPEN_SECS", 15, 1, 3_600)?),
+        client,
         comment_prefix,
         hotspot_server: src.string("HOTSPOT_ROUTER_HOTSPOT_SERVER", "all"),
         lists,
@@ -470,11 +467,11 @@ mod tests {
     fn router_is_optional_and_gets_a_default_port() {
         assert!(load(&[]).unwrap().router.is_none());
         let r = load(&[("HOTSPOT_ROUTER_ADDR", "10.0.0.1")]).unwrap().router.unwrap();
-        assert_eq!(r.addr, "10.0.0.1:8728");
+        assert_eq!(r.client.addr, "10.0.0.1:8728");
         assert_eq!(r.lists.all().len(), 6);
         let tls =
             load(&[("HOTSPOT_ROUTER_ADDR", "router.lan"), ("HOTSPOT_ROUTER_TLS", "true")]).unwrap().router.unwrap();
-        assert_eq!(tls.addr, "router.lan:8729");
+        assert_eq!(tls.client.addr, "router.lan:8729");
         let long = "x".repeat(40);
         let other = "y".repeat(40);
         let prod = load(&[

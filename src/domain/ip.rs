@@ -3,7 +3,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer};
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ClientIp(IpAddr);
@@ -78,31 +78,6 @@ fn canonical(ip: IpAddr) -> IpAddr {
             None => IpAddr::V6(v6),
         },
         v4 => v4,
-    }
-}
-
-impl fmt::Display for ClientIp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.masked())
-    }
-}
-
-impl fmt::Debug for ClientIp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ClientIp({})", self.masked())
-    }
-}
-
-impl std::str::FromStr for ClientIp {
-    type Err = IpError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl Serialize for ClientIp {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.as_text())
     }
 }
 
@@ -185,6 +160,8 @@ impl std::str::FromStr for Cidr {
         Self::parse(s)
     }
 }
+
+crate::domain::masked_text_type!(ClientIp, IpError, as_text);
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,6 @@
 //! MAC addresses as the router prints them: upper-case, colon-separated.
 
-use std::fmt;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer};
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MacAddress([u8; 6]);
@@ -84,37 +82,14 @@ fn is_cisco(s: &str) -> bool {
     groups.len() == 3 && groups.iter().all(|g| g.len() == 4)
 }
 
-impl fmt::Display for MacAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.masked())
-    }
-}
-
-impl fmt::Debug for MacAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "MacAddress({})", self.masked())
-    }
-}
-
-impl std::str::FromStr for MacAddress {
-    type Err = MacError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl Serialize for MacAddress {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.canonical())
-    }
-}
-
 impl<'de> Deserialize<'de> for MacAddress {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = std::borrow::Cow::<str>::deserialize(d)?;
         Self::parse(&raw).map_err(serde::de::Error::custom)
     }
 }
+
+crate::domain::masked_text_type!(MacAddress, MacError, canonical);
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,37 @@
 //! Pure types and rules. Imports nothing of the other modules.
 
+/// Display and Debug print the masked form, so a phone, MAC or IP cannot reach a log by
+/// accident; FromStr parses; Serialize writes the real text (responses, storage).
+macro_rules! masked_text_type {
+    ($t:ident, $err:ident, $text:ident) => {
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.masked())
+            }
+        }
+
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}({})", stringify!($t), self.masked())
+            }
+        }
+
+        impl std::str::FromStr for $t {
+            type Err = $err;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.$text())
+            }
+        }
+    };
+}
+pub(crate) use masked_text_type;
+
 pub mod ip;
 pub mod mac;
 pub mod msisdn;

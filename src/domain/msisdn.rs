@@ -4,9 +4,7 @@
 //! `+62…`, `0062…`); all of them must land on one stored form (`+62…`) so that one person is
 //! one user row.
 
-use std::fmt;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer};
 
 /// Indonesian country calling code.
 const ID_CC: &str = "62";
@@ -112,39 +110,14 @@ impl Msisdn {
     }
 }
 
-/// Display and Debug never print the number in clear text, so it cannot leak into logs by
-/// accident; use [`Msisdn::as_e164`] where the real value is meant.
-impl fmt::Display for Msisdn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.masked())
-    }
-}
-
-impl fmt::Debug for Msisdn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Msisdn({})", self.masked())
-    }
-}
-
-impl std::str::FromStr for Msisdn {
-    type Err = MsisdnError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl Serialize for Msisdn {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
 impl<'de> Deserialize<'de> for Msisdn {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = crate::domain::text::StringOrNumber::deserialize(d)?;
         Self::parse(raw.as_str()).map_err(serde::de::Error::custom)
     }
 }
+
+crate::domain::masked_text_type!(Msisdn, MsisdnError, as_e164);
 
 #[cfg(test)]
 mod tests {

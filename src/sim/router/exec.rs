@@ -417,16 +417,17 @@ fn set(state: &mut RouterState, spec: &MenuSpec, cmd: &Cmd) -> Vec<Reply> {
     vec![Reply::Done(None)]
 }
 
+/// The table and the ids a command names, all of which must exist (else RouterOS's `no such item`).
+fn named_rows<'a>(state: &'a mut RouterState, spec: &MenuSpec, cmd: &Cmd) -> Option<(&'a mut state::Table, Vec<u32>)> {
+    let ids = ids_of(cmd)?;
+    let table = state.table_mut(spec.path)?;
+    ids.iter().all(|id| table.find(*id).is_some()).then_some((table, ids))
+}
+
 fn remove(state: &mut RouterState, spec: &MenuSpec, cmd: &Cmd) -> Vec<Reply> {
-    let Some(ids) = ids_of(cmd) else {
+    let Some((table, ids)) = named_rows(state, spec, cmd) else {
         return no_such_item();
     };
-    let Some(table) = state.table_mut(spec.path) else {
-        return no_such_item();
-    };
-    if ids.iter().any(|id| table.find(*id).is_none()) {
-        return no_such_item();
-    }
     let gone: HashSet<u32> = ids.into_iter().collect();
     table.rows.retain(|r| !gone.contains(&r.id));
     vec![Reply::Done(None)]
@@ -438,15 +439,9 @@ fn update_each(
     cmd: &Cmd,
     f: impl Fn(&mut BTreeMap<String, String>),
 ) -> Vec<Reply> {
-    let Some(ids) = ids_of(cmd) else {
+    let Some((table, ids)) = named_rows(state, spec, cmd) else {
         return no_such_item();
     };
-    let Some(table) = state.table_mut(spec.path) else {
-        return no_such_item();
-    };
-    if ids.iter().any(|id| table.find(*id).is_none()) {
-        return no_such_item();
-    }
     for id in ids {
         if let Some(i) = table.find(id) {
             f(&mut table.rows[i].attrs);
