@@ -15,6 +15,7 @@ use crate::router::RouterClient;
 use crate::router::ops::{Managed, Ops};
 use crate::shutdown::{self, Shutdown};
 use crate::users::{self, CreateUser, UserError};
+use crate::whatsapp::{Messenger, Templates, gateway};
 
 /// The pools every mode needs.
 #[derive(Clone)]
@@ -24,6 +25,18 @@ pub struct Services {
     pub kv: Kv,
     /// The managed router, when one is configured.
     pub router: Option<Ops>,
+    /// WhatsApp delivery, when a gateway is configured.
+    pub messenger: Option<Messenger>,
+}
+
+fn messenger(settings: &Settings, db: &Db) -> anyhow::Result<Option<Messenger>> {
+    let templates = Templates::load(settings.wa_templates_file.as_deref()).context("HOTSPOT_WA_TEMPLATES_FILE")?;
+    let Some(wa) = &settings.whatsapp else { return Ok(None) };
+    let mut gateways = vec![gateway::build(&wa.primary, wa.timeout).context("HOTSPOT_WA_BASE_URL")?];
+    if let Some(second) = &wa.secondary {
+        gateways.push(gateway::build(second, wa.timeout).context("HOTSPOT_WA_SECONDARY_BASE_URL")?);
+    }
+    Ok(Some(Messenger::new(db.clone(), gateways, wa.retries, templates)))
 }
 
 /// The client and the operations for the configured router (connects on first use).
@@ -47,7 +60,8 @@ impl Services {
         let kv = Kv::new(&settings.redis_url, &settings.redis_prefix, settings.redis_pool_size, settings.redis_timeout)
             .context("REDIS_URL is not usable")?;
         let router = settings.router.as_ref().map(router_ops);
-        Ok(Self { settings: Arc::new(settings), db, kv, router })
+        let messenger = messenger(&settings, &db)?;
+        Ok(Self { settings: Arc::new(settings), db, kv, router, messenger })
     }
 }
 

@@ -81,6 +81,55 @@ pub struct Settings {
     pub otp_secret: String,
 
     pub router: Option<RouterSettings>,
+    pub whatsapp: Option<WhatsAppSettings>,
+    /// Shared secret of `POST /api/webhooks/whatsapp/{provider}` (HMAC-SHA256 of the body).
+    pub wa_webhook_secret: Option<String>,
+    /// JSON object of template name → text overriding the built-in Indonesian texts.
+    pub wa_templates_file: Option<std::path::PathBuf>,
+    pub auth: AuthSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// The gateway API of the seed system (`/api/whatsapp/send-message`).
+    Seed,
+    Fonnte,
+}
+
+#[derive(Clone)]
+pub struct ProviderSettings {
+    pub kind: ProviderKind,
+    pub base_url: String,
+    pub token: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct WhatsAppSettings {
+    pub primary: ProviderSettings,
+    pub secondary: Option<ProviderSettings>,
+    pub timeout: Duration,
+    /// Extra attempts after a network error or a 5xx, with doubling backoff.
+    pub retries: u32,
+}
+
+/// Session, OTP and device rules.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    /// A rotated refresh token presented again within this window (another tab) is not reuse.
+    pub refresh_grace: Duration,
+    pub otp_ttl: Duration,
+    pub otp_cooldown: Duration,
+    pub otp_max_attempts: u32,
+    pub otp_per_phone_per_hour: u32,
+    pub otp_per_ip_per_hour: u32,
+    pub device_limit: usize,
+    pub device_stale_after: Duration,
+    pub session_token_ttl: Duration,
+    pub fup_threshold_bytes: i64,
+    /// Hotspot user profile per status (active, fup, habis, expired, blocked, inactive, unlimited).
+    pub profiles: std::collections::BTreeMap<String, String>,
 }
 
 /// The RouterOS router the backend manages (`HOTSPOT_ROUTER_ADDR` empty: none).
@@ -151,7 +200,7 @@ impl<'a> Source<'a> {
         Self { vars }
     }
 
-    fn raw(&self, var: &'static str) -> Option<&'a str> {
+    pub fn raw(&self, var: &'static str) -> Option<&'a str> {
         self.vars.get(var).map(|s| s.trim()).filter(|s| !s.is_empty())
     }
 
@@ -274,6 +323,12 @@ impl Settings {
             jwt_secret: src.string("HOTSPOT_JWT_SECRET", DEV_JWT_SECRET),
             otp_secret: src.string("HOTSPOT_OTP_SECRET", DEV_OTP_SECRET),
             router: router_settings(src)?,
+            whatsapp: whatsapp_settings(src)?,
+            wa_webhook_secret: Some(src.string("HOTSPOT_WA_WEBHOOK_SECRET", "")).filter(|s| !s.is_empty()),
+            wa_templates_file: Some(src.string("HOTSPOT_WA_TEMPLATES_FILE", ""))
+                .filter(|s| !s.is_empty())
+                .map(Into::into),
+            auth: auth_settings(src)?,
         };
         settings.check_secrets()?;
         Ok(settings)
@@ -307,6 +362,99 @@ impl Settings {
     pub fn is_production(&self) -> bool {
         self.env == Environment::Production
     }
+}
+
+fn provider(src: &Source<'_>, prefix: Prefix) -> Result<Option<ProviderSettings>, ConfigError> {
+    let (kind_var, url_var, token_var) = prefix.vars();
+    let base_url = src.string(url_var, "");
+    if base_url.is_empty() {
+        return Ok(None);
+    }
+    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+        return Err(err(url_var, "must start with http:// or https://"));
+    }
+    let kind = match src.string(kind_var, "seed").as_str() {
+        "seed" | "gateway" => ProviderKind::Seed,
+        "fonnte" => ProviderKind::Fonnte,
+        _ => return Err(err(kind_var, "expected seed or fonnte")),
+    };
+    let token = Some(src.string(token_var, "")).filter(|t| !t.is_empty());
+    if kind == ProviderKind::Fonnte && token.is_none() {
+        return Err(err(token_var, "Fonnte needs its device token"));
+    }
+    Ok(Some(ProviderSettings { kind, base_url: base_url.trim_end_matches('/').to_owned(), token }))
+}
+
+#[derive(Clone, Copy)]
+enum Prefix {
+    Primary,
+    Secondary,
+}
+
+impl Prefix {
+    fn vars(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Prefix::Primary => ("HOTSPOT_WA_PROVIDER", "HOTSPOT_WA_BASE_URL", "HOTSPOT_WA_TOKEN"),
+            Prefix::Secondary => {
+                ("HOTSPOT_WA_SECONDARY_PROVIDER", "HOTSPOT_WA_SECONDARY_BASE_URL", "HOTSPOT_WA_SECONDARY_TOKEN")
+            }
+        }
+    }
+}
+
+fn whatsapp_settings(src: &Source<'_>) -> Result<Option<WhatsAppSettings>, ConfigError> {
+    let Some(primary) = provider(src, Prefix::Primary)? else {
+        if src.raw("HOTSPOT_WA_SECONDARY_BASE_URL").is_some() {
+            return Err(err("HOTSPOT_WA_BASE_URL", "a secondary provider needs a primary one"));
+        }
+        return Ok(None);
+    };
+    Ok(Some(WhatsAppSettings {
+        primary,
+        secondary: provider(src, Prefix::Secondary)?,
+        timeout: src.millis("HOTSPOT_WA_TIMEOUT_MS", 5_000, 100, 60_000)?,
+        retries: src.ranged("HOTSPOT_WA_RETRIES", 2, 0, 10)?,
+    }))
+}
+
+const STATUS_NAMES: [&str; 7] = ["active", "fup", "habis", "expired", "blocked", "inactive", "unlimited"];
+
+fn auth_settings(src: &Source<'_>) -> Result<AuthSettings, ConfigError> {
+    let secs = |var, default, min, max| -> Result<Duration, ConfigError> {
+        Ok(Duration::from_secs(src.ranged(var, default, min, max)?))
+    };
+    let mut profiles: std::collections::BTreeMap<String, String> = STATUS_NAMES
+        .iter()
+        .map(|s| ((*s).to_owned(), if *s == "active" { "default".to_owned() } else { (*s).to_owned() }))
+        .collect();
+    for pair in src.list("HOTSPOT_ROUTER_PROFILES", "") {
+        let Some((status, profile)) = pair.split_once('=') else {
+            return Err(err("HOTSPOT_ROUTER_PROFILES", format!("{pair:?} is not status=profile")));
+        };
+        if !STATUS_NAMES.contains(&status.trim()) || profile.trim().is_empty() {
+            return Err(err(
+                "HOTSPOT_ROUTER_PROFILES",
+                format!("{pair:?}: status must be one of {}", STATUS_NAMES.join(", ")),
+            ));
+        }
+        profiles.insert(status.trim().to_owned(), profile.trim().to_owned());
+    }
+    let fup_gib: u32 = src.ranged("HOTSPOT_FUP_THRESHOLD_GIB", 3, 0, 10_000)?;
+    Ok(AuthSettings {
+        access_ttl: secs("HOTSPOT_ACCESS_TOKEN_TTL_SECS", 1_800, 60, 86_400)?,
+        refresh_ttl: secs("HOTSPOT_REFRESH_TOKEN_TTL_DAYS", 30, 1, 365)?.saturating_mul(86_400),
+        refresh_grace: secs("HOTSPOT_REFRESH_GRACE_SECS", 10, 0, 300)?,
+        otp_ttl: secs("HOTSPOT_OTP_TTL_SECS", 300, 30, 3_600)?,
+        otp_cooldown: secs("HOTSPOT_OTP_COOLDOWN_SECS", 60, 0, 3_600)?,
+        otp_max_attempts: src.ranged("HOTSPOT_OTP_MAX_ATTEMPTS", 5, 1, 100)?,
+        otp_per_phone_per_hour: src.ranged("HOTSPOT_OTP_PER_PHONE_PER_HOUR", 5, 1, 10_000)?,
+        otp_per_ip_per_hour: src.ranged("HOTSPOT_OTP_PER_IP_PER_HOUR", 30, 1, 1_000_000)?,
+        device_limit: src.ranged("HOTSPOT_DEVICE_LIMIT", 3, 1, 100)?,
+        device_stale_after: secs("HOTSPOT_DEVICE_STALE_DAYS", 30, 1, 3_650)?.saturating_mul(86_400),
+        session_token_ttl: secs("HOTSPOT_SESSION_TOKEN_TTL_SECS", 120, 10, 3_600)?,
+        fup_threshold_bytes: i64::from(fup_gib) * 1024 * 1024 * 1024,
+        profiles,
+    })
 }
 
 impl RouterSettings {

@@ -1,7 +1,9 @@
 //! hotspot: backend for WiFi hotspot operators running MikroTik routers.
 
 pub mod app;
+pub mod auth;
 pub mod bench;
+pub mod captive;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -13,3 +15,14 @@ pub mod shutdown;
 pub mod sim;
 pub mod telemetry;
 pub mod users;
+pub mod whatsapp;
+
+/// Installs the process-wide rustls provider (ring). reqwest (`rustls-no-provider`) and
+/// mikrotik-rs TLS panic without one; every path that builds a TLS client calls this first.
+pub fn ensure_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err means another provider is already installed, which is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}

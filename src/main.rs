@@ -7,8 +7,7 @@ use hotspot::config::Settings;
 use hotspot::telemetry;
 
 fn main() -> ExitCode {
-    // mikrotik-rs TLS (API-SSL) needs a process-wide rustls provider; without one it panics.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    hotspot::ensure_crypto_provider();
     let cli = Cli::parse();
     let settings = match Settings::from_env() {
         Ok(s) => s,

@@ -144,7 +144,7 @@ async fn binding_upsert_is_idempotent_and_leaves_operator_entries_alone() {
     let ops = ops_for(&sim);
     let m = mac("aa:bb:cc:dd:ee:01");
     let created = ops.upsert_binding(&m, BindingType::Bypassed, "u1").await.unwrap();
-    assert!(matches!(created, Upsert::Created { .. }));
+    assert_eq!(created, Upsert::Created);
     assert!(matches!(ops.upsert_binding(&m, BindingType::Bypassed, "u1").await.unwrap(), Upsert::Unchanged { .. }));
     assert!(matches!(ops.upsert_binding(&m, BindingType::Regular, "u1").await.unwrap(), Upsert::Updated { .. }));
     let rows = ops.bindings_for(&m).await.unwrap();

@@ -130,7 +130,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         .map(|i| MacAddress::from_octets([0x02, 0xBE, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8]))
         .collect();
     println!();
-    println!("{n} ip-binding upserts (each: print by MAC, add, print again for the new .id):");
+    println!("{n} ip-binding upserts (each: print by MAC, then add):");
     println!("{:>12}  {:>14}  {:>14}  {:>10}", "latency ms", "one-by-one ms", "pipelined ms", "speed-up");
     for &latency in &opts.latency_ms {
         let sequential = upserts(&macs, latency, 1).await?;

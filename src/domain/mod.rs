@@ -35,6 +35,7 @@ pub(crate) use masked_text_type;
 pub mod ip;
 pub mod mac;
 pub mod msisdn;
+pub mod policy;
 pub mod status;
 pub mod text;
 

@@ -75,11 +75,14 @@ pub async fn request_context(
 
 fn render_error(res: ServiceResponse<BoxBody>, request_id: &RequestId, lang: Lang) -> ServiceResponse<BoxBody> {
     let status = res.status();
+    // Handlers either return an ApiError or build a response carrying one as an extension
+    // (to send extra headers such as cookie clearing).
     let mut api_error = res
         .response()
         .error()
         .and_then(|e| e.as_error::<ApiError>())
         .cloned()
+        .or_else(|| res.response().extensions().get::<ApiError>().cloned())
         .unwrap_or_else(|| ApiError::from_status(status));
     api_error.status = status;
     let mut builder = HttpResponse::build(status);

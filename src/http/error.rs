@@ -314,3 +314,192 @@ mod tests {
         }
     }
 }
+
+/// The refusals of the auth and captive endpoints, in one place so codes and texts stay stable.
+pub mod refuse {
+    use actix_web::http::StatusCode;
+    use serde_json::json;
+
+    use super::ApiError;
+    use crate::domain::AccessStatus;
+
+    pub fn user_not_found() -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "USER_NOT_FOUND",
+            "Nomor ini belum terdaftar.",
+            "This number is not registered.",
+        )
+    }
+
+    pub fn account_status(status: AccessStatus, token: String) -> ApiError {
+        let (id, en) = match status {
+            AccessStatus::Blocked => ("Akun Anda diblokir.", "Your account is blocked."),
+            AccessStatus::Inactive => {
+                ("Akun Anda belum aktif atau belum disetujui.", "Your account is not active or not approved yet.")
+            }
+            AccessStatus::Expired => ("Masa berlaku kuota Anda sudah habis.", "Your quota has expired."),
+            AccessStatus::Habis => ("Kuota Anda sudah habis.", "Your quota is used up."),
+            AccessStatus::Fup => ("Kuota Anda dalam batas pemakaian wajar.", "Your account is under fair use limits."),
+            _ => ("Status akun tidak mengizinkan tindakan ini.", "Your account status does not allow this."),
+        };
+        ApiError::new(StatusCode::FORBIDDEN, "ACCOUNT_STATUS", id, en)
+            .with_extra("status", json!(status.as_str()))
+            .with_extra("status_token", json!(token))
+    }
+
+    pub fn otp_invalid(remaining: u32) -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "OTP_INVALID",
+            "Kode OTP salah atau sudah kedaluwarsa.",
+            "The code is wrong or has expired.",
+        )
+        .with_details(json!({ "remaining_attempts": remaining }))
+    }
+
+    pub fn otp_locked(retry_after: u64) -> ApiError {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "OTP_LOCKED",
+            "Terlalu banyak kode salah. Minta kode baru nanti.",
+            "Too many wrong codes. Request a new code later.",
+        )
+        .with_retry_after(retry_after)
+    }
+
+    pub fn rate_limited(retry_after: u64, reason: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            "Terlalu banyak permintaan. Coba lagi nanti.",
+            "Too many requests. Try again later.",
+        )
+        .with_details(json!({ "reason": reason, "retry_after": retry_after }))
+        .with_retry_after(retry_after)
+    }
+
+    pub fn whatsapp_unavailable() -> ApiError {
+        ApiError::service_unavailable("WHATSAPP_UNAVAILABLE", "Layanan WhatsApp", "WhatsApp delivery")
+    }
+
+    pub fn router_unavailable() -> ApiError {
+        ApiError::service_unavailable("ROUTER_UNAVAILABLE", "Router hotspot", "The hotspot router")
+    }
+
+    pub fn device_not_found() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "DEVICE_NOT_FOUND",
+            "Perangkat Anda tidak terlihat di jaringan hotspot. Sambungkan ke WiFi hotspot dulu.",
+            "The hotspot network does not see your device. Connect to the hotspot WiFi first.",
+        )
+    }
+
+    pub fn device_mismatch() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "DEVICE_MISMATCH",
+            "Alamat perangkat tidak cocok dengan yang terlihat oleh router.",
+            "The device address does not match what the router sees.",
+        )
+    }
+
+    pub fn device_limit(limit: usize) -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "DEVICE_LIMIT",
+            format!("Batas {limit} perangkat tercapai. Hapus perangkat lama terlebih dahulu."),
+            format!("The limit of {limit} devices is reached. Remove an old device first."),
+        )
+        .with_details(json!({ "limit": limit }))
+    }
+
+    pub fn takeover_required() -> ApiError {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "DEVICE_TAKEOVER_REQUIRED",
+            "Perangkat ini terdaftar di akun lain. Konfirmasi untuk memindahkannya.",
+            "This device is registered to another account. Confirm to move it.",
+        )
+        .with_details(json!({ "field": "confirm_device_takeover" }))
+    }
+
+    pub fn auth_required() -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "AUTH_REQUIRED", "Silakan masuk terlebih dahulu.", "Please sign in.")
+    }
+
+    pub fn token_expired() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "AUTH_TOKEN_EXPIRED",
+            "Sesi Anda sudah berakhir.",
+            "Your session has expired.",
+        )
+    }
+
+    pub fn session_invalid() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "SESSION_INVALID",
+            "Sesi tidak valid atau sudah dipakai. Silakan masuk lagi.",
+            "The session is invalid or was already used. Please sign in again.",
+        )
+    }
+
+    pub fn origin_invalid() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "ORIGIN_INVALID",
+            "Asal permintaan tidak dipercaya.",
+            "Request origin is not trusted.",
+        )
+    }
+
+    pub fn forbidden() -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "FORBIDDEN", "Akses ditolak.", "Forbidden.")
+    }
+
+    pub fn invalid_credentials() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_CREDENTIALS",
+            "Nomor atau kata sandi salah.",
+            "Wrong number or password.",
+        )
+    }
+
+    pub fn phone_taken() -> ApiError {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "PHONE_TAKEN",
+            "Nomor ini sudah terdaftar.",
+            "This number is already registered.",
+        )
+        .with_details(json!({ "field": "phone_number" }))
+    }
+
+    pub fn device_gone() -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "DEVICE_NOT_FOUND", "Perangkat tidak ditemukan.", "Device not found.")
+    }
+}
+
+impl From<crate::captive::CaptiveError> for ApiError {
+    fn from(e: crate::captive::CaptiveError) -> Self {
+        use crate::captive::CaptiveError as C;
+        match e {
+            C::RouterUnavailable => refuse::router_unavailable(),
+            C::DeviceNotFound => refuse::device_not_found(),
+            C::DeviceMismatch => refuse::device_mismatch(),
+            C::DeviceLimit { limit } => refuse::device_limit(limit),
+            C::TakeoverRequired => refuse::takeover_required(),
+            C::RouterRefused(_) => {
+                let mut e = ApiError::internal();
+                e.status = StatusCode::BAD_GATEWAY;
+                e.code = "ROUTER_ERROR";
+                e
+            }
+            C::Db(db) => db.into(),
+        }
+    }
+}

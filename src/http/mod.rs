@@ -3,9 +3,11 @@
 pub mod context;
 pub mod error;
 pub mod input;
+pub mod meta;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
+pub mod session;
 
 use std::sync::Arc;
 
@@ -13,11 +15,15 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::app::Services;
+use crate::auth::otp::OtpStore;
+use crate::auth::tokens::AccessTokens;
+use crate::captive::Captive;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::kv::Kv;
 use crate::router::ops::Ops;
 use crate::shutdown::Shutdown;
+use crate::whatsapp::Messenger;
 use error::ApiError;
 use input::BodyLimit;
 use metrics::Metrics;
@@ -28,6 +34,10 @@ pub struct AppState {
     pub db: Db,
     pub kv: Kv,
     pub router: Option<Ops>,
+    pub messenger: Option<Messenger>,
+    pub otp: OtpStore,
+    pub tokens: AccessTokens,
+    pub captive: Captive,
     pub metrics: Arc<Metrics>,
 }
 
@@ -54,14 +64,57 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .service(
             web::scope("/api")
                 .service(web::resource("/health").route(web::get().to(routes::health::health)))
-                .service(web::resource("/openapi.json").route(web::get().to(routes::meta::openapi))),
+                .service(web::resource("/openapi.json").route(web::get().to(routes::meta::openapi)))
+                .service(auth_routes())
+                .service(device_routes())
+                .service(
+                    web::resource("/webhooks/whatsapp/{provider}").route(web::post().to(routes::webhooks::whatsapp)),
+                ),
         );
+}
+
+fn auth_routes() -> actix_web::Scope {
+    use routes::auth as a;
+    web::scope("/auth")
+        .service(web::resource("/request-otp").route(web::post().to(a::request_otp)))
+        .service(web::resource("/verify-otp").route(web::post().to(a::verify_otp)))
+        .service(web::resource("/auto-login").route(web::post().to(a::auto_login)))
+        .service(web::resource("/session/consume").route(web::post().to(a::session_consume)))
+        .service(web::resource("/refresh").route(web::post().to(a::refresh_session)))
+        .service(web::resource("/me").route(web::get().to(a::me)))
+        .service(web::resource("/hotspot-session-status").route(web::get().to(a::hotspot_session_status)))
+        .service(web::resource("/logout").route(web::post().to(a::logout)))
+        .service(web::resource("/reset-login").route(web::post().to(a::reset_login)))
+        .service(web::resource("/register").route(web::post().to(a::register)))
+        .service(web::resource("/admin/login").route(web::post().to(a::admin_login)))
+        .service(web::resource("/status-token/verify").route(web::post().to(a::status_token_verify)))
+}
+
+fn device_routes() -> actix_web::Scope {
+    use routes::devices as d;
+    web::scope("/users/me/devices")
+        .service(web::resource("").route(web::get().to(d::list)))
+        .service(web::resource("/bind-current").route(web::post().to(d::bind_current)))
+        .service(web::resource("/{id}").route(web::delete().to(d::remove)))
+        .service(web::resource("/{id}/label").route(web::put().to(d::label)))
 }
 
 pub fn build_state(services: &Services) -> anyhow::Result<web::Data<AppState>> {
     let metrics = Arc::new(Metrics::new()?);
+    let settings = services.settings.clone();
+    let a = &settings.auth;
     Ok(web::Data::new(AppState {
-        settings: services.settings.clone(),
+        otp: OtpStore::new(
+            services.kv.clone(),
+            settings.otp_secret.as_bytes(),
+            a.otp_ttl,
+            a.otp_cooldown,
+            a.otp_max_attempts,
+        ),
+        tokens: AccessTokens::new(settings.jwt_secret.as_bytes(), a.access_ttl),
+        captive: Captive { db: services.db.clone(), router: services.router.clone(), settings: settings.clone() },
+        messenger: services.messenger.clone(),
+        settings: settings.clone(),
         db: services.db.clone(),
         kv: services.kv.clone(),
         router: services.router.clone(),

@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use super::routes::{health, meta};
+use super::routes::{auth, devices, health, meta, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -12,8 +12,33 @@ use super::routes::{health, meta};
                        Every error (status >= 400) is the envelope `{success:false, error, message, status_code, code, request_id, details?}`.",
         license(name = "AGPL-3.0-or-later")
     ),
-    paths(health::health, meta::openapi),
+    paths(
+        health::health,
+        meta::openapi,
+        auth::request_otp,
+        auth::verify_otp,
+        auth::auto_login,
+        auth::session_consume,
+        auth::refresh_session,
+        auth::me,
+        auth::hotspot_session_status,
+        auth::logout,
+        auth::reset_login,
+        auth::register,
+        auth::admin_login,
+        auth::status_token_verify,
+        devices::list,
+        devices::bind_current,
+        devices::remove,
+        devices::label,
+        webhooks::whatsapp,
+    ),
     components(schemas(health::Health, health::Checks, health::CheckResult)),
-    tags((name = "operations", description = "Health, metrics, this document"))
+    tags(
+        (name = "operations", description = "Health, metrics, this document"),
+        (name = "auth", description = "WhatsApp OTP captive login, sessions"),
+        (name = "devices", description = "The signed-in user's devices"),
+        (name = "webhooks", description = "Provider callbacks"),
+    )
 )]
 pub struct ApiDoc;

@@ -269,6 +269,7 @@ impl RouterClient {
 }
 
 async fn connect(cfg: &RouterConfig) -> Result<MikrotikDevice, RouterError> {
+    crate::ensure_crypto_provider();
     let builder = MikrotikDevice::builder(cfg.addr.as_str()).credentials(&cfg.username, Some(&cfg.password));
     let result = if cfg.tls { builder.tls_insecure().connect().await } else { builder.connect().await };
     result.map_err(|e| match e {

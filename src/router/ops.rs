@@ -49,9 +49,9 @@ pub enum MacSource {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Upsert {
-    Created {
-        id: String,
-    },
+    /// Added. The new `.id` is not fetched (mikrotik-rs drops `=ret=` and a re-print costs a
+    /// round trip); [`Ops::bindings_for`] finds it when needed.
+    Created,
     Updated {
         id: String,
     },
@@ -208,15 +208,7 @@ impl Ops {
                 Err(e) if e.is_duplicate() => {}
                 Err(e) => return Err(e),
             }
-            // mikrotik-rs drops `=ret=`: find the new row by printing again.
-            let id = self
-                .bindings_for(mac)
-                .await?
-                .into_iter()
-                .next()
-                .map(|b| b.id)
-                .ok_or_else(|| RouterError::Protocol("added ip-binding not found".into()))?;
-            return Ok(Upsert::Created { id });
+            return Ok(Upsert::Created);
         };
         // Duplicates of ours (a crash between add and record, an old bug) go.
         for extra in ours {
@@ -347,16 +339,7 @@ impl Ops {
                 other?;
             }
         }
-        let rows = self
-            .client
-            .run(&Command::new(format!("{HOTSPOT_USER}/print")).proplist(&[".id"]).query_eq("name", name))
-            .await?;
-        let id = rows
-            .first()
-            .and_then(|r| field(r, ".id"))
-            .map(str::to_owned)
-            .ok_or_else(|| RouterError::Protocol("added hotspot user not found".into()))?;
-        Ok(Upsert::Created { id })
+        Ok(Upsert::Created)
     }
 
     /// Hosts (minimal proplist), all bindings, the entries of our status lists and our hotspot

@@ -1,3 +1,4 @@
 //! Simulators of the system's external peers, for development, the demo and tests.
 
 pub mod router;
+pub mod whatsapp;

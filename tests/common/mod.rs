@@ -174,6 +174,8 @@ pub fn test_vars(db: &TestDb, prefix: &str, overrides: &[(&str, &str)]) -> HashM
 
 pub struct TestApp {
     pub base: String,
+    /// The simulated WhatsApp gateway, when started with one.
+    pub whatsapp: Option<hotspot::sim::whatsapp::WhatsAppSim>,
     /// The simulated router, when the app was started with one.
     pub router: Option<hotspot::sim::router::SimRouter>,
     pub client: reqwest::Client,
@@ -208,11 +210,101 @@ impl TestApp {
         app
     }
 
+    /// Router and WhatsApp gateway simulators, both configured: the whole captive flow.
+    pub async fn spawn_captive(overrides: &[(&str, &str)]) -> Self {
+        let wa = hotspot::sim::whatsapp::WhatsAppSim::start("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("start gateway sim");
+        let base = wa.base_url();
+        let mut all: Vec<(&str, &str)> =
+            vec![("HOTSPOT_WA_BASE_URL", &base), ("HOTSPOT_WA_TIMEOUT_MS", "1000"), ("HOTSPOT_WA_RETRIES", "1")];
+        all.extend_from_slice(overrides);
+        let mut app = Self::spawn_with_router(&all).await;
+        app.whatsapp = Some(wa);
+        app
+    }
+
+    pub fn wa(&self) -> &hotspot::sim::whatsapp::WhatsAppSim {
+        self.whatsapp.as_ref().expect("app started with spawn_captive")
+    }
+
+    /// An approved, active user with quota.
+    pub async fn user(&self, phone: &str, name: &str, quota_gib: i64) -> hotspot::db::models::User {
+        self.user_with(phone, name, quota_gib, |_| {}).await
+    }
+
+    pub async fn user_with(
+        &self,
+        phone: &str,
+        name: &str,
+        quota_gib: i64,
+        tweak: impl FnOnce(&mut hotspot::users::CreateUser) + Send + 'static,
+    ) -> hotspot::db::models::User {
+        let mut input = hotspot::users::CreateUser {
+            phone: hotspot::domain::Msisdn::parse(phone).expect("phone"),
+            full_name: name.into(),
+            role: hotspot::domain::Role::User,
+            approval: hotspot::domain::ApprovalStatus::Approved,
+            password: None,
+            quota_bytes: quota_gib * hotspot::domain::GIB,
+            expires_at: None,
+            unlimited: false,
+            created_by: None,
+            origin: "test",
+        };
+        tweak(&mut input);
+        self.services
+            .db
+            .run(move |conn| Ok(hotspot::users::create_user(conn, input)))
+            .await
+            .expect("db")
+            .expect("create user")
+    }
+
+    /// Puts a device on the simulated hotspot.
+    pub fn device(&self, mac: &str, ip: &str) {
+        let m = hotspot::domain::MacAddress::parse(mac).expect("mac");
+        let a: std::net::Ipv4Addr = ip.parse().expect("ip");
+        self.sim().with_state(|s| s.add_host(m, a));
+    }
+
+    /// A browser: its own cookie jar, the trusted Origin on every request.
+    pub fn browser(&self) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("origin", reqwest::header::HeaderValue::from_static("http://localhost:3000"));
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("browser")
+    }
+
+    pub async fn post(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let res = client.post(self.url(path)).json(&body).send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// request-otp then read the code from the simulated gateway's outbox.
+    pub async fn code_for(&self, client: &reqwest::Client, phone: &str) -> String {
+        let (status, body) =
+            self.post(client, "/api/auth/request-otp", serde_json::json!({ "phone_number": phone })).await;
+        assert_eq!(status, 200, "request-otp: {body}");
+        self.wa().last_code(phone).expect("a code in the outbox")
+    }
+
     pub fn sim(&self) -> &hotspot::sim::router::SimRouter {
         self.router.as_ref().expect("app started with spawn_with_router")
     }
 
     pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
+        hotspot::ensure_crypto_provider();
         let db = tokio::task::spawn_blocking(TestDb::create).await.expect("create db");
         let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
         let vars = test_vars(&db, &prefix, overrides);
@@ -224,7 +316,17 @@ impl TestApp {
         let (trigger, shutdown) = Shutdown::new();
         let server = tokio::spawn(app::run_http(services.clone(), listener, shutdown));
         let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
-        Self { base, router: None, client, services, redis_prefix: prefix, trigger, server: Some(server), db }
+        Self {
+            base,
+            router: None,
+            whatsapp: None,
+            client,
+            services,
+            redis_prefix: prefix,
+            trigger,
+            server: Some(server),
+            db,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -76,9 +76,24 @@ pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
             None => NOT_CONFIGURED,
         }
     };
-    let (database, redis, router) =
-        tokio::join!(timed("database", state.db.ping()), timed("redis", state.kv.ping()), router);
-    let checks = Checks { database, redis, router, whatsapp: NOT_CONFIGURED };
+    let whatsapp = async {
+        match &state.messenger {
+            Some(m) => {
+                let up = async {
+                    match m.session_up().await {
+                        Ok(true) => Ok(()),
+                        Ok(false) => Err("WhatsApp session is not connected".to_owned()),
+                        Err(e) => Err(e.to_string()),
+                    }
+                };
+                timed("whatsapp", up).await
+            }
+            None => NOT_CONFIGURED,
+        }
+    };
+    let (database, redis, router, whatsapp) =
+        tokio::join!(timed("database", state.db.ping()), timed("redis", state.kv.ping()), router, whatsapp);
+    let checks = Checks { database, redis, router, whatsapp };
     // Without Postgres or Redis nothing works: 503. A router or gateway outage degrades the
     // captive flow only; the API itself still answers.
     let essential_down = checks.database.status != "up" || checks.redis.status != "up";

@@ -1,2 +1,5 @@
+pub mod auth;
+pub mod devices;
 pub mod health;
 pub mod meta;
+pub mod webhooks;

@@ -1,0 +1,97 @@
+//! Small crypto helpers: keyed hashes, digests, random tokens, constant-time comparison.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// HMAC takes keys of any length, so keying cannot fail (the error type exists for fixed-key MACs).
+fn keyed(key: &[u8]) -> HmacSha256 {
+    HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length")
+}
+
+pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = keyed(key);
+    for p in parts {
+        mac.update(&(p.len() as u64).to_be_bytes());
+        mac.update(p);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+pub fn hmac_hex(key: &[u8], parts: &[&[u8]]) -> String {
+    hex::encode(hmac_sha256(key, parts))
+}
+
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// A URL-safe random token of `bytes` random bytes from the OS-seeded CSPRNG.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill(buf.as_mut_slice());
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+pub fn b64url(data: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(data)
+}
+
+pub fn b64url_decode(s: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(s).ok()
+}
+
+/// Verifies `sha256=<hex>` (or bare hex) against HMAC-SHA256(secret, body) in constant time.
+pub fn verify_body_signature(secret: &[u8], body: &[u8], header: &str) -> bool {
+    let hex_sig = header.trim().strip_prefix("sha256=").unwrap_or(header.trim());
+    let Ok(given) = hex::decode(hex_sig) else { return false };
+    let mut mac = keyed(secret);
+    mac.update(body);
+    mac.verify_slice(&given).is_ok()
+}
+
+/// The signature a webhook sender puts in `X-Hotspot-Signature` (tests, the simulator).
+pub fn sign_body(secret: &[u8], body: &[u8]) -> String {
+    let mut mac = keyed(secret);
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_round_trip_and_reject_tampering() {
+        let sig = sign_body(b"secret", b"{\"a\":1}");
+        assert!(verify_body_signature(b"secret", b"{\"a\":1}", &sig));
+        assert!(!verify_body_signature(b"secret", b"{\"a\":2}", &sig));
+        assert!(!verify_body_signature(b"other", b"{\"a\":1}", &sig));
+        assert!(!verify_body_signature(b"secret", b"{\"a\":1}", "sha256=zz"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_url_safe() {
+        let a = random_token(32);
+        let b = random_token(32);
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    #[test]
+    fn hmac_parts_are_length_prefixed() {
+        // ("ab","c") and ("a","bc") must not collide.
+        assert_ne!(hmac_sha256(b"k", &[b"ab", b"c"]), hmac_sha256(b"k", &[b"a", b"bc"]));
+        assert!(ct_eq(b"abc", b"abc") && !ct_eq(b"abc", b"abd") && !ct_eq(b"abc", b"ab"));
+    }
+}

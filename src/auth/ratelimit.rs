@@ -1,0 +1,50 @@
+//! Fixed-window rate limits in Redis: one INCR (+EXPIRE on the first hit) per check.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use deadpool_redis::redis;
+
+use crate::kv::{Kv, KvError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed,
+    /// Over the limit; retry after this many seconds.
+    Limited(u64),
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// Counts one hit on `name` in the current window of `window_secs`; `limit` hits are allowed.
+pub async fn hit(kv: &Kv, name: &str, limit: u32, window_secs: u64) -> Result<Verdict, KvError> {
+    let now = now_secs();
+    let window = now / window_secs;
+    let key = kv.key(&format!("rl:{name}:{window}"));
+    let count: u64 = kv
+        .with_timeout(async {
+            let mut c = kv.conn().await?;
+            let (count,): (u64,) = redis::pipe()
+                .atomic()
+                .incr(&key, 1u64)
+                .expire(&key, window_secs as i64 + 1)
+                .ignore()
+                .query_async(&mut c)
+                .await?;
+            Ok(count)
+        })
+        .await?;
+    if count > u64::from(limit) { Ok(Verdict::Limited((window + 1) * window_secs - now)) } else { Ok(Verdict::Allowed) }
+}
+
+/// Gives back one hit (an attempt that failed on our side should not count against the user).
+pub async fn refund(kv: &Kv, name: &str, window_secs: u64) -> Result<(), KvError> {
+    let key = kv.key(&format!("rl:{name}:{}", now_secs() / window_secs));
+    kv.with_timeout(async {
+        let mut c = kv.conn().await?;
+        let _: i64 = redis::cmd("DECR").arg(&key).query_async(&mut c).await?;
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,430 @@
+//! Device authorization: the router is the authority on which MAC holds an IP; devices are
+//! registered under a per-user limit; the router gets the binding, the status list and the
+//! hotspot user that match the user's status.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bytea, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use uuid::Uuid;
+
+use crate::config::Settings;
+use crate::db::models::User;
+use crate::db::schema::user_devices;
+use crate::db::{Db, DbError};
+use crate::domain::policy::{BindingKind, UserFacts, binding_kind, bypasses_login, resolve_status};
+use crate::domain::{AccessStatus, ApprovalStatus, ClientIp, MacAddress, Msisdn};
+use crate::router::RouterError;
+use crate::router::ops::{Ops, Upsert};
+use crate::router::rows::BindingType;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaptiveError {
+    #[error("router unavailable")]
+    RouterUnavailable,
+    #[error("the router does not see this device")]
+    DeviceNotFound,
+    #[error("the device address does not match the router's")]
+    DeviceMismatch,
+    #[error("device limit reached")]
+    DeviceLimit { limit: usize },
+    #[error("the device belongs to another account")]
+    TakeoverRequired,
+    #[error("router refused a change: {0}")]
+    RouterRefused(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<RouterError> for CaptiveError {
+    fn from(e: RouterError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "router unavailable");
+            CaptiveError::RouterUnavailable
+        } else {
+            tracing::error!(error = %e, "router refused a command");
+            CaptiveError::RouterRefused(e.to_string())
+        }
+    }
+}
+
+/// A registered device as the device policy sees it.
+#[derive(Debug, Clone, Queryable)]
+pub struct DeviceRow {
+    pub id: i64,
+    pub user_id: Uuid,
+    pub mac_address: String,
+    pub ip_address: Option<String>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// What registering this device means for the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevicePlan {
+    /// Stale devices to drop to make room: (id, MAC).
+    pub evict: Vec<(i64, String)>,
+    /// The account the device is taken from.
+    pub takeover_from: Option<Uuid>,
+}
+
+/// The device policy (pure): the limit counts the user's other devices; the least recently seen
+/// stale ones make room; a device of another account moves only when the user confirms.
+pub fn plan_devices(
+    user: Uuid,
+    mac: &MacAddress,
+    rows: &[DeviceRow],
+    limit: usize,
+    stale_before: DateTime<Utc>,
+    confirm_takeover: bool,
+) -> Result<DevicePlan, CaptiveError> {
+    let mac_text = mac.canonical();
+    let owner = rows.iter().find(|r| r.mac_address == mac_text).map(|r| r.user_id);
+    let takeover_from = owner.filter(|o| *o != user);
+    if takeover_from.is_some() && !confirm_takeover {
+        return Err(CaptiveError::TakeoverRequired);
+    }
+    let mut others: Vec<&DeviceRow> = rows.iter().filter(|r| r.user_id == user && r.mac_address != mac_text).collect();
+    if others.len() < limit {
+        return Ok(DevicePlan { evict: vec![], takeover_from });
+    }
+    let needed = others.len() + 1 - limit;
+    others.sort_by_key(|r| r.last_seen_at);
+    let stale: Vec<(i64, String)> = others
+        .iter()
+        .filter(|r| r.last_seen_at < stale_before)
+        .take(needed)
+        .map(|r| (r.id, r.mac_address.clone()))
+        .collect();
+    if stale.len() < needed {
+        return Err(CaptiveError::DeviceLimit { limit });
+    }
+    Ok(DevicePlan { evict: stale, takeover_from })
+}
+
+pub fn facts(u: &User) -> UserFacts {
+    UserFacts {
+        approved: u.approval_status == ApprovalStatus::Approved.as_str(),
+        is_active: u.is_active,
+        is_blocked: u.is_blocked,
+        is_unlimited: u.is_unlimited_user,
+        purchased_bytes: u.quota_purchased_bytes,
+        used_bytes: u.quota_used_bytes,
+        expires_at: u.quota_expiry_date,
+    }
+}
+
+/// What the router now holds for the device.
+#[derive(Debug, Clone)]
+pub struct RouterOutcome {
+    pub status: AccessStatus,
+    pub binding_active: bool,
+    pub login_required: bool,
+    /// Only when the hotspot login page must be passed: the credentials for its form.
+    pub hotspot_username: Option<String>,
+    pub hotspot_password: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Captive {
+    pub db: Db,
+    pub router: Option<Ops>,
+    pub settings: Arc<Settings>,
+}
+
+fn binding_type(k: BindingKind) -> BindingType {
+    match k {
+        BindingKind::Regular => BindingType::Regular,
+        BindingKind::Bypassed => BindingType::Bypassed,
+        BindingKind::Blocked => BindingType::Blocked,
+    }
+}
+
+/// The comment label of a user's router entries (no phone number on the router).
+pub fn label(user: Uuid) -> String {
+    format!("u:{}", user.simple())
+}
+
+fn hotspot_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..12).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+impl Captive {
+    fn ops(&self) -> Result<&Ops, CaptiveError> {
+        self.router.as_ref().ok_or(CaptiveError::RouterUnavailable)
+    }
+
+    pub fn status_of(&self, u: &User) -> AccessStatus {
+        resolve_status(&facts(u), Utc::now(), self.settings.auth.fup_threshold_bytes)
+    }
+
+    /// The MAC the router sees at `ip`; a client-supplied MAC must agree.
+    pub async fn resolve_mac(&self, ip: &ClientIp, hinted: Option<&MacAddress>) -> Result<MacAddress, CaptiveError> {
+        let Some((mac, _source)) = self.ops()?.mac_for_ip(ip).await? else {
+            return Err(CaptiveError::DeviceNotFound);
+        };
+        if hinted.is_some_and(|h| *h != mac) {
+            return Err(CaptiveError::DeviceMismatch);
+        }
+        Ok(mac)
+    }
+
+    /// The user's devices and the device holding `mac` (whoever owns it), in one query.
+    pub async fn device_rows(&self, user: Uuid, mac: &MacAddress) -> Result<Vec<DeviceRow>, CaptiveError> {
+        let mac = mac.canonical();
+        Ok(self
+            .db
+            .run(move |conn| {
+                Ok(user_devices::table
+                    .filter(user_devices::user_id.eq(user).or(user_devices::mac_address.eq(mac)))
+                    .select((
+                        user_devices::id,
+                        user_devices::user_id,
+                        user_devices::mac_address,
+                        user_devices::ip_address,
+                        user_devices::last_seen_at,
+                    ))
+                    .load(conn)?)
+            })
+            .await?)
+    }
+
+    pub fn plan(
+        &self,
+        user: Uuid,
+        mac: &MacAddress,
+        rows: &[DeviceRow],
+        confirm: bool,
+    ) -> Result<DevicePlan, CaptiveError> {
+        let a = &self.settings.auth;
+        let stale_before = Utc::now() - chrono::Duration::from_std(a.device_stale_after).unwrap_or_default();
+        plan_devices(user, mac, rows, a.device_limit, stale_before, confirm)
+    }
+
+    /// Writes binding, status list and hotspot user for the device, concurrently over the one
+    /// router connection.
+    pub async fn apply_router(
+        &self,
+        user: &User,
+        phone: &Msisdn,
+        mac: &MacAddress,
+        ip: &ClientIp,
+    ) -> Result<RouterOutcome, CaptiveError> {
+        let ops = self.ops()?;
+        let status = self.status_of(user);
+        let kind = binding_kind(status);
+        let lists = &self.settings.router.as_ref().map(|r| r.lists.clone());
+        let list = lists.as_ref().map(|l| match status {
+            AccessStatus::Active | AccessStatus::Unlimited => l.active.clone(),
+            AccessStatus::Fup => l.fup.clone(),
+            AccessStatus::Habis => l.habis.clone(),
+            AccessStatus::Expired => l.expired.clone(),
+            AccessStatus::Blocked => l.blocked.clone(),
+            AccessStatus::Inactive => l.inactive.clone(),
+        });
+        let profile = self.settings.auth.profiles.get(status.as_str()).cloned().unwrap_or_else(|| "default".into());
+        let username = phone.local();
+        let password = hotspot_password();
+        let lab = label(user.id);
+        let (binding, placed, hotspot_user) = tokio::join!(
+            ops.upsert_binding(mac, binding_type(kind), &lab),
+            ops.place_in_status_list(ip, list.as_deref(), &lab),
+            ops.upsert_hotspot_user(&username, &password, &profile, &lab),
+        );
+        let binding = binding?;
+        placed?;
+        hotspot_user?;
+        let bypass = bypasses_login(status);
+        // An operator's own binding for this MAC decides; ours was not written.
+        let binding_active = bypass && binding != Upsert::OperatorOwned;
+        let login_required = !binding_active;
+        Ok(RouterOutcome {
+            status,
+            binding_active,
+            login_required,
+            hotspot_username: login_required.then(|| username.clone()),
+            hotspot_password: login_required.then_some(password),
+        })
+    }
+
+    /// Router entries of devices that were evicted or removed (best effort: the sync repairs).
+    pub async fn forget_on_router(&self, macs: &[MacAddress], ips: &[ClientIp]) {
+        let Some(ops) = &self.router else { return };
+        for m in macs {
+            if let Err(e) = ops.remove_binding(m).await {
+                tracing::warn!(mac = %m, error = %e, "could not remove a binding");
+            }
+        }
+        for ip in ips {
+            if let Err(e) = ops.remove_from_status_lists(ip).await {
+                tracing::warn!(ip = %ip, error = %e, "could not remove status-list entries");
+            }
+        }
+    }
+}
+
+/// One login's database writes as one statement: evict stale devices, upsert the device (moving
+/// it on takeover), login history, the refresh token, the user's last login. Returns the
+/// device id.
+pub struct LoginRecord<'a> {
+    pub user: Uuid,
+    pub mac: &'a MacAddress,
+    pub ip: &'a ClientIp,
+    pub evict: Vec<i64>,
+    pub method: &'a str,
+    pub user_agent: Option<String>,
+    pub refresh_hash: Vec<u8>,
+    pub family: Uuid,
+    pub refresh_expires: DateTime<Utc>,
+}
+
+#[derive(QueryableByName)]
+struct DeviceId {
+    #[diesel(sql_type = BigInt)]
+    device_id: i64,
+}
+
+const LOGIN_SQL: &str = r#"
+WITH evicted AS (
+    DELETE FROM user_devices WHERE id = ANY($1) AND user_id = $2 RETURNING id
+), dev AS (
+    INSERT INTO user_devices (user_id, mac_address, ip_address, is_authorized, authorized_at, deauthorized_at, last_seen_at)
+    VALUES ($2, $3, $4, TRUE, now(), NULL, now())
+    ON CONFLICT (mac_address) DO UPDATE SET
+        user_id = EXCLUDED.user_id, ip_address = EXCLUDED.ip_address, is_authorized = TRUE,
+        authorized_at = now(), deauthorized_at = NULL, last_seen_at = now(), updated_at = now()
+    RETURNING id
+), hist AS (
+    INSERT INTO login_history (user_id, device_id, method, ip_address, mac_address, user_agent)
+    SELECT $2, dev.id, $5, $4, $3, $6 FROM dev
+), tok AS (
+    INSERT INTO refresh_tokens (user_id, token_hash, family_id, expires_at, ip_address, user_agent)
+    SELECT $2, $7, $8, $9, $4, $6 WHERE $7 IS NOT NULL
+), usr AS (
+    UPDATE users SET last_login_at = now(), updated_at = now() WHERE id = $2
+)
+SELECT dev.id AS device_id FROM dev
+"#;
+
+pub fn record_login(conn: &mut PgConnection, r: LoginRecord<'_>) -> Result<i64, DbError> {
+    let ua: Option<String> = r.user_agent.map(|u| u.chars().take(512).collect());
+    let row: DeviceId = diesel::sql_query(LOGIN_SQL)
+        .bind::<Array<BigInt>, _>(r.evict)
+        .bind::<SqlUuid, _>(r.user)
+        .bind::<Text, _>(r.mac.canonical())
+        .bind::<Text, _>(r.ip.as_text())
+        .bind::<Text, _>(r.method)
+        .bind::<Nullable<Text>, _>(ua)
+        .bind::<Nullable<Bytea>, _>(Some(r.refresh_hash))
+        .bind::<SqlUuid, _>(r.family)
+        .bind::<Timestamptz, _>(r.refresh_expires)
+        .get_result(conn)?;
+    Ok(row.device_id)
+}
+
+/// A device bound without a login (bind-current): device upsert only, no tokens or history.
+pub fn register_device(
+    conn: &mut PgConnection,
+    user: Uuid,
+    mac: &MacAddress,
+    ip: &ClientIp,
+    evict: Vec<i64>,
+) -> Result<i64, DbError> {
+    conn.transaction(|tx| {
+        if !evict.is_empty() {
+            diesel::delete(
+                user_devices::table.filter(user_devices::id.eq_any(evict)).filter(user_devices::user_id.eq(user)),
+            )
+            .execute(tx)?;
+        }
+        let id: i64 = diesel::insert_into(user_devices::table)
+            .values((
+                user_devices::user_id.eq(user),
+                user_devices::mac_address.eq(mac.canonical()),
+                user_devices::ip_address.eq(ip.as_text()),
+                user_devices::is_authorized.eq(true),
+                user_devices::authorized_at.eq(Utc::now()),
+            ))
+            .on_conflict(user_devices::mac_address)
+            .do_update()
+            .set((
+                user_devices::user_id.eq(user),
+                user_devices::ip_address.eq(ip.as_text()),
+                user_devices::is_authorized.eq(true),
+                user_devices::authorized_at.eq(Utc::now()),
+                user_devices::deauthorized_at.eq(None::<DateTime<Utc>>),
+                user_devices::last_seen_at.eq(Utc::now()),
+                user_devices::updated_at.eq(Utc::now()),
+            ))
+            .returning(user_devices::id)
+            .get_result(tx)?;
+        Ok(id)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, user: Uuid, mac: &str, days_ago: i64) -> DeviceRow {
+        DeviceRow {
+            id,
+            user_id: user,
+            mac_address: mac.into(),
+            ip_address: None,
+            last_seen_at: Utc::now() - chrono::Duration::days(days_ago),
+        }
+    }
+
+    #[test]
+    fn device_policy_table() {
+        let me = Uuid::new_v4();
+        let other = Uuid::new_v4();
+        let new_mac = MacAddress::parse("02:00:00:00:00:99").unwrap();
+        let stale_before = Utc::now() - chrono::Duration::days(30);
+        let a = "02:00:00:00:00:01";
+        let b = "02:00:00:00:00:02";
+        let c = "02:00:00:00:00:03";
+        type Case = (&'static str, Vec<DeviceRow>, bool, Result<DevicePlan, &'static str>);
+        let cases: Vec<Case> = vec![
+            ("first device", vec![], false, Ok(DevicePlan { evict: vec![], takeover_from: None })),
+            (
+                "under the limit",
+                vec![row(1, me, a, 1), row(2, me, b, 1)],
+                false,
+                Ok(DevicePlan { evict: vec![], takeover_from: None }),
+            ),
+            (
+                "same device again at the limit",
+                vec![row(1, me, a, 1), row(2, me, b, 1), row(3, me, "02:00:00:00:00:99", 1)],
+                false,
+                Ok(DevicePlan { evict: vec![], takeover_from: None }),
+            ),
+            ("full, all fresh", vec![row(1, me, a, 1), row(2, me, b, 2), row(3, me, c, 3)], false, Err("limit")),
+            (
+                "full, the stalest goes",
+                vec![row(1, me, a, 1), row(2, me, b, 90), row(3, me, c, 40)],
+                false,
+                Ok(DevicePlan { evict: vec![(2, b.into())], takeover_from: None }),
+            ),
+            ("owned by another account", vec![row(9, other, "02:00:00:00:00:99", 1)], false, Err("takeover")),
+            (
+                "takeover confirmed",
+                vec![row(9, other, "02:00:00:00:00:99", 1)],
+                true,
+                Ok(DevicePlan { evict: vec![], takeover_from: Some(other) }),
+            ),
+        ];
+        for (name, rows, confirm, want) in cases {
+            let got = plan_devices(me, &new_mac, &rows, 3, stale_before, confirm).map_err(|e| match e {
+                CaptiveError::DeviceLimit { .. } => "limit",
+                CaptiveError::TakeoverRequired => "takeover",
+                _ => "other",
+            });
+            assert_eq!(got, want, "{name}");
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! `POST /api/webhooks/whatsapp/{provider}`: delivery reports, signed with the shared secret
+//! (`X-Hotspot-Signature: sha256=<hex of HMAC-SHA256(secret, body)>`).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::crypto::verify_body_signature;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::whatsapp::messenger::apply_delivery_status;
+
+#[derive(Deserialize)]
+struct Report {
+    #[serde(alias = "messageId", alias = "id")]
+    message_id: serde_json::Value,
+    #[serde(alias = "state")]
+    status: String,
+}
+
+/// Providers' words for delivery states → ours.
+fn normalize(status: &str) -> Option<&'static str> {
+    match status.to_ascii_lowercase().as_str() {
+        "sent" | "server_ack" | "pending" => Some("sent"),
+        "delivered" | "delivery_ack" => Some("delivered"),
+        "read" | "played" => Some("read"),
+        "failed" | "error" | "invalid" | "expired" => Some("failed"),
+        _ => None,
+    }
+}
+
+#[utoipa::path(post, path = "/api/webhooks/whatsapp/{provider}", tag = "webhooks",
+    responses((status = 200, description = "`{updated}`"), (status = 401), (status = 422)))]
+pub async fn whatsapp(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let provider = path.into_inner();
+    if !matches!(provider.as_str(), "seed" | "fonnte") {
+        return Err(ApiError::not_found());
+    }
+    let Some(secret) = state.settings.wa_webhook_secret.clone() else {
+        return Err(ApiError::service_unavailable("WEBHOOK_DISABLED", "Webhook", "The webhook"));
+    };
+    let sig = req.headers().get("x-hotspot-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !verify_body_signature(secret.as_bytes(), &body, sig) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "SIGNATURE_INVALID",
+            "Tanda tangan tidak valid.",
+            "Invalid signature.",
+        ));
+    }
+    let report: Report = serde_json::from_slice(&body).map_err(|e| ApiError::validation("body", e.to_string()))?;
+    let message_id = match report.message_id {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return Err(ApiError::validation("message_id", "must be a string or a number")),
+    };
+    let status = normalize(&report.status).ok_or_else(|| ApiError::validation("status", "unknown delivery status"))?;
+    let updated = state.db.run(move |conn| apply_delivery_status(conn, &provider, &message_id, status)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "updated": updated })))
+}

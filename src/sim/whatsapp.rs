@@ -1,0 +1,312 @@
+//! A WhatsApp gateway simulator serving both provider APIs (the seed gateway's and Fonnte's),
+//! recording every message in an outbox, with fault modes (down, slow, refusing).
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Ok,
+    /// Every call answers 503.
+    Down,
+    /// Answers after a delay.
+    Slow,
+    /// The gateway answers but refuses to send (its WhatsApp session is logged out).
+    Refusing,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutMessage {
+    pub id: String,
+    pub api: &'static str,
+    pub to: String,
+    pub message: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+struct State {
+    outbox: Vec<OutMessage>,
+    mode: Mode,
+    delay: Duration,
+    next_id: u64,
+    fonnte_token: String,
+    calls: u64,
+}
+
+/// A running gateway simulator.
+pub struct WhatsAppSim {
+    state: Arc<Mutex<State>>,
+    addr: SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+}
+
+pub const SIM_FONNTE_TOKEN: &str = "sim-fonnte-token";
+/// The outbox keeps this many messages.
+const OUTBOX_LIMIT: usize = 10_000;
+
+type Shared = web::Data<Arc<Mutex<State>>>;
+
+fn lock(s: &Shared) -> std::sync::MutexGuard<'_, State> {
+    s.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Applies the fault mode; `Err` is the response to give instead.
+async fn gate(s: &Shared) -> Result<(), HttpResponse> {
+    let (mode, delay) = {
+        let mut st = lock(s);
+        st.calls += 1;
+        (st.mode, st.delay)
+    };
+    match mode {
+        Mode::Down => {
+            Err(HttpResponse::ServiceUnavailable().json(json!({ "success": false, "message": "gateway down" })))
+        }
+        Mode::Slow => {
+            tokio::time::sleep(delay).await;
+            Ok(())
+        }
+        Mode::Ok | Mode::Refusing => Ok(()),
+    }
+}
+
+fn record(s: &Shared, api: &'static str, to: &str, message: &str) -> Option<String> {
+    let mut st = lock(s);
+    if st.mode == Mode::Refusing {
+        return None;
+    }
+    st.next_id += 1;
+    let id = format!("sim-{}", st.next_id);
+    st.outbox.push(OutMessage {
+        id: id.clone(),
+        api,
+        to: to.to_owned(),
+        message: message.to_owned(),
+        at: chrono::Utc::now(),
+    });
+    if st.outbox.len() > OUTBOX_LIMIT {
+        st.outbox.remove(0);
+    }
+    Some(id)
+}
+
+#[derive(Deserialize)]
+struct SeedSend {
+    to: String,
+    message: String,
+    #[serde(rename = "type", default)]
+    _kind: Option<String>,
+}
+
+async fn seed_send(s: Shared, body: web::Json<SeedSend>) -> HttpResponse {
+    if let Err(r) = gate(&s).await {
+        return r;
+    }
+    if !body.to.chars().all(|c| c.is_ascii_digit()) || body.to.len() < 8 {
+        return HttpResponse::BadRequest().json(json!({ "success": false, "message": "invalid recipient" }));
+    }
+    match record(&s, "seed", &body.to, &body.message) {
+        Some(id) => HttpResponse::Ok()
+            .json(json!({ "success": true, "messageId": id, "timestamp": chrono::Utc::now().timestamp_millis() })),
+        None => HttpResponse::Ok().json(json!({ "success": false, "message": "WhatsApp session is not connected" })),
+    }
+}
+
+async fn seed_qr(s: Shared) -> HttpResponse {
+    if let Err(r) = gate(&s).await {
+        return r;
+    }
+    let status = if lock(&s).mode == Mode::Refusing { "disconnected" } else { "authenticated" };
+    HttpResponse::Ok().json(json!({ "status": status }))
+}
+
+#[derive(Deserialize)]
+struct FonnteSend {
+    target: String,
+    message: String,
+    #[serde(rename = "countryCode", default)]
+    _country_code: Option<String>,
+}
+
+fn fonnte_authorized(s: &Shared, req: &HttpRequest) -> bool {
+    let token = lock(s).fonnte_token.clone();
+    req.headers().get("authorization").and_then(|v| v.to_str().ok()) == Some(token.as_str())
+}
+
+async fn fonnte_send(s: Shared, req: HttpRequest, form: web::Form<FonnteSend>) -> HttpResponse {
+    if let Err(r) = gate(&s).await {
+        return r;
+    }
+    if !fonnte_authorized(&s, &req) {
+        return HttpResponse::Ok().json(json!({ "status": false, "reason": "invalid token" }));
+    }
+    match record(&s, "fonnte", &form.target, &form.message) {
+        Some(id) => HttpResponse::Ok().json(json!({
+            "status": true, "detail": "success! message in queue", "id": [id], "process": "pending", "target": [form.target]
+        })),
+        None => HttpResponse::Ok().json(json!({ "status": false, "reason": "device disconnected" })),
+    }
+}
+
+async fn fonnte_device(s: Shared, req: HttpRequest) -> HttpResponse {
+    if let Err(r) = gate(&s).await {
+        return r;
+    }
+    if !fonnte_authorized(&s, &req) {
+        return HttpResponse::Ok().json(json!({ "status": false, "reason": "invalid token" }));
+    }
+    let device_status = if lock(&s).mode == Mode::Refusing { "disconnect" } else { "connect" };
+    HttpResponse::Ok().json(json!({ "status": true, "device_status": device_status }))
+}
+
+#[derive(Deserialize)]
+struct OutboxQuery {
+    to: Option<String>,
+}
+
+async fn outbox(s: Shared, q: web::Query<OutboxQuery>) -> HttpResponse {
+    let st = lock(&s);
+    let to = q.to.as_deref().map(digits_of);
+    let list: Vec<&OutMessage> =
+        st.outbox.iter().rev().filter(|m| to.as_deref().is_none_or(|t| m.to == t)).take(100).collect();
+    HttpResponse::Ok().json(list)
+}
+
+/// The six-digit code in the newest message to a number (the demo reads its codes here).
+async fn last_code(s: Shared, q: web::Query<OutboxQuery>) -> HttpResponse {
+    let st = lock(&s);
+    let Some(to) = q.to.as_deref().map(digits_of) else {
+        return HttpResponse::BadRequest().json(json!({ "error": "?to=628… is required" }));
+    };
+    match st.outbox.iter().rev().find(|m| m.to == to).and_then(|m| extract_code(&m.message)) {
+        Some(code) => HttpResponse::Ok().json(json!({ "to": to, "code": code })),
+        None => HttpResponse::NotFound().json(json!({ "error": "no code sent to that number" })),
+    }
+}
+
+#[derive(Deserialize)]
+struct ModeBody {
+    mode: Mode,
+    delay_ms: Option<u64>,
+}
+
+async fn set_mode(s: Shared, body: web::Json<ModeBody>) -> HttpResponse {
+    let mut st = lock(&s);
+    st.mode = body.mode;
+    if let Some(d) = body.delay_ms {
+        st.delay = Duration::from_millis(d);
+    }
+    HttpResponse::Ok().json(json!({ "mode": st.mode }))
+}
+
+/// `0812…`, `+62812…` or `62812…` → `62812…` (how the gateways receive numbers).
+fn digits_of(s: &str) -> String {
+    let d: String = s.chars().filter(char::is_ascii_digit).collect();
+    match d.strip_prefix('0') {
+        Some(rest) => format!("62{rest}"),
+        None => d,
+    }
+}
+
+pub fn extract_code(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(5)).find_map(|i| {
+        let w = &bytes[i..i + 6];
+        let before = i.checked_sub(1).map(|j| bytes[j].is_ascii_digit()).unwrap_or(false);
+        let after = bytes.get(i + 6).is_some_and(u8::is_ascii_digit);
+        (w.iter().all(u8::is_ascii_digit) && !before && !after).then(|| String::from_utf8_lossy(w).into_owned())
+    })
+}
+
+impl WhatsAppSim {
+    pub async fn start(listen: SocketAddr) -> std::io::Result<Self> {
+        let state = Arc::new(Mutex::new(State {
+            outbox: Vec::new(),
+            mode: Mode::Ok,
+            delay: Duration::from_millis(2_000),
+            next_id: 0,
+            fonnte_token: SIM_FONNTE_TOKEN.to_owned(),
+            calls: 0,
+        }));
+        let listener = TcpListener::bind(listen)?;
+        let addr = listener.local_addr()?;
+        let data = web::Data::new(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/api/whatsapp/send-message", web::post().to(seed_send))
+                .route("/api/whatsapp/qr-code", web::get().to(seed_qr))
+                .route("/send", web::post().to(fonnte_send))
+                .route("/device", web::post().to(fonnte_device))
+                .route("/_sim/outbox", web::get().to(outbox))
+                .route("/_sim/last-code", web::get().to(last_code))
+                .route("/_sim/mode", web::post().to(set_mode))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)?
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Ok(Self { state, addr, handle })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn set_mode(&self, mode: Mode) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).mode = mode;
+    }
+
+    pub fn set_delay(&self, delay: Duration) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).delay = delay;
+    }
+
+    pub fn outbox(&self) -> Vec<OutMessage> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).outbox.clone()
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).calls
+    }
+
+    /// The code in the newest message to `to` (any phone form).
+    pub fn last_code(&self, to: &str) -> Option<String> {
+        let to = digits_of(to);
+        self.outbox().iter().rev().find(|m| m.to == to).and_then(|m| extract_code(&m.message))
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_found_only_as_whole_six_digit_runs() {
+        assert_eq!(extract_code("Kode verifikasi hotspot Anda: 123456\n\nBerlaku 5 menit"), Some("123456".into()));
+        assert_eq!(extract_code("call 08123456789 now"), None);
+        assert_eq!(extract_code("no code"), None);
+        assert_eq!(extract_code("654321"), Some("654321".into()));
+    }
+
+    #[test]
+    fn recipient_forms() {
+        assert_eq!(digits_of("081234567890"), "6281234567890");
+        assert_eq!(digits_of("+6281234567890"), "6281234567890");
+        assert_eq!(digits_of("6281234567890"), "6281234567890");
+    }
+}

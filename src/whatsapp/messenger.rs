@@ -1,0 +1,224 @@
+//! Sending with a paper trail: every message is a message_log row (queued → sent | failed),
+//! network errors and 5xx are retried with backoff, and a secondary provider takes over when the
+//! primary cannot deliver.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::gateway::{Gateway, GatewayError, Sent};
+use super::templates::{TemplateError, Templates};
+use crate::db::schema::message_log;
+use crate::db::{Db, DbError};
+use crate::domain::Msisdn;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("no WhatsApp gateway could deliver: {0}")]
+    Unavailable(GatewayError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+#[derive(Clone)]
+pub struct Messenger {
+    db: Db,
+    gateways: Arc<Vec<Box<dyn Gateway>>>,
+    retries: u32,
+    backoff: Duration,
+    templates: Arc<Templates>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    pub log_id: i64,
+    pub provider: &'static str,
+    pub message_id: Option<String>,
+}
+
+impl Messenger {
+    /// `gateways`: primary first, then failovers.
+    pub fn new(db: Db, gateways: Vec<Box<dyn Gateway>>, retries: u32, templates: Templates) -> Self {
+        Self {
+            db,
+            gateways: Arc::new(gateways),
+            retries,
+            backoff: Duration::from_millis(200),
+            templates: Arc::new(templates),
+        }
+    }
+
+    pub fn with_backoff(mut self, backoff: Duration) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    pub fn primary_name(&self) -> &'static str {
+        self.gateways.first().map(|g| g.name()).unwrap_or("none")
+    }
+
+    /// Is any gateway's WhatsApp session up?
+    pub async fn session_up(&self) -> Result<bool, GatewayError> {
+        let mut last = None;
+        for g in self.gateways.iter() {
+            match g.session_up().await {
+                Ok(true) => return Ok(true),
+                Ok(false) => last = Some(Ok(false)),
+                Err(e) => last = Some(Err(e)),
+            }
+        }
+        last.unwrap_or(Ok(false))
+    }
+
+    async fn try_gateway(&self, g: &dyn Gateway, to: &Msisdn, text: &str) -> (u32, Result<Sent, GatewayError>) {
+        let mut delay = self.backoff;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match g.send(to, text).await {
+                Ok(s) => return (attempts, Ok(s)),
+                Err(e) if e.is_retryable() && attempts <= self.retries => {
+                    tracing::warn!(provider = g.name(), attempt = attempts, error = %e, "whatsapp send failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(e) => return (attempts, Err(e)),
+            }
+        }
+    }
+
+    /// Renders `template`, records it, sends it. The text itself is never stored (it may hold a
+    /// code).
+    pub async fn send(
+        &self,
+        user_id: Option<Uuid>,
+        to: &Msisdn,
+        template: &str,
+        vars: &[(&str, &str)],
+    ) -> Result<Delivered, SendError> {
+        let text = self.templates.render(template, vars)?;
+        let Some(first) = self.gateways.first() else {
+            return Err(SendError::Unavailable(GatewayError::Network("no gateway configured".into())));
+        };
+        let (to_text, template_name, provider) = (to.as_e164().to_owned(), template.to_owned(), first.name());
+        let log_id: i64 = self
+            .db
+            .run(move |conn| {
+                Ok(diesel::insert_into(message_log::table)
+                    .values((
+                        message_log::user_id.eq(user_id),
+                        message_log::to_msisdn.eq(&to_text),
+                        message_log::template.eq(&template_name),
+                        message_log::provider.eq(provider),
+                        message_log::status.eq("queued"),
+                    ))
+                    .returning(message_log::id)
+                    .get_result(conn)?)
+            })
+            .await?;
+
+        let mut total_attempts = 0;
+        let mut last_error = GatewayError::Network("not attempted".into());
+        for g in self.gateways.iter() {
+            let (attempts, result) = self.try_gateway(g.as_ref(), to, &text).await;
+            total_attempts += attempts;
+            match result {
+                Ok(sent) => {
+                    let (name, mid) = (g.name(), sent.message_id.clone());
+                    self.db
+                        .run(move |conn| {
+                            diesel::update(message_log::table.find(log_id))
+                                .set((
+                                    message_log::status.eq("sent"),
+                                    message_log::provider.eq(name),
+                                    message_log::provider_message_id.eq(mid),
+                                    message_log::attempts.eq(total_attempts as i32),
+                                    message_log::sent_at.eq(Utc::now()),
+                                    message_log::updated_at.eq(Utc::now()),
+                                ))
+                                .execute(conn)?;
+                            Ok(())
+                        })
+                        .await?;
+                    return Ok(Delivered { log_id, provider: g.name(), message_id: sent.message_id });
+                }
+                Err(e) => {
+                    tracing::warn!(provider = g.name(), error = %e, "whatsapp provider failed");
+                    last_error = e;
+                }
+            }
+        }
+        let error_text = last_error.to_string();
+        self.db
+            .run(move |conn| {
+                diesel::update(message_log::table.find(log_id))
+                    .set((
+                        message_log::status.eq("failed"),
+                        message_log::error.eq(error_text),
+                        message_log::attempts.eq(total_attempts as i32),
+                        message_log::failed_at.eq(Utc::now()),
+                        message_log::updated_at.eq(Utc::now()),
+                    ))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await?;
+        Err(SendError::Unavailable(last_error))
+    }
+}
+
+/// Delivery states only move forward: a late "sent" callback never undoes "read".
+pub fn status_rank(s: &str) -> Option<u8> {
+    match s {
+        "queued" => Some(0),
+        "sent" => Some(1),
+        "delivered" => Some(2),
+        "read" => Some(3),
+        "failed" => Some(4),
+        _ => None,
+    }
+}
+
+/// Applies a provider's delivery report; returns whether a row changed.
+pub fn apply_delivery_status(
+    conn: &mut PgConnection,
+    provider: &str,
+    message_id: &str,
+    status: &str,
+) -> Result<bool, DbError> {
+    let Some(rank) = status_rank(status) else { return Ok(false) };
+    let now = Utc::now();
+    // Allowed previous states: anything of lower rank; a failure report cannot undo a delivery.
+    let lower: Vec<&str> = if status == "failed" {
+        vec!["queued", "sent"]
+    } else {
+        ["queued", "sent", "delivered", "read"]
+            .into_iter()
+            .filter(|s| status_rank(s).is_some_and(|r| r < rank))
+            .collect()
+    };
+    let target = message_log::table
+        .filter(message_log::provider.eq(provider))
+        .filter(message_log::provider_message_id.eq(message_id))
+        .filter(message_log::status.eq_any(lower));
+    let n = match status {
+        "delivered" => diesel::update(target)
+            .set((message_log::status.eq(status), message_log::delivered_at.eq(now), message_log::updated_at.eq(now)))
+            .execute(conn)?,
+        "read" => diesel::update(target)
+            .set((message_log::status.eq(status), message_log::read_at.eq(now), message_log::updated_at.eq(now)))
+            .execute(conn)?,
+        "failed" => diesel::update(target)
+            .set((message_log::status.eq(status), message_log::failed_at.eq(now), message_log::updated_at.eq(now)))
+            .execute(conn)?,
+        _ => diesel::update(target)
+            .set((message_log::status.eq(status), message_log::updated_at.eq(now)))
+            .execute(conn)?,
+    };
+    Ok(n > 0)
+}

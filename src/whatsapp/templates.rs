@@ -1,0 +1,105 @@
+//! Message texts: Indonesian defaults, overridable from a JSON file of name → text.
+
+use std::collections::HashMap;
+
+const DEFAULTS: &[(&str, &str)] = &[
+    (
+        "otp",
+        "Kode verifikasi hotspot Anda: {code}\n\nBerlaku {minutes} menit. Jangan berikan kode ini kepada siapa pun, termasuk petugas.",
+    ),
+    ("registered", "Halo {name}, pendaftaran hotspot Anda sudah kami terima dan sedang menunggu persetujuan admin."),
+    ("approved", "Halo {name}, akun hotspot Anda sudah aktif. Silakan masuk dengan nomor WhatsApp ini."),
+];
+
+#[derive(Debug, Clone)]
+pub struct Templates {
+    texts: HashMap<String, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read the templates file: {0}")]
+    Io(String),
+    #[error("templates file must be a JSON object of name to text: {0}")]
+    Format(String),
+    #[error("template {name:?} has the unknown placeholder {{{placeholder}}}")]
+    UnknownPlaceholder { name: String, placeholder: String },
+    #[error("no template named {0:?}")]
+    Missing(String),
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self { texts: DEFAULTS.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect() }
+    }
+}
+
+impl Templates {
+    /// Defaults overlaid with the file's texts. A placeholder a default does not know is refused
+    /// at start-up rather than sent as literal braces.
+    pub fn load(path: Option<&std::path::Path>) -> Result<Self, TemplateError> {
+        let mut t = Self::default();
+        let Some(path) = path else { return Ok(t) };
+        let text = std::fs::read_to_string(path).map_err(|e| TemplateError::Io(e.to_string()))?;
+        let overrides: HashMap<String, String> =
+            serde_json::from_str(&text).map_err(|e| TemplateError::Format(e.to_string()))?;
+        for (name, body) in overrides {
+            if let Some(default) = t.texts.get(&name) {
+                for p in placeholders(&body) {
+                    if !placeholders(default).contains(&p) {
+                        return Err(TemplateError::UnknownPlaceholder { name, placeholder: p });
+                    }
+                }
+            }
+            t.texts.insert(name, body);
+        }
+        Ok(t)
+    }
+
+    pub fn render(&self, name: &str, vars: &[(&str, &str)]) -> Result<String, TemplateError> {
+        let mut out = self.texts.get(name).ok_or_else(|| TemplateError::Missing(name.to_owned()))?.clone();
+        for (k, v) in vars {
+            out = out.replace(&format!("{{{k}}}"), v);
+        }
+        Ok(out)
+    }
+}
+
+fn placeholders(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end) => {
+                out.push(after[..end].to_owned());
+                rest = &after[end + 1..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_defaults_and_overrides() {
+        let t = Templates::default();
+        let s = t.render("otp", &[("code", "123456"), ("minutes", "5")]).unwrap();
+        assert!(s.contains("123456") && s.contains("5 menit"));
+        assert!(matches!(t.render("nope", &[]), Err(TemplateError::Missing(_))));
+
+        let dir = std::env::temp_dir().join(format!("tpl-{}", uuid::Uuid::new_v4()));
+        std::fs::write(&dir, r#"{"otp":"Your code {code}"}"#).unwrap();
+        let t = Templates::load(Some(&dir)).unwrap();
+        assert_eq!(t.render("otp", &[("code", "1")]).unwrap(), "Your code 1");
+        std::fs::write(&dir, r#"{"otp":"Your code {kode}"}"#).unwrap();
+        assert!(matches!(Templates::load(Some(&dir)), Err(TemplateError::UnknownPlaceholder { .. })));
+        std::fs::write(&dir, r#"["otp"]"#).unwrap();
+        assert!(matches!(Templates::load(Some(&dir)), Err(TemplateError::Format(_))));
+        let _ = std::fs::remove_file(&dir);
+    }
+}
