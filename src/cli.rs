@@ -64,6 +64,15 @@ pub struct SimRouterArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// verify-otp and /me throughput and latency, SQL statements per verify-otp.
+    Auth {
+        #[arg(long, default_value_t = 5000)]
+        users: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 50000)]
+        me_requests: usize,
+    },
     /// Host snapshots and ip-binding upserts against the simulator.
     Router {
         /// Host populations to snapshot.
@@ -127,6 +136,16 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::User(UserCommand::Add(args)) => user_add(args, settings).await,
         Command::User(UserCommand::List { limit }) => user_list(limit, settings).await,
         Command::Sim(SimCommand::Router(args)) => sim_router(args).await,
+        Command::Bench(BenchCommand::Auth { users, concurrency, me_requests }) => {
+            let opts = crate::bench::auth::Options {
+                users,
+                concurrency: concurrency.max(1),
+                me_requests,
+                database_url: settings.database_url.clone(),
+                redis_url: settings.redis_url.clone(),
+            };
+            crate::bench::auth::run(opts).await
+        }
         Command::Bench(BenchCommand::Router { hosts, upserts, rounds, latency_ms }) => {
             let opts = crate::bench::router::Options { host_counts: hosts, upserts, rounds: rounds.max(1), latency_ms };
             crate::bench::router::run(opts).await

@@ -31,8 +31,7 @@ fn bindings(app: &TestApp) -> Vec<(String, String, String)> {
     app.sim().with_state(|s| {
         s.table("/ip/hotspot/ip-binding")
             .unwrap()
-            .rows
-            .iter()
+            .rows()
             .map(|r| {
                 (
                     r.attrs["mac-address"].clone(),
@@ -48,8 +47,7 @@ fn list_of(app: &TestApp, ip: &str) -> Vec<String> {
     app.sim().with_state(|s| {
         s.table("/ip/firewall/address-list")
             .unwrap()
-            .rows
-            .iter()
+            .rows()
             .filter(|r| r.attrs["address"] == ip)
             .map(|r| r.attrs["list"].clone())
             .collect()
@@ -89,7 +87,7 @@ async fn whole_captive_flow_then_logout() {
     assert!(binds[0].2.starts_with("hotspot:u:"));
     assert_eq!(list_of(&app, IP), vec!["hs_active"]);
     let users = app.sim().with_state(|s| {
-        s.table("/ip/hotspot/user").unwrap().rows.iter().map(|r| r.attrs["name"].clone()).collect::<Vec<_>>()
+        s.table("/ip/hotspot/user").unwrap().rows().map(|r| r.attrs["name"].clone()).collect::<Vec<_>>()
     });
     assert_eq!(users, vec![PHONE.to_string()]);
 
@@ -502,7 +500,7 @@ async fn habis_users_get_a_regular_binding_and_hotspot_credentials() {
     assert_eq!(bindings(&app)[0].1, "regular");
     assert_eq!(list_of(&app, IP), vec!["hs_habis"]);
     let (profile, stored) = app.sim().with_state(|s| {
-        let r = &s.table("/ip/hotspot/user").unwrap().rows[0];
+        let r = &s.table("/ip/hotspot/user").unwrap().rows().next().unwrap();
         (r.attrs["profile"].clone(), r.attrs["password"].clone())
     });
     assert_eq!((profile.as_str(), stored.as_str()), ("habis", password));

@@ -192,8 +192,7 @@ async fn status_list_placement_moves_only_our_entries() {
             let mut v: Vec<(String, String)> = s
                 .table(ADDRESS_LIST)
                 .unwrap()
-                .rows
-                .iter()
+                .rows()
                 .map(|r| (r.attrs["list"].clone(), r.attrs.get("comment").cloned().unwrap_or_default()))
                 .collect();
             v.sort();
@@ -264,6 +263,6 @@ async fn snapshot_and_pipelined_apply() {
     let report = ops.apply(lists_again).await;
     assert_eq!((report.applied, report.failed.len()), (50, 0));
     let (bindings, entries) =
-        sim.with_state(|s| (s.table(IP_BINDING).unwrap().rows.len(), s.table(ADDRESS_LIST).unwrap().rows.len()));
+        sim.with_state(|s| (s.table(IP_BINDING).unwrap().len(), s.table(ADDRESS_LIST).unwrap().len()));
     assert_eq!((bindings, entries), (100, 50));
 }

@@ -1,5 +1,6 @@
 //! Benchmark programs (`hotspot bench …`): they print figures; nothing asserts on time.
 
+pub mod auth;
 pub mod router;
 
 /// Median of a few timings, in milliseconds.

@@ -160,7 +160,7 @@ async fn upserts(macs: &[MacAddress], latency_ms: u64, parallel: usize) -> anyho
         .await;
     let took = t.elapsed();
     let failed = results.iter().filter(|r| r.is_err()).count();
-    let rows = sim.with_state(|s| s.table(crate::sim::router::state::IP_BINDING).map(|t| t.rows.len()).unwrap_or(0));
+    let rows = sim.with_state(|s| s.table(crate::sim::router::state::IP_BINDING).map(|t| t.len()).unwrap_or(0));
     anyhow::ensure!(failed == 0 && rows == macs.len(), "upserts: {failed} failed, {rows} rows for {} MACs", macs.len());
     Ok(took)
 }

@@ -4,9 +4,11 @@
 pub mod models;
 pub mod schema;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -59,10 +61,22 @@ impl From<diesel::r2d2::PoolError> for DbError {
     }
 }
 
-/// Every pooled connection gets a statement timeout so a stuck query cannot hold a worker.
+/// Every pooled connection gets a statement timeout so a stuck query cannot hold a worker, and
+/// a counter of the statements it sends (benchmarks report statements per request).
 #[derive(Debug)]
 struct SessionSetup {
     statement_timeout_ms: u128,
+    statements: Arc<AtomicU64>,
+}
+
+struct StatementCounter(Arc<AtomicU64>);
+
+impl Instrumentation for StatementCounter {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSetup {
@@ -72,13 +86,17 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSetup {
             ms = self.statement_timeout_ms,
             idle = self.statement_timeout_ms.saturating_mul(2),
         ))
-        .map_err(diesel::r2d2::Error::QueryError)
+        .map_err(diesel::r2d2::Error::QueryError)?;
+        // Installed after the session set-up so only the application's statements count.
+        conn.set_instrumentation(StatementCounter(self.statements.clone()));
+        Ok(())
     }
 }
 
 #[derive(Clone)]
 pub struct Db {
     pool: PgPool,
+    statements: Arc<AtomicU64>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,14 +113,23 @@ impl Db {
     pub fn new(opts: &DbOptions) -> Self {
         let url = with_connect_timeout(&opts.url, opts.connect_timeout);
         let manager = ConnectionManager::<PgConnection>::new(url);
+        let statements = Arc::new(AtomicU64::new(0));
         let pool = Pool::builder()
             .max_size(opts.pool_size)
             .min_idle(Some(opts.pool_size.min(2)))
             .connection_timeout(opts.connect_timeout)
             .test_on_check_out(false)
-            .connection_customizer(Box::new(SessionSetup { statement_timeout_ms: opts.statement_timeout.as_millis() }))
+            .connection_customizer(Box::new(SessionSetup {
+                statement_timeout_ms: opts.statement_timeout.as_millis(),
+                statements: statements.clone(),
+            }))
             .build_unchecked(manager);
-        Self { pool }
+        Self { pool, statements }
+    }
+
+    /// SQL statements sent through this pool so far.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -217,6 +244,13 @@ pub fn create_database_if_missing(url: &str) -> Result<bool, String> {
         Err(e) if e.to_string().contains("already exists") => Ok(false),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// Drops the database named in `url` (benchmarks clean up after themselves).
+pub fn drop_database(url: &str) -> Result<(), String> {
+    let (admin_url, name) = split_database_url(url)?;
+    let mut conn = PgConnection::establish(&admin_url).map_err(|e| format!("cannot connect to Postgres: {e}"))?;
+    conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -74,8 +74,7 @@ fn rows(s: &RouterState, path: &str) -> Value {
     let Some(t) = s.table(path) else {
         return json!([]);
     };
-    t.rows
-        .iter()
+    t.rows()
         .map(|r| {
             let mut m: BTreeMap<String, String> = r.attrs.clone();
             m.insert(".id".into(), state::format_id(r.id));

@@ -1,6 +1,6 @@
 //! Executes one API command against the router state and returns its reply sentences.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use super::query::{QueryWord, matches};
@@ -151,17 +151,31 @@ fn derived(spec: &MenuSpec, attrs: &BTreeMap<String, String>, key: &str) -> Opti
     }
 }
 
+/// A query that is a plain AND of conditions (no `?#` stack operations): its first `?k=v` must
+/// hold, so an index on `k` narrows the candidates without changing the answer.
+fn indexed_candidates(table: &state::Table, queries: &[QueryWord]) -> Option<Vec<u32>> {
+    if queries.iter().any(|q| matches!(q, QueryWord::Ops(_))) {
+        return None;
+    }
+    queries.iter().find_map(|q| match q {
+        QueryWord::Eq(k, v) => table.lookup(k, &super::query::normalize(v)),
+        _ => None,
+    })
+}
+
 fn print_generic(state: &RouterState, spec: &MenuSpec, cmd: &Cmd, opts: &Options) -> Vec<Reply> {
     let args = match print_args(cmd) {
         Ok(a) => a,
         Err(t) => return t,
     };
-    let Some(table) = state.table(spec.path) else {
-        return trap("no such item");
+    let Some(table) = state.table(spec.path) else { return trap("no such item") };
+    let candidates: Box<dyn Iterator<Item = &state::Row>> = match indexed_candidates(table, &cmd.queries) {
+        Some(ids) => Box::new(ids.into_iter().filter_map(|id| table.get(id))),
+        None => Box::new(table.rows()),
     };
     let mut out = Vec::new();
     let mut count = 0;
-    for row in &table.rows {
+    for row in candidates {
         let get = |k: &str| -> Option<std::borrow::Cow<'_, str>> {
             if k == ".id" {
                 return Some(format_id(row.id).into());
@@ -190,6 +204,22 @@ fn print_generic(state: &RouterState, spec: &MenuSpec, cmd: &Cmd, opts: &Options
     finish_print(out, count, &args, opts)
 }
 
+/// Host rows a plain-AND query can be narrowed to by address or MAC.
+fn host_candidates(state: &RouterState, queries: &[QueryWord]) -> Option<Vec<usize>> {
+    if queries.iter().any(|q| matches!(q, QueryWord::Ops(_))) {
+        return None;
+    }
+    queries.iter().find_map(|q| match q {
+        QueryWord::Eq(k, v) if k == "address" => {
+            Some(v.parse().ok().and_then(|ip| state.host_index_by_ip(&ip)).into_iter().collect())
+        }
+        QueryWord::Eq(k, v) if k == "mac-address" => {
+            Some(MacAddress::parse(v).ok().and_then(|m| state.host_index_by_mac(&m)).into_iter().collect())
+        }
+        _ => None,
+    })
+}
+
 fn host_command(state: &mut RouterState, verb: &str, cmd: &Cmd, opts: &Options) -> Vec<Reply> {
     match verb {
         "print" | "getall" => {
@@ -197,18 +227,16 @@ fn host_command(state: &mut RouterState, verb: &str, cmd: &Cmd, opts: &Options) 
                 Ok(a) => a,
                 Err(t) => return t,
             };
-            let bindings = state.binding_types();
-            let active = state.active_macs();
             let all: Vec<String> = HOST_PROPS.iter().map(|s| (*s).to_owned()).collect();
-            let mut out = Vec::with_capacity(if args.count_only { 0 } else { state.hosts.len() });
+            let indexes: Vec<usize> =
+                host_candidates(state, &cmd.queries).unwrap_or_else(|| (0..state.hosts.len()).collect());
+            let mut out = Vec::with_capacity(if args.count_only { 0 } else { indexes.len() });
             let mut count = 0;
-            for h in &state.hosts {
+            for i in indexes {
+                let h = &state.hosts[i];
                 let mac = h.mac.canonical();
-                let view = HostView {
-                    host: h,
-                    binding: bindings.get(&mac).map(String::as_str),
-                    active: active.contains(&mac),
-                };
+                let binding = state.binding_type_of(&mac);
+                let view = HostView { host: h, binding: binding.as_deref(), active: state.is_active(&mac) };
                 let get = |k: &str| view.get(k);
                 if !matches(&cmd.queries, get) {
                     continue;
@@ -361,7 +389,13 @@ fn unique_conflict(
 ) -> Option<Vec<Reply>> {
     let (keys, message) = spec.unique?;
     let table = state.table(spec.path)?;
-    let clash = table.rows.iter().any(|r| Some(r.id) != except && keys.iter().all(|k| r.attrs.get(*k) == row.get(*k)));
+    let same = |r: &state::Row| Some(r.id) != except && keys.iter().all(|k| r.attrs.get(*k) == row.get(*k));
+    // Narrow by an indexed key when there is one.
+    let indexed = keys.iter().find_map(|k| row.get(*k).and_then(|v| table.lookup(k, v)));
+    let clash = match indexed {
+        Some(ids) => ids.into_iter().filter_map(|id| table.get(id)).any(same),
+        None => table.rows().any(same),
+    };
     clash.then(|| trap(message))
 }
 
@@ -397,21 +431,21 @@ fn set(state: &mut RouterState, spec: &MenuSpec, cmd: &Cmd) -> Vec<Reply> {
     };
     let mut updated = Vec::new();
     for id in &ids {
-        let Some(i) = table.find(*id) else {
+        let Some(existing) = table.get(*id) else {
             return no_such_item();
         };
-        let mut row = table.rows[i].attrs.clone();
+        let mut row = existing.attrs.clone();
         if let Err(t) = apply_attrs(spec, &mut row, cmd, &[".id", "numbers"]) {
             return t;
         }
         if let Some(t) = unique_conflict(state, spec, &row, Some(*id)) {
             return t;
         }
-        updated.push((i, row));
+        updated.push((*id, row));
     }
     if let Some(table) = state.table_mut(spec.path) {
-        for (i, row) in updated {
-            table.rows[i].attrs = row;
+        for (id, row) in updated {
+            table.replace(id, row);
         }
     }
     vec![Reply::Done(None)]
@@ -421,15 +455,16 @@ fn set(state: &mut RouterState, spec: &MenuSpec, cmd: &Cmd) -> Vec<Reply> {
 fn named_rows<'a>(state: &'a mut RouterState, spec: &MenuSpec, cmd: &Cmd) -> Option<(&'a mut state::Table, Vec<u32>)> {
     let ids = ids_of(cmd)?;
     let table = state.table_mut(spec.path)?;
-    ids.iter().all(|id| table.find(*id).is_some()).then_some((table, ids))
+    ids.iter().all(|id| table.get(*id).is_some()).then_some((table, ids))
 }
 
 fn remove(state: &mut RouterState, spec: &MenuSpec, cmd: &Cmd) -> Vec<Reply> {
     let Some((table, ids)) = named_rows(state, spec, cmd) else {
         return no_such_item();
     };
-    let gone: HashSet<u32> = ids.into_iter().collect();
-    table.rows.retain(|r| !gone.contains(&r.id));
+    for id in ids {
+        table.remove(id);
+    }
     vec![Reply::Done(None)]
 }
 
@@ -443,8 +478,9 @@ fn update_each(
         return no_such_item();
     };
     for id in ids {
-        if let Some(i) = table.find(id) {
-            f(&mut table.rows[i].attrs);
+        if let Some(mut attrs) = table.get(id).map(|r| r.attrs.clone()) {
+            f(&mut attrs);
+            table.replace(id, attrs);
         }
     }
     vec![Reply::Done(None)]
@@ -455,7 +491,7 @@ fn active_login(state: &mut RouterState, cmd: &Cmd) -> Vec<Reply> {
         return trap("missing value(s) of argument(s) user, password");
     };
     let ok = state.table(state::HOTSPOT_USER).is_some_and(|t| {
-        t.rows.iter().any(|r| {
+        t.rows().any(|r| {
             r.attrs.get("name").map(String::as_str) == Some(user)
                 && r.attrs.get("password").map(String::as_str).unwrap_or("") == password
                 && r.attrs.get("disabled").map(String::as_str) != Some("true")
@@ -584,6 +620,26 @@ mod tests {
             execute(&mut s, &dup_user, &OPTS)[0],
             Reply::Trap { category: None, message: "failure: already have user with this name".into() }
         );
+    }
+
+    #[test]
+    fn indexes_follow_sets_and_removes() {
+        let mut s = RouterState::new(1);
+        let add = |s: &mut RouterState, mac: &str| execute(s, &cmd("/ip/hotspot/ip-binding/add", &[("mac-address", mac)], &[]), &OPTS);
+        add(&mut s, "02:00:00:00:00:01");
+        add(&mut s, "02:00:00:00:00:02");
+        let count = |s: &mut RouterState, q: &[&str]| execute(s, &cmd("/ip/hotspot/ip-binding/print", &[("count-only", "")], q), &OPTS);
+        assert_eq!(count(&mut s, &["?mac-address=02:00:00:00:00:01"]), vec![Reply::Done(Some("1".into()))]);
+        // Lower-case query values find upper-case stored MACs through the index too.
+        assert_eq!(count(&mut s, &["?mac-address=02:00:00:00:00:0a"]), vec![Reply::Done(Some("0".into()))]);
+        execute(&mut s, &cmd("/ip/hotspot/ip-binding/set", &[(".id", "*1"), ("mac-address", "02:00:00:00:00:0a")], &[]), &OPTS);
+        assert_eq!(count(&mut s, &["?mac-address=02:00:00:00:00:01"]), vec![Reply::Done(Some("0".into()))]);
+        assert_eq!(count(&mut s, &["?mac-address=02:00:00:00:00:0a"]), vec![Reply::Done(Some("1".into()))]);
+        // An OR query bypasses the index and still sees both.
+        let or = ["?mac-address=02:00:00:00:00:0A", "?mac-address=02:00:00:00:00:02", "?#|"];
+        assert_eq!(count(&mut s, &or), vec![Reply::Done(Some("2".into()))]);
+        execute(&mut s, &cmd("/ip/hotspot/ip-binding/remove", &[(".id", "*1")], &[]), &OPTS);
+        assert_eq!(count(&mut s, &["?mac-address=02:00:00:00:00:0A"]), vec![Reply::Done(Some("0".into()))]);
     }
 
     #[test]

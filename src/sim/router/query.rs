@@ -46,7 +46,7 @@ impl QueryWord {
 
 /// RouterOS compares typed values; we approximate: booleans in either spelling, MACs in any case,
 /// numbers numerically.
-fn normalize(v: &str) -> Cow<'_, str> {
+pub fn normalize(v: &str) -> Cow<'_, str> {
     match v {
         "yes" => Cow::Borrowed("true"),
         "no" => Cow::Borrowed("false"),

@@ -11,6 +11,8 @@ use crate::router::values::format_duration;
 /// Static description of a generic menu.
 pub struct MenuSpec {
     pub path: &'static str,
+    /// Attributes with a hash index (lookups by them are not scans).
+    pub indexed: &'static [&'static str],
     pub settable: &'static [&'static str],
     pub required: &'static [&'static str],
     pub defaults: &'static [(&'static str, &'static str)],
@@ -34,6 +36,7 @@ pub const HOST: &str = "/ip/hotspot/host";
 pub const MENUS: &[MenuSpec] = &[
     MenuSpec {
         path: IP_BINDING,
+        indexed: &["mac-address"],
         settable: &["mac-address", "address", "to-address", "server", "type", "comment", "disabled"],
         required: &[],
         defaults: &[("server", "all"), ("type", "regular"), ("disabled", "false")],
@@ -43,6 +46,7 @@ pub const MENUS: &[MenuSpec] = &[
     },
     MenuSpec {
         path: ADDRESS_LIST,
+        indexed: &["address"],
         settable: &["list", "address", "timeout", "comment", "disabled", "dynamic"],
         required: &["list", "address"],
         defaults: &[("disabled", "false"), ("dynamic", "false")],
@@ -52,6 +56,7 @@ pub const MENUS: &[MenuSpec] = &[
     },
     MenuSpec {
         path: HOTSPOT_USER,
+        indexed: &["name"],
         settable: &[
             "server",
             "name",
@@ -88,6 +93,7 @@ pub const MENUS: &[MenuSpec] = &[
     },
     MenuSpec {
         path: USER_PROFILE,
+        indexed: &["name"],
         settable: &[
             "name",
             "rate-limit",
@@ -127,6 +133,7 @@ pub const MENUS: &[MenuSpec] = &[
     },
     MenuSpec {
         path: ACTIVE,
+        indexed: &["mac-address", "address"],
         settable: &[],
         required: &[],
         defaults: &[],
@@ -136,6 +143,7 @@ pub const MENUS: &[MenuSpec] = &[
     },
     MenuSpec {
         path: ARP,
+        indexed: &["address"],
         settable: &["address", "mac-address", "interface", "published", "comment", "disabled"],
         required: &["address", "interface"],
         defaults: &[
@@ -153,6 +161,7 @@ pub const MENUS: &[MenuSpec] = &[
     },
     MenuSpec {
         path: DHCP_LEASE,
+        indexed: &["address"],
         settable: &[
             "address",
             "mac-address",
@@ -180,6 +189,7 @@ pub const MENUS: &[MenuSpec] = &[
     },
     MenuSpec {
         path: WALLED_GARDEN_IP,
+        indexed: &[],
         settable: &[
             "server",
             "src-address",
@@ -211,22 +221,101 @@ pub struct Row {
     pub attrs: BTreeMap<String, String>,
 }
 
+/// A menu's rows in id (= insertion) order, with hash indexes on the attributes lookups use
+/// (MAC, address, name), so a `print ?mac-address=…` does not scan thousands of rows.
 #[derive(Debug, Default, Clone)]
 pub struct Table {
-    pub next_id: u32,
-    pub rows: Vec<Row>,
+    next_id: u32,
+    rows: BTreeMap<u32, Row>,
+    indexed: &'static [&'static str],
+    index: HashMap<&'static str, HashMap<String, std::collections::BTreeSet<u32>>>,
 }
 
 impl Table {
-    pub fn find(&self, id: u32) -> Option<usize> {
-        self.rows.iter().position(|r| r.id == id)
+    pub fn new(indexed: &'static [&'static str]) -> Self {
+        Self { indexed, ..Self::default() }
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = &Row> {
+        self.rows.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn get(&self, id: u32) -> Option<&Row> {
+        self.rows.get(&id)
+    }
+
+    fn index_row(&mut self, id: u32, attrs: &BTreeMap<String, String>, add: bool) {
+        for &k in self.indexed {
+            if let Some(v) = attrs.get(k) {
+                let by_value = self.index.entry(k).or_default();
+                if add {
+                    by_value.entry(v.clone()).or_default().insert(id);
+                } else if let Some(ids) = by_value.get_mut(v) {
+                    ids.remove(&id);
+                    if ids.is_empty() {
+                        by_value.remove(v);
+                    }
+                }
+            }
+        }
     }
 
     pub fn insert(&mut self, attrs: BTreeMap<String, String>) -> u32 {
         self.next_id += 1;
         let id = self.next_id;
-        self.rows.push(Row { id, attrs });
+        self.index_row(id, &attrs, true);
+        self.rows.insert(id, Row { id, attrs });
         id
+    }
+
+    /// Replaces a row's attributes; false when there is no such row.
+    pub fn replace(&mut self, id: u32, attrs: BTreeMap<String, String>) -> bool {
+        let Some(old) = self.rows.get(&id).map(|r| r.attrs.clone()) else { return false };
+        self.index_row(id, &old, false);
+        self.index_row(id, &attrs, true);
+        if let Some(r) = self.rows.get_mut(&id) {
+            r.attrs = attrs;
+        }
+        true
+    }
+
+    pub fn remove(&mut self, id: u32) -> bool {
+        match self.rows.remove(&id) {
+            Some(r) => {
+                self.index_row(id, &r.attrs, false);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn retain(&mut self, keep: impl Fn(&Row) -> bool) {
+        let gone: Vec<u32> = self.rows.values().filter(|r| !keep(r)).map(|r| r.id).collect();
+        for id in gone {
+            self.remove(id);
+        }
+    }
+
+    /// Ids whose `attr` equals `value`, when `attr` is indexed.
+    pub fn lookup(&self, attr: &str, value: &str) -> Option<Vec<u32>> {
+        if !self.indexed.contains(&attr) {
+            return None;
+        }
+        Some(
+            self.index
+                .get(attr)
+                .and_then(|m| m.get(value))
+                .map(|ids| ids.iter().copied().collect())
+                .unwrap_or_default(),
+        )
     }
 }
 
@@ -269,6 +358,7 @@ pub struct RouterState {
     pub tables: HashMap<&'static str, Table>,
     pub hosts: Vec<Host>,
     host_by_mac: HashMap<MacAddress, usize>,
+    host_by_ip: HashMap<Ipv4Addr, MacAddress>,
     next_host_id: u32,
     pub identity: String,
     /// Simulated seconds since the last boot.
@@ -289,7 +379,7 @@ fn mix(mut x: u64) -> u64 {
 
 impl RouterState {
     pub fn new(seed: u64) -> Self {
-        let mut tables: HashMap<&'static str, Table> = MENUS.iter().map(|m| (m.path, Table::default())).collect();
+        let mut tables: HashMap<&'static str, Table> = MENUS.iter().map(|m| (m.path, Table::new(m.indexed))).collect();
         if let Some(profiles) = tables.get_mut(USER_PROFILE) {
             let mut attrs = BTreeMap::new();
             for (k, v) in menu(USER_PROFILE).map(|m| m.defaults).unwrap_or(&[]) {
@@ -303,6 +393,7 @@ impl RouterState {
             tables,
             hosts: Vec::new(),
             host_by_mac: HashMap::new(),
+            host_by_ip: HashMap::new(),
             next_host_id: HOST_ID_BASE,
             identity: "MikroTik".into(),
             uptime: 0,
@@ -323,9 +414,12 @@ impl RouterState {
     /// Adds (or refreshes the address of) a host.
     pub fn add_host(&mut self, mac: MacAddress, address: Ipv4Addr) {
         if let Some(&i) = self.host_by_mac.get(&mac) {
-            self.hosts[i].address = address;
+            let old = std::mem::replace(&mut self.hosts[i].address, address);
+            self.host_by_ip.remove(&old);
+            self.host_by_ip.insert(address, mac);
             return;
         }
+        self.host_by_ip.insert(address, mac);
         let r = mix(self.seed
             ^ u64::from_be_bytes([
                 0,
@@ -375,6 +469,28 @@ impl RouterState {
             Some(mac) => self.remove_host(&mac),
             None => false,
         }
+    }
+
+    pub fn host_index_by_ip(&self, ip: &Ipv4Addr) -> Option<usize> {
+        self.host_by_ip.get(ip).and_then(|m| self.host_by_mac.get(m)).copied()
+    }
+
+    pub fn host_index_by_mac(&self, mac: &MacAddress) -> Option<usize> {
+        self.host_by_mac.get(mac).copied()
+    }
+
+    /// The type of the first enabled binding of a MAC (what RouterOS applies).
+    pub fn binding_type_of(&self, mac: &str) -> Option<String> {
+        let t = self.tables.get(IP_BINDING)?;
+        t.lookup("mac-address", mac)?
+            .into_iter()
+            .filter_map(|id| t.get(id))
+            .find(|r| r.attrs.get("disabled").map(String::as_str) != Some("true"))
+            .map(|r| r.attrs.get("type").cloned().unwrap_or_else(|| "regular".into()))
+    }
+
+    pub fn is_active(&self, mac: &str) -> bool {
+        self.tables.get(ACTIVE).and_then(|t| t.lookup("mac-address", mac)).is_some_and(|ids| !ids.is_empty())
     }
 
     pub fn host(&self, mac: &MacAddress) -> Option<&Host> {
@@ -430,35 +546,11 @@ impl RouterState {
             h.packets_out = 0;
         }
         if let Some(t) = self.tables.get_mut(ADDRESS_LIST) {
-            t.rows.retain(|r| r.attrs.get("dynamic").map(String::as_str) != Some("true"));
+            t.retain(|r| r.attrs.get("dynamic").map(String::as_str) != Some("true"));
         }
         if let Some(t) = self.tables.get_mut(ACTIVE) {
-            t.rows.clear();
+            t.retain(|_| false);
         }
-    }
-
-    /// The binding type for each MAC (first binding wins, as on RouterOS).
-    pub fn binding_types(&self) -> HashMap<String, String> {
-        let mut out = HashMap::new();
-        if let Some(t) = self.tables.get(IP_BINDING) {
-            for r in &t.rows {
-                if r.attrs.get("disabled").map(String::as_str) == Some("true") {
-                    continue;
-                }
-                if let Some(mac) = r.attrs.get("mac-address") {
-                    out.entry(mac.clone())
-                        .or_insert_with(|| r.attrs.get("type").cloned().unwrap_or_else(|| "regular".into()));
-                }
-            }
-        }
-        out
-    }
-
-    pub fn active_macs(&self) -> std::collections::HashSet<String> {
-        self.tables
-            .get(ACTIVE)
-            .map(|t| t.rows.iter().filter_map(|r| r.attrs.get("mac-address").cloned()).collect())
-            .unwrap_or_default()
     }
 }
 
