@@ -186,6 +186,7 @@ pub const DEMO_DEVICES: &[(&str, &str, &str)] = &[
 
 struct DemoSims {
     router: Arc<crate::sim::router::SimRouter>,
+    whatsapp: crate::sim::whatsapp::WhatsAppSim,
     _control: tokio::task::JoinHandle<()>,
     _ticker: tokio::task::JoinHandle<()>,
 }
@@ -226,7 +227,14 @@ async fn start_demo_sims() -> anyhow::Result<DemoSims> {
             ticking.advance(1);
         }
     });
-    Ok(DemoSims { router, _control: control, _ticker: ticker })
+    let wa_listen: std::net::SocketAddr = std::env::var("HOTSPOT_DEMO_WHATSAPP_LISTEN")
+        .unwrap_or_else(|_| "127.0.0.1:18730".into())
+        .parse()
+        .context("HOTSPOT_DEMO_WHATSAPP_LISTEN must be host:port")?;
+    let whatsapp = crate::sim::whatsapp::WhatsAppSim::start(wa_listen).await.with_context(|| {
+        format!("cannot start the WhatsApp gateway simulator on {wa_listen} (HOTSPOT_DEMO_WHATSAPP_LISTEN)")
+    })?;
+    Ok(DemoSims { router, whatsapp, _control: control, _ticker: ticker })
 }
 
 /// `hotspot demo`: database created if missing, migrated, seeded, simulators started, served.
@@ -241,6 +249,17 @@ pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
     let sims = start_demo_sims().await?;
     let router_addr = sims.router.addr().to_string();
     settings.router = Some(RouterSettings::with_defaults(&router_addr)?);
+    let wa_base = sims.whatsapp.base_url();
+    settings.whatsapp = Some(crate::config::WhatsAppSettings {
+        primary: crate::config::ProviderSettings {
+            kind: crate::config::ProviderKind::Seed,
+            base_url: wa_base.clone(),
+            token: None,
+        },
+        secondary: None,
+        timeout: std::time::Duration::from_secs(3),
+        retries: 1,
+    });
     let services = Services::connect(settings)?;
     let applied = migrate(&services.db).await?;
     let seeded = seed_demo(&services.db).await?;
@@ -249,11 +268,12 @@ pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let control = std::env::var("HOTSPOT_DEMO_ROUTER_CONTROL").unwrap_or_else(|_| "127.0.0.1:18729".into());
     eprintln!(
-        "\nhotspot demo on http://{addr}\n  health:   curl -s http://{addr}/api/health\n  openapi:  curl -s http://{addr}/api/openapi.json\n  metrics:  curl -s http://{addr}/metrics\n  admin:    {DEMO_ADMIN_PHONE} / {DEMO_ADMIN_PASSWORD}\n  router:   RouterOS API simulator on {router_addr} (admin / sim-password), control port {control}\n"
+        "\nhotspot demo on http://{addr}\n  health:   curl -s http://{addr}/api/health\n  openapi:  curl -s http://{addr}/api/openapi.json\n  metrics:  curl -s http://{addr}/metrics\n  admin:    {DEMO_ADMIN_PHONE} / {DEMO_ADMIN_PASSWORD}\n  router:   RouterOS API simulator on {router_addr} (admin / sim-password), control port {control}\n  whatsapp: gateway simulator on {wa_base}; codes: curl -s '{wa_base}/_sim/last-code?to=081234567001'\n"
     );
     let (trigger, shutdown) = Shutdown::new();
     shutdown::on_signals(trigger);
     let result = run_http(services, listener, shutdown).await;
     sims.router.shutdown();
+    sims.whatsapp.stop().await;
     result
 }

@@ -41,6 +41,11 @@ pub enum Command {
 pub enum SimCommand {
     /// A RouterOS 7 API simulator (hotspot menus, faults, a control port).
     Router(SimRouterArgs),
+    /// A WhatsApp gateway simulator serving the seed gateway API and Fonnte's.
+    Whatsapp {
+        #[arg(long, default_value = "127.0.0.1:3001")]
+        listen: std::net::SocketAddr,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +141,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::User(UserCommand::Add(args)) => user_add(args, settings).await,
         Command::User(UserCommand::List { limit }) => user_list(limit, settings).await,
         Command::Sim(SimCommand::Router(args)) => sim_router(args).await,
+        Command::Sim(SimCommand::Whatsapp { listen }) => sim_whatsapp(listen).await,
         Command::Bench(BenchCommand::Auth { users, concurrency, me_requests }) => {
             let opts = crate::bench::auth::Options {
                 users,
@@ -268,5 +274,21 @@ async fn sim_router(args: SimRouterArgs) -> anyhow::Result<()> {
     shutdown.wait().await;
     ticker.abort();
     sim.shutdown();
+    Ok(())
+}
+
+async fn sim_whatsapp(listen: std::net::SocketAddr) -> anyhow::Result<()> {
+    let sim = crate::sim::whatsapp::WhatsAppSim::start(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} (--listen)"))?;
+    eprintln!(
+        "WhatsApp gateway simulator on {base}\n  seed API:   POST {base}/api/whatsapp/send-message, GET {base}/api/whatsapp/qr-code\n  Fonnte API: POST {base}/send, POST {base}/device (token {token})\n  outbox:     GET {base}/_sim/outbox?to=628…, GET {base}/_sim/last-code?to=0812…\n  faults:     POST {base}/_sim/mode {{\"mode\":\"ok|down|slow|refusing\",\"delay_ms\":2000}}",
+        base = sim.base_url(),
+        token = crate::sim::whatsapp::SIM_FONNTE_TOKEN
+    );
+    let (trigger, shutdown) = crate::shutdown::Shutdown::new();
+    crate::shutdown::on_signals(trigger);
+    shutdown.wait().await;
+    sim.stop().await;
     Ok(())
 }

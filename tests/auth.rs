@@ -269,7 +269,7 @@ async fn router_down_is_503_and_the_code_stays_valid() {
     let b = app.browser();
     let code = app.code_for(&b, PHONE).await;
     app.sim().set_faults(|f| f.down = true);
-    app.sim().drop_connections();
+    app.sim().drop_connections_and_wait().await;
     let body = json!({ "phone_number": PHONE, "otp": code, "client_ip": IP });
     let (status, err) = app.post(&b, "/api/auth/verify-otp", body.clone()).await;
     assert_eq!((status, err["code"].as_str()), (503, Some("ROUTER_UNAVAILABLE")));

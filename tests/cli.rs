@@ -182,6 +182,7 @@ fn demo_creates_migrates_seeds_and_serves() {
         .env("HOTSPOT_LISTEN", format!("127.0.0.1:{port}"))
         .env("HOTSPOT_DEMO_ROUTER_LISTEN", format!("127.0.0.1:{}", closed_port()))
         .env("HOTSPOT_DEMO_ROUTER_CONTROL", format!("127.0.0.1:{}", closed_port()))
+        .env("HOTSPOT_DEMO_WHATSAPP_LISTEN", format!("127.0.0.1:{}", closed_port()))
         .env("HOTSPOT_REDIS_PREFIX", format!("test:{fresh}:"))
         .arg("demo")
         .stdout(Stdio::null())

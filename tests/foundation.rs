@@ -141,7 +141,7 @@ async fn health_reports_the_router_and_degrades_without_503_when_it_is_down() {
     assert_eq!(body["status"], "ok");
     assert_eq!(body["checks"]["router"]["status"], "up");
     app.sim().set_faults(|f| f.down = true);
-    app.sim().drop_connections();
+    app.sim().drop_connections_and_wait().await;
     let started = Instant::now();
     let res = app.get("/api/health").await;
     assert!(started.elapsed() < Duration::from_secs(2));

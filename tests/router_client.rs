@@ -108,7 +108,7 @@ async fn breaker_opens_after_repeated_failures_and_recovers() {
     let ops = ops_for(&sim);
     ops.client.run(&identity()).await.unwrap();
     sim.set_faults(|f| f.down = true);
-    sim.drop_connections();
+    sim.drop_connections_and_wait().await;
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(60)).await; // past the reconnect backoff
         assert!(ops.client.run(&identity()).await.unwrap_err().is_unavailable());

@@ -252,3 +252,32 @@ async fn standard_python_clients_work_against_the_simulator() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_port_speaks_lines_and_http() {
+    let sim = std::sync::Arc::new(sim().await);
+    let port = crate::common::closed_port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let _task = hotspot::sim::router::control::serve(addr, sim.clone()).await.unwrap();
+    let http = reqwest::Client::new();
+    let v: serde_json::Value = http.get(format!("http://{addr}/seed/3")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["result"]["hosts"], 3);
+    http.get(format!("http://{addr}/advance/10")).send().await.unwrap();
+    let mac = sim.with_state(|s| s.hosts[0].mac.canonical());
+    let url = format!("http://{addr}/truth/{}", mac.replace(':', "%3A"));
+    let v: serde_json::Value = http.get(url).send().await.unwrap().json().await.unwrap();
+    assert!(v["result"]["lifetime_bytes"].as_u64().unwrap() > 0);
+    let res = http.get(format!("http://{addr}/fault/bogus")).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    // The line protocol on the same port.
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"fault latency 5\nshow stats\n").await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let mut got = String::new();
+    while got.matches('\n').count() < 2 {
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(n > 0);
+        got.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(got.lines().all(|l| l.starts_with("{\"ok\":true")), "{got}");
+}

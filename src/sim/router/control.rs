@@ -1,5 +1,6 @@
-//! A line-based control port for the simulator (for the demo and for people poking at it with
-//! `nc`): one command per line, one JSON object per answer.
+//! A line-based control port for the simulator: one command per line, one JSON object per
+//! answer (`nc`), or one command per HTTP request with the words as path segments
+//! (`curl http://127.0.0.1:18729/show/bindings`, `…/advance/60`, `…/fault/latency/200`).
 //!
 //! ```text
 //! seed 100 | host add MAC IP | host remove MAC | arp add IP MAC | lease add IP MAC
@@ -37,6 +38,28 @@ pub async fn serve(listen: SocketAddr, sim: Arc<SimRouter>) -> std::io::Result<t
                 let (rd, mut wr) = stream.into_split();
                 let mut lines = BufReader::new(rd).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
+                    // `curl http://control/show/bindings`: the path's segments are the command.
+                    if let Some(path) = line.strip_prefix("GET ").or_else(|| line.strip_prefix("POST ")) {
+                        while let Ok(Some(h)) = lines.next_line().await {
+                            if h.is_empty() {
+                                break;
+                            }
+                        }
+                        let target = path.split_whitespace().next().unwrap_or("/");
+                        let command = percent_decode(target).trim_matches('/').replace('/', " ");
+                        let (status, answer) = match run(&sim, &command) {
+                            Ok(v) => ("200 OK", json!({ "ok": true, "result": v })),
+                            Err(e) => ("400 Bad Request", json!({ "ok": false, "error": e })),
+                        };
+                        let body = format!("{answer}\n");
+                        let head = format!(
+                            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            body.len()
+                        );
+                        let _ = wr.write_all(head.as_bytes()).await;
+                        let _ = wr.write_all(body.as_bytes()).await;
+                        break;
+                    }
                     let answer = match run(&sim, &line) {
                         Ok(v) => json!({ "ok": true, "result": v }),
                         Err(e) => json!({ "ok": false, "error": e }),
@@ -48,6 +71,24 @@ pub async fn serve(listen: SocketAddr, sim: Arc<SimRouter>) -> std::io::Result<t
             });
         }
     }))
+}
+
+/// `%3A` → `:` and friends, for MACs in control URLs.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |j: usize| b.get(j).and_then(|c| (*c as char).to_digit(16));
+        if let (b'%', Some(h), Some(l)) = (b[i], hex(i + 1), hex(i + 2)) {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn on_off(v: Option<&str>) -> Result<bool, String> {

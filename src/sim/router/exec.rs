@@ -625,14 +625,22 @@ mod tests {
     #[test]
     fn indexes_follow_sets_and_removes() {
         let mut s = RouterState::new(1);
-        let add = |s: &mut RouterState, mac: &str| execute(s, &cmd("/ip/hotspot/ip-binding/add", &[("mac-address", mac)], &[]), &OPTS);
+        let add = |s: &mut RouterState, mac: &str| {
+            execute(s, &cmd("/ip/hotspot/ip-binding/add", &[("mac-address", mac)], &[]), &OPTS)
+        };
         add(&mut s, "02:00:00:00:00:01");
         add(&mut s, "02:00:00:00:00:02");
-        let count = |s: &mut RouterState, q: &[&str]| execute(s, &cmd("/ip/hotspot/ip-binding/print", &[("count-only", "")], q), &OPTS);
+        let count = |s: &mut RouterState, q: &[&str]| {
+            execute(s, &cmd("/ip/hotspot/ip-binding/print", &[("count-only", "")], q), &OPTS)
+        };
         assert_eq!(count(&mut s, &["?mac-address=02:00:00:00:00:01"]), vec![Reply::Done(Some("1".into()))]);
         // Lower-case query values find upper-case stored MACs through the index too.
         assert_eq!(count(&mut s, &["?mac-address=02:00:00:00:00:0a"]), vec![Reply::Done(Some("0".into()))]);
-        execute(&mut s, &cmd("/ip/hotspot/ip-binding/set", &[(".id", "*1"), ("mac-address", "02:00:00:00:00:0a")], &[]), &OPTS);
+        execute(
+            &mut s,
+            &cmd("/ip/hotspot/ip-binding/set", &[(".id", "*1"), ("mac-address", "02:00:00:00:00:0a")], &[]),
+            &OPTS,
+        );
         assert_eq!(count(&mut s, &["?mac-address=02:00:00:00:00:01"]), vec![Reply::Done(Some("0".into()))]);
         assert_eq!(count(&mut s, &["?mac-address=02:00:00:00:00:0a"]), vec![Reply::Done(Some("1".into()))]);
         // An OR query bypasses the index and still sees both.

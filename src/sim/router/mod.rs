@@ -179,6 +179,17 @@ impl SimRouter {
         self.inner.kill.send_modify(|n| *n += 1);
     }
 
+    /// Drops every session and waits (up to 2 s) until they are gone.
+    pub async fn drop_connections_and_wait(&self) {
+        self.drop_connections();
+        for _ in 0..200 {
+            if self.inner.sessions.load(Ordering::Relaxed) == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     pub fn stats(&self) -> SimStats {
         SimStats {
             bytes_sent: self.inner.bytes_sent.load(Ordering::Relaxed),
