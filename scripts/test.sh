@@ -4,6 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/services.sh
+# Tools the deployment tests drive: nginx, docker-compose (parses the compose file; no engine
+# needed), pg_dump/pg_restore (the backup script).
+missing=()
+[ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+command -v pg_restore >/dev/null 2>&1 || missing+=(postgresql-client)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test.sh: install ${missing[*]} (Debian packages) first" >&2
+    exit 1
+  fi
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 # Third-party RouterOS API clients that the simulator is tested against.
 if ! python3 -c 'import librouteros, routeros_api' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check -r tests/peers/requirements.txt

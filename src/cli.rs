@@ -29,6 +29,12 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Exit 0 when this host's `/api/health` answers 200 (the container health check).
+    Healthcheck {
+        /// Defaults to http://<HOTSPOT_LISTEN>/api/health.
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Run a simulator of an external peer.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -140,6 +146,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Demo => app::demo(settings).await,
         Command::User(UserCommand::Add(args)) => user_add(args, settings).await,
         Command::User(UserCommand::List { limit }) => user_list(limit, settings).await,
+        Command::Healthcheck { url } => healthcheck(url, &settings).await,
         Command::Sim(SimCommand::Router(args)) => sim_router(args).await,
         Command::Sim(SimCommand::Whatsapp { listen }) => sim_whatsapp(listen).await,
         Command::Bench(BenchCommand::Auth { users, concurrency, me_requests }) => {
@@ -290,5 +297,21 @@ async fn sim_whatsapp(listen: std::net::SocketAddr) -> anyhow::Result<()> {
     crate::shutdown::on_signals(trigger);
     shutdown.wait().await;
     sim.stop().await;
+    Ok(())
+}
+
+async fn healthcheck(url: Option<String>, settings: &Settings) -> anyhow::Result<()> {
+    let url = url.unwrap_or_else(|| {
+        // A wildcard listen address is reached on loopback.
+        let port = settings.listen.port();
+        let host = if settings.listen.ip().is_unspecified() { "127.0.0.1".to_owned() } else { settings.listen.ip().to_string() };
+        format!("http://{host}:{port}/api/health")
+    });
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(4)).build()?;
+    let res = client.get(&url).send().await.with_context(|| format!("no answer from {url}"))?;
+    if !res.status().is_success() {
+        bail!("{url} answered {}", res.status());
+    }
+    println!("healthy");
     Ok(())
 }

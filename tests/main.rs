@@ -5,6 +5,7 @@ mod common;
 
 mod auth;
 mod cli;
+mod deploy;
 mod foundation;
 mod input;
 mod router_client;
