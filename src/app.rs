@@ -277,3 +277,20 @@ pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
     sims.whatsapp.stop().await;
     result
 }
+
+/// The sync's context for the configured router.
+pub fn sync_context(services: &Services) -> anyhow::Result<crate::sync::SyncContext> {
+    let settings = &services.settings;
+    let (Some(router), Some(r)) = (services.router.clone(), settings.router.as_ref()) else {
+        anyhow::bail!("no router is configured (HOTSPOT_ROUTER_ADDR)");
+    };
+    let policy = crate::sync::run::policy(settings).context("sync policy")?;
+    Ok(crate::sync::SyncContext {
+        db: services.db.clone(),
+        router,
+        router_name: "main".into(),
+        router_host: r.client.addr.clone(),
+        policy,
+        timezone: settings.timezone,
+    })
+}

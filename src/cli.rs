@@ -35,6 +35,12 @@ pub enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+    /// Run a quota sync cycle now and print its summary.
+    Sync {
+        /// Required: run at once (rather than waiting for the schedule).
+        #[arg(long)]
+        now: bool,
+    },
     /// Run a simulator of an external peer.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -147,6 +153,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::User(UserCommand::Add(args)) => user_add(args, settings).await,
         Command::User(UserCommand::List { limit }) => user_list(limit, settings).await,
         Command::Healthcheck { url } => healthcheck(url, &settings).await,
+        Command::Sync { now } => sync_now(now, settings).await,
         Command::Sim(SimCommand::Router(args)) => sim_router(args).await,
         Command::Sim(SimCommand::Whatsapp { listen }) => sim_whatsapp(listen).await,
         Command::Bench(BenchCommand::Auth { users, concurrency, me_requests }) => {
@@ -304,7 +311,11 @@ async fn healthcheck(url: Option<String>, settings: &Settings) -> anyhow::Result
     let url = url.unwrap_or_else(|| {
         // A wildcard listen address is reached on loopback.
         let port = settings.listen.port();
-        let host = if settings.listen.ip().is_unspecified() { "127.0.0.1".to_owned() } else { settings.listen.ip().to_string() };
+        let host = if settings.listen.ip().is_unspecified() {
+            "127.0.0.1".to_owned()
+        } else {
+            settings.listen.ip().to_string()
+        };
         format!("http://{host}:{port}/api/health")
     });
     let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(4)).build()?;
@@ -314,4 +325,44 @@ async fn healthcheck(url: Option<String>, settings: &Settings) -> anyhow::Result
     }
     println!("healthy");
     Ok(())
+}
+
+async fn sync_now(now: bool, settings: Settings) -> anyhow::Result<()> {
+    if !now {
+        bail!("use --now to run a cycle now (the worker runs them on its schedule)");
+    }
+    let services = Services::connect(settings)?;
+    let ctx = app::sync_context(&services)?;
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    if interactive {
+        eprintln!("sync: reading the router, planning, applying…");
+    }
+    match crate::sync::run::tick(&ctx, &services.kv, std::time::Duration::from_secs(300), "cli", None).await? {
+        crate::sync::run::TickOutcome::Ran(s) => {
+            println!(
+                "sync run {}: {} in {} ms — {} users, {} devices, {} hosts; {} bytes charged to {} users; {} status changes; {} router commands, {} writes; {} errors",
+                s.run_id,
+                s.status,
+                s.millis,
+                s.users,
+                s.devices,
+                s.hosts,
+                s.bytes_charged,
+                s.users_charged,
+                s.status_changes,
+                s.router_commands,
+                s.router_writes,
+                s.errors.len()
+            );
+            for e in s.errors.iter().take(10) {
+                println!("  error: {e}");
+            }
+            if s.status == "failed" {
+                bail!("the sync failed");
+            }
+            Ok(())
+        }
+        crate::sync::run::TickOutcome::Locked => bail!("another sync is running; try again when it finishes"),
+        crate::sync::run::TickOutcome::Throttled => bail!("a sync ran moments ago"),
+    }
 }

@@ -13,6 +13,7 @@ pub mod kv;
 pub mod router;
 pub mod shutdown;
 pub mod sim;
+pub mod sync;
 pub mod telemetry;
 pub mod users;
 pub mod whatsapp;

@@ -122,14 +122,23 @@ async fn echo(req: HttpRequest) -> HttpResponse {
 fn start_frontend() -> (String, actix_web::dev::ServerHandle) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap().to_string();
-    let server = HttpServer::new(|| App::new().default_service(web::to(echo))).workers(1).disable_signals().listen(l).unwrap().run();
+    let server = HttpServer::new(|| App::new().default_service(web::to(echo)))
+        .workers(1)
+        .disable_signals()
+        .listen(l)
+        .unwrap()
+        .run();
     let handle = server.handle();
     tokio::spawn(server);
     (addr, handle)
 }
 
 fn client_from(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder().local_address(ip.parse::<IpAddr>().ok()).timeout(Duration::from_secs(10)).build().unwrap()
+    reqwest::Client::builder()
+        .local_address(ip.parse::<IpAddr>().ok())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,7 +160,15 @@ async fn nginx_routes_headers_trust_limits_and_hides_metrics() {
 
     // / and /_nuxt/ go to the frontend, with the forwarding headers.
     for path in ["/", "/captive/login", "/_nuxt/entry.js"] {
-        let v: Value = c.get(format!("{edge}{path}")).header("x-request-id", "from-client-1").send().await.unwrap().json().await.unwrap();
+        let v: Value = c
+            .get(format!("{edge}{path}"))
+            .header("x-request-id", "from-client-1")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(v["frontend"], true, "{path}");
         assert_eq!(v["path"], path);
         let h = &v["headers"];
@@ -163,7 +180,8 @@ async fn nginx_routes_headers_trust_limits_and_hides_metrics() {
     }
 
     // CF-Connecting-IP counts only from the tunnel's address.
-    let v: Value = c.get(format!("{edge}/")).header("cf-connecting-ip", "203.0.113.7").send().await.unwrap().json().await.unwrap();
+    let v: Value =
+        c.get(format!("{edge}/")).header("cf-connecting-ip", "203.0.113.7").send().await.unwrap().json().await.unwrap();
     assert_eq!(v["headers"]["x-real-ip"], "203.0.113.7");
     assert_eq!(v["headers"]["cf-connecting-ip"], "203.0.113.7");
     let stranger = client_from("127.0.0.2");
@@ -186,7 +204,8 @@ async fn nginx_routes_headers_trust_limits_and_hides_metrics() {
     assert_eq!(reqwest::get(format!("{}/metrics", app.base)).await.unwrap().status(), 200);
 
     // The extra virtual host proxies to its upstream.
-    let v: Value = c.get(format!("{edge}/anything")).header("host", "extra.test").send().await.unwrap().json().await.unwrap();
+    let v: Value =
+        c.get(format!("{edge}/anything")).header("host", "extra.test").send().await.unwrap().json().await.unwrap();
     assert_eq!(v["path"], "/anything");
 
     // /api/auth/ is rate limited: a burst gets 429 in the envelope's shape.
@@ -242,7 +261,9 @@ fn compose_file_is_valid_and_publishes_nothing() {
     let _ = std::fs::remove_dir_all(&dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}\n{}", stdout, String::from_utf8_lossy(&out.stderr));
-    for service in ["db:", "redis:", "migrate:", "backend:", "worker:", "frontend:", "nginx:", "cloudflared:", "backups:"] {
+    for service in
+        ["db:", "redis:", "migrate:", "backend:", "worker:", "frontend:", "nginx:", "cloudflared:", "backups:"]
+    {
         assert!(stdout.contains(&format!("\n  {service}")), "service {service} missing");
     }
     assert!(!stdout.contains("ports:") && !stdout.contains("published"), "nothing may be published on the host");
@@ -269,7 +290,8 @@ fn backup_script_dumps_restores_and_prunes() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let dumps: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let dumps: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(dumps.len(), 1, "{dumps:?}");
     assert!(dumps[0].starts_with("hotspot-") && dumps[0].ends_with(".dump") && !dumps[0].starts_with("hotspot-2000"));
     let list = Command::new("pg_restore").arg("--list").arg(dir.join(&dumps[0])).output().unwrap();

@@ -11,3 +11,4 @@ mod input;
 mod router_client;
 mod schema;
 mod sim_router;
+mod sync;

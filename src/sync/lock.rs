@@ -1,0 +1,76 @@
+//! The sync's Redis lock and throttle. Every process fires the cron tick (apalis-cron has no
+//! leader), so a tick runs only when the last run is old enough and this process holds the lock.
+//! The lock carries an owner token and is released with compare-and-delete: never a plain DEL of
+//! somebody else's lock.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use deadpool_redis::redis::{self, Script};
+
+use crate::auth::crypto::random_token;
+use crate::kv::{Kv, KvError};
+
+const RELEASE: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"#;
+
+pub struct SyncLock {
+    kv: Kv,
+    key: String,
+    token: String,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+impl SyncLock {
+    /// Takes the lock for at most `ttl` (a crashed holder frees it then). `None`: held elsewhere.
+    pub async fn acquire(kv: &Kv, ttl: Duration) -> Result<Option<SyncLock>, KvError> {
+        let key = kv.key("sync:lock");
+        let token = random_token(16);
+        let ms = ttl.as_millis().max(1) as u64;
+        let got: Option<String> = kv
+            .with_timeout(async {
+                let mut c = kv.conn().await?;
+                Ok(redis::cmd("SET").arg(&key).arg(&token).arg("NX").arg("PX").arg(ms).query_async(&mut c).await?)
+            })
+            .await?;
+        Ok(got.map(|_| SyncLock { kv: kv.clone(), key, token }))
+    }
+
+    /// Releases the lock if it is still ours.
+    pub async fn release(self) -> Result<bool, KvError> {
+        let (key, token) = (self.key.clone(), self.token.clone());
+        self.kv
+            .with_timeout(async {
+                let mut c = self.kv.conn().await?;
+                let n: i64 = Script::new(RELEASE).key(&key).arg(&token).invoke_async(&mut c).await?;
+                Ok(n == 1)
+            })
+            .await
+    }
+}
+
+/// Seconds since the last completed run, if any.
+pub async fn since_last_run(kv: &Kv) -> Result<Option<u64>, KvError> {
+    let key = kv.key("sync:last_run_ts");
+    let last: Option<u64> = kv
+        .with_timeout(async {
+            let mut c = kv.conn().await?;
+            Ok(redis::cmd("GET").arg(&key).query_async(&mut c).await?)
+        })
+        .await?;
+    Ok(last.map(|t| now_secs().saturating_sub(t)))
+}
+
+pub async fn mark_run(kv: &Kv) -> Result<(), KvError> {
+    let key = kv.key("sync:last_run_ts");
+    kv.with_timeout(async {
+        let mut c = kv.conn().await?;
+        let _: () = redis::cmd("SET").arg(&key).arg(now_secs()).query_async(&mut c).await?;
+        Ok(())
+    })
+    .await
+}

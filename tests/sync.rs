@@ -1,0 +1,212 @@
+//! The quota sync against real Postgres and Redis and the router simulator: exactly-once
+//! charging across many cycles and a reboot, crash safety, router outages, one sync per tick,
+//! zero writes in steady state.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use hotspot::db::schema::{sync_runs, users};
+use hotspot::domain::MacAddress;
+use hotspot::sync::run::{TickOutcome, tick};
+use hotspot::sync::{FailPoint, SyncContext, run_cycle};
+
+use crate::common::TestApp;
+
+struct Fixture {
+    app: TestApp,
+    ctx: SyncContext,
+    /// (user id, MACs)
+    users: Vec<(uuid::Uuid, Vec<MacAddress>)>,
+}
+
+/// `n` users with two devices each, authorized and online on the simulated router.
+async fn fixture(n: usize, quota_gib: i64) -> Fixture {
+    let app = TestApp::spawn_with_router(&[]).await;
+    let mut users = Vec::new();
+    for i in 0..n {
+        let u = app.user(&format!("08125550{:04}", i), "Sync", quota_gib).await;
+        let macs: Vec<MacAddress> =
+            (0..2u8).map(|d| MacAddress::from_octets([0x02, 0x5C, 0, i as u8, (i >> 8) as u8, d])).collect();
+        for (d, m) in macs.iter().enumerate() {
+            let ip = format!("10.7.{}.{}", i / 100, (i % 100) * 2 + d + 2);
+            app.device(&m.canonical(), &ip);
+            let (uid, mac, ipc) = (u.id, *m, ip.clone());
+            app.services
+                .db
+                .run(move |c| {
+                    let ip = hotspot::domain::ClientIp::parse(&ipc).unwrap();
+                    hotspot::captive::register_device(c, uid, &mac, &ip, vec![])
+                })
+                .await
+                .unwrap();
+        }
+        users.push((u.id, macs));
+    }
+    let ctx = hotspot::app::sync_context(&app.services).unwrap();
+    Fixture { app, ctx, users }
+}
+
+async fn used(app: &TestApp, id: uuid::Uuid) -> i64 {
+    app.services
+        .db
+        .run(move |c| Ok(users::table.find(id).select(users::quota_used_bytes).first::<i64>(c)?))
+        .await
+        .unwrap()
+}
+
+fn truth(f: &Fixture, macs: &[MacAddress]) -> u64 {
+    f.app.sim().with_state(|s| macs.iter().map(|m| s.lifetime_bytes.get(m).copied().unwrap_or(0)).sum())
+}
+
+#[derive(QueryableByName)]
+struct N {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+async fn scalar(app: &TestApp, sql: &'static str) -> i64 {
+    app.services.db.run(move |c| Ok(diesel::sql_query(sql).get_result::<N>(c)?.n)).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exact_totals_across_many_cycles_and_a_reboot() {
+    let f = fixture(4, 100).await;
+    // Bytes before the first cycle were used before we knew the device: not charged.
+    f.app.sim().advance(120);
+    let first = run_cycle(&f.ctx, "cli", None, FailPoint::None).await.unwrap();
+    assert_eq!(first.bytes_charged, 0);
+    let start: Vec<u64> = f.users.iter().map(|(_, m)| truth(&f, m)).collect();
+    let mut lost = vec![0u64; f.users.len()];
+    let mut at_last_cycle = start.clone();
+    for cycle in 0..10 {
+        f.app.sim().advance(300);
+        if cycle == 5 {
+            // The router reboots 300 s after the last cycle: what it counted since then dies
+            // with its counters (on a real router too). Everything after is charged.
+            for (i, (_, macs)) in f.users.iter().enumerate() {
+                lost[i] = truth(&f, macs) - at_last_cycle[i];
+            }
+            f.app.sim().reboot();
+        }
+        let s = run_cycle(&f.ctx, "schedule", None, FailPoint::None).await.unwrap();
+        assert_eq!(s.status, "succeeded", "{:?}", s.errors);
+        at_last_cycle = f.users.iter().map(|(_, m)| truth(&f, m)).collect();
+    }
+    for (i, (id, macs)) in f.users.iter().enumerate() {
+        assert_eq!(used(&f.app, *id).await as u64, truth(&f, macs) - start[i] - lost[i], "user {i}");
+    }
+    // Ledger and daily usage agree with the users' totals.
+    let total = scalar(&f.app, "SELECT COALESCE(sum(quota_used_bytes), 0)::bigint AS n FROM users").await;
+    let ledger = scalar(
+        &f.app,
+        "SELECT COALESCE(sum(delta_bytes), 0)::bigint AS n FROM quota_ledger WHERE source = 'sync_usage'",
+    )
+    .await;
+    let daily = scalar(&f.app, "SELECT COALESCE(sum(bytes), 0)::bigint AS n FROM usage_daily").await;
+    assert_eq!((ledger, daily), (total, total));
+    f.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_mid_cycle_never_charges_twice() {
+    let f = fixture(3, 100).await;
+    run_cycle(&f.ctx, "cli", None, FailPoint::None).await.unwrap();
+    let start: Vec<u64> = f.users.iter().map(|(_, m)| truth(&f, m)).collect();
+    f.app.sim().advance(600);
+    // Killed inside the transaction: nothing of the cycle lands.
+    assert!(run_cycle(&f.ctx, "schedule", None, FailPoint::BeforeCommit).await.is_err());
+    for (id, _) in &f.users {
+        assert_eq!(used(&f.app, *id).await, 0);
+    }
+    // Killed after the commit, before the router: usage landed once…
+    assert!(run_cycle(&f.ctx, "schedule", None, FailPoint::AfterCommit).await.is_err());
+    // …and the re-run charges nothing more.
+    let again = run_cycle(&f.ctx, "schedule", None, FailPoint::None).await.unwrap();
+    assert_eq!(again.bytes_charged, 0);
+    for (i, (id, macs)) in f.users.iter().enumerate() {
+        assert_eq!(used(&f.app, *id).await as u64, truth(&f, macs) - start[i], "user {i}");
+    }
+    let failed = scalar(&f.app, "SELECT count(*)::bigint AS n FROM sync_runs WHERE status = 'failed'").await;
+    assert_eq!(failed, 2);
+    f.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_down_fails_the_cycle_and_the_next_catches_up() {
+    let f = fixture(2, 100).await;
+    run_cycle(&f.ctx, "cli", None, FailPoint::None).await.unwrap();
+    let start: Vec<u64> = f.users.iter().map(|(_, m)| truth(&f, m)).collect();
+    f.app.sim().advance(300);
+    f.app.sim().set_faults(|x| x.down = true);
+    f.app.sim().drop_connections_and_wait().await;
+    assert!(run_cycle(&f.ctx, "schedule", None, FailPoint::None).await.is_err());
+    let (status, errors): (String, i32) = f
+        .app
+        .services
+        .db
+        .run(|c| {
+            Ok(sync_runs::table
+                .order(sync_runs::id.desc())
+                .select((sync_runs::status, sync_runs::error_count))
+                .first(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!((status.as_str(), errors), ("failed", 1));
+    for (id, _) in &f.users {
+        assert_eq!(used(&f.app, *id).await, 0, "nothing charged while the router is away");
+    }
+    f.app.sim().set_faults(|x| x.down = false);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    f.app.sim().advance(300);
+    let s = run_cycle(&f.ctx, "schedule", None, FailPoint::None).await.unwrap();
+    assert_eq!(s.status, "succeeded");
+    for (i, (id, macs)) in f.users.iter().enumerate() {
+        assert_eq!(used(&f.app, *id).await as u64, truth(&f, macs) - start[i], "user {i} caught up");
+    }
+    f.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn steady_state_issues_no_router_writes_and_status_changes_do() {
+    // 1 GiB each: the sim's hosts use it up within a few simulated hours.
+    let f = fixture(3, 1).await;
+    let first = run_cycle(&f.ctx, "cli", None, FailPoint::None).await.unwrap();
+    assert!(first.router_writes > 0, "the first cycle writes bindings and list entries");
+    let steady = run_cycle(&f.ctx, "schedule", None, FailPoint::None).await.unwrap();
+    assert_eq!((steady.router_writes, steady.status_changes), (0, 0), "{:?}", steady);
+    let bindings = f.app.sim().with_state(|s| {
+        s.table("/ip/hotspot/ip-binding").unwrap().rows().filter(|r| r.attrs["type"] == "bypassed").count()
+    });
+    assert_eq!(bindings, 6);
+    // Enough simulated time to use the quota up: habis, bindings regular, IPs on hs_habis.
+    f.app.sim().advance(24 * 3600);
+    let s = run_cycle(&f.ctx, "schedule", None, FailPoint::None).await.unwrap();
+    assert_eq!(s.status_changes, 3);
+    let (regular, habis) = f.app.sim().with_state(|s| {
+        (
+            s.table("/ip/hotspot/ip-binding").unwrap().rows().filter(|r| r.attrs["type"] == "regular").count(),
+            s.table("/ip/firewall/address-list").unwrap().rows().filter(|r| r.attrs["list"] == "hs_habis").count(),
+        )
+    });
+    assert_eq!((regular, habis), (6, 6));
+    let again = run_cycle(&f.ctx, "schedule", None, FailPoint::None).await.unwrap();
+    assert_eq!(again.router_writes, 0);
+    f.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_on_one_tick_give_one_sync() {
+    let f = fixture(2, 100).await;
+    let kv = f.app.services.kv.clone();
+    let interval = Duration::from_secs(300);
+    let (a, b) =
+        tokio::join!(tick(&f.ctx, &kv, interval, "schedule", None), tick(&f.ctx, &kv, interval, "schedule", None));
+    let outcomes = [a.unwrap(), b.unwrap()];
+    let ran = outcomes.iter().filter(|o| matches!(o, TickOutcome::Ran(_))).count();
+    assert_eq!(ran, 1, "{outcomes:?}");
+    // A third worker a moment later is throttled.
+    assert_eq!(tick(&f.ctx, &kv, interval, "schedule", None).await.unwrap(), TickOutcome::Throttled);
+    assert_eq!(scalar(&f.app, "SELECT count(*)::bigint AS n FROM sync_runs").await, 1);
+    f.app.stop().await;
+}
