@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod kv;
+pub mod maintenance;
 pub mod router;
 pub mod shutdown;
 pub mod sim;

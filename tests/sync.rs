@@ -210,3 +210,56 @@ async fn two_workers_on_one_tick_give_one_sync() {
     assert_eq!(scalar(&f.app, "SELECT count(*)::bigint AS n FROM sync_runs").await, 1);
     f.app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintenance_removes_dead_tokens_and_stale_devices_with_their_router_entries() {
+    use hotspot::db::schema::{refresh_tokens, user_devices};
+    let f = fixture(2, 100).await;
+    run_cycle(&f.ctx, "cli", None, FailPoint::None).await.unwrap();
+    let (old_user, old_macs) = f.users[0].clone();
+    let stale: Vec<String> = old_macs.iter().map(|m| m.canonical()).collect();
+    let (stale_c, u) = (stale.clone(), old_user);
+    f.app
+        .services
+        .db
+        .run(move |c| {
+            diesel::update(user_devices::table.filter(user_devices::mac_address.eq_any(stale_c)))
+                .set(user_devices::last_seen_at.eq(chrono::Utc::now() - chrono::Duration::days(90)))
+                .execute(c)?;
+            // Three tokens: live, expired, revoked long ago.
+            for (i, (expires, revoked)) in [(30i64, None), (-1, None), (30, Some(-3i64))].into_iter().enumerate() {
+                let t = hotspot::auth::refresh::mint(uuid::Uuid::new_v4(), Duration::from_secs(3600));
+                diesel::insert_into(refresh_tokens::table)
+                    .values((
+                        refresh_tokens::user_id.eq(u),
+                        refresh_tokens::token_hash.eq(t.hash.to_vec()),
+                        refresh_tokens::family_id.eq(t.family),
+                        refresh_tokens::issued_at.eq(chrono::Utc::now() - chrono::Duration::days(40 + i as i64)),
+                        refresh_tokens::expires_at.eq(chrono::Utc::now() + chrono::Duration::days(expires)),
+                        refresh_tokens::revoked_at.eq(revoked.map(|d| chrono::Utc::now() + chrono::Duration::days(d))),
+                    ))
+                    .execute(c)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(hotspot::maintenance::cleanup_refresh_tokens(&f.app.services.db).await.unwrap(), 2);
+    assert_eq!(scalar(&f.app, "SELECT count(*)::bigint AS n FROM refresh_tokens").await, 1);
+    let captive = hotspot::captive::Captive {
+        db: f.app.services.db.clone(),
+        router: f.app.services.router.clone(),
+        settings: f.app.services.settings.clone(),
+    };
+    let removed =
+        hotspot::maintenance::cleanup_stale_devices(&f.app.services.db, &captive, Duration::from_secs(30 * 86_400))
+            .await
+            .unwrap();
+    assert_eq!(removed, 2);
+    let left = f.app.sim().with_state(|s| {
+        s.table("/ip/hotspot/ip-binding").unwrap().rows().filter(|r| stale.contains(&r.attrs["mac-address"])).count()
+    });
+    assert_eq!(left, 0, "the stale devices' bindings are gone from the router");
+    assert_eq!(scalar(&f.app, "SELECT count(*)::bigint AS n FROM user_devices").await, 2);
+    f.app.stop().await;
+}
