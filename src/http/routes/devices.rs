@@ -18,7 +18,9 @@ use crate::http::session::authenticate;
 
 type Data = web::Data<AppState>;
 
-#[derive(Serialize, Queryable, ToSchema)]
+#[derive(Serialize, Queryable, Selectable, ToSchema)]
+#[diesel(table_name = user_devices)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
 pub struct Device {
     id: i64,
     mac_address: String,
@@ -30,28 +32,6 @@ pub struct Device {
     authorized_at: Option<DateTime<Utc>>,
 }
 
-type DeviceColumns = (
-    user_devices::id,
-    user_devices::mac_address,
-    user_devices::ip_address,
-    user_devices::label,
-    user_devices::is_authorized,
-    user_devices::first_seen_at,
-    user_devices::last_seen_at,
-    user_devices::authorized_at,
-);
-
-const DEVICE_COLUMNS: DeviceColumns = (
-    user_devices::id,
-    user_devices::mac_address,
-    user_devices::ip_address,
-    user_devices::label,
-    user_devices::is_authorized,
-    user_devices::first_seen_at,
-    user_devices::last_seen_at,
-    user_devices::authorized_at,
-);
-
 #[utoipa::path(get, path = "/api/users/me/devices", tag = "devices", responses((status = 200, description = "`{devices:[…]}`"), (status = 401)))]
 pub async fn list(state: Data, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let user = authenticate(&req, &state).await?.claims.sub;
@@ -61,7 +41,7 @@ pub async fn list(state: Data, req: HttpRequest) -> Result<HttpResponse, ApiErro
             Ok(user_devices::table
                 .filter(user_devices::user_id.eq(user))
                 .order(user_devices::last_seen_at.desc())
-                .select(DEVICE_COLUMNS)
+                .select(Device::as_select())
                 .load(conn)?)
         })
         .await?;
@@ -186,7 +166,7 @@ pub async fn label(
                 user_devices::table.filter(user_devices::id.eq(id)).filter(user_devices::user_id.eq(user)),
             )
             .set((user_devices::label.eq(label), user_devices::updated_at.eq(Utc::now())))
-            .returning(DEVICE_COLUMNS)
+            .returning(Device::as_returning())
             .get_result(conn)
             .optional()?)
         })
