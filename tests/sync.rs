@@ -263,3 +263,46 @@ async fn maintenance_removes_dead_tokens_and_stale_devices_with_their_router_ent
     assert_eq!(scalar(&f.app, "SELECT count(*)::bigint AS n FROM user_devices").await, 2);
     f.app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_status_is_for_admins_only() {
+    let f = fixture(1, 10).await;
+    run_cycle(&f.ctx, "cli", None, FailPoint::None).await.unwrap();
+    f.app
+        .user_with("081200000001", "Admin", 0, |u| {
+            u.role = hotspot::domain::Role::Admin;
+            u.password = Some("a-long-admin-password".into());
+        })
+        .await;
+    let plain = reqwest::Client::new();
+    assert_eq!(plain.get(f.app.url("/api/admin/sync/status")).send().await.unwrap().status(), 401);
+    let admin = f.app.browser();
+    let (status, _) = f
+        .app
+        .post(
+            &admin,
+            "/api/auth/admin/login",
+            serde_json::json!({ "username": "081200000001", "password": "a-long-admin-password" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let v: serde_json::Value =
+        admin.get(f.app.url("/api/admin/sync/status?limit=5")).send().await.unwrap().json().await.unwrap();
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["status"], "succeeded");
+    assert_eq!(runs[0]["trigger"], "cli");
+    assert_eq!(admin.get(f.app.url("/api/admin/sync/status?limit=0")).send().await.unwrap().status(), 422);
+    // A user who is not an admin is refused.
+    let token = {
+        let (access, _) = hotspot::auth::tokens::AccessTokens::new(
+            f.app.services.settings.jwt_secret.as_bytes(),
+            Duration::from_secs(60),
+        )
+        .issue(f.users[0].0, hotspot::domain::Role::User, None, None)
+        .unwrap();
+        access
+    };
+    assert_eq!(plain.get(f.app.url("/api/admin/sync/status")).bearer_auth(token).send().await.unwrap().status(), 403);
+    f.app.stop().await;
+}

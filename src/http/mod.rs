@@ -67,6 +67,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
                 .service(web::resource("/openapi.json").route(web::get().to(routes::meta::openapi)))
                 .service(auth_routes())
                 .service(device_routes())
+                .service(web::resource("/admin/sync/status").route(web::get().to(routes::admin::sync_status)))
                 .service(
                     web::resource("/webhooks/whatsapp/{provider}").route(web::post().to(routes::webhooks::whatsapp)),
                 ),

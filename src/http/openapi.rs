@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use super::routes::{auth, devices, health, meta, webhooks};
+use super::routes::{admin, auth, devices, health, meta, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,6 +32,7 @@ use super::routes::{auth, devices, health, meta, webhooks};
         devices::remove,
         devices::label,
         webhooks::whatsapp,
+        admin::sync_status,
     ),
     components(schemas(health::Health, health::Checks, health::CheckResult)),
     tags(
@@ -39,6 +40,7 @@ use super::routes::{auth, devices, health, meta, webhooks};
         (name = "auth", description = "WhatsApp OTP captive login, sessions"),
         (name = "devices", description = "The signed-in user's devices"),
         (name = "webhooks", description = "Provider callbacks"),
+        (name = "admin", description = "Operators: sync, users, audit"),
     )
 )]
 pub struct ApiDoc;
