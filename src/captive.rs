@@ -216,14 +216,17 @@ impl Captive {
         let ops = self.ops()?;
         let status = self.status_of(user);
         let kind = binding_kind(status);
-        let lists = &self.settings.router.as_ref().map(|r| r.lists.clone());
-        let list = lists.as_ref().map(|l| match status {
-            AccessStatus::Active | AccessStatus::Unlimited => l.active.clone(),
-            AccessStatus::Fup => l.fup.clone(),
-            AccessStatus::Habis => l.habis.clone(),
-            AccessStatus::Expired => l.expired.clone(),
-            AccessStatus::Blocked => l.blocked.clone(),
-            AccessStatus::Inactive => l.inactive.clone(),
+        // Borrowed, not cloned: this runs on every login.
+        let list = self.settings.router.as_ref().map(|r| {
+            let l = &r.lists;
+            match status {
+                AccessStatus::Active | AccessStatus::Unlimited => l.active.as_str(),
+                AccessStatus::Fup => l.fup.as_str(),
+                AccessStatus::Habis => l.habis.as_str(),
+                AccessStatus::Expired => l.expired.as_str(),
+                AccessStatus::Blocked => l.blocked.as_str(),
+                AccessStatus::Inactive => l.inactive.as_str(),
+            }
         });
         let profile = self.settings.auth.profiles.get(status.as_str()).cloned().unwrap_or_else(|| "default".into());
         let username = phone.local();
@@ -231,7 +234,7 @@ impl Captive {
         let lab = label(user.id);
         let (binding, placed, hotspot_user) = tokio::join!(
             ops.upsert_binding(mac, binding_type(kind), &lab),
-            ops.place_in_status_list(ip, list.as_deref(), &lab),
+            ops.place_in_status_list(ip, list, &lab),
             ops.upsert_hotspot_user(&username, &password, &profile, &lab),
         );
         let binding = binding?;

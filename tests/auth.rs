@@ -27,6 +27,15 @@ fn cookie_value(cookies: &[String], name: &str) -> Option<String> {
         .find_map(|c| c.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap_or("").to_owned()))
 }
 
+/// verify-otp for `phone` at `ip`, the raw response (cookies and all).
+async fn verify(app: &TestApp, b: &reqwest::Client, phone: &str, code: &str, ip: &str) -> reqwest::Response {
+    b.post(app.url("/api/auth/verify-otp"))
+        .json(&json!({ "phone_number": phone, "otp": code, "client_ip": ip }))
+        .send()
+        .await
+        .unwrap()
+}
+
 fn bindings(app: &TestApp) -> Vec<(String, String, String)> {
     app.sim().with_state(|s| {
         s.table("/ip/hotspot/ip-binding")
@@ -413,12 +422,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     app.device(MAC, IP);
     let b = app.browser();
     let code = app.code_for(&b, PHONE).await;
-    let res = b
-        .post(app.url("/api/auth/verify-otp"))
-        .json(&json!({ "phone_number": PHONE, "otp": code, "client_ip": IP }))
-        .send()
-        .await
-        .unwrap();
+    let res = verify(&app, &b, PHONE, &code, IP).await;
     let first = cookie_value(&set_cookies(&res), "refresh_token").unwrap();
     let client = reqwest::Client::new();
     let refresh = |token: String| {
@@ -456,12 +460,7 @@ async fn me_refreshes_silently_and_session_tokens_work_once() {
     let app = app().await;
     let b = app.browser();
     let code = app.code_for(&b, PHONE).await;
-    let res = b
-        .post(app.url("/api/auth/verify-otp"))
-        .json(&json!({ "phone_number": PHONE, "otp": code, "client_ip": IP }))
-        .send()
-        .await
-        .unwrap();
+    let res = verify(&app, &b, PHONE, &code, IP).await;
     let refresh = cookie_value(&set_cookies(&res), "refresh_token").unwrap();
     let body: Value = res.json().await.unwrap();
     // Only the refresh cookie (the access cookie expired): /me still answers, with new cookies.
