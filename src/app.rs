@@ -27,6 +27,20 @@ pub struct Services {
     pub router: Option<Ops>,
     /// WhatsApp delivery, when a gateway is configured.
     pub messenger: Option<Messenger>,
+    /// The job queues (manual syncs, router retries); connects on first use.
+    pub queues: hotspot_jobs::Queues,
+}
+
+/// Names, polling and key lifetimes of the job queues, from the settings.
+pub fn queue_settings(settings: &Settings) -> hotspot_jobs::QueueSettings {
+    let j = &settings.jobs;
+    hotspot_jobs::QueueSettings {
+        namespace: settings.redis_prefix.clone(),
+        poll_interval: j.poll_interval,
+        // Outlives a queued job plus every retry of it; deleted as soon as the job ends.
+        idempotency_ttl: j.sync_timeout * (j.retries as u32 + 2) + std::time::Duration::from_secs(600),
+        timeout: settings.redis_timeout,
+    }
 }
 
 fn messenger(settings: &Settings, db: &Db) -> anyhow::Result<Option<Messenger>> {
@@ -50,6 +64,16 @@ pub fn router_ops(r: &RouterSettings) -> Ops {
 }
 
 impl Services {
+    /// The captive-portal service over these pools.
+    pub fn captive(&self) -> crate::captive::Captive {
+        crate::captive::Captive {
+            db: self.db.clone(),
+            router: self.router.clone(),
+            settings: self.settings.clone(),
+            queues: Some(self.queues.clone()),
+        }
+    }
+
     pub fn connect(settings: Settings) -> anyhow::Result<Self> {
         let db = Db::new(&DbOptions {
             url: settings.database_url.clone(),
@@ -61,7 +85,10 @@ impl Services {
             .context("REDIS_URL is not usable")?;
         let router = settings.router.as_ref().map(router_ops);
         let messenger = messenger(&settings, &db)?;
-        Ok(Self { settings: Arc::new(settings), db, kv, router, messenger })
+        let conn = hotspot_jobs::queue::connection(&settings.redis_url, settings.redis_timeout)
+            .context("REDIS_URL is not usable for the job queues")?;
+        let queues = hotspot_jobs::Queues::new(conn, queue_settings(&settings));
+        Ok(Self { settings: Arc::new(settings), db, kv, router, messenger, queues })
     }
 }
 
@@ -79,6 +106,33 @@ pub async fn serve(services: Services) -> anyhow::Result<()> {
     let (trigger, shutdown) = Shutdown::new();
     shutdown::on_signals(trigger);
     run_http(services, listener, shutdown).await
+}
+
+/// `hotspot worker`: the scheduled jobs and queue consumers until SIGTERM/Ctrl-C.
+pub async fn worker(services: Services) -> anyhow::Result<()> {
+    let (trigger, shutdown) = Shutdown::new();
+    shutdown::on_signals(trigger);
+    crate::worker::run(services, shutdown).await
+}
+
+/// The HTTP server and the worker in one process under one shutdown signal; if either stops
+/// on its own (an error), the other is stopped too.
+pub async fn serve_and_work(services: Services, listener: TcpListener) -> anyhow::Result<()> {
+    let (trigger, shutdown) = Shutdown::new();
+    shutdown::on_signals(trigger.clone());
+    let (t1, t2) = (trigger.clone(), trigger);
+    let http = async {
+        let r = run_http(services.clone(), listener, shutdown.clone()).await;
+        t1.trigger();
+        r
+    };
+    let work = async {
+        let r = crate::worker::run(services.clone(), shutdown.clone()).await;
+        t2.trigger();
+        r
+    };
+    let (h, w) = tokio::join!(http, work);
+    h.and(w)
 }
 
 pub async fn run_http(services: Services, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
@@ -237,7 +291,8 @@ async fn start_demo_sims() -> anyhow::Result<DemoSims> {
     Ok(DemoSims { router, whatsapp, _control: control, _ticker: ticker })
 }
 
-/// `hotspot demo`: database created if missing, migrated, seeded, simulators started, served.
+/// `hotspot demo`: database created if missing, migrated, seeded, simulators started; server and
+/// worker run in this one process.
 pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
     let url = settings.database_url.clone();
     let created = tokio::task::spawn_blocking(move || db::create_database_if_missing(&url))
@@ -270,9 +325,7 @@ pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
     eprintln!(
         "\nhotspot demo on http://{addr}\n  health:   curl -s http://{addr}/api/health\n  openapi:  curl -s http://{addr}/api/openapi.json\n  metrics:  curl -s http://{addr}/metrics\n  admin:    {DEMO_ADMIN_PHONE} / {DEMO_ADMIN_PASSWORD}\n  router:   RouterOS API simulator on {router_addr} (admin / sim-password), control port {control}\n  whatsapp: gateway simulator on {wa_base}; codes: curl -s '{wa_base}/_sim/last-code?to=081234567001'\n"
     );
-    let (trigger, shutdown) = Shutdown::new();
-    shutdown::on_signals(trigger);
-    let result = run_http(services, listener, shutdown).await;
+    let result = serve_and_work(services, listener).await;
     sims.router.shutdown();
     sims.whatsapp.stop().await;
     result
@@ -292,5 +345,6 @@ pub fn sync_context(services: &Services) -> anyhow::Result<crate::sync::SyncCont
         router_host: r.client.addr.clone(),
         policy,
         timezone: settings.timezone,
+        progress: None,
     })
 }

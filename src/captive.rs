@@ -130,6 +130,8 @@ pub struct Captive {
     pub db: Db,
     pub router: Option<Ops>,
     pub settings: Arc<Settings>,
+    /// Where router removals that failed go to be retried.
+    pub queues: Option<hotspot_jobs::Queues>,
 }
 
 fn binding_type(k: BindingKind) -> BindingType {
@@ -253,19 +255,71 @@ impl Captive {
         })
     }
 
-    /// Router entries of devices that were evicted or removed (best effort: the sync repairs).
+    /// Router entries of devices that were evicted or removed. What cannot be removed now (router
+    /// down) goes on the router-retry queue; the sync repairs whatever is still left after that.
     pub async fn forget_on_router(&self, macs: &[MacAddress], ips: &[ClientIp]) {
         let Some(ops) = &self.router else { return };
+        let (mut failed_macs, mut failed_ips) = (Vec::new(), Vec::new());
         for m in macs {
             if let Err(e) = ops.remove_binding(m).await {
-                tracing::warn!(mac = %m, error = %e, "could not remove a binding");
+                tracing::warn!(mac = %m, error = %e, "could not remove a binding; queued for retry");
+                failed_macs.push(m.canonical());
             }
         }
         for ip in ips {
             if let Err(e) = ops.remove_from_status_lists(ip).await {
-                tracing::warn!(ip = %ip, error = %e, "could not remove status-list entries");
+                tracing::warn!(ip = %ip, error = %e, "could not remove status-list entries; queued for retry");
+                failed_ips.push(ip.as_text());
             }
         }
+        if failed_macs.is_empty() && failed_ips.is_empty() {
+            return;
+        }
+        let Some(queues) = &self.queues else { return };
+        let job =
+            hotspot_jobs::RouterRetry { forget_macs: failed_macs, forget_ips: failed_ips, reason: "forget".into() };
+        if let Err(e) = queues.enqueue_router_retry(job).await {
+            tracing::error!(error = %e, "could not queue the router retry; the next sync removes the entries");
+        }
+    }
+
+    /// Replays removals queued by [`Captive::forget_on_router`]. Entries whose MAC or IP belongs to
+    /// an authorized device again (the user logged back in meanwhile) are left alone. Any router
+    /// error fails the whole job so the queue retries it.
+    pub async fn retry_forget(
+        &self,
+        macs: Vec<MacAddress>,
+        ips: Vec<ClientIp>,
+    ) -> Result<(usize, usize), CaptiveError> {
+        let ops = self.ops()?;
+        let mac_text: Vec<String> = macs.iter().map(MacAddress::canonical).collect();
+        let ip_text: Vec<String> = ips.iter().map(ClientIp::as_text).collect();
+        let in_use: Vec<(String, Option<String>)> = self
+            .db
+            .run(move |conn| {
+                Ok(user_devices::table
+                    .filter(user_devices::is_authorized.eq(true))
+                    .filter(user_devices::mac_address.eq_any(mac_text).or(user_devices::ip_address.eq_any(ip_text)))
+                    .select((user_devices::mac_address, user_devices::ip_address))
+                    .load(conn)?)
+            })
+            .await?;
+        let (mut bindings, mut entries) = (0, 0);
+        for m in &macs {
+            if in_use.iter().any(|(mac, _)| *mac == m.canonical()) {
+                continue;
+            }
+            bindings += ops.remove_binding(m).await?;
+        }
+        for ip in &ips {
+            let text = ip.as_text();
+            if in_use.iter().any(|(_, i)| i.as_deref() == Some(text.as_str())) {
+                continue;
+            }
+            ops.remove_from_status_lists(ip).await?;
+            entries += 1;
+        }
+        Ok((bindings, entries))
     }
 }
 

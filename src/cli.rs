@@ -1,4 +1,4 @@
-//! Command line: `hotspot serve | migrate | demo | user add | user list`.
+//! Command line: `hotspot serve | worker | migrate | demo | user | healthcheck | sync | sim | bench`.
 
 use std::io::BufRead;
 
@@ -22,6 +22,13 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP API server.
     Serve,
+    /// Run the worker: scheduled quota syncs and maintenance, manual syncs and router retries
+    /// from the Redis queues. Several may run; each tick is processed once.
+    Worker {
+        /// Print when each scheduled job fires next, then exit.
+        #[arg(long)]
+        print_schedule: bool,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Run the whole system on embedded defaults: creates and seeds the database, then serves.
@@ -90,6 +97,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 50000)]
         me_requests: usize,
     },
+    /// Quota sync cycles against the simulator: wall time, router commands, SQL statements,
+    /// peak RSS; a steady cycle, then one where some users change state.
+    Sync {
+        #[arg(long, default_value_t = 20_000)]
+        users: usize,
+        #[arg(long, default_value_t = 50_000)]
+        devices: usize,
+        /// Percentage of users whose state changes before the last cycle.
+        #[arg(long, default_value_t = 1.0)]
+        change_pct: f64,
+    },
     /// Host snapshots and ip-binding upserts against the simulator.
     Router {
         /// Host populations to snapshot.
@@ -149,6 +167,14 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             println!("applied {n} migration(s)");
             Ok(())
         }
+        Command::Worker { print_schedule: true } => {
+            let services = Services::connect(settings)?;
+            for (job, times) in crate::worker::worker_config(&services).cron.preview(3) {
+                println!("{job:<24} {}", times.join("  "));
+            }
+            Ok(())
+        }
+        Command::Worker { print_schedule: false } => app::worker(Services::connect(settings)?).await,
         Command::Demo => app::demo(settings).await,
         Command::User(UserCommand::Add(args)) => user_add(args, settings).await,
         Command::User(UserCommand::List { limit }) => user_list(limit, settings).await,
@@ -165,6 +191,16 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 redis_url: settings.redis_url.clone(),
             };
             crate::bench::auth::run(opts).await
+        }
+        Command::Bench(BenchCommand::Sync { users, devices, change_pct }) => {
+            let opts = crate::bench::sync::Options {
+                users,
+                devices,
+                change_pct,
+                database_url: settings.database_url.clone(),
+                redis_url: settings.redis_url.clone(),
+            };
+            crate::bench::sync::run(opts).await
         }
         Command::Bench(BenchCommand::Router { hosts, upserts, rounds, latency_ms }) => {
             let opts = crate::bench::router::Options { host_counts: hosts, upserts, rounds: rounds.max(1), latency_ms };
@@ -332,13 +368,20 @@ async fn sync_now(now: bool, settings: Settings) -> anyhow::Result<()> {
         bail!("use --now to run a cycle now (the worker runs them on its schedule)");
     }
     let services = Services::connect(settings)?;
-    let ctx = app::sync_context(&services)?;
+    let mut ctx = app::sync_context(&services)?;
     let interactive = std::io::IsTerminal::is_terminal(&std::io::stderr());
     if interactive {
-        eprintln!("sync: reading the router, planning, applying…");
+        let started = std::time::Instant::now();
+        ctx.progress = Some(std::sync::Arc::new(move |stage| {
+            // One line rewritten in place: the stages follow each other quickly.
+            eprint!("\r\x1b[2Ksync [{:>6.1} s] {stage}", started.elapsed().as_secs_f64());
+        }));
     }
     match crate::sync::run::tick(&ctx, &services.kv, std::time::Duration::from_secs(300), "cli", None).await? {
         crate::sync::run::TickOutcome::Ran(s) => {
+            if interactive {
+                eprintln!("\r\x1b[2Ksync done");
+            }
             println!(
                 "sync run {}: {} in {} ms — {} users, {} devices, {} hosts; {} bytes charged to {} users; {} status changes; {} router commands, {} writes; {} errors",
                 s.run_id,

@@ -18,6 +18,7 @@ pub mod sync;
 pub mod telemetry;
 pub mod users;
 pub mod whatsapp;
+pub mod worker;
 
 /// Installs the process-wide rustls provider (ring). reqwest (`rustls-no-provider`) and
 /// mikrotik-rs TLS panic without one; every path that builds a TLS client calls this first.

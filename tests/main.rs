@@ -12,3 +12,4 @@ mod router_client;
 mod schema;
 mod sim_router;
 mod sync;
+mod worker;

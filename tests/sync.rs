@@ -246,11 +246,7 @@ async fn maintenance_removes_dead_tokens_and_stale_devices_with_their_router_ent
         .unwrap();
     assert_eq!(hotspot::maintenance::cleanup_refresh_tokens(&f.app.services.db).await.unwrap(), 2);
     assert_eq!(scalar(&f.app, "SELECT count(*)::bigint AS n FROM refresh_tokens").await, 1);
-    let captive = hotspot::captive::Captive {
-        db: f.app.services.db.clone(),
-        router: f.app.services.router.clone(),
-        settings: f.app.services.settings.clone(),
-    };
+    let captive = f.app.services.captive();
     let removed =
         hotspot::maintenance::cleanup_stale_devices(&f.app.services.db, &captive, Duration::from_secs(30 * 86_400))
             .await

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod router;
+pub mod sync;
 
 /// Median of a few timings, in milliseconds.
 pub fn median_ms(mut samples: Vec<f64>) -> f64 {

@@ -35,6 +35,12 @@ impl RequestId {
     }
 }
 
+/// This request's id, as the middleware assigned it.
+pub fn request_id(req: &actix_web::HttpRequest) -> Option<String> {
+    use actix_web::HttpMessage;
+    req.extensions().get::<RequestId>().map(|r| r.0.clone())
+}
+
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,

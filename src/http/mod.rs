@@ -38,6 +38,8 @@ pub struct AppState {
     pub otp: OtpStore,
     pub tokens: AccessTokens,
     pub captive: Captive,
+    /// The job queues (manual sync).
+    pub queues: hotspot_jobs::Queues,
     pub metrics: Arc<Metrics>,
 }
 
@@ -68,6 +70,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
                 .service(auth_routes())
                 .service(device_routes())
                 .service(web::resource("/admin/sync/status").route(web::get().to(routes::admin::sync_status)))
+                .service(web::resource("/admin/sync").route(web::post().to(routes::admin::sync_now)))
                 .service(
                     web::resource("/webhooks/whatsapp/{provider}").route(web::post().to(routes::webhooks::whatsapp)),
                 ),
@@ -113,7 +116,8 @@ pub fn build_state(services: &Services) -> anyhow::Result<web::Data<AppState>> {
             a.otp_max_attempts,
         ),
         tokens: AccessTokens::new(settings.jwt_secret.as_bytes(), a.access_ttl),
-        captive: Captive { db: services.db.clone(), router: services.router.clone(), settings: settings.clone() },
+        captive: services.captive(),
+        queues: services.queues.clone(),
         messenger: services.messenger.clone(),
         settings: settings.clone(),
         db: services.db.clone(),

@@ -33,6 +33,7 @@ use super::routes::{admin, auth, devices, health, meta, webhooks};
         devices::label,
         webhooks::whatsapp,
         admin::sync_status,
+        admin::sync_now,
     ),
     components(schemas(health::Health, health::Checks, health::CheckResult)),
     tags(

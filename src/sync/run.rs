@@ -47,6 +47,30 @@ pub enum FailPoint {
     AfterCommit,
 }
 
+/// A stage of a cycle, reported as it starts (`hotspot sync --now` shows them on a terminal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    ReadingRouter,
+    Loading { hosts: usize },
+    Charging { users: usize, devices: usize },
+    WritingRouter { changes: usize },
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stage::ReadingRouter => write!(f, "reading the router"),
+            Stage::Loading { hosts } => write!(f, "{hosts} hosts read; loading users and devices"),
+            Stage::Charging { users, devices } => {
+                write!(f, "{users} users, {devices} devices planned; charging usage")
+            }
+            Stage::WritingRouter { changes } => write!(f, "usage committed; writing {changes} router changes"),
+        }
+    }
+}
+
+pub type Progress = std::sync::Arc<dyn Fn(Stage) + Send + Sync>;
+
 #[derive(Clone)]
 pub struct SyncContext {
     pub db: Db,
@@ -55,6 +79,16 @@ pub struct SyncContext {
     pub router_host: String,
     pub policy: Policy,
     pub timezone: chrono_tz::Tz,
+    /// Told of each stage as it starts.
+    pub progress: Option<Progress>,
+}
+
+impl SyncContext {
+    fn report(&self, stage: Stage) {
+        if let Some(p) = &self.progress {
+            p(stage);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -175,16 +209,22 @@ fn load(
     Ok(Loaded { router_id, users: users_in, before, devices, baselines, errors })
 }
 
-/// The ledger key of one user's charge in one cycle: a digest of the observations it comes from,
-/// so the same observations can never be charged twice (e.g. two workers planning from one
-/// baseline).
-fn idempotency_key(router_id: i32, user: Uuid, plan: &Plan, baselines: &HashMap<MacAddress, Baseline>) -> String {
-    let mut h = Sha256::new();
-    for c in plan.charges.iter().filter(|c| c.user_id == user && c.bytes > 0) {
+/// The ledger keys of each user's charge in one cycle: a digest of the observations it comes
+/// from, so the same observations can never be charged twice (e.g. two workers planning from one
+/// baseline). One pass over the charges, whatever the number of users.
+fn idempotency_keys(router_id: i32, plan: &Plan, baselines: &HashMap<MacAddress, Baseline>) -> HashMap<Uuid, String> {
+    let mut digests: HashMap<Uuid, Sha256> = HashMap::new();
+    for c in plan.charges.iter().filter(|c| c.bytes > 0) {
         let from = baselines.get(&c.mac).map(|b| (b.host_id.as_str(), b.bytes)).unwrap_or(("", 0));
-        h.update(format!("{}|{}|{}|{}|{};", c.mac.canonical(), from.0, from.1, c.bytes, c.device_id).as_bytes());
+        digests
+            .entry(c.user_id)
+            .or_default()
+            .update(format!("{}|{}|{}|{}|{};", c.mac.canonical(), from.0, from.1, c.bytes, c.device_id).as_bytes());
     }
-    format!("sync:{router_id}:{}:{}", user.simple(), hex::encode(&h.finalize()[..12]))
+    digests
+        .into_iter()
+        .map(|(user, h)| (user, format!("sync:{router_id}:{}:{}", user.simple(), hex::encode(&h.finalize()[..12]))))
+        .collect()
 }
 
 const CHARGE_SQL: &str = r#"
@@ -264,13 +304,16 @@ fn apply_usage(
             .bind::<Array<BigInt>, _>(ups)
             .execute(tx)
             .map_err(DbError::from)?;
+        let mut all_keys = idempotency_keys(router_id, plan, baselines);
         let mut ids = Vec::new();
         let mut deltas = Vec::new();
         let mut keys = Vec::new();
         for (user, bytes) in plan.per_user.iter().filter(|(_, b)| **b > 0) {
+            // Charged bytes always come from charges, so every charged user has a key.
+            let Some(key) = all_keys.remove(user) else { continue };
             ids.push(*user);
             deltas.push(clamp(*bytes));
-            keys.push(idempotency_key(router_id, *user, plan, baselines));
+            keys.push(key);
         }
         let charged: Charged = diesel::sql_query(CHARGE_SQL)
             .bind::<Array<SqlUuid>, _>(ids)
@@ -376,7 +419,9 @@ async fn cycle(
     fail: FailPoint,
     summary: &mut Summary,
 ) -> Result<(), SyncError> {
+    ctx.report(Stage::ReadingRouter);
     let snapshot = ctx.router.snapshot().await?;
+    ctx.report(Stage::Loading { hosts: snapshot.hosts.len() });
     let (name, host, fup) = (ctx.router_name.clone(), ctx.router_host.clone(), ctx.policy.fup_threshold);
     let loaded = ctx.db.run(move |conn| load(conn, &name, &host, fup, now)).await?;
     let view = plan::Snapshot {
@@ -392,6 +437,7 @@ async fn cycle(
     summary.errors.extend(loaded.errors.iter().cloned());
     summary.status_changes = plan.statuses.iter().filter(|(id, s)| loaded.before.get(id) != Some(s)).count();
 
+    ctx.report(Stage::Charging { users: summary.users, devices: summary.devices });
     let day = now.with_timezone(&ctx.timezone).date_naive();
     let (router_id, baselines) = (loaded.router_id, loaded.baselines);
     let plan = std::sync::Arc::new(plan);
@@ -410,6 +456,7 @@ async fn cycle(
     if fail == FailPoint::AfterCommit {
         return Err(SyncError::Injected("after commit"));
     }
+    ctx.report(Stage::WritingRouter { changes: plan.router.len() });
     let report = ctx.router.apply(plan.router.clone()).await;
     summary.router_writes = report.applied;
     for (change, e) in &report.failed {

@@ -329,6 +329,14 @@ impl TestApp {
         }
     }
 
+    /// Starts a worker (scheduled jobs and queue consumers) over this app's services; it stops
+    /// when the returned trigger fires or the app is dropped.
+    pub fn start_worker(&self) -> (ShutdownTrigger, tokio::task::JoinHandle<anyhow::Result<()>>) {
+        let (trigger, shutdown) = Shutdown::new();
+        let handle = tokio::spawn(hotspot::worker::run(self.services.clone(), shutdown));
+        (trigger, handle)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

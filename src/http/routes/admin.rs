@@ -65,3 +65,41 @@ pub async fn sync_status(
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "runs": runs })))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct SyncQueued {
+    /// The queued or running manual sync; its cycle shows up in `/api/admin/sync/status` with
+    /// this `job_id`.
+    job_id: String,
+    /// False when a manual sync was already queued or running and this is that job.
+    created: bool,
+    message: &'static str,
+}
+
+#[utoipa::path(post, path = "/api/admin/sync", tag = "admin",
+    responses((status = 202, body = SyncQueued), (status = 401), (status = 403), (status = 503)))]
+pub async fn sync_now(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let admin = require_admin(&req, &state).await?;
+    if state.router.is_none() {
+        return Err(ApiError::service_unavailable(
+            "ROUTER_UNAVAILABLE",
+            "Tidak ada router yang dikonfigurasi.",
+            "No router is configured.",
+        ));
+    }
+    let job = hotspot_jobs::ManualSync {
+        requested_by: Some(admin.claims.sub.to_string()),
+        request_id: crate::http::context::request_id(&req),
+    };
+    let queued = state.queues.enqueue_manual_sync(job).await.map_err(|e| {
+        tracing::error!(error = %e, "could not queue a manual sync");
+        ApiError::service_unavailable(
+            "QUEUE_UNAVAILABLE",
+            "Antrean tugas tidak tersedia; coba lagi sebentar lagi.",
+            "The job queue is unavailable; try again shortly.",
+        )
+    })?;
+    tracing::info!(job_id = %queued.job_id, created = queued.created, "manual sync requested");
+    let message = if queued.created { "sync queued" } else { "a sync is already queued or running" };
+    Ok(HttpResponse::Accepted().json(SyncQueued { job_id: queued.job_id, created: queued.created, message }))
+}

@@ -500,16 +500,7 @@ impl RouterState {
     /// Seeds `n` hosts with deterministic MACs (locally administered) and IPs in 10.5.0.0/16+.
     pub fn seed_hosts(&mut self, n: usize) {
         for i in 0..n {
-            let i32 = i as u32;
-            let mac = MacAddress::from_octets([
-                0x02,
-                0x5E,
-                (i32 >> 24) as u8,
-                (i32 >> 16) as u8,
-                (i32 >> 8) as u8,
-                i32 as u8,
-            ]);
-            let ip = Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 5, 0, 10)) + i32);
+            let (mac, ip) = seeded_host(i);
             self.add_host(mac, ip);
         }
     }
@@ -613,6 +604,14 @@ impl HostView<'_> {
             _ => return None,
         })
     }
+}
+
+/// The MAC and IP of the `i`-th seeded host (`seed N`, `--seed-hosts N`): deterministic, so a
+/// benchmark can put the same devices in its database.
+pub fn seeded_host(i: usize) -> (MacAddress, Ipv4Addr) {
+    let n = i as u32;
+    let mac = MacAddress::from_octets([0x02, 0x5E, (n >> 24) as u8, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
+    (mac, Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 5, 0, 10)).wrapping_add(n)))
 }
 
 #[cfg(test)]

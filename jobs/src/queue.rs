@@ -1,0 +1,190 @@
+//! The Redis queues (apalis-redis) and the producer side the HTTP server uses.
+
+use std::time::Duration;
+
+use apalis::prelude::{TaskBuilder, TaskId, TaskSink};
+use apalis_redis::{ConnectionManager, RedisStorage};
+use redis::aio::ConnectionManagerConfig;
+
+use crate::payload::{ManualSync, RouterRetry};
+
+/// Queue of manual ("sync now") quota syncs, inside the deployment's Redis namespace.
+pub const MANUAL_SYNC: &str = "queue:manual-sync";
+/// Queue of router removals that failed at the time and are retried.
+pub const ROUTER_RETRY: &str = "queue:router-retry";
+
+/// The idempotency key that makes a second "sync now" return the job already queued or running.
+pub const MANUAL_SYNC_KEY: &str = "manual-sync";
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("redis unavailable: {0}")]
+    Unavailable(String),
+    #[error("the queue refused the job: {0}")]
+    Push(String),
+}
+
+impl From<redis::RedisError> for QueueError {
+    fn from(e: redis::RedisError) -> Self {
+        QueueError::Unavailable(e.to_string())
+    }
+}
+
+/// How the queues are named and kept.
+#[derive(Debug, Clone)]
+pub struct QueueSettings {
+    /// The deployment's Redis key prefix (`HOTSPOT_REDIS_PREFIX`); tests use their own.
+    pub namespace: String,
+    /// How often an idle worker looks for new jobs.
+    pub poll_interval: Duration,
+    /// How long an idempotency key lives at most. It is deleted when its job ends; the TTL only
+    /// bounds a key whose worker died (apalis-redis deletes keys at once when this is unset).
+    pub idempotency_ttl: Duration,
+    /// Per-command timeout towards Redis.
+    pub timeout: Duration,
+}
+
+impl QueueSettings {
+    pub fn queue_name(&self, queue: &str) -> String {
+        format!("{}{}", self.namespace, queue)
+    }
+
+    /// The apalis-redis configuration of one queue: explicit name, idempotency TTL, and a short
+    /// heartbeat: a worker registers (and starts fetching) on its first heartbeat, and a killed
+    /// worker's jobs are picked up by another after six missed ones (30 s).
+    pub fn redis_config(&self, queue: &str) -> apalis_redis::Config {
+        apalis_redis::Config::default()
+            .queue(self.queue_name(queue))
+            .idempotency_ttl(Some(self.idempotency_ttl))
+            .heartbeat_interval(Duration::from_secs(5))
+            .missed_heartbeats(6)
+            .batch_size(4)
+    }
+
+    /// The Redis key holding the task id of the manual sync queued or running, if any.
+    pub fn manual_sync_key(&self) -> String {
+        format!("{}:{}", self.redis_config(MANUAL_SYNC).idempotency_key_set(), MANUAL_SYNC_KEY)
+    }
+}
+
+/// A connection manager that connects on first use and reconnects by itself, with timeouts, so a
+/// Redis that is down at start-up is an error on use, not a failed start. Needs a Tokio runtime.
+pub fn connection(redis_url: &str, timeout: Duration) -> Result<ConnectionManager, QueueError> {
+    let client = redis::Client::open(redis_url)?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(timeout))
+        .set_response_timeout(Some(timeout))
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_secs(2));
+    Ok(ConnectionManager::new_lazy_with_config(client, config)?)
+}
+
+/// The outcome of asking for a manual sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enqueued {
+    pub job_id: String,
+    /// False when a manual sync was already queued or running and this is its id.
+    pub created: bool,
+}
+
+/// The producer side: what the HTTP server (and the CLI) push.
+#[derive(Clone)]
+pub struct Queues {
+    conn: ConnectionManager,
+    settings: QueueSettings,
+}
+
+impl Queues {
+    pub fn new(conn: ConnectionManager, settings: QueueSettings) -> Self {
+        Self { conn, settings }
+    }
+
+    pub fn settings(&self) -> &QueueSettings {
+        &self.settings
+    }
+
+    async fn bounded<T>(&self, fut: impl std::future::Future<Output = Result<T, QueueError>>) -> Result<T, QueueError> {
+        let limit = self.settings.timeout * 3;
+        tokio::time::timeout(limit, fut)
+            .await
+            .map_err(|_| QueueError::Unavailable(format!("no answer within {} ms", limit.as_millis())))?
+    }
+
+    /// Queues a manual sync unless one is queued or running; either way returns its job id.
+    pub async fn enqueue_manual_sync(&self, job: ManualSync) -> Result<Enqueued, QueueError> {
+        self.bounded(async {
+            let key = self.settings.manual_sync_key();
+            let mut storage =
+                RedisStorage::<ManualSync>::new(self.conn.clone()).with_config(self.settings.redis_config(MANUAL_SYNC));
+            // The key can vanish between our push being refused and our read (the job just
+            // ended); then a new job is due, so try again.
+            for _ in 0..3 {
+                let id = ulid::Ulid::generate().to_string();
+                let task = TaskBuilder::new(job.clone())
+                    .task_id(TaskId::from_string(id.clone()))
+                    .idempotency_key(MANUAL_SYNC_KEY)
+                    .build();
+                storage.push_task(task).await.map_err(|e| QueueError::Push(e.to_string()))?;
+                let mut conn = self.conn.clone();
+                let holder: Option<String> = redis::cmd("GET").arg(&key).query_async(&mut conn).await?;
+                match holder {
+                    Some(h) => return Ok(Enqueued { created: h == id, job_id: h }),
+                    None => continue,
+                }
+            }
+            Err(QueueError::Push("the manual sync key kept changing; try again".into()))
+        })
+        .await
+    }
+
+    /// The manual sync queued or running, if any.
+    pub async fn manual_sync_pending(&self) -> Result<Option<String>, QueueError> {
+        self.bounded(async {
+            let mut conn = self.conn.clone();
+            Ok(redis::cmd("GET").arg(self.settings.manual_sync_key()).query_async(&mut conn).await?)
+        })
+        .await
+    }
+
+    /// Queues router removals to be retried; returns the job id.
+    pub async fn enqueue_router_retry(&self, job: RouterRetry) -> Result<String, QueueError> {
+        self.bounded(async {
+            let mut storage = RedisStorage::<RouterRetry>::new(self.conn.clone())
+                .with_config(self.settings.redis_config(ROUTER_RETRY));
+            let id = ulid::Ulid::generate().to_string();
+            let task = TaskBuilder::new(job).task_id(TaskId::from_string(id.clone())).build();
+            storage.push_task(task).await.map_err(|e| QueueError::Push(e.to_string()))?;
+            Ok(id)
+        })
+        .await
+    }
+}
+
+/// Releases the manual sync key if it still names `job_id` (compare-and-delete: never a plain
+/// DEL, which could drop a newer job's key).
+pub(crate) async fn release_manual_sync(
+    conn: &mut ConnectionManager,
+    settings: &QueueSettings,
+    job_id: &str,
+) -> Result<bool, QueueError> {
+    let script = redis::Script::new(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
+    );
+    let n: i64 = script.key(settings.manual_sync_key()).arg(job_id).invoke_async(conn).await?;
+    Ok(n == 1)
+}
+
+/// Claims one fire time of a scheduled job for this process: with several worker processes each
+/// cron tick fires in every one of them, and only the first claim runs.
+pub(crate) async fn claim_tick(
+    conn: &mut ConnectionManager,
+    settings: &QueueSettings,
+    job: &str,
+    tick: u64,
+    keep: Duration,
+) -> Result<bool, QueueError> {
+    let key = format!("{}cron:{job}:{tick}", settings.namespace);
+    let set: Option<String> =
+        redis::cmd("SET").arg(&key).arg("1").arg("NX").arg("EX").arg(keep.as_secs().max(1)).query_async(conn).await?;
+    Ok(set.is_some())
+}

@@ -1,0 +1,334 @@
+//! The worker: one apalis Monitor running the cron table and the Redis queues with retries,
+//! backoff, deadlines and caught panics. The handlers come from the `hotspot` crate.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use apalis::layers::WorkerBuilderExt;
+use apalis::layers::retry::backoff::{ExponentialBackoff, ExponentialBackoffMaker, MakeBackoff};
+use apalis::layers::retry::{BackoffRetryPolicy, HasherRng, RetryPolicy};
+use apalis::prelude::{AbortError, Attempt, BackendExt, Data, Event, Monitor, TaskId, WorkerBuilder};
+use apalis_core::backend::Vacuum;
+use apalis_cron::{CronScheduler, Tick};
+use apalis_redis::{ConnectionManager, RedisStorage};
+use futures_util::FutureExt;
+
+use crate::payload::{Done, ManualSync, RouterRetry};
+use crate::queue::{self, MANUAL_SYNC, QueueError, QueueSettings, ROUTER_RETRY};
+use crate::schedule::{CronTable, Every};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub type JobFuture = Pin<Box<dyn Future<Output = Result<Done, BoxError>> + Send>>;
+
+/// The work itself, implemented by the `hotspot` crate. Every handler must be safe to run again:
+/// a retry, a re-queued job of a killed worker, or the same tick in two processes.
+pub trait Handlers: Send + Sync + 'static {
+    /// A scheduled quota sync at cron instant `tick` (the handler applies the throttle and lock).
+    fn quota_sync(&self, tick: u64) -> JobFuture;
+    /// A manual sync asked for through the queue; `job_id` is the id the admin was given.
+    fn manual_sync(&self, job_id: String, job: ManualSync) -> JobFuture;
+    /// Expired and revoked refresh tokens deleted.
+    fn cleanup_refresh_tokens(&self) -> JobFuture;
+    /// Devices unseen for the configured days removed, router entries too.
+    fn cleanup_stale_devices(&self) -> JobFuture;
+    /// Router removals that failed earlier, tried again.
+    fn router_retry(&self, job: RouterRetry) -> JobFuture;
+}
+
+/// How hard each kind of job is tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryRule {
+    /// Extra attempts after the first.
+    pub retries: usize,
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+    /// Deadline of one attempt.
+    pub timeout: Duration,
+}
+
+impl RetryRule {
+    fn policy(&self) -> BackoffRetryPolicy<ExponentialBackoff> {
+        let maker = ExponentialBackoffMaker::new(
+            self.backoff_min,
+            self.backoff_max.max(self.backoff_min),
+            0.5,
+            HasherRng::default(),
+        );
+        match maker {
+            Ok(mut m) => RetryPolicy::retries(self.retries).with_backoff(m.make_backoff()),
+            // min ≤ max and the jitter are fixed above, so this cannot happen; fall back to
+            // one-second steps rather than fail the worker.
+            Err(_) => BackoffRetryPolicy::new(
+                self.retries,
+                ExponentialBackoffMaker::new(Duration::from_secs(1), Duration::from_secs(1), 0.0, HasherRng::default())
+                    .map(|mut m| m.make_backoff())
+                    .unwrap_or_else(|_| unreachable_backoff()),
+            ),
+        }
+    }
+}
+
+fn unreachable_backoff() -> ExponentialBackoff {
+    // Constructed only if tower rejects a 1 s/1 s/0 jitter backoff, which it never does.
+    let mut m = ExponentialBackoffMaker::default();
+    m.make_backoff()
+}
+
+/// Every knob of the worker.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// This process's worker name prefix (host and pid make it unique).
+    pub name: String,
+    pub queues: QueueSettings,
+    pub cron: CronTable,
+    pub sync: RetryRule,
+    pub maintenance: RetryRule,
+    pub router_retry: RetryRule,
+    /// How long running jobs get to finish after the shutdown signal.
+    pub shutdown_timeout: Duration,
+    /// Finished queue jobs older than this are vacuumed by the token-cleanup job.
+    pub keep_finished: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error("worker stopped with errors: {0}")]
+    Monitor(String),
+}
+
+#[derive(Clone)]
+struct Ctx {
+    handlers: Arc<dyn Handlers>,
+    conn: ConnectionManager,
+    config: Arc<WorkerConfig>,
+}
+
+/// Runs `fut` under `deadline`, turning a panic into an error so the caller's clean-up runs.
+async fn guarded(job: &'static str, deadline: Duration, fut: JobFuture) -> Result<Done, BoxError> {
+    match tokio::time::timeout(deadline, AssertUnwindSafe(fut).catch_unwind()).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(panic)) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-text panic".into());
+            Err(Box::new(AbortError::new(format!("{job} panicked: {what}"))))
+        }
+        Err(_) => Err(format!("{job} did not finish within {} s", deadline.as_secs()).into()),
+    }
+}
+
+fn is_abort(e: &BoxError) -> bool {
+    e.downcast_ref::<AbortError>().is_some()
+}
+
+/// Logs the outcome; on the last attempt an error becomes an [`AbortError`], which apalis-redis
+/// files as dead instead of rescheduling it (it otherwise re-runs failed jobs up to 25 times).
+fn settle(job: &'static str, result: Result<Done, BoxError>, attempt: usize, rule: &RetryRule) -> Result<(), BoxError> {
+    match result {
+        Ok(done) => {
+            tracing::info!(job, attempt, detail = %done.detail, "job done");
+            Ok(())
+        }
+        Err(e) if is_abort(&e) || attempt > rule.retries => {
+            tracing::error!(job, attempt, error = %e, "job failed; giving up");
+            if is_abort(&e) { Err(e) } else { Err(Box::new(AbortError::new(e))) }
+        }
+        Err(e) => {
+            tracing::warn!(job, attempt, retries = rule.retries, error = %e, "job failed; will retry");
+            Err(e)
+        }
+    }
+}
+
+async fn quota_sync_job(tick: Tick, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
+    let rule = ctx.config.sync;
+    let r = guarded("quota-sync", rule.timeout, ctx.handlers.quota_sync(tick.get_timestamp())).await;
+    settle("quota-sync", r, attempt.current(), &rule)
+}
+
+/// Runs a maintenance handler once per cron instant across all worker processes.
+async fn once_per_tick(
+    ctx: &Ctx,
+    job: &'static str,
+    tick: u64,
+    attempt: usize,
+    run: impl FnOnce() -> JobFuture,
+) -> Result<(), BoxError> {
+    let rule = ctx.config.maintenance;
+    // A retry of our own claim must run; only a first attempt competes for the tick.
+    if attempt <= 1 {
+        let mut conn = ctx.conn.clone();
+        let keep = rule.timeout * (rule.retries as u32 + 2);
+        match queue::claim_tick(&mut conn, &ctx.config.queues, job, tick, keep).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::debug!(job, tick, "another worker has this tick");
+                return Ok(());
+            }
+            Err(e) => return settle(job, Err(Box::new(e)), attempt, &rule),
+        }
+    }
+    let r = guarded(job, rule.timeout, run()).await;
+    settle(job, r, attempt, &rule)
+}
+
+async fn token_cleanup_job(tick: Tick<chrono_tz::Tz>, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
+    let c = (*ctx).clone();
+    let handlers = c.handlers.clone();
+    once_per_tick(&c, "refresh-token-cleanup", tick.get_timestamp(), attempt.current(), move || {
+        handlers.cleanup_refresh_tokens()
+    })
+    .await?;
+    // Queue housekeeping rides on this hourly job: finished jobs' data would grow forever.
+    vacuum(&c).await;
+    Ok(())
+}
+
+async fn vacuum(ctx: &Ctx) {
+    let keep = ctx.config.keep_finished;
+    let mut manual =
+        RedisStorage::<ManualSync>::new(ctx.conn.clone()).with_config(ctx.config.queues.redis_config(MANUAL_SYNC));
+    let mut retry =
+        RedisStorage::<RouterRetry>::new(ctx.conn.clone()).with_config(ctx.config.queues.redis_config(ROUTER_RETRY));
+    let (a, b) = (manual.vacuum_before(keep).await, retry.vacuum_before(keep).await);
+    match (a, b) {
+        (Ok(a), Ok(b)) => tracing::debug!(removed = a + b, "queues vacuumed"),
+        (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "queue vacuum failed; next hour tries again"),
+    }
+}
+
+async fn device_cleanup_job(tick: Tick<chrono_tz::Tz>, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
+    let handlers = ctx.handlers.clone();
+    once_per_tick(&ctx, "stale-device-cleanup", tick.get_timestamp(), attempt.current(), move || {
+        handlers.cleanup_stale_devices()
+    })
+    .await
+}
+
+async fn manual_sync_job(job: ManualSync, id: TaskId, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
+    let rule = ctx.config.sync;
+    let job_id = id.to_string();
+    let attempt = attempt.current();
+    let r = guarded("manual-sync", rule.timeout, ctx.handlers.manual_sync(job_id.clone(), job)).await;
+    let last = r.is_ok() || attempt > rule.retries || r.as_ref().is_err_and(is_abort);
+    if last {
+        // The job is over: a new "sync now" must get a new job.
+        let mut conn = ctx.conn.clone();
+        if let Err(e) = queue::release_manual_sync(&mut conn, &ctx.config.queues, &job_id).await {
+            tracing::warn!(error = %e, "could not release the manual sync key; it expires by itself");
+        }
+    }
+    settle("manual-sync", r, attempt, &rule)
+}
+
+async fn router_retry_job(job: RouterRetry, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
+    let rule = ctx.config.router_retry;
+    let r = guarded("router-retry", rule.timeout, ctx.handlers.router_retry(job)).await;
+    settle("router-retry", r, attempt.current(), &rule)
+}
+
+fn log_event(worker: &str, ev: &Event) {
+    match ev {
+        Event::Error(e) => tracing::warn!(worker, error = %e, "worker error"),
+        Event::Start => tracing::debug!(worker, "worker started"),
+        Event::Stop | Event::Exit => tracing::debug!(worker, "worker stopped"),
+        _ => {}
+    }
+}
+
+/// Runs every scheduled job and queue consumer until `signal` resolves, then gives running jobs
+/// `shutdown_timeout` to finish.
+pub async fn run(
+    config: WorkerConfig,
+    conn: ConnectionManager,
+    handlers: Arc<dyn Handlers>,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), WorkerError> {
+    let config = Arc::new(config);
+    let ctx = Ctx { handlers, conn: conn.clone(), config: config.clone() };
+    let name = config.name.clone();
+    let tz = config.cron.timezone;
+
+    let manual = RedisStorage::<ManualSync>::new(conn.clone())
+        .with_config(config.queues.redis_config(MANUAL_SYNC))
+        .poll_with_interval(config.queues.poll_interval);
+    let retry = RedisStorage::<RouterRetry>::new(conn.clone())
+        .with_config(config.queues.redis_config(ROUTER_RETRY))
+        .poll_with_interval(config.queues.poll_interval);
+
+    let (c1, c2, c3, c4, c5) = (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
+    let (n1, n2, n3, n4, n5) = (name.clone(), name.clone(), name.clone(), name.clone(), name.clone());
+    let every = Every::new(config.cron.quota_sync_every);
+    let (tokens, devices) = (config.cron.token_cleanup.clone(), config.cron.device_cleanup.clone());
+    let (sync_rule, maint_rule, retry_rule) = (config.sync, config.maintenance, config.router_retry);
+    // The outer apalis timeout is a backstop behind our own deadline, which lets clean-up run.
+    let backstop = |r: &RetryRule| r.timeout + Duration::from_secs(5);
+
+    let monitor = Monitor::new()
+        .register(move |_| {
+            WorkerBuilder::new(format!("{n1}:quota-sync"))
+                .backend(CronScheduler::new(every.clone()))
+                .retry(sync_rule.policy())
+                .timeout(backstop(&sync_rule))
+                .catch_panic()
+                .data(c1.clone())
+                .build(quota_sync_job)
+        })
+        .register(move |_| {
+            WorkerBuilder::new(format!("{n2}:refresh-token-cleanup"))
+                .backend(CronScheduler::new(tokens.clone()).with_timezone(tz))
+                .retry(maint_rule.policy())
+                .timeout(backstop(&maint_rule))
+                .catch_panic()
+                .data(c2.clone())
+                .build(token_cleanup_job)
+        })
+        .register(move |_| {
+            WorkerBuilder::new(format!("{n3}:stale-device-cleanup"))
+                .backend(CronScheduler::new(devices.clone()).with_timezone(tz))
+                .retry(maint_rule.policy())
+                .timeout(backstop(&maint_rule))
+                .catch_panic()
+                .data(c3.clone())
+                .build(device_cleanup_job)
+        })
+        .register(move |_| {
+            WorkerBuilder::new(format!("{n4}:manual-sync"))
+                .backend(manual.clone())
+                .retry(sync_rule.policy())
+                .timeout(backstop(&sync_rule))
+                .catch_panic()
+                .data(c4.clone())
+                .build(manual_sync_job)
+        })
+        .register(move |_| {
+            WorkerBuilder::new(format!("{n5}:router-retry"))
+                .backend(retry.clone())
+                .retry(retry_rule.policy())
+                .timeout(backstop(&retry_rule))
+                .catch_panic()
+                .data(c5.clone())
+                .build(router_retry_job)
+        })
+        .on_event(|ctx, ev| log_event(ctx.name(), ev))
+        .shutdown_timeout(config.shutdown_timeout);
+
+    for (job, next) in config.cron.preview(1) {
+        tracing::info!(job, next = next.first().map(String::as_str).unwrap_or("never"), "scheduled");
+    }
+    monitor
+        .run_with_signal(async move {
+            signal.await;
+            tracing::info!("worker stopping");
+            Ok(())
+        })
+        .await
+        .map_err(|e| WorkerError::Monitor(e.to_string()))
+}

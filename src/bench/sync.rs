@@ -1,0 +1,287 @@
+//! `hotspot bench sync`: quota sync cycles over a large population. The RouterOS simulator runs
+//! in its own process (`hotspot sim router`), so the peak RSS printed is the sync's alone.
+//! Cycles: first sight (creates every binding and list entry), steady state (counters moved, no
+//! state change: zero router writes expected), then one after a share of users changed state.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use diesel::sql_types::{Array, BigInt, Text, Uuid as SqlUuid};
+
+use crate::app::{self, Services};
+use crate::config::{Settings, Source};
+use crate::db;
+use crate::sim::router::state::seeded_host;
+use crate::sync::run::{FailPoint, run_cycle};
+
+pub struct Options {
+    pub users: usize,
+    pub devices: usize,
+    pub change_pct: f64,
+    pub database_url: String,
+    pub redis_url: String,
+}
+
+/// The simulator child process; killed when dropped.
+struct SimProcess {
+    child: std::process::Child,
+    api: SocketAddr,
+    control: SocketAddr,
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> anyhow::Result<SocketAddr> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
+}
+
+impl SimProcess {
+    fn start(hosts: usize) -> anyhow::Result<Self> {
+        let (api, control) = (free_port()?, free_port()?);
+        let exe = std::env::current_exe().context("cannot find this program to start the simulator")?;
+        let child = std::process::Command::new(exe)
+            .args(["sim", "router", "--listen", &api.to_string(), "--control", &control.to_string()])
+            .args(["--seed-hosts", &hosts.to_string(), "--speed", "0"])
+            .env("HOTSPOT_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .context("cannot start `hotspot sim router`")?;
+        let sim = Self { child, api, control };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(sim.control).is_err() {
+            if Instant::now() > deadline {
+                bail!("the simulator did not come up within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(sim)
+    }
+
+    /// One control command; its JSON answer.
+    fn control(&self, command: &str) -> anyhow::Result<serde_json::Value> {
+        let mut stream = TcpStream::connect(self.control)?;
+        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        stream.write_all(format!("{command}\n").as_bytes())?;
+        let mut line = String::new();
+        BufReader::new(stream).read_line(&mut line)?;
+        Ok(serde_json::from_str(&line)?)
+    }
+
+    fn rss_kib(&self) -> Option<u64> {
+        status_field(&format!("/proc/{}/status", self.child.id()), "VmRSS:")
+    }
+}
+
+fn status_field(path: &str, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines().find(|l| l.starts_with(field))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Resets this process's peak RSS to its current RSS (Linux `clear_refs` 5), so each cycle's
+/// peak is its own. Returns false where that is not allowed.
+fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+fn peak_kib() -> u64 {
+    status_field("/proc/self/status", "VmHWM:").unwrap_or(0)
+}
+
+pub async fn run(opts: Options) -> anyhow::Result<()> {
+    let db_name = format!("hotspot_bench_{}", uuid::Uuid::new_v4().simple());
+    let (admin_url, _) =
+        db::split_database_url(&opts.database_url).map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
+    let base = admin_url.trim_end_matches("/postgres").to_owned();
+    let url = format!("{base}/{db_name}");
+    let result = bench(&opts, &url).await;
+    let drop_url = url.clone();
+    let _ = tokio::task::spawn_blocking(move || db::drop_database(&drop_url)).await;
+    result
+}
+
+const SEED_USERS_SQL: &str = r#"
+INSERT INTO users (phone_number, full_name, role, approval_status, quota_purchased_bytes, quota_used_bytes,
+                   quota_expiry_date, is_unlimited_user, approved_at)
+SELECT '+62813' || lpad(i::text, 8, '0'), 'Bench ' || i, 'user', 'approved',
+       CASE WHEN i % 10 = 0 THEN 0 ELSE (5 + i % 20)::bigint * 1073741824 END,
+       CASE WHEN i % 10 = 0 THEN 0 ELSE (i % 5)::bigint * 536870912 END,
+       now() + interval '30 days', i % 10 = 0, now()
+FROM generate_series(0, $1 - 1) AS i
+"#;
+
+const SEED_DEVICES_SQL: &str = r#"
+INSERT INTO user_devices (user_id, mac_address, ip_address, is_authorized, authorized_at)
+SELECT u, m, ip, true, now() FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(u, m, ip)
+"#;
+
+#[derive(diesel::QueryableByName)]
+struct Id {
+    #[diesel(sql_type = SqlUuid)]
+    id: uuid::Uuid,
+}
+
+async fn seed(services: &Services, users: usize, devices: usize) -> anyhow::Result<()> {
+    services
+        .db
+        .transaction(move |conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(SEED_USERS_SQL).bind::<BigInt, _>(users as i64).execute(conn)?;
+            let ids: Vec<Id> = diesel::sql_query("SELECT id FROM users ORDER BY phone_number").load(conn)?;
+            let (mut u, mut m, mut ip) =
+                (Vec::with_capacity(devices), Vec::with_capacity(devices), Vec::with_capacity(devices));
+            for i in 0..devices {
+                let (mac, addr) = seeded_host(i);
+                u.push(ids[i % ids.len()].id);
+                m.push(mac.canonical());
+                ip.push(addr.to_string());
+            }
+            diesel::sql_query(SEED_DEVICES_SQL)
+                .bind::<Array<SqlUuid>, _>(u)
+                .bind::<Array<Text>, _>(m)
+                .bind::<Array<Text>, _>(ip)
+                .execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}
+
+/// Moves `pct` % of the users to another state: half blocked, half with their quota used up.
+async fn change_states(services: &Services, pct: f64) -> anyhow::Result<usize> {
+    let n = services
+        .db
+        .transaction(move |conn| {
+            use diesel::RunQueryDsl;
+            let every = (100.0 / pct.clamp(0.01, 100.0)).round().max(1.0) as i64;
+            let blocked = diesel::sql_query(
+                "UPDATE users SET is_blocked = true, blocked_reason = 'bench', blocked_at = now() \
+                 WHERE (substr(phone_number, 7)::bigint) % $1 = 1",
+            )
+            .bind::<BigInt, _>(every * 2)
+            .execute(conn)?;
+            let habis = diesel::sql_query(
+                "UPDATE users SET quota_used_bytes = quota_purchased_bytes \
+                 WHERE (substr(phone_number, 7)::bigint) % $1 = $2 AND NOT is_unlimited_user",
+            )
+            .bind::<BigInt, _>(every * 2)
+            .bind::<BigInt, _>(every + 1)
+            .execute(conn)?;
+            Ok(blocked + habis)
+        })
+        .await?;
+    Ok(n)
+}
+
+struct Row {
+    name: &'static str,
+    millis: f64,
+    commands: usize,
+    writes: usize,
+    statements: u64,
+    charged: u64,
+    changes: usize,
+    peak_mib: f64,
+}
+
+async fn cycle(services: &Services, ctx: &crate::sync::SyncContext, name: &'static str) -> anyhow::Result<Row> {
+    let peak_ok = reset_peak();
+    let statements = services.db.statements();
+    let started = Instant::now();
+    let s = run_cycle(ctx, "cli", None, FailPoint::None).await?;
+    let millis = started.elapsed().as_secs_f64() * 1e3;
+    if !s.errors.is_empty() {
+        eprintln!("  {name}: {} errors, first: {}", s.errors.len(), s.errors[0]);
+    }
+    Ok(Row {
+        name,
+        millis,
+        commands: s.router_commands,
+        writes: s.router_writes,
+        statements: services.db.statements() - statements,
+        charged: s.bytes_charged,
+        changes: s.status_changes,
+        peak_mib: if peak_ok { peak_kib() as f64 / 1024.0 } else { f64::NAN },
+    })
+}
+
+async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
+    if opts.users == 0 || opts.devices == 0 {
+        bail!("--users and --devices must be at least 1");
+    }
+    let create_url = url.to_owned();
+    tokio::task::spawn_blocking(move || db::create_database_if_missing(&create_url))
+        .await?
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let t = Instant::now();
+    let sim = SimProcess::start(opts.devices)?;
+    let prefix = format!("bench:{}:", uuid::Uuid::new_v4().simple());
+    let vars: HashMap<String, String> = [
+        ("DATABASE_URL", url.to_owned()),
+        ("REDIS_URL", opts.redis_url.clone()),
+        ("HOTSPOT_REDIS_PREFIX", prefix),
+        ("HOTSPOT_LOG", "warn".to_owned()),
+        ("HOTSPOT_ROUTER_ADDR", sim.api.to_string()),
+        ("HOTSPOT_ROUTER_KEEPALIVE_SECS", "0".to_owned()),
+        ("HOTSPOT_ROUTER_COMMAND_TIMEOUT_MS", "60000".to_owned()),
+        ("HOTSPOT_DB_STATEMENT_TIMEOUT_MS", "60000".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let settings = Settings::from_source(&Source::new(&vars))?;
+    let services = Services::connect(settings)?;
+    app::migrate(&services.db).await?;
+    seed(&services, opts.users, opts.devices).await?;
+    let ctx = app::sync_context(&services)?;
+    println!(
+        "hotspot bench sync — {} users, {} devices, simulator in its own process (set up in {:.1} s)",
+        opts.users,
+        opts.devices,
+        t.elapsed().as_secs_f64()
+    );
+    println!(
+        "{:<22} {:>9} {:>9} {:>8} {:>7} {:>15} {:>8} {:>10}",
+        "cycle", "wall ms", "commands", "writes", "SQL", "bytes charged", "changes", "peak RSS"
+    );
+    let print = |r: &Row| {
+        println!(
+            "{:<22} {:>9.0} {:>9} {:>8} {:>7} {:>15} {:>8} {:>7.1} MiB",
+            r.name, r.millis, r.commands, r.writes, r.statements, r.charged, r.changes, r.peak_mib
+        )
+    };
+    let mut rows = Vec::new();
+    rows.push(cycle(&services, &ctx, "1 first sight").await?);
+    print(&rows[0]);
+    sim.control("advance 300")?;
+    rows.push(cycle(&services, &ctx, "2 steady").await?);
+    print(&rows[1]);
+    sim.control("advance 300")?;
+    rows.push(cycle(&services, &ctx, "3 steady").await?);
+    print(&rows[2]);
+    let changed = change_states(&services, opts.change_pct).await?;
+    sim.control("advance 300")?;
+    let name = "4 after state changes";
+    rows.push(cycle(&services, &ctx, name).await?);
+    print(&rows[3]);
+    println!(
+        "{changed} users ({:.2} %) changed state before cycle 4 (half blocked, half quota used up)",
+        changed as f64 * 100.0 / opts.users as f64
+    );
+    println!(
+        "steady cycle: {:.0} ms, {} router writes, {} SQL statements; peak RSS {:.1} MiB; simulator process RSS {:.1} MiB",
+        rows[2].millis,
+        rows[2].writes,
+        rows[2].statements,
+        rows.iter().map(|r| r.peak_mib).fold(0.0, f64::max),
+        sim.rss_kib().unwrap_or(0) as f64 / 1024.0
+    );
+    Ok(())
+}

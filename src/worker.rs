@@ -1,0 +1,156 @@
+//! `hotspot worker`: the job handlers over this process's services, handed to the apalis
+//! worker of the `hotspot-jobs` crate.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hotspot_jobs::{BoxError, Done, Handlers, JobFuture, ManualSync, RetryRule, RouterRetry, WorkerConfig};
+
+use crate::app::{self, Services};
+use crate::captive::Captive;
+use crate::domain::{ClientIp, MacAddress};
+use crate::shutdown::Shutdown;
+use crate::sync::SyncContext;
+use crate::sync::run::{self, TickOutcome};
+
+/// How long a manual sync waits between tries while a scheduled cycle holds the lock.
+const LOCK_WAIT: Duration = Duration::from_millis(500);
+
+pub struct JobHandlers {
+    services: Services,
+    sync: Option<SyncContext>,
+    captive: Captive,
+}
+
+impl JobHandlers {
+    pub fn new(services: Services) -> Self {
+        // No router configured: the sync jobs say so and succeed, the rest still run.
+        let sync = app::sync_context(&services).ok();
+        let captive = services.captive();
+        Self { services, sync, captive }
+    }
+}
+
+fn describe(s: &run::Summary) -> String {
+    format!(
+        "run {} {}: {} users, {} bytes charged to {} users, {} status changes, {} router writes, {} errors, {} ms",
+        s.run_id,
+        s.status,
+        s.users,
+        s.bytes_charged,
+        s.users_charged,
+        s.status_changes,
+        s.router_writes,
+        s.errors.len(),
+        s.millis
+    )
+}
+
+impl Handlers for JobHandlers {
+    fn quota_sync(&self, _tick: u64) -> JobFuture {
+        let (ctx, kv, every) = (self.sync.clone(), self.services.kv.clone(), self.services.settings.jobs.sync_interval);
+        Box::pin(async move {
+            let Some(ctx) = ctx else { return Ok(Done::new("no router configured; nothing to sync")) };
+            Ok(match run::tick(&ctx, &kv, every, "schedule", None).await? {
+                TickOutcome::Ran(s) => Done::new(describe(&s)),
+                TickOutcome::Locked => Done::new("another worker is syncing this tick"),
+                TickOutcome::Throttled => Done::new("this tick was synced by another worker"),
+            })
+        })
+    }
+
+    fn manual_sync(&self, job_id: String, _job: ManualSync) -> JobFuture {
+        let (ctx, kv, every) = (self.sync.clone(), self.services.kv.clone(), self.services.settings.jobs.sync_interval);
+        Box::pin(async move {
+            let Some(ctx) = ctx else { return Err("no router is configured (HOTSPOT_ROUTER_ADDR)".into()) };
+            // The admin asked for a fresh cycle: wait for a running one rather than skip.
+            loop {
+                match run::tick(&ctx, &kv, every, "manual", Some(job_id.clone())).await? {
+                    TickOutcome::Ran(s) => return Ok(Done::new(describe(&s))),
+                    TickOutcome::Locked | TickOutcome::Throttled => tokio::time::sleep(LOCK_WAIT).await,
+                }
+            }
+        })
+    }
+
+    fn cleanup_refresh_tokens(&self) -> JobFuture {
+        let db = self.services.db.clone();
+        Box::pin(async move {
+            let n = crate::maintenance::cleanup_refresh_tokens(&db).await?;
+            Ok(Done::new(format!("{n} refresh tokens deleted")))
+        })
+    }
+
+    fn cleanup_stale_devices(&self) -> JobFuture {
+        let (db, captive) = (self.services.db.clone(), self.captive.clone());
+        let after = self.services.settings.auth.device_stale_after;
+        Box::pin(async move {
+            let n = crate::maintenance::cleanup_stale_devices(&db, &captive, after).await?;
+            Ok(Done::new(format!("{n} stale devices removed")))
+        })
+    }
+
+    fn router_retry(&self, job: RouterRetry) -> JobFuture {
+        let captive = self.captive.clone();
+        Box::pin(async move {
+            // Parsed at the edge like any input; a malformed entry is dropped, not retried forever.
+            let macs: Vec<MacAddress> = job.forget_macs.iter().filter_map(|m| MacAddress::parse(m).ok()).collect();
+            let ips: Vec<ClientIp> = job.forget_ips.iter().filter_map(|i| ClientIp::parse(i).ok()).collect();
+            let dropped = job.forget_macs.len() + job.forget_ips.len() - macs.len() - ips.len();
+            if dropped > 0 {
+                tracing::warn!(dropped, "router retry carried unparsable entries; dropped");
+            }
+            let (bindings, entries) = captive.retry_forget(macs, ips).await.map_err(|e| Box::new(e) as BoxError)?;
+            Ok(Done::new(format!("{}: {bindings} bindings, {entries} addresses removed", job.reason)))
+        })
+    }
+}
+
+/// The worker's settings: schedules, retry rules, names.
+pub fn worker_config(services: &Services) -> WorkerConfig {
+    let s = &services.settings;
+    let j = &s.jobs;
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
+    WorkerConfig {
+        // Unique per run: apalis re-queues a dead worker's jobs by name.
+        name: format!("{host}-{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..6]),
+        queues: app::queue_settings(s),
+        cron: hotspot_jobs::CronTable {
+            quota_sync_every: j.sync_interval,
+            token_cleanup: j.token_cleanup_cron.clone(),
+            device_cleanup: j.device_cleanup_cron.clone(),
+            timezone: s.timezone,
+        },
+        sync: RetryRule {
+            retries: j.retries,
+            backoff_min: Duration::from_secs(5),
+            backoff_max: Duration::from_secs(60),
+            timeout: j.sync_timeout,
+        },
+        maintenance: RetryRule {
+            retries: j.retries,
+            backoff_min: Duration::from_secs(10),
+            backoff_max: Duration::from_secs(300),
+            timeout: Duration::from_secs(300),
+        },
+        router_retry: RetryRule {
+            retries: j.retries.max(5),
+            backoff_min: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(120),
+            timeout: Duration::from_secs(60),
+        },
+        shutdown_timeout: s.shutdown_timeout,
+        keep_finished: Duration::from_secs(7 * 86_400),
+    }
+}
+
+/// Runs the worker until `shutdown` fires.
+pub async fn run(services: Services, shutdown: Shutdown) -> anyhow::Result<()> {
+    let config = worker_config(&services);
+    let conn = hotspot_jobs::queue::connection(&services.settings.redis_url, services.settings.redis_timeout)?;
+    let handlers: Arc<dyn Handlers> = Arc::new(JobHandlers::new(services));
+    tracing::info!(worker = %config.name, "worker running");
+    hotspot_jobs::worker::run(config, conn, handlers, shutdown.wait()).await?;
+    tracing::info!("worker stopped");
+    Ok(())
+}
