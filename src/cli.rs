@@ -41,6 +41,10 @@ pub enum Command {
         /// Defaults to http://<HOTSPOT_LISTEN>/api/health.
         #[arg(long)]
         url: Option<String>,
+        /// Check instead that a worker of this host ($HOSTNAME) sent its queue heartbeat lately
+        /// (the worker container's health check).
+        #[arg(long, conflicts_with = "url")]
+        worker: bool,
     },
     /// Run a quota sync cycle now and print its summary.
     Sync {
@@ -178,7 +182,8 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Demo => app::demo(settings).await,
         Command::User(UserCommand::Add(args)) => user_add(args, settings).await,
         Command::User(UserCommand::List { limit }) => user_list(limit, settings).await,
-        Command::Healthcheck { url } => healthcheck(url, &settings).await,
+        Command::Healthcheck { worker: true, .. } => worker_healthcheck(settings).await,
+        Command::Healthcheck { url, worker: false } => healthcheck(url, &settings).await,
         Command::Sync { now } => sync_now(now, settings).await,
         Command::Sim(SimCommand::Router(args)) => sim_router(args).await,
         Command::Sim(SimCommand::Whatsapp { listen }) => sim_whatsapp(listen).await,
@@ -361,6 +366,20 @@ async fn healthcheck(url: Option<String>, settings: &Settings) -> anyhow::Result
     }
     println!("healthy");
     Ok(())
+}
+
+async fn worker_healthcheck(settings: Settings) -> anyhow::Result<()> {
+    let services = Services::connect(settings)?;
+    let host = crate::worker::host_name();
+    // Heartbeats come every 5 s; three missed ones make the worker unhealthy.
+    match services.queues.worker_alive(&format!("{host}-"), std::time::Duration::from_secs(15)).await {
+        Ok(true) => {
+            println!("healthy");
+            Ok(())
+        }
+        Ok(false) => bail!("no heartbeat from a worker on {host} in the last 15 s"),
+        Err(e) => bail!("cannot read worker heartbeats: {e}"),
+    }
 }
 
 async fn sync_now(now: bool, settings: Settings) -> anyhow::Result<()> {

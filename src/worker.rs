@@ -106,11 +106,16 @@ impl Handlers for JobHandlers {
     }
 }
 
+/// This host's name as worker names start with it (`$HOSTNAME`: the container id under Docker).
+pub fn host_name() -> String {
+    std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "worker".into())
+}
+
 /// The worker's settings: schedules, retry rules, names.
 pub fn worker_config(services: &Services) -> WorkerConfig {
     let s = &services.settings;
     let j = &s.jobs;
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
+    let host = host_name();
     WorkerConfig {
         // Unique per run: apalis re-queues a dead worker's jobs by name.
         name: format!("{host}-{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..6]),

@@ -71,6 +71,11 @@ async fn manual_sync_through_the_api_is_one_job_at_a_time_and_runs() {
     let admin = admin(&app).await;
     // Refused before anything is queued: no session, or not an admin.
     assert_eq!(app.client.post(app.url("/api/admin/sync")).send().await.unwrap().status(), 401);
+    let alive = || async {
+        let prefix = format!("{}-", hotspot::worker::host_name());
+        app.services.queues.worker_alive(&prefix, Duration::from_secs(15)).await.unwrap()
+    };
+    assert!(!alive().await, "no worker yet: the container health check fails");
     let (worker_stop, worker) = app.start_worker();
 
     let res = admin.post(app.url("/api/admin/sync")).send().await.unwrap();
@@ -85,6 +90,7 @@ async fn manual_sync_through_the_api_is_one_job_at_a_time_and_runs() {
         runs(&app).await.iter().any(|r| r.1.as_deref() == Some(job.as_str()) && r.2 != "running")
     })
     .await;
+    assert!(alive().await, "a running worker's heartbeat is visible to the health check");
     let manual: Vec<_> = runs(&app).await.into_iter().filter(|r| r.0 == "manual").collect();
     assert_eq!(manual.len(), 1, "two requests, one job, one run: {manual:?}");
     assert_eq!(manual[0].2, "succeeded");

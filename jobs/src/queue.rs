@@ -146,6 +146,27 @@ impl Queues {
         .await
     }
 
+    /// Whether a worker whose name starts with `prefix` sent a heartbeat within `within` (the
+    /// apalis-redis workers set of the manual-sync queue, which every worker consumes).
+    pub async fn worker_alive(&self, prefix: &str, within: Duration) -> Result<bool, QueueError> {
+        self.bounded(async {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default();
+            let since = now.saturating_sub(within.as_secs());
+            let mut conn = self.conn.clone();
+            let names: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+                .arg(self.settings.redis_config(MANUAL_SYNC).workers_set())
+                .arg(since)
+                .arg("+inf")
+                .query_async(&mut conn)
+                .await?;
+            Ok(names.iter().any(|n| n.starts_with(prefix)))
+        })
+        .await
+    }
+
     /// Queues router removals to be retried; returns the job id.
     pub async fn enqueue_router_retry(&self, job: RouterRetry) -> Result<String, QueueError> {
         self.bounded(async {
