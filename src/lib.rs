@@ -11,6 +11,7 @@ pub mod domain;
 pub mod http;
 pub mod kv;
 pub mod maintenance;
+pub mod memory;
 pub mod router;
 pub mod shutdown;
 pub mod sim;

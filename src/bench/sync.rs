@@ -108,9 +108,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
 }
 
 const SEED_USERS_SQL: &str = r#"
-INSERT INTO users (phone_number, full_name, role, approval_status, quota_purchased_bytes, quota_used_bytes,
+INSERT INTO users (id, phone_number, full_name, role, approval_status, quota_purchased_bytes, quota_used_bytes,
                    quota_expiry_date, is_unlimited_user, approved_at)
-SELECT '+62813' || lpad(i::text, 8, '0'), 'Bench ' || i, 'user', 'approved',
+SELECT gen_random_uuid(), '+62813' || lpad(i::text, 8, '0'), 'Bench ' || i, 'user', 'approved',
        CASE WHEN i % 10 = 0 THEN 0 ELSE (5 + i % 20)::bigint * 1073741824 END,
        CASE WHEN i % 10 = 0 THEN 0 ELSE (i % 5)::bigint * 536870912 END,
        now() + interval '30 days', i % 10 = 0, now()
@@ -240,7 +240,15 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
     let services = Services::connect(settings)?;
     app::migrate(&services.db).await?;
     seed(&services, opts.users, opts.devices).await?;
-    let ctx = app::sync_context(&services)?;
+    let mut ctx = app::sync_context(&services)?;
+    // Where each cycle's time goes: the stage boundaries, printed under the cycle's row.
+    let stages: std::sync::Arc<std::sync::Mutex<Vec<(Instant, String)>>> = Default::default();
+    let sink = stages.clone();
+    ctx.progress = Some(std::sync::Arc::new(move |stage| {
+        if let Ok(mut v) = sink.lock() {
+            v.push((Instant::now(), stage.to_string()));
+        }
+    }));
     println!(
         "hotspot bench sync — {} users, {} devices, simulator in its own process (set up in {:.1} s)",
         opts.users,
@@ -255,7 +263,20 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
         println!(
             "{:<22} {:>9.0} {:>9} {:>8} {:>7} {:>15} {:>8} {:>7.1} MiB",
             r.name, r.millis, r.commands, r.writes, r.statements, r.charged, r.changes, r.peak_mib
-        )
+        );
+        let mut v = stages.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
+        v.push((Instant::now(), "done".into()));
+        let parts: Vec<String> = v
+            .windows(2)
+            .map(|w| {
+                format!(
+                    "{} {:.0} ms",
+                    w[0].1.split(';').next_back().unwrap_or("").trim(),
+                    (w[1].0 - w[0].0).as_secs_f64() * 1e3
+                )
+            })
+            .collect();
+        println!("    {}", parts.join(" · "));
     };
     let mut rows = Vec::new();
     rows.push(cycle(&services, &ctx, "1 first sight").await?);

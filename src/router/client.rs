@@ -146,14 +146,20 @@ impl RouterClient {
 
     /// Runs a command and returns its `!re` rows. A `!trap` is `Err(Trap)`.
     pub async fn run(&self, cmd: &Command) -> Result<Vec<Row>, RouterError> {
+        self.run_map(cmd, Some).await
+    }
+
+    /// Like [`RouterClient::run`], turning each reply into `T` as it arrives (replies that `map`
+    /// rejects are dropped): a 50,000-row print never holds all its raw rows at once.
+    pub async fn run_map<T>(&self, cmd: &Command, map: impl Fn(Row) -> Option<T>) -> Result<Vec<T>, RouterError> {
         if let Err(wait) = self.breaker().allow(Instant::now()) {
             return Err(RouterError::CircuitOpen(wait));
         }
         let _permit = self.inner.permits.acquire().await.map_err(|_| RouterError::ConnectionLost)?;
-        let mut result = self.run_once(cmd).await;
+        let mut result = self.run_once(cmd, &map).await;
         if matches!(result, Err(RouterError::ConnectionLost)) && cmd.idempotent {
             // The connection died under us; a fresh one gets one more try.
-            result = self.run_once(cmd).await;
+            result = self.run_once(cmd, &map).await;
         }
         let mut breaker = self.breaker();
         match &result {
@@ -163,7 +169,7 @@ impl RouterClient {
         result
     }
 
-    async fn run_once(&self, cmd: &Command) -> Result<Vec<Row>, RouterError> {
+    async fn run_once<T>(&self, cmd: &Command, map: &impl Fn(Row) -> Option<T>) -> Result<Vec<T>, RouterError> {
         let (device, generation) = self.device().await?;
         self.inner.commands.fetch_add(1, Ordering::Relaxed);
         self.touch();
@@ -180,7 +186,9 @@ impl RouterClient {
             loop {
                 match rx.recv().await {
                     Some(Event::Reply { response, .. }) => {
-                        rows.push(response.attributes);
+                        if let Some(row) = map(response.attributes) {
+                            rows.push(row);
+                        }
                     }
                     Some(Event::Done { .. } | Event::Empty { .. }) => return Ok(rows),
                     Some(Event::Trap { response, .. }) => {

@@ -355,18 +355,14 @@ impl Ops {
             }
         }
         let users = Command::new(format!("{HOTSPOT_USER}/print")).proplist(HOTSPOT_USER_PROPLIST);
+        // Typed as each reply arrives: the raw rows of a large hotspot are never all held at once.
         let (h, b, l, u) = tokio::join!(
-            self.client.run(&hosts),
-            self.client.run(&bindings),
-            self.client.run(&lists),
-            self.client.run(&users)
+            self.client.run_map(&hosts, |r| HostRow::parse(&r)),
+            self.client.run_map(&bindings, |r| BindingRow::parse(&r)),
+            self.client.run_map(&lists, |r| AddressListRow::parse(&r)),
+            self.client.run_map(&users, |r| HotspotUserRow::parse(&r))
         );
-        Ok(Snapshot {
-            hosts: parse_rows(h?, HostRow::parse),
-            bindings: parse_rows(b?, BindingRow::parse),
-            list_entries: parse_rows(l?, AddressListRow::parse),
-            users: parse_rows(u?, HotspotUserRow::parse),
-        })
+        Ok(Snapshot { hosts: h?, bindings: b?, list_entries: l?, users: u? })
     }
 
     /// Applies a batch of writes as pipelined tagged commands (bounded by the client's in-flight

@@ -254,9 +254,15 @@ ON CONFLICT (router_id, mac_address) DO UPDATE SET
     last_uptime_secs = EXCLUDED.last_uptime_secs, updated_at = now()
 "#;
 
+/// Devices seen: the IP when it moved, `last_seen_at` when it is older than 30 to 60 minutes
+/// (spread by id). Stale-device cleanup counts in days, and rewriting every device's row every
+/// cycle (an indexed column) was the largest cost of a steady cycle.
 const SEEN_SQL: &str = r#"
 UPDATE user_devices d SET ip_address = COALESCE(t.ip, d.ip_address), last_seen_at = now()
-FROM unnest($1::int8[], $2::text[]) AS t(id, ip) WHERE d.id = t.id
+FROM unnest($1::int8[], $2::text[]) AS t(id, ip)
+WHERE d.id = t.id
+  AND ((t.ip IS NOT NULL AND t.ip IS DISTINCT FROM d.ip_address)
+       OR d.last_seen_at < now() - make_interval(mins => 30 + (d.id % 31)::int))
 "#;
 
 #[derive(QueryableByName)]
@@ -390,6 +396,8 @@ pub async fn run_cycle(
         millis: 0,
     };
     let result = cycle(ctx, run_id, now, fail, &mut summary).await;
+    // The cycle's snapshot and plan are dropped by now.
+    crate::memory::release_free_memory();
     if let Err(e) = &result {
         summary.status = "failed";
         summary.errors.push(e.to_string());
