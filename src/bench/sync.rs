@@ -187,7 +187,6 @@ struct Row {
     writes: usize,
     statements: u64,
     charged: u64,
-    changes: usize,
     peak_mib: f64,
 }
 
@@ -207,7 +206,6 @@ async fn cycle(services: &Services, ctx: &crate::sync::SyncContext, name: &'stat
         writes: s.router_writes,
         statements: services.db.statements() - statements,
         charged: s.bytes_charged,
-        changes: s.status_changes,
         peak_mib: if peak_ok { peak_kib() as f64 / 1024.0 } else { f64::NAN },
     })
 }
@@ -256,13 +254,13 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
     println!(
-        "{:<22} {:>9} {:>9} {:>8} {:>7} {:>15} {:>8} {:>10}",
-        "cycle", "wall ms", "commands", "writes", "SQL", "bytes charged", "changes", "peak RSS"
+        "{:<22} {:>9} {:>9} {:>8} {:>7} {:>15} {:>10}",
+        "cycle", "wall ms", "commands", "writes", "SQL", "bytes charged", "peak RSS"
     );
     let print = |r: &Row| {
         println!(
-            "{:<22} {:>9.0} {:>9} {:>8} {:>7} {:>15} {:>8} {:>7.1} MiB",
-            r.name, r.millis, r.commands, r.writes, r.statements, r.charged, r.changes, r.peak_mib
+            "{:<22} {:>9.0} {:>9} {:>8} {:>7} {:>15} {:>7.1} MiB",
+            r.name, r.millis, r.commands, r.writes, r.statements, r.charged, r.peak_mib
         );
         let mut v = stages.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
         v.push((Instant::now(), "done".into()));
