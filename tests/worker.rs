@@ -147,6 +147,18 @@ async fn two_workers_sync_each_scheduled_tick_once() {
     app.stop().await;
 }
 
+/// A user whose phone sits on the hotspot, logged in with a code: the browser holding the session.
+async fn log_in_new_user(app: &TestApp) -> reqwest::Client {
+    app.user(PHONE, "Budi", 10).await;
+    app.device(MAC, IP);
+    let b = app.browser();
+    let code = app.code_for(&b, PHONE).await;
+    let (status, body) =
+        app.post(&b, "/api/auth/verify-otp", json!({ "phone_number": PHONE, "otp": code, "client_ip": IP })).await;
+    assert_eq!(status, 200, "{body}");
+    b
+}
+
 fn bindings_for(app: &TestApp, mac: &str) -> usize {
     app.sim().with_state(|s| {
         s.table("/ip/hotspot/ip-binding").unwrap().rows().filter(|r| r.attrs["mac-address"] == mac).count()
@@ -163,13 +175,7 @@ async fn logout_while_the_router_is_down_is_finished_by_the_retry_queue() {
         ("HOTSPOT_ROUTER_CONNECT_TIMEOUT_MS", "300"),
     ])
     .await;
-    app.user(PHONE, "Budi", 10).await;
-    app.device(MAC, IP);
-    let b = app.browser();
-    let code = app.code_for(&b, PHONE).await;
-    let (status, body) =
-        app.post(&b, "/api/auth/verify-otp", json!({ "phone_number": PHONE, "otp": code, "client_ip": IP })).await;
-    assert_eq!(status, 200, "{body}");
+    let b = log_in_new_user(&app).await;
     assert_eq!(bindings_for(&app, MAC), 1);
 
     app.sim().set_faults(|f| f.down = true);
@@ -190,13 +196,7 @@ async fn logout_while_the_router_is_down_is_finished_by_the_retry_queue() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_retry_leaves_a_device_that_logged_in_again_alone() {
     let app = TestApp::spawn_captive(&[]).await;
-    app.user(PHONE, "Budi", 10).await;
-    app.device(MAC, IP);
-    let b = app.browser();
-    let code = app.code_for(&b, PHONE).await;
-    let (status, body) =
-        app.post(&b, "/api/auth/verify-otp", json!({ "phone_number": PHONE, "otp": code, "client_ip": IP })).await;
-    assert_eq!(status, 200, "{body}");
+    log_in_new_user(&app).await;
     // A removal queued by an earlier logout arrives after this new login.
     let captive = app.services.captive();
     let removed =

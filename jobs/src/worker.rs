@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use apalis::layers::WorkerBuilderExt;
-use apalis::layers::retry::backoff::{ExponentialBackoff, ExponentialBackoffMaker, MakeBackoff};
-use apalis::layers::retry::{BackoffRetryPolicy, HasherRng, RetryPolicy};
+use apalis::layers::retry::backoff::Backoff;
+use apalis::layers::retry::{BackoffRetryPolicy, RetryPolicy};
 use apalis::prelude::{AbortError, Attempt, BackendExt, Data, Event, Monitor, TaskId, WorkerBuilder};
 use apalis_core::backend::Vacuum;
 use apalis_cron::{CronScheduler, Tick};
@@ -50,31 +50,37 @@ pub struct RetryRule {
 }
 
 impl RetryRule {
-    fn policy(&self) -> BackoffRetryPolicy<ExponentialBackoff> {
-        let maker = ExponentialBackoffMaker::new(
-            self.backoff_min,
-            self.backoff_max.max(self.backoff_min),
-            0.5,
-            HasherRng::default(),
-        );
-        match maker {
-            Ok(mut m) => RetryPolicy::retries(self.retries).with_backoff(m.make_backoff()),
-            // min ≤ max and the jitter are fixed above, so this cannot happen; fall back to
-            // one-second steps rather than fail the worker.
-            Err(_) => BackoffRetryPolicy::new(
-                self.retries,
-                ExponentialBackoffMaker::new(Duration::from_secs(1), Duration::from_secs(1), 0.0, HasherRng::default())
-                    .map(|mut m| m.make_backoff())
-                    .unwrap_or_else(|_| unreachable_backoff()),
-            ),
-        }
+    fn policy(&self) -> BackoffRetryPolicy<Doubling> {
+        RetryPolicy::retries(self.retries).with_backoff(Doubling::new(self.backoff_min, self.backoff_max))
     }
 }
 
-fn unreachable_backoff() -> ExponentialBackoff {
-    // Constructed only if tower rejects a 1 s/1 s/0 jitter backoff, which it never does.
-    let mut m = ExponentialBackoffMaker::default();
-    m.make_backoff()
+/// Waits `min`, then twice as long after each failure, never more than `max`. A fresh copy per
+/// task (the retry layer clones its policy for every call), so each job starts from `min`.
+#[derive(Debug, Clone)]
+pub struct Doubling {
+    next: Duration,
+    max: Duration,
+}
+
+impl Doubling {
+    pub fn new(min: Duration, max: Duration) -> Self {
+        Self { next: min, max: max.max(min) }
+    }
+
+    fn step(&mut self) -> Duration {
+        let wait = self.next.min(self.max);
+        self.next = self.next.saturating_mul(2);
+        wait
+    }
+}
+
+impl Backoff for Doubling {
+    type Future = tokio::time::Sleep;
+
+    fn next_backoff(&mut self) -> Self::Future {
+        tokio::time::sleep(self.step())
+    }
 }
 
 /// Every knob of the worker.
@@ -331,4 +337,24 @@ pub async fn run(
         })
         .await
         .map_err(|e| WorkerError::Monitor(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_min_up_to_max() {
+        let cases: &[(u64, u64, &[u64])] = &[
+            (5, 60, &[5, 10, 20, 40, 60, 60]),
+            (2, 2, &[2, 2, 2]),
+            // A max below min is read as min.
+            (10, 1, &[10, 10]),
+        ];
+        for (min, max, want) in cases {
+            let mut d = Doubling::new(Duration::from_secs(*min), Duration::from_secs(*max));
+            let got: Vec<u64> = want.iter().map(|_| d.step().as_secs()).collect();
+            assert_eq!(&got, want, "min {min} max {max}");
+        }
+    }
 }

@@ -83,23 +83,11 @@ where
 }
 
 pub async fn run(opts: Options) -> anyhow::Result<()> {
-    let db_name = format!("hotspot_bench_{}", uuid::Uuid::new_v4().simple());
-    let (admin_url, _) =
-        db::split_database_url(&opts.database_url).map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
-    let base = admin_url.trim_end_matches("/postgres").to_owned();
-    let url = format!("{base}/{db_name}");
-    let result = bench(&opts, &url).await;
-    // Always drop the bench database.
-    let drop_url = url.clone();
-    let _ = tokio::task::spawn_blocking(move || db::drop_database(&drop_url)).await;
-    result
+    let database_url = opts.database_url.clone();
+    super::with_scratch_database(&database_url, |url| async move { bench(&opts, &url).await }).await
 }
 
 async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
-    let create_url = url.to_owned();
-    tokio::task::spawn_blocking(move || db::create_database_if_missing(&create_url))
-        .await?
-        .map_err(|e| anyhow::anyhow!(e))?;
     let router = SimRouter::start("127.0.0.1:0".parse()?, SimConfig::default()).await?;
     let wa = WhatsAppSim::start("127.0.0.1:0".parse()?).await?;
     let prefix = format!("bench:{}:", uuid::Uuid::new_v4().simple());

@@ -9,3 +9,23 @@ pub fn median_ms(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(|a, b| a.total_cmp(b));
     samples.get(samples.len() / 2).copied().unwrap_or(0.0)
 }
+
+/// Runs `bench` against a fresh database named `hotspot_bench_<random>` on the server of
+/// `database_url`, and drops it afterwards whatever happened.
+pub async fn with_scratch_database<F, Fut>(database_url: &str, bench: F) -> anyhow::Result<()>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let db_name = format!("hotspot_bench_{}", uuid::Uuid::new_v4().simple());
+    let (admin_url, _) =
+        crate::db::split_database_url(database_url).map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
+    let url = format!("{}/{db_name}", admin_url.trim_end_matches("/postgres"));
+    let create_url = url.clone();
+    tokio::task::spawn_blocking(move || crate::db::create_database_if_missing(&create_url))
+        .await?
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let result = bench(url.clone()).await;
+    let _ = tokio::task::spawn_blocking(move || crate::db::drop_database(&url)).await;
+    result
+}

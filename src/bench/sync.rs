@@ -13,7 +13,6 @@ use diesel::sql_types::{Array, BigInt, Text, Uuid as SqlUuid};
 
 use crate::app::{self, Services};
 use crate::config::{Settings, Source};
-use crate::db;
 use crate::sim::router::state::seeded_host;
 use crate::sync::run::{FailPoint, run_cycle};
 
@@ -96,15 +95,8 @@ fn peak_kib() -> u64 {
 }
 
 pub async fn run(opts: Options) -> anyhow::Result<()> {
-    let db_name = format!("hotspot_bench_{}", uuid::Uuid::new_v4().simple());
-    let (admin_url, _) =
-        db::split_database_url(&opts.database_url).map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
-    let base = admin_url.trim_end_matches("/postgres").to_owned();
-    let url = format!("{base}/{db_name}");
-    let result = bench(&opts, &url).await;
-    let drop_url = url.clone();
-    let _ = tokio::task::spawn_blocking(move || db::drop_database(&drop_url)).await;
-    result
+    let database_url = opts.database_url.clone();
+    super::with_scratch_database(&database_url, |url| async move { bench(&opts, &url).await }).await
 }
 
 const SEED_USERS_SQL: &str = r#"
@@ -214,10 +206,6 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
     if opts.users == 0 || opts.devices == 0 {
         bail!("--users and --devices must be at least 1");
     }
-    let create_url = url.to_owned();
-    tokio::task::spawn_blocking(move || db::create_database_if_missing(&create_url))
-        .await?
-        .map_err(|e| anyhow::anyhow!(e))?;
     let t = Instant::now();
     let sim = SimProcess::start(opts.devices)?;
     let prefix = format!("bench:{}:", uuid::Uuid::new_v4().simple());
