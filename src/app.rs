@@ -345,6 +345,8 @@ pub fn sync_context(services: &Services) -> anyhow::Result<crate::sync::SyncCont
         router_host: r.client.addr.clone(),
         policy,
         timezone: settings.timezone,
+        // Never more than the pool can give at once, leaving room for the API.
+        writers: settings.jobs.sync_writers.min(settings.db_pool_size as usize / 2).max(1),
         progress: None,
     })
 }

@@ -105,6 +105,8 @@ pub struct JobSettings {
     pub poll_interval: Duration,
     /// Extra attempts of a failed job (with exponential backoff).
     pub retries: usize,
+    /// Usage transactions of one sync cycle run side by side (each on its own connection).
+    pub sync_writers: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -487,6 +489,7 @@ fn job_settings(src: &Source<'_>) -> Result<JobSettings, ConfigError> {
         device_cleanup_cron: cron("HOTSPOT_CRON_DEVICE_CLEANUP", "0 30 3 * * *")?,
         poll_interval: src.millis("HOTSPOT_JOB_POLL_MS", 1_000, 50, 60_000)?,
         retries: src.ranged("HOTSPOT_JOB_RETRIES", 3, 0, 20)?,
+        sync_writers: src.ranged("HOTSPOT_SYNC_WRITERS", 2, 1, 16)?,
     })
 }
 

@@ -1,6 +1,7 @@
-//! Allocator housekeeping. glibc keeps freed memory in per-thread arenas; after a sync cycle has
-//! dropped its large vectors (snapshot, plan, bind buffers), handing that memory back keeps the
-//! worker's resident size at its working set instead of the sum of past peaks.
+//! Allocator housekeeping. The program's own allocations go through mimalloc (see `main.rs`),
+//! which returns freed pages by itself; libpq's result buffers (a sync cycle loads every user,
+//! device and baseline) come from glibc malloc, which keeps freed memory in its arenas until
+//! told to hand it back.
 
 /// Returns free heap memory to the operating system (glibc `malloc_trim`); a no-op elsewhere.
 pub fn release_free_memory() {

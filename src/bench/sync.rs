@@ -90,6 +90,17 @@ fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
+/// CPU time (user + system) of a process so far, from `/proc/<pid>/stat` (in USER_HZ ticks,
+/// which the proc ABI fixes at 100 per second).
+fn cpu_ms(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return f64::NAN };
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { return f64::NAN };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (ticks(11) + ticks(12)) * 10.0
+}
+
 fn peak_kib() -> u64 {
     status_field("/proc/self/status", "VmHWM:").unwrap_or(0)
 }
@@ -172,6 +183,15 @@ async fn change_states(services: &Services, pct: f64) -> anyhow::Result<usize> {
     Ok(n)
 }
 
+/// The start of a stage of a cycle.
+struct Mark {
+    at: Instant,
+    label: String,
+    peak_kib: u64,
+    cpu_ms: f64,
+    sim_cpu_ms: f64,
+}
+
 struct Row {
     name: &'static str,
     millis: f64,
@@ -186,7 +206,9 @@ async fn cycle(services: &Services, ctx: &crate::sync::SyncContext, name: &'stat
     let peak_ok = reset_peak();
     let statements = services.db.statements();
     let started = Instant::now();
-    let s = run_cycle(ctx, "cli", None, FailPoint::None).await?;
+    // On a runtime worker like the worker's jobs, not on the main thread.
+    let task_ctx = ctx.clone();
+    let s = tokio::spawn(async move { run_cycle(&task_ctx, "cli", None, FailPoint::None).await }).await??;
     let millis = started.elapsed().as_secs_f64() * 1e3;
     if !s.errors.is_empty() {
         eprintln!("  {name}: {} errors, first: {}", s.errors.len(), s.errors[0]);
@@ -228,11 +250,22 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
     seed(&services, opts.users, opts.devices).await?;
     let mut ctx = app::sync_context(&services)?;
     // Where each cycle's time goes: the stage boundaries, printed under the cycle's row.
-    let stages: std::sync::Arc<std::sync::Mutex<Vec<(Instant, String)>>> = Default::default();
+    // With the peak RSS reached before each stage, to tell which stage sets the cycle's peak, and
+    // the CPU time of this process and of the simulator, to tell who is busy in each stage.
+    let stages: std::sync::Arc<std::sync::Mutex<Vec<Mark>>> = Default::default();
     let sink = stages.clone();
+    let sim_pid = sim.child.id().to_string();
+    let mark = move |label: String| Mark {
+        at: Instant::now(),
+        label,
+        peak_kib: peak_kib(),
+        cpu_ms: cpu_ms("self"),
+        sim_cpu_ms: cpu_ms(&sim_pid),
+    };
+    let stage_mark = mark.clone();
     ctx.progress = Some(std::sync::Arc::new(move |stage| {
         if let Ok(mut v) = sink.lock() {
-            v.push((Instant::now(), stage.to_string()));
+            v.push(stage_mark(stage.to_string()));
         }
     }));
     println!(
@@ -251,18 +284,17 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
             r.name, r.millis, r.commands, r.writes, r.statements, r.charged, r.peak_mib
         );
         let mut v = stages.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
-        v.push((Instant::now(), "done".into()));
-        let parts: Vec<String> = v
-            .windows(2)
-            .map(|w| {
-                format!(
-                    "{} {:.0} ms",
-                    w[0].1.split(';').next_back().unwrap_or("").trim(),
-                    (w[1].0 - w[0].0).as_secs_f64() * 1e3
-                )
-            })
-            .collect();
-        println!("    {}", parts.join(" · "));
+        v.push(mark("done".into()));
+        for w in v.windows(2) {
+            println!(
+                "    {:<52} {:>5.0} ms   cpu: sync {:>5.0} ms, simulator {:>4.0} ms   peak {:.0} MiB",
+                w[0].label.split(';').next_back().unwrap_or("").trim(),
+                (w[1].at - w[0].at).as_secs_f64() * 1e3,
+                w[1].cpu_ms - w[0].cpu_ms,
+                w[1].sim_cpu_ms - w[0].sim_cpu_ms,
+                w[1].peak_kib as f64 / 1024.0
+            );
+        }
     };
     let mut rows = Vec::new();
     rows.push(cycle(&services, &ctx, "1 first sight").await?);

@@ -23,6 +23,11 @@ impl MacAddress {
     /// Accepts `aa:bb:cc:dd:ee:ff`, `AA-BB-…`, `%3A`-encoded colons, Cisco `aabb.ccdd.eeff` and
     /// twelve bare hex digits; case does not matter.
     pub fn parse(input: &str) -> Result<Self, MacError> {
+        // The form routers and our own tables use, without the allocations of the general path
+        // (a sync cycle parses every device's MAC several times).
+        if let Some(octets) = six_groups_fast(input.as_bytes()) {
+            return Self::unicast(octets);
+        }
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err(MacError::Empty);
@@ -44,6 +49,10 @@ impl MacAddress {
         for (i, o) in octets.iter_mut().enumerate() {
             *o = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).map_err(|_| MacError::Malformed)?;
         }
+        Self::unicast(octets)
+    }
+
+    fn unicast(octets: [u8; 6]) -> Result<Self, MacError> {
         if octets == [0; 6] || octets[0] & 1 == 1 {
             return Err(MacError::NotUnicast);
         }
@@ -56,8 +65,16 @@ impl MacAddress {
 
     /// The canonical text, `AA:BB:CC:DD:EE:FF`, for storage and the router.
     pub fn canonical(&self) -> String {
-        let o = self.0;
-        format!("{:02X}:{:02X}:{:02X}:{:02X}:{:02X}:{:02X}", o[0], o[1], o[2], o[3], o[4], o[5])
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        let mut s = String::with_capacity(17);
+        for (i, o) in self.0.iter().enumerate() {
+            if i > 0 {
+                s.push(':');
+            }
+            s.push(char::from(HEX[usize::from(o >> 4)]));
+            s.push(char::from(HEX[usize::from(o & 0x0f)]));
+        }
+        s
     }
 
     /// A form safe for logs: the vendor prefix only.
@@ -65,6 +82,24 @@ impl MacAddress {
         let o = self.0;
         format!("{:02X}:{:02X}:{:02X}:**:**:**", o[0], o[1], o[2])
     }
+}
+
+/// `AA:BB:CC:DD:EE:FF` or `aa-bb-cc-dd-ee-ff` exactly (one separator throughout), else `None`.
+fn six_groups_fast(b: &[u8]) -> Option<[u8; 6]> {
+    if b.len() != 17 || !matches!(b[2], b':' | b'-') {
+        return None;
+    }
+    let sep = b[2];
+    let nibble = |c: u8| char::from(c).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let mut octets = [0u8; 6];
+    for (i, o) in octets.iter_mut().enumerate() {
+        let at = i * 3;
+        if i > 0 && b[at - 1] != sep {
+            return None;
+        }
+        *o = nibble(b[at])? << 4 | nibble(b[at + 1])?;
+    }
+    Some(octets)
 }
 
 fn percent_decode_separators(s: &str) -> String {
@@ -128,6 +163,11 @@ mod tests {
             ("FF:FF:FF:FF:FF:FF", MacError::NotUnicast),
             ("01:00:5E:00:00:FB", MacError::NotUnicast),
             ("ää:bb:cc:dd:ee:f0", MacError::Malformed),
+            ("aa-bb-cc-dd-ee:f0", MacError::Malformed),
+            ("aa:bb:cc:dd:ee:+f", MacError::Malformed),
+            ("aa:bb:cc:dd:ee f0", MacError::Malformed),
+            ("aa.bb.cc.dd.ee.f0", MacError::Malformed),
+            ("01-00-5E-00-00-FB", MacError::NotUnicast),
         ];
         for (input, want) in cases {
             assert_eq!(MacAddress::parse(input).err(), Some(want), "{input:?}");

@@ -13,6 +13,11 @@ use crate::domain::{AccessStatus, MacAddress};
 use crate::router::ops::{ADDRESS_LIST, Change, IP_BINDING};
 use crate::router::rows::{AddressListRow, BindingRow, BindingType, HostRow, HotspotUserRow};
 
+/// The planner's maps hold every device and user of the hotspot each cycle: foldhash (seeded per
+/// map) instead of SipHash, which was a tenth of a cycle's CPU time.
+pub type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub type Set<K> = HashSet<K, foldhash::fast::RandomState>;
+
 /// What the router last told us about a MAC.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Baseline {
@@ -77,6 +82,20 @@ pub struct DeviceInput {
     pub mac: MacAddress,
     pub ip: Option<String>,
     pub authorized: bool,
+    /// When the device's row last recorded it as seen.
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+impl DeviceInput {
+    /// Whether this cycle rewrites the device's row: when its IP moved, or when `last_seen_at` is
+    /// older than 30 to 60 minutes (spread by id, so rows do not all come due in one cycle).
+    /// Stale-device cleanup counts in days; rewriting every device every cycle cost more than
+    /// anything else in a steady cycle.
+    pub fn seen_due(&self, ip: Option<&str>, now: DateTime<Utc>) -> bool {
+        let moved = ip.is_some_and(|ip| self.ip.as_deref() != Some(ip));
+        let refresh = chrono::Duration::minutes(30 + self.id.rem_euclid(31));
+        moved || self.last_seen.is_none_or(|t| now - t >= refresh)
+    }
 }
 
 /// Where each status puts things on the router.
@@ -112,12 +131,17 @@ pub struct DeviceCharge {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewBaseline {
     pub mac: MacAddress,
+    /// The device's owner (writes are grouped by user).
+    pub user_id: Uuid,
     pub baseline: Baseline,
+    /// A baseline is stored for this MAC already (updated, not inserted).
+    pub stored: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceSeen {
     pub device_id: i64,
+    pub user_id: Uuid,
     pub ip: Option<String>,
 }
 
@@ -126,10 +150,12 @@ pub struct Plan {
     pub charges: Vec<DeviceCharge>,
     /// Bytes per user this cycle (sum of the device charges).
     pub per_user: BTreeMap<Uuid, u64>,
+    /// Baselines that differ from the stored ones.
     pub baselines: Vec<NewBaseline>,
+    /// Devices whose row records them as seen this cycle (see [`DeviceInput::seen_due`]).
     pub seen: Vec<DeviceSeen>,
     /// Status after this cycle's charges.
-    pub statuses: HashMap<Uuid, AccessStatus>,
+    pub statuses: Map<Uuid, AccessStatus>,
     pub router: Vec<Change>,
     /// Hosts whose MAC belongs to no device (not charged, not baselined).
     pub unknown_hosts: usize,
@@ -153,15 +179,15 @@ pub struct Snapshot<'a> {
 /// Computes the cycle. `baselines` are keyed by MAC (one router).
 pub fn plan(
     snapshot: &Snapshot<'_>,
-    baselines: &HashMap<MacAddress, Baseline>,
+    baselines: &Map<MacAddress, Baseline>,
     users: &[UserInput],
     devices: &[DeviceInput],
     policy: &Policy,
     now: DateTime<Utc>,
 ) -> Plan {
     let mut out = Plan::default();
-    let device_by_mac: HashMap<MacAddress, &DeviceInput> = devices.iter().map(|d| (d.mac, d)).collect();
-    let mut host_ip: HashMap<MacAddress, IpAddr> = HashMap::new();
+    let device_by_mac: Map<MacAddress, &DeviceInput> = devices.iter().map(|d| (d.mac, d)).collect();
+    let mut host_ip: Map<MacAddress, IpAddr> = Map::default();
 
     for h in snapshot.hosts {
         let Some(dev) = device_by_mac.get(&h.mac) else {
@@ -172,7 +198,8 @@ pub fn plan(
             host_ip.insert(h.mac, ip);
         }
         let bytes = h.total_bytes();
-        let observation = observe(baselines.get(&h.mac), &h.id, bytes, h.uptime_secs);
+        let stored = baselines.get(&h.mac);
+        let observation = observe(stored, &h.id, bytes, h.uptime_secs);
         let charge = observation.charge();
         if charge > 0 {
             *out.per_user.entry(dev.user_id).or_insert(0) += charge;
@@ -184,12 +211,14 @@ pub fn plan(
             bytes: charge,
             observation,
         });
-        out.baselines.push(NewBaseline {
-            mac: h.mac,
-            baseline: Baseline { host_id: h.id.clone(), bytes, uptime_secs: h.uptime_secs },
-        });
+        let baseline = Baseline { host_id: h.id.clone(), bytes, uptime_secs: h.uptime_secs };
+        if stored != Some(&baseline) {
+            out.baselines.push(NewBaseline { mac: h.mac, user_id: dev.user_id, baseline, stored: stored.is_some() });
+        }
         let ip = h.address.map(|a| a.to_string());
-        out.seen.push(DeviceSeen { device_id: dev.id, ip });
+        if dev.seen_due(ip.as_deref(), now) {
+            out.seen.push(DeviceSeen { device_id: dev.id, user_id: dev.user_id, ip });
+        }
     }
 
     // Statuses after charging.
@@ -201,8 +230,8 @@ pub fn plan(
     }
 
     // Router diff, managed entries only. Bindings: one per authorized device's MAC.
-    let mut ours_by_mac: HashMap<MacAddress, Vec<&BindingRow>> = HashMap::new();
-    let mut operator_macs: HashSet<MacAddress> = HashSet::new();
+    let mut ours_by_mac: Map<MacAddress, Vec<&BindingRow>> = Map::default();
+    let mut operator_macs: Set<MacAddress> = Set::default();
     for b in snapshot.bindings {
         let Some(mac) = b.mac else { continue };
         if policy.owns(b.comment.as_deref()) {
@@ -211,7 +240,7 @@ pub fn plan(
             operator_macs.insert(mac);
         }
     }
-    let mut wanted_macs: HashSet<MacAddress> = HashSet::new();
+    let mut wanted_macs: Set<MacAddress> = Set::default();
     for d in devices.iter().filter(|d| d.authorized) {
         let Some(status) = out.statuses.get(&d.user_id) else { continue };
         if operator_macs.contains(&d.mac) {
@@ -244,15 +273,15 @@ pub fn plan(
     }
 
     // Address lists: each authorized device's current IP on its user's status list.
-    let managed_lists: HashSet<&String> = policy.lists.values().collect();
-    let mut wanted_entries: HashSet<(String, String)> = HashSet::new();
+    let managed_lists: Set<&String> = policy.lists.values().collect();
+    let mut wanted_entries: Set<(String, String)> = Set::default();
     for d in devices.iter().filter(|d| d.authorized) {
         let Some(status) = out.statuses.get(&d.user_id) else { continue };
         let ip = host_ip.get(&d.mac).map(|a| a.to_string()).or_else(|| d.ip.clone());
         let (Some(ip), Some(list)) = (ip, policy.list_for(*status)) else { continue };
         wanted_entries.insert((list.clone(), ip));
     }
-    let mut present: HashSet<(String, String)> = HashSet::new();
+    let mut present: Set<(String, String)> = Set::default();
     for e in snapshot.list_entries {
         if !managed_lists.contains(&e.list) {
             continue;
@@ -278,7 +307,7 @@ pub fn plan(
     }
 
     // Hotspot users we manage: their profile follows the status.
-    let user_by_name: HashMap<&str, &UserInput> = users.iter().map(|u| (u.hotspot_name.as_str(), u)).collect();
+    let user_by_name: Map<&str, &UserInput> = users.iter().map(|u| (u.hotspot_name.as_str(), u)).collect();
     for hu in snapshot.users {
         if !policy.owns(hu.comment.as_deref()) {
             continue;
@@ -415,7 +444,14 @@ mod tests {
     }
 
     fn device(u: &UserInput, i: u8, ip: &str) -> DeviceInput {
-        DeviceInput { id: i64::from(i), user_id: u.id, mac: mac(i), ip: Some(ip.into()), authorized: true }
+        DeviceInput {
+            id: i64::from(i),
+            user_id: u.id,
+            mac: mac(i),
+            ip: Some(ip.into()),
+            authorized: true,
+            last_seen: Some(Utc::now()),
+        }
     }
 
     fn binding(id: &str, i: u8, kind: BindingType, ours: bool) -> BindingRow {
@@ -446,7 +482,7 @@ mod tests {
         let bindings = [binding("*1", 1, BindingType::Bypassed, true)];
         let entries = [entry("*1", "hs_active", "10.5.50.1", true)];
         let snap = Snapshot { hosts: &hosts, bindings: &bindings, list_entries: &entries, users: &[] };
-        let baselines: HashMap<_, _> = [(mac(1), b("*80000001", 1_000, 30))].into();
+        let baselines: Map<_, _> = [(mac(1), b("*80000001", 1_000, 30))].into_iter().collect();
         let p = plan(&snap, &baselines, std::slice::from_ref(&u), &[device(&u, 1, "10.5.50.1")], &policy(), Utc::now());
         assert!(p.router.is_empty(), "{:?}", p.router);
         assert_eq!(p.per_user.get(&u.id), None);
@@ -467,7 +503,7 @@ mod tests {
             comment: Some("hotspot:u:x".into()),
         }];
         let snap = Snapshot { hosts: &hosts, bindings: &bindings, list_entries: &entries, users: &hu };
-        let baselines: HashMap<_, _> = [(mac(1), b("*80000001", 1_000, 60))].into();
+        let baselines: Map<_, _> = [(mac(1), b("*80000001", 1_000, 60))].into_iter().collect();
         let p = plan(&snap, &baselines, std::slice::from_ref(&u), &[device(&u, 1, "10.5.50.1")], &policy(), Utc::now());
         assert_eq!(p.per_user[&u.id], half);
         assert_eq!(p.statuses[&u.id], AccessStatus::Fup);
@@ -489,7 +525,7 @@ mod tests {
         let hosts = [host(2, "*80000002", 100, 120)];
         let bindings = [binding("*2", 2, BindingType::Bypassed, true)];
         let snap = Snapshot { hosts: &hosts, bindings: &bindings, list_entries: &[], users: &[] };
-        let baselines: HashMap<_, _> = [(mac(2), b("*80000002", 50, 60))].into();
+        let baselines: Map<_, _> = [(mac(2), b("*80000002", 50, 60))].into_iter().collect();
         let p =
             plan(&snap, &baselines, std::slice::from_ref(&u2), &[device(&u2, 2, "10.5.50.2")], &policy(), Utc::now());
         assert_eq!(p.statuses[&u2.id], AccessStatus::Habis);
@@ -505,7 +541,7 @@ mod tests {
         u3.facts.expires_at = Some(Utc::now() - chrono::Duration::minutes(1));
         let p = plan(
             &Snapshot { hosts: &[], bindings: &[], list_entries: &[], users: &[] },
-            &HashMap::new(),
+            &Map::default(),
             std::slice::from_ref(&u3),
             &[],
             &policy(),
@@ -522,13 +558,13 @@ mod tests {
         // The device moved from .77 to .1: the old entry goes, the new one comes.
         let entries = [entry("*1", "hs_active", "10.5.50.77", true)];
         let snap = Snapshot { hosts: &hosts, bindings: &bindings, list_entries: &entries, users: &[] };
-        let baselines: HashMap<_, _> = [(mac(1), b("*80000001", 8_000, 300))].into();
+        let baselines: Map<_, _> = [(mac(1), b("*80000001", 8_000, 300))].into_iter().collect();
         let p =
             plan(&snap, &baselines, std::slice::from_ref(&u), &[device(&u, 1, "10.5.50.77")], &policy(), Utc::now());
         assert_eq!(p.unknown_hosts, 1);
         assert_eq!(p.per_user[&u.id], 1_000);
         assert_eq!(p.baselines.len(), 1);
-        assert_eq!(p.seen, vec![DeviceSeen { device_id: 1, ip: Some("10.5.50.1".into()) }]);
+        assert_eq!(p.seen, vec![DeviceSeen { device_id: 1, user_id: u.id, ip: Some("10.5.50.1".into()) }]);
         assert_eq!(
             p.router,
             vec![
@@ -556,11 +592,53 @@ mod tests {
         let mut gone = device(&u, 2, "10.5.50.2");
         gone.authorized = false;
         let devices = [device(&u, 1, "10.5.50.1"), gone, device(&u, 3, "10.5.50.3")];
-        let p = plan(&snap, &HashMap::new(), std::slice::from_ref(&u), &devices, &policy(), Utc::now());
+        let p = plan(&snap, &Map::default(), std::slice::from_ref(&u), &devices, &policy(), Utc::now());
         assert!(!p.router.iter().any(|c| matches!(c, Change::SetBinding { id, .. } if id == "*1")));
         assert!(!p.router.iter().any(|c| matches!(c, Change::Remove { id, .. } if id == "*1" || id == "*7")));
         assert!(p.router.contains(&Change::Remove { menu: IP_BINDING, id: "*2".into() }));
         assert!(p.router.contains(&Change::Remove { menu: IP_BINDING, id: "*4".into() }));
         assert!(!p.router.iter().any(|c| matches!(c, Change::AddBinding { mac: m, .. } if *m == mac(1))));
+    }
+
+    #[test]
+    fn a_device_row_is_rewritten_when_its_ip_moved_or_its_last_seen_is_old() {
+        let now = Utc::now();
+        let u = user(10, 0);
+        let mins = chrono::Duration::minutes;
+        // Device 1 refreshes after 31 minutes (30 + 1 % 31), device 30 after 60.
+        let mut d1 = device(&u, 1, "10.5.50.1");
+        let cases: [(i64, Option<chrono::Duration>, &str, bool); 8] = [
+            (1, Some(mins(0)), "10.5.50.1", false),
+            (1, Some(mins(30)), "10.5.50.1", false),
+            (1, Some(mins(31)), "10.5.50.1", true),
+            (30, Some(mins(59)), "10.5.50.1", false),
+            (30, Some(mins(60)), "10.5.50.1", true),
+            (1, Some(mins(0)), "10.5.50.2", true),
+            (1, None, "10.5.50.1", true),
+            (31, Some(mins(29)), "10.5.50.1", false),
+        ];
+        for (id, age, ip, due) in cases {
+            d1.id = id;
+            d1.last_seen = age.map(|a| now - a);
+            assert_eq!(d1.seen_due(Some(ip), now), due, "id {id}, age {age:?}, ip {ip}");
+        }
+        // No address in the host row: only age counts.
+        d1.last_seen = Some(now);
+        assert!(!d1.seen_due(None, now));
+    }
+
+    #[test]
+    fn unchanged_baselines_and_recently_seen_devices_write_nothing() {
+        let u = user(10, 0);
+        let hosts = [host(1, "*80000001", 8_000, 300), host(2, "*80000002", 500, 60), host(3, "*80000003", 70, 9)];
+        let snap = Snapshot { hosts: &hosts, bindings: &[], list_entries: &[], users: &[] };
+        let baselines: Map<_, _> =
+            [(mac(1), b("*80000001", 8_000, 300)), (mac(2), b("*80000002", 400, 30))].into_iter().collect();
+        let devices = [device(&u, 1, "10.5.50.1"), device(&u, 2, "10.5.50.2"), device(&u, 3, "10.5.50.3")];
+        let p = plan(&snap, &baselines, std::slice::from_ref(&u), &devices, &policy(), Utc::now());
+        let written: Vec<(MacAddress, bool)> = p.baselines.iter().map(|b| (b.mac, b.stored)).collect();
+        assert_eq!(written, vec![(mac(2), true), (mac(3), false)]);
+        assert!(p.seen.is_empty());
+        assert_eq!(p.per_user[&u.id], 100);
     }
 }

@@ -1,7 +1,6 @@
 //! One sync cycle: snapshot the router, load users, devices and baselines, plan, apply usage and
 //! baselines in one transaction, then the router diff, and record the cycle in sync_runs.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -11,12 +10,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::plan::{self, Baseline, DeviceInput, Plan, Policy, UserInput};
-use crate::captive;
-use crate::db::models::User;
+use super::plan::{self, Baseline, DeviceInput, Map, Plan, Policy, UserInput};
 use crate::db::schema::{device_counters, routers, sync_runs, user_devices, users};
 use crate::db::{Db, DbError};
-use crate::domain::{AccessStatus, MacAddress, Msisdn};
+use crate::domain::policy::UserFacts;
+use crate::domain::{AccessStatus, ApprovalStatus, MacAddress, Msisdn};
 use crate::router::RouterError;
 use crate::router::ops::Ops;
 
@@ -50,19 +48,24 @@ pub enum FailPoint {
 /// A stage of a cycle, reported as it starts (`hotspot sync --now` shows them on a terminal).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    ReadingRouter,
-    Loading { hosts: usize },
-    Charging { users: usize, devices: usize },
-    WritingRouter { changes: usize },
+    /// The router snapshot and the database load run side by side.
+    Reading,
+    Charging {
+        hosts: usize,
+        users: usize,
+        devices: usize,
+    },
+    WritingRouter {
+        changes: usize,
+    },
 }
 
 impl std::fmt::Display for Stage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Stage::ReadingRouter => write!(f, "reading the router"),
-            Stage::Loading { hosts } => write!(f, "{hosts} hosts read; loading users and devices"),
-            Stage::Charging { users, devices } => {
-                write!(f, "{users} users, {devices} devices planned; charging usage")
+            Stage::Reading => write!(f, "reading the router and loading users and devices"),
+            Stage::Charging { hosts, users, devices } => {
+                write!(f, "{hosts} hosts, {users} users, {devices} devices planned; charging usage")
             }
             Stage::WritingRouter { changes } => write!(f, "usage committed; writing {changes} router changes"),
         }
@@ -79,6 +82,9 @@ pub struct SyncContext {
     pub router_host: String,
     pub policy: Policy,
     pub timezone: chrono_tz::Tz,
+    /// Usage transactions of one cycle run side by side on this many connections, each for its
+    /// share of the users (a user's devices, ledger row and totals always in one transaction).
+    pub writers: usize,
     /// Told of each stage as it starts.
     pub progress: Option<Progress>,
 }
@@ -134,13 +140,45 @@ pub fn policy(settings: &crate::config::Settings) -> Option<Policy> {
     })
 }
 
+/// The columns of a user the sync needs (the full row carries far more).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+struct SyncUser {
+    id: Uuid,
+    phone_number: String,
+    approval_status: String,
+    is_active: bool,
+    is_blocked: bool,
+    is_unlimited_user: bool,
+    quota_purchased_bytes: i64,
+    quota_used_bytes: i64,
+    quota_expiry_date: Option<DateTime<Utc>>,
+}
+
+impl SyncUser {
+    fn facts(&self) -> UserFacts {
+        UserFacts {
+            approved: self.approval_status == ApprovalStatus::Approved.as_str(),
+            is_active: self.is_active,
+            is_blocked: self.is_blocked,
+            is_unlimited: self.is_unlimited_user,
+            purchased_bytes: self.quota_purchased_bytes,
+            used_bytes: self.quota_used_bytes,
+            expires_at: self.quota_expiry_date,
+        }
+    }
+}
+
+/// id, user, MAC, IP, authorized, last seen.
+type DeviceRow = (i64, Uuid, String, Option<String>, bool, DateTime<Utc>);
+
 struct Loaded {
     router_id: i32,
     users: Vec<UserInput>,
     /// user id → status before this cycle (to count changes).
-    before: HashMap<Uuid, AccessStatus>,
+    before: Map<Uuid, AccessStatus>,
     devices: Vec<DeviceInput>,
-    baselines: HashMap<MacAddress, Baseline>,
+    baselines: Map<MacAddress, Baseline>,
     errors: Vec<String>,
 }
 
@@ -159,32 +197,34 @@ fn load(
         .returning(routers::id)
         .get_result(conn)?;
     let mut errors = Vec::new();
-    let rows: Vec<User> = users::table.select(User::as_select()).load(conn)?;
+    let rows: Vec<SyncUser> = users::table.select(SyncUser::as_select()).load(conn)?;
     let mut users_in = Vec::with_capacity(rows.len());
-    let mut before = HashMap::with_capacity(rows.len());
+    let mut before = Map::with_capacity_and_hasher(rows.len(), Default::default());
     for u in &rows {
         // One bad row must not stop the others.
         let Ok(phone) = Msisdn::parse(&u.phone_number) else {
             errors.push(format!("user {}: unparsable phone number", u.id));
             continue;
         };
-        let facts = captive::facts(u);
+        let facts = u.facts();
         before.insert(u.id, crate::domain::policy::resolve_status(&facts, now, fup));
         users_in.push(UserInput { id: u.id, facts, hotspot_name: phone.local() });
     }
-    let device_rows: Vec<(i64, Uuid, String, Option<String>, bool)> = user_devices::table
+    drop(rows);
+    let device_rows: Vec<DeviceRow> = user_devices::table
         .select((
             user_devices::id,
             user_devices::user_id,
             user_devices::mac_address,
             user_devices::ip_address,
             user_devices::is_authorized,
+            user_devices::last_seen_at,
         ))
         .load(conn)?;
     let mut devices = Vec::with_capacity(device_rows.len());
-    for (id, user_id, mac, ip, authorized) in device_rows {
+    for (id, user_id, mac, ip, authorized, seen) in device_rows {
         match MacAddress::parse(&mac) {
-            Ok(mac) => devices.push(DeviceInput { id, user_id, mac, ip, authorized }),
+            Ok(mac) => devices.push(DeviceInput { id, user_id, mac, ip, authorized, last_seen: Some(seen) }),
             Err(_) => errors.push(format!("device {id}: unparsable MAC")),
         }
     }
@@ -212,14 +252,18 @@ fn load(
 /// The ledger keys of each user's charge in one cycle: a digest of the observations it comes
 /// from, so the same observations can never be charged twice (e.g. two workers planning from one
 /// baseline). One pass over the charges, whatever the number of users.
-fn idempotency_keys(router_id: i32, plan: &Plan, baselines: &HashMap<MacAddress, Baseline>) -> HashMap<Uuid, String> {
-    let mut digests: HashMap<Uuid, Sha256> = HashMap::new();
+fn idempotency_keys(router_id: i32, plan: &Plan, baselines: &Map<MacAddress, Baseline>) -> Map<Uuid, String> {
+    let mut digests: Map<Uuid, Sha256> = Map::default();
     for c in plan.charges.iter().filter(|c| c.bytes > 0) {
         let from = baselines.get(&c.mac).map(|b| (b.host_id.as_str(), b.bytes)).unwrap_or(("", 0));
-        digests
-            .entry(c.user_id)
-            .or_default()
-            .update(format!("{}|{}|{}|{}|{};", c.mac.canonical(), from.0, from.1, c.bytes, c.device_id).as_bytes());
+        let d = digests.entry(c.user_id).or_default();
+        // Fixed-width fields and a length-prefixed host id: no two observations read alike.
+        d.update(c.mac.octets());
+        d.update((from.0.len() as u64).to_le_bytes());
+        d.update(from.0.as_bytes());
+        d.update(from.1.to_le_bytes());
+        d.update(c.bytes.to_le_bytes());
+        d.update(c.device_id.to_le_bytes());
     }
     digests
         .into_iter()
@@ -246,7 +290,15 @@ WITH c AS (
 SELECT count(*)::bigint AS users, COALESCE(sum(delta_bytes), 0)::bigint AS bytes FROM ins
 "#;
 
-const BASELINE_SQL: &str = r#"
+/// Baselines of MACs seen before: a plain update (HOT, no index touched).
+const BASELINE_UPDATE_SQL: &str = r#"
+UPDATE device_counters d SET host_id = t.h, last_bytes = t.b, last_uptime_secs = t.u, updated_at = now()
+FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[]) AS t(m, h, b, u)
+WHERE d.router_id = $1 AND d.mac_address = t.m
+"#;
+
+/// Baselines of MACs seen for the first time (an upsert: another worker may have raced us).
+const BASELINE_INSERT_SQL: &str = r#"
 INSERT INTO device_counters (router_id, mac_address, host_id, last_bytes, last_uptime_secs, updated_at)
 SELECT $1, m, h, b, u, now() FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[]) AS t(m, h, b, u)
 ON CONFLICT (router_id, mac_address) DO UPDATE SET
@@ -254,15 +306,11 @@ ON CONFLICT (router_id, mac_address) DO UPDATE SET
     last_uptime_secs = EXCLUDED.last_uptime_secs, updated_at = now()
 "#;
 
-/// Devices seen: the IP when it moved, `last_seen_at` when it is older than 30 to 60 minutes
-/// (spread by id). Stale-device cleanup counts in days, and rewriting every device's row every
-/// cycle (an indexed column) was the largest cost of a steady cycle.
+/// Devices seen: the planner picked those whose IP moved or whose `last_seen_at` is old.
 const SEEN_SQL: &str = r#"
 UPDATE user_devices d SET ip_address = COALESCE(t.ip, d.ip_address), last_seen_at = now()
 FROM unnest($1::int8[], $2::text[]) AS t(id, ip)
 WHERE d.id = t.id
-  AND ((t.ip IS NOT NULL AND t.ip IS DISTINCT FROM d.ip_address)
-       OR d.last_seen_at < now() - make_interval(mins => 30 + (d.id % 31)::int))
 "#;
 
 #[derive(QueryableByName)]
@@ -277,65 +325,109 @@ fn clamp(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// Usage, daily usage, ledger and baselines in one transaction: all of a cycle's accounting
+/// Baseline columns, as bound to one statement.
+#[derive(Default)]
+struct BaselineColumns {
+    macs: Vec<String>,
+    hosts: Vec<String>,
+    bytes: Vec<i64>,
+    uptimes: Vec<i64>,
+}
+
+impl BaselineColumns {
+    fn push(&mut self, b: &plan::NewBaseline) {
+        self.macs.push(b.mac.canonical());
+        self.hosts.push(b.baseline.host_id.clone());
+        self.bytes.push(clamp(b.baseline.bytes));
+        self.uptimes.push(clamp(b.baseline.uptime_secs));
+    }
+
+    fn write(self, sql: &str, router_id: i32, conn: &mut PgConnection) -> Result<(), DbError> {
+        if self.macs.is_empty() {
+            return Ok(());
+        }
+        diesel::sql_query(sql)
+            .bind::<Int4, _>(router_id)
+            .bind::<Array<Text>, _>(self.macs)
+            .bind::<Array<Text>, _>(self.hosts)
+            .bind::<Array<BigInt>, _>(self.bytes)
+            .bind::<Array<BigInt>, _>(self.uptimes)
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+/// One usage transaction's share of a cycle: a subset of the users with all of their devices,
+/// so each user's charge, ledger row and baselines commit together.
+#[derive(Default)]
+struct Batch {
+    stored: BaselineColumns,
+    new: BaselineColumns,
+    users: Vec<Uuid>,
+    deltas: Vec<i64>,
+    keys: Vec<String>,
+    seen_ids: Vec<i64>,
+    seen_ips: Vec<Option<String>>,
+}
+
+/// Splits a plan's writes into `n` batches by user.
+fn batches(router_id: i32, plan: &Plan, baselines: &Map<MacAddress, Baseline>, n: usize) -> Vec<Batch> {
+    let n = n.max(1);
+    let of = |user: &Uuid| (user.as_u128() % n as u128) as usize;
+    let mut out: Vec<Batch> = (0..n).map(|_| Batch::default()).collect();
+    for b in &plan.baselines {
+        let batch = &mut out[of(&b.user_id)];
+        if b.stored { batch.stored.push(b) } else { batch.new.push(b) }
+    }
+    let mut keys = idempotency_keys(router_id, plan, baselines);
+    for (user, bytes) in plan.per_user.iter().filter(|(_, b)| **b > 0) {
+        // Charged bytes always come from charges, so every charged user has a key.
+        let Some(key) = keys.remove(user) else { continue };
+        let batch = &mut out[of(user)];
+        batch.users.push(*user);
+        batch.deltas.push(clamp(*bytes));
+        batch.keys.push(key);
+    }
+    for s in &plan.seen {
+        let batch = &mut out[of(&s.user_id)];
+        batch.seen_ids.push(s.device_id);
+        batch.seen_ips.push(s.ip.clone());
+    }
+    out.retain(|b| !(b.stored.macs.is_empty() && b.new.macs.is_empty() && b.users.is_empty() && b.seen_ids.is_empty()));
+    out
+}
+
+/// Usage, daily usage, ledger rows and baselines of one batch in one transaction: all of it
 /// lands, or none of it does.
-fn apply_usage(
+fn apply_batch(
     conn: &mut PgConnection,
     run_id: i64,
     router_id: i32,
     day: chrono::NaiveDate,
-    plan: &Plan,
-    baselines: &HashMap<MacAddress, Baseline>,
+    batch: Batch,
     fail: FailPoint,
 ) -> Result<(i64, i64), SyncError> {
     conn.transaction::<_, SyncError, _>(|tx| {
-        let (macs, hosts, bytes, ups): (Vec<String>, Vec<String>, Vec<i64>, Vec<i64>) = plan
-            .baselines
-            .iter()
-            .map(|b| {
-                (b.mac.canonical(), b.baseline.host_id.clone(), clamp(b.baseline.bytes), clamp(b.baseline.uptime_secs))
-            })
-            .fold((vec![], vec![], vec![], vec![]), |mut acc, (m, h, b, u)| {
-                acc.0.push(m);
-                acc.1.push(h);
-                acc.2.push(b);
-                acc.3.push(u);
-                acc
-            });
-        diesel::sql_query(BASELINE_SQL)
-            .bind::<Int4, _>(router_id)
-            .bind::<Array<Text>, _>(macs)
-            .bind::<Array<Text>, _>(hosts)
-            .bind::<Array<BigInt>, _>(bytes)
-            .bind::<Array<BigInt>, _>(ups)
-            .execute(tx)
-            .map_err(DbError::from)?;
-        let mut all_keys = idempotency_keys(router_id, plan, baselines);
-        let mut ids = Vec::new();
-        let mut deltas = Vec::new();
-        let mut keys = Vec::new();
-        for (user, bytes) in plan.per_user.iter().filter(|(_, b)| **b > 0) {
-            // Charged bytes always come from charges, so every charged user has a key.
-            let Some(key) = all_keys.remove(user) else { continue };
-            ids.push(*user);
-            deltas.push(clamp(*bytes));
-            keys.push(key);
+        batch.stored.write(BASELINE_UPDATE_SQL, router_id, tx)?;
+        batch.new.write(BASELINE_INSERT_SQL, router_id, tx)?;
+        let mut charged = Charged { users: 0, bytes: 0 };
+        if !batch.users.is_empty() {
+            charged = diesel::sql_query(CHARGE_SQL)
+                .bind::<Array<SqlUuid>, _>(batch.users)
+                .bind::<Array<BigInt>, _>(batch.deltas)
+                .bind::<Array<Text>, _>(batch.keys)
+                .bind::<BigInt, _>(run_id)
+                .bind::<Date, _>(day)
+                .get_result(tx)
+                .map_err(DbError::from)?;
         }
-        let charged: Charged = diesel::sql_query(CHARGE_SQL)
-            .bind::<Array<SqlUuid>, _>(ids)
-            .bind::<Array<BigInt>, _>(deltas)
-            .bind::<Array<Text>, _>(keys)
-            .bind::<BigInt, _>(run_id)
-            .bind::<Date, _>(day)
-            .get_result(tx)
-            .map_err(DbError::from)?;
-        let (seen_ids, seen_ips): (Vec<i64>, Vec<Option<String>>) =
-            plan.seen.iter().map(|s| (s.device_id, s.ip.clone())).unzip();
-        diesel::sql_query(SEEN_SQL)
-            .bind::<Array<BigInt>, _>(seen_ids)
-            .bind::<Array<Nullable<Text>>, _>(seen_ips)
-            .execute(tx)
-            .map_err(DbError::from)?;
+        if !batch.seen_ids.is_empty() {
+            diesel::sql_query(SEEN_SQL)
+                .bind::<Array<BigInt>, _>(batch.seen_ids)
+                .bind::<Array<Nullable<Text>>, _>(batch.seen_ips)
+                .execute(tx)
+                .map_err(DbError::from)?;
+        }
         if fail == FailPoint::BeforeCommit {
             return Err(SyncError::Injected("before commit"));
         }
@@ -427,11 +519,12 @@ async fn cycle(
     fail: FailPoint,
     summary: &mut Summary,
 ) -> Result<(), SyncError> {
-    ctx.report(Stage::ReadingRouter);
-    let snapshot = ctx.router.snapshot().await?;
-    ctx.report(Stage::Loading { hosts: snapshot.hosts.len() });
+    ctx.report(Stage::Reading);
     let (name, host, fup) = (ctx.router_name.clone(), ctx.router_host.clone(), ctx.policy.fup_threshold);
-    let loaded = ctx.db.run(move |conn| load(conn, &name, &host, fup, now)).await?;
+    // The router and Postgres answer side by side.
+    let (snapshot, loaded) =
+        tokio::join!(ctx.router.snapshot(), ctx.db.run(move |conn| load(conn, &name, &host, fup, now)));
+    let (snapshot, loaded) = (snapshot?, loaded?);
     let view = plan::Snapshot {
         hosts: &snapshot.hosts,
         bindings: &snapshot.bindings,
@@ -444,28 +537,43 @@ async fn cycle(
     summary.hosts = snapshot.hosts.len();
     summary.errors.extend(loaded.errors.iter().cloned());
     summary.status_changes = plan.statuses.iter().filter(|(id, s)| loaded.before.get(id) != Some(s)).count();
+    let router_id = loaded.router_id;
+    let batches = batches(router_id, &plan, &loaded.baselines, ctx.writers);
+    let router_changes = plan.router;
+    // Only the router diff is needed from here on.
+    drop((snapshot, loaded, plan.charges, plan.baselines, plan.seen));
 
-    ctx.report(Stage::Charging { users: summary.users, devices: summary.devices });
+    ctx.report(Stage::Charging { hosts: summary.hosts, users: summary.users, devices: summary.devices });
     let day = now.with_timezone(&ctx.timezone).date_naive();
-    let (router_id, baselines) = (loaded.router_id, loaded.baselines);
-    let plan = std::sync::Arc::new(plan);
-    let p = plan.clone();
-    let (users_charged, bytes) = ctx
-        .db
-        .run(move |conn| {
-            apply_usage(conn, run_id, router_id, day, &p, &baselines, fail).map_err(|e| match e {
+    let results = futures_util::future::join_all(batches.into_iter().map(|batch| {
+        ctx.db.run(move |conn| {
+            apply_batch(conn, run_id, router_id, day, batch, fail).map_err(|e| match e {
                 SyncError::Db(d) => d,
                 other => DbError::Task(other.to_string()),
             })
         })
-        .await?;
-    summary.users_charged = users_charged as usize;
-    summary.bytes_charged = bytes as u64;
+    }))
+    .await;
+    // Batches are independent: each committed one is final, a failed one charges nothing and
+    // its users are caught up from their unchanged baselines next cycle.
+    let mut failed = None;
+    for r in results {
+        match r {
+            Ok((users, bytes)) => {
+                summary.users_charged += users as usize;
+                summary.bytes_charged += bytes as u64;
+            }
+            Err(e) => failed = failed.or(Some(e)),
+        }
+    }
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
     if fail == FailPoint::AfterCommit {
         return Err(SyncError::Injected("after commit"));
     }
-    ctx.report(Stage::WritingRouter { changes: plan.router.len() });
-    let report = ctx.router.apply(plan.router.clone()).await;
+    ctx.report(Stage::WritingRouter { changes: router_changes.len() });
+    let report = ctx.router.apply(router_changes).await;
     summary.router_writes = report.applied;
     for (change, e) in &report.failed {
         summary.errors.push(format!("{change:?}: {e}"));
