@@ -596,6 +596,7 @@ mod tests {
             ("REDIS_URL", "localhost:6379"),
             ("HOTSPOT_REDIS_TIMEOUT_MS", "1"),
             ("HOTSPOT_LOG_FORMAT", "xml"),
+            ("HOTSPOT_SYNC_WRITERS", "0"),
         ];
         let router_cases: &[(&str, &str)] = &[
             ("HOTSPOT_ROUTER_TLS", "maybe"),

@@ -2,7 +2,6 @@
 //! and `GET /api/auth/me`, at a fixed concurrency, against a server on loopback. Prints
 //! throughput, p50/p99 latency and SQL statements per verify-otp.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +11,6 @@ use serde_json::json;
 
 use crate::app::{self, Services};
 use crate::auth::otp::OtpStore;
-use crate::config::{Settings, Source};
 use crate::db;
 use crate::domain::{ApprovalStatus, GIB, MacAddress, Msisdn, Role};
 use crate::shutdown::Shutdown;
@@ -91,7 +89,7 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
     let router = SimRouter::start("127.0.0.1:0".parse()?, SimConfig::default()).await?;
     let wa = WhatsAppSim::start("127.0.0.1:0".parse()?).await?;
     let prefix = format!("bench:{}:", uuid::Uuid::new_v4().simple());
-    let vars: HashMap<String, String> = [
+    let services = super::services(&[
         ("DATABASE_URL", url.to_owned()),
         ("REDIS_URL", opts.redis_url.clone()),
         ("HOTSPOT_REDIS_PREFIX", prefix.clone()),
@@ -101,13 +99,8 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
         ("HOTSPOT_DB_POOL_SIZE", "32".to_owned()),
         ("HOTSPOT_OTP_PER_IP_PER_HOUR", "1000000".to_owned()),
         ("HOTSPOT_ROUTER_KEEPALIVE_SECS", "0".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let settings = Settings::from_source(&Source::new(&vars))?;
-    let services = Services::connect(settings)?;
-    app::migrate(&services.db).await?;
+    ])
+    .await?;
 
     // Users with quota and a device each on the simulated hotspot.
     let n = opts.users;

@@ -3,7 +3,6 @@
 //! Cycles: first sight (creates every binding and list entry), steady state (counters moved, no
 //! state change: zero router writes expected), then one after a share of users changed state.
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
@@ -12,7 +11,6 @@ use anyhow::{Context, bail};
 use diesel::sql_types::{Array, BigInt, Text, Uuid as SqlUuid};
 
 use crate::app::{self, Services};
-use crate::config::{Settings, Source};
 use crate::sim::router::state::seeded_host;
 use crate::sync::run::{FailPoint, run_cycle};
 
@@ -231,7 +229,7 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
     let t = Instant::now();
     let sim = SimProcess::start(opts.devices)?;
     let prefix = format!("bench:{}:", uuid::Uuid::new_v4().simple());
-    let vars: HashMap<String, String> = [
+    let services = super::services(&[
         ("DATABASE_URL", url.to_owned()),
         ("REDIS_URL", opts.redis_url.clone()),
         ("HOTSPOT_REDIS_PREFIX", prefix),
@@ -240,13 +238,8 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
         ("HOTSPOT_ROUTER_KEEPALIVE_SECS", "0".to_owned()),
         ("HOTSPOT_ROUTER_COMMAND_TIMEOUT_MS", "60000".to_owned()),
         ("HOTSPOT_DB_STATEMENT_TIMEOUT_MS", "60000".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let settings = Settings::from_source(&Source::new(&vars))?;
-    let services = Services::connect(settings)?;
-    app::migrate(&services.db).await?;
+    ])
+    .await?;
     seed(&services, opts.users, opts.devices).await?;
     let mut ctx = app::sync_context(&services)?;
     // Where each cycle's time goes: the stage boundaries, printed under the cycle's row.

@@ -83,7 +83,7 @@ pub struct DeviceInput {
     pub ip: Option<String>,
     pub authorized: bool,
     /// When the device's row last recorded it as seen.
-    pub last_seen: Option<DateTime<Utc>>,
+    pub last_seen: DateTime<Utc>,
 }
 
 impl DeviceInput {
@@ -94,7 +94,7 @@ impl DeviceInput {
     pub fn seen_due(&self, ip: Option<&str>, now: DateTime<Utc>) -> bool {
         let moved = ip.is_some_and(|ip| self.ip.as_deref() != Some(ip));
         let refresh = chrono::Duration::minutes(30 + self.id.rem_euclid(31));
-        moved || self.last_seen.is_none_or(|t| now - t >= refresh)
+        moved || now - self.last_seen >= refresh
     }
 }
 
@@ -450,7 +450,7 @@ mod tests {
             mac: mac(i),
             ip: Some(ip.into()),
             authorized: true,
-            last_seen: Some(Utc::now()),
+            last_seen: Utc::now(),
         }
     }
 
@@ -607,23 +607,22 @@ mod tests {
         let mins = chrono::Duration::minutes;
         // Device 1 refreshes after 31 minutes (30 + 1 % 31), device 30 after 60.
         let mut d1 = device(&u, 1, "10.5.50.1");
-        let cases: [(i64, Option<chrono::Duration>, &str, bool); 8] = [
-            (1, Some(mins(0)), "10.5.50.1", false),
-            (1, Some(mins(30)), "10.5.50.1", false),
-            (1, Some(mins(31)), "10.5.50.1", true),
-            (30, Some(mins(59)), "10.5.50.1", false),
-            (30, Some(mins(60)), "10.5.50.1", true),
-            (1, Some(mins(0)), "10.5.50.2", true),
-            (1, None, "10.5.50.1", true),
-            (31, Some(mins(29)), "10.5.50.1", false),
+        let cases: [(i64, i64, &str, bool); 7] = [
+            (1, 0, "10.5.50.1", false),
+            (1, 30, "10.5.50.1", false),
+            (1, 31, "10.5.50.1", true),
+            (30, 59, "10.5.50.1", false),
+            (30, 60, "10.5.50.1", true),
+            (1, 0, "10.5.50.2", true),
+            (31, 29, "10.5.50.1", false),
         ];
         for (id, age, ip, due) in cases {
             d1.id = id;
-            d1.last_seen = age.map(|a| now - a);
-            assert_eq!(d1.seen_due(Some(ip), now), due, "id {id}, age {age:?}, ip {ip}");
+            d1.last_seen = now - mins(age);
+            assert_eq!(d1.seen_due(Some(ip), now), due, "id {id}, age {age} min, ip {ip}");
         }
         // No address in the host row: only age counts.
-        d1.last_seen = Some(now);
+        d1.last_seen = now;
         assert!(!d1.seen_due(None, now));
     }
 

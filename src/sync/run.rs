@@ -11,10 +11,11 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::plan::{self, Baseline, DeviceInput, Map, Plan, Policy, UserInput};
+use crate::captive;
+use crate::db::models::User;
 use crate::db::schema::{device_counters, routers, sync_runs, user_devices, users};
 use crate::db::{Db, DbError};
-use crate::domain::policy::UserFacts;
-use crate::domain::{AccessStatus, ApprovalStatus, MacAddress, Msisdn};
+use crate::domain::{AccessStatus, MacAddress, Msisdn};
 use crate::router::RouterError;
 use crate::router::ops::Ops;
 
@@ -140,35 +141,6 @@ pub fn policy(settings: &crate::config::Settings) -> Option<Policy> {
     })
 }
 
-/// The columns of a user the sync needs (the full row carries far more).
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
-struct SyncUser {
-    id: Uuid,
-    phone_number: String,
-    approval_status: String,
-    is_active: bool,
-    is_blocked: bool,
-    is_unlimited_user: bool,
-    quota_purchased_bytes: i64,
-    quota_used_bytes: i64,
-    quota_expiry_date: Option<DateTime<Utc>>,
-}
-
-impl SyncUser {
-    fn facts(&self) -> UserFacts {
-        UserFacts {
-            approved: self.approval_status == ApprovalStatus::Approved.as_str(),
-            is_active: self.is_active,
-            is_blocked: self.is_blocked,
-            is_unlimited: self.is_unlimited_user,
-            purchased_bytes: self.quota_purchased_bytes,
-            used_bytes: self.quota_used_bytes,
-            expires_at: self.quota_expiry_date,
-        }
-    }
-}
-
 /// id, user, MAC, IP, authorized, last seen.
 type DeviceRow = (i64, Uuid, String, Option<String>, bool, DateTime<Utc>);
 
@@ -197,7 +169,7 @@ fn load(
         .returning(routers::id)
         .get_result(conn)?;
     let mut errors = Vec::new();
-    let rows: Vec<SyncUser> = users::table.select(SyncUser::as_select()).load(conn)?;
+    let rows: Vec<User> = users::table.select(User::as_select()).load(conn)?;
     let mut users_in = Vec::with_capacity(rows.len());
     let mut before = Map::with_capacity_and_hasher(rows.len(), Default::default());
     for u in &rows {
@@ -206,7 +178,7 @@ fn load(
             errors.push(format!("user {}: unparsable phone number", u.id));
             continue;
         };
-        let facts = u.facts();
+        let facts = captive::facts(u);
         before.insert(u.id, crate::domain::policy::resolve_status(&facts, now, fup));
         users_in.push(UserInput { id: u.id, facts, hotspot_name: phone.local() });
     }
@@ -222,9 +194,9 @@ fn load(
         ))
         .load(conn)?;
     let mut devices = Vec::with_capacity(device_rows.len());
-    for (id, user_id, mac, ip, authorized, seen) in device_rows {
+    for (id, user_id, mac, ip, authorized, last_seen) in device_rows {
         match MacAddress::parse(&mac) {
-            Ok(mac) => devices.push(DeviceInput { id, user_id, mac, ip, authorized, last_seen: Some(seen) }),
+            Ok(mac) => devices.push(DeviceInput { id, user_id, mac, ip, authorized, last_seen }),
             Err(_) => errors.push(format!("device {id}: unparsable MAC")),
         }
     }
