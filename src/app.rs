@@ -81,7 +81,7 @@ impl Services {
             connect_timeout: settings.db_connect_timeout,
             statement_timeout: settings.db_statement_timeout,
         });
-        let kv = Kv::new(&settings.redis_url, &settings.redis_prefix, settings.redis_pool_size, settings.redis_timeout)
+        let kv = Kv::new(&settings.redis_url, &settings.redis_prefix, settings.redis_timeout)
             .context("REDIS_URL is not usable")?;
         let router = settings.router.as_ref().map(router_ops);
         let messenger = messenger(&settings, &db)?;

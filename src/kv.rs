@@ -1,9 +1,9 @@
-//! Redis: the deadpool pool with timeouts and the key namespace every key goes through (tests
+//! Redis: one shared, self-reconnecting connection with timeouts and the key namespace every key goes through (tests
 //! get their own namespace so they can share one server).
 
 use std::time::Duration;
 
-use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KvError {
@@ -13,14 +13,8 @@ pub enum KvError {
     Command(String),
 }
 
-impl From<deadpool_redis::PoolError> for KvError {
-    fn from(e: deadpool_redis::PoolError) -> Self {
-        KvError::Unavailable(e.to_string())
-    }
-}
-
-impl From<deadpool_redis::redis::RedisError> for KvError {
-    fn from(e: deadpool_redis::redis::RedisError) -> Self {
+impl From<redis::RedisError> for KvError {
+    fn from(e: redis::RedisError) -> Self {
         if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout() {
             KvError::Unavailable(e.to_string())
         } else {
@@ -29,21 +23,31 @@ impl From<deadpool_redis::redis::RedisError> for KvError {
     }
 }
 
+/// Not a pool: one multiplexed connection carries every concurrent command of the process
+/// (pipelined on one socket) and reconnects by itself. A pool would add nothing but its
+/// checkout cost (deadpool-redis sends UNWATCH+PING on every checkout, a second round trip per
+/// command).
 #[derive(Clone)]
 pub struct Kv {
-    pool: Pool,
+    conn: ConnectionManager,
     prefix: String,
     timeout: Duration,
 }
 
 impl Kv {
-    pub fn new(url: &str, prefix: &str, max_size: usize, timeout: Duration) -> Result<Self, KvError> {
-        let mut cfg = Config::from_url(url);
-        let mut pool_cfg = PoolConfig::new(max_size);
-        pool_cfg.timeouts = Timeouts { wait: Some(timeout), create: Some(timeout), recycle: Some(timeout) };
-        cfg.pool = Some(pool_cfg);
-        let pool = cfg.create_pool(Some(Runtime::Tokio1)).map_err(|e| KvError::Unavailable(e.to_string()))?;
-        Ok(Self { pool, prefix: prefix.to_owned(), timeout })
+    /// Connects on first use, so a Redis that is down at start-up is an error on use, not a
+    /// failed start. Needs a Tokio runtime.
+    pub fn new(url: &str, prefix: &str, timeout: Duration) -> Result<Self, KvError> {
+        let client = redis::Client::open(url).map_err(|e| KvError::Unavailable(e.to_string()))?;
+        // One quick reconnect attempt per failure: callers are bounded by `timeout` anyway, and
+        // the next command starts a fresh attempt.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(200));
+        let conn = ConnectionManager::new_lazy_with_config(client, config)?;
+        Ok(Self { conn, prefix: prefix.to_owned(), timeout })
     }
 
     /// A key inside this deployment's namespace.
@@ -55,8 +59,9 @@ impl Kv {
         &self.prefix
     }
 
-    pub async fn conn(&self) -> Result<deadpool_redis::Connection, KvError> {
-        Ok(self.pool.get().await?)
+    /// A handle on the shared connection (cheap to clone; commands from many tasks pipeline).
+    pub fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
     }
 
     /// Runs one command batch with the configured timeout: a hung server is an error, not a hang.
@@ -71,15 +76,10 @@ impl Kv {
 
     pub async fn ping(&self) -> Result<(), KvError> {
         self.with_timeout(async {
-            let mut conn = self.conn().await?;
-            let pong: String = deadpool_redis::redis::cmd("PING").query_async(&mut conn).await?;
+            let mut conn = self.conn();
+            let pong: String = redis::cmd("PING").query_async(&mut conn).await?;
             if pong == "PONG" { Ok(()) } else { Err(KvError::Command(format!("unexpected PING answer {pong:?}"))) }
         })
         .await
-    }
-
-    pub fn state(&self) -> (usize, usize, usize) {
-        let s = self.pool.status();
-        (s.max_size, s.size, s.available)
     }
 }

@@ -707,3 +707,59 @@ async fn delivery_webhooks_are_signed_and_move_forward_only() {
     assert_eq!(status, "read");
     app.stop().await;
 }
+
+/// Redis behind a relay: dropped connections and an outage are 503s while they last, and the
+/// shared connection finds its way back by itself (no pool to drain, no restart).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_dropping_connections_and_coming_back() {
+    let target = crate::common::redis_url()
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .and_then(|a| a.parse().ok())
+        .expect("HOTSPOT_TEST_REDIS_URL is redis://ip:port/…");
+    let relay = crate::common::Relay::start(target).await;
+    let url = format!("redis://{}/0", relay.addr);
+    let app = TestApp::spawn_captive(&[
+        ("REDIS_URL", &url),
+        ("HOTSPOT_REDIS_TIMEOUT_MS", "500"),
+        ("HOTSPOT_OTP_COOLDOWN_SECS", "0"),
+    ])
+    .await;
+    app.user(PHONE, "Budi Aktif", 10).await;
+    app.device(MAC, IP);
+    let b = app.browser();
+    let code = app.code_for(&b, PHONE).await;
+    let res = verify(&app, &b, PHONE, &code, IP).await;
+    assert_eq!(res.status(), 200);
+    let token = res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let plain = reqwest::Client::new();
+    let me = || async { plain.get(app.url("/api/auth/me")).bearer_auth(&token).send().await.unwrap() };
+    // Within a few requests of `since`: a dropped connection costs at most the command that found it.
+    let recovers = |what: &'static str| async move {
+        for _ in 0..20 {
+            if me().await.status() == 200 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("/me did not recover after {what}");
+    };
+    assert_eq!(me().await.status(), 200);
+
+    relay.sever(true);
+    recovers("the connection was dropped").await;
+
+    relay.sever(false);
+    for _ in 0..3 {
+        let res = me().await;
+        assert_eq!(res.status(), 503);
+        assert_eq!(res.json::<Value>().await.unwrap()["code"], "REDIS_UNAVAILABLE");
+    }
+    relay.set_up();
+    recovers("Redis came back").await;
+    // The whole flow works again: a fresh code, verified.
+    let code = app.code_for(&b, PHONE).await;
+    assert_eq!(verify(&app, &b, PHONE, &code, IP).await.status(), 200);
+    app.stop().await;
+}

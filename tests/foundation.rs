@@ -116,7 +116,6 @@ async fn metrics_count_requests_by_route_and_status() {
     assert!(text.lines().any(|l| l.contains("route=\"unmatched\"") && l.contains("status=\"404\"")));
     assert!(text.contains("hotspot_http_request_duration_seconds_bucket"));
     assert!(text.contains("hotspot_db_pool_connections{state=\"max\"} 4"));
-    assert!(text.contains("hotspot_redis_pool_connections{state=\"max\"} 4"));
     app.stop().await;
 }
 

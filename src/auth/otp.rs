@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use deadpool_redis::redis::{self, Script};
 use rand::Rng;
+use redis::Script;
 
 use super::crypto::{ct_eq, hmac_hex};
 use crate::domain::Msisdn;
@@ -89,7 +89,7 @@ impl OtpStore {
         }
         self.kv
             .with_timeout(async {
-                let mut c = self.kv.conn().await?;
+                let mut c = self.kv.conn();
                 let set: Option<String> =
                     redis::cmd("SET").arg(&cd).arg("1").arg("NX").arg("EX").arg(secs).query_async(&mut c).await?;
                 if set.is_some() {
@@ -109,7 +109,7 @@ impl OtpStore {
         let ttl = self.ttl.as_secs().max(1);
         self.kv
             .with_timeout(async {
-                let mut conn = self.kv.conn().await?;
+                let mut conn = self.kv.conn();
                 let _: () = redis::pipe()
                     .atomic()
                     .set_ex(&c, &hash, ttl)
@@ -129,7 +129,7 @@ impl OtpStore {
         let (_, _, cd) = self.keys(phone);
         self.kv
             .with_timeout(async {
-                let mut conn = self.kv.conn().await?;
+                let mut conn = self.kv.conn();
                 let _: () = redis::cmd("DEL").arg(&cd).query_async(&mut conn).await?;
                 Ok(())
             })
@@ -142,7 +142,7 @@ impl OtpStore {
         let (c, a, cd) = self.keys(phone);
         self.kv
             .with_timeout(async {
-                let mut conn = self.kv.conn().await?;
+                let mut conn = self.kv.conn();
                 let _: () = redis::cmd("DEL").arg(&c).arg(&a).arg(&cd).query_async(&mut conn).await?;
                 Ok(())
             })
@@ -157,7 +157,7 @@ impl OtpStore {
         let ttl = self.ttl.as_secs().max(1);
         self.kv
             .with_timeout(async {
-                let mut conn = self.kv.conn().await?;
+                let mut conn = self.kv.conn();
                 let (state, value): (i64, redis::Value) =
                     Script::new(CHECK_SCRIPT).key(&c).key(&a).arg(max).invoke_async(&mut conn).await?;
                 if state == -1 {
@@ -183,7 +183,7 @@ impl OtpStore {
         let (c, a, _) = self.keys(phone);
         self.kv
             .with_timeout(async {
-                let mut conn = self.kv.conn().await?;
+                let mut conn = self.kv.conn();
                 let n: i64 = Script::new(CONSUME_SCRIPT).key(&c).key(&a).arg(hash).invoke_async(&mut conn).await?;
                 Ok(n == 1)
             })

@@ -2,8 +2,6 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use deadpool_redis::redis;
-
 use crate::kv::{Kv, KvError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +22,7 @@ pub async fn hit(kv: &Kv, name: &str, limit: u32, window_secs: u64) -> Result<Ve
     let key = kv.key(&format!("rl:{name}:{window}"));
     let count: u64 = kv
         .with_timeout(async {
-            let mut c = kv.conn().await?;
+            let mut c = kv.conn();
             let (count,): (u64,) = redis::pipe()
                 .atomic()
                 .incr(&key, 1u64)
@@ -42,7 +40,7 @@ pub async fn hit(kv: &Kv, name: &str, limit: u32, window_secs: u64) -> Result<Ve
 pub async fn refund(kv: &Kv, name: &str, window_secs: u64) -> Result<(), KvError> {
     let key = kv.key(&format!("rl:{name}:{}", now_secs() / window_secs));
     kv.with_timeout(async {
-        let mut c = kv.conn().await?;
+        let mut c = kv.conn();
         let _: i64 = redis::cmd("DECR").arg(&key).query_async(&mut c).await?;
         Ok(())
     })

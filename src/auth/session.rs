@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use deadpool_redis::redis;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -24,7 +23,7 @@ pub async fn create(kv: &Kv, grant: &SessionGrant, ttl: Duration) -> Result<Stri
     let value = serde_json::to_string(grant).map_err(|e| KvError::Command(e.to_string()))?;
     let k = key(kv, &token);
     kv.with_timeout(async {
-        let mut c = kv.conn().await?;
+        let mut c = kv.conn();
         let _: () =
             redis::cmd("SET").arg(&k).arg(&value).arg("EX").arg(ttl.as_secs().max(1)).query_async(&mut c).await?;
         Ok(())
@@ -38,7 +37,7 @@ pub async fn consume(kv: &Kv, token: &str) -> Result<Option<SessionGrant>, KvErr
     let k = key(kv, token);
     let raw: Option<String> = kv
         .with_timeout(async {
-            let mut c = kv.conn().await?;
+            let mut c = kv.conn();
             Ok(redis::cmd("GETDEL").arg(&k).query_async(&mut c).await?)
         })
         .await?;

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use deadpool_redis::redis;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
@@ -94,7 +93,7 @@ pub async fn deny(kv: &Kv, claims: &Claims) -> Result<(), KvError> {
     let ttl = (claims.exp - Utc::now().timestamp()).max(1) + 5;
     let key = deny_key(kv, &claims.jti);
     kv.with_timeout(async {
-        let mut c = kv.conn().await?;
+        let mut c = kv.conn();
         let _: () = redis::cmd("SET").arg(&key).arg("1").arg("EX").arg(ttl).query_async(&mut c).await?;
         Ok(())
     })
@@ -104,7 +103,7 @@ pub async fn deny(kv: &Kv, claims: &Claims) -> Result<(), KvError> {
 pub async fn is_denied(kv: &Kv, claims: &Claims) -> Result<bool, KvError> {
     let key = deny_key(kv, &claims.jti);
     kv.with_timeout(async {
-        let mut c = kv.conn().await?;
+        let mut c = kv.conn();
         let n: i64 = redis::cmd("EXISTS").arg(&key).query_async(&mut c).await?;
         Ok(n > 0)
     })

@@ -96,14 +96,17 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
         ("HOTSPOT_LOG", "warn".to_owned()),
         ("HOTSPOT_ROUTER_ADDR", router.addr().to_string()),
         ("HOTSPOT_WA_BASE_URL", wa.base_url()),
-        ("HOTSPOT_DB_POOL_SIZE", "32".to_owned()),
         ("HOTSPOT_OTP_PER_IP_PER_HOUR", "1000000".to_owned()),
         ("HOTSPOT_ROUTER_KEEPALIVE_SECS", "0".to_owned()),
     ])
     .await?;
 
-    // Users with quota and a device each on the simulated hotspot.
-    let n = opts.users;
+    // Users with quota and a device each on the simulated hotspot; the first `warm` of them sign
+    // in before the measured run (HTTP connections open, the database pool filled, caches warm),
+    // as on a server that has been up for a while.
+    let measured = opts.users;
+    let warm = (measured / 10).max(200);
+    let n = warm + measured;
     let phones: Vec<Msisdn> = (0..n).map(|i| Msisdn::parse(&format!("0813{:08}", i))).collect::<Result<_, _>>()?;
     let seed_phones = phones.clone();
     services
@@ -161,12 +164,11 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
     }
 
     println!(
-        "hotspot bench auth — {n} users, concurrency {}, server + simulators + load in one process",
+        "hotspot bench auth — {measured} users (after {warm} warm-up sign-ins), concurrency {}, server + simulators + load in one process",
         opts.concurrency
     );
-    let statements_before = services.db.statements();
     let tokens: Arc<std::sync::Mutex<Vec<String>>> = Arc::new(std::sync::Mutex::new(Vec::with_capacity(n)));
-    let verify = drive(n, opts.concurrency, |i| {
+    let verify_one = |i: usize| {
         let (http, base, tokens) = (http.clone(), base.clone(), tokens.clone());
         let body = json!({ "phone_number": phones[i].as_e164(), "otp": codes[i], "client_ip": ips[i] });
         async move {
@@ -182,8 +184,12 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
             }
             true
         }
-    })
-    .await;
+    };
+    let warm_up = drive(warm, opts.concurrency, &verify_one).await;
+    anyhow::ensure!(warm_up.failed == 0, "{} warm-up sign-ins failed", warm_up.failed);
+    let statements_before = services.db.statements();
+    let commands_before = router.stats().commands;
+    let verify = drive(measured, opts.concurrency, |i| verify_one(warm + i)).await;
     let statements = services.db.statements() - statements_before;
     verify.print("verify-otp");
     println!(
@@ -191,13 +197,12 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
         statements as f64 / verify.ok.max(1) as f64,
         statements
     );
-    let stats = router.stats();
-    println!("             {:.2} router commands per verify-otp", stats.commands as f64 / verify.ok.max(1) as f64);
+    let commands = router.stats().commands - commands_before;
+    println!("             {:.2} router commands per verify-otp", commands as f64 / verify.ok.max(1) as f64);
 
     let tokens = tokens.lock().unwrap_or_else(|e| e.into_inner()).clone();
     anyhow::ensure!(!tokens.is_empty(), "no verify-otp succeeded; nothing to call /me with");
-    let statements_before = services.db.statements();
-    let me = drive(opts.me_requests, opts.concurrency, |i| {
+    let me_one = |i: usize| {
         let (http, base, token) = (http.clone(), base.clone(), tokens[i % tokens.len()].clone());
         async move {
             match http.get(format!("{base}/api/auth/me")).bearer_auth(token).send().await {
@@ -205,8 +210,10 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
                 Err(_) => false,
             }
         }
-    })
-    .await;
+    };
+    drive(opts.me_requests / 10, opts.concurrency, &me_one).await;
+    let statements_before = services.db.statements();
+    let me = drive(opts.me_requests, opts.concurrency, &me_one).await;
     me.print("GET me");
     println!(
         "             {:.2} SQL statements per /me",
@@ -221,10 +228,10 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
 }
 
 async fn clear_prefix(services: &Services, prefix: &str) -> anyhow::Result<()> {
-    let mut conn = services.kv.conn().await?;
-    let keys: Vec<String> = deadpool_redis::redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await?;
+    let mut conn = services.kv.conn();
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await?;
     for chunk in keys.chunks(500) {
-        let _: i64 = deadpool_redis::redis::cmd("DEL").arg(chunk).query_async(&mut conn).await?;
+        let _: i64 = redis::cmd("DEL").arg(chunk).query_async(&mut conn).await?;
     }
     Ok(())
 }

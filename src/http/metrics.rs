@@ -7,7 +7,6 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     db_pool: IntGaugeVec,
-    redis_pool: IntGaugeVec,
 }
 
 impl Metrics {
@@ -24,13 +23,10 @@ impl Metrics {
         )?;
         let db_pool =
             IntGaugeVec::new(Opts::new("db_pool_connections", "Postgres pool connections by state"), &["state"])?;
-        let redis_pool =
-            IntGaugeVec::new(Opts::new("redis_pool_connections", "Redis pool connections by state"), &["state"])?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(db_pool.clone()))?;
-        registry.register(Box::new(redis_pool.clone()))?;
-        Ok(Self { registry, requests, latency, db_pool, redis_pool })
+        Ok(Self { registry, requests, latency, db_pool })
     }
 
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -39,15 +35,10 @@ impl Metrics {
         self.latency.with_label_values(&[method, route]).observe(seconds);
     }
 
-    pub fn set_pools(&self, db: (u32, u32, u32), redis: (usize, usize, usize)) {
-        let (max, open, idle) = db;
+    pub fn set_db_pool(&self, (max, open, idle): (u32, u32, u32)) {
         self.db_pool.with_label_values(&["max"]).set(i64::from(max));
         self.db_pool.with_label_values(&["open"]).set(i64::from(open));
         self.db_pool.with_label_values(&["idle"]).set(i64::from(idle));
-        let (max, size, available) = redis;
-        self.redis_pool.with_label_values(&["max"]).set(max as i64);
-        self.redis_pool.with_label_values(&["open"]).set(size as i64);
-        self.redis_pool.with_label_values(&["idle"]).set(available as i64);
     }
 
     pub fn render(&self) -> Result<String, prometheus::Error> {

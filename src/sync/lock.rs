@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use deadpool_redis::redis::{self, Script};
+use redis::Script;
 
 use crate::auth::crypto::random_token;
 use crate::kv::{Kv, KvError};
@@ -33,7 +33,7 @@ impl SyncLock {
         let ms = ttl.as_millis().max(1) as u64;
         let got: Option<String> = kv
             .with_timeout(async {
-                let mut c = kv.conn().await?;
+                let mut c = kv.conn();
                 Ok(redis::cmd("SET").arg(&key).arg(&token).arg("NX").arg("PX").arg(ms).query_async(&mut c).await?)
             })
             .await?;
@@ -45,7 +45,7 @@ impl SyncLock {
         let (key, token) = (self.key.clone(), self.token.clone());
         self.kv
             .with_timeout(async {
-                let mut c = self.kv.conn().await?;
+                let mut c = self.kv.conn();
                 let n: i64 = Script::new(RELEASE).key(&key).arg(&token).invoke_async(&mut c).await?;
                 Ok(n == 1)
             })
@@ -58,7 +58,7 @@ pub async fn since_last_run(kv: &Kv) -> Result<Option<u64>, KvError> {
     let key = kv.key("sync:last_run_ts");
     let last: Option<u64> = kv
         .with_timeout(async {
-            let mut c = kv.conn().await?;
+            let mut c = kv.conn();
             Ok(redis::cmd("GET").arg(&key).query_async(&mut c).await?)
         })
         .await?;
@@ -68,7 +68,7 @@ pub async fn since_last_run(kv: &Kv) -> Result<Option<u64>, KvError> {
 pub async fn mark_run(kv: &Kv) -> Result<(), KvError> {
     let key = kv.key("sync:last_run_ts");
     kv.with_timeout(async {
-        let mut c = kv.conn().await?;
+        let mut c = kv.conn();
         let _: () = redis::cmd("SET").arg(&key).arg(now_secs()).query_async(&mut c).await?;
         Ok(())
     })

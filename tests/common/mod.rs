@@ -136,7 +136,6 @@ impl Drop for TestDb {
 
 /// Deletes every key of a test namespace.
 pub fn clear_redis_prefix(prefix: &str) {
-    use deadpool_redis::redis;
     let Ok(client) = redis::Client::open(redis_url()) else {
         return;
     };
@@ -155,7 +154,6 @@ pub fn test_vars(db: &TestDb, prefix: &str, overrides: &[(&str, &str)]) -> HashM
         ("HOTSPOT_ENV", "test"),
         ("HOTSPOT_HTTP_WORKERS", "1"),
         ("HOTSPOT_DB_POOL_SIZE", "4"),
-        ("HOTSPOT_REDIS_POOL_SIZE", "4"),
         ("HOTSPOT_SHUTDOWN_TIMEOUT_SECS", "1"),
     ]
     .into_iter()
@@ -383,4 +381,49 @@ pub fn black_hole() -> (String, std::thread::JoinHandle<()>) {
 pub fn closed_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
+}
+
+/// A TCP relay in front of a real server, for a dependency that drops its connections or goes
+/// away and comes back.
+pub struct Relay {
+    pub addr: std::net::SocketAddr,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    cut: tokio::sync::watch::Sender<u64>,
+}
+
+impl Relay {
+    pub async fn start(target: std::net::SocketAddr) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind relay");
+        let addr = listener.local_addr().expect("relay addr");
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (cut, _) = tokio::sync::watch::channel(0u64);
+        let (flag, cuts) = (up.clone(), cut.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                // Down: connections are accepted and closed at once, as a restarting server does.
+                if !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue;
+                }
+                let mut severed = cuts.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(target).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = severed.changed() => {}
+                    }
+                });
+            }
+        });
+        Relay { addr, up, cut }
+    }
+
+    /// Closes every relayed connection; with `up == false` new ones are refused until `set_up`.
+    pub fn sever(&self, up: bool) {
+        self.up.store(up, std::sync::atomic::Ordering::SeqCst);
+        self.cut.send_modify(|n| *n += 1);
+    }
+
+    pub fn set_up(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 }

@@ -8,7 +8,7 @@ use crate::http::error::ApiError;
 use crate::http::openapi::ApiDoc;
 
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state.metrics.set_pools(state.db.state(), state.kv.state());
+    state.metrics.set_db_pool(state.db.state());
     let text = state.metrics.render().map_err(|e| {
         tracing::error!(error = %e, "metrics encoding failed");
         ApiError::internal()
