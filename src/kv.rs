@@ -1,5 +1,5 @@
-//! Redis: one shared, self-reconnecting connection with timeouts and the key namespace every key goes through (tests
-//! get their own namespace so they can share one server).
+//! Redis: one shared, self-reconnecting connection with timeouts, and the key namespace every key
+//! goes through (tests get their own namespace so they can share one server).
 
 use std::time::Duration;
 

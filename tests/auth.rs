@@ -763,3 +763,91 @@ async fn redis_dropping_connections_and_coming_back() {
     assert_eq!(verify(&app, &b, PHONE, &code, IP).await.status(), 200);
     app.stop().await;
 }
+
+/// What one login writes, in its single statement: the device, a history row, a refresh token in
+/// a new family and the user's last login; a second login reuses the device row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_records_device_history_token_and_last_login() {
+    use diesel::prelude::*;
+    use hotspot::db::schema::{login_history, refresh_tokens, user_devices, users};
+
+    let app = TestApp::spawn_captive(&[("HOTSPOT_OTP_COOLDOWN_SECS", "0")]).await;
+    let user = app.user(PHONE, "Budi Aktif", 10).await;
+    app.device(MAC, IP);
+    let b = app.browser();
+    for _ in 0..2 {
+        let code = app.code_for(&b, PHONE).await;
+        let res = b
+            .post(app.url("/api/auth/verify-otp"))
+            .header("user-agent", "Kampus-Phone/1.0")
+            .json(&json!({ "phone_number": PHONE, "otp": code, "client_ip": IP }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let uid = user.id;
+    type Device = (i64, uuid::Uuid, Option<String>, bool);
+    type History = (Option<i64>, String, Option<String>, Option<String>, Option<String>);
+    type Token = (uuid::Uuid, chrono::DateTime<chrono::Utc>, Option<String>, Option<String>);
+    let (devices, history, tokens, last_login): (
+        Vec<Device>,
+        Vec<History>,
+        Vec<Token>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    ) = app
+        .services
+        .db
+        .run(move |c| {
+            let devices = user_devices::table
+                .filter(user_devices::mac_address.eq(MAC))
+                .select((
+                    user_devices::id,
+                    user_devices::user_id,
+                    user_devices::ip_address,
+                    user_devices::is_authorized,
+                ))
+                .load(c)?;
+            let history = login_history::table
+                .filter(login_history::user_id.eq(uid))
+                .select((
+                    login_history::device_id,
+                    login_history::method,
+                    login_history::ip_address,
+                    login_history::mac_address,
+                    login_history::user_agent,
+                ))
+                .load(c)?;
+            let tokens = refresh_tokens::table
+                .filter(refresh_tokens::user_id.eq(uid))
+                .select((
+                    refresh_tokens::family_id,
+                    refresh_tokens::expires_at,
+                    refresh_tokens::ip_address,
+                    refresh_tokens::user_agent,
+                ))
+                .load(c)?;
+            let last = users::table.find(uid).select(users::last_login_at).first(c)?;
+            Ok((devices, history, tokens, last))
+        })
+        .await
+        .unwrap();
+    assert_eq!(devices.len(), 1);
+    let (device_id, owner, ip, authorized) = devices[0].clone();
+    assert_eq!((owner, ip.as_deref(), authorized), (uid, Some(IP), true));
+    assert_eq!(history.len(), 2);
+    for h in &history {
+        assert_eq!(
+            (h.0, h.1.as_str(), h.2.as_deref(), h.3.as_deref(), h.4.as_deref()),
+            (Some(device_id), "otp", Some(IP), Some(MAC), Some("Kampus-Phone/1.0"))
+        );
+    }
+    assert_eq!(tokens.len(), 2);
+    assert_ne!(tokens[0].0, tokens[1].0, "each login starts its own refresh family");
+    for t in &tokens {
+        assert!(t.1 > chrono::Utc::now() + chrono::Duration::days(1), "expires {}", t.1);
+        assert_eq!((t.2.as_deref(), t.3.as_deref()), (Some(IP), Some("Kampus-Phone/1.0")));
+    }
+    assert!(last_login.is_some_and(|t| (chrono::Utc::now() - t).num_seconds() < 60));
+    app.stop().await;
+}

@@ -167,6 +167,10 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
         "hotspot bench auth — {measured} users (after {warm} warm-up sign-ins), concurrency {}, server + simulators + load in one process",
         opts.concurrency
     );
+    println!(
+        "             {} HTTP workers, database pool {} (the defaults for this machine)",
+        services.settings.http_workers, services.settings.db_pool_size
+    );
     let tokens: Arc<std::sync::Mutex<Vec<String>>> = Arc::new(std::sync::Mutex::new(Vec::with_capacity(n)));
     let verify_one = |i: usize| {
         let (http, base, tokens) = (http.clone(), base.clone(), tokens.clone());
