@@ -9,6 +9,7 @@ use anyhow::Context;
 use futures_util::StreamExt;
 use serde_json::json;
 
+use super::machine::{self, CpuTicks};
 use crate::app::{self, Services};
 use crate::auth::otp::OtpStore;
 use crate::db;
@@ -193,7 +194,9 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
     anyhow::ensure!(warm_up.failed == 0, "{} warm-up sign-ins failed", warm_up.failed);
     let statements_before = services.db.statements();
     let commands_before = router.stats().commands;
+    let cpu_before = CpuTicks::now();
     let verify = drive(measured, opts.concurrency, |i| verify_one(warm + i)).await;
+    let cpu_after = CpuTicks::now();
     let statements = services.db.statements() - statements_before;
     verify.print("verify-otp");
     println!(
@@ -203,6 +206,7 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
     );
     let commands = router.stats().commands - commands_before;
     println!("             {:.2} router commands per verify-otp", commands as f64 / verify.ok.max(1) as f64);
+    println!("             {}", machine::describe(cpu_before, cpu_after));
 
     let tokens = tokens.lock().unwrap_or_else(|e| e.into_inner()).clone();
     anyhow::ensure!(!tokens.is_empty(), "no verify-otp succeeded; nothing to call /me with");
@@ -217,12 +221,15 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
     };
     drive(opts.me_requests / 10, opts.concurrency, &me_one).await;
     let statements_before = services.db.statements();
+    let cpu_before = CpuTicks::now();
     let me = drive(opts.me_requests, opts.concurrency, &me_one).await;
+    let cpu_after = CpuTicks::now();
     me.print("GET me");
     println!(
         "             {:.2} SQL statements per /me",
         (services.db.statements() - statements_before) as f64 / me.ok.max(1) as f64
     );
+    println!("             {}", machine::describe(cpu_before, cpu_after));
 
     trigger.trigger();
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;

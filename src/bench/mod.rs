@@ -1,6 +1,7 @@
 //! Benchmark programs (`hotspot bench …`): they print figures; nothing asserts on time.
 
 pub mod auth;
+pub mod machine;
 pub mod router;
 pub mod sync;
 

@@ -1,0 +1,85 @@
+//! Whole-machine CPU accounting from `/proc/stat`, so a bench can say how much of the machine
+//! its run had: on a virtual machine the hypervisor may take ("steal") a varying share of the
+//! cores, and the same code then measures slower from one run to the next.
+
+/// Cumulative CPU ticks of all cores, from the first line of `/proc/stat`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CpuTicks {
+    busy: u64,
+    idle: u64,
+    steal: u64,
+}
+
+impl CpuTicks {
+    /// Now; `None` where `/proc/stat` cannot be read (not Linux).
+    pub fn now() -> Option<Self> {
+        std::fs::read_to_string("/proc/stat").ok().as_deref().and_then(Self::parse)
+    }
+
+    /// Fields of the `cpu` line: user nice system idle iowait irq softirq steal [guest…].
+    /// Guest time is already counted in user, so it is not added again.
+    fn parse(stat: &str) -> Option<Self> {
+        let line = stat.lines().next()?.strip_prefix("cpu ")?;
+        let f: Vec<u64> = line.split_whitespace().map(str::parse).collect::<Result<_, _>>().ok()?;
+        if f.len() < 8 {
+            return None;
+        }
+        Some(Self { busy: f[0] + f[1] + f[2] + f[5] + f[6], idle: f[3] + f[4], steal: f[7] })
+    }
+
+    /// Shares of the interval from `earlier` to `self`, in percent: (busy, stolen, idle).
+    pub fn shares_since(&self, earlier: &Self) -> Option<(f64, f64, f64)> {
+        let busy = self.busy.checked_sub(earlier.busy)?;
+        let idle = self.idle.checked_sub(earlier.idle)?;
+        let steal = self.steal.checked_sub(earlier.steal)?;
+        let total = (busy + idle + steal) as f64;
+        if total == 0.0 {
+            return None;
+        }
+        Some((busy as f64 * 100.0 / total, steal as f64 * 100.0 / total, idle as f64 * 100.0 / total))
+    }
+}
+
+/// One line for a bench's output: how the machine's CPU went during a phase.
+pub fn describe(start: Option<CpuTicks>, end: Option<CpuTicks>) -> String {
+    match start.zip(end).and_then(|(s, e)| e.shares_since(&s)) {
+        Some((busy, steal, idle)) => {
+            format!("machine CPU: {busy:.0}% busy, {steal:.0}% taken by the hypervisor (steal), {idle:.0}% idle")
+        }
+        None => "machine CPU: not measured (no /proc/stat)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_cpu_line() {
+        let cases: &[(&str, Option<CpuTicks>)] = &[
+            (
+                "cpu  100 5 20 300 10 1 4 60 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n",
+                Some(CpuTicks { busy: 130, idle: 310, steal: 60 }),
+            ),
+            ("cpu  1 2 3 4 5 6 7 8\n", Some(CpuTicks { busy: 19, idle: 9, steal: 8 })),
+            ("cpu  1 2 3 4 5 6 7\n", None),
+            ("cpu0 1 2 3 4 5 6 7 8\n", None),
+            ("cpu  1 2 x 4 5 6 7 8\n", None),
+            ("", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(CpuTicks::parse(input), *want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn shares_of_an_interval() {
+        let a = CpuTicks { busy: 100, idle: 100, steal: 0 };
+        let b = CpuTicks { busy: 170, idle: 110, steal: 20 };
+        assert_eq!(b.shares_since(&a), Some((70.0, 20.0, 10.0)));
+        assert_eq!(a.shares_since(&a), None, "an empty interval has no shares");
+        assert_eq!(a.shares_since(&b), None, "counters never go backwards");
+        assert_eq!(describe(None, Some(b)), "machine CPU: not measured (no /proc/stat)");
+        assert_eq!(describe(Some(a), Some(b)), "machine CPU: 70% busy, 20% taken by the hypervisor (steal), 10% idle");
+    }
+}
