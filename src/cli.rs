@@ -100,6 +100,12 @@ pub enum BenchCommand {
         concurrency: usize,
         #[arg(long, default_value_t = 50000)]
         me_requests: usize,
+        /// HTTP workers of the server under test (default: as the server would choose here).
+        #[arg(long)]
+        http_workers: Option<usize>,
+        /// Database pool size of the server under test (default: as the server would choose here).
+        #[arg(long)]
+        db_pool: Option<u32>,
     },
     /// Quota sync cycles against the simulator: wall time, router commands, SQL statements,
     /// peak RSS; a steady cycle, then one where some users change state.
@@ -187,11 +193,13 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Sync { now } => sync_now(now, settings).await,
         Command::Sim(SimCommand::Router(args)) => sim_router(args).await,
         Command::Sim(SimCommand::Whatsapp { listen }) => sim_whatsapp(listen).await,
-        Command::Bench(BenchCommand::Auth { users, concurrency, me_requests }) => {
+        Command::Bench(BenchCommand::Auth { users, concurrency, me_requests, http_workers, db_pool }) => {
             let opts = crate::bench::auth::Options {
                 users,
                 concurrency: concurrency.max(1),
                 me_requests,
+                http_workers,
+                db_pool,
                 database_url: settings.database_url.clone(),
                 redis_url: settings.redis_url.clone(),
             };

@@ -23,6 +23,8 @@ pub struct Options {
     pub users: usize,
     pub concurrency: usize,
     pub me_requests: usize,
+    pub http_workers: Option<usize>,
+    pub db_pool: Option<u32>,
     pub database_url: String,
     pub redis_url: String,
 }
@@ -90,7 +92,7 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
     let router = SimRouter::start("127.0.0.1:0".parse()?, SimConfig::default()).await?;
     let wa = WhatsAppSim::start("127.0.0.1:0".parse()?).await?;
     let prefix = format!("bench:{}:", uuid::Uuid::new_v4().simple());
-    let services = super::services(&[
+    let mut vars = vec![
         ("DATABASE_URL", url.to_owned()),
         ("REDIS_URL", opts.redis_url.clone()),
         ("HOTSPOT_REDIS_PREFIX", prefix.clone()),
@@ -99,8 +101,14 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
         ("HOTSPOT_WA_BASE_URL", wa.base_url()),
         ("HOTSPOT_OTP_PER_IP_PER_HOUR", "1000000".to_owned()),
         ("HOTSPOT_ROUTER_KEEPALIVE_SECS", "0".to_owned()),
-    ])
-    .await?;
+    ];
+    if let Some(w) = opts.http_workers {
+        vars.push(("HOTSPOT_HTTP_WORKERS", w.to_string()));
+    }
+    if let Some(p) = opts.db_pool {
+        vars.push(("HOTSPOT_DB_POOL_SIZE", p.to_string()));
+    }
+    let services = super::services(&vars).await?;
 
     // Users with quota and a device each on the simulated hotspot; the first `warm` of them sign
     // in before the measured run (HTTP connections open, the database pool filled, caches warm),
@@ -169,8 +177,10 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
         opts.concurrency
     );
     println!(
-        "             {} HTTP workers, database pool {} (the defaults for this machine)",
-        services.settings.http_workers, services.settings.db_pool_size
+        "             {} HTTP workers, database pool {}{}",
+        services.settings.http_workers,
+        services.settings.db_pool_size,
+        if opts.http_workers.is_none() && opts.db_pool.is_none() { " (the defaults for this machine)" } else { "" }
     );
     let tokens: Arc<std::sync::Mutex<Vec<String>>> = Arc::new(std::sync::Mutex::new(Vec::with_capacity(n)));
     let verify_one = |i: usize| {
