@@ -101,10 +101,10 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 50000)]
         me_requests: usize,
         /// HTTP workers of the server under test (default: as the server would choose here).
-        #[arg(long)]
-        http_workers: Option<usize>,
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+        http_workers: Option<u16>,
         /// Database pool size of the server under test (default: as the server would choose here).
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=512))]
         db_pool: Option<u32>,
     },
     /// Quota sync cycles against the simulator: wall time, router commands, SQL statements,
@@ -198,7 +198,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 users,
                 concurrency: concurrency.max(1),
                 me_requests,
-                http_workers,
+                http_workers: http_workers.map(usize::from),
                 db_pool,
                 database_url: settings.database_url.clone(),
                 redis_url: settings.redis_url.clone(),
