@@ -1,18 +1,19 @@
 //! hotspot: backend for WiFi hotspot operators running MikroTik routers.
 
-pub mod app;
 pub mod auth;
 pub mod bench;
 pub mod captive;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod kv;
-pub mod maintenance;
 pub mod memory;
+pub mod modes;
 pub mod router;
+pub mod services;
 pub mod shutdown;
 pub mod sim;
 pub mod sync;

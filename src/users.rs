@@ -1,4 +1,6 @@
-//! User records: creation (CLI, demo seed; later the admin API), listing, password hashing.
+//! The users room: creating accounts (CLI, demo seed, registration), finding and listing them,
+//! password hashing. Other rooms read users; writes to `users` go through here, except the two
+//! hot-path counters (last login in the sign-in statement, quota used in the sync's charge).
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -30,6 +32,8 @@ pub enum UserError {
     InvalidQuota,
     #[error("password hashing failed")]
     Hash,
+    #[error("{field}: {reason}")]
+    InvalidField { field: &'static str, reason: String },
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -61,6 +65,8 @@ pub struct CreateUser {
     pub created_by: Option<Uuid>,
     /// Where the quota came from, recorded in the ledger's details.
     pub origin: &'static str,
+    /// Operator-defined profile attributes (e-mail, address, notes, …): a JSON object.
+    pub profile: serde_json::Map<String, serde_json::Value>,
 }
 
 /// 1 PiB: far above any real plan, low enough that sums stay far from i64 overflow.
@@ -72,6 +78,28 @@ pub fn normalize_name(raw: &str) -> Result<String, UserError> {
         return Err(UserError::InvalidName);
     }
     Ok(name)
+}
+
+/// Optional profile attributes a registration may carry, with their length limits.
+pub const PROFILE_FIELDS: &[(&str, usize)] = &[("email", 200), ("address", 300), ("notes", 500)];
+
+/// Checks and collects the profile attributes given (blank ones are left out).
+pub fn profile_from(
+    fields: &[(&'static str, Option<&str>)],
+) -> Result<serde_json::Map<String, serde_json::Value>, UserError> {
+    let mut profile = serde_json::Map::new();
+    for (k, v) in fields {
+        let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else { continue };
+        let max = PROFILE_FIELDS.iter().find(|(f, _)| f == k).map(|(_, m)| *m).unwrap_or(200);
+        if v.chars().count() > max || v.chars().any(char::is_control) {
+            return Err(UserError::InvalidField { field: k, reason: format!("at most {max} printable characters") });
+        }
+        if *k == "email" && !(v.contains('@') && v.contains('.')) {
+            return Err(UserError::InvalidField { field: k, reason: "not an e-mail address".into() });
+        }
+        profile.insert((*k).to_owned(), json!(v));
+    }
+    Ok(profile)
 }
 
 pub fn hash_password(password: &str) -> Result<String, UserError> {
@@ -114,16 +142,17 @@ pub fn create_user(conn: &mut PgConnection, input: CreateUser) -> Result<User, U
         let user: User = diesel::insert_into(users::table)
             .values(NewUser {
                 id,
-                phone_number: input.phone.as_e164(),
+                phone_number: &input.phone,
                 full_name: &full_name,
-                role: input.role.as_str(),
-                approval_status: input.approval.as_str(),
+                role: input.role,
+                approval_status: input.approval,
                 is_active: true,
                 is_unlimited_user: input.unlimited,
                 quota_purchased_bytes: input.quota_bytes,
                 quota_expiry_date: input.expires_at,
                 password_hash: password_hash.as_deref(),
                 approved_at: (input.approval == ApprovalStatus::Approved).then_some(now),
+                profile: serde_json::Value::Object(input.profile),
             })
             .returning(User::as_returning())
             .get_result(tx)?;
@@ -145,7 +174,11 @@ pub fn create_user(conn: &mut PgConnection, input: CreateUser) -> Result<User, U
 }
 
 pub fn find_by_phone(conn: &mut PgConnection, phone: &Msisdn) -> Result<Option<User>, DbError> {
-    Ok(users::table.filter(users::phone_number.eq(phone.as_e164())).select(User::as_select()).first(conn).optional()?)
+    Ok(users::table.filter(users::phone_number.eq(phone)).select(User::as_select()).first(conn).optional()?)
+}
+
+pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<User>, DbError> {
+    Ok(users::table.find(id).select(User::as_select()).first(conn).optional()?)
 }
 
 pub fn list_users(conn: &mut PgConnection, limit: i64) -> Result<Vec<User>, DbError> {

@@ -42,7 +42,7 @@ async fn fixture(n: usize, quota_gib: i64) -> Fixture {
         }
         users.push((u.id, macs));
     }
-    let ctx = hotspot::app::sync_context(&app.services).unwrap();
+    let ctx = hotspot::services::sync_context(&app.services).unwrap();
     Fixture { app, ctx, users }
 }
 
@@ -244,13 +244,11 @@ async fn maintenance_removes_dead_tokens_and_stale_devices_with_their_router_ent
         })
         .await
         .unwrap();
-    assert_eq!(hotspot::maintenance::cleanup_refresh_tokens(&f.app.services.db).await.unwrap(), 2);
+    assert_eq!(hotspot::worker::maintenance::cleanup_refresh_tokens(&f.app.services.db).await.unwrap(), 2);
     assert_eq!(scalar(&f.app, "SELECT count(*)::bigint AS n FROM refresh_tokens").await, 1);
     let captive = f.app.services.captive();
     let removed =
-        hotspot::maintenance::cleanup_stale_devices(&f.app.services.db, &captive, Duration::from_secs(30 * 86_400))
-            .await
-            .unwrap();
+        hotspot::worker::maintenance::cleanup_stale_devices(&captive, Duration::from_secs(30 * 86_400)).await.unwrap();
     assert_eq!(removed, 2);
     let left = f.app.sim().with_state(|s| {
         s.table("/ip/hotspot/ip-binding").unwrap().rows().filter(|r| stale.contains(&r.attrs["mac-address"])).count()

@@ -46,3 +46,32 @@ pub async fn refund(kv: &Kv, name: &str, window_secs: u64) -> Result<(), KvError
     })
     .await
 }
+
+/// Named limits keyed by a keyed hash of what they count (a phone, an address): no raw numbers
+/// or addresses in Redis key names.
+#[derive(Clone)]
+pub struct Limiter {
+    kv: Kv,
+    secret: Vec<u8>,
+}
+
+impl Limiter {
+    pub fn new(kv: Kv, secret: &[u8]) -> Self {
+        Self { kv, secret: secret.to_vec() }
+    }
+
+    fn name(&self, kind: &str, value: &str) -> String {
+        let h = super::crypto::hmac_hex(&self.secret, &[kind.as_bytes(), value.as_bytes()]);
+        format!("{kind}:{}", &h[..24])
+    }
+
+    /// One hit of `kind` for `value`: `max` per `window_secs`.
+    pub async fn hit(&self, kind: &str, value: &str, max: u32, window_secs: u64) -> Result<Verdict, KvError> {
+        hit(&self.kv, &self.name(kind, value), max, window_secs).await
+    }
+
+    /// Gives the hit back (the attempt failed on our side).
+    pub async fn refund(&self, kind: &str, value: &str, window_secs: u64) -> Result<(), KvError> {
+        refund(&self.kv, &self.name(kind, value), window_secs).await
+    }
+}

@@ -146,3 +146,14 @@ pub fn family_of(conn: &mut PgConnection, token: &str) -> Result<Option<(Uuid, U
         .first(conn)
         .optional()?)
 }
+
+/// Deletes expired tokens and tokens revoked longer ago than `revoked_retention`.
+pub fn delete_dead(conn: &mut PgConnection, revoked_retention: Duration) -> Result<usize, DbError> {
+    let now = Utc::now();
+    let revoked_before = now - chrono::Duration::from_std(revoked_retention).unwrap_or_default();
+    Ok(diesel::delete(
+        refresh_tokens::table
+            .filter(refresh_tokens::expires_at.lt(now).or(refresh_tokens::revoked_at.lt(revoked_before))),
+    )
+    .execute(conn)?)
+}

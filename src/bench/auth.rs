@@ -10,10 +10,10 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use super::machine::{self, CpuTicks};
-use crate::app::{self, Services};
 use crate::auth::otp::OtpStore;
 use crate::db;
 use crate::domain::{ApprovalStatus, GIB, MacAddress, Msisdn, Role};
+use crate::services::Services;
 use crate::shutdown::Shutdown;
 use crate::sim::router::{SimConfig, SimRouter};
 use crate::sim::whatsapp::WhatsAppSim;
@@ -133,6 +133,7 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
                     unlimited: false,
                     created_by: None,
                     origin: "bench",
+                    profile: Default::default(),
                 };
                 users::create_user(conn, input).map_err(|e| db::DbError::Task(e.to_string()))?;
             }
@@ -153,7 +154,7 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}", listener.local_addr()?);
     let (trigger, shutdown) = Shutdown::new();
-    let server = tokio::spawn(app::run_http(services.clone(), listener, shutdown));
+    let server = tokio::spawn(crate::modes::run_http(services.clone(), listener, shutdown));
     crate::ensure_crypto_provider();
     let http =
         reqwest::Client::builder().pool_max_idle_per_host(opts.concurrency).timeout(Duration::from_secs(30)).build()?;

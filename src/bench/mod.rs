@@ -33,11 +33,11 @@ where
 
 /// The services of a bench run: settings from `vars` alone (never the environment, so a bench
 /// measures what it sets), connected and migrated.
-pub async fn services(vars: &[(&str, String)]) -> anyhow::Result<crate::app::Services> {
+pub async fn services(vars: &[(&str, String)]) -> anyhow::Result<crate::services::Services> {
     let vars: std::collections::HashMap<String, String> =
         vars.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
     let settings = crate::config::Settings::from_source(&crate::config::Source::new(&vars))?;
-    let services = crate::app::Services::connect(settings)?;
-    crate::app::migrate(&services.db).await?;
+    let services = crate::services::Services::connect(settings)?;
+    crate::services::migrate(&services.db).await?;
     Ok(services)
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use diesel::sql_types::{Array, BigInt, Text, Uuid as SqlUuid};
 
-use crate::app::{self, Services};
+use crate::services::{self, Services};
 use crate::sim::router::state::seeded_host;
 use crate::sync::run::{FailPoint, run_cycle};
 
@@ -241,7 +241,7 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
     ])
     .await?;
     seed(&services, opts.users, opts.devices).await?;
-    let mut ctx = app::sync_context(&services)?;
+    let mut ctx = services::sync_context(&services)?;
     // Where each cycle's time goes: the stage boundaries, printed under the cycle's row.
     // With the peak RSS reached before each stage, to tell which stage sets the cycle's peak, and
     // the CPU time of this process and of the simulator, to tell who is busy in each stage.

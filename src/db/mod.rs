@@ -3,6 +3,7 @@
 
 pub mod models;
 pub mod schema;
+pub mod types;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,21 +1,25 @@
-//! Row types. Text columns holding enumerations are parsed into domain types at the edges that
-//! use them.
+//! Row types. Columns holding phones, MACs, IPs, roles and statuses are domain types (see
+//! `db::types`), so nothing past this edge re-parses them.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::schema::{quota_ledger, users};
+use super::schema::{quota_ledger, sync_runs, user_devices, users};
+use crate::domain::policy::UserFacts;
+use crate::domain::{ApprovalStatus, ClientIp, MacAddress, Msisdn, Role};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 #[diesel(check_for_backend(diesel::pg::Pg))]
 pub struct User {
     pub id: Uuid,
-    pub phone_number: String,
+    pub phone_number: Msisdn,
     pub full_name: String,
-    pub role: String,
-    pub approval_status: String,
+    pub role: Role,
+    pub approval_status: ApprovalStatus,
     pub is_active: bool,
     pub is_blocked: bool,
     pub blocked_reason: Option<String>,
@@ -36,22 +40,36 @@ impl User {
     pub fn quota_remaining_bytes(&self) -> i64 {
         (self.quota_purchased_bytes - self.quota_used_bytes).max(0)
     }
+
+    /// What the access policy reads of this user.
+    pub fn facts(&self) -> UserFacts {
+        UserFacts {
+            approved: self.approval_status == ApprovalStatus::Approved,
+            is_active: self.is_active,
+            is_blocked: self.is_blocked,
+            is_unlimited: self.is_unlimited_user,
+            purchased_bytes: self.quota_purchased_bytes,
+            used_bytes: self.quota_used_bytes,
+            expires_at: self.quota_expiry_date,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {
     pub id: Uuid,
-    pub phone_number: &'a str,
+    pub phone_number: &'a Msisdn,
     pub full_name: &'a str,
-    pub role: &'a str,
-    pub approval_status: &'a str,
+    pub role: Role,
+    pub approval_status: ApprovalStatus,
     pub is_active: bool,
     pub is_unlimited_user: bool,
     pub quota_purchased_bytes: i64,
     pub quota_expiry_date: Option<DateTime<Utc>>,
     pub password_hash: Option<&'a str>,
     pub approved_at: Option<DateTime<Utc>>,
+    pub profile: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -63,4 +81,55 @@ pub struct NewLedgerEntry<'a> {
     pub idempotency_key: &'a str,
     pub details: serde_json::Value,
     pub created_by: Option<Uuid>,
+}
+
+/// A user's device as the API shows it.
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]
+#[diesel(table_name = user_devices)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub struct Device {
+    pub id: i64,
+    #[schema(value_type = String, example = "02:DE:00:00:00:01")]
+    pub mac_address: MacAddress,
+    #[schema(value_type = Option<String>, example = "10.5.50.11")]
+    pub ip_address: Option<ClientIp>,
+    pub label: Option<String>,
+    pub is_authorized: bool,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub authorized_at: Option<DateTime<Utc>>,
+}
+
+/// A registered device as the device policy and the sync see it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = user_devices)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub struct DeviceRow {
+    pub id: i64,
+    pub user_id: Uuid,
+    pub mac_address: MacAddress,
+    pub ip_address: Option<ClientIp>,
+    pub is_authorized: bool,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// One sync cycle as recorded.
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]
+#[diesel(table_name = sync_runs)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub struct SyncRun {
+    pub id: i64,
+    pub trigger: String,
+    pub job_id: Option<String>,
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub users_count: i32,
+    pub devices_count: i32,
+    pub bytes_charged: i64,
+    pub router_commands: i32,
+    pub router_writes: i32,
+    pub error_count: i32,
+    #[schema(value_type = Vec<String>)]
+    pub errors: serde_json::Value,
 }

@@ -5,7 +5,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::{Deserialize, Deserializer};
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+)]
+/// Stored as text (its canonical form); the conversions are in `db::types`.
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct ClientIp(IpAddr);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

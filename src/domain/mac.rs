@@ -2,7 +2,11 @@
 
 use serde::{Deserialize, Deserializer};
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+)]
+/// Stored as text (its canonical form); the conversions are in `db::types`.
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct MacAddress([u8; 6]);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

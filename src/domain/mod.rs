@@ -32,6 +32,7 @@ macro_rules! masked_text_type {
 }
 pub(crate) use masked_text_type;
 
+pub mod code;
 pub mod ip;
 pub mod mac;
 pub mod msisdn;
@@ -39,6 +40,7 @@ pub mod policy;
 pub mod status;
 pub mod text;
 
+pub use code::OtpCode;
 pub use ip::{Cidr, ClientIp, IpError};
 pub use mac::{MacAddress, MacError};
 pub use msisdn::{Msisdn, MsisdnError};

@@ -13,7 +13,11 @@ const ID_NSN_LEN: std::ops::RangeInclusive<usize> = 9..=12;
 /// E.164 allows at most 15 digits; fewer than 8 is never a reachable WhatsApp number.
 const E164_DIGITS: std::ops::RangeInclusive<usize> = 8..=15;
 
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, PartialEq, Eq, Hash, PartialOrd, Ord, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+)]
+/// Stored as text (its canonical form); the conversions are in `db::types`.
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct Msisdn(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -169,7 +169,7 @@ mod tests {
         assert_eq!(body_kind(None, b"a=b").unwrap(), BodyKind::Form);
         assert_eq!(
             body_kind(Some("multipart/form-data; boundary=x"), b"--x").unwrap_err().code,
-            "UNSUPPORTED_MEDIA_TYPE"
+            crate::http::error::ErrorCode::UnsupportedMediaType
         );
     }
 

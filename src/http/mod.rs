@@ -2,6 +2,7 @@
 
 pub mod context;
 pub mod error;
+pub mod extract;
 pub mod input;
 pub mod meta;
 pub mod metrics;
@@ -14,14 +15,12 @@ use std::sync::Arc;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
-use crate::app::Services;
-use crate::auth::otp::OtpStore;
-use crate::auth::tokens::AccessTokens;
 use crate::captive::Captive;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::kv::Kv;
 use crate::router::ops::Ops;
+use crate::services::Services;
 use crate::shutdown::Shutdown;
 use crate::whatsapp::Messenger;
 use error::ApiError;
@@ -35,8 +34,7 @@ pub struct AppState {
     pub kv: Kv,
     pub router: Option<Ops>,
     pub messenger: Option<Messenger>,
-    pub otp: OtpStore,
-    pub tokens: AccessTokens,
+    /// The sign-in room (codes, devices, sessions).
     pub captive: Captive,
     /// The job queues (manual sync).
     pub queues: hotspot_jobs::Queues,
@@ -62,60 +60,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         )
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::validation("query", e.to_string()).into()))
         .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
-        .service(web::resource("/metrics").route(web::get().to(routes::meta::metrics)))
-        .service(
-            web::scope("/api")
-                .service(web::resource("/health").route(web::get().to(routes::health::health)))
-                .service(web::resource("/openapi.json").route(web::get().to(routes::meta::openapi)))
-                .service(auth_routes())
-                .service(device_routes())
-                .service(web::resource("/admin/sync/status").route(web::get().to(routes::admin::sync_status)))
-                .service(web::resource("/admin/sync").route(web::post().to(routes::admin::sync_now)))
-                .service(
-                    web::resource("/webhooks/whatsapp/{provider}").route(web::post().to(routes::webhooks::whatsapp)),
-                ),
-        );
-}
-
-fn auth_routes() -> actix_web::Scope {
-    use routes::auth as a;
-    web::scope("/auth")
-        .service(web::resource("/request-otp").route(web::post().to(a::request_otp)))
-        .service(web::resource("/verify-otp").route(web::post().to(a::verify_otp)))
-        .service(web::resource("/auto-login").route(web::post().to(a::auto_login)))
-        .service(web::resource("/session/consume").route(web::post().to(a::session_consume)))
-        .service(web::resource("/refresh").route(web::post().to(a::refresh_session)))
-        .service(web::resource("/me").route(web::get().to(a::me)))
-        .service(web::resource("/hotspot-session-status").route(web::get().to(a::hotspot_session_status)))
-        .service(web::resource("/logout").route(web::post().to(a::logout)))
-        .service(web::resource("/reset-login").route(web::post().to(a::reset_login)))
-        .service(web::resource("/register").route(web::post().to(a::register)))
-        .service(web::resource("/admin/login").route(web::post().to(a::admin_login)))
-        .service(web::resource("/status-token/verify").route(web::post().to(a::status_token_verify)))
-}
-
-fn device_routes() -> actix_web::Scope {
-    use routes::devices as d;
-    web::scope("/users/me/devices")
-        .service(web::resource("").route(web::get().to(d::list)))
-        .service(web::resource("/bind-current").route(web::post().to(d::bind_current)))
-        .service(web::resource("/{id}").route(web::delete().to(d::remove)))
-        .service(web::resource("/{id}/label").route(web::put().to(d::label)))
+        .configure(routes::register_all);
 }
 
 pub fn build_state(services: &Services) -> anyhow::Result<web::Data<AppState>> {
     let metrics = Arc::new(Metrics::new()?);
     let settings = services.settings.clone();
-    let a = &settings.auth;
     Ok(web::Data::new(AppState {
-        otp: OtpStore::new(
-            services.kv.clone(),
-            settings.otp_secret.as_bytes(),
-            a.otp_ttl,
-            a.otp_cooldown,
-            a.otp_max_attempts,
-        ),
-        tokens: AccessTokens::new(settings.jwt_secret.as_bytes(), a.access_ttl),
         captive: services.captive(),
         queues: services.queues.clone(),
         messenger: services.messenger.clone(),

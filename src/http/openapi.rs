@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use super::routes::{admin, auth, devices, health, meta, webhooks};
+use super::routes::{admin, auth, devices, health, meta, register, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,7 +24,7 @@ use super::routes::{admin, auth, devices, health, meta, webhooks};
         auth::hotspot_session_status,
         auth::logout,
         auth::reset_login,
-        auth::register,
+        register::register,
         auth::admin_login,
         auth::status_token_verify,
         devices::list,

@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponseBuilder};
 use super::AppState;
 use super::error::{ApiError, refuse};
 use crate::auth::tokens::{self, Claims, TokenError};
+use crate::captive::session::Tokens;
 
 pub const ACCESS_COOKIE: &str = "auth_token";
 pub const REFRESH_COOKIE: &str = "refresh_token";
@@ -23,9 +24,14 @@ fn cookie(state: &AppState, name: &'static str, value: String, max_age_secs: i64
 }
 
 /// Sets both session cookies.
-pub fn set_session_cookies(res: &mut HttpResponseBuilder, state: &AppState, access: &str, refresh: &str) {
-    res.cookie(cookie(state, ACCESS_COOKIE, access.to_owned(), state.settings.auth.access_ttl.as_secs() as i64));
-    res.cookie(cookie(state, REFRESH_COOKIE, refresh.to_owned(), state.settings.auth.refresh_ttl.as_secs() as i64));
+pub fn set_session_cookies(res: &mut HttpResponseBuilder, state: &AppState, tokens: &Tokens) {
+    res.cookie(cookie(state, ACCESS_COOKIE, tokens.access.clone(), state.settings.auth.access_ttl.as_secs() as i64));
+    res.cookie(cookie(state, REFRESH_COOKIE, tokens.refresh.clone(), state.settings.auth.refresh_ttl.as_secs() as i64));
+}
+
+/// The refresh cookie's value, when there is one.
+pub fn refresh_cookie(req: &HttpRequest) -> Option<String> {
+    req.cookie(REFRESH_COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty())
 }
 
 pub fn clear_session_cookies(res: &mut HttpResponseBuilder, state: &AppState) {
@@ -56,7 +62,7 @@ pub async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Authed,
             None => return Err(refuse::auth_required()),
         },
     };
-    let claims = state.tokens.verify(&token).map_err(|e| match e {
+    let claims = state.captive.tokens.verify(&token).map_err(|e| match e {
         TokenError::Expired => refuse::token_expired(),
         TokenError::Invalid => refuse::auth_required(),
     })?;

@@ -127,6 +127,11 @@ impl Ops {
         Self { client, managed }
     }
 
+    /// One cheap command: is the router there and answering?
+    pub async fn ping(&self) -> Result<(), RouterError> {
+        self.client.run(&Command::new("/system/identity/print")).await.map(|_| ())
+    }
+
     /// The router is the authority on which device holds an IP: hotspot host, then ARP, then
     /// DHCP leases.
     pub async fn mac_for_ip(&self, ip: &ClientIp) -> Result<Option<(MacAddress, MacSource)>, RouterError> {

@@ -35,32 +35,8 @@ fn ip(row: &Row, k: &str) -> Option<IpAddr> {
     get(row, k).and_then(|a| a.parse().ok()).filter(|a: &IpAddr| !a.is_unspecified())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BindingType {
-    Regular,
-    Bypassed,
-    Blocked,
-}
-
-impl BindingType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BindingType::Regular => "regular",
-            BindingType::Bypassed => "bypassed",
-            BindingType::Blocked => "blocked",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "regular" => Some(Self::Regular),
-            "bypassed" => Some(Self::Bypassed),
-            "blocked" => Some(Self::Blocked),
-            _ => None,
-        }
-    }
-}
+/// The ip-binding types are the policy's words (the domain owns the status → binding rule).
+pub use crate::domain::policy::BindingType;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostRow {

@@ -4,14 +4,15 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::policy::{BindingKind, UserFacts, binding_kind, resolve_status};
-use crate::domain::{AccessStatus, MacAddress};
+use crate::domain::policy::{RouterPolicy, UserFacts};
+use crate::domain::{AccessStatus, ClientIp, MacAddress};
 use crate::router::ops::{ADDRESS_LIST, Change, IP_BINDING};
-use crate::router::rows::{AddressListRow, BindingRow, BindingType, HostRow, HotspotUserRow};
+use crate::router::rows::{AddressListRow, BindingRow, HostRow, HotspotUserRow};
 
 /// The planner's maps hold every device and user of the hotspot each cycle: foldhash (seeded per
 /// map) instead of SipHash, which was a tenth of a cycle's CPU time.
@@ -80,7 +81,7 @@ pub struct DeviceInput {
     pub id: i64,
     pub user_id: Uuid,
     pub mac: MacAddress,
-    pub ip: Option<String>,
+    pub ip: Option<ClientIp>,
     pub authorized: bool,
     /// When the device's row last recorded it as seen.
     pub last_seen: DateTime<Utc>,
@@ -91,31 +92,24 @@ impl DeviceInput {
     /// older than 30 to 60 minutes (spread by id, so rows do not all come due in one cycle).
     /// Stale-device cleanup counts in days; rewriting every device every cycle cost more than
     /// anything else in a steady cycle.
-    pub fn seen_due(&self, ip: Option<&str>, now: DateTime<Utc>) -> bool {
-        let moved = ip.is_some_and(|ip| self.ip.as_deref() != Some(ip));
+    pub fn seen_due(&self, ip: Option<ClientIp>, now: DateTime<Utc>) -> bool {
+        let moved = ip.is_some_and(|ip| self.ip != Some(ip));
         let refresh = chrono::Duration::minutes(30 + self.id.rem_euclid(31));
         moved || now - self.last_seen >= refresh
     }
 }
 
-/// Where each status puts things on the router.
+/// The planner's rules: the one router policy sign-in uses too, and the comment prefix that
+/// marks the router entries we own.
 #[derive(Debug, Clone)]
-pub struct Policy {
-    pub fup_threshold: i64,
+pub struct Rules {
+    pub policy: Arc<RouterPolicy>,
     pub comment_prefix: String,
-    /// Status → address-list name (unlimited uses the active list).
-    pub lists: HashMap<AccessStatus, String>,
-    /// Status → hotspot user profile.
-    pub profiles: HashMap<AccessStatus, String>,
 }
 
-impl Policy {
+impl Rules {
     fn owns(&self, comment: Option<&str>) -> bool {
         comment.is_some_and(|c| c.starts_with(&self.comment_prefix))
-    }
-
-    fn list_for(&self, s: AccessStatus) -> Option<&String> {
-        self.lists.get(&s)
     }
 }
 
@@ -142,7 +136,7 @@ pub struct NewBaseline {
 pub struct DeviceSeen {
     pub device_id: i64,
     pub user_id: Uuid,
-    pub ip: Option<String>,
+    pub ip: Option<ClientIp>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -161,14 +155,6 @@ pub struct Plan {
     pub unknown_hosts: usize,
 }
 
-fn binding_type(k: BindingKind) -> BindingType {
-    match k {
-        BindingKind::Regular => BindingType::Regular,
-        BindingKind::Bypassed => BindingType::Bypassed,
-        BindingKind::Blocked => BindingType::Blocked,
-    }
-}
-
 pub struct Snapshot<'a> {
     pub hosts: &'a [HostRow],
     pub bindings: &'a [BindingRow],
@@ -182,9 +168,10 @@ pub fn plan(
     baselines: &Map<MacAddress, Baseline>,
     users: &[UserInput],
     devices: &[DeviceInput],
-    policy: &Policy,
+    rules: &Rules,
     now: DateTime<Utc>,
 ) -> Plan {
+    let policy = &*rules.policy;
     let mut out = Plan::default();
     let device_by_mac: Map<MacAddress, &DeviceInput> = devices.iter().map(|d| (d.mac, d)).collect();
     let mut host_ip: Map<MacAddress, IpAddr> = Map::default();
@@ -215,8 +202,8 @@ pub fn plan(
         if stored != Some(&baseline) {
             out.baselines.push(NewBaseline { mac: h.mac, user_id: dev.user_id, baseline, stored: stored.is_some() });
         }
-        let ip = h.address.map(|a| a.to_string());
-        if dev.seen_due(ip.as_deref(), now) {
+        let ip = h.address.and_then(|a| ClientIp::new(a).ok());
+        if dev.seen_due(ip, now) {
             out.seen.push(DeviceSeen { device_id: dev.id, user_id: dev.user_id, ip });
         }
     }
@@ -226,7 +213,7 @@ pub fn plan(
         let mut facts = u.facts;
         let extra = out.per_user.get(&u.id).copied().unwrap_or(0);
         facts.used_bytes = facts.used_bytes.saturating_add(i64::try_from(extra).unwrap_or(i64::MAX));
-        out.statuses.insert(u.id, resolve_status(&facts, now, policy.fup_threshold));
+        out.statuses.insert(u.id, policy.status(&facts, now));
     }
 
     // Router diff, managed entries only. Bindings: one per authorized device's MAC.
@@ -234,7 +221,7 @@ pub fn plan(
     let mut operator_macs: Set<MacAddress> = Set::default();
     for b in snapshot.bindings {
         let Some(mac) = b.mac else { continue };
-        if policy.owns(b.comment.as_deref()) {
+        if rules.owns(b.comment.as_deref()) {
             ours_by_mac.entry(mac).or_default().push(b);
         } else {
             operator_macs.insert(mac);
@@ -247,12 +234,12 @@ pub fn plan(
             continue;
         }
         wanted_macs.insert(d.mac);
-        let want = binding_type(binding_kind(*status));
+        let want = policy.binding(*status);
         match ours_by_mac.get(&d.mac).map(Vec::as_slice) {
             None | Some([]) => out.router.push(Change::AddBinding {
                 mac: d.mac,
                 kind: want,
-                comment: format!("{}u:{}", policy.comment_prefix, d.user_id.simple()),
+                comment: format!("{}u:{}", rules.comment_prefix, d.user_id.simple()),
             }),
             Some([first, rest @ ..]) => {
                 if first.kind != want || first.disabled {
@@ -273,13 +260,13 @@ pub fn plan(
     }
 
     // Address lists: each authorized device's current IP on its user's status list.
-    let managed_lists: Set<&String> = policy.lists.values().collect();
+    let managed_lists: Set<String> = policy.managed_lists().into_iter().collect();
     let mut wanted_entries: Set<(String, String)> = Set::default();
     for d in devices.iter().filter(|d| d.authorized) {
         let Some(status) = out.statuses.get(&d.user_id) else { continue };
-        let ip = host_ip.get(&d.mac).map(|a| a.to_string()).or_else(|| d.ip.clone());
-        let (Some(ip), Some(list)) = (ip, policy.list_for(*status)) else { continue };
-        wanted_entries.insert((list.clone(), ip));
+        let ip = host_ip.get(&d.mac).map(|a| a.to_string()).or_else(|| d.ip.map(|i| i.as_text()));
+        let Some(ip) = ip else { continue };
+        wanted_entries.insert((policy.list(*status).to_owned(), ip));
     }
     let mut present: Set<(String, String)> = Set::default();
     for e in snapshot.list_entries {
@@ -289,7 +276,7 @@ pub fn plan(
         let key = (e.list.clone(), e.address.clone());
         if wanted_entries.contains(&key) {
             present.insert(key);
-        } else if policy.owns(e.comment.as_deref()) {
+        } else if rules.owns(e.comment.as_deref()) {
             out.router.push(Change::Remove { menu: ADDRESS_LIST, id: e.id.clone() });
         } else {
             // The operator's own entry on one of our lists: it counts as present, never removed.
@@ -302,21 +289,21 @@ pub fn plan(
         out.router.push(Change::AddListEntry {
             list: list.clone(),
             address: address.clone(),
-            comment: format!("{}sync", policy.comment_prefix),
+            comment: format!("{}sync", rules.comment_prefix),
         });
     }
 
     // Hotspot users we manage: their profile follows the status.
     let user_by_name: Map<&str, &UserInput> = users.iter().map(|u| (u.hotspot_name.as_str(), u)).collect();
     for hu in snapshot.users {
-        if !policy.owns(hu.comment.as_deref()) {
+        if !rules.owns(hu.comment.as_deref()) {
             continue;
         }
         let Some(u) = user_by_name.get(hu.name.as_str()) else { continue };
         let Some(status) = out.statuses.get(&u.id) else { continue };
-        let Some(profile) = policy.profiles.get(status) else { continue };
-        if hu.profile.as_deref() != Some(profile.as_str()) {
-            out.router.push(Change::SetUserProfile { id: hu.id.clone(), profile: profile.clone() });
+        let profile = policy.profile(*status);
+        if hu.profile.as_deref() != Some(profile) {
+            out.router.push(Change::SetUserProfile { id: hu.id.clone(), profile: profile.to_owned() });
         }
     }
     out
@@ -326,6 +313,8 @@ pub fn plan(
 mod tests {
     use super::*;
     use crate::domain::GIB;
+    use crate::domain::policy::PerStatus;
+    use crate::router::rows::BindingType;
 
     fn b(host: &str, bytes: u64, up: u64) -> Baseline {
         Baseline { host_id: host.into(), bytes, uptime_secs: up }
@@ -385,31 +374,13 @@ mod tests {
         }
     }
 
-    fn policy() -> Policy {
-        let lists = [
-            (AccessStatus::Active, "hs_active"),
-            (AccessStatus::Unlimited, "hs_active"),
-            (AccessStatus::Fup, "hs_fup"),
-            (AccessStatus::Habis, "hs_habis"),
-            (AccessStatus::Expired, "hs_expired"),
-            (AccessStatus::Blocked, "hs_blocked"),
-            (AccessStatus::Inactive, "hs_inactive"),
-        ];
-        let profiles = [
-            (AccessStatus::Active, "default"),
-            (AccessStatus::Unlimited, "unlimited"),
-            (AccessStatus::Fup, "fup"),
-            (AccessStatus::Habis, "habis"),
-            (AccessStatus::Expired, "expired"),
-            (AccessStatus::Blocked, "blocked"),
-            (AccessStatus::Inactive, "inactive"),
-        ];
-        Policy {
+    fn policy() -> Rules {
+        let policy = RouterPolicy {
             fup_threshold: 3 * GIB,
-            comment_prefix: "hotspot:".into(),
-            lists: lists.iter().map(|(s, l)| (*s, (*l).to_owned())).collect(),
-            profiles: profiles.iter().map(|(s, l)| (*s, (*l).to_owned())).collect(),
-        }
+            lists: PerStatus::standard_lists(),
+            profiles: PerStatus::standard_profiles(),
+        };
+        Rules { policy: Arc::new(policy), comment_prefix: "hotspot:".into() }
     }
 
     fn user(purchased_gib: i64, used: i64) -> UserInput {
@@ -448,7 +419,7 @@ mod tests {
             id: i64::from(i),
             user_id: u.id,
             mac: mac(i),
-            ip: Some(ip.into()),
+            ip: Some(ClientIp::parse(ip).unwrap()),
             authorized: true,
             last_seen: Utc::now(),
         }
@@ -564,7 +535,7 @@ mod tests {
         assert_eq!(p.unknown_hosts, 1);
         assert_eq!(p.per_user[&u.id], 1_000);
         assert_eq!(p.baselines.len(), 1);
-        assert_eq!(p.seen, vec![DeviceSeen { device_id: 1, user_id: u.id, ip: Some("10.5.50.1".into()) }]);
+        assert_eq!(p.seen, vec![DeviceSeen { device_id: 1, user_id: u.id, ip: ClientIp::parse("10.5.50.1").ok() }]);
         assert_eq!(
             p.router,
             vec![
@@ -619,7 +590,7 @@ mod tests {
         for (id, age, ip, due) in cases {
             d1.id = id;
             d1.last_seen = now - mins(age);
-            assert_eq!(d1.seen_due(Some(ip), now), due, "id {id}, age {age} min, ip {ip}");
+            assert_eq!(d1.seen_due(ClientIp::parse(ip).ok(), now), due, "id {id}, age {age} min, ip {ip}");
         }
         // No address in the host row: only age counts.
         d1.last_seen = now;

@@ -3,19 +3,18 @@
 
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Date, Int4, Nullable, Text, Uuid as SqlUuid};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
-use super::plan::{self, Baseline, DeviceInput, Map, Plan, Policy, UserInput};
-use crate::captive;
-use crate::db::models::User;
-use crate::db::schema::{device_counters, routers, sync_runs, user_devices, users};
+use super::apply::{apply_batch, batches, finish};
+use super::load::load;
+use super::plan::{self, Rules};
+use crate::db::schema::sync_runs;
 use crate::db::{Db, DbError};
-use crate::domain::{AccessStatus, MacAddress, Msisdn};
+use crate::domain::policy::RouterPolicy;
 use crate::router::RouterError;
 use crate::router::ops::Ops;
 
@@ -81,7 +80,10 @@ pub struct SyncContext {
     pub router: Ops,
     pub router_name: String,
     pub router_host: String,
-    pub policy: Policy,
+    /// What each status means on the router (the one policy sign-in uses too).
+    pub policy: Arc<RouterPolicy>,
+    /// Marks the router entries we own.
+    pub comment_prefix: String,
     pub timezone: chrono_tz::Tz,
     /// Usage transactions of one cycle run side by side on this many connections, each for its
     /// share of the users (a user's devices, ledger row and totals always in one transaction).
@@ -112,316 +114,6 @@ pub struct Summary {
     pub status_changes: usize,
     pub errors: Vec<String>,
     pub millis: u128,
-}
-
-/// Builds the planner's policy from the settings.
-pub fn policy(settings: &crate::config::Settings) -> Option<Policy> {
-    let r = settings.router.as_ref()?;
-    let l = &r.lists;
-    let lists = [
-        (AccessStatus::Active, &l.active),
-        (AccessStatus::Unlimited, &l.active),
-        (AccessStatus::Fup, &l.fup),
-        (AccessStatus::Habis, &l.habis),
-        (AccessStatus::Expired, &l.expired),
-        (AccessStatus::Blocked, &l.blocked),
-        (AccessStatus::Inactive, &l.inactive),
-    ];
-    let profiles = settings
-        .auth
-        .profiles
-        .iter()
-        .filter_map(|(k, v)| k.parse::<AccessStatus>().ok().map(|s| (s, v.clone())))
-        .collect();
-    Some(Policy {
-        fup_threshold: settings.auth.fup_threshold_bytes,
-        comment_prefix: r.comment_prefix.clone(),
-        lists: lists.iter().map(|(s, n)| (*s, (*n).clone())).collect(),
-        profiles,
-    })
-}
-
-/// id, user, MAC, IP, authorized, last seen.
-type DeviceRow = (i64, Uuid, String, Option<String>, bool, DateTime<Utc>);
-
-struct Loaded {
-    router_id: i32,
-    users: Vec<UserInput>,
-    /// user id → status before this cycle (to count changes).
-    before: Map<Uuid, AccessStatus>,
-    devices: Vec<DeviceInput>,
-    baselines: Map<MacAddress, Baseline>,
-    errors: Vec<String>,
-}
-
-fn load(
-    conn: &mut PgConnection,
-    router_name: &str,
-    router_host: &str,
-    fup: i64,
-    now: DateTime<Utc>,
-) -> Result<Loaded, DbError> {
-    let router_id: i32 = diesel::insert_into(routers::table)
-        .values((routers::name.eq(router_name), routers::host.eq(router_host), routers::username.eq("api")))
-        .on_conflict(routers::name)
-        .do_update()
-        .set(routers::updated_at.eq(Utc::now()))
-        .returning(routers::id)
-        .get_result(conn)?;
-    let mut errors = Vec::new();
-    let rows: Vec<User> = users::table.select(User::as_select()).load(conn)?;
-    let mut users_in = Vec::with_capacity(rows.len());
-    let mut before = Map::with_capacity_and_hasher(rows.len(), Default::default());
-    for u in &rows {
-        // One bad row must not stop the others.
-        let Ok(phone) = Msisdn::parse(&u.phone_number) else {
-            errors.push(format!("user {}: unparsable phone number", u.id));
-            continue;
-        };
-        let facts = captive::facts(u);
-        before.insert(u.id, crate::domain::policy::resolve_status(&facts, now, fup));
-        users_in.push(UserInput { id: u.id, facts, hotspot_name: phone.local() });
-    }
-    drop(rows);
-    let device_rows: Vec<DeviceRow> = user_devices::table
-        .select((
-            user_devices::id,
-            user_devices::user_id,
-            user_devices::mac_address,
-            user_devices::ip_address,
-            user_devices::is_authorized,
-            user_devices::last_seen_at,
-        ))
-        .load(conn)?;
-    let mut devices = Vec::with_capacity(device_rows.len());
-    for (id, user_id, mac, ip, authorized, last_seen) in device_rows {
-        match MacAddress::parse(&mac) {
-            Ok(mac) => devices.push(DeviceInput { id, user_id, mac, ip, authorized, last_seen }),
-            Err(_) => errors.push(format!("device {id}: unparsable MAC")),
-        }
-    }
-    let counters: Vec<(String, String, i64, i64)> = device_counters::table
-        .filter(device_counters::router_id.eq(router_id))
-        .select((
-            device_counters::mac_address,
-            device_counters::host_id,
-            device_counters::last_bytes,
-            device_counters::last_uptime_secs,
-        ))
-        .load(conn)?;
-    let baselines = counters
-        .into_iter()
-        .filter_map(|(m, h, b, u)| {
-            Some((
-                MacAddress::parse(&m).ok()?,
-                Baseline { host_id: h, bytes: u64::try_from(b).ok()?, uptime_secs: u64::try_from(u).ok()? },
-            ))
-        })
-        .collect();
-    Ok(Loaded { router_id, users: users_in, before, devices, baselines, errors })
-}
-
-/// The ledger keys of each user's charge in one cycle: a digest of the observations it comes
-/// from, so the same observations can never be charged twice (e.g. two workers planning from one
-/// baseline). One pass over the charges, whatever the number of users.
-fn idempotency_keys(router_id: i32, plan: &Plan, baselines: &Map<MacAddress, Baseline>) -> Map<Uuid, String> {
-    let mut digests: Map<Uuid, Sha256> = Map::default();
-    for c in plan.charges.iter().filter(|c| c.bytes > 0) {
-        let from = baselines.get(&c.mac).map(|b| (b.host_id.as_str(), b.bytes)).unwrap_or(("", 0));
-        let d = digests.entry(c.user_id).or_default();
-        // Fixed-width fields and a length-prefixed host id: no two observations read alike.
-        d.update(c.mac.octets());
-        d.update((from.0.len() as u64).to_le_bytes());
-        d.update(from.0.as_bytes());
-        d.update(from.1.to_le_bytes());
-        d.update(c.bytes.to_le_bytes());
-        d.update(c.device_id.to_le_bytes());
-    }
-    digests
-        .into_iter()
-        .map(|(user, h)| (user, format!("sync:{router_id}:{}:{}", user.simple(), hex::encode(&h.finalize()[..12]))))
-        .collect()
-}
-
-const CHARGE_SQL: &str = r#"
-WITH c AS (
-    SELECT * FROM unnest($1::uuid[], $2::int8[], $3::text[]) AS t(user_id, delta, key)
-), ins AS (
-    INSERT INTO quota_ledger (user_id, delta_bytes, source, idempotency_key, details)
-    SELECT user_id, delta, 'sync_usage', key, jsonb_build_object('run', $4::bigint) FROM c
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING user_id, delta_bytes
-), upd AS (
-    UPDATE users u SET quota_used_bytes = u.quota_used_bytes + ins.delta_bytes, updated_at = now()
-    FROM ins WHERE u.id = ins.user_id
-), daily AS (
-    INSERT INTO usage_daily (user_id, day, bytes)
-    SELECT user_id, $5::date, delta_bytes FROM ins
-    ON CONFLICT (user_id, day) DO UPDATE SET bytes = usage_daily.bytes + EXCLUDED.bytes, updated_at = now()
-)
-SELECT count(*)::bigint AS users, COALESCE(sum(delta_bytes), 0)::bigint AS bytes FROM ins
-"#;
-
-/// Baselines of MACs seen before: a plain update (HOT, no index touched).
-const BASELINE_UPDATE_SQL: &str = r#"
-UPDATE device_counters d SET host_id = t.h, last_bytes = t.b, last_uptime_secs = t.u, updated_at = now()
-FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[]) AS t(m, h, b, u)
-WHERE d.router_id = $1 AND d.mac_address = t.m
-"#;
-
-/// Baselines of MACs seen for the first time (an upsert: another worker may have raced us).
-const BASELINE_INSERT_SQL: &str = r#"
-INSERT INTO device_counters (router_id, mac_address, host_id, last_bytes, last_uptime_secs, updated_at)
-SELECT $1, m, h, b, u, now() FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[]) AS t(m, h, b, u)
-ON CONFLICT (router_id, mac_address) DO UPDATE SET
-    host_id = EXCLUDED.host_id, last_bytes = EXCLUDED.last_bytes,
-    last_uptime_secs = EXCLUDED.last_uptime_secs, updated_at = now()
-"#;
-
-/// Devices seen: the planner picked those whose IP moved or whose `last_seen_at` is old.
-const SEEN_SQL: &str = r#"
-UPDATE user_devices d SET ip_address = COALESCE(t.ip, d.ip_address), last_seen_at = now()
-FROM unnest($1::int8[], $2::text[]) AS t(id, ip)
-WHERE d.id = t.id
-"#;
-
-#[derive(QueryableByName)]
-struct Charged {
-    #[diesel(sql_type = BigInt)]
-    users: i64,
-    #[diesel(sql_type = BigInt)]
-    bytes: i64,
-}
-
-fn clamp(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-/// Baseline columns, as bound to one statement.
-#[derive(Default)]
-struct BaselineColumns {
-    macs: Vec<String>,
-    hosts: Vec<String>,
-    bytes: Vec<i64>,
-    uptimes: Vec<i64>,
-}
-
-impl BaselineColumns {
-    fn push(&mut self, b: &plan::NewBaseline) {
-        self.macs.push(b.mac.canonical());
-        self.hosts.push(b.baseline.host_id.clone());
-        self.bytes.push(clamp(b.baseline.bytes));
-        self.uptimes.push(clamp(b.baseline.uptime_secs));
-    }
-
-    fn write(self, sql: &str, router_id: i32, conn: &mut PgConnection) -> Result<(), DbError> {
-        if self.macs.is_empty() {
-            return Ok(());
-        }
-        diesel::sql_query(sql)
-            .bind::<Int4, _>(router_id)
-            .bind::<Array<Text>, _>(self.macs)
-            .bind::<Array<Text>, _>(self.hosts)
-            .bind::<Array<BigInt>, _>(self.bytes)
-            .bind::<Array<BigInt>, _>(self.uptimes)
-            .execute(conn)?;
-        Ok(())
-    }
-}
-
-/// One usage transaction's share of a cycle: a subset of the users with all of their devices,
-/// so each user's charge, ledger row and baselines commit together.
-#[derive(Default)]
-struct Batch {
-    stored: BaselineColumns,
-    new: BaselineColumns,
-    users: Vec<Uuid>,
-    deltas: Vec<i64>,
-    keys: Vec<String>,
-    seen_ids: Vec<i64>,
-    seen_ips: Vec<Option<String>>,
-}
-
-/// Splits a plan's writes into `n` batches by user.
-fn batches(router_id: i32, plan: &Plan, baselines: &Map<MacAddress, Baseline>, n: usize) -> Vec<Batch> {
-    let n = n.max(1);
-    let of = |user: &Uuid| (user.as_u128() % n as u128) as usize;
-    let mut out: Vec<Batch> = (0..n).map(|_| Batch::default()).collect();
-    for b in &plan.baselines {
-        let batch = &mut out[of(&b.user_id)];
-        if b.stored { batch.stored.push(b) } else { batch.new.push(b) }
-    }
-    let mut keys = idempotency_keys(router_id, plan, baselines);
-    for (user, bytes) in plan.per_user.iter().filter(|(_, b)| **b > 0) {
-        // Charged bytes always come from charges, so every charged user has a key.
-        let Some(key) = keys.remove(user) else { continue };
-        let batch = &mut out[of(user)];
-        batch.users.push(*user);
-        batch.deltas.push(clamp(*bytes));
-        batch.keys.push(key);
-    }
-    for s in &plan.seen {
-        let batch = &mut out[of(&s.user_id)];
-        batch.seen_ids.push(s.device_id);
-        batch.seen_ips.push(s.ip.clone());
-    }
-    out.retain(|b| !(b.stored.macs.is_empty() && b.new.macs.is_empty() && b.users.is_empty() && b.seen_ids.is_empty()));
-    out
-}
-
-/// Usage, daily usage, ledger rows and baselines of one batch in one transaction: all of it
-/// lands, or none of it does.
-fn apply_batch(
-    conn: &mut PgConnection,
-    run_id: i64,
-    router_id: i32,
-    day: chrono::NaiveDate,
-    batch: Batch,
-    fail: FailPoint,
-) -> Result<(i64, i64), SyncError> {
-    conn.transaction::<_, SyncError, _>(|tx| {
-        batch.stored.write(BASELINE_UPDATE_SQL, router_id, tx)?;
-        batch.new.write(BASELINE_INSERT_SQL, router_id, tx)?;
-        let mut charged = Charged { users: 0, bytes: 0 };
-        if !batch.users.is_empty() {
-            charged = diesel::sql_query(CHARGE_SQL)
-                .bind::<Array<SqlUuid>, _>(batch.users)
-                .bind::<Array<BigInt>, _>(batch.deltas)
-                .bind::<Array<Text>, _>(batch.keys)
-                .bind::<BigInt, _>(run_id)
-                .bind::<Date, _>(day)
-                .get_result(tx)
-                .map_err(DbError::from)?;
-        }
-        if !batch.seen_ids.is_empty() {
-            diesel::sql_query(SEEN_SQL)
-                .bind::<Array<BigInt>, _>(batch.seen_ids)
-                .bind::<Array<Nullable<Text>>, _>(batch.seen_ips)
-                .execute(tx)
-                .map_err(DbError::from)?;
-        }
-        if fail == FailPoint::BeforeCommit {
-            return Err(SyncError::Injected("before commit"));
-        }
-        Ok((charged.users, charged.bytes))
-    })
-}
-
-fn finish(conn: &mut PgConnection, run_id: i64, s: &Summary, router_commands: usize) -> Result<(), DbError> {
-    diesel::update(sync_runs::table.find(run_id))
-        .set((
-            sync_runs::status.eq(s.status),
-            sync_runs::finished_at.eq(Utc::now()),
-            sync_runs::users_count.eq(s.users as i32),
-            sync_runs::devices_count.eq(s.devices as i32),
-            sync_runs::bytes_charged.eq(clamp(s.bytes_charged)),
-            sync_runs::router_commands.eq(router_commands as i32),
-            sync_runs::router_writes.eq(s.router_writes as i32),
-            sync_runs::error_count.eq(s.errors.len() as i32),
-            sync_runs::errors.eq(serde_json::json!(s.errors.iter().take(100).collect::<Vec<_>>())),
-        ))
-        .execute(conn)?;
-    Ok(())
 }
 
 /// Runs one cycle. A router that cannot be read fails the cycle (recorded) and charges nothing;
@@ -492,10 +184,10 @@ async fn cycle(
     summary: &mut Summary,
 ) -> Result<(), SyncError> {
     ctx.report(Stage::Reading);
-    let (name, host, fup) = (ctx.router_name.clone(), ctx.router_host.clone(), ctx.policy.fup_threshold);
+    let (name, host, policy) = (ctx.router_name.clone(), ctx.router_host.clone(), ctx.policy.clone());
     // The router and Postgres answer side by side.
     let (snapshot, loaded) =
-        tokio::join!(ctx.router.snapshot(), ctx.db.run(move |conn| load(conn, &name, &host, fup, now)));
+        tokio::join!(ctx.router.snapshot(), ctx.db.run(move |conn| load(conn, &name, &host, &policy, now)));
     let (snapshot, loaded) = (snapshot?, loaded?);
     let view = plan::Snapshot {
         hosts: &snapshot.hosts,
@@ -503,7 +195,8 @@ async fn cycle(
         list_entries: &snapshot.list_entries,
         users: &snapshot.users,
     };
-    let plan = plan::plan(&view, &loaded.baselines, &loaded.users, &loaded.devices, &ctx.policy, now);
+    let rules = Rules { policy: ctx.policy.clone(), comment_prefix: ctx.comment_prefix.clone() };
+    let plan = plan::plan(&view, &loaded.baselines, &loaded.users, &loaded.devices, &rules, now);
     summary.users = loaded.users.len();
     summary.devices = loaded.devices.len();
     summary.hosts = snapshot.hosts.len();

@@ -222,3 +222,13 @@ pub fn apply_delivery_status(
     };
     Ok(n > 0)
 }
+
+/// [`apply_delivery_status`] on the blocking pool.
+pub async fn record_delivery(
+    db: &Db,
+    provider: String,
+    message_id: String,
+    status: &'static str,
+) -> Result<bool, DbError> {
+    db.run(move |conn| apply_delivery_status(conn, &provider, &message_id, status)).await
+}

@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use hotspot::app::{self, Services};
 use hotspot::config::{Settings, Source};
+use hotspot::modes;
+use hotspot::services::Services;
 use hotspot::shutdown::{Shutdown, ShutdownTrigger};
 
 /// Server URL without a database; override with HOTSPOT_TEST_PG_URL.
@@ -249,6 +250,7 @@ impl TestApp {
             unlimited: false,
             created_by: None,
             origin: "test",
+            profile: Default::default(),
         };
         tweak(&mut input);
         self.services
@@ -312,7 +314,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (trigger, shutdown) = Shutdown::new();
-        let server = tokio::spawn(app::run_http(services.clone(), listener, shutdown));
+        let server = tokio::spawn(modes::run_http(services.clone(), listener, shutdown));
         let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
         Self {
             base,

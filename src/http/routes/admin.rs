@@ -1,69 +1,41 @@
 //! Admin endpoints (role admin or super_admin).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::db::schema::sync_runs;
+use crate::db::models::SyncRun;
 use crate::http::AppState;
-use crate::http::error::{ApiError, refuse};
-use crate::http::session::{Authed, authenticate};
+use crate::http::error::{ApiError, ErrorCode};
+use crate::http::extract::AdminUser;
 
-/// The signed-in admin, or 401/403.
-pub async fn require_admin(req: &HttpRequest, state: &AppState) -> Result<Authed, ApiError> {
-    let a = authenticate(req, state).await?;
-    if !a.claims.role.is_admin() {
-        return Err(refuse::forbidden());
-    }
-    Ok(a)
-}
-
-#[derive(Serialize, Queryable, Selectable, ToSchema)]
-#[diesel(table_name = sync_runs)]
-#[diesel(check_for_backend(diesel::pg::Pg))]
-pub struct SyncRun {
-    id: i64,
-    trigger: String,
-    job_id: Option<String>,
-    status: String,
-    started_at: DateTime<Utc>,
-    finished_at: Option<DateTime<Utc>>,
-    users_count: i32,
-    devices_count: i32,
-    bytes_charged: i64,
-    router_commands: i32,
-    router_writes: i32,
-    error_count: i32,
-    errors: serde_json::Value,
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Limit {
+    /// How many cycles, newest first (default 20).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/admin/sync/status", tag = "admin", params(("limit" = Option<i64>, Query)),
-    responses((status = 200, description = "`{runs:[…]}`, newest first"), (status = 401), (status = 403)))]
+#[derive(Serialize, ToSchema)]
+pub struct SyncRuns {
+    runs: Vec<SyncRun>,
+}
+
+#[utoipa::path(get, path = "/api/admin/sync/status", tag = "admin", params(Limit),
+    responses((status = 200, body = SyncRuns), (status = 401, description = "AUTH_REQUIRED"),
+        (status = 403, description = "FORBIDDEN")))]
 pub async fn sync_status(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    _admin: AdminUser,
     q: web::Query<Limit>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&req, &state).await?;
     let limit = q.limit.unwrap_or(20);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::validation("limit", "1 to 200"));
     }
-    let runs: Vec<SyncRun> = state
-        .db
-        .run(move |conn| {
-            Ok(sync_runs::table.order(sync_runs::id.desc()).limit(limit).select(SyncRun::as_select()).load(conn)?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({ "runs": runs })))
+    let runs = crate::sync::recent_runs(&state.db, limit).await?;
+    Ok(HttpResponse::Ok().json(SyncRuns { runs }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -77,24 +49,28 @@ pub struct SyncQueued {
 }
 
 #[utoipa::path(post, path = "/api/admin/sync", tag = "admin",
-    responses((status = 202, body = SyncQueued), (status = 401), (status = 403), (status = 503)))]
-pub async fn sync_now(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let admin = require_admin(&req, &state).await?;
+    responses((status = 202, body = SyncQueued), (status = 401, description = "AUTH_REQUIRED"),
+        (status = 403, description = "FORBIDDEN, ORIGIN_INVALID"), (status = 503, description = "ROUTER_UNAVAILABLE, QUEUE_UNAVAILABLE")))]
+pub async fn sync_now(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    admin: AdminUser,
+) -> Result<HttpResponse, ApiError> {
     if state.router.is_none() {
         return Err(ApiError::service_unavailable(
-            "ROUTER_UNAVAILABLE",
+            ErrorCode::RouterUnavailable,
             "Tidak ada router yang dikonfigurasi.",
             "No router is configured.",
         ));
     }
     let job = hotspot_jobs::ManualSync {
-        requested_by: Some(admin.claims.sub.to_string()),
+        requested_by: Some(admin.0.claims.sub.to_string()),
         request_id: crate::http::context::request_id(&req),
     };
     let queued = state.queues.enqueue_manual_sync(job).await.map_err(|e| {
         tracing::error!(error = %e, "could not queue a manual sync");
         ApiError::service_unavailable(
-            "QUEUE_UNAVAILABLE",
+            ErrorCode::QueueUnavailable,
             "Antrean tugas tidak tersedia; coba lagi sebentar lagi.",
             "The job queue is unavailable; try again shortly.",
         )

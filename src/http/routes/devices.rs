@@ -1,175 +1,132 @@
 //! `/api/users/me/devices…`: the signed-in user's devices.
 
-use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
-use diesel::prelude::*;
+use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::captive;
-use crate::db::schema::{user_devices, users};
+use crate::captive::devices::LABEL_MAX;
+use crate::db::models::Device;
 use crate::domain::text::flexible_bool;
-use crate::domain::{ClientIp, MacAddress, Msisdn};
+use crate::domain::{ClientIp, MacAddress};
 use crate::http::AppState;
-use crate::http::error::{ApiError, refuse};
+use crate::http::error::{ApiError, ErrorCode};
+use crate::http::extract::{Client, CurrentUser};
 use crate::http::input::Input;
-use crate::http::session::authenticate;
 
 type Data = web::Data<AppState>;
 
-#[derive(Serialize, Queryable, Selectable, ToSchema)]
-#[diesel(table_name = user_devices)]
-#[diesel(check_for_backend(diesel::pg::Pg))]
-pub struct Device {
-    id: i64,
-    mac_address: String,
-    ip_address: Option<String>,
-    label: Option<String>,
-    is_authorized: bool,
-    first_seen_at: DateTime<Utc>,
-    last_seen_at: DateTime<Utc>,
-    authorized_at: Option<DateTime<Utc>>,
+#[derive(Serialize, ToSchema)]
+pub struct DeviceList {
+    devices: Vec<Device>,
 }
 
-#[utoipa::path(get, path = "/api/users/me/devices", tag = "devices", responses((status = 200, description = "`{devices:[…]}`"), (status = 401)))]
-pub async fn list(state: Data, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let user = authenticate(&req, &state).await?.claims.sub;
-    let devices: Vec<Device> = state
-        .db
-        .run(move |conn| {
-            Ok(user_devices::table
-                .filter(user_devices::user_id.eq(user))
-                .order(user_devices::last_seen_at.desc())
-                .select(Device::as_select())
-                .load(conn)?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({ "devices": devices })))
+#[utoipa::path(get, path = "/api/users/me/devices", tag = "devices",
+    responses((status = 200, body = DeviceList), (status = 401, description = "AUTH_REQUIRED")))]
+pub async fn list(state: Data, user: CurrentUser) -> Result<HttpResponse, ApiError> {
+    let devices = state.captive.devices(user.id()).await?;
+    Ok(HttpResponse::Ok().json(DeviceList { devices }))
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct BindBody {
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Ipv4, example = "10.5.50.11")]
     client_ip: Option<ClientIp>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^(?:0[2468ACEace]|[1-9A-Fa-f][02468ACEace])(?:[:-][0-9A-Fa-f]{2}){5}$")]
     client_mac: Option<MacAddress>,
     #[serde(default, deserialize_with = "flexible_bool")]
     confirm_device_takeover: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BestEffort {
+    /// Answer 200 `{success:false, bound:false}` instead of an error the page did not ask to see.
     #[serde(default, deserialize_with = "flexible_bool")]
+    #[param(value_type = Option<bool>)]
     best_effort: bool,
 }
 
-#[utoipa::path(post, path = "/api/users/me/devices/bind-current", tag = "devices", request_body = BindBody,
-    params(("best_effort" = Option<bool>, Query)),
-    responses((status = 200, description = "`{success, bound, message}`"), (status = 401), (status = 403), (status = 503)))]
+#[derive(Serialize, ToSchema)]
+pub struct BindAnswer {
+    success: bool,
+    bound: bool,
+    message: String,
+}
+
+#[utoipa::path(post, path = "/api/users/me/devices/bind-current", tag = "devices", params(BestEffort),
+    request_body(content((BindBody = "application/json"), (BindBody = "application/x-www-form-urlencoded"))),
+    responses((status = 200, body = BindAnswer), (status = 401, description = "AUTH_REQUIRED, DEVICE_NOT_FOUND"),
+        (status = 403, description = "ORIGIN_INVALID, DEVICE_MISMATCH, DEVICE_LIMIT"),
+        (status = 409, description = "DEVICE_TAKEOVER_REQUIRED"), (status = 502, description = "ROUTER_ERROR"),
+        (status = 503, description = "ROUTER_UNAVAILABLE")))]
 pub async fn bind_current(
     state: Data,
-    req: HttpRequest,
+    client: Client,
     q: web::Query<BestEffort>,
+    user: Result<CurrentUser, ApiError>,
     input: Input<BindBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let best_effort = q.best_effort;
-    match bind(&state, &req, input.0).await {
-        Ok(()) => {
-            Ok(HttpResponse::Ok().json(json!({ "success": true, "bound": true, "message": "Perangkat terhubung." })))
-        }
-        // The frontend calls this opportunistically; it asked not to be shown an error.
-        Err(e)
-            if best_effort
-                && e.code != "AUTH_REQUIRED"
-                && e.code != "AUTH_TOKEN_EXPIRED"
-                && e.code != "ORIGIN_INVALID" =>
-        {
-            Ok(HttpResponse::Ok().json(json!({ "success": false, "bound": false, "message": e.code })))
+    let b = input.0;
+    let bound = match user {
+        Ok(u) => state
+            .captive
+            .bind_current(u.id(), b.client_ip, b.client_mac, b.confirm_device_takeover, client.0)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match bound {
+        Ok(_) => Ok(HttpResponse::Ok().json(BindAnswer {
+            success: true,
+            bound: true,
+            message: "Perangkat terhubung.".into(),
+        })),
+        // The frontend calls this opportunistically; it asked not to be shown an error. Not being
+        // signed in is still an error: the page must sign in first.
+        Err(e) if q.best_effort && !e.code.is_unauthenticated() && e.code != ErrorCode::OriginInvalid => {
+            Ok(HttpResponse::Ok().json(BindAnswer {
+                success: false,
+                bound: false,
+                message: e.code.as_str().to_owned(),
+            }))
         }
         Err(e) => Err(e),
     }
 }
 
-async fn bind(state: &AppState, req: &HttpRequest, body: BindBody) -> Result<(), ApiError> {
-    let a = authenticate(req, state).await?;
-    let uid = a.claims.sub;
-    let user = state
-        .db
-        .run(move |conn| {
-            Ok(users::table.find(uid).select(crate::db::models::User::as_select()).first(conn).optional()?)
-        })
-        .await?
-        .ok_or_else(refuse::auth_required)?;
-    let ip = body
-        .client_ip
-        .or(crate::http::meta::RequestMeta::of(req, &state.settings.trusted_proxies).client_ip)
-        .ok_or_else(|| ApiError::validation("client_ip", "the client IP is unknown"))?;
-    let mac = state.captive.resolve_mac(&ip, body.client_mac.as_ref()).await?;
-    let rows = state.captive.device_rows(uid, &mac).await?;
-    let plan = state.captive.plan(uid, &mac, &rows, body.confirm_device_takeover)?;
-    let phone = Msisdn::parse(&user.phone_number).map_err(|_| ApiError::internal())?;
-    state.captive.apply_router(&user, &phone, &mac, &ip).await?;
-    let evict: Vec<i64> = plan.evict.iter().map(|(id, _)| *id).collect();
-    state.db.run(move |conn| captive::register_device(conn, uid, &mac, &ip, evict)).await?;
-    let macs: Vec<MacAddress> = plan.evict.iter().filter_map(|(_, m)| MacAddress::parse(m).ok()).collect();
-    state.captive.forget_on_router(&macs, &[]).await;
-    Ok(())
-}
-
-#[utoipa::path(delete, path = "/api/users/me/devices/{id}", tag = "devices", responses((status = 200), (status = 404)))]
-pub async fn remove(state: Data, req: HttpRequest, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let user = authenticate(&req, &state).await?.claims.sub;
-    let id = path.into_inner();
-    let row: Option<(String, Option<String>)> = state
-        .db
-        .run(move |conn| {
-            Ok(diesel::delete(
-                user_devices::table.filter(user_devices::id.eq(id)).filter(user_devices::user_id.eq(user)),
-            )
-            .returning((user_devices::mac_address, user_devices::ip_address))
-            .get_result(conn)
-            .optional()?)
-        })
-        .await?;
-    let (mac, ip) = row.ok_or_else(refuse::device_gone)?;
-    let macs: Vec<MacAddress> = MacAddress::parse(&mac).into_iter().collect();
-    let ips: Vec<ClientIp> = ip.and_then(|i| ClientIp::parse(&i).ok()).into_iter().collect();
-    state.captive.forget_on_router(&macs, &ips).await;
+#[utoipa::path(delete, path = "/api/users/me/devices/{id}", tag = "devices",
+    params(("id" = i64, Path, description = "The device's id", minimum = 1)),
+    responses((status = 200, body = super::auth::MessageBody), (status = 401, description = "AUTH_REQUIRED"),
+        (status = 403, description = "ORIGIN_INVALID"), (status = 404, description = "DEVICE_NOT_FOUND")))]
+pub async fn remove(state: Data, user: CurrentUser, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    state.captive.remove_device(user.id(), path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(json!({ "message": "Perangkat dihapus." })))
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct LabelBody {
+    /// Empty clears the label.
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x1F\x7F]*$")]
     label: String,
 }
 
-#[utoipa::path(put, path = "/api/users/me/devices/{id}/label", tag = "devices", request_body = LabelBody,
-    responses((status = 200, body = Device), (status = 404), (status = 422)))]
+#[utoipa::path(put, path = "/api/users/me/devices/{id}/label", tag = "devices",
+    params(("id" = i64, Path, description = "The device's id", minimum = 1)),
+    request_body(content((LabelBody = "application/json"), (LabelBody = "application/x-www-form-urlencoded"))),
+    responses((status = 200, body = Device), (status = 401, description = "AUTH_REQUIRED"),
+        (status = 403, description = "ORIGIN_INVALID"), (status = 404, description = "DEVICE_NOT_FOUND")))]
 pub async fn label(
     state: Data,
-    req: HttpRequest,
+    user: CurrentUser,
     path: web::Path<i64>,
     input: Input<LabelBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = authenticate(&req, &state).await?.claims.sub;
-    let id = path.into_inner();
     let label = input.label.trim().to_owned();
-    if label.chars().count() > 100 || label.chars().any(char::is_control) {
-        return Err(ApiError::validation("label", "at most 100 printable characters"));
+    if label.chars().count() > LABEL_MAX || label.chars().any(char::is_control) {
+        return Err(ApiError::validation("label", format!("at most {LABEL_MAX} printable characters")));
     }
     let label = (!label.is_empty()).then_some(label);
-    let device: Option<Device> = state
-        .db
-        .run(move |conn| {
-            Ok(diesel::update(
-                user_devices::table.filter(user_devices::id.eq(id)).filter(user_devices::user_id.eq(user)),
-            )
-            .set((user_devices::label.eq(label), user_devices::updated_at.eq(Utc::now())))
-            .returning(Device::as_returning())
-            .get_result(conn)
-            .optional()?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(device.ok_or_else(refuse::device_gone)?))
+    let device = state.captive.label_device(user.id(), path.into_inner(), label).await?;
+    Ok(HttpResponse::Ok().json(device))
 }

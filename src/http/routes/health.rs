@@ -10,8 +10,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::router::Command;
+use crate::http::error::{ApiError, ErrorCode};
 
 /// Each check gets this long; both run at once, so the endpoint stays under 2 s.
 const CHECK_TIMEOUT: Duration = Duration::from_millis(1_500);
@@ -72,7 +71,7 @@ const NOT_CONFIGURED: CheckResult = CheckResult { status: "not_configured", late
 pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let router = async {
         match &state.router {
-            Some(ops) => timed("router", ops.client.run(&Command::new("/system/identity/print"))).await,
+            Some(ops) => timed("router", ops.ping()).await,
             None => NOT_CONFIGURED,
         }
     };
@@ -102,7 +101,7 @@ pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         let checks = serde_json::to_value(&checks).unwrap_or_default();
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "SERVICE_DEGRADED",
+            ErrorCode::ServiceDegraded,
             "Layanan sedang terganggu.",
             "The service is degraded.",
         )

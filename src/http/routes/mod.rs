@@ -1,6 +1,80 @@
+//! Every route the server answers, in one table: method, path, handler. The server registers
+//! this table and a test checks it against the OpenAPI document, so a route cannot exist
+//! without its contract.
+
 pub mod admin;
 pub mod auth;
 pub mod devices;
 pub mod health;
+pub mod me;
 pub mod meta;
+pub mod register;
+pub mod schema;
 pub mod webhooks;
+
+use actix_web::http::Method;
+use actix_web::{Route, web};
+
+pub struct RouteSpec {
+    pub method: Method,
+    /// The full path, with `{name}` for path parameters.
+    pub path: &'static str,
+    pub route: fn() -> Route,
+}
+
+macro_rules! routes {
+    ($($method:ident $path:literal => $handler:path),+ $(,)?) => {
+        vec![$(RouteSpec {
+            method: Method::$method,
+            path: $path,
+            route: || web::route().method(Method::$method).to($handler),
+        }),+]
+    };
+}
+
+/// The table. A literal path comes before a parameter at the same place (`bind-current` before
+/// `{id}`).
+pub fn table() -> Vec<RouteSpec> {
+    routes![
+        GET "/metrics" => meta::metrics,
+        GET "/api/health" => health::health,
+        GET "/api/openapi.json" => meta::openapi,
+        POST "/api/auth/request-otp" => auth::request_otp,
+        POST "/api/auth/verify-otp" => auth::verify_otp,
+        POST "/api/auth/auto-login" => auth::auto_login,
+        POST "/api/auth/session/consume" => auth::session_consume,
+        POST "/api/auth/refresh" => auth::refresh_session,
+        GET "/api/auth/me" => auth::me,
+        GET "/api/auth/hotspot-session-status" => auth::hotspot_session_status,
+        POST "/api/auth/logout" => auth::logout,
+        POST "/api/auth/reset-login" => auth::reset_login,
+        POST "/api/auth/register" => register::register,
+        POST "/api/auth/admin/login" => auth::admin_login,
+        POST "/api/auth/status-token/verify" => auth::status_token_verify,
+        GET "/api/users/me/devices" => devices::list,
+        POST "/api/users/me/devices/bind-current" => devices::bind_current,
+        DELETE "/api/users/me/devices/{id}" => devices::remove,
+        PUT "/api/users/me/devices/{id}/label" => devices::label,
+        GET "/api/admin/sync/status" => admin::sync_status,
+        POST "/api/admin/sync" => admin::sync_now,
+        POST "/api/webhooks/whatsapp/{provider}" => webhooks::whatsapp,
+    ]
+}
+
+/// Registers the table: one resource per path, in table order, with its methods.
+pub fn register_all(cfg: &mut web::ServiceConfig) {
+    let table = table();
+    let mut paths: Vec<&'static str> = Vec::new();
+    for r in &table {
+        if !paths.contains(&r.path) {
+            paths.push(r.path);
+        }
+    }
+    for path in paths {
+        let mut resource = web::resource(path);
+        for r in table.iter().filter(|r| r.path == path) {
+            resource = resource.route((r.route)());
+        }
+        cfg.service(resource);
+    }
+}

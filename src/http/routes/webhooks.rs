@@ -4,12 +4,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::auth::crypto::verify_body_signature;
 use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::whatsapp::messenger::apply_delivery_status;
+use crate::http::error::{ApiError, ErrorCode};
+use crate::whatsapp::messenger::record_delivery;
 
 #[derive(Deserialize)]
 struct Report {
@@ -30,8 +29,19 @@ fn normalize(status: &str) -> Option<&'static str> {
     }
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Updated {
+    /// Whether a message changed state (a late or repeated report changes nothing).
+    updated: bool,
+}
+
 #[utoipa::path(post, path = "/api/webhooks/whatsapp/{provider}", tag = "webhooks",
-    responses((status = 200, description = "`{updated}`"), (status = 401), (status = 422)))]
+    params(("provider" = String, Path, description = "The gateway that reports", pattern = "^(seed|fonnte)$")),
+    request_body(content = serde_json::Value, content_type = "application/json",
+        description = "`{message_id | messageId | id, status | state}`, signed: `X-Hotspot-Signature: sha256=<hex HMAC-SHA256(secret, body)>`"),
+    responses((status = 200, body = Updated), (status = 401, description = "SIGNATURE_INVALID"),
+        (status = 404, description = "NOT_FOUND: an unknown provider"), (status = 422, description = "VALIDATION_ERROR"),
+        (status = 503, description = "WEBHOOK_DISABLED")))]
 pub async fn whatsapp(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -43,13 +53,13 @@ pub async fn whatsapp(
         return Err(ApiError::not_found());
     }
     let Some(secret) = state.settings.wa_webhook_secret.clone() else {
-        return Err(ApiError::service_unavailable("WEBHOOK_DISABLED", "Webhook", "The webhook"));
+        return Err(ApiError::service_unavailable(ErrorCode::WebhookDisabled, "Webhook", "The webhook"));
     };
     let sig = req.headers().get("x-hotspot-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !verify_body_signature(secret.as_bytes(), &body, sig) {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "SIGNATURE_INVALID",
+            ErrorCode::SignatureInvalid,
             "Tanda tangan tidak valid.",
             "Invalid signature.",
         ));
@@ -61,6 +71,6 @@ pub async fn whatsapp(
         _ => return Err(ApiError::validation("message_id", "must be a string or a number")),
     };
     let status = normalize(&report.status).ok_or_else(|| ApiError::validation("status", "unknown delivery status"))?;
-    let updated = state.db.run(move |conn| apply_delivery_status(conn, &provider, &message_id, status)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "updated": updated })))
+    let updated = record_delivery(&state.db, provider, message_id, status).await?;
+    Ok(HttpResponse::Ok().json(Updated { updated }))
 }

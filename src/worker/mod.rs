@@ -1,14 +1,16 @@
-//! `hotspot worker`: the job handlers over this process's services, handed to the apalis
-//! worker of the `hotspot-jobs` crate.
+//! The second door: the job handlers over this process's services, handed to the apalis worker
+//! of the `hotspot-jobs` crate (`hotspot worker`), and the housekeeping they run.
+
+pub mod maintenance;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use hotspot_jobs::{BoxError, Done, Handlers, JobFuture, ManualSync, RetryRule, RouterRetry, WorkerConfig};
 
-use crate::app::{self, Services};
 use crate::captive::Captive;
 use crate::domain::{ClientIp, MacAddress};
+use crate::services::{self, Services};
 use crate::shutdown::Shutdown;
 use crate::sync::SyncContext;
 use crate::sync::run::{self, TickOutcome};
@@ -25,7 +27,7 @@ pub struct JobHandlers {
 impl JobHandlers {
     pub fn new(services: Services) -> Self {
         // No router configured: the sync jobs say so and succeed, the rest still run.
-        let sync = app::sync_context(&services).ok();
+        let sync = services::sync_context(&services).ok();
         let captive = services.captive();
         Self { services, sync, captive }
     }
@@ -76,16 +78,16 @@ impl Handlers for JobHandlers {
     fn cleanup_refresh_tokens(&self) -> JobFuture {
         let db = self.services.db.clone();
         Box::pin(async move {
-            let n = crate::maintenance::cleanup_refresh_tokens(&db).await?;
+            let n = maintenance::cleanup_refresh_tokens(&db).await?;
             Ok(Done::new(format!("{n} refresh tokens deleted")))
         })
     }
 
     fn cleanup_stale_devices(&self) -> JobFuture {
-        let (db, captive) = (self.services.db.clone(), self.captive.clone());
+        let captive = self.captive.clone();
         let after = self.services.settings.auth.device_stale_after;
         Box::pin(async move {
-            let n = crate::maintenance::cleanup_stale_devices(&db, &captive, after).await?;
+            let n = maintenance::cleanup_stale_devices(&captive, after).await.map_err(|e| Box::new(e) as BoxError)?;
             Ok(Done::new(format!("{n} stale devices removed")))
         })
     }
@@ -119,7 +121,7 @@ pub fn worker_config(services: &Services) -> WorkerConfig {
     WorkerConfig {
         // Unique per run: apalis re-queues a dead worker's jobs by name.
         name: format!("{host}-{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..6]),
-        queues: app::queue_settings(s),
+        queues: services::queue_settings(s),
         cron: hotspot_jobs::CronTable {
             quota_sync_every: j.sync_interval,
             token_cleanup: j.token_cleanup_cron.clone(),

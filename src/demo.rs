@@ -1,146 +1,17 @@
-//! Process-level assembly: connecting the pools, migrating, serving, the demo.
+//! `hotspot demo`: the whole system on embedded defaults — database created and seeded,
+//! RouterOS and WhatsApp simulators started, server and worker in one process.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{Duration as ChronoDuration, Utc};
 
 use crate::config::{RouterSettings, Settings};
-use crate::db::{self, Db, DbOptions};
+use crate::db::{self, Db};
 use crate::domain::{ApprovalStatus, GIB, Msisdn, Role};
-use crate::http;
-use crate::kv::Kv;
-use crate::router::RouterClient;
-use crate::router::ops::{Managed, Ops};
-use crate::shutdown::{self, Shutdown};
+use crate::modes::{bind, serve_and_work};
+use crate::services::{Services, migrate};
 use crate::users::{self, CreateUser, UserError};
-use crate::whatsapp::{Messenger, Templates, gateway};
-
-/// The pools every mode needs.
-#[derive(Clone)]
-pub struct Services {
-    pub settings: Arc<Settings>,
-    pub db: Db,
-    pub kv: Kv,
-    /// The managed router, when one is configured.
-    pub router: Option<Ops>,
-    /// WhatsApp delivery, when a gateway is configured.
-    pub messenger: Option<Messenger>,
-    /// The job queues (manual syncs, router retries); connects on first use.
-    pub queues: hotspot_jobs::Queues,
-}
-
-/// Names, polling and key lifetimes of the job queues, from the settings.
-pub fn queue_settings(settings: &Settings) -> hotspot_jobs::QueueSettings {
-    let j = &settings.jobs;
-    hotspot_jobs::QueueSettings {
-        namespace: settings.redis_prefix.clone(),
-        poll_interval: j.poll_interval,
-        // Outlives a queued job plus every retry of it; deleted as soon as the job ends.
-        idempotency_ttl: j.sync_timeout * (j.retries as u32 + 2) + std::time::Duration::from_secs(600),
-        timeout: settings.redis_timeout,
-    }
-}
-
-fn messenger(settings: &Settings, db: &Db) -> anyhow::Result<Option<Messenger>> {
-    let templates = Templates::load(settings.wa_templates_file.as_deref()).context("HOTSPOT_WA_TEMPLATES_FILE")?;
-    let Some(wa) = &settings.whatsapp else { return Ok(None) };
-    let mut gateways = vec![gateway::build(&wa.primary, wa.timeout).context("HOTSPOT_WA_BASE_URL")?];
-    if let Some(second) = &wa.secondary {
-        gateways.push(gateway::build(second, wa.timeout).context("HOTSPOT_WA_SECONDARY_BASE_URL")?);
-    }
-    Ok(Some(Messenger::new(db.clone(), gateways, wa.retries, templates)))
-}
-
-/// The client and the operations for the configured router (connects on first use).
-pub fn router_ops(r: &RouterSettings) -> Ops {
-    let managed = Managed {
-        comment_prefix: r.comment_prefix.clone(),
-        status_lists: r.lists.all(),
-        server: r.hotspot_server.clone(),
-    };
-    Ops::new(RouterClient::new(r.client.clone()), managed)
-}
-
-impl Services {
-    /// The captive-portal service over these pools.
-    pub fn captive(&self) -> crate::captive::Captive {
-        crate::captive::Captive {
-            db: self.db.clone(),
-            router: self.router.clone(),
-            settings: self.settings.clone(),
-            queues: Some(self.queues.clone()),
-        }
-    }
-
-    pub fn connect(settings: Settings) -> anyhow::Result<Self> {
-        let db = Db::new(&DbOptions {
-            url: settings.database_url.clone(),
-            pool_size: settings.db_pool_size,
-            connect_timeout: settings.db_connect_timeout,
-            statement_timeout: settings.db_statement_timeout,
-        });
-        let kv = Kv::new(&settings.redis_url, &settings.redis_prefix, settings.redis_timeout)
-            .context("REDIS_URL is not usable")?;
-        let router = settings.router.as_ref().map(router_ops);
-        let messenger = messenger(&settings, &db)?;
-        let conn = hotspot_jobs::queue::connection(&settings.redis_url, settings.redis_timeout)
-            .context("REDIS_URL is not usable for the job queues")?;
-        let queues = hotspot_jobs::Queues::new(conn, queue_settings(&settings));
-        Ok(Self { settings: Arc::new(settings), db, kv, router, messenger, queues })
-    }
-}
-
-pub async fn migrate(db: &Db) -> anyhow::Result<usize> {
-    db.run(|conn| db::migrate(conn).map_err(db::DbError::Unavailable)).await.context("migrations failed")
-}
-
-pub fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {} (HOTSPOT_LISTEN)", settings.listen))
-}
-
-/// `hotspot serve`: the HTTP server until SIGTERM/Ctrl-C.
-pub async fn serve(services: Services) -> anyhow::Result<()> {
-    let listener = bind(&services.settings)?;
-    let (trigger, shutdown) = Shutdown::new();
-    shutdown::on_signals(trigger);
-    run_http(services, listener, shutdown).await
-}
-
-/// `hotspot worker`: the scheduled jobs and queue consumers until SIGTERM/Ctrl-C.
-pub async fn worker(services: Services) -> anyhow::Result<()> {
-    let (trigger, shutdown) = Shutdown::new();
-    shutdown::on_signals(trigger);
-    crate::worker::run(services, shutdown).await
-}
-
-/// The HTTP server and the worker in one process under one shutdown signal; if either stops
-/// on its own (an error), the other is stopped too.
-pub async fn serve_and_work(services: Services, listener: TcpListener) -> anyhow::Result<()> {
-    let (trigger, shutdown) = Shutdown::new();
-    shutdown::on_signals(trigger.clone());
-    let (t1, t2) = (trigger.clone(), trigger);
-    let http = async {
-        let r = run_http(services.clone(), listener, shutdown.clone()).await;
-        t1.trigger();
-        r
-    };
-    let work = async {
-        let r = crate::worker::run(services.clone(), shutdown.clone()).await;
-        t2.trigger();
-        r
-    };
-    let (h, w) = tokio::join!(http, work);
-    h.and(w)
-}
-
-pub async fn run_http(services: Services, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
-    let addr = listener.local_addr()?;
-    let state = http::build_state(&services)?;
-    tracing::info!(%addr, env = ?services.settings.env, "HTTP server listening");
-    http::serve(state, listener, shutdown).await
-}
 
 /// One demo account: phone, name, role, quota GiB, days until expiry, approval.
 struct DemoUser {
@@ -216,6 +87,7 @@ pub async fn seed_demo(db: &Db) -> anyhow::Result<usize> {
                     unlimited: false,
                     created_by: None,
                     origin: "demo-seed",
+                    profile: Default::default(),
                 };
                 match users::create_user(conn, input) {
                     Ok(_) => created += 1,
@@ -329,24 +201,4 @@ pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
     sims.router.shutdown();
     sims.whatsapp.stop().await;
     result
-}
-
-/// The sync's context for the configured router.
-pub fn sync_context(services: &Services) -> anyhow::Result<crate::sync::SyncContext> {
-    let settings = &services.settings;
-    let (Some(router), Some(r)) = (services.router.clone(), settings.router.as_ref()) else {
-        anyhow::bail!("no router is configured (HOTSPOT_ROUTER_ADDR)");
-    };
-    let policy = crate::sync::run::policy(settings).context("sync policy")?;
-    Ok(crate::sync::SyncContext {
-        db: services.db.clone(),
-        router,
-        router_name: "main".into(),
-        router_host: r.client.addr.clone(),
-        policy,
-        timezone: settings.timezone,
-        // Never more than the pool can give at once, leaving room for the API.
-        writers: settings.jobs.sync_writers.min(settings.db_pool_size as usize / 2).max(1),
-        progress: None,
-    })
 }

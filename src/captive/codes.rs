@@ -1,0 +1,109 @@
+//! One-time codes: the issuing policy (who may get one, how often, delivery, giving everything
+//! back when the gateway fails) and the check before a sign-in.
+
+use super::{Captive, CaptiveError};
+use crate::auth::otp::Check;
+use crate::auth::ratelimit::Verdict;
+use crate::db::models::User;
+use crate::domain::{AccessStatus, ApprovalStatus, ClientIp, Msisdn};
+use crate::whatsapp::SendError;
+
+const HOUR: u64 = 3_600;
+
+/// A code that matched; [`Captive::sign_in`] consumes it once everything else is ready.
+#[derive(Debug, Clone)]
+pub struct CheckedCode {
+    pub phone: Msisdn,
+    pub hash: String,
+}
+
+impl Captive {
+    /// Counts a hit; a limited one is a refusal naming `kind`.
+    pub(super) async fn limit(
+        &self,
+        kind: &'static str,
+        value: &str,
+        max: u32,
+        window_secs: u64,
+    ) -> Result<(), CaptiveError> {
+        match self.limiter.hit(kind, value, max, window_secs).await? {
+            Verdict::Allowed => Ok(()),
+            Verdict::Limited(secs) => Err(CaptiveError::RateLimited { retry_after: secs, reason: kind }),
+        }
+    }
+
+    /// The user with this phone, or a refusal.
+    pub async fn user_by_phone(&self, phone: &Msisdn) -> Result<User, CaptiveError> {
+        let phone = phone.clone();
+        self.db.run(move |conn| crate::users::find_by_phone(conn, &phone)).await?.ok_or(CaptiveError::UserNotFound)
+    }
+
+    /// Only approved, active, unblocked accounts may sign in.
+    pub fn ensure_can_sign_in(&self, u: &User) -> Result<(), CaptiveError> {
+        let refused = if u.is_blocked {
+            AccessStatus::Blocked
+        } else if !u.is_active || u.approval_status != ApprovalStatus::Approved {
+            AccessStatus::Inactive
+        } else {
+            return Ok(());
+        };
+        let token = crate::auth::status_token::issue(self.settings.jwt_secret.as_bytes(), refused);
+        Err(CaptiveError::AccountStatus { status: refused, token })
+    }
+
+    /// Sends a fresh code to `phone` over WhatsApp. Limits: per client address and per phone per
+    /// hour, and a cooldown between codes. A gateway failure leaves no code behind and gives the
+    /// cooldown and the hourly allowance back.
+    pub async fn request_code(&self, phone: &Msisdn, client: Option<&ClientIp>) -> Result<(), CaptiveError> {
+        let a = &self.settings.auth;
+        if let Some(ip) = client {
+            self.limit("otp-ip", &ip.as_text(), a.otp_per_ip_per_hour, HOUR).await?;
+        }
+        let user = self.user_by_phone(phone).await?;
+        self.ensure_can_sign_in(&user)?;
+        let Some(messenger) = self.messenger.clone() else {
+            return Err(CaptiveError::WhatsAppUnavailable);
+        };
+        if let Err(secs) = self.otp.take_cooldown(phone).await? {
+            return Err(CaptiveError::RateLimited { retry_after: secs, reason: "cooldown" });
+        }
+        if let Verdict::Limited(secs) =
+            self.limiter.hit("otp-phone", phone.as_e164(), a.otp_per_phone_per_hour, HOUR).await?
+        {
+            self.otp.release_cooldown(phone).await?;
+            return Err(CaptiveError::RateLimited { retry_after: secs, reason: "otp-phone" });
+        }
+        let code = self.otp.issue(phone).await?;
+        let minutes = (self.otp.ttl().as_secs() / 60).max(1).to_string();
+        match messenger.send(Some(user.id), phone, "otp", &[("code", &code), ("minutes", &minutes)]).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.otp.withdraw(phone).await?;
+                self.limiter.refund("otp-phone", phone.as_e164(), HOUR).await?;
+                Err(match e {
+                    SendError::Unavailable(_) => CaptiveError::WhatsAppUnavailable,
+                    SendError::Db(db) => db.into(),
+                    SendError::Template(t) => CaptiveError::Internal(format!("otp template: {t}")),
+                })
+            }
+        }
+    }
+
+    /// Checks a guess without consuming the code (a wrong guess is counted).
+    pub async fn check_code(&self, phone: &Msisdn, code: &str) -> Result<CheckedCode, CaptiveError> {
+        match self.otp.check(phone, code).await? {
+            Check::Valid { hash } => Ok(CheckedCode { phone: phone.clone(), hash }),
+            Check::Invalid { remaining } => Err(CaptiveError::OtpInvalid { remaining }),
+            Check::Locked { retry_after } => Err(CaptiveError::OtpLocked { retry_after }),
+        }
+    }
+
+    /// Uses the code up; refused when it was consumed or replaced meanwhile.
+    pub(super) async fn consume_code(&self, code: &CheckedCode) -> Result<(), CaptiveError> {
+        if self.otp.consume(&code.phone, &code.hash).await? {
+            Ok(())
+        } else {
+            Err(CaptiveError::OtpInvalid { remaining: 0 })
+        }
+    }
+}

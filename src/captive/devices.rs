@@ -1,0 +1,87 @@
+//! A signed-in user's devices: listing, labels, removal, deauthorization at logout, the router
+//! reset of the current device, and whether the current device passes the hotspot.
+
+use uuid::Uuid;
+
+use super::store::ClientInfo;
+use super::{Captive, CaptiveError};
+use crate::auth::tokens::Claims;
+use crate::db::models::Device;
+use crate::domain::{ClientIp, MacAddress};
+
+/// At most this many characters in a device label.
+pub const LABEL_MAX: usize = 100;
+
+impl Captive {
+    pub async fn devices(&self, user: Uuid) -> Result<Vec<Device>, CaptiveError> {
+        Ok(self.store().devices_of(user).await?)
+    }
+
+    /// Removes one of the user's devices and its router entries.
+    pub async fn remove_device(&self, user: Uuid, id: i64) -> Result<(), CaptiveError> {
+        let (mac, ip) = self.store().remove_device(user, id).await?.ok_or(CaptiveError::DeviceGone)?;
+        self.forget_on_router(&[mac], &ip.into_iter().collect::<Vec<_>>()).await;
+        Ok(())
+    }
+
+    /// Names a device; an empty label clears it.
+    pub async fn label_device(&self, user: Uuid, id: i64, label: Option<String>) -> Result<Device, CaptiveError> {
+        self.store().label_device(user, id, label).await?.ok_or(CaptiveError::DeviceGone)
+    }
+
+    /// Deauthorizes one device of the user's, or all of them with `None`: rows marked, router
+    /// entries removed (what the router cannot take now is retried by the worker).
+    pub async fn deauthorize(&self, user: Uuid, device: Option<i64>) -> Result<(), CaptiveError> {
+        let keys = self.store().deauthorize(user, device).await?;
+        let macs: Vec<MacAddress> = keys.iter().map(|(m, _)| *m).collect();
+        let ips: Vec<ClientIp> = keys.iter().filter_map(|(_, i)| *i).collect();
+        self.forget_on_router(&macs, &ips).await;
+        Ok(())
+    }
+
+    /// Router-side cleanup of the session's device (or, without one, of the device the router
+    /// sees at the client's address); true when there was something to reset.
+    pub async fn reset_login(
+        &self,
+        claims: &Claims,
+        ip_hint: Option<ClientIp>,
+        client: &ClientInfo,
+    ) -> Result<bool, CaptiveError> {
+        self.ops()?;
+        let device = match claims.did {
+            Some(did) => self.store().device_keys(claims.sub, did).await?,
+            None => None,
+        };
+        let (mac, ip) = match device {
+            Some((mac, ip)) => (Some(mac), ip),
+            None => {
+                let ip = ip_hint.or(client.ip).ok_or(CaptiveError::ClientIpUnknown)?;
+                let mac = self.ops()?.mac_for_ip(&ip).await?.map(|(m, _)| m);
+                (mac, Some(ip))
+            }
+        };
+        self.reset_on_router(mac.as_ref(), ip.as_ref()).await?;
+        Ok(mac.is_some() || ip.is_some())
+    }
+
+    /// Whether the device at the client's address passes the hotspot without its login page.
+    pub async fn hotspot_session_status(
+        &self,
+        ip_hint: Option<ClientIp>,
+        mac_hint: Option<MacAddress>,
+        client: &ClientInfo,
+    ) -> Result<bool, CaptiveError> {
+        let ip = ip_hint.or(client.ip).ok_or(CaptiveError::ClientIpUnknown)?;
+        self.hotspot_binding_active(&ip, mac_hint.as_ref()).await
+    }
+
+    /// Deletes devices not seen for `after`, and their router entries; returns how many.
+    pub async fn cleanup_stale_devices(&self, after: std::time::Duration) -> Result<usize, CaptiveError> {
+        let cutoff = chrono::Utc::now() - chrono::Duration::from_std(after).unwrap_or_default();
+        let gone = self.store().delete_stale(cutoff).await?;
+        let macs: Vec<MacAddress> = gone.iter().map(|(m, _)| *m).collect();
+        let ips: Vec<ClientIp> = gone.iter().filter_map(|(_, i)| *i).collect();
+        self.forget_on_router(&macs, &ips).await;
+        Ok(gone.len())
+    }
+}

@@ -1,0 +1,190 @@
+//! Sessions: the tokens a sign-in ends with (access token, refresh family, one-time session
+//! token), sessions that start without a device (password, session token), rotation, logout.
+
+use uuid::Uuid;
+
+use super::store::{ClientInfo, LoginMethod, SessionRecord};
+use super::{Captive, CaptiveError};
+use crate::auth::refresh::{self, NewRefresh, Rotation};
+use crate::auth::session::{self as session_token, SessionGrant};
+use crate::auth::tokens::{self, Claims};
+use crate::db::models::User;
+use crate::domain::{Msisdn, Role};
+
+/// The cookies' contents.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+/// A signed-in device's session: the tokens, and the one-time link that hands it to the
+/// browser outside the captive window.
+#[derive(Debug, Clone)]
+pub struct IssuedSession {
+    pub tokens: Tokens,
+    pub session_token: String,
+    pub session_url: String,
+}
+
+impl Captive {
+    /// A fresh refresh family for `user`.
+    pub(super) fn mint_refresh(&self) -> NewRefresh {
+        refresh::mint(Uuid::new_v4(), self.settings.auth.refresh_ttl)
+    }
+
+    fn access_token(&self, user: Uuid, role: Role, family: Uuid, device: Option<i64>) -> Result<String, CaptiveError> {
+        self.tokens
+            .issue(user, role, Some(family), device)
+            .map(|(t, _)| t)
+            .map_err(|e| CaptiveError::Internal(format!("access token: {e}")))
+    }
+
+    /// The tokens of a sign-in whose refresh family was recorded with the device, and the one-time
+    /// session link (`next`: the captive page's "connected" page in a hotspot login context).
+    pub(super) async fn issue_session(
+        &self,
+        user: &User,
+        refresh: NewRefresh,
+        device: i64,
+        hotspot_login_context: bool,
+    ) -> Result<IssuedSession, CaptiveError> {
+        let access = self.access_token(user.id, user.role, refresh.family, Some(device))?;
+        let grant = SessionGrant { user: user.id, device: Some(device) };
+        let token = session_token::create(&self.kv, &grant, self.settings.auth.session_token_ttl).await?;
+        let next = if hotspot_login_context { "/captive/terhubung" } else { "/dashboard" };
+        let query = serde_urlencoded::to_string([("token", token.as_str()), ("next", next)])
+            .map_err(|e| CaptiveError::Internal(e.to_string()))?;
+        Ok(IssuedSession {
+            tokens: Tokens { access, refresh: refresh.token },
+            session_url: format!("{}/session/consume?{query}", self.settings.public_base_url),
+            session_token: token,
+        })
+    }
+
+    /// A session without a device sign-in: a new refresh family, history, last login.
+    async fn start_session(
+        &self,
+        user: &User,
+        device: Option<i64>,
+        method: LoginMethod,
+        client: ClientInfo,
+    ) -> Result<Tokens, CaptiveError> {
+        let refresh = self.mint_refresh();
+        let access = self.access_token(user.id, user.role, refresh.family, device)?;
+        let token = refresh.token.clone();
+        let record = SessionRecord { method, refresh, user_agent: client.user_agent };
+        self.store().record_session(user.id, device, record, client.ip).await?;
+        Ok(Tokens { access, refresh: token })
+    }
+
+    /// Trades the one-time session token for a session in this browser.
+    pub async fn consume_session_token(&self, token: &str, client: ClientInfo) -> Result<Tokens, CaptiveError> {
+        let grant = session_token::consume(&self.kv, token.trim()).await?.ok_or(CaptiveError::SessionInvalid)?;
+        let user = self.user_by_id(grant.user).await?.ok_or(CaptiveError::SessionInvalid)?;
+        self.ensure_can_sign_in(&user)?;
+        self.start_session(&user, grant.device, LoginMethod::SessionToken, client).await
+    }
+
+    /// An admin's sign-in with a password. Limits per client address and per phone; the hash is
+    /// checked even for unknown phones so timing does not reveal accounts.
+    pub async fn password_login(
+        &self,
+        phone: &Msisdn,
+        password: String,
+        client: ClientInfo,
+    ) -> Result<Tokens, CaptiveError> {
+        if let Some(ip) = &client.ip {
+            self.limit("admin-login-ip", &ip.as_text(), 20, 900).await?;
+        }
+        self.limit("admin-login-phone", phone.as_e164(), 10, 900).await?;
+        let candidate = match self.user_by_phone(phone).await {
+            Ok(u) => Some(u).filter(|u| u.role.is_admin()),
+            Err(CaptiveError::UserNotFound) => None,
+            Err(e) => return Err(e),
+        };
+        let hash = candidate.as_ref().and_then(|u| u.password_hash.clone());
+        let ok = tokio::task::spawn_blocking(move || match hash {
+            Some(h) => crate::users::verify_password(&password, &h),
+            None => {
+                let _ = crate::users::verify_password(&password, &DUMMY_HASH);
+                false
+            }
+        })
+        .await
+        .map_err(|e| CaptiveError::Internal(e.to_string()))?;
+        let Some(user) = candidate.filter(|_| ok) else { return Err(CaptiveError::InvalidCredentials) };
+        self.ensure_can_sign_in(&user)?;
+        self.start_session(&user, None, LoginMethod::Password, client).await
+    }
+
+    pub async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, CaptiveError> {
+        Ok(self.db.run(move |conn| crate::users::find(conn, id)).await?)
+    }
+
+    /// Rotates a refresh token. `Ok(None)`: not valid (the caller clears the cookies).
+    pub async fn rotate(&self, token: String, client: ClientInfo) -> Result<Option<(User, Tokens)>, CaptiveError> {
+        let a = self.settings.auth.clone();
+        let (ip, ua) = (client.ip.map(|i| i.as_text()), client.user_agent);
+        let rotation = self
+            .db
+            .run(move |conn| {
+                refresh::rotate(conn, &token, a.refresh_ttl, a.refresh_grace, ip.as_deref(), ua.as_deref())
+            })
+            .await?;
+        match rotation {
+            Rotation::Rotated { next, user, role } => {
+                let Some(u) = self.user_by_id(user).await? else { return Ok(None) };
+                let access = self.access_token(user, role, next.family, None)?;
+                Ok(Some((u, Tokens { access, refresh: next.token })))
+            }
+            Rotation::ReuseDetected => {
+                tracing::warn!("refresh token reuse detected; family revoked");
+                Ok(None)
+            }
+            Rotation::Invalid => Ok(None),
+        }
+    }
+
+    /// Logout with a valid access token: its refresh family (or, with `all`, every session of
+    /// the user) revoked, the token denied, the session's device (or all devices) deauthorized
+    /// on the router.
+    pub async fn logout(&self, claims: &Claims, all: bool) -> Result<(), CaptiveError> {
+        let c = claims.clone();
+        self.db
+            .run(move |conn| {
+                if all {
+                    refresh::revoke_all(conn, c.sub, "logout_all")?;
+                } else if let Some(f) = c.fam {
+                    refresh::revoke_family(conn, f, "logout")?;
+                }
+                Ok(())
+            })
+            .await?;
+        tokens::deny(&self.kv, claims).await?;
+        self.deauthorize(claims.sub, if all { None } else { claims.did }).await
+    }
+
+    /// Logout with only the refresh cookie (the access token expired): the family, or every
+    /// session of its user, revoked.
+    pub async fn logout_with_refresh(&self, token: String, all: bool) -> Result<(), CaptiveError> {
+        self.db
+            .run(move |conn| {
+                if let Some((family, user)) = refresh::family_of(conn, &token)? {
+                    if all {
+                        refresh::revoke_all(conn, user, "logout_all")?;
+                    } else {
+                        refresh::revoke_family(conn, family, "logout")?;
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// A real argon2id hash of a random string, only ever compared against to equalize timing.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    crate::users::hash_password(&crate::auth::crypto::random_token(24)).unwrap_or_default()
+});

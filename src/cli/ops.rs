@@ -1,0 +1,87 @@
+//! `hotspot healthcheck` and `hotspot sync --now`.
+
+use anyhow::{Context, bail};
+
+use crate::config::Settings;
+use crate::services::Services;
+
+pub(super) async fn healthcheck(url: Option<String>, settings: &Settings) -> anyhow::Result<()> {
+    let url = url.unwrap_or_else(|| {
+        // A wildcard listen address is reached on loopback.
+        let port = settings.listen.port();
+        let host = if settings.listen.ip().is_unspecified() {
+            "127.0.0.1".to_owned()
+        } else {
+            settings.listen.ip().to_string()
+        };
+        format!("http://{host}:{port}/api/health")
+    });
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(4)).build()?;
+    let res = client.get(&url).send().await.with_context(|| format!("no answer from {url}"))?;
+    if !res.status().is_success() {
+        bail!("{url} answered {}", res.status());
+    }
+    println!("healthy");
+    Ok(())
+}
+
+pub(super) async fn worker_healthcheck(settings: Settings) -> anyhow::Result<()> {
+    let services = Services::connect(settings)?;
+    let host = crate::worker::host_name();
+    // Heartbeats come every 5 s; three missed ones make the worker unhealthy.
+    match services.queues.worker_alive(&format!("{host}-"), std::time::Duration::from_secs(15)).await {
+        Ok(true) => {
+            println!("healthy");
+            Ok(())
+        }
+        Ok(false) => bail!("no heartbeat from a worker on {host} in the last 15 s"),
+        Err(e) => bail!("cannot read worker heartbeats: {e}"),
+    }
+}
+
+pub(super) async fn sync_now(now: bool, settings: Settings) -> anyhow::Result<()> {
+    if !now {
+        bail!("use --now to run a cycle now (the worker runs them on its schedule)");
+    }
+    let services = Services::connect(settings)?;
+    let mut ctx = crate::services::sync_context(&services)?;
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    if interactive {
+        let started = std::time::Instant::now();
+        ctx.progress = Some(std::sync::Arc::new(move |stage| {
+            // One line rewritten in place: the stages follow each other quickly.
+            eprint!("\r\x1b[2Ksync [{:>6.1} s] {stage}", started.elapsed().as_secs_f64());
+        }));
+    }
+    match crate::sync::run::tick(&ctx, &services.kv, std::time::Duration::from_secs(300), "cli", None).await? {
+        crate::sync::run::TickOutcome::Ran(s) => {
+            if interactive {
+                eprintln!("\r\x1b[2Ksync done");
+            }
+            println!(
+                "sync run {}: {} in {} ms — {} users, {} devices, {} hosts; {} bytes charged to {} users; {} status changes; {} router commands, {} writes; {} errors",
+                s.run_id,
+                s.status,
+                s.millis,
+                s.users,
+                s.devices,
+                s.hosts,
+                s.bytes_charged,
+                s.users_charged,
+                s.status_changes,
+                s.router_commands,
+                s.router_writes,
+                s.errors.len()
+            );
+            for e in s.errors.iter().take(10) {
+                println!("  error: {e}");
+            }
+            if s.status == "failed" {
+                bail!("the sync failed");
+            }
+            Ok(())
+        }
+        crate::sync::run::TickOutcome::Locked => bail!("another sync is running; try again when it finishes"),
+        crate::sync::run::TickOutcome::Throttled => bail!("a sync ran moments ago"),
+    }
+}

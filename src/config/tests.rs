@@ -1,0 +1,119 @@
+//! Settings: defaults, refusals naming the variable, production rules.
+
+use std::collections::HashMap;
+
+use super::*;
+
+fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    let vars: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Settings::from_source(&Source::new(&vars))
+}
+
+#[test]
+fn defaults_load() {
+    let s = load(&[]).unwrap();
+    assert_eq!(s.env, Environment::Development);
+    assert_eq!(s.listen.port(), 8080);
+    assert_eq!(s.timezone, chrono_tz::Asia::Makassar);
+    assert_eq!(s.trusted_origins, vec!["http://localhost:3000".to_string()]);
+    assert_eq!(s.log_format, LogFormat::Text);
+}
+
+#[test]
+fn bad_values_name_the_variable() {
+    let cases: &[(&str, &str)] = &[
+        ("HOTSPOT_ENV", "staging"),
+        ("HOTSPOT_LISTEN", "8080"),
+        ("HOTSPOT_HTTP_WORKERS", "0"),
+        ("HOTSPOT_DB_POOL_SIZE", "many"),
+        ("HOTSPOT_TIMEZONE", "Mars/Olympus"),
+        ("HOTSPOT_TRUSTED_PROXIES", "10.0.0.0/40"),
+        ("HOTSPOT_TRUSTED_ORIGINS", "wifi.example.id"),
+        ("HOTSPOT_PUBLIC_BASE_URL", "wifi.example.id"),
+        ("DATABASE_URL", "mysql://x"),
+        ("REDIS_URL", "localhost:6379"),
+        ("HOTSPOT_REDIS_TIMEOUT_MS", "1"),
+        ("HOTSPOT_LOG_FORMAT", "xml"),
+        ("HOTSPOT_SYNC_WRITERS", "0"),
+    ];
+    let router_cases: &[(&str, &str)] = &[
+        ("HOTSPOT_ROUTER_TLS", "maybe"),
+        ("HOTSPOT_ROUTER_COMMAND_TIMEOUT_MS", "5"),
+        ("HOTSPOT_ROUTER_LIST_FUP", "hs fup"),
+        ("HOTSPOT_ROUTER_LIST_ACTIVE", "hs_fup"),
+        ("HOTSPOT_ROUTER_COMMENT_PREFIX", "h"),
+        ("HOTSPOT_ROUTER_MAX_IN_FLIGHT", "0"),
+    ];
+    for (var, value) in router_cases {
+        let e = load(&[("HOTSPOT_ROUTER_ADDR", "10.0.0.1"), (var, value)])
+            .err()
+            .unwrap_or_else(|| panic!("{var}={value} accepted"));
+        assert_eq!(e.var, *var, "{var}={value}: {e}");
+    }
+    for (var, value) in cases {
+        let e = load(&[(var, value)]).err().unwrap_or_else(|| panic!("{var}={value} accepted"));
+        assert_eq!(e.var, *var, "{var}={value}: {e}");
+        assert!(e.to_string().contains(var));
+    }
+}
+
+#[test]
+fn production_refuses_default_and_short_secrets() {
+    let long = "x".repeat(40);
+    let other = "y".repeat(40);
+    type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
+    let cases: &[Case] = &[
+        (&[("HOTSPOT_ENV", "production")], Some("HOTSPOT_JWT_SECRET")),
+        (&[("HOTSPOT_ENV", "production"), ("HOTSPOT_JWT_SECRET", &long)], Some("HOTSPOT_OTP_SECRET")),
+        (
+            &[("HOTSPOT_ENV", "production"), ("HOTSPOT_JWT_SECRET", "short"), ("HOTSPOT_OTP_SECRET", &other)],
+            Some("HOTSPOT_JWT_SECRET"),
+        ),
+        (
+            &[("HOTSPOT_ENV", "production"), ("HOTSPOT_JWT_SECRET", &long), ("HOTSPOT_OTP_SECRET", &long)],
+            Some("HOTSPOT_OTP_SECRET"),
+        ),
+        (&[("HOTSPOT_ENV", "production"), ("HOTSPOT_JWT_SECRET", &long), ("HOTSPOT_OTP_SECRET", &other)], None),
+        (&[("HOTSPOT_ENV", "development")], None),
+    ];
+    for (pairs, want) in cases {
+        let got = load(pairs).err().map(|e| e.var);
+        assert_eq!(got, *want, "{pairs:?}");
+    }
+    let prod =
+        load(&[("HOTSPOT_ENV", "production"), ("HOTSPOT_JWT_SECRET", &long), ("HOTSPOT_OTP_SECRET", &other)]).unwrap();
+    assert_eq!(prod.log_format, LogFormat::Json);
+}
+
+#[test]
+fn router_is_optional_and_gets_a_default_port() {
+    assert!(load(&[]).unwrap().router.is_none());
+    let r = load(&[("HOTSPOT_ROUTER_ADDR", "10.0.0.1")]).unwrap().router.unwrap();
+    assert_eq!(r.client.addr, "10.0.0.1:8728");
+    assert_eq!(r.lists.active, "hs_active");
+    let tls = load(&[("HOTSPOT_ROUTER_ADDR", "router.lan"), ("HOTSPOT_ROUTER_TLS", "true")]).unwrap().router.unwrap();
+    assert_eq!(tls.client.addr, "router.lan:8729");
+    let long = "x".repeat(40);
+    let other = "y".repeat(40);
+    let prod = load(&[
+        ("HOTSPOT_ENV", "production"),
+        ("HOTSPOT_JWT_SECRET", &long),
+        ("HOTSPOT_OTP_SECRET", &other),
+        ("HOTSPOT_ROUTER_ADDR", "10.0.0.1"),
+    ]);
+    assert_eq!(prod.err().map(|e| e.var), Some("HOTSPOT_ROUTER_PASSWORD"));
+}
+
+#[test]
+fn lists_and_origins() {
+    let s = load(&[
+        ("HOTSPOT_TRUSTED_ORIGINS", "https://wifi.example.id, https://admin.example.id"),
+        ("HOTSPOT_PUBLIC_BASE_URL", "https://wifi.example.id/"),
+        ("HOTSPOT_TRUSTED_PROXIES", "10.0.0.0/8, 172.16.0.0/12"),
+    ])
+    .unwrap();
+    assert_eq!(s.public_base_url, "https://wifi.example.id");
+    assert_eq!(s.trusted_origins.len(), 2);
+    assert_eq!(s.trusted_proxies.len(), 2);
+    assert!(format!("{s:?}").find("jwt").is_none());
+}

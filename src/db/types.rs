@@ -1,0 +1,38 @@
+//! Typed columns: domain types read from and written to their text columns. A value that does
+//! not parse is a deserialization error (the CHECK constraints keep such values out).
+
+use std::io::Write;
+
+use diesel::deserialize::{self, FromSql};
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::Text;
+
+use crate::domain::{AccessStatus, ApprovalStatus, ClientIp, MacAddress, Msisdn, Role};
+
+/// `FromSql`/`ToSql` for a domain type over a text column: `$parse` reads, `$text` writes.
+macro_rules! text_column {
+    ($t:ty, $text:expr) => {
+        impl FromSql<Text, Pg> for $t {
+            fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+                let raw = <String as FromSql<Text, Pg>>::from_sql(value)?;
+                raw.parse::<$t>().map_err(|e| format!("stored {}: {e}", stringify!($t)).into())
+            }
+        }
+
+        impl ToSql<Text, Pg> for $t {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                let text: &dyn Fn(&$t) -> String = &$text;
+                out.write_all(text(self).as_bytes())?;
+                Ok(IsNull::No)
+            }
+        }
+    };
+}
+
+text_column!(Msisdn, |m: &Msisdn| m.as_e164().to_owned());
+text_column!(MacAddress, MacAddress::canonical);
+text_column!(ClientIp, ClientIp::as_text);
+text_column!(Role, |r: &Role| r.as_str().to_owned());
+text_column!(ApprovalStatus, |a: &ApprovalStatus| a.as_str().to_owned());
+text_column!(AccessStatus, |a: &AccessStatus| a.as_str().to_owned());

@@ -1,0 +1,214 @@
+//! The refusals of the auth and captive endpoints, in one place so codes and texts stay stable,
+//! and the sign-in room's errors mapped onto them.
+
+use actix_web::http::StatusCode;
+use serde_json::json;
+
+use super::{ApiError, ErrorCode};
+use crate::captive::CaptiveError;
+use crate::domain::AccessStatus;
+
+pub fn user_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::UserNotFound,
+        "Nomor ini belum terdaftar.",
+        "This number is not registered.",
+    )
+}
+
+pub fn account_status(status: AccessStatus, token: String) -> ApiError {
+    let (id, en) = match status {
+        AccessStatus::Blocked => ("Akun Anda diblokir.", "Your account is blocked."),
+        AccessStatus::Inactive => {
+            ("Akun Anda belum aktif atau belum disetujui.", "Your account is not active or not approved yet.")
+        }
+        AccessStatus::Expired => ("Masa berlaku kuota Anda sudah habis.", "Your quota has expired."),
+        AccessStatus::Habis => ("Kuota Anda sudah habis.", "Your quota is used up."),
+        AccessStatus::Fup => ("Kuota Anda dalam batas pemakaian wajar.", "Your account is under fair use limits."),
+        _ => ("Status akun tidak mengizinkan tindakan ini.", "Your account status does not allow this."),
+    };
+    ApiError::new(StatusCode::FORBIDDEN, ErrorCode::AccountStatus, id, en)
+        .with_extra("status", json!(status.as_str()))
+        .with_extra("status_token", json!(token))
+}
+
+pub fn otp_invalid(remaining: u32) -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::OtpInvalid,
+        "Kode OTP salah atau sudah kedaluwarsa.",
+        "The code is wrong or has expired.",
+    )
+    .with_details(json!({ "remaining_attempts": remaining }))
+}
+
+pub fn otp_locked(retry_after: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::OtpLocked,
+        "Terlalu banyak kode salah. Minta kode baru nanti.",
+        "Too many wrong codes. Request a new code later.",
+    )
+    .with_retry_after(retry_after)
+}
+
+pub fn rate_limited(retry_after: u64, reason: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+        "Terlalu banyak permintaan. Coba lagi nanti.",
+        "Too many requests. Try again later.",
+    )
+    .with_details(json!({ "reason": reason, "retry_after": retry_after }))
+    .with_retry_after(retry_after)
+}
+
+pub fn whatsapp_unavailable() -> ApiError {
+    ApiError::service_unavailable(ErrorCode::WhatsAppUnavailable, "Layanan WhatsApp", "WhatsApp delivery")
+}
+
+pub fn router_unavailable() -> ApiError {
+    ApiError::service_unavailable(ErrorCode::RouterUnavailable, "Router hotspot", "The hotspot router")
+}
+
+pub fn device_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::DeviceNotFound,
+        "Perangkat Anda tidak terlihat di jaringan hotspot. Sambungkan ke WiFi hotspot dulu.",
+        "The hotspot network does not see your device. Connect to the hotspot WiFi first.",
+    )
+}
+
+pub fn device_mismatch() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::DeviceMismatch,
+        "Alamat perangkat tidak cocok dengan yang terlihat oleh router.",
+        "The device address does not match what the router sees.",
+    )
+}
+
+pub fn device_limit(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::DeviceLimit,
+        format!("Batas {limit} perangkat tercapai. Hapus perangkat lama terlebih dahulu."),
+        format!("The limit of {limit} devices is reached. Remove an old device first."),
+    )
+    .with_details(json!({ "limit": limit }))
+}
+
+pub fn takeover_required() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        ErrorCode::DeviceTakeoverRequired,
+        "Perangkat ini terdaftar di akun lain. Konfirmasi untuk memindahkannya.",
+        "This device is registered to another account. Confirm to move it.",
+    )
+    .with_details(json!({ "field": "confirm_device_takeover" }))
+}
+
+pub fn auth_required() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::AuthRequired,
+        "Silakan masuk terlebih dahulu.",
+        "Please sign in.",
+    )
+}
+
+pub fn token_expired() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::AuthTokenExpired,
+        "Sesi Anda sudah berakhir.",
+        "Your session has expired.",
+    )
+}
+
+pub fn session_invalid() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::SessionInvalid,
+        "Sesi tidak valid atau sudah dipakai. Silakan masuk lagi.",
+        "The session is invalid or was already used. Please sign in again.",
+    )
+}
+
+pub fn origin_invalid() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::OriginInvalid,
+        "Asal permintaan tidak dipercaya.",
+        "Request origin is not trusted.",
+    )
+}
+
+pub fn forbidden() -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "Akses ditolak.", "Forbidden.")
+}
+
+pub fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::InvalidCredentials,
+        "Nomor atau kata sandi salah.",
+        "Wrong number or password.",
+    )
+}
+
+pub fn phone_taken() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        ErrorCode::PhoneTaken,
+        "Nomor ini sudah terdaftar.",
+        "This number is already registered.",
+    )
+    .with_details(json!({ "field": "phone_number" }))
+}
+
+pub fn device_gone() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, ErrorCode::DeviceNotFound, "Perangkat tidak ditemukan.", "Device not found.")
+}
+
+pub fn validation_client_ip() -> ApiError {
+    ApiError::validation("client_ip", "the client IP is unknown")
+}
+
+impl From<CaptiveError> for ApiError {
+    fn from(e: CaptiveError) -> Self {
+        use CaptiveError as C;
+        match e {
+            C::RouterUnavailable => router_unavailable(),
+            C::RouterRefused(_) => {
+                let mut e = ApiError::internal();
+                e.status = StatusCode::BAD_GATEWAY;
+                e.code = ErrorCode::RouterError;
+                e
+            }
+            C::DeviceNotFound => device_not_found(),
+            C::DeviceMismatch => device_mismatch(),
+            C::DeviceLimit { limit } => device_limit(limit),
+            C::TakeoverRequired => takeover_required(),
+            C::DeviceGone => device_gone(),
+            C::ClientIpUnknown => validation_client_ip(),
+            C::UserNotFound => user_not_found(),
+            C::AccountStatus { status, token } => account_status(status, token),
+            C::OtpInvalid { remaining } => otp_invalid(remaining),
+            C::OtpLocked { retry_after } => otp_locked(retry_after),
+            C::RateLimited { retry_after, reason } => rate_limited(retry_after, reason),
+            C::WhatsAppUnavailable => whatsapp_unavailable(),
+            C::AuthRequired => auth_required(),
+            C::SessionInvalid => session_invalid(),
+            C::InvalidCredentials => invalid_credentials(),
+            C::Internal(what) => {
+                tracing::error!(error = %what, "sign-in failed");
+                ApiError::internal()
+            }
+            C::Db(db) => db.into(),
+            C::Kv(kv) => kv.into(),
+        }
+    }
+}

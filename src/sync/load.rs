@@ -1,0 +1,82 @@
+//! What a cycle reads from Postgres: the router's row, every user and device, the stored
+//! baselines.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::plan::{Baseline, DeviceInput, Map, UserInput};
+use crate::db::DbError;
+use crate::db::models::{DeviceRow, User};
+use crate::db::schema::{device_counters, routers, user_devices, users};
+use crate::domain::policy::RouterPolicy;
+use crate::domain::{AccessStatus, MacAddress};
+
+pub(super) struct Loaded {
+    pub router_id: i32,
+    pub users: Vec<UserInput>,
+    /// user id → status before this cycle (to count changes).
+    pub before: Map<Uuid, AccessStatus>,
+    pub devices: Vec<DeviceInput>,
+    pub baselines: Map<MacAddress, Baseline>,
+    pub errors: Vec<String>,
+}
+
+/// The router's id (its row created on first sight), then users, devices and baselines.
+pub(super) fn load(
+    conn: &mut PgConnection,
+    router_name: &str,
+    router_host: &str,
+    policy: &RouterPolicy,
+    now: DateTime<Utc>,
+) -> Result<Loaded, DbError> {
+    let router_id: i32 = diesel::insert_into(routers::table)
+        .values((routers::name.eq(router_name), routers::host.eq(router_host), routers::username.eq("api")))
+        .on_conflict(routers::name)
+        .do_update()
+        .set(routers::updated_at.eq(Utc::now()))
+        .returning(routers::id)
+        .get_result(conn)?;
+    let mut errors = Vec::new();
+    let rows: Vec<User> = users::table.select(User::as_select()).load(conn)?;
+    let mut users_in = Vec::with_capacity(rows.len());
+    let mut before = Map::with_capacity_and_hasher(rows.len(), Default::default());
+    for u in &rows {
+        let facts = u.facts();
+        before.insert(u.id, policy.status(&facts, now));
+        users_in.push(UserInput { id: u.id, facts, hotspot_name: u.phone_number.local() });
+    }
+    drop(rows);
+    let device_rows: Vec<DeviceRow> = user_devices::table.select(DeviceRow::as_select()).load(conn)?;
+    let devices = device_rows
+        .into_iter()
+        .map(|d| DeviceInput {
+            id: d.id,
+            user_id: d.user_id,
+            mac: d.mac_address,
+            ip: d.ip_address,
+            authorized: d.is_authorized,
+            last_seen: d.last_seen_at,
+        })
+        .collect();
+    let counters: Vec<(MacAddress, String, i64, i64)> = device_counters::table
+        .filter(device_counters::router_id.eq(router_id))
+        .select((
+            device_counters::mac_address,
+            device_counters::host_id,
+            device_counters::last_bytes,
+            device_counters::last_uptime_secs,
+        ))
+        .load(conn)?;
+    let mut baselines = Map::with_capacity_and_hasher(counters.len(), Default::default());
+    for (mac, host_id, bytes, uptime) in counters {
+        match (u64::try_from(bytes), u64::try_from(uptime)) {
+            (Ok(bytes), Ok(uptime_secs)) => {
+                baselines.insert(mac, Baseline { host_id, bytes, uptime_secs });
+            }
+            // The CHECK constraints keep these non-negative; a row that is not is re-baselined.
+            _ => errors.push(format!("baseline of {mac}: negative counter")),
+        }
+    }
+    Ok(Loaded { router_id, users: users_in, before, devices, baselines, errors })
+}
