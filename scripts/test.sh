@@ -17,8 +17,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-# Third-party RouterOS API clients that the simulator is tested against.
-if ! python3 -c 'import librouteros, routeros_api' 2>/dev/null; then
+# From PyPI: third-party RouterOS API clients that the simulator is tested against, and
+# schemathesis for the contract check against the OpenAPI document.
+if ! python3 -c 'import librouteros, routeros_api, schemathesis' 2>/dev/null || ! command -v schemathesis >/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check -r tests/peers/requirements.txt
 fi
 exec cargo test --workspace --locked "$@"

@@ -708,6 +708,56 @@ async fn delivery_webhooks_are_signed_and_move_forward_only() {
     app.stop().await;
 }
 
+/// A restarted gateway numbers its messages from the start again. The code still goes out and
+/// request-otp answers 200 (it was a 500 on the old unique index, after the code was sent), and a
+/// delivery report moves the newest message with that id, not the old one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_repeating_message_ids_is_not_an_error() {
+    let app = TestApp::spawn_captive(&[("HOTSPOT_WA_WEBHOOK_SECRET", "hook-secret")]).await;
+    app.user(PHONE, "Budi", 1).await;
+    // What the gateway's previous life left: a read message with the id it hands out next.
+    app.services
+        .db
+        .run(|c| {
+            use diesel::prelude::*;
+            diesel::sql_query(
+                "INSERT INTO message_log (to_msisdn, template, provider, provider_message_id, status) \
+                 VALUES ('+6281234567001', 'otp', 'seed', 'sim-1', 'read')",
+            )
+            .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let b = app.browser();
+    let (status, body) = app.post(&b, "/api/auth/request-otp", json!({ "phone_number": PHONE })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(app.wa().outbox()[0].id, "sim-1");
+    let body = json!({ "messageId": "sim-1", "status": "delivered" }).to_string();
+    let sig = hotspot::auth::crypto::sign_body(b"hook-secret", body.as_bytes());
+    let res = reqwest::Client::new()
+        .post(app.url("/api/webhooks/whatsapp/seed"))
+        .header("x-hotspot-signature", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["updated"], true);
+    let rows: Vec<String> = app
+        .services
+        .db
+        .run(|c| {
+            use diesel::prelude::*;
+            use hotspot::db::schema::message_log;
+            Ok(message_log::table.order(message_log::id.asc()).select(message_log::status).load::<String>(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(rows, vec!["read", "delivered"]);
+    app.stop().await;
+}
+
 /// Redis behind a relay: dropped connections and an outage are 503s while they last, and the
 /// shared connection finds its way back by itself (no pool to drain, no restart).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

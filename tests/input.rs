@@ -151,3 +151,23 @@ async fn bad_bodies_get_the_envelope() {
     }
     p.handle.stop(false).await;
 }
+
+/// An empty required field is reported as empty, not as missing (forms send every input, so an
+/// empty one is what a user left blank); an empty client hint still means "not given".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_field_is_reported_as_empty() {
+    let p = start();
+    for (ct, body) in
+        [(JSON, r#"{"phone_number":""}"#), (FORM, "phone_number=&client_ip="), (JSON, r#"{"phone_number":"  "}"#)]
+    {
+        let (status, v) = post(&p, "", ct, body).await;
+        assert_eq!(status, 422, "{body}: {v}");
+        assert_eq!(v["details"]["field"], "phone_number", "{body}");
+        let reason = v["details"]["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains("empty") && !reason.contains("missing"), "{body}: {reason}");
+    }
+    let (status, v) = post(&p, "", JSON, r#"{}"#).await;
+    assert_eq!(status, 422);
+    assert!(v["details"]["reason"].as_str().unwrap_or_default().contains("missing"), "{v}");
+    p.handle.stop(false).await;
+}

@@ -24,6 +24,9 @@ const ALIASES: &[(&str, &str)] = &[
     ("client-mac", "client_mac"),
 ];
 
+/// The optional client hints.
+const HINTS: &[&str] = &["client_ip", "client_mac"];
+
 /// The body limit `Input` enforces, registered as app data.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
@@ -128,8 +131,12 @@ fn canonicalize(mut fields: Map<String, Value>) -> Map<String, Value> {
             fields.entry(canonical.to_string()).or_insert(v);
         }
     }
-    // An empty string means "not given" for optional hints (forms send every input).
-    fields.retain(|_, v| !matches!(v, Value::String(s) if s.trim().is_empty()) && !v.is_null());
+    // An empty hint means "not given" (captive pages send every input of their form); any other
+    // empty field stays, so it is reported as empty rather than missing. Null is "not given".
+    fields.retain(|k, v| {
+        let blank_hint = HINTS.contains(&k.as_str()) && matches!(v, Value::String(s) if s.trim().is_empty());
+        !blank_hint && !v.is_null()
+    });
     fields
 }
 

@@ -1,8 +1,34 @@
-//! The OpenAPI 3 document, generated from the handlers' annotations.
+//! The OpenAPI 3 document, generated from the handlers' annotations and completed by [`Contract`]:
+//! every error response carries the envelope schema, and the statuses every operation of a kind
+//! can answer (a body that does not parse, a database outage…) are declared once here instead of
+//! on each handler.
 
-use utoipa::OpenApi;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{Object, Type};
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, RefOr, Response};
+use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::routes::{admin, auth, devices, health, meta, register, webhooks};
+
+/// The error envelope of every response with status >= 400. Some refusals add fields:
+/// `status` and `status_token` (ACCOUNT_STATUS), `checks` (the health report).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorEnvelope {
+    /// Always false.
+    success: bool,
+    error: String,
+    /// Human text, Indonesian unless `Accept-Language` prefers English.
+    message: String,
+    status_code: u16,
+    /// A stable machine code, e.g. `VALIDATION_ERROR`, `OTP_INVALID`, `RATE_LIMITED`.
+    code: String,
+    request_id: Option<String>,
+    /// What was wrong (a validation error names the `field`); never on a 5xx.
+    #[schema(value_type = Option<Object>)]
+    details: Option<serde_json::Value>,
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,6 +39,7 @@ use super::routes::{admin, auth, devices, health, meta, register, webhooks};
         license(name = "AGPL-3.0-or-later")
     ),
     paths(
+        meta::metrics,
         health::health,
         meta::openapi,
         auth::request_otp,
@@ -31,11 +58,12 @@ use super::routes::{admin, auth, devices, health, meta, register, webhooks};
         devices::bind_current,
         devices::remove,
         devices::label,
-        webhooks::whatsapp,
         admin::sync_status,
         admin::sync_now,
+        webhooks::whatsapp,
     ),
-    components(schemas(health::Health, health::Checks, health::CheckResult)),
+    components(schemas(ErrorEnvelope, health::Health, health::Checks, health::CheckResult)),
+    modifiers(&Contract),
     tags(
         (name = "operations", description = "Health, metrics, this document"),
         (name = "auth", description = "WhatsApp OTP captive login, sessions"),
@@ -45,3 +73,83 @@ use super::routes::{admin, auth, devices, health, meta, register, webhooks};
     )
 )]
 pub struct ApiDoc;
+
+/// Completes every operation's responses (see the module's text).
+pub struct Contract;
+
+fn text_header(description: &str) -> utoipa::openapi::header::Header {
+    HeaderBuilder::new().schema(Object::with_type(Type::String)).description(Some(description)).build()
+}
+
+fn error_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ErrorEnvelope"))))
+                .build(),
+        )
+        .build()
+}
+
+/// Statuses an operation answers because of its shape, whatever the handler does.
+fn shape_statuses(op: &Operation, path: &str) -> Vec<(&'static str, &'static str)> {
+    let mut out = vec![("500", "INTERNAL"), ("503", "DATABASE_UNAVAILABLE, REDIS_UNAVAILABLE: a dependency is down")];
+    if op.request_body.is_some() {
+        out.extend([
+            ("400", "MALFORMED_BODY: the body is not JSON or form data"),
+            ("413", "PAYLOAD_TOO_LARGE"),
+            ("415", "UNSUPPORTED_MEDIA_TYPE"),
+            ("422", "VALIDATION_ERROR: `details.field` names the field"),
+        ]);
+    }
+    let params = op.parameters.as_deref().unwrap_or_default();
+    if params.iter().any(|p| p.parameter_in == ParameterIn::Query) {
+        out.push(("422", "VALIDATION_ERROR: a query parameter"));
+    }
+    if path.contains('{') {
+        out.push(("404", "NOT_FOUND"));
+    }
+    out
+}
+
+impl Modify for Contract {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "auth_token",
+                "The session cookie; changes also need a trusted Origin",
+            ))),
+        );
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in ops.into_iter().flatten() {
+                for (status, description) in shape_statuses(op, path) {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::T(error_response(description)));
+                }
+                for (status, response) in op.responses.responses.iter_mut() {
+                    let RefOr::T(r) = response else { continue };
+                    let is_error = status.as_str() >= "400";
+                    if is_error && r.content.is_empty() {
+                        *r = error_response(&r.description);
+                    }
+                    r.headers.insert("X-Request-ID".into(), text_header("The request's id (echoed or generated)"));
+                    if status == "429" || status == "503" {
+                        r.headers.insert("Retry-After".into(), text_header("Seconds to wait before trying again"));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -130,7 +130,8 @@ impl Messenger {
             match result {
                 Ok(sent) => {
                     let (name, mid) = (g.name(), sent.message_id.clone());
-                    self.db
+                    let recorded = self
+                        .db
                         .run(move |conn| {
                             diesel::update(message_log::table.find(log_id))
                                 .set((
@@ -144,7 +145,11 @@ impl Messenger {
                                 .execute(conn)?;
                             Ok(())
                         })
-                        .await?;
+                        .await;
+                    // The message went out: a failure to note it must not turn it into an error.
+                    if let Err(e) = recorded {
+                        tracing::error!(log_id, error = %e, "message sent but its log row could not be updated");
+                    }
                     return Ok(Delivered { log_id, provider: g.name(), message_id: sent.message_id });
                 }
                 Err(e) => {
@@ -202,10 +207,16 @@ pub fn apply_delivery_status(
             .filter(|s| status_rank(s).is_some_and(|r| r < rank))
             .collect()
     };
-    let target = message_log::table
+    // Providers number their messages again after a restart: the report is about the newest one.
+    let newest: Option<i64> = message_log::table
         .filter(message_log::provider.eq(provider))
         .filter(message_log::provider_message_id.eq(message_id))
-        .filter(message_log::status.eq_any(lower));
+        .order(message_log::id.desc())
+        .select(message_log::id)
+        .first(conn)
+        .optional()?;
+    let Some(row) = newest else { return Ok(false) };
+    let target = message_log::table.find(row).filter(message_log::status.eq_any(lower));
     let n = match status {
         "delivered" => diesel::update(target)
             .set((message_log::status.eq(status), message_log::delivered_at.eq(now), message_log::updated_at.eq(now)))

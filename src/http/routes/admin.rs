@@ -22,7 +22,7 @@ pub struct SyncRuns {
     runs: Vec<SyncRun>,
 }
 
-#[utoipa::path(get, path = "/api/admin/sync/status", tag = "admin", params(Limit),
+#[utoipa::path(get, path = "/api/admin/sync/status", tag = "admin", security(("bearer" = []), ("cookie" = [])), params(Limit),
     responses((status = 200, body = SyncRuns), (status = 401, description = "AUTH_REQUIRED"),
         (status = 403, description = "FORBIDDEN")))]
 pub async fn sync_status(
@@ -48,7 +48,7 @@ pub struct SyncQueued {
     message: &'static str,
 }
 
-#[utoipa::path(post, path = "/api/admin/sync", tag = "admin",
+#[utoipa::path(post, path = "/api/admin/sync", tag = "admin", security(("bearer" = []), ("cookie" = [])),
     responses((status = 202, body = SyncQueued), (status = 401, description = "AUTH_REQUIRED"),
         (status = 403, description = "FORBIDDEN, ORIGIN_INVALID"), (status = 503, description = "ROUTER_UNAVAILABLE, QUEUE_UNAVAILABLE")))]
 pub async fn sync_now(

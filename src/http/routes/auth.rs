@@ -53,9 +53,9 @@ pub struct VerifyOtpBody {
     phone_number: Msisdn,
     #[schema(value_type = String, pattern = "^[0-9]{6}$", example = "123456")]
     otp: OtpCode,
-    #[schema(value_type = Option<String>, format = Ipv4, example = "10.5.50.11")]
+    #[schema(value_type = String, required = false, nullable = false, pattern = r"^(?:[1-9]|[1-9][0-9]|1[0-9]{2}|2[01][0-9]|22[0-3])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$", example = "10.5.50.11")]
     client_ip: Option<ClientIp>,
-    #[schema(value_type = Option<String>, pattern = r"^(?:0[2468ACEace]|[1-9A-Fa-f][02468ACEace])(?:[:-][0-9A-Fa-f]{2}){5}$", example = "02:DE:00:00:00:01")]
+    #[schema(value_type = String, required = false, nullable = false, pattern = r"^(?:0[2468ACEace]|[1-9A-Fa-f][02468ACEace])(?:(?::[0-9A-Fa-f]{2}){5}|(?:-[0-9A-Fa-f]{2}){5})$", example = "02:DE:00:00:00:01")]
     client_mac: Option<MacAddress>,
     #[serde(default, deserialize_with = "flexible_bool")]
     hotspot_login_context: bool,
@@ -119,9 +119,9 @@ pub async fn verify_otp(state: Data, client: Client, input: Input<VerifyOtpBody>
 
 #[derive(Deserialize, ToSchema)]
 pub struct ClientHints {
-    #[schema(value_type = Option<String>, format = Ipv4, example = "10.5.50.11")]
+    #[schema(value_type = String, required = false, nullable = false, pattern = r"^(?:[1-9]|[1-9][0-9]|1[0-9]{2}|2[01][0-9]|22[0-3])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$", example = "10.5.50.11")]
     client_ip: Option<ClientIp>,
-    #[schema(value_type = Option<String>, pattern = r"^(?:0[2468ACEace]|[1-9A-Fa-f][02468ACEace])(?:[:-][0-9A-Fa-f]{2}){5}$", example = "02:DE:00:00:00:01")]
+    #[schema(value_type = String, required = false, nullable = false, pattern = r"^(?:0[2468ACEace]|[1-9A-Fa-f][02468ACEace])(?:(?::[0-9A-Fa-f]{2}){5}|(?:-[0-9A-Fa-f]{2}){5})$", example = "02:DE:00:00:00:01")]
     client_mac: Option<MacAddress>,
     #[serde(default, deserialize_with = "flexible_bool")]
     hotspot_login_context: bool,
@@ -188,7 +188,7 @@ pub async fn refresh_session(state: Data, req: HttpRequest, client: Client) -> R
     }
 }
 
-#[utoipa::path(get, path = "/api/auth/me", tag = "auth",
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, body = super::me::MeAnswer), (status = 401, description = "AUTH_REQUIRED, AUTH_TOKEN_EXPIRED")))]
 pub async fn me(
     state: Data,
@@ -226,9 +226,9 @@ pub struct SessionStatusAnswer {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HintQuery {
-    #[param(value_type = Option<String>, format = Ipv4)]
+    #[param(value_type = Option<String>, pattern = r"^(?:[1-9]|[1-9][0-9]|1[0-9]{2}|2[01][0-9]|22[0-3])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$")]
     client_ip: Option<ClientIp>,
-    #[param(value_type = Option<String>, pattern = r"^(?:0[2468ACEace]|[1-9A-Fa-f][02468ACEace])(?:[:-][0-9A-Fa-f]{2}){5}$")]
+    #[param(value_type = Option<String>, pattern = r"^(?:0[2468ACEace]|[1-9A-Fa-f][02468ACEace])(?:(?::[0-9A-Fa-f]{2}){5}|(?:-[0-9A-Fa-f]{2}){5})$")]
     client_mac: Option<MacAddress>,
 }
 
@@ -254,7 +254,7 @@ pub struct AllQuery {
     all: bool,
 }
 
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", params(AllQuery),
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = []), ("cookie" = [])), params(AllQuery),
     responses((status = 200, body = MessageBody), (status = 401, description = "AUTH_REQUIRED"),
         (status = 403, description = "ORIGIN_INVALID")))]
 pub async fn logout(
@@ -284,7 +284,7 @@ pub struct ResetAnswer {
     network_reset: bool,
 }
 
-#[utoipa::path(post, path = "/api/auth/reset-login", tag = "auth",
+#[utoipa::path(post, path = "/api/auth/reset-login", tag = "auth", security(("bearer" = []), ("cookie" = [])),
     request_body(content((ClientHints = "application/json"), (ClientHints = "application/x-www-form-urlencoded"))),
     responses((status = 200, body = ResetAnswer), (status = 401, description = "AUTH_REQUIRED"),
         (status = 403, description = "ORIGIN_INVALID"), (status = 502, description = "ROUTER_ERROR"),

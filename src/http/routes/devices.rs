@@ -21,7 +21,7 @@ pub struct DeviceList {
     devices: Vec<Device>,
 }
 
-#[utoipa::path(get, path = "/api/users/me/devices", tag = "devices",
+#[utoipa::path(get, path = "/api/users/me/devices", tag = "devices", security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, body = DeviceList), (status = 401, description = "AUTH_REQUIRED")))]
 pub async fn list(state: Data, user: CurrentUser) -> Result<HttpResponse, ApiError> {
     let devices = state.captive.devices(user.id()).await?;
@@ -30,9 +30,9 @@ pub async fn list(state: Data, user: CurrentUser) -> Result<HttpResponse, ApiErr
 
 #[derive(Deserialize, ToSchema)]
 pub struct BindBody {
-    #[schema(value_type = Option<String>, format = Ipv4, example = "10.5.50.11")]
+    #[schema(value_type = String, required = false, nullable = false, pattern = r"^(?:[1-9]|[1-9][0-9]|1[0-9]{2}|2[01][0-9]|22[0-3])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$", example = "10.5.50.11")]
     client_ip: Option<ClientIp>,
-    #[schema(value_type = Option<String>, pattern = r"^(?:0[2468ACEace]|[1-9A-Fa-f][02468ACEace])(?:[:-][0-9A-Fa-f]{2}){5}$")]
+    #[schema(value_type = String, required = false, nullable = false, pattern = r"^(?:0[2468ACEace]|[1-9A-Fa-f][02468ACEace])(?:(?::[0-9A-Fa-f]{2}){5}|(?:-[0-9A-Fa-f]{2}){5})$")]
     client_mac: Option<MacAddress>,
     #[serde(default, deserialize_with = "flexible_bool")]
     confirm_device_takeover: bool,
@@ -54,7 +54,7 @@ pub struct BindAnswer {
     message: String,
 }
 
-#[utoipa::path(post, path = "/api/users/me/devices/bind-current", tag = "devices", params(BestEffort),
+#[utoipa::path(post, path = "/api/users/me/devices/bind-current", tag = "devices", security(("bearer" = []), ("cookie" = [])), params(BestEffort),
     request_body(content((BindBody = "application/json"), (BindBody = "application/x-www-form-urlencoded"))),
     responses((status = 200, body = BindAnswer), (status = 401, description = "AUTH_REQUIRED, DEVICE_NOT_FOUND"),
         (status = 403, description = "ORIGIN_INVALID, DEVICE_MISMATCH, DEVICE_LIMIT"),
@@ -95,7 +95,7 @@ pub async fn bind_current(
     }
 }
 
-#[utoipa::path(delete, path = "/api/users/me/devices/{id}", tag = "devices",
+#[utoipa::path(delete, path = "/api/users/me/devices/{id}", tag = "devices", security(("bearer" = []), ("cookie" = [])),
     params(("id" = i64, Path, description = "The device's id", minimum = 1)),
     responses((status = 200, body = super::auth::MessageBody), (status = 401, description = "AUTH_REQUIRED"),
         (status = 403, description = "ORIGIN_INVALID"), (status = 404, description = "DEVICE_NOT_FOUND")))]
@@ -107,11 +107,11 @@ pub async fn remove(state: Data, user: CurrentUser, path: web::Path<i64>) -> Res
 #[derive(Deserialize, ToSchema)]
 pub struct LabelBody {
     /// Empty clears the label.
-    #[schema(max_length = 100, pattern = r"^[^\x00-\x1F\x7F]*$")]
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     label: String,
 }
 
-#[utoipa::path(put, path = "/api/users/me/devices/{id}/label", tag = "devices",
+#[utoipa::path(put, path = "/api/users/me/devices/{id}/label", tag = "devices", security(("bearer" = []), ("cookie" = [])),
     params(("id" = i64, Path, description = "The device's id", minimum = 1)),
     request_body(content((LabelBody = "application/json"), (LabelBody = "application/x-www-form-urlencoded"))),
     responses((status = 200, body = Device), (status = 401, description = "AUTH_REQUIRED"),

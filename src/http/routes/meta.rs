@@ -7,6 +7,8 @@ use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::openapi::ApiDoc;
 
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.metrics.set_db_pool(state.db.state());
     let text = state.metrics.render().map_err(|e| {

@@ -40,8 +40,8 @@ pub struct Updated {
     request_body(content = serde_json::Value, content_type = "application/json",
         description = "`{message_id | messageId | id, status | state}`, signed: `X-Hotspot-Signature: sha256=<hex HMAC-SHA256(secret, body)>`"),
     responses((status = 200, body = Updated), (status = 401, description = "SIGNATURE_INVALID"),
-        (status = 404, description = "NOT_FOUND: an unknown provider"), (status = 422, description = "VALIDATION_ERROR"),
-        (status = 503, description = "WEBHOOK_DISABLED")))]
+        (status = 404, description = "NOT_FOUND: an unknown provider; WEBHOOK_DISABLED: no secret configured"),
+        (status = 422, description = "VALIDATION_ERROR")))]
 pub async fn whatsapp(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -53,7 +53,13 @@ pub async fn whatsapp(
         return Err(ApiError::not_found());
     }
     let Some(secret) = state.settings.wa_webhook_secret.clone() else {
-        return Err(ApiError::service_unavailable(ErrorCode::WebhookDisabled, "Webhook", "The webhook"));
+        // Without a secret this deployment has no webhook: nothing here to call.
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::WebhookDisabled,
+            "Webhook tidak diaktifkan.",
+            "The webhook is not enabled.",
+        ));
     };
     let sig = req.headers().get("x-hotspot-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !verify_body_signature(secret.as_bytes(), &body, sig) {
