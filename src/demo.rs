@@ -166,6 +166,9 @@ async fn start_demo_sims() -> anyhow::Result<DemoSims> {
 /// `hotspot demo`: database created if missing, migrated, seeded, simulators started; server and
 /// worker run in this one process.
 pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
+    if settings.is_production() {
+        anyhow::bail!("`hotspot demo` seeds known accounts and passwords: it refuses HOTSPOT_ENV=production");
+    }
     let url = settings.database_url.clone();
     let created = tokio::task::spawn_blocking(move || db::create_database_if_missing(&url))
         .await?

@@ -153,6 +153,8 @@ pub fn create_user(conn: &mut PgConnection, input: CreateUser) -> Result<User, U
                 password_hash: password_hash.as_deref(),
                 approved_at: (input.approval == ApprovalStatus::Approved).then_some(now),
                 profile: serde_json::Value::Object(input.profile),
+                // Accounts made by an operator are vouched for; a registration waits for its code.
+                phone_verified_at: (input.approval != ApprovalStatus::Pending).then_some(now),
             })
             .returning(User::as_returning())
             .get_result(tx)?;
@@ -171,6 +173,59 @@ pub fn create_user(conn: &mut PgConnection, input: CreateUser) -> Result<User, U
         }
         Ok(user)
     })
+}
+
+/// An unproven registration is deleted after this long (the phone's owner never came back).
+pub const UNPROVEN_TTL: chrono::Duration = chrono::Duration::days(1);
+
+/// A registration from the captive page: a pending account. A registration of the same phone
+/// that no code has proven yet is replaced (a squatter cannot hold someone's number); a proven
+/// or approved account is `PhoneTaken`.
+pub fn register(conn: &mut PgConnection, input: CreateUser) -> Result<User, UserError> {
+    let full_name = normalize_name(&input.full_name)?;
+    conn.transaction(|tx| {
+        let existing: Option<User> = users::table
+            .filter(users::phone_number.eq(&input.phone))
+            .select(User::as_select())
+            .for_update()
+            .first(tx)
+            .optional()?;
+        match existing {
+            None => create_user(tx, input),
+            Some(u) if u.approval_status == ApprovalStatus::Pending && u.phone_verified_at.is_none() => {
+                Ok(diesel::update(users::table.find(u.id))
+                    .set((
+                        users::full_name.eq(&full_name),
+                        users::profile.eq(serde_json::Value::Object(input.profile)),
+                        users::created_at.eq(Utc::now()),
+                        users::updated_at.eq(Utc::now()),
+                    ))
+                    .returning(User::as_returning())
+                    .get_result(tx)?)
+            }
+            Some(_) => Err(UserError::PhoneTaken),
+        }
+    })
+}
+
+/// Notes that a code proved the user's phone.
+pub fn mark_phone_proven(conn: &mut PgConnection, id: Uuid) -> Result<(), DbError> {
+    diesel::update(users::table.find(id).filter(users::phone_verified_at.is_null()))
+        .set((users::phone_verified_at.eq(Utc::now()), users::updated_at.eq(Utc::now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes registrations no code has proven within [`UNPROVEN_TTL`]; returns how many.
+pub fn delete_unproven(conn: &mut PgConnection) -> Result<usize, DbError> {
+    let before = Utc::now() - UNPROVEN_TTL;
+    Ok(diesel::delete(
+        users::table
+            .filter(users::phone_verified_at.is_null())
+            .filter(users::approval_status.eq(ApprovalStatus::Pending))
+            .filter(users::created_at.lt(before)),
+    )
+    .execute(conn)?)
 }
 
 pub fn find_by_phone(conn: &mut PgConnection, phone: &Msisdn) -> Result<Option<User>, DbError> {

@@ -142,7 +142,9 @@ async fn every_phone_form_reaches_the_same_user() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_otp_refusals() {
     let app = TestApp::spawn_captive(&[]).await;
-    app.user_with("081234567002", "Pending", 1, |u| u.approval = hotspot::domain::ApprovalStatus::Pending).await;
+    let pending =
+        app.user_with("081234567002", "Pending", 1, |u| u.approval = hotspot::domain::ApprovalStatus::Pending).await;
+    app.prove_phone(pending.id).await;
     let blocked = app.user("081234567003", "Blocked", 1).await;
     let id = blocked.id;
     app.services
@@ -385,8 +387,10 @@ async fn device_limit_evicts_stale_devices_first() {
     app.stop().await;
 }
 
+/// A device of another account never moves by a hint (redirect mode), confirmed or not; it moves
+/// when the router witnesses the device itself logging in (router-login mode, see boundary.rs).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_accounts_device_moves_only_when_confirmed() {
+async fn another_accounts_device_never_moves_by_a_hint() {
     let app = TestApp::spawn_captive(&[("HOTSPOT_OTP_COOLDOWN_SECS", "0")]).await;
     app.user(PHONE, "Budi Aktif", 10).await;
     app.device(MAC, IP);
@@ -394,8 +398,8 @@ async fn another_accounts_device_moves_only_when_confirmed() {
     assert_eq!(login(&app, PHONE, MAC, IP, json!({})).await.0, 200);
     let (status, body) = login(&app, "081234567009", MAC, IP, json!({})).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("DEVICE_TAKEOVER_REQUIRED")));
-    let (status, _) = login(&app, "081234567009", MAC, IP, json!({ "confirm_device_takeover": true })).await;
-    assert_eq!(status, 200);
+    let (status, body) = login(&app, "081234567009", MAC, IP, json!({ "confirm_device_takeover": true })).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("DEVICE_TAKEOVER_REQUIRED")));
     let owner = app
         .services
         .db
@@ -410,7 +414,7 @@ async fn another_accounts_device_moves_only_when_confirmed() {
         })
         .await
         .unwrap();
-    assert_eq!(owner, "+6281234567009");
+    assert_eq!(owner, "+6281234567001");
     assert_eq!(bindings(&app).len(), 1, "still exactly one binding for the MAC");
     app.stop().await;
 }
@@ -530,20 +534,24 @@ async fn habis_users_get_a_regular_binding_and_hotspot_credentials() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_status_auto_login_and_reset() {
     let app = app().await;
-    let plain = reqwest::Client::new();
-    let status =
-        |plain: &reqwest::Client| plain.get(app.url(&format!("/api/auth/hotspot-session-status?ip={IP}"))).send();
-    let before: Value = status(&plain).await.unwrap().json().await.unwrap();
-    assert_eq!(before, json!({ "hotspot_login_required": true, "hotspot_binding_active": false }));
+    let status_path = format!("/api/auth/hotspot-session-status?ip={IP}");
+    // No session: the endpoint says nothing about anyone's device.
+    assert_eq!(app.get(&status_path).await.status(), 401);
     // auto-login refuses a device nobody authorized.
     let (code, body) = app.post(&app.browser(), "/api/auth/auto-login", json!({ "client_ip": IP })).await;
     assert_eq!((code, body["code"].as_str()), (401, Some("DEVICE_NOT_FOUND")));
-    assert_eq!(login(&app, PHONE, MAC, IP, json!({})).await.0, 200);
-    let after: Value = status(&plain).await.unwrap().json().await.unwrap();
-    assert_eq!(after, json!({ "hotspot_login_required": false, "hotspot_binding_active": true }));
     let b = app.browser();
+    let code = app.code_for(&b, PHONE).await;
+    let res = verify(&app, &b, PHONE, &code, IP).await;
+    assert_eq!(res.status(), 200);
+    assert!(cookie_value(&set_cookies(&res), "device_token").is_some_and(|v| v.len() >= 40), "a proof cookie");
+    let after: Value = b.get(app.url(&status_path)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(after, json!({ "hotspot_login_required": false, "hotspot_binding_active": true }));
+    // The device's own browser (it holds the proof cookie) signs in again; another does not.
     let (code, body) = app.post(&b, "/api/auth/auto-login", json!({ "clientIp": IP })).await;
     assert_eq!(code, 200, "{body}");
+    let (code, body) = app.post(&app.browser(), "/api/auth/auto-login", json!({ "clientIp": IP })).await;
+    assert_eq!((code, body["code"].as_str()), (401, Some("DEVICE_PROOF_REQUIRED")));
     let (code, body) = app.post(&b, "/api/auth/reset-login", json!({})).await;
     assert_eq!((code, body["network_reset"].as_bool()), (200, Some(true)));
     assert!(bindings(&app).is_empty());
@@ -563,6 +571,13 @@ async fn register_and_admin_login() {
         .await;
     assert_eq!(status, 201, "{body}");
     assert!(body["user_id"].is_string());
+    let first_id = body["user_id"].clone();
+    // Nobody has proven the phone yet: registering it again replaces the registration.
+    let (status, body) =
+        app.post(&b, "/api/auth/register", json!({ "phone_number": "+6281277770001", "full_name": "Dup" })).await;
+    assert_eq!((status, &body["user_id"]), (201, &first_id), "{body}");
+    let uid: uuid::Uuid = serde_json::from_value(first_id).unwrap();
+    app.prove_phone(uid).await;
     let (status, body) =
         app.post(&b, "/api/auth/register", json!({ "phone_number": "+6281277770001", "full_name": "Dup" })).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("PHONE_TAKEN")));
@@ -682,9 +697,11 @@ async fn delivery_webhooks_are_signed_and_move_forward_only() {
     let id = app.wa().outbox()[0].id.clone();
     let send = |status: &str, secret: &str| {
         let body = json!({ "messageId": id, "status": status }).to_string();
-        let sig = hotspot::auth::crypto::sign_body(secret.as_bytes(), body.as_bytes());
+        let ts = chrono::Utc::now().timestamp();
+        let sig = hotspot::auth::crypto::sign_body(secret.as_bytes(), ts, body.as_bytes());
         reqwest::Client::new()
             .post(app.url("/api/webhooks/whatsapp/seed"))
+            .header("x-hotspot-timestamp", ts.to_string())
             .header("x-hotspot-signature", sig)
             .body(body)
             .send()
@@ -734,9 +751,11 @@ async fn a_gateway_repeating_message_ids_is_not_an_error() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(app.wa().outbox()[0].id, "sim-1");
     let body = json!({ "messageId": "sim-1", "status": "delivered" }).to_string();
-    let sig = hotspot::auth::crypto::sign_body(b"hook-secret", body.as_bytes());
+    let ts = chrono::Utc::now().timestamp();
+    let sig = hotspot::auth::crypto::sign_body(b"hook-secret", ts, body.as_bytes());
     let res = reqwest::Client::new()
         .post(app.url("/api/webhooks/whatsapp/seed"))
+        .header("x-hotspot-timestamp", ts.to_string())
         .header("x-hotspot-signature", sig)
         .body(body)
         .send()

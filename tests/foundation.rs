@@ -135,7 +135,8 @@ async fn openapi_document_is_valid_openapi_3() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_reports_the_router_and_degrades_without_503_when_it_is_down() {
-    let app = TestApp::spawn_with_router(&[]).await;
+    // Checks not reused, so the outage shows at once.
+    let app = TestApp::spawn_with_router(&[("HOTSPOT_HEALTH_CACHE_SECS", "0")]).await;
     let body: Value = app.get("/api/health").await.json().await.unwrap();
     assert_eq!(body["status"], "ok");
     assert_eq!(body["checks"]["router"]["status"], "up");

@@ -51,19 +51,33 @@ pub fn b64url_decode(s: &str) -> Option<Vec<u8>> {
 }
 
 /// Verifies `sha256=<hex>` (or bare hex) against HMAC-SHA256(secret, body) in constant time.
-pub fn verify_body_signature(secret: &[u8], body: &[u8], header: &str) -> bool {
-    let hex_sig = header.trim().strip_prefix("sha256=").unwrap_or(header.trim());
-    let Ok(given) = hex::decode(hex_sig) else { return false };
+/// How far a signed webhook's timestamp may be from now: a captured request replays for at most
+/// this long (and a replay changes nothing: delivery states only move forward).
+pub const SIGNATURE_MAX_SKEW_SECS: i64 = 300;
+
+fn signed_payload(secret: &[u8], timestamp: i64, body: &[u8]) -> HmacSha256 {
     let mut mac = keyed(secret);
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
     mac.update(body);
-    mac.verify_slice(&given).is_ok()
+    mac
 }
 
-/// The signature a webhook sender puts in `X-Hotspot-Signature` (tests, the simulator).
-pub fn sign_body(secret: &[u8], body: &[u8]) -> String {
-    let mut mac = keyed(secret);
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+/// Checks `X-Hotspot-Signature: sha256=<hex HMAC-SHA256(secret, "{timestamp}.{body}")>` with
+/// `X-Hotspot-Timestamp: {unix seconds}` within [`SIGNATURE_MAX_SKEW_SECS`] of `now`.
+pub fn verify_body_signature(secret: &[u8], timestamp: &str, body: &[u8], header: &str, now: i64) -> bool {
+    let Ok(ts) = timestamp.trim().parse::<i64>() else { return false };
+    if (now - ts).abs() > SIGNATURE_MAX_SKEW_SECS {
+        return false;
+    }
+    let hex_sig = header.trim().strip_prefix("sha256=").unwrap_or(header.trim());
+    let Ok(given) = hex::decode(hex_sig) else { return false };
+    signed_payload(secret, ts, body).verify_slice(&given).is_ok()
+}
+
+/// The signature a webhook sender puts in `X-Hotspot-Signature` for `X-Hotspot-Timestamp`.
+pub fn sign_body(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+    format!("sha256={}", hex::encode(signed_payload(secret, timestamp, body).finalize().into_bytes()))
 }
 
 #[cfg(test)]
@@ -72,11 +86,18 @@ mod tests {
 
     #[test]
     fn signatures_round_trip_and_reject_tampering() {
-        let sig = sign_body(b"secret", b"{\"a\":1}");
-        assert!(verify_body_signature(b"secret", b"{\"a\":1}", &sig));
-        assert!(!verify_body_signature(b"secret", b"{\"a\":2}", &sig));
-        assert!(!verify_body_signature(b"other", b"{\"a\":1}", &sig));
-        assert!(!verify_body_signature(b"secret", b"{\"a\":1}", "sha256=zz"));
+        let now = 1_764_000_000;
+        let sig = sign_body(b"secret", now, b"{\"a\":1}");
+        let ts = now.to_string();
+        assert!(verify_body_signature(b"secret", &ts, b"{\"a\":1}", &sig, now));
+        assert!(verify_body_signature(b"secret", &ts, b"{\"a\":1}", &sig, now + 299));
+        assert!(!verify_body_signature(b"secret", &ts, b"{\"a\":1}", &sig, now + 301), "too old");
+        assert!(!verify_body_signature(b"secret", &ts, b"{\"a\":1}", &sig, now - 301), "from the future");
+        assert!(!verify_body_signature(b"secret", &(now + 1).to_string(), b"{\"a\":1}", &sig, now), "other time");
+        assert!(!verify_body_signature(b"secret", "", b"{\"a\":1}", &sig, now));
+        assert!(!verify_body_signature(b"secret", &ts, b"{\"a\":2}", &sig, now));
+        assert!(!verify_body_signature(b"other", &ts, b"{\"a\":1}", &sig, now));
+        assert!(!verify_body_signature(b"secret", &ts, b"{\"a\":1}", "sha256=zz", now));
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! One-time codes in Redis. Only an HMAC of the code is stored; keys are derived from an HMAC of
-//! the phone, so neither a code nor a number is readable in Redis. Guesses are counted per phone
-//! (not per IP or User-Agent), and consuming a code is a compare-and-delete, so it is used once.
+//! the phone, so neither a code nor a number is readable in Redis. Wrong guesses are counted per
+//! phone (not per IP or User-Agent) in one script with the lock check and the compare, so however
+//! many guesses race, no more than the budget is ever evaluated; the budget survives a new code
+//! within its window. Consuming a code is a compare-and-delete, so it is used once.
 
 use std::time::Duration;
 
 use rand::Rng;
 use redis::Script;
 
-use super::crypto::{ct_eq, hmac_hex};
+use super::crypto::hmac_hex;
 use crate::domain::Msisdn;
 use crate::kv::{Kv, KvError};
 
@@ -18,6 +20,8 @@ pub struct OtpStore {
     ttl: Duration,
     cooldown: Duration,
     max_attempts: u32,
+    /// How long wrong guesses count against the phone (a new code does not reset them).
+    failure_window: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,21 +34,25 @@ pub enum Check {
     Locked { retry_after: u64 },
 }
 
+/// One atomic step per guess: the lock check, a constant-time compare and the failure count.
+/// KEYS: code, failures. ARGV: the guess's hash, the failure budget, the budget's window (s).
+/// Returns `{1, hash}` (right), `{0, remaining}` (wrong), `{-1, retry_after}` (locked).
 const CHECK_SCRIPT: &str = r#"
-local attempts = tonumber(redis.call('GET', KEYS[2]) or '0')
-if attempts >= tonumber(ARGV[1]) then
-  return {-1, redis.call('TTL', KEYS[2])}
+local function same(a, b)
+  if #a ~= #b then return false end
+  local diff = 0
+  for i = 1, #a do diff = bit.bor(diff, bit.bxor(string.byte(a, i), string.byte(b, i))) end
+  return diff == 0
 end
-local h = redis.call('GET', KEYS[1])
-if not h then return {0, 0} end
-return {1, h}
-"#;
-
-/// Counts a wrong guess (creating the counter with the code's lifetime if the code expired).
-const FAIL_SCRIPT: &str = r#"
-local n = redis.call('INCR', KEYS[1])
-if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return n
+local max = tonumber(ARGV[2])
+local fails = tonumber(redis.call('GET', KEYS[2]) or '0')
+if fails >= max then return {-1, math.max(redis.call('TTL', KEYS[2]), 1)} end
+local stored = redis.call('GET', KEYS[1])
+if stored and same(stored, ARGV[1]) then return {1, stored} end
+fails = redis.call('INCR', KEYS[2])
+if redis.call('TTL', KEYS[2]) < 0 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
+if fails >= max then return {-1, math.max(redis.call('TTL', KEYS[2]), 1)} end
+return {0, max - fails}
 "#;
 
 /// Compare-and-delete: only the holder of the matching hash consumes the code.
@@ -58,7 +66,9 @@ return 0
 
 impl OtpStore {
     pub fn new(kv: Kv, secret: &[u8], ttl: Duration, cooldown: Duration, max_attempts: u32) -> Self {
-        Self { kv, secret: secret.to_vec(), ttl, cooldown, max_attempts }
+        // At least as long as a code lives, so one code never has a fresh budget mid-way.
+        let failure_window = ttl.max(Duration::from_secs(900));
+        Self { kv, secret: secret.to_vec(), ttl, cooldown, max_attempts, failure_window }
     }
 
     pub fn ttl(&self) -> Duration {
@@ -101,23 +111,17 @@ impl OtpStore {
             .await
     }
 
-    /// Creates a fresh six-digit code (CSPRNG), stores its HMAC and resets the guess counter.
+    /// Creates a fresh six-digit code (CSPRNG) and stores its HMAC. The failure count stays:
+    /// asking for a new code buys no new guesses.
     pub async fn issue(&self, phone: &Msisdn) -> Result<String, KvError> {
         let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
-        let (c, a, _) = self.keys(phone);
+        let (c, _, _) = self.keys(phone);
         let hash = self.code_hash(phone, &code);
         let ttl = self.ttl.as_secs().max(1);
         self.kv
             .with_timeout(async {
                 let mut conn = self.kv.conn();
-                let _: () = redis::pipe()
-                    .atomic()
-                    .set_ex(&c, &hash, ttl)
-                    .ignore()
-                    .del(&a)
-                    .ignore()
-                    .query_async(&mut conn)
-                    .await?;
+                let _: () = redis::cmd("SET").arg(&c).arg(&hash).arg("EX").arg(ttl).query_async(&mut conn).await?;
                 Ok(())
             })
             .await?;
@@ -139,11 +143,12 @@ impl OtpStore {
     /// Undoes [`issue`] and [`take_cooldown`] when the code could not be sent: no code is
     /// left behind and the cooldown is not burned.
     pub async fn withdraw(&self, phone: &Msisdn) -> Result<(), KvError> {
-        let (c, a, cd) = self.keys(phone);
+        // The failure count stays: it is the phone's, not the code's.
+        let (c, _, cd) = self.keys(phone);
         self.kv
             .with_timeout(async {
                 let mut conn = self.kv.conn();
-                let _: () = redis::cmd("DEL").arg(&c).arg(&a).arg(&cd).query_async(&mut conn).await?;
+                let _: () = redis::cmd("DEL").arg(&c).arg(&cd).query_async(&mut conn).await?;
                 Ok(())
             })
             .await
@@ -153,27 +158,26 @@ impl OtpStore {
     pub async fn check(&self, phone: &Msisdn, code: &str) -> Result<Check, KvError> {
         let (c, a, _) = self.keys(phone);
         let guess = self.code_hash(phone, code);
-        let max = self.max_attempts;
-        let ttl = self.ttl.as_secs().max(1);
+        let (max, window) = (self.max_attempts, self.failure_window.as_secs().max(1));
         self.kv
             .with_timeout(async {
                 let mut conn = self.kv.conn();
-                let (state, value): (i64, redis::Value) =
-                    Script::new(CHECK_SCRIPT).key(&c).key(&a).arg(max).invoke_async(&mut conn).await?;
-                if state == -1 {
-                    let retry: i64 = redis::from_redis_value(value).unwrap_or(1);
-                    return Ok(Check::Locked { retry_after: retry.max(1) as u64 });
-                }
-                let stored: Option<String> = if state == 1 { redis::from_redis_value(value).ok() } else { None };
-                if let Some(h) = stored.filter(|h| ct_eq(h.as_bytes(), guess.as_bytes())) {
-                    return Ok(Check::Valid { hash: h });
-                }
-                let n: u32 = Script::new(FAIL_SCRIPT).key(&a).arg(ttl).invoke_async(&mut conn).await?;
-                if n >= max {
-                    let retry: i64 = redis::cmd("TTL").arg(&a).query_async(&mut conn).await?;
-                    return Ok(Check::Locked { retry_after: retry.max(1) as u64 });
-                }
-                Ok(Check::Invalid { remaining: max - n })
+                let (state, value): (i64, redis::Value) = Script::new(CHECK_SCRIPT)
+                    .key(&c)
+                    .key(&a)
+                    .arg(&guess)
+                    .arg(max)
+                    .arg(window)
+                    .invoke_async(&mut conn)
+                    .await?;
+                Ok(match state {
+                    1 => match redis::from_redis_value::<String>(value) {
+                        Ok(hash) => Check::Valid { hash },
+                        Err(e) => return Err(KvError::Command(e.to_string())),
+                    },
+                    0 => Check::Invalid { remaining: redis::from_redis_value::<u32>(value).unwrap_or(0) },
+                    _ => Check::Locked { retry_after: redis::from_redis_value::<u64>(value).unwrap_or(1).max(1) },
+                })
             })
             .await
     }

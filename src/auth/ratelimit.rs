@@ -36,12 +36,20 @@ pub async fn hit(kv: &Kv, name: &str, limit: u32, window_secs: u64) -> Result<Ve
     if count > u64::from(limit) { Ok(Verdict::Limited((window + 1) * window_secs - now)) } else { Ok(Verdict::Allowed) }
 }
 
+/// Decrements only a counter that exists and is above zero: a refund never creates a key
+/// without an expiry (the window may have rolled over since the hit).
+const REFUND_SCRIPT: &str = r#"
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+"#;
+
 /// Gives back one hit (an attempt that failed on our side should not count against the user).
 pub async fn refund(kv: &Kv, name: &str, window_secs: u64) -> Result<(), KvError> {
     let key = kv.key(&format!("rl:{name}:{}", now_secs() / window_secs));
     kv.with_timeout(async {
         let mut c = kv.conn();
-        let _: i64 = redis::cmd("DECR").arg(&key).query_async(&mut c).await?;
+        let _: i64 = redis::Script::new(REFUND_SCRIPT).key(&key).invoke_async(&mut c).await?;
         Ok(())
     })
     .await
@@ -68,6 +76,26 @@ impl Limiter {
     /// One hit of `kind` for `value`: `max` per `window_secs`.
     pub async fn hit(&self, kind: &str, value: &str, max: u32, window_secs: u64) -> Result<Verdict, KvError> {
         hit(&self.kv, &self.name(kind, value), max, window_secs).await
+    }
+
+    /// Whether `value` is over its allowance, without counting a hit (limits that count only
+    /// failures check first and [`Limiter::hit`] on a failure).
+    pub async fn over(&self, kind: &str, value: &str, max: u32, window_secs: u64) -> Result<Verdict, KvError> {
+        let now = now_secs();
+        let window = now / window_secs;
+        let key = self.kv.key(&format!("rl:{}:{window}", self.name(kind, value)));
+        let count: Option<u64> = self
+            .kv
+            .with_timeout(async {
+                let mut c = self.kv.conn();
+                Ok(redis::cmd("GET").arg(&key).query_async(&mut c).await?)
+            })
+            .await?;
+        if count.unwrap_or(0) >= u64::from(max) {
+            Ok(Verdict::Limited((window + 1) * window_secs - now))
+        } else {
+            Ok(Verdict::Allowed)
+        }
     }
 
     /// Gives the hit back (the attempt failed on our side).

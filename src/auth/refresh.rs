@@ -22,8 +22,8 @@ pub struct NewRefresh {
     pub expires_at: DateTime<Utc>,
 }
 
-/// id, user, family, expires, rotated, revoked.
-type TokenRow = (i64, Uuid, Uuid, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+/// id, user, family, expires, rotated, revoked, device.
+type TokenRow = (i64, Uuid, Uuid, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<i64>);
 
 pub fn mint(family: Uuid, ttl: Duration) -> NewRefresh {
     let token = random_token(32);
@@ -43,6 +43,7 @@ pub fn insert(
     conn: &mut PgConnection,
     user: Uuid,
     t: &NewRefresh,
+    device: Option<i64>,
     ip: Option<&str>,
     ua: Option<&str>,
 ) -> Result<i64, DbError> {
@@ -54,6 +55,7 @@ pub fn insert(
             refresh_tokens::expires_at.eq(t.expires_at),
             refresh_tokens::ip_address.eq(ip),
             refresh_tokens::user_agent.eq(truncate(ua, 512)),
+            refresh_tokens::device_id.eq(device),
         ))
         .returning(refresh_tokens::id)
         .get_result(conn)?)
@@ -61,12 +63,14 @@ pub fn insert(
 
 #[derive(Debug)]
 pub enum Rotation {
-    /// The new token; the user it belongs to.
-    Rotated { next: NewRefresh, user: Uuid, role: Role },
+    /// The new token; the user it belongs to and the session's device (it rides the family).
+    Rotated { next: NewRefresh, user: Uuid, role: Role, device: Option<i64> },
     /// Unknown, expired or revoked.
     Invalid,
     /// A rotated token came back after the grace window: the family is now revoked.
-    ReuseDetected,
+    ReuseDetected { user: Uuid, family: Uuid },
+    /// The account may not sign in any more: the family is now revoked.
+    AccountDisabled { user: Uuid },
 }
 
 /// Rotates `token` in one transaction (row locked, so two tabs racing get consistent answers).
@@ -89,11 +93,14 @@ pub fn rotate(
                 refresh_tokens::expires_at,
                 refresh_tokens::rotated_at,
                 refresh_tokens::revoked_at,
+                refresh_tokens::device_id,
             ))
             .for_update()
             .first(tx)
             .optional()?;
-        let Some((id, user, family, expires_at, rotated_at, revoked_at)) = row else { return Ok(Rotation::Invalid) };
+        let Some((id, user, family, expires_at, rotated_at, revoked_at, device)) = row else {
+            return Ok(Rotation::Invalid);
+        };
         let now = Utc::now();
         if revoked_at.is_some() || expires_at <= now {
             return Ok(Rotation::Invalid);
@@ -101,24 +108,23 @@ pub fn rotate(
         let grace = chrono::Duration::from_std(grace).unwrap_or_default();
         if rotated_at.is_some_and(|at| now - at > grace) {
             revoke_family(tx, family, "reuse_detected")?;
-            return Ok(Rotation::ReuseDetected);
+            return Ok(Rotation::ReuseDetected { user, family });
         }
-        let user_row: Option<(String, bool, bool)> =
+        let user_row: Option<(Role, bool, bool)> =
             users::table.find(user).select((users::role, users::is_active, users::is_blocked)).first(tx).optional()?;
         let Some((role, active, blocked)) = user_row else { return Ok(Rotation::Invalid) };
-        let Ok(role) = role.parse::<Role>() else { return Ok(Rotation::Invalid) };
         if !active || blocked {
             revoke_family(tx, family, "account_disabled")?;
-            return Ok(Rotation::Invalid);
+            return Ok(Rotation::AccountDisabled { user });
         }
         let next = mint(family, ttl);
-        let next_id = insert(tx, user, &next, ip, ua)?;
+        let next_id = insert(tx, user, &next, device, ip, ua)?;
         if rotated_at.is_none() {
             diesel::update(refresh_tokens::table.find(id))
                 .set((refresh_tokens::rotated_at.eq(now), refresh_tokens::replaced_by.eq(next_id)))
                 .execute(tx)?;
         }
-        Ok(Rotation::Rotated { next, user, role })
+        Ok(Rotation::Rotated { next, user, role, device })
     })
 }
 

@@ -1,4 +1,7 @@
-//! Access tokens (HS256 JWT, short-lived) and their deny-list after logout.
+//! Access tokens (HS256 JWT, short-lived) and their revocation: a not-before per user and per
+//! refresh family in Redis ends every token issued before it at once (logout, logout of all
+//! sessions, a replayed refresh token, a block), checked in the same round trip as a session's
+//! pending work.
 
 use std::time::Duration;
 
@@ -17,7 +20,7 @@ pub struct Claims {
     pub role: Role,
     pub iat: i64,
     pub exp: i64,
-    /// Token id, for the deny-list.
+    /// Token id (unique per token).
     pub jti: String,
     /// The refresh-token family of this session, so logout can revoke it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -25,6 +28,17 @@ pub struct Claims {
     /// The device this session authorized, so logout can deauthorize it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub did: Option<i64>,
+    /// Issued at, in milliseconds: a not-before set in the same second as a new sign-in must not
+    /// end it.
+    #[serde(default)]
+    pub ims: i64,
+}
+
+impl Claims {
+    /// The issue instant in milliseconds (tokens from before `ims` existed: their second).
+    pub fn issued_ms(&self) -> i64 {
+        if self.ims > 0 { self.ims } else { self.iat * 1000 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,7 +76,8 @@ impl AccessTokens {
         family: Option<Uuid>,
         device: Option<i64>,
     ) -> Result<(String, Claims), TokenError> {
-        let now = Utc::now().timestamp();
+        let now_ms = Utc::now().timestamp_millis();
+        let now = now_ms / 1000;
         let claims = Claims {
             sub: user,
             role,
@@ -71,6 +86,7 @@ impl AccessTokens {
             jti: Uuid::new_v4().simple().to_string(),
             fam: family,
             did: device,
+            ims: now_ms,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|_| TokenError::Invalid)?;
         Ok((token, claims))
@@ -84,28 +100,76 @@ impl AccessTokens {
     }
 }
 
-fn deny_key(kv: &Kv, jti: &str) -> String {
-    kv.key(&format!("jwt:deny:{jti}"))
+fn user_nbf_key(kv: &Kv, user: Uuid) -> String {
+    kv.key(&format!("nbf:u:{}", user.simple()))
 }
 
-/// Refuses this access token until it would have expired anyway.
-pub async fn deny(kv: &Kv, claims: &Claims) -> Result<(), KvError> {
-    let ttl = (claims.exp - Utc::now().timestamp()).max(1) + 5;
-    let key = deny_key(kv, &claims.jti);
+fn family_nbf_key(kv: &Kv, family: Uuid) -> String {
+    kv.key(&format!("nbf:f:{}", family.simple()))
+}
+
+fn attention_key(kv: &Kv, family: Uuid) -> String {
+    kv.key(&format!("attn:{}", family.simple()))
+}
+
+/// What Redis says about an access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenState {
+    /// Issued before its user's or its family's not-before: revoked.
+    pub revoked: bool,
+    /// Its session has work to finish (a device binding the router witnessed, a device cookie
+    /// to hand out).
+    pub attention: bool,
+}
+
+/// One round trip: the user's and the family's not-before, and the family's attention flag.
+pub async fn state(kv: &Kv, claims: &Claims) -> Result<TokenState, KvError> {
+    let mut keys = vec![user_nbf_key(kv, claims.sub)];
+    if let Some(f) = claims.fam {
+        keys.push(family_nbf_key(kv, f));
+        keys.push(attention_key(kv, f));
+    }
+    let values: Vec<Option<i64>> = kv
+        .with_timeout(async {
+            let mut c = kv.conn();
+            Ok(redis::cmd("MGET").arg(&keys).query_async(&mut c).await?)
+        })
+        .await?;
+    let issued = claims.issued_ms();
+    let revoked = values.iter().take(2).flatten().any(|nbf| issued <= *nbf);
+    let attention = values.get(2).copied().flatten().is_some();
+    Ok(TokenState { revoked, attention })
+}
+
+/// Ends every access token issued so far for the user (or only for one refresh family). Kept
+/// as long as a token can live.
+pub async fn revoke_before_now(kv: &Kv, user: Uuid, family: Option<Uuid>, token_ttl: Duration) -> Result<(), KvError> {
+    let key = match family {
+        Some(f) => family_nbf_key(kv, f),
+        None => user_nbf_key(kv, user),
+    };
+    let now_ms = Utc::now().timestamp_millis();
+    let ttl = token_ttl.as_secs() + 60;
     kv.with_timeout(async {
         let mut c = kv.conn();
-        let _: () = redis::cmd("SET").arg(&key).arg("1").arg("EX").arg(ttl).query_async(&mut c).await?;
+        let _: () = redis::cmd("SET").arg(&key).arg(now_ms).arg("EX").arg(ttl).query_async(&mut c).await?;
         Ok(())
     })
     .await
 }
 
-pub async fn is_denied(kv: &Kv, claims: &Claims) -> Result<bool, KvError> {
-    let key = deny_key(kv, &claims.jti);
+/// Marks (or clears) a session's pending work.
+pub async fn set_attention(kv: &Kv, family: Uuid, on: bool, ttl: Duration) -> Result<(), KvError> {
+    let key = attention_key(kv, family);
     kv.with_timeout(async {
         let mut c = kv.conn();
-        let n: i64 = redis::cmd("EXISTS").arg(&key).query_async(&mut c).await?;
-        Ok(n > 0)
+        if on {
+            let _: () =
+                redis::cmd("SET").arg(&key).arg(1).arg("EX").arg(ttl.as_secs().max(1)).query_async(&mut c).await?;
+        } else {
+            let _: () = redis::cmd("DEL").arg(&key).query_async(&mut c).await?;
+        }
+        Ok(())
     })
     .await
 }
@@ -143,6 +207,7 @@ mod tests {
             jti: "x".into(),
             fam: None,
             did: None,
+            ims: 0,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &t.encoding).unwrap();
         assert_eq!(t.verify(&token), Err(TokenError::Expired));

@@ -40,27 +40,40 @@ impl Captive {
 
     /// Only approved, active, unblocked accounts may sign in.
     pub fn ensure_can_sign_in(&self, u: &User) -> Result<(), CaptiveError> {
-        let refused = if u.is_blocked {
-            AccessStatus::Blocked
+        if u.is_blocked {
+            Err(self.status_refusal(AccessStatus::Blocked))
         } else if !u.is_active || u.approval_status != ApprovalStatus::Approved {
-            AccessStatus::Inactive
+            Err(self.status_refusal(AccessStatus::Inactive))
         } else {
-            return Ok(());
-        };
-        let token = crate::auth::status_token::issue(self.settings.jwt_secret.as_bytes(), refused);
-        Err(CaptiveError::AccountStatus { status: refused, token })
+            Ok(())
+        }
     }
 
-    /// Sends a fresh code to `phone` over WhatsApp. Limits: per client address and per phone per
-    /// hour, and a cooldown between codes. A gateway failure leaves no code behind and gives the
-    /// cooldown and the hourly allowance back.
+    /// The refusal for an account in `status`, with the signed token the policy page checks.
+    pub fn status_refusal(&self, status: AccessStatus) -> CaptiveError {
+        let token = crate::auth::status_token::issue(self.settings.jwt_secret.as_bytes(), status);
+        CaptiveError::AccountStatus { status, token }
+    }
+
+    /// A registration whose phone no code has proven yet.
+    fn is_unproven_registration(u: &User) -> bool {
+        u.phone_verified_at.is_none() && u.approval_status == ApprovalStatus::Pending && !u.is_blocked
+    }
+
+    /// Sends a fresh code to `phone` over WhatsApp: to an account that may sign in, or to a
+    /// registration whose phone the code is to prove. Limits: per client address per hour (not
+    /// from the hotspot, where a whole venue shares one address), per phone per hour, and a
+    /// cooldown between codes. A gateway failure leaves no code behind and gives the cooldown
+    /// and the hourly allowance back.
     pub async fn request_code(&self, phone: &Msisdn, client: Option<&ClientIp>) -> Result<(), CaptiveError> {
         let a = &self.settings.auth;
-        if let Some(ip) = client {
+        if let Some(ip) = client.filter(|ip| !self.settings.hotspot.networks.on_hotspot(Some(ip))) {
             self.limit("otp-ip", &ip.as_text(), a.otp_per_ip_per_hour, HOUR).await?;
         }
         let user = self.user_by_phone(phone).await?;
-        self.ensure_can_sign_in(&user)?;
+        if !Self::is_unproven_registration(&user) {
+            self.ensure_can_sign_in(&user)?;
+        }
         let Some(messenger) = self.messenger.clone() else {
             return Err(CaptiveError::WhatsAppUnavailable);
         };

@@ -7,6 +7,7 @@ use super::store::ClientInfo;
 use super::{Captive, CaptiveError};
 use crate::auth::tokens::Claims;
 use crate::db::models::Device;
+use crate::domain::network::Location;
 use crate::domain::{ClientIp, MacAddress};
 
 /// At most this many characters in a device label.
@@ -64,15 +65,25 @@ impl Captive {
         Ok(mac.is_some() || ip.is_some())
     }
 
-    /// Whether the device at the client's address passes the hotspot without its login page.
+    /// Whether the caller's device passes the hotspot without its login page. Only the caller's
+    /// own devices are answered for: any other device (or none, or a request from off the
+    /// hotspot) reads as "not bound", so the endpoint tells nobody about other phones.
     pub async fn hotspot_session_status(
         &self,
+        user: Uuid,
         ip_hint: Option<ClientIp>,
         mac_hint: Option<MacAddress>,
         client: &ClientInfo,
     ) -> Result<bool, CaptiveError> {
-        let ip = ip_hint.or(client.ip).ok_or(CaptiveError::ClientIpUnknown)?;
-        self.hotspot_binding_active(&ip, mac_hint.as_ref()).await
+        let Location::Hotspot { device: Some(ip) } = self.locate(ip_hint, client)? else { return Ok(false) };
+        let Some((mac, _)) = self.ops()?.mac_for_ip(&ip).await? else { return Ok(false) };
+        if mac_hint.is_some_and(|h| h != mac) {
+            return Err(CaptiveError::DeviceMismatch);
+        }
+        if !self.store().owns_device(user, mac).await? {
+            return Ok(false);
+        }
+        self.binding_active(&mac).await
     }
 
     /// Deletes devices not seen for `after`, and their router entries; returns how many.

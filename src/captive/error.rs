@@ -19,6 +19,12 @@ pub enum CaptiveError {
     DeviceLimit { limit: usize },
     #[error("the device belongs to another account")]
     TakeoverRequired,
+    #[error("a device action from outside the hotspot")]
+    OutsideHotspot,
+    #[error("the device's proof cookie is missing or wrong")]
+    DeviceProofRequired,
+    #[error("the one-time hotspot login is no longer pending")]
+    WitnessGone,
     #[error("no such device of this user")]
     DeviceGone,
     #[error("the client IP is unknown")]
@@ -42,6 +48,8 @@ pub enum CaptiveError {
     SessionInvalid,
     #[error("wrong phone or password")]
     InvalidCredentials,
+    #[error("too little of the request's time is left to finish")]
+    DeadlineExceeded,
     #[error("internal: {0}")]
     Internal(String),
     #[error(transparent)]

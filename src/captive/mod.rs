@@ -10,6 +10,7 @@
 //! - `session`: tokens, rotation, logout.
 //! - `devices`: a user's devices, deauthorization, reset, hotspot status.
 //! - `register`: a pending account from the captive page.
+//! - `witness`: one-time hotspot credentials and the router's witness of the device's login.
 
 pub mod codes;
 pub mod devices;
@@ -20,6 +21,7 @@ pub mod router;
 pub mod session;
 pub mod signin;
 pub mod store;
+pub mod witness;
 
 use std::sync::Arc;
 
@@ -27,6 +29,7 @@ pub use error::CaptiveError;
 pub use router::{RouterOutcome, label};
 pub use signin::{Account, SessionRequest, SignIn, SignedIn, VerifyOtp};
 pub use store::{ClientInfo, LoginMethod, register_device};
+pub use witness::Handover;
 
 use crate::auth::otp::OtpStore;
 use crate::auth::ratelimit::Limiter;

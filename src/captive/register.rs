@@ -24,9 +24,10 @@ pub enum RegisterError {
 }
 
 impl Captive {
-    /// Creates a pending user; at most 10 registrations per client address per hour.
+    /// Creates (or replaces an unproven) pending user; at most 10 registrations per client
+    /// address per hour, except from the hotspot, where a whole venue shares one address.
     pub async fn register(&self, r: Registration, client: Option<&ClientIp>) -> Result<Uuid, RegisterError> {
-        if let Some(ip) = client {
+        if let Some(ip) = client.filter(|ip| !self.settings.hotspot.networks.on_hotspot(Some(ip))) {
             self.limit("register-ip", &ip.as_text(), 10, 3_600).await?;
         }
         let profile = users::profile_from(&[
@@ -47,7 +48,7 @@ impl Captive {
             origin: "register",
             profile,
         };
-        let created = self.db.run(move |conn| Ok(users::create_user(conn, input))).await.map_err(CaptiveError::from)?;
+        let created = self.db.run(move |conn| Ok(users::register(conn, input))).await.map_err(CaptiveError::from)?;
         Ok(created?.id)
     }
 }

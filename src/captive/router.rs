@@ -90,19 +90,9 @@ impl Captive {
         })
     }
 
-    /// Whether the device at `ip` passes the hotspot without its login page: a bypassed,
-    /// enabled binding for the MAC the router sees there.
-    pub async fn hotspot_binding_active(
-        &self,
-        ip: &ClientIp,
-        hinted: Option<&MacAddress>,
-    ) -> Result<bool, CaptiveError> {
-        let ops = self.ops()?;
-        let Some((mac, _)) = ops.mac_for_ip(ip).await? else { return Ok(false) };
-        if hinted.is_some_and(|h| *h != mac) {
-            return Err(CaptiveError::DeviceMismatch);
-        }
-        let bindings = ops.bindings_for(&mac).await?;
+    /// Whether `mac` passes the hotspot without its login page: a bypassed, enabled binding.
+    pub async fn binding_active(&self, mac: &MacAddress) -> Result<bool, CaptiveError> {
+        let bindings = self.ops()?.bindings_for(mac).await?;
         Ok(bindings.iter().any(|b| b.kind == BindingType::Bypassed && !b.disabled))
     }
 

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::store::{ClientInfo, LoginMethod, SessionRecord};
 use super::{Captive, CaptiveError};
+use crate::auth::ratelimit::Verdict;
 use crate::auth::refresh::{self, NewRefresh, Rotation};
 use crate::auth::session::{self as session_token, SessionGrant};
 use crate::auth::tokens::{self, Claims};
@@ -46,11 +47,11 @@ impl Captive {
         &self,
         user: &User,
         refresh: NewRefresh,
-        device: i64,
+        device: Option<i64>,
         hotspot_login_context: bool,
     ) -> Result<IssuedSession, CaptiveError> {
-        let access = self.access_token(user.id, user.role, refresh.family, Some(device))?;
-        let grant = SessionGrant { user: user.id, device: Some(device) };
+        let access = self.access_token(user.id, user.role, refresh.family, device)?;
+        let grant = SessionGrant { user: user.id, device };
         let token = session_token::create(&self.kv, &grant, self.settings.auth.session_token_ttl).await?;
         let next = if hotspot_login_context { "/captive/terhubung" } else { "/dashboard" };
         let query = serde_urlencoded::to_string([("token", token.as_str()), ("next", next)])
@@ -86,18 +87,19 @@ impl Captive {
         self.start_session(&user, grant.device, LoginMethod::SessionToken, client).await
     }
 
-    /// An admin's sign-in with a password. Limits per client address and per phone; the hash is
-    /// checked even for unknown phones so timing does not reveal accounts.
+    /// An admin's sign-in with a password. Failures only are counted, per client address and
+    /// phone: nobody can lock an admin out from elsewhere. The hash is checked even for unknown
+    /// phones so timing does not reveal accounts.
     pub async fn password_login(
         &self,
         phone: &Msisdn,
         password: String,
         client: ClientInfo,
     ) -> Result<Tokens, CaptiveError> {
-        if let Some(ip) = &client.ip {
-            self.limit("admin-login-ip", &ip.as_text(), 20, 900).await?;
+        let who = format!("{}|{}", client.ip.map(|i| i.as_text()).unwrap_or_default(), phone.as_e164());
+        if let Verdict::Limited(secs) = self.limiter.over("admin-login-fail", &who, 10, 900).await? {
+            return Err(CaptiveError::RateLimited { retry_after: secs, reason: "admin-login" });
         }
-        self.limit("admin-login-phone", phone.as_e164(), 10, 900).await?;
         let candidate = match self.user_by_phone(phone).await {
             Ok(u) => Some(u).filter(|u| u.role.is_admin()),
             Err(CaptiveError::UserNotFound) => None,
@@ -113,7 +115,10 @@ impl Captive {
         })
         .await
         .map_err(|e| CaptiveError::Internal(e.to_string()))?;
-        let Some(user) = candidate.filter(|_| ok) else { return Err(CaptiveError::InvalidCredentials) };
+        let Some(user) = candidate.filter(|_| ok) else {
+            self.limiter.hit("admin-login-fail", &who, u32::MAX, 900).await?;
+            return Err(CaptiveError::InvalidCredentials);
+        };
         self.ensure_can_sign_in(&user)?;
         self.start_session(&user, None, LoginMethod::Password, client).await
     }
@@ -133,22 +138,33 @@ impl Captive {
             })
             .await?;
         match rotation {
-            Rotation::Rotated { next, user, role } => {
+            Rotation::Rotated { next, user, role, device } => {
                 let Some(u) = self.user_by_id(user).await? else { return Ok(None) };
-                let access = self.access_token(user, role, next.family, None)?;
+                let access = self.access_token(user, role, next.family, device)?;
                 Ok(Some((u, Tokens { access, refresh: next.token })))
             }
-            Rotation::ReuseDetected => {
+            Rotation::ReuseDetected { user, family } => {
                 tracing::warn!("refresh token reuse detected; family revoked");
+                // Every access token of the family ends now, not when it expires.
+                self.revoke_access(user, Some(family)).await?;
+                Ok(None)
+            }
+            Rotation::AccountDisabled { user } => {
+                self.revoke_access(user, None).await?;
                 Ok(None)
             }
             Rotation::Invalid => Ok(None),
         }
     }
 
+    /// Ends every access token of the user (`family: None`) or of one session, at once.
+    pub async fn revoke_access(&self, user: Uuid, family: Option<Uuid>) -> Result<(), CaptiveError> {
+        Ok(tokens::revoke_before_now(&self.kv, user, family, self.settings.auth.access_ttl).await?)
+    }
+
     /// Logout with a valid access token: its refresh family (or, with `all`, every session of
-    /// the user) revoked, the token denied, the session's device (or all devices) deauthorized
-    /// on the router.
+    /// the user) revoked and its access tokens ended, the session's device (or, with `all`,
+    /// every device) deauthorized on the router. A session without a device deauthorizes none.
     pub async fn logout(&self, claims: &Claims, all: bool) -> Result<(), CaptiveError> {
         let c = claims.clone();
         self.db
@@ -161,25 +177,32 @@ impl Captive {
                 Ok(())
             })
             .await?;
-        tokens::deny(&self.kv, claims).await?;
-        self.deauthorize(claims.sub, if all { None } else { claims.did }).await
+        self.revoke_access(claims.sub, if all { None } else { claims.fam }).await?;
+        match (all, claims.did) {
+            (true, _) => self.deauthorize(claims.sub, None).await,
+            (false, Some(device)) => self.deauthorize(claims.sub, Some(device)).await,
+            (false, None) => Ok(()),
+        }
     }
 
     /// Logout with only the refresh cookie (the access token expired): the family, or every
     /// session of its user, revoked.
     pub async fn logout_with_refresh(&self, token: String, all: bool) -> Result<(), CaptiveError> {
-        self.db
+        let revoked = self
+            .db
             .run(move |conn| {
-                if let Some((family, user)) = refresh::family_of(conn, &token)? {
-                    if all {
-                        refresh::revoke_all(conn, user, "logout_all")?;
-                    } else {
-                        refresh::revoke_family(conn, family, "logout")?;
-                    }
+                let Some((family, user)) = refresh::family_of(conn, &token)? else { return Ok(None) };
+                if all {
+                    refresh::revoke_all(conn, user, "logout_all")?;
+                } else {
+                    refresh::revoke_family(conn, family, "logout")?;
                 }
-                Ok(())
+                Ok(Some((user, family)))
             })
             .await?;
+        if let Some((user, family)) = revoked {
+            self.revoke_access(user, (!all).then_some(family)).await?;
+        }
         Ok(())
     }
 }

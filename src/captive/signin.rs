@@ -1,6 +1,9 @@
-//! The one way a device signs in, for verify-otp, auto-login and bind-current: the router's word
-//! on the MAC, the device plan, the router's entries, the code consumed (only now, when the rest
-//! is ready), the one-statement record, and the session.
+//! The one way a device signs in, for verify-otp, auto-login and bind-current. Where the request
+//! comes from decides what a client's hint is worth (`domain::network`): off the hotspot it is a
+//! plain sign-in without a device. On the hotspot the router says which MAC holds the device's
+//! address; the device is bound only with a proof the binding mode accepts (the router's witness
+//! of a hotspot login, or, in redirect mode, a device bound to nobody yet); the code is consumed
+//! only when the rest is ready; the record is one statement; the session follows.
 
 use chrono::Utc;
 
@@ -10,7 +13,9 @@ use super::router::RouterOutcome;
 use super::session::IssuedSession;
 use super::store::{ClientInfo, LoginMethod, SessionRecord, SignInRecord};
 use super::{Captive, CaptiveError};
+use crate::auth::crypto::sha256;
 use crate::db::models::User;
+use crate::domain::network::{BindingMode, LocateError, Location};
 use crate::domain::{ClientIp, MacAddress};
 
 /// Whose device this is.
@@ -18,8 +23,9 @@ use crate::domain::{ClientIp, MacAddress};
 pub enum Account {
     /// A user already known (by their code or their session).
     User(Box<User>),
-    /// The owner of the authorized device the router sees at the address (auto-login).
-    DeviceOwner,
+    /// The owner of the authorized device the router sees at the address, proven by the
+    /// device's cookie (auto-login).
+    DeviceOwner { proof: Option<String> },
 }
 
 /// The session a sign-in ends with; none for binding a device to a signed-in user.
@@ -31,75 +37,193 @@ pub struct SessionRequest {
     pub client: ClientInfo,
 }
 
+/// A per-MAC allowance: at most `max` per `window_secs` for the router-confirmed MAC.
+#[derive(Debug, Clone, Copy)]
+pub struct MacLimit {
+    pub kind: &'static str,
+    pub max: u32,
+    pub window_secs: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct SignIn {
     pub account: Account,
-    /// The device's address on the hotspot.
-    pub ip: ClientIp,
+    pub location: Location,
     /// A MAC the client claims; it must agree with the router.
     pub mac_hint: Option<MacAddress>,
-    /// Move the device from another account.
-    pub confirm_takeover: bool,
     /// A checked code, consumed once everything else is ready.
     pub code: Option<CheckedCode>,
     pub session: Option<SessionRequest>,
+    /// The refresh family of the caller's session (bind-current), for a binding the router
+    /// witnesses later.
+    pub family: Option<uuid::Uuid>,
+    pub mac_limit: Option<MacLimit>,
+    /// When the request must have answered by.
+    pub deadline: Option<std::time::Instant>,
 }
+
+/// What must be left of the request's time when the code is consumed: the rest (one statement,
+/// one Redis write) has to finish, or the user is left without a code and without a session.
+const CONSUME_RESERVE: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Debug)]
 pub struct SignedIn {
     pub user: User,
-    pub device_id: i64,
+    /// The device bound by this sign-in, if any.
+    pub device_id: Option<i64>,
     pub router: RouterOutcome,
     pub session: Option<IssuedSession>,
+    /// The new proof cookie of the bound device.
+    pub device_proof: Option<String>,
+}
+
+/// What the sign-in does with the device.
+enum DeviceStep {
+    /// No device: off the hotspot, or the device's address is unknown.
+    None,
+    /// Bind it now (its owner is this user or nobody, or the mode trusts the hint).
+    Bind { mac: MacAddress, ip: ClientIp, evict: Vec<(i64, MacAddress)> },
+    /// Hand out one-time hotspot credentials; the router's witness binds it later.
+    Witness,
 }
 
 impl Captive {
-    fn device_rules(&self) -> DeviceRules {
+    pub(super) fn device_rules(&self) -> DeviceRules {
         let a = &self.settings.auth;
         let stale_before = Utc::now() - chrono::Duration::from_std(a.device_stale_after).unwrap_or_default();
         DeviceRules { limit: a.device_limit, stale_before }
     }
 
+    /// Where the request comes from; a client address naming another is refused.
+    pub fn locate(&self, hint: Option<ClientIp>, client: &ClientInfo) -> Result<Location, CaptiveError> {
+        self.settings.hotspot.networks.locate(client.ip, hint).map_err(|e| match e {
+            LocateError::HintMismatch => CaptiveError::DeviceMismatch,
+        })
+    }
+
+    /// Decides what happens to the device at `ip` for `user`.
+    async fn device_step(
+        &self,
+        user: &User,
+        mac: MacAddress,
+        ip: ClientIp,
+        witnessed: bool,
+    ) -> Result<DeviceStep, CaptiveError> {
+        let rows = self.store().device_rows(user.id, mac).await?;
+        let owner = rows.iter().find(|r| r.mac_address == mac).map(|r| r.user_id);
+        let mode = self.settings.hotspot.binding_mode;
+        if !witnessed {
+            match (mode, owner) {
+                // A device already this user's signs in again as it is.
+                (_, Some(o)) if o == user.id => {}
+                // Redirect mode binds a device bound to nobody from the redirect's hint.
+                (BindingMode::Redirect, None) => {}
+                // A device of another account never moves by a hint.
+                (BindingMode::Redirect, Some(_)) => return Err(CaptiveError::TakeoverRequired),
+                (BindingMode::RouterLogin, _) => return Ok(DeviceStep::Witness),
+            }
+        }
+        let plan = plan_devices(user.id, &mac, &rows, self.device_rules(), witnessed)?;
+        Ok(DeviceStep::Bind { mac, ip, evict: plan.evict })
+    }
+
     /// Signs a device in. Until the code is consumed every failure (router down included) leaves
     /// it valid for a retry.
     pub async fn sign_in(&self, s: SignIn) -> Result<SignedIn, CaptiveError> {
-        let mac = self.resolve_mac(&s.ip, s.mac_hint.as_ref()).await?;
+        let device_ip = match s.location {
+            Location::Hotspot { device } => device,
+            Location::Internet => None,
+        };
+        let mut resolved = None;
+        if let Some(ip) = device_ip {
+            let mac = self.resolve_mac(&ip, s.mac_hint.as_ref()).await?;
+            if let Some(l) = s.mac_limit {
+                self.limit(l.kind, &mac.canonical(), l.max, l.window_secs).await?;
+            }
+            resolved = Some((mac, ip));
+        }
         let user = match s.account {
             Account::User(u) => *u,
-            Account::DeviceOwner => {
-                let u = self.store().owner_of_authorized(mac).await?.ok_or(CaptiveError::DeviceNotFound)?;
-                self.ensure_can_sign_in(&u)?;
-                u
+            Account::DeviceOwner { proof } => {
+                let (mac, _) = resolved.ok_or(CaptiveError::OutsideHotspot)?;
+                self.device_owner(mac, proof.as_deref()).await?
             }
         };
-        let rows = self.store().device_rows(user.id, mac).await?;
-        let plan = plan_devices(user.id, &mac, &rows, self.device_rules(), s.confirm_takeover)?;
-        let router = self.apply_router(&user, &mac, &s.ip).await?;
+        let step = match resolved {
+            Some((mac, ip)) => self.device_step(&user, mac, ip, false).await?,
+            None => DeviceStep::None,
+        };
+        let status = self.status_of(&user);
+        let (router, mut witness) = match &step {
+            DeviceStep::Bind { mac, ip, .. } => (self.apply_router(&user, mac, ip).await?, None),
+            DeviceStep::Witness => {
+                let w = self.create_witness(&user, status).await?;
+                (RouterOutcome::witness(status, &w), Some(w))
+            }
+            DeviceStep::None => (RouterOutcome::no_device(status), None),
+        };
         if let Some(code) = &s.code {
+            if s.deadline.is_some_and(|d| d.saturating_duration_since(std::time::Instant::now()) < CONSUME_RESERVE) {
+                return Err(CaptiveError::DeadlineExceeded);
+            }
             self.consume_code(code).await?;
         }
         let refresh = s.session.as_ref().map(|_| self.mint_refresh());
-        let record = SignInRecord {
-            user: user.id,
-            mac,
-            ip: s.ip,
-            evict: plan.evict.iter().map(|(id, _)| *id).collect(),
-            session: s.session.as_ref().zip(refresh.clone()).map(|(req, refresh)| SessionRecord {
-                method: req.method,
-                refresh,
-                user_agent: req.client.user_agent.clone(),
-            }),
+        let session_record = s.session.as_ref().zip(refresh.clone()).map(|(req, refresh)| SessionRecord {
+            method: req.method,
+            refresh,
+            user_agent: req.client.user_agent.clone(),
+        });
+        let (device_id, device_proof) = match step {
+            DeviceStep::Bind { mac, ip, evict } => {
+                let proof = crate::auth::crypto::random_token(32);
+                let record = SignInRecord {
+                    user: user.id,
+                    mac,
+                    ip,
+                    evict: evict.iter().map(|(id, _)| *id).collect(),
+                    proof_hash: Some(sha256(proof.as_bytes()).to_vec()),
+                    session: session_record,
+                };
+                let id = self.store().record(record).await?;
+                self.forget_later(evict.iter().map(|(_, m)| *m).collect(), vec![]);
+                (Some(id), Some(proof))
+            }
+            _ => {
+                if let Some(r) = session_record {
+                    self.store().record_session(user.id, None, r, s.session.as_ref().and_then(|q| q.client.ip)).await?;
+                }
+                (None, None)
+            }
         };
-        let device_id = self.store().record(record).await?;
-        self.forget_later(plan.evict.iter().map(|(_, m)| *m).collect(), vec![]);
+        let family = refresh.as_ref().map(|r| r.family).or(s.family);
+        if let (Some(w), Some(family)) = (witness.as_mut(), family) {
+            self.watch_witness(w, user.id, family).await?;
+        }
         let session = match (s.session, refresh) {
             (Some(req), Some(refresh)) => {
                 Some(self.issue_session(&user, refresh, device_id, req.hotspot_login_context).await?)
             }
             _ => None,
         };
-        tracing::info!(user = %user.id, status = %router.status, session = session.is_some(), "device signed in");
-        Ok(SignedIn { user, device_id, router, session })
+        tracing::info!(user = %user.id, status = %router.status, device = device_id.is_some(),
+            witness = witness.is_some(), session = session.is_some(), "signed in");
+        Ok(SignedIn { user, device_id, router, session, device_proof })
+    }
+
+    /// The owner of the authorized device with this MAC, when the caller holds its proof cookie.
+    async fn device_owner(&self, mac: MacAddress, proof: Option<&str>) -> Result<User, CaptiveError> {
+        let (user, proof_hash) = self.store().owner_of_authorized(mac).await?.ok_or(CaptiveError::DeviceNotFound)?;
+        let given = proof.map(|p| sha256(p.as_bytes()));
+        let proven = match (&proof_hash, given) {
+            (Some(stored), Some(given)) => crate::auth::crypto::ct_eq(stored, &given),
+            _ => false,
+        };
+        if !proven {
+            return Err(CaptiveError::DeviceProofRequired);
+        }
+        self.ensure_can_sign_in(&user)?;
+        Ok(user)
     }
 }
 
@@ -111,54 +235,84 @@ pub struct VerifyOtp {
     pub ip: Option<ClientIp>,
     pub mac_hint: Option<MacAddress>,
     pub hotspot_login_context: bool,
-    pub confirm_takeover: bool,
     pub client: ClientInfo,
 }
 
-/// Where a device is: the hinted address, else the request's own.
-fn device_ip(hint: Option<ClientIp>, client: &ClientInfo) -> Result<ClientIp, CaptiveError> {
-    hint.or(client.ip).ok_or(CaptiveError::ClientIpUnknown)
+/// The outcome of a correct code for an account that may not sign in yet.
+pub enum Verified {
+    SignedIn(Box<SignedIn>),
+    /// A registration's phone is now proven; it waits for the operator's approval.
+    RegistrationProven,
 }
 
 impl Captive {
-    /// The code proves the phone; the account must be usable before the code is even checked.
+    /// A code proves the phone. Unknown and existing phones are answered alike until the code
+    /// is right: an unknown phone has no code, so any guess is wrong.
     pub async fn verify_otp(&self, v: VerifyOtp) -> Result<SignedIn, CaptiveError> {
-        let user = self.user_by_phone(&v.phone).await?;
-        self.ensure_can_sign_in(&user)?;
+        let location = self.locate(v.ip, &v.client)?;
+        if location == Location::Internet
+            && let Some(ip) = &v.client.ip
+        {
+            self.limit("verify-ip", &ip.as_text(), self.settings.auth.verify_per_ip_per_hour, 3_600).await?;
+        }
+        let deadline = v.client.deadline;
         let code = self.check_code(&v.phone, &v.otp).await?;
-        let ip = device_ip(v.ip, &v.client)?;
+        let user = match self.user_by_phone(&v.phone).await {
+            Ok(u) => u,
+            Err(CaptiveError::UserNotFound) => return Err(CaptiveError::OtpInvalid { remaining: 0 }),
+            Err(e) => return Err(e),
+        };
+        if user.phone_verified_at.is_none() {
+            // The code proved a registration's phone: it may now wait for approval.
+            self.consume_code(&code).await?;
+            let id = user.id;
+            self.db.run(move |conn| crate::users::mark_phone_proven(conn, id)).await?;
+            return Err(self.status_refusal(crate::domain::AccessStatus::Inactive));
+        }
+        self.ensure_can_sign_in(&user)?;
         self.sign_in(SignIn {
             account: Account::User(Box::new(user)),
-            ip,
+            location,
             mac_hint: v.mac_hint,
-            confirm_takeover: v.confirm_takeover,
             code: Some(code),
             session: Some(SessionRequest {
                 method: LoginMethod::Otp,
                 hotspot_login_context: v.hotspot_login_context,
                 client: v.client,
             }),
+            family: None,
+            mac_limit: Some(MacLimit { kind: "verify-mac", max: 30, window_secs: 3_600 }),
+            deadline,
         })
         .await
     }
 
-    /// A device already authorized to a user signs that user in again.
+    /// A device already authorized to a user signs that user in again: the router must see the
+    /// device on the hotspot and the caller must hold the device's proof cookie.
     pub async fn auto_login(
         &self,
         ip: Option<ClientIp>,
         mac_hint: Option<MacAddress>,
+        proof: Option<String>,
         hotspot_login_context: bool,
         client: ClientInfo,
     ) -> Result<SignedIn, CaptiveError> {
-        let ip = device_ip(ip, &client)?;
-        self.limit("auto-login-ip", &ip.as_text(), 30, 60).await?;
+        let location = self.locate(ip, &client)?;
+        match location {
+            Location::Internet => return Err(CaptiveError::OutsideHotspot),
+            // On the hotspot, but which device is not known: none the router can vouch for.
+            Location::Hotspot { device: None } => return Err(CaptiveError::DeviceNotFound),
+            Location::Hotspot { device: Some(_) } => {}
+        }
         self.sign_in(SignIn {
-            account: Account::DeviceOwner,
-            ip,
+            account: Account::DeviceOwner { proof },
+            location,
             mac_hint,
-            confirm_takeover: false,
             code: None,
+            deadline: client.deadline,
             session: Some(SessionRequest { method: LoginMethod::AutoLogin, hotspot_login_context, client }),
+            family: None,
+            mac_limit: Some(MacLimit { kind: "auto-login-mac", max: 30, window_secs: 60 }),
         })
         .await
     }
@@ -166,21 +320,27 @@ impl Captive {
     /// Binds the device the caller is on to the signed-in user (no new session).
     pub async fn bind_current(
         &self,
-        user: uuid::Uuid,
+        claims: &crate::auth::tokens::Claims,
         ip: Option<ClientIp>,
         mac_hint: Option<MacAddress>,
-        confirm_takeover: bool,
         client: ClientInfo,
     ) -> Result<SignedIn, CaptiveError> {
-        let user = self.user_by_id(user).await?.ok_or(CaptiveError::AuthRequired)?;
-        let ip = device_ip(ip, &client)?;
+        let user = self.user_by_id(claims.sub).await?.ok_or(CaptiveError::AuthRequired)?;
+        let location = self.locate(ip, &client)?;
+        match location {
+            Location::Internet => return Err(CaptiveError::OutsideHotspot),
+            Location::Hotspot { device: None } => return Err(CaptiveError::DeviceNotFound),
+            Location::Hotspot { device: Some(_) } => {}
+        }
         self.sign_in(SignIn {
             account: Account::User(Box::new(user)),
-            ip,
+            location,
             mac_hint,
-            confirm_takeover,
             code: None,
             session: None,
+            family: claims.fam,
+            mac_limit: None,
+            deadline: client.deadline,
         })
         .await
     }

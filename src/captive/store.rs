@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::auth::refresh::{self, NewRefresh};
 use crate::db::models::{Device, DeviceRow, User};
-use crate::db::schema::{login_history, user_devices, users};
+use crate::db::schema::{login_history, refresh_tokens, user_devices, users};
 use crate::db::{Db, DbError};
 use crate::domain::{ClientIp, MacAddress};
 
@@ -22,6 +22,8 @@ pub enum LoginMethod {
     AutoLogin,
     Password,
     SessionToken,
+    /// The router saw the device log in with one-time hotspot credentials.
+    RouterLogin,
 }
 
 impl LoginMethod {
@@ -31,15 +33,17 @@ impl LoginMethod {
             LoginMethod::AutoLogin => "auto_login",
             LoginMethod::Password => "password",
             LoginMethod::SessionToken => "session_token",
+            LoginMethod::RouterLogin => "router_login",
         }
     }
 }
 
-/// Who is asking, as recorded with a session.
+/// Who is asking, as recorded with a session, and by when the request must have answered.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
     pub ip: Option<ClientIp>,
     pub user_agent: Option<String>,
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// The session part of a sign-in record: its method and the first token of its refresh family.
@@ -56,6 +60,8 @@ pub struct SignInRecord {
     pub mac: MacAddress,
     pub ip: ClientIp,
     pub evict: Vec<i64>,
+    /// The SHA-256 of the device's new proof cookie (`None`: none yet).
+    pub proof_hash: Option<Vec<u8>>,
     pub session: Option<SessionRecord>,
 }
 
@@ -81,17 +87,59 @@ impl Store {
             .await
     }
 
-    /// The owner of the authorized device with this MAC.
-    pub async fn owner_of_authorized(&self, mac: MacAddress) -> Result<Option<User>, DbError> {
+    /// The owner of the authorized device with this MAC, and the hash of the device's proof.
+    pub async fn owner_of_authorized(&self, mac: MacAddress) -> Result<Option<(User, Option<Vec<u8>>)>, DbError> {
         self.db
             .run(move |conn| {
                 Ok(user_devices::table
                     .inner_join(users::table)
                     .filter(user_devices::mac_address.eq(mac))
                     .filter(user_devices::is_authorized.eq(true))
-                    .select(User::as_select())
+                    .select((User::as_select(), user_devices::proof_hash))
                     .first(conn)
                     .optional()?)
+            })
+            .await
+    }
+
+    /// A device the router witnessed: the session's refresh family learns its device (so logout
+    /// deauthorizes it) and the binding is in the login history.
+    pub async fn witnessed(&self, user: Uuid, device: i64, family: Uuid, method: LoginMethod) -> Result<(), DbError> {
+        self.db
+            .transaction(move |conn| {
+                diesel::update(
+                    refresh_tokens::table
+                        .filter(refresh_tokens::family_id.eq(family))
+                        .filter(refresh_tokens::user_id.eq(user))
+                        .filter(refresh_tokens::revoked_at.is_null()),
+                )
+                .set(refresh_tokens::device_id.eq(device))
+                .execute(conn)?;
+                diesel::insert_into(login_history::table)
+                    .values((
+                        login_history::user_id.eq(user),
+                        login_history::device_id.eq(device),
+                        login_history::method.eq(method.as_str()),
+                    ))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Stores the hash of a device's new proof cookie; false when the device is not the user's.
+    pub async fn set_proof(&self, user: Uuid, device: i64, hash: Vec<u8>) -> Result<bool, DbError> {
+        self.db
+            .run(move |conn| {
+                let n = diesel::update(
+                    user_devices::table
+                        .filter(user_devices::id.eq(device))
+                        .filter(user_devices::user_id.eq(user))
+                        .filter(user_devices::is_authorized.eq(true)),
+                )
+                .set(user_devices::proof_hash.eq(hash))
+                .execute(conn)?;
+                Ok(n == 1)
             })
             .await
     }
@@ -113,7 +161,7 @@ impl Store {
             .transaction(move |conn| {
                 let ua = session.user_agent.as_deref();
                 let ip_text = ip.map(|i| i.as_text());
-                refresh::insert(conn, user, &session.refresh, ip_text.as_deref(), ua)?;
+                refresh::insert(conn, user, &session.refresh, device, ip_text.as_deref(), ua)?;
                 diesel::insert_into(login_history::table)
                     .values((
                         login_history::user_id.eq(user),
@@ -144,6 +192,20 @@ impl Store {
                     .set((user_devices::is_authorized.eq(false), user_devices::deauthorized_at.eq(Utc::now())))
                     .execute(conn)?;
                 Ok(rows.into_iter().map(|(_, m, i)| (m, i)).collect())
+            })
+            .await
+    }
+
+    /// Whether `mac` is one of the user's devices.
+    pub async fn owns_device(&self, user: Uuid, mac: MacAddress) -> Result<bool, DbError> {
+        self.db
+            .run(move |conn| {
+                Ok(diesel::select(diesel::dsl::exists(
+                    user_devices::table
+                        .filter(user_devices::user_id.eq(user))
+                        .filter(user_devices::mac_address.eq(mac)),
+                ))
+                .get_result(conn)?)
             })
             .await
     }
@@ -249,6 +311,7 @@ struct SignInStatement {
     refresh_hash: Option<Vec<u8>>,
     family: Option<Uuid>,
     refresh_expires: Option<DateTime<Utc>>,
+    proof_hash: Option<Vec<u8>>,
 }
 
 impl QueryId for SignInStatement {
@@ -276,6 +339,7 @@ impl QueryFragment<Pg> for SignInStatement {
         column::<Nullable<Bytea>, _>(&mut out, ", ", &self.refresh_hash, "refresh_hash")?;
         column::<Nullable<SqlUuid>, _>(&mut out, ", ", &self.family, "family")?;
         column::<Nullable<Timestamptz>, _>(&mut out, ", ", &self.refresh_expires, "refresh_expires")?;
+        column::<Nullable<Bytea>, _>(&mut out, ", ", &self.proof_hash, "proof_hash")?;
         out.push_sql(")");
         out.push_sql(SIGN_IN_SQL);
         Ok(())
@@ -301,18 +365,19 @@ const SIGN_IN_SQL: &str = r#"
 , evicted AS (
     DELETE FROM user_devices d USING p WHERE d.id = ANY(p.evict) AND d.user_id = p.user_id RETURNING d.id
 ), dev AS (
-    INSERT INTO user_devices (user_id, mac_address, ip_address, is_authorized, authorized_at, deauthorized_at, last_seen_at)
-    SELECT p.user_id, p.mac, p.ip, TRUE, now(), NULL, now() FROM p
+    INSERT INTO user_devices (user_id, mac_address, ip_address, is_authorized, authorized_at, deauthorized_at, last_seen_at, proof_hash)
+    SELECT p.user_id, p.mac, p.ip, TRUE, now(), NULL, now(), p.proof_hash FROM p
     ON CONFLICT (mac_address) DO UPDATE SET
         user_id = EXCLUDED.user_id, ip_address = EXCLUDED.ip_address, is_authorized = TRUE,
-        authorized_at = now(), deauthorized_at = NULL, last_seen_at = now(), updated_at = now()
+        authorized_at = now(), deauthorized_at = NULL, last_seen_at = now(), updated_at = now(),
+        proof_hash = EXCLUDED.proof_hash
     RETURNING id
 ), hist AS (
     INSERT INTO login_history (user_id, device_id, method, ip_address, mac_address, user_agent)
     SELECT p.user_id, dev.id, p.method, p.ip, p.mac, p.user_agent FROM dev, p WHERE p.method IS NOT NULL
 ), tok AS (
-    INSERT INTO refresh_tokens (user_id, token_hash, family_id, expires_at, ip_address, user_agent)
-    SELECT p.user_id, p.refresh_hash, p.family, p.refresh_expires, p.ip, p.user_agent FROM p
+    INSERT INTO refresh_tokens (user_id, token_hash, family_id, expires_at, ip_address, user_agent, device_id)
+    SELECT p.user_id, p.refresh_hash, p.family, p.refresh_expires, p.ip, p.user_agent, dev.id FROM p, dev
     WHERE p.refresh_hash IS NOT NULL
 ), usr AS (
     UPDATE users SET last_login_at = now(), updated_at = now() FROM p
@@ -343,6 +408,7 @@ pub fn record_sign_in(conn: &mut PgConnection, r: SignInRecord) -> Result<i64, D
         refresh_hash,
         family,
         refresh_expires,
+        proof_hash: r.proof_hash,
     }
     .get_result(conn)?;
     Ok(row.device_id)
@@ -356,5 +422,5 @@ pub fn register_device(
     ip: &ClientIp,
     evict: Vec<i64>,
 ) -> Result<i64, DbError> {
-    record_sign_in(conn, SignInRecord { user, mac: *mac, ip: *ip, evict, session: None })
+    record_sign_in(conn, SignInRecord { user, mac: *mac, ip: *ip, evict, proof_hash: None, session: None })
 }

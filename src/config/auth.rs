@@ -18,6 +18,9 @@ pub struct AuthSettings {
     pub otp_max_attempts: u32,
     pub otp_per_phone_per_hour: u32,
     pub otp_per_ip_per_hour: u32,
+    /// verify-otp per client address per hour (not from the hotspot: there it is per phone and
+    /// per router-confirmed MAC).
+    pub verify_per_ip_per_hour: u32,
     pub device_limit: usize,
     pub device_stale_after: Duration,
     pub session_token_ttl: Duration,
@@ -57,6 +60,7 @@ pub(super) fn auth_settings(src: &Source<'_>) -> Result<AuthSettings, ConfigErro
         otp_max_attempts: src.ranged("HOTSPOT_OTP_MAX_ATTEMPTS", 5, 1, 100)?,
         otp_per_phone_per_hour: src.ranged("HOTSPOT_OTP_PER_PHONE_PER_HOUR", 5, 1, 10_000)?,
         otp_per_ip_per_hour: src.ranged("HOTSPOT_OTP_PER_IP_PER_HOUR", 30, 1, 1_000_000)?,
+        verify_per_ip_per_hour: src.ranged("HOTSPOT_VERIFY_PER_IP_PER_HOUR", 60, 1, 1_000_000)?,
         device_limit: src.ranged("HOTSPOT_DEVICE_LIMIT", 3, 1, 100)?,
         device_stale_after: secs("HOTSPOT_DEVICE_STALE_DAYS", 30, 1, 3_650)?.saturating_mul(86_400),
         session_token_ttl: secs("HOTSPOT_SESSION_TOKEN_TTL_SECS", 120, 10, 3_600)?,

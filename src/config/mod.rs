@@ -4,6 +4,7 @@
 //! with a message naming the variable.
 
 mod auth;
+mod hotspot;
 mod jobs;
 mod router;
 #[cfg(test)]
@@ -16,6 +17,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use auth::AuthSettings;
+pub use hotspot::HotspotSettings;
 pub use jobs::JobSettings;
 pub use router::{DEV_ROUTER_PASSWORD, RouterSettings};
 pub use whatsapp::{ProviderKind, ProviderSettings, WhatsAppSettings};
@@ -72,6 +74,10 @@ pub struct Settings {
     pub http_workers: usize,
     pub body_limit_bytes: usize,
     pub shutdown_timeout: Duration,
+    /// Every request answers within this (below the proxy's own timeout).
+    pub request_deadline: Duration,
+    /// How long `/api/health` reuses its router and gateway checks.
+    pub health_cache: Duration,
     pub public_base_url: String,
     pub trusted_origins: Vec<String>,
     pub trusted_proxies: Vec<Cidr>,
@@ -98,6 +104,7 @@ pub struct Settings {
     /// JSON object of template name → text overriding the built-in Indonesian texts.
     pub wa_templates_file: Option<std::path::PathBuf>,
     pub auth: AuthSettings,
+    pub hotspot: HotspotSettings,
     pub jobs: JobSettings,
     /// What each access status means on the router (sign-in and the sync share it).
     pub policy: RouterPolicy,
@@ -215,10 +222,15 @@ impl Settings {
             trusted_origins.push(public_base_url.clone());
         }
 
+        // Proxies by exact address: a whole subnet would believe any container in it.
         let trusted_proxies = src
-            .list("HOTSPOT_TRUSTED_PROXIES", "127.0.0.1/32,::1/128")
+            .list("HOTSPOT_TRUSTED_PROXIES", "127.0.0.1,::1")
             .iter()
-            .map(|c| Cidr::parse(c).map_err(|e| err("HOTSPOT_TRUSTED_PROXIES", format!("{c:?}: {e}"))))
+            .map(|c| match Cidr::parse(c) {
+                Ok(cidr) if cidr.is_single_address() => Ok(cidr),
+                Ok(_) => Err(err("HOTSPOT_TRUSTED_PROXIES", format!("{c:?}: name each proxy by its exact address"))),
+                Err(e) => Err(err("HOTSPOT_TRUSTED_PROXIES", format!("{c:?}: {e}"))),
+            })
             .collect::<Result<Vec<_>, _>>()?;
 
         let timezone: chrono_tz::Tz = src.parse("HOTSPOT_TIMEZONE", chrono_tz::Asia::Makassar)?;
@@ -252,6 +264,8 @@ impl Settings {
             http_workers: src.ranged("HOTSPOT_HTTP_WORKERS", cores, 1, 256)?,
             body_limit_bytes: src.ranged("HOTSPOT_BODY_LIMIT_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024)?,
             shutdown_timeout: Duration::from_secs(src.ranged("HOTSPOT_SHUTDOWN_TIMEOUT_SECS", 30, 1, 600)?),
+            request_deadline: src.millis("HOTSPOT_REQUEST_DEADLINE_MS", 20_000, 500, 120_000)?,
+            health_cache: Duration::from_secs(src.ranged("HOTSPOT_HEALTH_CACHE_SECS", 10, 0, 300)?),
             public_base_url,
             trusted_origins,
             trusted_proxies,
@@ -276,6 +290,7 @@ impl Settings {
                 .filter(|s| !s.is_empty())
                 .map(Into::into),
             auth,
+            hotspot: hotspot::hotspot_settings(src, env)?,
             jobs: jobs::job_settings(src)?,
             policy,
         };

@@ -109,7 +109,7 @@ fn lists_and_origins() {
     let s = load(&[
         ("HOTSPOT_TRUSTED_ORIGINS", "https://wifi.example.id, https://admin.example.id"),
         ("HOTSPOT_PUBLIC_BASE_URL", "https://wifi.example.id/"),
-        ("HOTSPOT_TRUSTED_PROXIES", "10.0.0.0/8, 172.16.0.0/12"),
+        ("HOTSPOT_TRUSTED_PROXIES", "172.31.250.5, 172.31.250.10/32"),
     ])
     .unwrap();
     assert_eq!(s.public_base_url, "https://wifi.example.id");

@@ -34,6 +34,8 @@ pub struct User {
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When a code proved the phone; `None` for a registration nobody has proven yet.
+    pub phone_verified_at: Option<DateTime<Utc>>,
 }
 
 impl User {
@@ -70,6 +72,7 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
     pub approved_at: Option<DateTime<Utc>>,
     pub profile: serde_json::Value,
+    pub phone_verified_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -22,6 +22,7 @@ diesel::table! {
         last_login_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        phone_verified_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -55,6 +56,7 @@ diesel::table! {
         last_seen_at -> Timestamptz,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        proof_hash -> Nullable<Bytea>,
     }
 }
 
@@ -72,6 +74,7 @@ diesel::table! {
         revoked_reason -> Nullable<Text>,
         ip_address -> Nullable<Text>,
         user_agent -> Nullable<Text>,
+        device_id -> Nullable<Int8>,
     }
 }
 
@@ -175,6 +178,7 @@ diesel::table! {
 diesel::joinable!(user_devices -> users (user_id));
 diesel::joinable!(user_devices -> routers (router_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(refresh_tokens -> user_devices (device_id));
 diesel::joinable!(login_history -> users (user_id));
 diesel::joinable!(login_history -> user_devices (device_id));
 diesel::joinable!(device_counters -> routers (router_id));

@@ -129,6 +129,11 @@ impl Cidr {
     pub fn prefix(&self) -> u8 {
         self.prefix
     }
+
+    /// A /32 (IPv4) or /128 (IPv6): one host.
+    pub fn is_single_address(&self) -> bool {
+        self.prefix == if self.network.is_ipv4() { 32 } else { 128 }
+    }
 }
 
 fn mask(ip: IpAddr, prefix: u8) -> IpAddr {

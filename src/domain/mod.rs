@@ -36,6 +36,7 @@ pub mod code;
 pub mod ip;
 pub mod mac;
 pub mod msisdn;
+pub mod network;
 pub mod policy;
 pub mod status;
 pub mod text;

@@ -35,6 +35,32 @@ impl RequestId {
     }
 }
 
+/// When this request must have answered by.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(pub Instant);
+
+/// One deadline for the whole request, below the proxy's: a slow router or gateway becomes an
+/// answer in time, not a connection the client already gave up on. Wrapped around each resource
+/// (after routing; the request may be cloned only then). The rooms stop before their point of
+/// no return when too little of it is left (`captive::signin`).
+pub async fn deadline(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Some(limit) = req.app_data::<web::Data<AppState>>().map(|s| s.settings.request_deadline) else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    req.extensions_mut().insert(Deadline(Instant::now() + limit));
+    let http_req = req.request().clone();
+    match tokio::time::timeout(limit, next.call(req)).await {
+        Ok(res) => res.map(ServiceResponse::map_into_boxed_body),
+        Err(_) => {
+            tracing::warn!(deadline_ms = limit.as_millis() as u64, "request deadline reached");
+            Ok(ServiceResponse::new(http_req, HttpResponse::from_error(ApiError::deadline_exceeded())))
+        }
+    }
+}
+
 /// This request's id, as the middleware assigned it.
 pub fn request_id(req: &actix_web::HttpRequest) -> Option<String> {
     use actix_web::HttpMessage;
@@ -54,10 +80,33 @@ pub async fn request_context(
     // The path only: query strings may carry MACs and IPs.
     let span = tracing::info_span!("http", request_id = %request_id.0, method = %method, path = %req.path());
 
+    // A change sent from another site's page is refused before anything runs (CSRF), signed in
+    // or not; requests without an Origin (curl, server-to-server) are not from a page.
+    if state.as_ref().is_some_and(|s| super::session::foreign_origin(req.request(), &s.settings.trusted_origins)) {
+        let (http_req, _) = req.into_parts();
+        let res = ServiceResponse::new(http_req, HttpResponse::from_error(super::error::refuse::origin_invalid()));
+        return Ok(finish(res, &Ctx { request_id, lang, method, state, started, span }));
+    }
     // Handler errors arrive as responses carrying the error; an Err here comes from inside
     // actix before any response exists, and actix renders it through ResponseError.
     let res = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
-    let mut res = if res.status().as_u16() >= 400 { render_error(res, &request_id, lang) } else { res };
+    Ok(finish(res, &Ctx { request_id, lang, method, state, started, span }))
+}
+
+/// What the middleware knows of a request when its response is ready.
+struct Ctx {
+    request_id: RequestId,
+    lang: Lang,
+    method: String,
+    state: Option<web::Data<AppState>>,
+    started: Instant,
+    span: tracing::Span,
+}
+
+/// The envelope for errors, the request id header, metrics and the request's log event.
+fn finish(res: ServiceResponse<BoxBody>, ctx: &Ctx) -> ServiceResponse<BoxBody> {
+    let Ctx { request_id, lang, method, state, started, span } = ctx;
+    let mut res = if res.status().as_u16() >= 400 { render_error(res, request_id, *lang) } else { res };
 
     if let Ok(v) = HeaderValue::from_str(&request_id.0) {
         res.headers_mut().insert(X_REQUEST_ID.clone(), v);
@@ -66,7 +115,7 @@ pub async fn request_context(
     let status = res.status().as_u16();
     let elapsed = started.elapsed();
     if let Some(state) = state {
-        state.metrics.observe_request(&method, &route, status, elapsed.as_secs_f64());
+        state.metrics.observe_request(method, &route, status, elapsed.as_secs_f64());
     }
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
@@ -76,7 +125,7 @@ pub async fn request_context(
             tracing::info!(status, route = %route, latency_ms, "request");
         }
     });
-    Ok(res)
+    res
 }
 
 fn render_error(res: ServiceResponse<BoxBody>, request_id: &RequestId, lang: Lang) -> ServiceResponse<BoxBody> {

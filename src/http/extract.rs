@@ -5,7 +5,10 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
+use actix_web::HttpMessage;
+
 use super::AppState;
+use super::context::Deadline;
 use super::error::{ApiError, refuse};
 use super::meta::RequestMeta;
 use super::session::{Authed, authenticate};
@@ -42,9 +45,10 @@ impl CurrentUser {
     }
 }
 
-/// A signed-in admin or super admin.
+/// A signed-in admin or super admin, as the database says now (a role taken away or an account
+/// blocked ends admin access at once, whatever the token says).
 #[derive(Debug, Clone)]
-pub struct AdminUser(pub Authed);
+pub struct AdminUser(pub Authed, pub Box<crate::db::models::User>);
 
 impl FromRequest for AdminUser {
     type Error = ApiError;
@@ -52,12 +56,15 @@ impl FromRequest for AdminUser {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let user = CurrentUser::from_request(req, payload);
+        let state = state_of(req);
         Box::pin(async move {
             let CurrentUser(a) = user.await?;
-            if !a.claims.role.is_admin() {
+            let state = state?;
+            let row = state.captive.user_by_id(a.claims.sub).await?.ok_or_else(refuse::auth_required)?;
+            if !row.role.is_admin() || row.is_blocked || !row.is_active {
                 return Err(refuse::forbidden());
             }
-            Ok(AdminUser(a))
+            Ok(AdminUser(a, Box::new(row)))
         })
     }
 }
@@ -73,7 +80,8 @@ impl FromRequest for Client {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(state_of(req).map(|state| {
             let m = RequestMeta::of(req, &state.settings.trusted_proxies);
-            Client(ClientInfo { ip: m.client_ip, user_agent: m.user_agent })
+            let deadline = req.extensions().get::<Deadline>().map(|d| d.0);
+            Client(ClientInfo { ip: m.client_ip, user_agent: m.user_agent, deadline })
         }))
     }
 }

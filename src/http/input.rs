@@ -102,8 +102,9 @@ fn body_kind(content_type: Option<&str>, body: &[u8]) -> Result<BodyKind, ApiErr
     match content_type {
         Some(ct) if ct.starts_with("application/json") || ct.contains("+json") => Ok(BodyKind::Json),
         Some(ct) if ct.starts_with("application/x-www-form-urlencoded") => Ok(BodyKind::Form),
-        // Some captive pages post without a content type: sniff.
-        None | Some("") | Some("text/plain") => {
+        // Some captive pages post without a content type: sniff. text/plain is refused: it is
+        // what a cross-site page can send without asking.
+        None | Some("") => {
             let first = body.iter().find(|b| !b.is_ascii_whitespace());
             Ok(if first == Some(&b'{') { BodyKind::Json } else { BodyKind::Form })
         }

@@ -30,6 +30,11 @@ impl Metrics {
     }
 
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        // Label values from a closed set: a client inventing methods cannot grow the series.
+        let method = match method {
+            "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => method,
+            _ => "OTHER",
+        };
         let status = status.to_string();
         self.requests.with_label_values(&[method, route, status.as_str()]).inc();
         self.latency.with_label_values(&[method, route]).observe(seconds);

@@ -39,6 +39,8 @@ pub struct AppState {
     /// The job queues (manual sync).
     pub queues: hotspot_jobs::Queues,
     pub metrics: Arc<Metrics>,
+    /// The health endpoint's cached router and gateway checks.
+    pub peer_checks: routes::health::PeerChecks,
 }
 
 /// Registers every route, the extractor configs and the request-context middleware.
@@ -75,6 +77,7 @@ pub fn build_state(services: &Services) -> anyhow::Result<web::Data<AppState>> {
         kv: services.kv.clone(),
         router: services.router.clone(),
         metrics,
+        peer_checks: Default::default(),
     }))
 }
 

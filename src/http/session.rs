@@ -12,21 +12,41 @@ use crate::captive::session::Tokens;
 
 pub const ACCESS_COOKIE: &str = "auth_token";
 pub const REFRESH_COOKIE: &str = "refresh_token";
+/// A bound device's proof (auto-login needs it besides the router's word on the MAC).
+pub const DEVICE_COOKIE: &str = "device_token";
+/// Only the auth endpoints read the refresh and device cookies; nothing else is sent them.
+const AUTH_PATH: &str = "/api/auth";
 
-fn cookie(state: &AppState, name: &'static str, value: String, max_age_secs: i64) -> Cookie<'static> {
+fn cookie(state: &AppState, name: &'static str, value: String, path: &'static str, max_age: u64) -> Cookie<'static> {
     Cookie::build(name, value)
-        .path("/")
+        .path(path)
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(state.settings.is_production())
-        .max_age(CookieDuration::seconds(max_age_secs))
+        .max_age(CookieDuration::seconds(i64::try_from(max_age).unwrap_or(i64::MAX)))
         .finish()
 }
 
 /// Sets both session cookies.
 pub fn set_session_cookies(res: &mut HttpResponseBuilder, state: &AppState, tokens: &Tokens) {
-    res.cookie(cookie(state, ACCESS_COOKIE, tokens.access.clone(), state.settings.auth.access_ttl.as_secs() as i64));
-    res.cookie(cookie(state, REFRESH_COOKIE, tokens.refresh.clone(), state.settings.auth.refresh_ttl.as_secs() as i64));
+    set_access_cookie(res, state, &tokens.access);
+    let ttl = state.settings.auth.refresh_ttl.as_secs();
+    res.cookie(cookie(state, REFRESH_COOKIE, tokens.refresh.clone(), AUTH_PATH, ttl));
+}
+
+pub fn set_access_cookie(res: &mut HttpResponseBuilder, state: &AppState, access: &str) {
+    res.cookie(cookie(state, ACCESS_COOKIE, access.to_owned(), "/", state.settings.auth.access_ttl.as_secs()));
+}
+
+/// Gives a bound device its proof cookie.
+pub fn set_device_cookie(res: &mut HttpResponseBuilder, state: &AppState, proof: &str) {
+    let ttl = state.settings.hotspot.device_cookie_ttl.as_secs();
+    res.cookie(cookie(state, DEVICE_COOKIE, proof.to_owned(), AUTH_PATH, ttl));
+}
+
+/// The device cookie's value, when there is one.
+pub fn device_cookie(req: &HttpRequest) -> Option<String> {
+    req.cookie(DEVICE_COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// The refresh cookie's value, when there is one.
@@ -35,8 +55,8 @@ pub fn refresh_cookie(req: &HttpRequest) -> Option<String> {
 }
 
 pub fn clear_session_cookies(res: &mut HttpResponseBuilder, state: &AppState) {
-    res.cookie(cookie(state, ACCESS_COOKIE, String::new(), 0));
-    res.cookie(cookie(state, REFRESH_COOKIE, String::new(), 0));
+    res.cookie(cookie(state, ACCESS_COOKIE, String::new(), "/", 0));
+    res.cookie(cookie(state, REFRESH_COOKIE, String::new(), AUTH_PATH, 0));
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +64,8 @@ pub struct Authed {
     pub claims: Claims,
     /// Came from a cookie (so changes need an Origin check), not an Authorization header.
     pub via_cookie: bool,
+    /// The session has work to finish (see `captive::witness`).
+    pub attention: bool,
 }
 
 fn bearer(req: &HttpRequest) -> Option<String> {
@@ -53,7 +75,7 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 }
 
 /// The access token's claims, from `Authorization: Bearer` or the `auth_token` cookie, refused
-/// when denied (after logout). `Err(token_expired)` lets callers fall back to the refresh cookie.
+/// when revoked (logout, a replayed refresh token, a block). `Err(token_expired)` lets callers fall back to the refresh cookie.
 pub async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Authed, ApiError> {
     let (token, via_cookie) = match bearer(req) {
         Some(t) => (t, false),
@@ -66,10 +88,11 @@ pub async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Authed,
         TokenError::Expired => refuse::token_expired(),
         TokenError::Invalid => refuse::auth_required(),
     })?;
-    if tokens::is_denied(&state.kv, &claims).await? {
+    let token_state = tokens::state(&state.kv, &claims).await?;
+    if token_state.revoked {
         return Err(refuse::auth_required());
     }
-    let authed = Authed { claims, via_cookie };
+    let authed = Authed { claims, via_cookie, attention: token_state.attention };
     if authed.via_cookie {
         check_origin(req, state)?;
     }
@@ -78,6 +101,18 @@ pub async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Authed,
 
 pub fn is_mutation(req: &HttpRequest) -> bool {
     !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// A change whose Origin header names a site we do not trust (webhooks excepted: providers'
+/// servers send no page's origin, and their signatures are checked).
+pub fn foreign_origin(req: &HttpRequest, trusted: &[String]) -> bool {
+    if !is_mutation(req) || req.path().starts_with("/api/webhooks/") {
+        return false;
+    }
+    match req.headers().get("origin").and_then(|v| v.to_str().ok()) {
+        Some(o) => !trusted.iter().any(|t| t.eq_ignore_ascii_case(o)),
+        None => false,
+    }
 }
 
 /// Cookie-authenticated changes must come from a trusted origin (CSRF). Reads pass.

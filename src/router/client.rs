@@ -155,7 +155,12 @@ impl RouterClient {
         if let Err(wait) = self.breaker().allow(Instant::now()) {
             return Err(RouterError::CircuitOpen(wait));
         }
-        let _permit = self.inner.permits.acquire().await.map_err(|_| RouterError::ConnectionLost)?;
+        // The wait for a slot is bounded like the command itself: a burst never queues for ever.
+        let wait = self.inner.config.command_timeout;
+        let _permit = match tokio::time::timeout(wait, self.inner.permits.acquire()).await {
+            Ok(p) => p.map_err(|_| RouterError::ConnectionLost)?,
+            Err(_) => return Err(RouterError::Timeout(wait)),
+        };
         let mut result = self.run_once(cmd, &map).await;
         if matches!(result, Err(RouterError::ConnectionLost)) && cmd.idempotent {
             // The connection died under us; a fresh one gets one more try.
@@ -295,8 +300,9 @@ async fn keepalive_loop(inner: Weak<Inner>, every: Duration) {
         tick.tick().await;
         let Some(inner) = inner.upgrade() else { return };
         let client = RouterClient { inner };
-        let idle_ms =
-            client.inner.started.elapsed().as_millis() as u64 - client.inner.last_used_ms.load(Ordering::Relaxed);
+        // Another task may have used the connection since `elapsed` was read: saturate, not wrap.
+        let idle_ms = (client.inner.started.elapsed().as_millis() as u64)
+            .saturating_sub(client.inner.last_used_ms.load(Ordering::Relaxed));
         let connected = client.inner.conn.lock().await.device.is_some();
         if !connected || idle_ms < every.as_millis() as u64 {
             continue;

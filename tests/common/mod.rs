@@ -156,6 +156,11 @@ pub fn test_vars(db: &TestDb, prefix: &str, overrides: &[(&str, &str)]) -> HashM
         ("HOTSPOT_HTTP_WORKERS", "1"),
         ("HOTSPOT_DB_POOL_SIZE", "4"),
         ("HOTSPOT_SHUTDOWN_TIMEOUT_SECS", "1"),
+        // The test client talks from 127.0.0.1, the hotspot's egress; the simulated phones sit in
+        // 10.5.0.0/16. Redirect mode unless a test asks for router-login.
+        ("HOTSPOT_EGRESS_ADDRESSES", "127.0.0.1/32"),
+        ("HOTSPOT_CLIENT_CIDRS", "10.5.0.0/16"),
+        ("HOTSPOT_BINDING_MODE", "redirect"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -259,6 +264,24 @@ impl TestApp {
             .await
             .expect("db")
             .expect("create user")
+    }
+
+    /// Marks a user's phone as proven by a code (what verify-otp does for a registration).
+    pub async fn prove_phone(&self, id: uuid::Uuid) {
+        self.services.db.run(move |conn| hotspot::users::mark_phone_proven(conn, id)).await.expect("prove phone");
+    }
+
+    /// A client that talks from 127.0.0.2: the internet, as far as the hotspot is concerned.
+    pub fn internet(&self) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("origin", reqwest::header::HeaderValue::from_static("http://localhost:3000"));
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("internet client")
     }
 
     /// Puts a device on the simulated hotspot.

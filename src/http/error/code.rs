@@ -36,6 +36,7 @@ error_codes! {
     DatabaseUnavailable => "DATABASE_UNAVAILABLE",
     RedisUnavailable => "REDIS_UNAVAILABLE",
     QueueUnavailable => "QUEUE_UNAVAILABLE",
+    DeadlineExceeded => "DEADLINE_EXCEEDED",
     AuthRequired => "AUTH_REQUIRED",
     AuthTokenExpired => "AUTH_TOKEN_EXPIRED",
     SessionInvalid => "SESSION_INVALID",
@@ -54,6 +55,8 @@ error_codes! {
     DeviceMismatch => "DEVICE_MISMATCH",
     DeviceLimit => "DEVICE_LIMIT",
     DeviceTakeoverRequired => "DEVICE_TAKEOVER_REQUIRED",
+    DeviceProofRequired => "DEVICE_PROOF_REQUIRED",
+    OutsideHotspot => "OUTSIDE_HOTSPOT",
     WebhookDisabled => "WEBHOOK_DISABLED",
     SignatureInvalid => "SIGNATURE_INVALID",
 }

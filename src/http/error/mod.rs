@@ -158,6 +158,16 @@ impl ApiError {
         }
     }
 
+    pub fn deadline_exceeded() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::DeadlineExceeded,
+            "Permintaan tidak selesai tepat waktu. Coba lagi.",
+            "The request did not finish in time. Please try again.",
+        )
+        .with_retry_after(5)
+    }
+
     pub fn payload_too_large() -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -104,10 +104,10 @@ pub fn takeover_required() -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
         ErrorCode::DeviceTakeoverRequired,
-        "Perangkat ini terdaftar di akun lain. Konfirmasi untuk memindahkannya.",
-        "This device is registered to another account. Confirm to move it.",
+        "Perangkat ini terdaftar di akun lain. Masuk lewat halaman login hotspot dari perangkat ini untuk memindahkannya.",
+        "This device is registered to another account. Log in through the hotspot's login page from the device to move it.",
     )
-    .with_details(json!({ "field": "confirm_device_takeover" }))
+    .with_details(json!({ "proof": "router-login" }))
 }
 
 pub fn auth_required() -> ApiError {
@@ -173,6 +173,24 @@ pub fn device_gone() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, ErrorCode::DeviceNotFound, "Perangkat tidak ditemukan.", "Device not found.")
 }
 
+pub fn outside_hotspot() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::OutsideHotspot,
+        "Tindakan ini hanya bisa dilakukan dari jaringan WiFi hotspot.",
+        "This can only be done from the hotspot's WiFi.",
+    )
+}
+
+pub fn device_proof_required() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::DeviceProofRequired,
+        "Perangkat ini belum dikenali. Masuk dengan kode OTP.",
+        "This device is not recognised. Sign in with a code.",
+    )
+}
+
 pub fn validation_client_ip() -> ApiError {
     ApiError::validation("client_ip", "the client IP is unknown")
 }
@@ -193,6 +211,8 @@ impl From<CaptiveError> for ApiError {
             C::DeviceLimit { limit } => device_limit(limit),
             C::TakeoverRequired => takeover_required(),
             C::DeviceGone => device_gone(),
+            C::OutsideHotspot => outside_hotspot(),
+            C::DeviceProofRequired => device_proof_required(),
             C::ClientIpUnknown => validation_client_ip(),
             C::UserNotFound => user_not_found(),
             C::AccountStatus { status, token } => account_status(status, token),
@@ -203,6 +223,8 @@ impl From<CaptiveError> for ApiError {
             C::AuthRequired => auth_required(),
             C::SessionInvalid => session_invalid(),
             C::InvalidCredentials => invalid_credentials(),
+            C::WitnessGone => session_invalid(),
+            C::DeadlineExceeded => ApiError::deadline_exceeded(),
             C::Internal(what) => {
                 tracing::error!(error = %what, "sign-in failed");
                 ApiError::internal()

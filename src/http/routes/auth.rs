@@ -15,7 +15,10 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, Lang, refuse};
 use crate::http::extract::{Client, CurrentUser};
 use crate::http::input::Input;
-use crate::http::session::{check_origin, clear_session_cookies, refresh_cookie, set_session_cookies};
+use crate::http::session::{
+    check_origin, clear_session_cookies, device_cookie, refresh_cookie, set_access_cookie, set_device_cookie,
+    set_session_cookies,
+};
 
 type Data = web::Data<AppState>;
 
@@ -59,7 +62,10 @@ pub struct VerifyOtpBody {
     client_mac: Option<MacAddress>,
     #[serde(default, deserialize_with = "flexible_bool")]
     hotspot_login_context: bool,
+    /// Accepted and ignored: a device moves to another account only when the router witnesses
+    /// the device's own hotspot login (or an admin moves it).
     #[serde(default, deserialize_with = "flexible_bool")]
+    #[allow(dead_code)]
     confirm_device_takeover: bool,
 }
 
@@ -77,11 +83,14 @@ pub struct LoginAnswer {
     hotspot_password: Option<String>,
 }
 
-/// The answer to a device sign-in, with the session cookies.
+/// The answer to a sign-in, with the session cookies and a newly bound device's proof cookie.
 fn signed_in(state: &AppState, s: SignedIn) -> Result<HttpResponse, ApiError> {
     let session = s.session.ok_or_else(ApiError::internal)?;
     let mut res = HttpResponse::Ok();
     set_session_cookies(&mut res, state, &session.tokens);
+    if let Some(proof) = &s.device_proof {
+        set_device_cookie(&mut res, state, proof);
+    }
     Ok(res.json(LoginAnswer {
         access_token: session.tokens.access,
         token_type: "bearer",
@@ -110,7 +119,6 @@ pub async fn verify_otp(state: Data, client: Client, input: Input<VerifyOtpBody>
             ip: b.client_ip,
             mac_hint: b.client_mac,
             hotspot_login_context: b.hotspot_login_context,
-            confirm_takeover: b.confirm_device_takeover,
             client: client.0,
         })
         .await?;
@@ -132,9 +140,15 @@ pub struct ClientHints {
     responses((status = 200, body = LoginAnswer), (status = 401, description = "DEVICE_NOT_FOUND"),
         (status = 403, description = "ACCOUNT_STATUS, DEVICE_MISMATCH"), (status = 429, description = "RATE_LIMITED"),
         (status = 502, description = "ROUTER_ERROR"), (status = 503, description = "ROUTER_UNAVAILABLE")))]
-pub async fn auto_login(state: Data, client: Client, input: Input<ClientHints>) -> Result<HttpResponse, ApiError> {
+pub async fn auto_login(
+    state: Data,
+    req: HttpRequest,
+    client: Client,
+    input: Input<ClientHints>,
+) -> Result<HttpResponse, ApiError> {
     let h = input.0;
-    let signed = state.captive.auto_login(h.client_ip, h.client_mac, h.hotspot_login_context, client.0).await?;
+    let proof = device_cookie(&req);
+    let signed = state.captive.auto_login(h.client_ip, h.client_mac, proof, h.hotspot_login_context, client.0).await?;
     signed_in(&state, signed)
 }
 
@@ -198,8 +212,11 @@ pub async fn me(
 ) -> Result<HttpResponse, ApiError> {
     match user {
         Ok(u) => {
+            let handover = if u.0.attention { state.captive.finish_pending(&u.0.claims).await? } else { None };
             let user = state.captive.user_by_id(u.id()).await?.ok_or_else(refuse::auth_required)?;
-            Ok(HttpResponse::Ok().json(super::me::answer(&state, user)))
+            let mut res = HttpResponse::Ok();
+            hand_over(&mut res, &state, handover);
+            Ok(res.json(super::me::answer(&state, user)))
         }
         Err(e) if e.code.is_unauthenticated() => {
             // Silent refresh: an expired or missing access cookie with a valid refresh cookie.
@@ -232,17 +249,31 @@ pub struct HintQuery {
     client_mac: Option<MacAddress>,
 }
 
+/// A device the router witnessed: its proof cookie, and an access token that names it.
+fn hand_over(res: &mut actix_web::HttpResponseBuilder, state: &AppState, handover: Option<crate::captive::Handover>) {
+    if let Some(h) = handover {
+        set_device_cookie(res, state, &h.device_proof);
+        set_access_cookie(res, state, &h.access);
+    }
+}
+
 #[utoipa::path(get, path = "/api/auth/hotspot-session-status", tag = "auth", params(HintQuery),
-    responses((status = 200, body = SessionStatusAnswer), (status = 403, description = "DEVICE_MISMATCH"),
-        (status = 502, description = "ROUTER_ERROR"), (status = 503, description = "ROUTER_UNAVAILABLE")))]
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = SessionStatusAnswer), (status = 401, description = "AUTH_REQUIRED"),
+        (status = 403, description = "DEVICE_MISMATCH"), (status = 502, description = "ROUTER_ERROR"),
+        (status = 503, description = "ROUTER_UNAVAILABLE")))]
 pub async fn hotspot_session_status(
     state: Data,
     client: Client,
+    user: CurrentUser,
     input: Input<HintQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let h = input.0;
-    let active = state.captive.hotspot_session_status(h.client_ip, h.client_mac, &client.0).await?;
-    Ok(HttpResponse::Ok().json(SessionStatusAnswer { hotspot_login_required: !active, hotspot_binding_active: active }))
+    let handover = if user.0.attention { state.captive.finish_pending(&user.0.claims).await? } else { None };
+    let active = state.captive.hotspot_session_status(user.id(), h.client_ip, h.client_mac, &client.0).await?;
+    let mut res = HttpResponse::Ok();
+    hand_over(&mut res, &state, handover);
+    Ok(res.json(SessionStatusAnswer { hotspot_login_required: !active, hotspot_binding_active: active }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -13,6 +13,7 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::extract::{Client, CurrentUser};
 use crate::http::input::Input;
+use crate::http::session::set_device_cookie;
 
 type Data = web::Data<AppState>;
 
@@ -34,7 +35,10 @@ pub struct BindBody {
     client_ip: Option<ClientIp>,
     #[schema(value_type = String, required = false, nullable = false, pattern = r"^(?:0[2468ACEace]|[1-9A-Fa-f][02468ACEace])(?:(?::[0-9A-Fa-f]{2}){5}|(?:-[0-9A-Fa-f]{2}){5})$")]
     client_mac: Option<MacAddress>,
+    /// Accepted and ignored: a device moves to another account only when the router witnesses
+    /// the device's own hotspot login.
     #[serde(default, deserialize_with = "flexible_bool")]
+    #[allow(dead_code)]
     confirm_device_takeover: bool,
 }
 
@@ -52,12 +56,19 @@ pub struct BindAnswer {
     success: bool,
     bound: bool,
     message: String,
+    /// Not bound yet (router-login mode): the page posts these one-time credentials to the
+    /// router's login form from the device; the router's witness binds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hotspot_username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hotspot_password: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/users/me/devices/bind-current", tag = "devices", security(("bearer" = []), ("cookie" = [])), params(BestEffort),
     request_body(content((BindBody = "application/json"), (BindBody = "application/x-www-form-urlencoded"))),
     responses((status = 200, body = BindAnswer), (status = 401, description = "AUTH_REQUIRED, DEVICE_NOT_FOUND"),
-        (status = 403, description = "ORIGIN_INVALID, DEVICE_MISMATCH, DEVICE_LIMIT"),
+        (status = 403, description = "ORIGIN_INVALID, OUTSIDE_HOTSPOT, DEVICE_MISMATCH, DEVICE_LIMIT"),
+        (status = 422, description = "VALIDATION_ERROR: client_ip unknown"), (status = 429, description = "RATE_LIMITED"),
         (status = 409, description = "DEVICE_TAKEOVER_REQUIRED"), (status = 502, description = "ROUTER_ERROR"),
         (status = 503, description = "ROUTER_UNAVAILABLE")))]
 pub async fn bind_current(
@@ -69,19 +80,27 @@ pub async fn bind_current(
 ) -> Result<HttpResponse, ApiError> {
     let b = input.0;
     let bound = match user {
-        Ok(u) => state
-            .captive
-            .bind_current(u.id(), b.client_ip, b.client_mac, b.confirm_device_takeover, client.0)
-            .await
-            .map_err(ApiError::from),
+        Ok(u) => {
+            state.captive.bind_current(&u.0.claims, b.client_ip, b.client_mac, client.0).await.map_err(ApiError::from)
+        }
         Err(e) => Err(e),
     };
     match bound {
-        Ok(_) => Ok(HttpResponse::Ok().json(BindAnswer {
-            success: true,
-            bound: true,
-            message: "Perangkat terhubung.".into(),
-        })),
+        Ok(signed) => {
+            let bound = signed.device_id.is_some();
+            let mut res = HttpResponse::Ok();
+            if let Some(proof) = &signed.device_proof {
+                set_device_cookie(&mut res, &state, proof);
+            }
+            let message = if bound { "Perangkat terhubung." } else { "Masuk ke hotspot dari perangkat ini." };
+            Ok(res.json(BindAnswer {
+                success: true,
+                bound,
+                message: message.into(),
+                hotspot_username: signed.router.hotspot_username.filter(|_| !bound),
+                hotspot_password: signed.router.hotspot_password.filter(|_| !bound),
+            }))
+        }
         // The frontend calls this opportunistically; it asked not to be shown an error. Not being
         // signed in is still an error: the page must sign in first.
         Err(e) if q.best_effort && !e.code.is_unauthenticated() && e.code != ErrorCode::OriginInvalid => {
@@ -89,6 +108,8 @@ pub async fn bind_current(
                 success: false,
                 bound: false,
                 message: e.code.as_str().to_owned(),
+                hotspot_username: None,
+                hotspot_password: None,
             }))
         }
         Err(e) => Err(e),

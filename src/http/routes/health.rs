@@ -56,19 +56,19 @@ where
     }
 }
 
-const NOT_CONFIGURED: CheckResult = CheckResult { status: "not_configured", latency_ms: None };
+/// The last router and gateway checks, shared by every request (one check at a time).
+#[derive(Default)]
+pub struct PeerChecks(tokio::sync::Mutex<Option<(Instant, CheckResult, CheckResult)>>);
 
-#[utoipa::path(
-    get,
-    path = "/api/health",
-    tag = "operations",
-    responses(
-        (status = 200, description = "Postgres and Redis answer", body = Health),
-        (status = 503, description = "Postgres or Redis is down: the error envelope with `status: degraded` and `checks`"),
-    )
-)]
-
-pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn peers(state: &AppState) -> (CheckResult, CheckResult) {
+    let mut last = state.peer_checks.0.lock().await;
+    // The router's and the gateway's answers are reused a while: the endpoint is public, and a
+    // flood of health requests must not become a flood of router commands and gateway calls.
+    if let Some((at, router, whatsapp)) = last.as_ref()
+        && at.elapsed() < state.settings.health_cache
+    {
+        return (router.clone(), whatsapp.clone());
+    }
     let router = async {
         match &state.router {
             Some(ops) => timed("router", ops.ping()).await,
@@ -90,8 +90,27 @@ pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
             None => NOT_CONFIGURED,
         }
     };
-    let (database, redis, router, whatsapp) =
-        tokio::join!(timed("database", state.db.ping()), timed("redis", state.kv.ping()), router, whatsapp);
+    let (router, whatsapp) = tokio::join!(router, whatsapp);
+    *last = Some((Instant::now(), router.clone(), whatsapp.clone()));
+    (router, whatsapp)
+}
+
+const NOT_CONFIGURED: CheckResult = CheckResult { status: "not_configured", latency_ms: None };
+
+#[utoipa::path(
+    get,
+    path = "/api/health",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Postgres and Redis answer", body = Health),
+        (status = 503, description = "Postgres or Redis is down: the error envelope with `status: degraded` and `checks`"),
+    )
+)]
+
+pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let peers = peers(&state);
+    let (database, redis, (router, whatsapp)) =
+        tokio::join!(timed("database", state.db.ping()), timed("redis", state.kv.ping()), peers);
     let checks = Checks { database, redis, router, whatsapp };
     // Without Postgres or Redis nothing works: 503. A router or gateway outage degrades the
     // captive flow only; the API itself still answers.

@@ -71,7 +71,7 @@ pub fn register_all(cfg: &mut web::ServiceConfig) {
         }
     }
     for path in paths {
-        let mut resource = web::resource(path);
+        let mut resource = web::resource(path).wrap(actix_web::middleware::from_fn(crate::http::context::deadline));
         for r in table.iter().filter(|r| r.path == path) {
             resource = resource.route((r.route)());
         }

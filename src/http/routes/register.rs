@@ -17,13 +17,23 @@ use crate::users::UserError;
 pub struct RegisterBody {
     #[schema(value_type = String, pattern = r"^(?:(?:\+62|0062|62|0)?8[0-9]{8,11}|\+(?:[1-57-9][0-9]{7,14}|6[013-9][0-9]{6,13}))$", example = "081234567890")]
     phone_number: Msisdn,
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S", example = "Budi Santoso")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$",
+        example = "Budi Santoso"
+    )]
     full_name: String,
-    #[schema(max_length = 200, example = "budi@example.id")]
+    #[schema(
+        max_length = 200,
+        nullable = false,
+        pattern = r"^[^\s\x00-\x1F\x7F-\x9F@]+@[^\s\x00-\x1F\x7F-\x9F@]+\.[^\s\x00-\x1F\x7F-\x9F@]+$",
+        example = "budi@example.id"
+    )]
     email: Option<String>,
-    #[schema(max_length = 300)]
+    #[schema(max_length = 300, nullable = false, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     address: Option<String>,
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, nullable = false, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     notes: Option<String>,
 }
 

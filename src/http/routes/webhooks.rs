@@ -1,5 +1,5 @@
-//! `POST /api/webhooks/whatsapp/{provider}`: delivery reports, signed with the shared secret
-//! (`X-Hotspot-Signature: sha256=<hex of HMAC-SHA256(secret, body)>`).
+//! `POST /api/webhooks/whatsapp/{provider}`: delivery reports from a relay, signed with the
+//! shared secret over a timestamp and the body (`X-Hotspot-Timestamp`, `X-Hotspot-Signature`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -38,7 +38,7 @@ pub struct Updated {
 #[utoipa::path(post, path = "/api/webhooks/whatsapp/{provider}", tag = "webhooks",
     params(("provider" = String, Path, description = "The gateway that reports", pattern = "^(seed|fonnte)$")),
     request_body(content = serde_json::Value, content_type = "application/json",
-        description = "`{message_id | messageId | id, status | state}`, signed: `X-Hotspot-Signature: sha256=<hex HMAC-SHA256(secret, body)>`"),
+        description = "`{message_id | messageId | id, status | state}`, signed: `X-Hotspot-Timestamp: <unix seconds>` (within 5 minutes) and `X-Hotspot-Signature: sha256=<hex HMAC-SHA256(secret, \"{timestamp}.{body}\")>`"),
     responses((status = 200, body = Updated), (status = 401, description = "SIGNATURE_INVALID"),
         (status = 404, description = "NOT_FOUND: an unknown provider; WEBHOOK_DISABLED: no secret configured"),
         (status = 422, description = "VALIDATION_ERROR")))]
@@ -61,8 +61,15 @@ pub async fn whatsapp(
             "The webhook is not enabled.",
         ));
     };
-    let sig = req.headers().get("x-hotspot-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !verify_body_signature(secret.as_bytes(), &body, sig) {
+    let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let now = chrono::Utc::now().timestamp();
+    if !verify_body_signature(
+        secret.as_bytes(),
+        header("x-hotspot-timestamp"),
+        &body,
+        header("x-hotspot-signature"),
+        now,
+    ) {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             ErrorCode::SignatureInvalid,

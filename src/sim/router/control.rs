@@ -3,7 +3,8 @@
 //! (`curl http://127.0.0.1:18729/show/bindings`, `…/advance/60`, `…/fault/latency/200`).
 //!
 //! ```text
-//! seed 100 | host add MAC IP | host remove MAC | arp add IP MAC | lease add IP MAC
+//! seed 100 | host add MAC IP | host remove MAC | host login MAC USER PASSWORD
+//! arp add IP MAC | lease add IP MAC
 //! advance SECS | reboot | drop
 //! fault latency MS | fault stall TEXT|off | fault drop N | fault login refuse|accept
 //! fault max-sessions N | fault empty on|off | fault tag second|last | fault legacy on|off
@@ -131,6 +132,7 @@ pub fn run(sim: &SimRouter, line: &str) -> Result<Value, String> {
     let a = it.next();
     let b = it.next();
     let c = it.next();
+    let d = it.next();
     match (cmd, a) {
         ("seed", _) => {
             let n: usize = num(a)?;
@@ -140,6 +142,13 @@ pub fn run(sim: &SimRouter, line: &str) -> Result<Value, String> {
         ("host", Some("add")) => {
             let (m, ip) = (mac(b)?, ipv4(c)?);
             sim.with_state(|s| s.add_host(m, ip));
+            Ok(json!(null))
+        }
+        // The phone's browser posting the hotspot's login form.
+        ("host", Some("login")) => {
+            let m = mac(b)?;
+            let (user, password) = (c.ok_or("expected USER")?, d.ok_or("expected PASSWORD")?);
+            sim.with_state(|s| s.host_login(&m, user, password))?;
             Ok(json!(null))
         }
         ("host", Some("remove")) => {

@@ -490,42 +490,11 @@ fn active_login(state: &mut RouterState, cmd: &Cmd) -> Vec<Reply> {
     let (Some(user), Some(password)) = (cmd.attr("user"), cmd.attr("password")) else {
         return trap("missing value(s) of argument(s) user, password");
     };
-    let ok = state.table(state::HOTSPOT_USER).is_some_and(|t| {
-        t.rows().any(|r| {
-            r.attrs.get("name").map(String::as_str) == Some(user)
-                && r.attrs.get("password").map(String::as_str).unwrap_or("") == password
-                && r.attrs.get("disabled").map(String::as_str) != Some("true")
-        })
-    });
-    if !ok {
-        return trap("invalid username or password");
+    let mac = cmd.attr("mac-address").and_then(|m| MacAddress::parse(m).ok());
+    match state.hotspot_login(user, password, cmd.attr("ip"), mac, "api") {
+        Ok(()) => vec![Reply::Done(None)],
+        Err(e) => trap(&e),
     }
-    let mut row = BTreeMap::new();
-    row.insert("server".to_owned(), "hotspot1".to_owned());
-    row.insert("user".to_owned(), user.to_owned());
-    if let Some(ip) = cmd.attr("ip") {
-        row.insert("address".to_owned(), ip.to_owned());
-    }
-    if let Some(mac) = cmd.attr("mac-address").and_then(|m| MacAddress::parse(m).ok()) {
-        row.insert("mac-address".to_owned(), mac.canonical());
-    }
-    for (k, v) in [
-        ("login-by", "api"),
-        ("uptime", "0s"),
-        ("idle-time", "0s"),
-        ("bytes-in", "0"),
-        ("bytes-out", "0"),
-        ("packets-in", "0"),
-        ("packets-out", "0"),
-        ("radius", "false"),
-        ("blocked", "false"),
-    ] {
-        row.insert(k.to_owned(), v.to_owned());
-    }
-    if let Some(t) = state.table_mut(ACTIVE) {
-        t.insert(row);
-    }
-    vec![Reply::Done(None)]
 }
 
 #[cfg(test)]

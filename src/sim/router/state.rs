@@ -489,6 +489,60 @@ impl RouterState {
             .map(|r| r.attrs.get("type").cloned().unwrap_or_else(|| "regular".into()))
     }
 
+    /// A hotspot login (`/ip/hotspot/active/login`, or the phone's browser posting the login
+    /// page): the user's password must match; the host becomes active as that user.
+    pub fn hotspot_login(
+        &mut self,
+        user: &str,
+        password: &str,
+        ip: Option<&str>,
+        mac: Option<MacAddress>,
+        login_by: &str,
+    ) -> Result<(), String> {
+        let ok = self.table(HOTSPOT_USER).is_some_and(|t| {
+            t.rows().any(|r| {
+                r.attrs.get("name").map(String::as_str) == Some(user)
+                    && r.attrs.get("password").map(String::as_str).unwrap_or("") == password
+                    && r.attrs.get("disabled").map(String::as_str) != Some("true")
+            })
+        });
+        if !ok {
+            return Err("invalid username or password".into());
+        }
+        let mut row = BTreeMap::new();
+        row.insert("server".to_owned(), "hotspot1".to_owned());
+        row.insert("user".to_owned(), user.to_owned());
+        if let Some(ip) = ip {
+            row.insert("address".to_owned(), ip.to_owned());
+        }
+        if let Some(mac) = mac {
+            row.insert("mac-address".to_owned(), mac.canonical());
+        }
+        for (k, v) in [
+            ("login-by", login_by),
+            ("uptime", "0s"),
+            ("idle-time", "0s"),
+            ("bytes-in", "0"),
+            ("bytes-out", "0"),
+            ("packets-in", "0"),
+            ("packets-out", "0"),
+            ("radius", "false"),
+            ("blocked", "false"),
+        ] {
+            row.insert(k.to_owned(), v.to_owned());
+        }
+        if let Some(t) = self.table_mut(ACTIVE) {
+            t.insert(row);
+        }
+        Ok(())
+    }
+
+    /// What the phone's browser does on the hotspot's login page: the host at `mac` logs in.
+    pub fn host_login(&mut self, mac: &MacAddress, user: &str, password: &str) -> Result<(), String> {
+        let address = self.host(mac).map(|h| h.address.to_string()).ok_or("no such host on the hotspot")?;
+        self.hotspot_login(user, password, Some(&address), Some(*mac), "http-chap")
+    }
+
     pub fn is_active(&self, mac: &str) -> bool {
         self.tables.get(ACTIVE).and_then(|t| t.lookup("mac-address", mac)).is_some_and(|ids| !ids.is_empty())
     }

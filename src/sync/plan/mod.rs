@@ -9,9 +9,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::network::witness_expiry;
 use crate::domain::policy::{RouterPolicy, UserFacts};
 use crate::domain::{AccessStatus, ClientIp, MacAddress};
-use crate::router::ops::{ADDRESS_LIST, Change, IP_BINDING};
+use crate::router::ops::{ADDRESS_LIST, Change, HOTSPOT_USER, IP_BINDING};
 use crate::router::rows::{AddressListRow, BindingRow, HostRow, HotspotUserRow};
 
 /// The planner's maps hold every device and user of the hotspot each cycle: foldhash (seeded per
@@ -297,6 +298,13 @@ pub fn plan(
     let user_by_name: Map<&str, &UserInput> = users.iter().map(|u| (u.hotspot_name.as_str(), u)).collect();
     for hu in snapshot.users {
         if !rules.owns(hu.comment.as_deref()) {
+            continue;
+        }
+        // A one-time witness user left behind (its watcher did not finish): gone once expired.
+        if let Some(expires) = witness_expiry(&hu.name) {
+            if expires < now.timestamp() {
+                out.router.push(Change::Remove { menu: HOTSPOT_USER, id: hu.id.clone() });
+            }
             continue;
         }
         let Some(u) = user_by_name.get(hu.name.as_str()) else { continue };

@@ -287,3 +287,24 @@ fn unchanged_baselines_and_recently_seen_devices_write_nothing() {
     assert!(p.seen.is_empty());
     assert_eq!(p.per_user[&u.id], 100);
 }
+
+#[test]
+fn expired_one_time_hotspot_users_go_and_live_ones_stay() {
+    use crate::domain::network::witness_username;
+    let u = user(10, 0);
+    let now = Utc::now();
+    let hu = |id: &str, name: String, ours: bool| HotspotUserRow {
+        id: id.into(),
+        name,
+        profile: Some("default".into()),
+        comment: Some(if ours { "hotspot:w:x".into() } else { "guest".into() }),
+    };
+    let users = vec![
+        hu("*1", witness_username(now.timestamp() - 10, "aaaaaa"), true),
+        hu("*2", witness_username(now.timestamp() + 300, "bbbbbb"), true),
+        hu("*3", witness_username(now.timestamp() - 10, "cccccc"), false),
+    ];
+    let snap = Snapshot { hosts: &[], bindings: &[], list_entries: &[], users: &users };
+    let p = plan(&snap, &Map::default(), std::slice::from_ref(&u), &[], &policy(), now);
+    assert_eq!(p.router, vec![Change::Remove { menu: HOTSPOT_USER, id: "*1".into() }]);
+}
