@@ -60,7 +60,10 @@ fn prepare(backend: &str, frontend: &str, port: u16) -> PathBuf {
         ("EXTRA_HOST", "extra.test".to_owned()),
         ("EXTRA_UPSTREAM", format!("http://{frontend}")),
         ("DNS_RESOLVER", "127.0.0.1".to_owned()),
+        // On this machine 127.0.0.1 is also the hotspot's egress.
+        ("EGRESS_FILE", dir.join("egress.conf").to_string_lossy().into_owned()),
     ];
+    std::fs::write(dir.join("egress.conf"), "127.0.0.1/32 1;\n").unwrap();
     let site = render(&template, &vars)
         .replace("listen 80 default_server;", &format!("listen 127.0.0.1:{port} default_server;"))
         .replace("listen 80;", &format!("listen 127.0.0.1:{port};"))
@@ -208,10 +211,11 @@ async fn nginx_routes_headers_trust_limits_and_hides_metrics() {
         c.get(format!("{edge}/anything")).header("host", "extra.test").send().await.unwrap().json().await.unwrap();
     assert_eq!(v["path"], "/anything");
 
-    // /api/auth/ is rate limited: a burst gets 429 in the envelope's shape.
+    // Sign-in endpoints are rate limited per address: a burst gets 429 in the envelope's shape…
     let mut limited = 0;
     for _ in 0..40 {
-        let res = c.get(format!("{edge}/api/auth/me")).send().await.unwrap();
+        let res =
+            stranger.post(format!("{edge}/api/auth/request-otp")).json(&serde_json::json!({})).send().await.unwrap();
         if res.status() == 429 {
             limited += 1;
             assert!(res.headers().contains_key("retry-after"));
@@ -220,8 +224,23 @@ async fn nginx_routes_headers_trust_limits_and_hides_metrics() {
         }
     }
     assert!(limited > 0, "no request was rate limited");
+    // …but not from the hotspot's egress (a venue shares it), and `/me` polling never is.
+    for _ in 0..40 {
+        let res = c.post(format!("{edge}/api/auth/request-otp")).json(&serde_json::json!({})).send().await.unwrap();
+        assert_ne!(res.status(), 429, "the egress address was limited by nginx");
+        assert_ne!(stranger.get(format!("{edge}/api/auth/me")).send().await.unwrap().status(), 429);
+    }
     // Other paths are not.
     assert_eq!(c.get(format!("{edge}/api/health")).send().await.unwrap().status(), 200);
+    // Security headers on every answer.
+    for path in ["/api/health", "/", "/_nuxt/entry.js"] {
+        let res = c.get(format!("{edge}{path}")).send().await.unwrap();
+        let h = res.headers();
+        assert!(h["strict-transport-security"].to_str().unwrap().contains("max-age="), "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"), "{path}");
+    }
 
     drop(nginx);
     fe.stop(false).await;

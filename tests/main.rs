@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod boundary;
 mod cli;
 mod contract;
 mod deploy;

@@ -300,3 +300,35 @@ async fn sync_status_is_for_admins_only() {
     assert_eq!(plain.get(f.app.url("/api/admin/sync/status")).bearer_auth(token).send().await.unwrap().status(), 403);
     f.app.stop().await;
 }
+
+/// Two cycles overlap (a lock lost, a stuck worker): the slow one planned from the baselines the
+/// fast one then moved. The baseline compare-and-set lets only what moved be charged, so the
+/// users pay exactly what the router counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlapping_cycles_charge_nothing_twice() {
+    let f = fixture(3, 100).await;
+    run_cycle(&f.ctx, "cli", None, FailPoint::None).await.unwrap();
+    let start: Vec<u64> = f.users.iter().map(|(_, m)| truth(&f, m)).collect();
+    f.app.sim().advance(300);
+    let pause = std::sync::Arc::new(hotspot::sync::run::Pause::default());
+    let mut slow = f.ctx.clone();
+    slow.pause = Some(pause.clone());
+    let stalled = tokio::spawn(async move { run_cycle(&slow, "schedule", None, FailPoint::None).await });
+    pause.reached.notified().await;
+    f.app.sim().advance(300);
+    let fast = run_cycle(&f.ctx, "schedule", None, FailPoint::None).await.unwrap();
+    assert!(fast.bytes_charged > 0);
+    pause.resume.notify_one();
+    let late = stalled.await.unwrap().unwrap();
+    assert_eq!(late.bytes_charged, 0, "the late cycle's baselines had moved: nothing to charge");
+    for (i, (id, macs)) in f.users.iter().enumerate() {
+        assert_eq!(used(&f.app, *id).await as u64, truth(&f, macs) - start[i], "user {i}");
+    }
+    // And the next cycle carries on from the fast cycle's baselines.
+    f.app.sim().advance(300);
+    run_cycle(&f.ctx, "schedule", None, FailPoint::None).await.unwrap();
+    for (i, (id, macs)) in f.users.iter().enumerate() {
+        assert_eq!(used(&f.app, *id).await as u64, truth(&f, macs) - start[i], "user {i} after");
+    }
+    f.app.stop().await;
+}

@@ -58,13 +58,10 @@ pub struct SignIn {
     /// witnesses later.
     pub family: Option<uuid::Uuid>,
     pub mac_limit: Option<MacLimit>,
-    /// When the request must have answered by.
+    /// The last instant the code may be consumed: the rest (one statement, one Redis write) has
+    /// to finish before the request's deadline, or the user is left with neither code nor session.
     pub deadline: Option<std::time::Instant>,
 }
-
-/// What must be left of the request's time when the code is consumed: the rest (one statement,
-/// one Redis write) has to finish, or the user is left without a code and without a session.
-const CONSUME_RESERVE: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Debug)]
 pub struct SignedIn {
@@ -163,7 +160,7 @@ impl Captive {
             DeviceStep::None => (RouterOutcome::no_device(status), None),
         };
         if let Some(code) = &s.code {
-            if s.deadline.is_some_and(|d| d.saturating_duration_since(std::time::Instant::now()) < CONSUME_RESERVE) {
+            if s.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
                 return Err(CaptiveError::DeadlineExceeded);
             }
             self.consume_code(code).await?;

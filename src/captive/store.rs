@@ -38,7 +38,8 @@ impl LoginMethod {
     }
 }
 
-/// Who is asking, as recorded with a session, and by when the request must have answered.
+/// Who is asking, as recorded with a session, and the last instant at which the request may
+/// pass a point of no return (the code consumed).
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
     pub ip: Option<ClientIp>,

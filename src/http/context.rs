@@ -1,7 +1,7 @@
 //! Per-request context: the request id (`X-Request-ID` echoed or generated), one log event per
 //! request, metrics, and the rendering of every error response into the envelope.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -35,7 +35,8 @@ impl RequestId {
     }
 }
 
-/// When this request must have answered by.
+/// The last instant at which this request may pass a point of no return (its deadline less a
+/// reserve for finishing).
 #[derive(Debug, Clone, Copy)]
 pub struct Deadline(pub Instant);
 
@@ -50,7 +51,10 @@ pub async fn deadline(
     let Some(limit) = req.app_data::<web::Data<AppState>>().map(|s| s.settings.request_deadline) else {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
-    req.extensions_mut().insert(Deadline(Instant::now() + limit));
+    // What must be left at a point of no return (a code consumed): the rest of a sign-in is one
+    // statement and one Redis write.
+    let reserve = (limit / 4).min(Duration::from_secs(2));
+    req.extensions_mut().insert(Deadline(Instant::now() + limit - reserve));
     let http_req = req.request().clone();
     match tokio::time::timeout(limit, next.call(req)).await {
         Ok(res) => res.map(ServiceResponse::map_into_boxed_body),

@@ -58,20 +58,29 @@ WITH c AS (
 SELECT count(*)::bigint AS users, COALESCE(sum(delta_bytes), 0)::bigint AS bytes FROM ins
 "#;
 
-/// Baselines of MACs seen before: a plain update (HOT, no index touched).
-const BASELINE_UPDATE_SQL: &str = r#"
-UPDATE device_counters d SET host_id = t.h, last_bytes = t.b, last_uptime_secs = t.u, updated_at = now()
-FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[]) AS t(m, h, b, u)
-WHERE d.router_id = $1 AND d.mac_address = t.m
+/// Baselines of MACs seen before, as a compare-and-set: a row moves only from the values this
+/// cycle planned from (a plain update, HOT, no index touched). A cycle that overlapped another
+/// finds the baseline moved and charges nothing for that device; the charge is the sum of what
+/// moved, per user.
+const BASELINE_CAS_SQL: &str = r#"
+WITH t AS (
+    SELECT * FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::text[], $7::int8[], $8::int8[],
+                         $9::uuid[], $10::int8[]) AS t(m, h, b, u, oh, ob, ou, user_id, charge)
+), cas AS (
+    UPDATE device_counters d SET host_id = t.h, last_bytes = t.b, last_uptime_secs = t.u, updated_at = now()
+    FROM t
+    WHERE d.router_id = $1 AND d.mac_address = t.m
+      AND d.host_id = t.oh AND d.last_bytes = t.ob AND d.last_uptime_secs = t.ou
+    RETURNING t.user_id, t.charge
+)
+SELECT user_id, sum(charge)::bigint AS bytes FROM cas WHERE charge > 0 GROUP BY user_id
 "#;
 
-/// Baselines of MACs seen for the first time (an upsert: another worker may have raced us).
+/// Baselines of MACs seen for the first time; one that another cycle stored meanwhile stands.
 const BASELINE_INSERT_SQL: &str = r#"
 INSERT INTO device_counters (router_id, mac_address, host_id, last_bytes, last_uptime_secs, updated_at)
 SELECT $1, m, h, b, u, now() FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[]) AS t(m, h, b, u)
-ON CONFLICT (router_id, mac_address) DO UPDATE SET
-    host_id = EXCLUDED.host_id, last_bytes = EXCLUDED.last_bytes,
-    last_uptime_secs = EXCLUDED.last_uptime_secs, updated_at = now()
+ON CONFLICT (router_id, mac_address) DO NOTHING
 "#;
 
 /// Devices seen: the planner picked those whose IP moved or whose `last_seen_at` is old.
@@ -80,6 +89,14 @@ UPDATE user_devices d SET ip_address = COALESCE(t.ip, d.ip_address), last_seen_a
 FROM unnest($1::int8[], $2::text[]) AS t(id, ip)
 WHERE d.id = t.id
 "#;
+
+#[derive(QueryableByName)]
+struct UserCharge {
+    #[diesel(sql_type = SqlUuid)]
+    user_id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    bytes: i64,
+}
 
 #[derive(QueryableByName)]
 struct Charged {
@@ -125,15 +142,55 @@ impl BaselineColumns {
     }
 }
 
+/// Stored baselines with the values each was planned from and the bytes it charges.
+#[derive(Default)]
+struct CasColumns {
+    next: BaselineColumns,
+    old_hosts: Vec<String>,
+    old_bytes: Vec<i64>,
+    old_uptimes: Vec<i64>,
+    users: Vec<Uuid>,
+    charges: Vec<i64>,
+}
+
+impl CasColumns {
+    fn push(&mut self, b: &plan::NewBaseline, from: &Baseline, charge: u64) {
+        self.next.push(b);
+        self.old_hosts.push(from.host_id.clone());
+        self.old_bytes.push(clamp(from.bytes));
+        self.old_uptimes.push(clamp(from.uptime_secs));
+        self.users.push(b.user_id);
+        self.charges.push(clamp(charge));
+    }
+
+    /// Moves the baselines that still hold what was planned from; the bytes per user that moved.
+    fn write(self, router_id: i32, conn: &mut PgConnection) -> Result<Vec<UserCharge>, DbError> {
+        if self.next.macs.is_empty() {
+            return Ok(vec![]);
+        }
+        Ok(diesel::sql_query(BASELINE_CAS_SQL)
+            .bind::<Int4, _>(router_id)
+            .bind::<Array<Text>, _>(self.next.macs)
+            .bind::<Array<Text>, _>(self.next.hosts)
+            .bind::<Array<BigInt>, _>(self.next.bytes)
+            .bind::<Array<BigInt>, _>(self.next.uptimes)
+            .bind::<Array<Text>, _>(self.old_hosts)
+            .bind::<Array<BigInt>, _>(self.old_bytes)
+            .bind::<Array<BigInt>, _>(self.old_uptimes)
+            .bind::<Array<SqlUuid>, _>(self.users)
+            .bind::<Array<BigInt>, _>(self.charges)
+            .load(conn)?)
+    }
+}
+
 /// One usage transaction's share of a cycle: a subset of the users with all of their devices,
 /// so each user's charge, ledger row and baselines commit together.
 #[derive(Default)]
 pub(super) struct Batch {
-    stored: BaselineColumns,
+    stored: CasColumns,
     new: BaselineColumns,
-    users: Vec<Uuid>,
-    deltas: Vec<i64>,
-    keys: Vec<String>,
+    /// The ledger key of each user this batch may charge.
+    keys: Map<Uuid, String>,
     seen_ids: Vec<i64>,
     seen_ips: Vec<Option<ClientIp>>,
 }
@@ -143,25 +200,23 @@ pub(super) fn batches(router_id: i32, plan: &Plan, baselines: &Map<MacAddress, B
     let n = n.max(1);
     let of = |user: &Uuid| (user.as_u128() % n as u128) as usize;
     let mut out: Vec<Batch> = (0..n).map(|_| Batch::default()).collect();
+    let charge_of: Map<MacAddress, u64> = plan.charges.iter().map(|c| (c.mac, c.bytes)).collect();
     for b in &plan.baselines {
         let batch = &mut out[of(&b.user_id)];
-        if b.stored { batch.stored.push(b) } else { batch.new.push(b) }
+        match baselines.get(&b.mac).filter(|_| b.stored) {
+            Some(from) => batch.stored.push(b, from, charge_of.get(&b.mac).copied().unwrap_or(0)),
+            None => batch.new.push(b),
+        }
     }
-    let mut keys = idempotency_keys(router_id, plan, baselines);
-    for (user, bytes) in plan.per_user.iter().filter(|(_, b)| **b > 0) {
-        // Charged bytes always come from charges, so every charged user has a key.
-        let Some(key) = keys.remove(user) else { continue };
-        let batch = &mut out[of(user)];
-        batch.users.push(*user);
-        batch.deltas.push(clamp(*bytes));
-        batch.keys.push(key);
+    for (user, key) in idempotency_keys(router_id, plan, baselines) {
+        out[of(&user)].keys.insert(user, key);
     }
     for s in &plan.seen {
         let batch = &mut out[of(&s.user_id)];
         batch.seen_ids.push(s.device_id);
         batch.seen_ips.push(s.ip);
     }
-    out.retain(|b| !(b.stored.macs.is_empty() && b.new.macs.is_empty() && b.users.is_empty() && b.seen_ids.is_empty()));
+    out.retain(|b| !(b.stored.next.macs.is_empty() && b.new.macs.is_empty() && b.seen_ids.is_empty()));
     out
 }
 
@@ -172,18 +227,26 @@ pub(super) fn apply_batch(
     run_id: i64,
     router_id: i32,
     day: chrono::NaiveDate,
-    batch: Batch,
+    mut batch: Batch,
     fail: FailPoint,
 ) -> Result<(i64, i64), SyncError> {
     conn.transaction::<_, SyncError, _>(|tx| {
-        batch.stored.write(BASELINE_UPDATE_SQL, router_id, tx)?;
         batch.new.write(BASELINE_INSERT_SQL, router_id, tx)?;
+        let moved = std::mem::take(&mut batch.stored).write(router_id, tx)?;
+        let (mut users, mut deltas, mut keys) = (Vec::new(), Vec::new(), Vec::new());
+        for c in moved.into_iter().filter(|c| c.bytes > 0) {
+            // Every user with charged bytes was planned with a key.
+            let Some(key) = batch.keys.remove(&c.user_id) else { continue };
+            users.push(c.user_id);
+            deltas.push(c.bytes);
+            keys.push(key);
+        }
         let mut charged = Charged { users: 0, bytes: 0 };
-        if !batch.users.is_empty() {
+        if !users.is_empty() {
             charged = diesel::sql_query(CHARGE_SQL)
-                .bind::<Array<SqlUuid>, _>(batch.users)
-                .bind::<Array<BigInt>, _>(batch.deltas)
-                .bind::<Array<Text>, _>(batch.keys)
+                .bind::<Array<SqlUuid>, _>(users)
+                .bind::<Array<BigInt>, _>(deltas)
+                .bind::<Array<Text>, _>(keys)
                 .bind::<BigInt, _>(run_id)
                 .bind::<Date, _>(day)
                 .get_result(tx)
@@ -191,8 +254,8 @@ pub(super) fn apply_batch(
         }
         if !batch.seen_ids.is_empty() {
             diesel::sql_query(SEEN_SQL)
-                .bind::<Array<BigInt>, _>(batch.seen_ids)
-                .bind::<Array<Nullable<Text>>, _>(batch.seen_ips)
+                .bind::<Array<BigInt>, _>(std::mem::take(&mut batch.seen_ids))
+                .bind::<Array<Nullable<Text>>, _>(std::mem::take(&mut batch.seen_ips))
                 .execute(tx)
                 .map_err(DbError::from)?;
         }

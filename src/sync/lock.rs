@@ -15,6 +15,11 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 "#;
 
+const RENEW: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"#;
+
 pub struct SyncLock {
     kv: Kv,
     key: String,
@@ -38,6 +43,44 @@ impl SyncLock {
             })
             .await?;
         Ok(got.map(|_| SyncLock { kv: kv.clone(), key, token }))
+    }
+
+    /// Extends the lock by `ttl` if it is still ours; false when it is not (any more).
+    pub async fn renew(&self, ttl: Duration) -> Result<bool, KvError> {
+        let ms = ttl.as_millis().max(1) as u64;
+        self.kv
+            .with_timeout(async {
+                let mut c = self.kv.conn();
+                let n: i64 = Script::new(RENEW).key(&self.key).arg(&self.token).arg(ms).invoke_async(&mut c).await?;
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    /// A copy for the renewing task (same key and token).
+    fn handle(&self) -> SyncLock {
+        SyncLock { kv: self.kv.clone(), key: self.key.clone(), token: self.token.clone() }
+    }
+
+    /// Keeps the lock alive while a cycle runs: renewed every third of `ttl`. Abort the task
+    /// when the cycle ends.
+    pub fn keep_alive(&self, ttl: Duration) -> tokio::task::JoinHandle<()> {
+        let lock = self.handle();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(ttl / 3);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                match lock.renew(ttl).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::error!("the sync lock was lost while a cycle ran");
+                        return;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not renew the sync lock; trying again"),
+                }
+            }
+        })
     }
 
     /// Releases the lock if it is still ours.

@@ -90,6 +90,17 @@ pub struct SyncContext {
     pub writers: usize,
     /// Told of each stage as it starts.
     pub progress: Option<Progress>,
+    /// How long the cycle lock lasts without renewal: longer than a cycle may take.
+    pub lock_ttl: Duration,
+    /// Tests only: stop between planning and charging until told to go on (an overlap).
+    pub pause: Option<Arc<Pause>>,
+}
+
+/// A place a cycle waits at (tests of overlapping cycles).
+#[derive(Default)]
+pub struct Pause {
+    pub reached: tokio::sync::Notify,
+    pub resume: tokio::sync::Notify,
 }
 
 impl SyncContext {
@@ -208,6 +219,10 @@ async fn cycle(
     // Only the router diff is needed from here on.
     drop((snapshot, loaded, plan.charges, plan.baselines, plan.seen));
 
+    if let Some(p) = &ctx.pause {
+        p.reached.notify_one();
+        p.resume.notified().await;
+    }
     ctx.report(Stage::Charging { hosts: summary.hosts, users: summary.users, devices: summary.devices });
     let day = now.with_timezone(&ctx.timezone).date_naive();
     let results = futures_util::future::join_all(batches.into_iter().map(|batch| {
@@ -275,9 +290,9 @@ pub async fn tick(
     if trigger == "schedule" && lock::since_last_run(kv).await.map_err(kv_err)?.is_some_and(|s| s < min_gap) {
         return Ok(TickOutcome::Throttled);
     }
-    // The lock outlives a stuck cycle by at most a few intervals.
-    let Some(held) = lock::SyncLock::acquire(kv, interval.max(Duration::from_secs(60)) * 3).await.map_err(kv_err)?
-    else {
+    // The lock outlives the longest cycle and is renewed while this one runs, so no second
+    // cycle starts beside it; the baseline compare-and-set fences whatever overlaps anyway.
+    let Some(held) = lock::SyncLock::acquire(kv, ctx.lock_ttl).await.map_err(kv_err)? else {
         return Ok(TickOutcome::Locked);
     };
     // Re-check under the lock: a worker that just finished may have run this tick already.
@@ -285,7 +300,9 @@ pub async fn tick(
         let _ = held.release().await;
         return Ok(TickOutcome::Throttled);
     }
+    let renewing = held.keep_alive(ctx.lock_ttl);
     let result = run_cycle(ctx, trigger, job_id, FailPoint::None).await;
+    renewing.abort();
     if result.is_ok() {
         let _ = lock::mark_run(kv).await;
     }
