@@ -176,6 +176,11 @@ pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
     if created {
         tracing::info!("created the demo database");
     }
+    // The existing Nuxt frontend never posts the router's login form: the demo binds devices
+    // from the router's redirect unless told otherwise.
+    if std::env::var_os("HOTSPOT_BINDING_MODE").is_none() {
+        settings.hotspot.binding_mode = crate::domain::network::BindingMode::Redirect;
+    }
     let sims = start_demo_sims().await?;
     let router_addr = sims.router.addr().to_string();
     settings.router = Some(RouterSettings::with_defaults(&router_addr)?);

@@ -547,3 +547,45 @@ async fn webhook_signatures_carry_a_recent_timestamp() {
     }
     app.stop().await;
 }
+
+/// A registration nobody proved is deleted after a day by the worker's housekeeping; a fresh
+/// one and a proven one stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unproven_registrations_expire_after_a_day() {
+    let app = TestApp::spawn_captive(&[]).await;
+    let b = app.browser();
+    for phone in ["081277770001", "081277770002", "081277770003"] {
+        let (status, _) =
+            app.post(&b, "/api/auth/register", json!({ "phone_number": phone, "full_name": "Tamu" })).await;
+        assert_eq!(status, 201);
+    }
+    app.services
+        .db
+        .run(|c| {
+            use diesel::prelude::*;
+            diesel::sql_query(
+                "UPDATE users SET created_at = now() - interval '25 hours' \
+                 WHERE phone_number IN ('+6281277770001', '+6281277770002')",
+            )
+            .execute(c)?;
+            diesel::sql_query("UPDATE users SET phone_verified_at = now() WHERE phone_number = '+6281277770002'")
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let n = hotspot::worker::maintenance::cleanup_unproven_registrations(&app.services.db).await.unwrap();
+    assert_eq!(n, 1);
+    let left = app
+        .services
+        .db
+        .run(|c| {
+            use diesel::prelude::*;
+            use hotspot::db::schema::users;
+            Ok(users::table.order(users::phone_number).select(users::phone_number).load::<String>(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(left, vec!["+6281277770002", "+6281277770003"]);
+    app.stop().await;
+}

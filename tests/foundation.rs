@@ -152,3 +152,22 @@ async fn health_reports_the_router_and_degrades_without_503_when_it_is_down() {
     assert_eq!(body["checks"]["database"]["status"], "up");
     app.stop().await;
 }
+
+/// Every setting the configuration reads is documented in `.env.example`.
+#[test]
+fn every_setting_is_documented_in_env_example() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let example = std::fs::read_to_string(root.join(".env.example")).unwrap();
+    let re = regex::Regex::new(r#""((?:HOTSPOT|DATABASE|REDIS)_[A-Z0-9_]+)""#).unwrap();
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(root.join("src/config")).unwrap().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        for cap in re.captures_iter(&text) {
+            let var = &cap[1];
+            if !example.contains(&format!("{var}=")) && !missing.contains(&var.to_owned()) {
+                missing.push(var.to_owned());
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in .env.example: {missing:?}");
+}

@@ -266,3 +266,69 @@ async fn snapshot_and_pipelined_apply() {
         sim.with_state(|s| (s.table(IP_BINDING).unwrap().len(), s.table(ADDRESS_LIST).unwrap().len()));
     assert_eq!((bindings, entries), (100, 50));
 }
+
+/// API-SSL in front of the simulator: a TLS terminator with a self-signed certificate (made by
+/// openssl), relaying to the plaintext API. Returns its address and the certificate's DER.
+async fn tls_router(sim: &SimRouter) -> (String, Vec<u8>) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let dir = std::env::temp_dir().join(format!("hotspot-tls-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
+    let out = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+        .args(["-subj", "/CN=router"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cert_der = CertificateDer::from_pem_file(&cert).unwrap();
+    let key_der = PrivateKeyDer::from_pem_file(&key).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let config =
+        rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert_der.clone()], key_der)
+            .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let target = sim.addr();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                let Ok(mut plain) = tokio::net::TcpStream::connect(target).await else { return };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    (addr, cert_der.as_ref().to_vec())
+}
+
+/// API-SSL verified by the pinned certificate: the right fingerprint talks, any other
+/// certificate is refused before the login (the password never goes to an impostor).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_ssl_talks_only_to_the_pinned_certificate() {
+    hotspot::ensure_crypto_provider();
+    let s = sim().await;
+    let (addr, der) = tls_router(&s).await;
+    let mut good = config(&addr);
+    good.tls = true;
+    good.tls_fingerprint = Some(hotspot::router::tls::Fingerprint::of(&der));
+    let rows = RouterClient::new(good).run(&identity()).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let logins = s.stats().logins;
+    let mut wrong = config(&addr);
+    wrong.tls = true;
+    wrong.tls_fingerprint = hotspot::router::tls::Fingerprint::parse(&"00".repeat(32));
+    let err = RouterClient::new(wrong).run(&identity()).await.unwrap_err();
+    assert!(matches!(err, RouterError::Unreachable(_)), "{err:?}");
+    assert_eq!(s.stats().logins, logins, "no login reached the router through an unpinned certificate");
+}

@@ -251,7 +251,7 @@ impl Settings {
             return Err(err("HOTSPOT_REDIS_PREFIX", "must not contain white space"));
         }
 
-        let router = router::router_settings(src)?;
+        let router = router::router_settings(src, env)?;
         let auth = auth::auth_settings(src)?;
         let policy = RouterPolicy {
             fup_threshold: auth.fup_threshold_bytes,

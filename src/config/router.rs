@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::{ConfigError, Source, err};
+use super::{ConfigError, Environment, Source, err};
 use crate::domain::policy::PerStatus;
 use crate::router::RouterConfig;
+use crate::router::tls::Fingerprint;
 
 /// The RouterOS router the backend manages (`HOTSPOT_ROUTER_ADDR` empty: none).
 #[derive(Clone)]
@@ -24,16 +25,30 @@ impl RouterSettings {
     /// Defaults for a router at `addr` (the demo's simulator).
     pub fn with_defaults(addr: &str) -> Result<Self, ConfigError> {
         let vars: HashMap<String, String> = [("HOTSPOT_ROUTER_ADDR".to_owned(), addr.to_owned())].into_iter().collect();
-        router_settings(&Source::new(&vars))?.ok_or_else(|| err("HOTSPOT_ROUTER_ADDR", "empty"))
+        router_settings(&Source::new(&vars), Environment::Development)?
+            .ok_or_else(|| err("HOTSPOT_ROUTER_ADDR", "empty"))
     }
 }
 
-pub(super) fn router_settings(src: &Source<'_>) -> Result<Option<RouterSettings>, ConfigError> {
+pub(super) fn router_settings(src: &Source<'_>, env: Environment) -> Result<Option<RouterSettings>, ConfigError> {
     let addr = src.string("HOTSPOT_ROUTER_ADDR", "");
     if addr.is_empty() {
         return Ok(None);
     }
-    let tls: bool = src.parse("HOTSPOT_ROUTER_TLS", false)?;
+    // Production talks API-SSL unless told otherwise, and only to the pinned certificate.
+    let tls: bool = src.parse("HOTSPOT_ROUTER_TLS", env == Environment::Production)?;
+    let fingerprint = match src.raw("HOTSPOT_ROUTER_TLS_FINGERPRINT") {
+        None => None,
+        Some(f) => Some(Fingerprint::parse(f).ok_or_else(|| {
+            err("HOTSPOT_ROUTER_TLS_FINGERPRINT", "expected the certificate's SHA-256: 64 hex digits, ':' allowed")
+        })?),
+    };
+    if tls && fingerprint.is_none() && env == Environment::Production {
+        return Err(err(
+            "HOTSPOT_ROUTER_TLS_FINGERPRINT",
+            "production verifies the router's certificate: set its SHA-256 (or HOTSPOT_ROUTER_TLS=false on a private link)",
+        ));
+    }
     // host:port, with the API's default port when none is given.
     let addr = if addr.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
         addr
@@ -78,6 +93,7 @@ pub(super) fn router_settings(src: &Source<'_>) -> Result<Option<RouterSettings>
         &src.string("HOTSPOT_ROUTER_PASSWORD", DEV_ROUTER_PASSWORD),
     );
     client.tls = tls;
+    client.tls_fingerprint = fingerprint;
     client.connect_timeout = src.millis("HOTSPOT_ROUTER_CONNECT_TIMEOUT_MS", 3_000, 100, 60_000)?;
     client.command_timeout = src.millis("HOTSPOT_ROUTER_COMMAND_TIMEOUT_MS", 10_000, 100, 600_000)?;
     client.keepalive = Duration::from_secs(src.ranged("HOTSPOT_ROUTER_KEEPALIVE_SECS", 30, 0, 3_600)?);

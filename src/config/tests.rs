@@ -95,13 +95,33 @@ fn router_is_optional_and_gets_a_default_port() {
     assert_eq!(tls.client.addr, "router.lan:8729");
     let long = "x".repeat(40);
     let other = "y".repeat(40);
-    let prod = load(&[
-        ("HOTSPOT_ENV", "production"),
-        ("HOTSPOT_JWT_SECRET", &long),
-        ("HOTSPOT_OTP_SECRET", &other),
-        ("HOTSPOT_ROUTER_ADDR", "10.0.0.1"),
-    ]);
-    assert_eq!(prod.err().map(|e| e.var), Some("HOTSPOT_ROUTER_PASSWORD"));
+    let prod = |extra: &[(&'static str, &'static str)]| {
+        let mut vars = vec![
+            ("HOTSPOT_ENV", "production"),
+            ("HOTSPOT_JWT_SECRET", long.as_str()),
+            ("HOTSPOT_OTP_SECRET", other.as_str()),
+            ("HOTSPOT_ROUTER_ADDR", "10.0.0.1"),
+        ];
+        vars.extend_from_slice(extra);
+        load(&vars)
+    };
+    let pin = "ab".repeat(32);
+    let pin: &'static str = Box::leak(pin.into_boxed_str());
+    // Production: API-SSL by default, only to a pinned certificate, and not the default password.
+    assert_eq!(prod(&[]).err().map(|e| e.var), Some("HOTSPOT_ROUTER_TLS_FINGERPRINT"));
+    assert_eq!(
+        prod(&[("HOTSPOT_ROUTER_TLS_FINGERPRINT", "nope")]).err().map(|e| e.var),
+        Some("HOTSPOT_ROUTER_TLS_FINGERPRINT")
+    );
+    assert_eq!(prod(&[("HOTSPOT_ROUTER_TLS_FINGERPRINT", pin)]).err().map(|e| e.var), Some("HOTSPOT_ROUTER_PASSWORD"));
+    let ok = prod(&[("HOTSPOT_ROUTER_TLS_FINGERPRINT", pin), ("HOTSPOT_ROUTER_PASSWORD", "a-real-router-password")])
+        .unwrap();
+    let r = ok.router.unwrap();
+    assert!(r.client.tls && r.client.tls_fingerprint.is_some());
+    assert_eq!(r.client.addr, "10.0.0.1:8729");
+    let plain =
+        prod(&[("HOTSPOT_ROUTER_TLS", "false"), ("HOTSPOT_ROUTER_PASSWORD", "a-real-router-password")]).unwrap();
+    assert!(!plain.router.unwrap().client.tls, "plaintext only when asked for");
 }
 
 #[test]

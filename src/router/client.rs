@@ -26,9 +26,11 @@ pub struct RouterConfig {
     pub addr: String,
     pub username: String,
     pub password: String,
-    /// API-SSL (8729); routers usually carry self-signed certificates, so the certificate is not
-    /// verified (the link should be a management network or a tunnel anyway).
+    /// API-SSL (8729).
     pub tls: bool,
+    /// The router's certificate, pinned (routers carry self-signed ones); without it a TLS link
+    /// is not verified, which only development allows.
+    pub tls_fingerprint: Option<super::tls::Fingerprint>,
     pub connect_timeout: Duration,
     pub command_timeout: Duration,
     pub keepalive: Duration,
@@ -53,6 +55,7 @@ impl RouterConfig {
             username: username.to_owned(),
             password: password.to_owned(),
             tls: false,
+            tls_fingerprint: None,
             connect_timeout: Duration::from_secs(3),
             command_timeout: Duration::from_secs(10),
             keepalive: Duration::from_secs(30),
@@ -284,7 +287,18 @@ impl RouterClient {
 async fn connect(cfg: &RouterConfig) -> Result<MikrotikDevice, RouterError> {
     crate::ensure_crypto_provider();
     let builder = MikrotikDevice::builder(cfg.addr.as_str()).credentials(&cfg.username, Some(&cfg.password));
-    let result = if cfg.tls { builder.tls_insecure().connect().await } else { builder.connect().await };
+    let result = match (cfg.tls, cfg.tls_fingerprint) {
+        (false, _) => builder.connect().await,
+        (true, Some(pin)) => {
+            let config = super::tls::pinned_config(pin).map_err(|e| RouterError::Unreachable(e.to_string()))?;
+            // Routers ignore SNI; the pinned certificate is what is checked.
+            let name = rustls::pki_types::ServerName::try_from("router")
+                .map_err(|e| RouterError::Unreachable(e.to_string()))?;
+            builder.tls_config(config, name).connect().await
+        }
+        // Development only: production refuses TLS without a pinned certificate.
+        (true, None) => builder.tls_insecure().connect().await,
+    };
     result.map_err(|e| match e {
         mikrotik_rs::tokio_client::error::DeviceError::Authentication { .. }
         | mikrotik_rs::tokio_client::error::DeviceError::Login(_) => RouterError::LoginRefused,

@@ -7,6 +7,7 @@ pub mod command;
 pub mod error;
 pub mod ops;
 pub mod rows;
+pub mod tls;
 pub mod values;
 pub mod wire;
 

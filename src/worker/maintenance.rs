@@ -1,4 +1,5 @@
-//! Housekeeping the worker runs on its schedule: dead refresh tokens and stale devices. Each
+//! Housekeeping the worker runs on its schedule: dead refresh tokens, registrations nobody
+//! proved, stale devices. Each
 //! room does its own deleting; this is only the schedule's side.
 
 use std::time::Duration;
@@ -13,6 +14,11 @@ pub const REVOKED_RETENTION: Duration = Duration::from_secs(24 * 3600);
 /// Deletes expired refresh tokens and long-revoked ones; returns how many.
 pub async fn cleanup_refresh_tokens(db: &Db) -> Result<usize, DbError> {
     db.run(|conn| crate::auth::refresh::delete_dead(conn, REVOKED_RETENTION)).await
+}
+
+/// Deletes registrations no code proved within a day (they block nobody meanwhile).
+pub async fn cleanup_unproven_registrations(db: &Db) -> Result<usize, DbError> {
+    db.run(crate::users::delete_unproven).await
 }
 
 /// Deletes devices not seen for `after`, and their router entries; returns how many.

@@ -79,7 +79,8 @@ impl Handlers for JobHandlers {
         let db = self.services.db.clone();
         Box::pin(async move {
             let n = maintenance::cleanup_refresh_tokens(&db).await?;
-            Ok(Done::new(format!("{n} refresh tokens deleted")))
+            let r = maintenance::cleanup_unproven_registrations(&db).await?;
+            Ok(Done::new(format!("{n} refresh tokens and {r} unproven registrations deleted")))
         })
     }
 

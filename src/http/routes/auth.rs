@@ -107,7 +107,8 @@ fn signed_in(state: &AppState, s: SignedIn) -> Result<HttpResponse, ApiError> {
     request_body(content((VerifyOtpBody = "application/json"), (VerifyOtpBody = "application/x-www-form-urlencoded"))),
     responses((status = 200, body = LoginAnswer), (status = 401, description = "OTP_INVALID, DEVICE_NOT_FOUND"),
         (status = 403, description = "ACCOUNT_STATUS, DEVICE_MISMATCH, DEVICE_LIMIT"), (status = 404, description = "USER_NOT_FOUND"),
-        (status = 409, description = "DEVICE_TAKEOVER_REQUIRED"), (status = 429, description = "OTP_LOCKED, RATE_LIMITED"),
+        (status = 409, description = "DEVICE_TAKEOVER_REQUIRED: the device is another account's (only the router's witness moves it)"),
+        (status = 429, description = "OTP_LOCKED, RATE_LIMITED"),
         (status = 502, description = "ROUTER_ERROR"), (status = 503, description = "ROUTER_UNAVAILABLE")))]
 pub async fn verify_otp(state: Data, client: Client, input: Input<VerifyOtpBody>) -> Result<HttpResponse, ApiError> {
     let b = input.0;
@@ -137,8 +138,8 @@ pub struct ClientHints {
 
 #[utoipa::path(post, path = "/api/auth/auto-login", tag = "auth",
     request_body(content((ClientHints = "application/json"), (ClientHints = "application/x-www-form-urlencoded"))),
-    responses((status = 200, body = LoginAnswer), (status = 401, description = "DEVICE_NOT_FOUND"),
-        (status = 403, description = "ACCOUNT_STATUS, DEVICE_MISMATCH"), (status = 429, description = "RATE_LIMITED"),
+    responses((status = 200, body = LoginAnswer), (status = 401, description = "DEVICE_NOT_FOUND, DEVICE_PROOF_REQUIRED"),
+        (status = 403, description = "ACCOUNT_STATUS, DEVICE_MISMATCH, OUTSIDE_HOTSPOT"), (status = 429, description = "RATE_LIMITED"),
         (status = 502, description = "ROUTER_ERROR"), (status = 503, description = "ROUTER_UNAVAILABLE")))]
 pub async fn auto_login(
     state: Data,
