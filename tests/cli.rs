@@ -210,3 +210,17 @@ fn demo_creates_migrates_seeds_and_serves() {
     assert!(status.is_some_and(|s| s.success()), "{status:?}");
     assert!(seeded >= 5, "seeded {seeded}");
 }
+
+/// `hotspot demo` seeds known passwords: it refuses a production environment.
+#[test]
+fn the_demo_refuses_production() {
+    let db = TestDb::create();
+    let mut demo = hotspot(&db);
+    demo.arg("demo")
+        .env("HOTSPOT_ENV", "production")
+        .env("HOTSPOT_JWT_SECRET", "j".repeat(40))
+        .env("HOTSPOT_OTP_SECRET", "o".repeat(40));
+    let (code, _, err) = run(demo, None);
+    assert_ne!(code, 0);
+    assert!(err.contains("refuses HOTSPOT_ENV=production"), "{err}");
+}
