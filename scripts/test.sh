@@ -8,6 +8,10 @@ scripts/services.sh
 # needed), pg_dump/pg_restore (the backup script).
 missing=()
 [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+# The browser test: Debian's Chromium (playwright drives it; it never downloads a browser) and
+# node for the existing frontend's server.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v pg_restore >/dev/null 2>&1 || missing+=(postgresql-client)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -17,9 +21,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-# From PyPI: third-party RouterOS API clients that the simulator is tested against, and
-# schemathesis for the contract check against the OpenAPI document.
-if ! python3 -c 'import librouteros, routeros_api, schemathesis' 2>/dev/null || ! command -v schemathesis >/dev/null; then
+# From PyPI: third-party RouterOS API clients that the simulator is tested against,
+# schemathesis for the contract check against the OpenAPI document, playwright for the browser.
+if ! python3 -c 'import librouteros, routeros_api, schemathesis, playwright' 2>/dev/null || ! command -v schemathesis >/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check -r tests/peers/requirements.txt
 fi
 exec cargo test --workspace --locked "$@"

@@ -23,6 +23,9 @@ struct DemoUser {
     approval: ApprovalStatus,
 }
 
+/// Where `run.sh` serves the existing frontend against the demo.
+pub const DEMO_PORTAL: &str = "http://127.0.0.1:3010";
+
 pub const DEMO_ADMIN_PHONE: &str = "081200000001";
 pub const DEMO_ADMIN_PASSWORD: &str = "demo-admin-password";
 
@@ -180,6 +183,15 @@ pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
     // from the router's redirect unless told otherwise.
     if std::env::var_os("HOTSPOT_BINDING_MODE").is_none() {
         settings.hotspot.binding_mode = crate::domain::network::BindingMode::Redirect;
+    }
+    // The existing frontend served by its run.sh (../shared/lpsaring-frontend) is the demo's portal.
+    if std::env::var_os("HOTSPOT_PUBLIC_BASE_URL").is_none() {
+        settings.public_base_url = DEMO_PORTAL.to_owned();
+    }
+    for origin in [DEMO_PORTAL, "http://localhost:3000"] {
+        if !settings.trusted_origins.iter().any(|o| o == origin) {
+            settings.trusted_origins.push(origin.to_owned());
+        }
     }
     let sims = start_demo_sims().await?;
     let router_addr = sims.router.addr().to_string();

@@ -18,6 +18,7 @@ pub mod shutdown;
 pub mod sim;
 pub mod sync;
 pub mod telemetry;
+pub mod usage;
 pub mod users;
 pub mod whatsapp;
 pub mod worker;

@@ -81,7 +81,8 @@ pub fn normalize_name(raw: &str) -> Result<String, UserError> {
 }
 
 /// Optional profile attributes a registration may carry, with their length limits.
-pub const PROFILE_FIELDS: &[(&str, usize)] = &[("email", 200), ("address", 300), ("notes", 500)];
+pub const PROFILE_FIELDS: &[(&str, usize)] =
+    &[("email", 200), ("address", 300), ("notes", 500), ("blok", 50), ("kamar", 50), ("tamping_type", 50)];
 
 /// Checks and collects the profile attributes given (blank ones are left out).
 pub fn profile_from(

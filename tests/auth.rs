@@ -165,19 +165,20 @@ async fn request_otp_refusals() {
     let (status, body) = app.post(&b, "/api/auth/request-otp", json!({ "phone_number": "081299999999" })).await;
     assert_eq!((status, body["code"].as_str()), (404, Some("USER_NOT_FOUND")));
 
-    let (status, body) = app.post(&b, "/api/auth/request-otp", json!({ "phone_number": "081234567002" })).await;
-    assert_eq!(
-        (status, body["code"].as_str(), body["status"].as_str()),
-        (403, Some("ACCOUNT_STATUS"), Some("inactive"))
-    );
-    let token = body["status_token"].as_str().unwrap();
-    let (_, v) = app.post(&b, "/api/auth/status-token/verify", json!({ "status": "inactive", "token": token })).await;
-    assert_eq!(v["valid"], true);
-    let (_, v) = app.post(&b, "/api/auth/status-token/verify", json!({ "status": "blocked", "token": token })).await;
-    assert_eq!(v["valid"], false);
+    // An account waiting for approval gets its code (it signs in to a session showing it waiting).
+    let (status, _) = app.post(&b, "/api/auth/request-otp", json!({ "phone_number": "081234567002" })).await;
+    assert_eq!(status, 200);
 
     let (status, body) = app.post(&b, "/api/auth/request-otp", json!({ "phone_number": "081234567003" })).await;
-    assert_eq!((status, body["status"].as_str()), (403, Some("blocked")));
+    assert_eq!(
+        (status, body["code"].as_str(), body["status"].as_str()),
+        (403, Some("ACCOUNT_STATUS"), Some("blocked"))
+    );
+    let token = body["status_token"].as_str().unwrap();
+    let (_, v) = app.post(&b, "/api/auth/status-token/verify", json!({ "status": "blocked", "token": token })).await;
+    assert_eq!(v["valid"], true);
+    let (_, v) = app.post(&b, "/api/auth/status-token/verify", json!({ "status": "inactive", "token": token })).await;
+    assert_eq!(v["valid"], false);
 
     // Cooldown: a second request within 60 s is refused with Retry-After.
     assert_eq!(app.post(&b, "/api/auth/request-otp", json!({ "phone_number": "081234567004" })).await.0, 200);
@@ -186,7 +187,7 @@ async fn request_otp_refusals() {
     assert_eq!(res.status(), 429);
     let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry));
-    assert_eq!(app.wa().outbox().len(), 1);
+    assert_eq!(app.wa().outbox().len(), 2);
     app.stop().await;
 }
 
@@ -584,9 +585,18 @@ async fn register_and_admin_login() {
     let (status, body) =
         app.post(&b, "/api/auth/register", json!({ "phone_number": "081277770002", "full_name": "" })).await;
     assert_eq!((status, body["details"]["field"].as_str()), (422, Some("full_name")));
-    // The new account waits for approval.
-    let (status, body) = app.post(&b, "/api/auth/request-otp", json!({ "phone_number": "081277770001" })).await;
-    assert_eq!((status, body["status"].as_str()), (403, Some("inactive")));
+    // The new account waits for approval: its code signs it in to a session that shows it
+    // waiting (the frontend's pending page reads that), never to the hotspot.
+    let code = app.code_for(&b, "081277770001").await;
+    let (status, body) = app
+        .post(&b, "/api/auth/verify-otp", json!({ "phone_number": "081277770001", "otp": code, "client_ip": IP }))
+        .await;
+    assert_eq!((status, body["hotspot_binding_active"].as_bool()), (200, Some(false)), "{body}");
+    let me: Value = b.get(app.url("/api/auth/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (me["approval_status"].as_str(), me["access_status"].as_str()),
+        (Some("PENDING_APPROVAL"), Some("inactive"))
+    );
 
     app.user_with("081200000001", "Admin", 0, |u| {
         u.role = hotspot::domain::Role::Admin;
@@ -606,7 +616,7 @@ async fn register_and_admin_login() {
         .await;
     assert_eq!(status, 200, "{body}");
     let me: Value = b.get(app.url("/api/auth/me")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(me["role"], "admin");
+    assert_eq!(me["role"], "ADMIN");
     app.stop().await;
 }
 

@@ -361,14 +361,14 @@ async fn no_enumeration_and_no_squatting() {
     let (status, body) =
         app.post(&b, "/api/auth/register", json!({ "phone_number": "081277770001", "full_name": "Dewi" })).await;
     assert_eq!(status, 201, "{body}");
-    // The code proves the phone: the registration now waits for the operator.
+    // The code proves the phone: the registration now waits for the operator, signed in to a
+    // session that shows it waiting.
     let code = app.code_for(&b, "081277770001").await;
     let (status, body) =
         app.post(&b, "/api/auth/verify-otp", json!({ "phone_number": "081277770001", "otp": code })).await;
-    assert_eq!(
-        (status, body["code"].as_str(), body["status"].as_str()),
-        (403, Some("ACCOUNT_STATUS"), Some("inactive"))
-    );
+    assert_eq!((status, body["hotspot_binding_active"].as_bool()), (200, Some(false)), "{body}");
+    let me: Value = b.get(app.url("/api/auth/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["approval_status"], "PENDING_APPROVAL");
     let (status, body) =
         app.post(&b, "/api/auth/register", json!({ "phone_number": "081277770001", "full_name": "Squatter" })).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("PHONE_TAKEN")), "a proven phone is taken");
@@ -461,7 +461,7 @@ async fn admin_routes_reread_the_role() {
             use diesel::prelude::*;
             use hotspot::db::schema::users;
             diesel::update(users::table.find(id))
-                .set((users::role.eq("user"), users::password_hash.eq(None::<String>)))
+                .set((users::role.eq("USER"), users::password_hash.eq(None::<String>)))
                 .execute(c)?;
             Ok(())
         })

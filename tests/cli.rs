@@ -63,7 +63,7 @@ fn user_add_and_list() {
     list.args(["user", "list"]);
     let (code, out, _) = run(list, None);
     assert_eq!(code, 0);
-    assert!(out.contains("Budi Santoso") && out.contains("10.00") && out.contains("admin"), "{out}");
+    assert!(out.contains("Budi Santoso") && out.contains("10.00") && out.contains("ADMIN"), "{out}");
 
     // The grant went to the ledger, in bytes.
     use diesel::prelude::*;

@@ -82,7 +82,8 @@ fn the_documents_patterns_are_the_servers() {
     for (name, body) in doc["components"]["schemas"].as_object().expect("schemas") {
         let Some(props) = body["properties"].as_object() else { continue };
         for (field, pattern) in want {
-            if name == "MeAnswer" {
+            // The answer's own phone, and the number check that reports any text's validity.
+            if name == "MeAnswer" || name == "PhoneBody" {
                 continue;
             }
             if let Some(p) = props.get(field) {

@@ -92,7 +92,7 @@ async fn actix_errors_use_the_envelope_in_both_languages() {
     assert_eq!(body["code"], "METHOD_NOT_ALLOWED");
     assert_eq!(body["message"], "Method not allowed.");
     assert_eq!(body["status_code"], 405);
-    assert_eq!(body["error"], "Method Not Allowed");
+    assert_eq!(body["error"], "Method not allowed.", "the human text, as in message");
     app.stop().await;
 }
 

@@ -5,6 +5,7 @@ mod common;
 
 mod auth;
 mod boundary;
+mod browser;
 mod cli;
 mod contract;
 mod deploy;

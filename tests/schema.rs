@@ -110,7 +110,7 @@ fn constraints_refuse_bad_rows() {
     let mut conn = db.conn();
     let bad = [
         "INSERT INTO users (id, phone_number, full_name) VALUES (gen_random_uuid(), '081234', 'x')",
-        "INSERT INTO users (id, phone_number, full_name, role) VALUES (gen_random_uuid(), '+6281234567890', 'x', 'admin')",
+        "INSERT INTO users (id, phone_number, full_name, role) VALUES (gen_random_uuid(), '+6281234567890', 'x', 'ADMIN')",
         "INSERT INTO users (id, phone_number, full_name, quota_used_bytes) VALUES (gen_random_uuid(), '+6281234567890', 'x', -1)",
         "INSERT INTO users (id, phone_number, full_name, is_blocked) VALUES (gen_random_uuid(), '+6281234567890', 'x', true)",
     ];

@@ -111,7 +111,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
 const SEED_USERS_SQL: &str = r#"
 INSERT INTO users (id, phone_number, full_name, role, approval_status, quota_purchased_bytes, quota_used_bytes,
                    quota_expiry_date, is_unlimited_user, approved_at)
-SELECT gen_random_uuid(), '+62813' || lpad(i::text, 8, '0'), 'Bench ' || i, 'user', 'approved',
+SELECT gen_random_uuid(), '+62813' || lpad(i::text, 8, '0'), 'Bench ' || i, 'USER', 'APPROVED',
        CASE WHEN i % 10 = 0 THEN 0 ELSE (5 + i % 20)::bigint * 1073741824 END,
        CASE WHEN i % 10 = 0 THEN 0 ELSE (i % 5)::bigint * 536870912 END,
        now() + interval '30 days', i % 10 = 0, now()

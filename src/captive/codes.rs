@@ -55,9 +55,17 @@ impl Captive {
         CaptiveError::AccountStatus { status, token }
     }
 
-    /// A registration whose phone no code has proven yet.
-    fn is_unproven_registration(u: &User) -> bool {
-        u.phone_verified_at.is_none() && u.approval_status == ApprovalStatus::Pending && !u.is_blocked
+    /// A registration waiting for the operator (proven or not): it may sign in to a session
+    /// that shows it waiting, never to the hotspot. The existing frontend shows its pending page
+    /// only from a signed-in user's status: its handler of a 403 signs out first and loses the
+    /// status token the page would need.
+    pub fn is_waiting(u: &User) -> bool {
+        u.approval_status == ApprovalStatus::Pending && u.is_active && !u.is_blocked
+    }
+
+    /// An account that may hold a session: one that may sign in, or one waiting for approval.
+    pub fn ensure_may_hold_session(&self, u: &User) -> Result<(), CaptiveError> {
+        if Self::is_waiting(u) { Ok(()) } else { self.ensure_can_sign_in(u) }
     }
 
     /// Sends a fresh code to `phone` over WhatsApp: to an account that may sign in, or to a
@@ -71,9 +79,7 @@ impl Captive {
             self.limit("otp-ip", &ip.as_text(), a.otp_per_ip_per_hour, HOUR).await?;
         }
         let user = self.user_by_phone(phone).await?;
-        if !Self::is_unproven_registration(&user) {
-            self.ensure_can_sign_in(&user)?;
-        }
+        self.ensure_may_hold_session(&user)?;
         let Some(messenger) = self.messenger.clone() else {
             return Err(CaptiveError::WhatsAppUnavailable);
         };

@@ -65,25 +65,26 @@ impl Captive {
         Ok(mac.is_some() || ip.is_some())
     }
 
-    /// Whether the caller's device passes the hotspot without its login page. Only the caller's
-    /// own devices are answered for: any other device (or none, or a request from off the
-    /// hotspot) reads as "not bound", so the endpoint tells nobody about other phones.
+    /// The caller's device on the hotspot: `None` when no device is in question (the request
+    /// comes from off the hotspot, or names none), else whether it passes the hotspot without
+    /// its login page. Only the caller's own devices are answered for: any other device reads
+    /// as "not bound", so the endpoint tells nobody about other phones.
     pub async fn hotspot_session_status(
         &self,
         user: Uuid,
         ip_hint: Option<ClientIp>,
         mac_hint: Option<MacAddress>,
         client: &ClientInfo,
-    ) -> Result<bool, CaptiveError> {
-        let Location::Hotspot { device: Some(ip) } = self.locate(ip_hint, client)? else { return Ok(false) };
-        let Some((mac, _)) = self.ops()?.mac_for_ip(&ip).await? else { return Ok(false) };
+    ) -> Result<Option<bool>, CaptiveError> {
+        let Location::Hotspot { device: Some(ip) } = self.locate(ip_hint, client)? else { return Ok(None) };
+        let Some((mac, _)) = self.ops()?.mac_for_ip(&ip).await? else { return Ok(Some(false)) };
         if mac_hint.is_some_and(|h| h != mac) {
             return Err(CaptiveError::DeviceMismatch);
         }
         if !self.store().owns_device(user, mac).await? {
-            return Ok(false);
+            return Ok(Some(false));
         }
-        self.binding_active(&mac).await
+        Ok(Some(self.binding_active(&mac).await?))
     }
 
     /// Deletes devices not seen for `after`, and their router entries; returns how many.

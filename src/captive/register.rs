@@ -13,6 +13,14 @@ pub struct Registration {
     pub email: Option<String>,
     pub address: Option<String>,
     pub notes: Option<String>,
+    /// Operator-defined attributes the existing frontend asks for (where a user lives, whether
+    /// they are "tamping" staff); a deployment that does not use them leaves them out.
+    pub blok: Option<String>,
+    pub kamar: Option<String>,
+    pub is_tamping: bool,
+    pub tamping_type: Option<String>,
+    /// The registrant asks to be a komandan; the operator decides.
+    pub register_as_komandan: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -30,11 +38,19 @@ impl Captive {
         if let Some(ip) = client.filter(|ip| !self.settings.hotspot.networks.on_hotspot(Some(ip))) {
             self.limit("register-ip", &ip.as_text(), 10, 3_600).await?;
         }
-        let profile = users::profile_from(&[
+        let mut profile = users::profile_from(&[
             ("email", r.email.as_deref()),
             ("address", r.address.as_deref()),
             ("notes", r.notes.as_deref()),
+            ("blok", r.blok.as_deref()),
+            ("kamar", r.kamar.as_deref()),
+            ("tamping_type", r.tamping_type.as_deref()),
         ])?;
+        for (key, on) in [("is_tamping", r.is_tamping), ("register_as_komandan", r.register_as_komandan)] {
+            if on {
+                profile.insert(key.to_owned(), serde_json::Value::Bool(true));
+            }
+        }
         let input = CreateUser {
             phone: r.phone,
             full_name: r.full_name,
@@ -50,5 +66,24 @@ impl Captive {
         };
         let created = self.db.run(move |conn| Ok(users::register(conn, input))).await.map_err(CaptiveError::from)?;
         Ok(created?.id)
+    }
+}
+
+impl Captive {
+    /// Whether a phone is held by an account (a registration nobody proved holds nothing). At
+    /// most 30 checks per client address per hour off the hotspot.
+    pub async fn phone_taken(
+        &self,
+        phone: &crate::domain::Msisdn,
+        client: Option<&ClientIp>,
+    ) -> Result<bool, CaptiveError> {
+        if let Some(ip) = client.filter(|ip| !self.settings.hotspot.networks.on_hotspot(Some(ip))) {
+            self.limit("validate-ip", &ip.as_text(), 30, 3_600).await?;
+        }
+        match self.user_by_phone(phone).await {
+            Ok(u) => Ok(u.phone_verified_at.is_some() || u.approval_status != ApprovalStatus::Pending),
+            Err(CaptiveError::UserNotFound) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }

@@ -83,7 +83,7 @@ impl Captive {
     pub async fn consume_session_token(&self, token: &str, client: ClientInfo) -> Result<Tokens, CaptiveError> {
         let grant = session_token::consume(&self.kv, token.trim()).await?.ok_or(CaptiveError::SessionInvalid)?;
         let user = self.user_by_id(grant.user).await?.ok_or(CaptiveError::SessionInvalid)?;
-        self.ensure_can_sign_in(&user)?;
+        self.ensure_may_hold_session(&user)?;
         self.start_session(&user, grant.device, LoginMethod::SessionToken, client).await
     }
 

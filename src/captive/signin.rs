@@ -157,7 +157,10 @@ impl Captive {
                 let w = self.create_witness(&user, status).await?;
                 (RouterOutcome::witness(status, &w), Some(w))
             }
-            DeviceStep::None => (RouterOutcome::no_device(status), None),
+            DeviceStep::None => {
+                let context = s.session.as_ref().is_some_and(|q| q.hotspot_login_context);
+                (RouterOutcome::no_device(status, context), None)
+            }
         };
         if let Some(code) = &s.code {
             if s.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
@@ -235,13 +238,6 @@ pub struct VerifyOtp {
     pub client: ClientInfo,
 }
 
-/// The outcome of a correct code for an account that may not sign in yet.
-pub enum Verified {
-    SignedIn(Box<SignedIn>),
-    /// A registration's phone is now proven; it waits for the operator's approval.
-    RegistrationProven,
-}
-
 impl Captive {
     /// A code proves the phone. Unknown and existing phones are answered alike until the code
     /// is right: an unknown phone has no code, so any guess is wrong.
@@ -260,13 +256,13 @@ impl Captive {
             Err(e) => return Err(e),
         };
         if user.phone_verified_at.is_none() {
-            // The code proved a registration's phone: it may now wait for approval.
-            self.consume_code(&code).await?;
+            // The code proved a registration's phone.
             let id = user.id;
             self.db.run(move |conn| crate::users::mark_phone_proven(conn, id)).await?;
-            return Err(self.status_refusal(crate::domain::AccessStatus::Inactive));
         }
-        self.ensure_can_sign_in(&user)?;
+        // A registration waiting for approval gets a session that shows it waiting, no device.
+        let location = if Self::is_waiting(&user) { Location::Internet } else { location };
+        self.ensure_may_hold_session(&user)?;
         self.sign_in(SignIn {
             account: Account::User(Box::new(user)),
             location,
@@ -323,6 +319,7 @@ impl Captive {
         client: ClientInfo,
     ) -> Result<SignedIn, CaptiveError> {
         let user = self.user_by_id(claims.sub).await?.ok_or(CaptiveError::AuthRequired)?;
+        self.ensure_can_sign_in(&user)?;
         let location = self.locate(ip, &client)?;
         match location {
             Location::Internet => return Err(CaptiveError::OutsideHotspot),

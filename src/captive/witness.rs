@@ -57,12 +57,14 @@ impl RouterOutcome {
         }
     }
 
-    /// Signed in without a device.
-    pub fn no_device(status: AccessStatus) -> Self {
+    /// Signed in without a device. From the captive page (a hotspot login context) the device
+    /// still has to pass the hotspot's login; from the portal (`/login`) there is nothing to pass:
+    /// the existing frontend would otherwise send the browser to a router it may not be near.
+    pub fn no_device(status: AccessStatus, hotspot_login_context: bool) -> Self {
         RouterOutcome {
             status,
             binding_active: false,
-            login_required: true,
+            login_required: hotspot_login_context,
             hotspot_username: None,
             hotspot_password: None,
         }

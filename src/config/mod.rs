@@ -79,6 +79,8 @@ pub struct Settings {
     /// How long `/api/health` reuses its router and gateway checks.
     pub health_cache: Duration,
     pub public_base_url: String,
+    /// The portal's name, as the frontend shows it.
+    pub app_name: String,
     pub trusted_origins: Vec<String>,
     pub trusted_proxies: Vec<Cidr>,
     pub timezone: chrono_tz::Tz,
@@ -267,6 +269,7 @@ impl Settings {
             request_deadline: src.millis("HOTSPOT_REQUEST_DEADLINE_MS", 20_000, 500, 120_000)?,
             health_cache: Duration::from_secs(src.ranged("HOTSPOT_HEALTH_CACHE_SECS", 10, 0, 300)?),
             public_base_url,
+            app_name: src.string("HOTSPOT_APP_NAME", "Portal Hotspot"),
             trusted_origins,
             trusted_proxies,
             timezone,

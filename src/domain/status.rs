@@ -5,11 +5,10 @@ use serde::{Deserialize, Serialize};
 macro_rules! text_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
         #[diesel(sql_type = diesel::sql_types::Text)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -22,9 +21,23 @@ macro_rules! text_enum {
         impl std::str::FromStr for $name {
             type Err = UnknownVariant;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s { $($text => Ok($name::$variant),)+ _ => Err(UnknownVariant { kind: stringify!($name), value: s.to_owned() }) }
+                // Any case: operators type `admin` on the command line.
+                $(if s.eq_ignore_ascii_case($text) { return Ok($name::$variant); })+
+                Err(UnknownVariant { kind: stringify!($name), value: s.to_owned() })
             }
         }
+
+        // By hand: the derive does not see the variants' renames through this macro.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -42,8 +55,8 @@ pub struct UnknownVariant {
 }
 
 text_enum!(
-    /// Who a user is to the system.
-    Role { User => "user", Komandan => "komandan", Admin => "admin", SuperAdmin => "super_admin" }
+    /// Who a user is to the system (the existing frontend's spelling, stored as such).
+    Role { User => "USER", Komandan => "KOMANDAN", Admin => "ADMIN", SuperAdmin => "SUPER_ADMIN" }
 );
 
 impl Role {
@@ -54,7 +67,7 @@ impl Role {
 
 text_enum!(
     /// Registration review state.
-    ApprovalStatus { Pending => "pending", Approved => "approved", Rejected => "rejected" }
+    ApprovalStatus { Pending => "PENDING_APPROVAL", Approved => "APPROVED", Rejected => "REJECTED" }
 );
 
 text_enum!(
@@ -86,7 +99,12 @@ mod tests {
         for a in ApprovalStatus::ALL {
             assert_eq!(a.as_str().parse::<ApprovalStatus>().unwrap(), *a);
         }
-        assert!("Admin".parse::<Role>().is_err());
+        // The frontend's spelling, stored and served as such; any case is read.
+        assert_eq!(serde_json::to_string(&Role::SuperAdmin).unwrap(), "\"SUPER_ADMIN\"");
+        assert_eq!(serde_json::to_string(&ApprovalStatus::Pending).unwrap(), "\"PENDING_APPROVAL\"");
+        assert_eq!("admin".parse::<Role>(), Ok(Role::Admin));
+        assert_eq!("super_admin".parse::<Role>(), Ok(Role::SuperAdmin));
+        assert!("administrator".parse::<Role>().is_err());
         assert!(Role::SuperAdmin.is_admin() && !Role::Komandan.is_admin());
     }
 }

@@ -9,7 +9,7 @@ use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::routes::{admin, auth, devices, health, meta, register, webhooks};
+use super::routes::{admin, auth, devices, health, meta, public, register, selfservice, webhooks};
 
 /// The error envelope of every response with status >= 400. Some refusals add fields:
 /// `status` and `status_token` (ACCOUNT_STATUS), `checks` (the health report).
@@ -61,6 +61,14 @@ pub struct ErrorEnvelope {
         admin::sync_status,
         admin::sync_now,
         webhooks::whatsapp,
+        public::settings_public,
+        public::promos_active,
+        public::validate_whatsapp,
+        public::telegram_status,
+        selfservice::quota,
+        selfservice::weekly_usage,
+        selfservice::monthly_usage,
+        selfservice::weekly_spending,
     ),
     components(schemas(ErrorEnvelope, health::Health, health::Checks, health::CheckResult)),
     modifiers(&Contract),
@@ -70,6 +78,8 @@ pub struct ErrorEnvelope {
         (name = "devices", description = "The signed-in user's devices"),
         (name = "webhooks", description = "Provider callbacks"),
         (name = "admin", description = "Operators: sync, users, audit"),
+        (name = "public", description = "What the frontend's pages read"),
+        (name = "self-service", description = "The signed-in user's own figures"),
     )
 )]
 pub struct ApiDoc;

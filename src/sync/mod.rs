@@ -20,3 +20,19 @@ pub async fn recent_runs(db: &Db, limit: i64) -> Result<Vec<SyncRun>, DbError> {
     })
     .await
 }
+
+/// When the last cycle that succeeded finished.
+pub async fn last_success(db: &Db) -> Result<Option<chrono::DateTime<chrono::Utc>>, DbError> {
+    use crate::db::schema::sync_runs;
+    use diesel::prelude::*;
+    db.run(|conn| {
+        Ok(sync_runs::table
+            .filter(sync_runs::status.eq("succeeded"))
+            .order(sync_runs::id.desc())
+            .select(sync_runs::finished_at)
+            .first::<Option<chrono::DateTime<chrono::Utc>>>(conn)
+            .optional()?
+            .flatten())
+    })
+    .await
+}

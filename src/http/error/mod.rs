@@ -190,11 +190,13 @@ impl ApiError {
     pub fn envelope(&self, request_id: Option<&str>, lang: Lang) -> Value {
         let mut obj = Map::new();
         obj.insert("success".into(), Value::Bool(false));
-        obj.insert("error".into(), Value::String(self.status.canonical_reason().unwrap_or("Error").to_owned()));
         let message = match lang {
             Lang::Id => &self.body.message_id,
             Lang::En => &self.body.message_en,
         };
+        // `error` carries the human text too: the existing frontend shows it before `message`
+        // (the machine code is in `code`).
+        obj.insert("error".into(), Value::String(message.to_string()));
         obj.insert("message".into(), Value::String(message.to_string()));
         obj.insert("status_code".into(), Value::from(self.status.as_u16()));
         obj.insert("code".into(), Value::String(self.code.as_str().to_owned()));

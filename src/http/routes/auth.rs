@@ -271,10 +271,15 @@ pub async fn hotspot_session_status(
 ) -> Result<HttpResponse, ApiError> {
     let h = input.0;
     let handover = if user.0.attention { state.captive.finish_pending(&user.0.claims).await? } else { None };
-    let active = state.captive.hotspot_session_status(user.id(), h.client_ip, h.client_mac, &client.0).await?;
+    let device = state.captive.hotspot_session_status(user.id(), h.client_ip, h.client_mac, &client.0).await?;
     let mut res = HttpResponse::Ok();
     hand_over(&mut res, &state, handover);
-    Ok(res.json(SessionStatusAnswer { hotspot_login_required: !active, hotspot_binding_active: active }))
+    // No device in question (the portal, off the hotspot): there is no hotspot login to pass.
+    let (required, active) = match device {
+        None => (false, false),
+        Some(active) => (!active, active),
+    };
+    Ok(res.json(SessionStatusAnswer { hotspot_login_required: required, hotspot_binding_active: active }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -29,11 +29,52 @@ pub struct MeAnswer {
     access_status: String,
     created_at: DateTime<Utc>,
     last_login_at: Option<DateTime<Utc>>,
+    // The existing frontend's fields, beside ours.
+    blocked_at: Option<DateTime<Utc>>,
+    approved_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+    /// MiB (bytes / 1,048,576), what the frontend decides access from.
+    total_quota_purchased_mb: f64,
+    total_quota_used_mb: f64,
+    /// Quota debts: none until debts exist.
+    quota_debt_auto_mb: f64,
+    quota_debt_manual_mb: f64,
+    quota_debt_total_mb: f64,
+    quota_debt_total_estimated_rp: i64,
+    is_demo_user: bool,
+    device_brand: Option<String>,
+    device_model: Option<String>,
+    /// Operator-defined profile attributes (null where a deployment does not use them).
+    blok: Option<String>,
+    kamar: Option<String>,
+    is_tamping: Option<bool>,
+    tamping_type: Option<String>,
 }
+
+const MIB: f64 = 1_048_576.0;
 
 pub fn answer(state: &AppState, u: User) -> MeAnswer {
     let status = state.captive.status_of(&u);
+    let text = |k: &str| u.profile.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let is_tamping = u.profile.get("is_tamping").and_then(serde_json::Value::as_bool);
+    let (blok, kamar, tamping_type) = (text("blok"), text("kamar"), text("tamping_type"));
     MeAnswer {
+        blocked_at: u.blocked_at,
+        approved_at: u.approved_at,
+        updated_at: u.updated_at,
+        total_quota_purchased_mb: u.quota_purchased_bytes as f64 / MIB,
+        total_quota_used_mb: u.quota_used_bytes as f64 / MIB,
+        quota_debt_auto_mb: 0.0,
+        quota_debt_manual_mb: 0.0,
+        quota_debt_total_mb: 0.0,
+        quota_debt_total_estimated_rp: 0,
+        is_demo_user: false,
+        device_brand: None,
+        device_model: None,
+        blok,
+        kamar,
+        is_tamping,
+        tamping_type,
         id: u.id,
         quota_remaining_bytes: u.quota_remaining_bytes(),
         phone_number: u.phone_number,

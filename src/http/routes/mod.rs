@@ -8,8 +8,10 @@ pub mod devices;
 pub mod health;
 pub mod me;
 pub mod meta;
+pub mod public;
 pub mod register;
 pub mod schema;
+pub mod selfservice;
 pub mod webhooks;
 
 use actix_web::http::Method;
@@ -58,6 +60,14 @@ pub fn table() -> Vec<RouteSpec> {
         GET "/api/admin/sync/status" => admin::sync_status,
         POST "/api/admin/sync" => admin::sync_now,
         POST "/api/webhooks/whatsapp/{provider}" => webhooks::whatsapp,
+        GET "/api/settings/public" => public::settings_public,
+        GET "/api/public/promos/active" => public::promos_active,
+        POST "/api/users/validate-whatsapp" => public::validate_whatsapp,
+        GET "/api/auth/me/telegram/status" => public::telegram_status,
+        GET "/api/users/me/quota" => selfservice::quota,
+        GET "/api/users/me/weekly-usage" => selfservice::weekly_usage,
+        GET "/api/users/me/monthly-usage" => selfservice::monthly_usage,
+        GET "/api/users/me/weekly-spending" => selfservice::weekly_spending,
     ]
 }
 

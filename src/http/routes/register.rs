@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::captive::register::{RegisterError, Registration};
 use crate::domain::Msisdn;
+use crate::domain::text::flexible_bool;
 use crate::http::AppState;
 use crate::http::error::{ApiError, Lang, refuse};
 use crate::http::extract::Client;
@@ -35,6 +36,17 @@ pub struct RegisterBody {
     address: Option<String>,
     #[schema(max_length = 500, nullable = false, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     notes: Option<String>,
+    #[schema(max_length = 50, nullable = false, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
+    blok: Option<String>,
+    #[schema(max_length = 50, nullable = false, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
+    kamar: Option<String>,
+    #[serde(default, deserialize_with = "flexible_bool")]
+    is_tamping: bool,
+    #[schema(max_length = 50, nullable = false, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
+    tamping_type: Option<String>,
+    /// Asks to be a komandan (the operator decides).
+    #[serde(default, deserialize_with = "flexible_bool")]
+    register_as_komandan: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -76,6 +88,11 @@ pub async fn register(
         email: b.email,
         address: b.address,
         notes: b.notes,
+        blok: b.blok,
+        kamar: b.kamar,
+        is_tamping: b.is_tamping,
+        tamping_type: b.tamping_type,
+        register_as_komandan: b.register_as_komandan,
     };
     let user_id = state.captive.register(r, client.0.ip.as_ref()).await?;
     let message = Lang::of(&req).pick(

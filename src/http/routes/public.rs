@@ -1,0 +1,93 @@
+//! What the existing frontend's pages read without a session: its public settings, the active
+//! promotions, the register tab's number check; and the Telegram link status of `/akun`.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::Msisdn;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::{Client, CurrentUser};
+use crate::http::input::Input;
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicSetting {
+    setting_key: &'static str,
+    setting_value: String,
+}
+
+#[utoipa::path(get, path = "/api/settings/public", tag = "public",
+    responses((status = 200, body = Vec<PublicSetting>, description = "The non-secret settings, as `{setting_key, setting_value}`")))]
+pub async fn settings_public(state: web::Data<AppState>) -> HttpResponse {
+    let s = &state.settings;
+    let list = vec![
+        PublicSetting { setting_key: "APP_NAME", setting_value: s.app_name.clone() },
+        PublicSetting { setting_key: "MAINTENANCE_MODE_ACTIVE", setting_value: "False".into() },
+        PublicSetting { setting_key: "MAINTENANCE_MODE_MESSAGE", setting_value: String::new() },
+        PublicSetting { setting_key: "REGISTRATION_OPEN", setting_value: "True".into() },
+        PublicSetting { setting_key: "TIMEZONE", setting_value: s.timezone.name().into() },
+    ];
+    HttpResponse::Ok().json(list)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Promo {
+    id: String,
+    event_type: String,
+    name: String,
+}
+
+#[utoipa::path(get, path = "/api/public/promos/active", tag = "public",
+    responses((status = 200, body = Vec<Promo>, description = "The promotions running now (none until promotions are managed)")))]
+pub async fn promos_active() -> HttpResponse {
+    HttpResponse::Ok().json(Vec::<Promo>::new())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PhoneBody {
+    #[schema(value_type = String, min_length = 1, max_length = 30)]
+    phone_number: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Validity {
+    is_valid: bool,
+    message: String,
+}
+
+#[utoipa::path(post, path = "/api/users/validate-whatsapp", tag = "public",
+    request_body(content((PhoneBody = "application/json"), (PhoneBody = "application/x-www-form-urlencoded"))),
+    responses((status = 200, body = Validity, description = "`isValid` false with the reason: the form, or already registered"),
+        (status = 429, description = "RATE_LIMITED")))]
+pub async fn validate_whatsapp(
+    state: web::Data<AppState>,
+    client: Client,
+    input: Input<PhoneBody>,
+) -> Result<HttpResponse, ApiError> {
+    let answer = match Msisdn::parse(&input.phone_number) {
+        Err(e) => Validity { is_valid: false, message: format!("Nomor tidak valid: {e}") },
+        Ok(phone) => {
+            if state.captive.phone_taken(&phone, client.0.ip.as_ref()).await? {
+                Validity { is_valid: false, message: "Nomor sudah terdaftar di sistem.".into() }
+            } else {
+                Validity { is_valid: true, message: "Nomor dapat dipakai.".into() }
+            }
+        }
+    };
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TelegramStatus {
+    linked: bool,
+    telegram_username: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/auth/me/telegram/status", tag = "public", security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = TelegramStatus, description = "Telegram is not linked (not offered)"),
+        (status = 401, description = "AUTH_REQUIRED")))]
+pub async fn telegram_status(_user: CurrentUser) -> HttpResponse {
+    HttpResponse::Ok().json(TelegramStatus { linked: false, telegram_username: None })
+}

@@ -1,0 +1,154 @@
+//! The signed-in user's own figures, in the shapes the existing frontend's dashboard reads:
+//! quota, the week's and the year's usage, the week's spending.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::http::AppState;
+use crate::http::error::{ApiError, refuse};
+use crate::http::extract::CurrentUser;
+use crate::usage;
+
+const MIB: f64 = 1_048_576.0;
+
+fn mib(bytes: i64) -> f64 {
+    (bytes as f64 / MIB * 100.0).round() / 100.0
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QuotaAnswer {
+    success: bool,
+    quota_purchased_bytes: i64,
+    quota_used_bytes: i64,
+    quota_remaining_bytes: i64,
+    total_quota_purchased_mb: f64,
+    total_quota_used_mb: f64,
+    remaining_mb: f64,
+    quota_debt_auto_mb: f64,
+    quota_debt_manual_mb: f64,
+    quota_debt_total_mb: f64,
+    quota_debt_total_estimated_rp: i64,
+    /// The router-side user name (the phone's local form).
+    hotspot_username: String,
+    /// The last successful quota sync.
+    last_sync_time: Option<DateTime<Utc>>,
+    is_unlimited_user: bool,
+    quota_expiry_date: Option<DateTime<Utc>>,
+    /// `active`, `fup`, `habis`, `expired`, `blocked`, `inactive` or `unlimited`.
+    access_status: String,
+    /// Above this much purchased, dropping below it remaining means fair-use limits.
+    fup_threshold_bytes: i64,
+}
+
+#[utoipa::path(get, path = "/api/users/me/quota", tag = "self-service", security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = QuotaAnswer), (status = 401, description = "AUTH_REQUIRED")))]
+pub async fn quota(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
+    let u = state.captive.user_by_id(user.id()).await?.ok_or_else(refuse::auth_required)?;
+    let last_sync_time = crate::sync::last_success(&state.db).await?;
+    let remaining = u.quota_remaining_bytes();
+    Ok(HttpResponse::Ok().json(QuotaAnswer {
+        success: true,
+        quota_purchased_bytes: u.quota_purchased_bytes,
+        quota_used_bytes: u.quota_used_bytes,
+        quota_remaining_bytes: remaining,
+        total_quota_purchased_mb: mib(u.quota_purchased_bytes),
+        total_quota_used_mb: mib(u.quota_used_bytes),
+        remaining_mb: mib(remaining),
+        quota_debt_auto_mb: 0.0,
+        quota_debt_manual_mb: 0.0,
+        quota_debt_total_mb: 0.0,
+        quota_debt_total_estimated_rp: 0,
+        hotspot_username: u.phone_number.local(),
+        last_sync_time,
+        is_unlimited_user: u.is_unlimited_user,
+        quota_expiry_date: u.quota_expiry_date,
+        access_status: state.captive.status_of(&u).as_str().to_owned(),
+        fup_threshold_bytes: state.captive.policy.fup_threshold,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Period {
+    start_date: String,
+    end_date: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WeeklyUsage {
+    success: bool,
+    /// MiB per day, the last 7 days (operator's timezone), oldest first.
+    weekly_data: Vec<f64>,
+    period: Period,
+}
+
+#[utoipa::path(get, path = "/api/users/me/weekly-usage", tag = "self-service", security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = WeeklyUsage), (status = 401, description = "AUTH_REQUIRED")))]
+pub async fn weekly_usage(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
+    let today = usage::today(state.settings.timezone);
+    let days = usage::daily(&state.db, user.id(), today, 7).await?;
+    let period =
+        Period { start_date: days.first().map(|d| d.0.to_string()).unwrap_or_default(), end_date: today.to_string() };
+    Ok(HttpResponse::Ok().json(WeeklyUsage {
+        success: true,
+        weekly_data: days.iter().map(|d| mib(d.1)).collect(),
+        period,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MonthUsage {
+    /// `YYYY-MM`.
+    month_year: String,
+    usage_mb: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MonthlyUsage {
+    success: bool,
+    /// The last 12 months, oldest first.
+    monthly_data: Vec<MonthUsage>,
+}
+
+#[utoipa::path(get, path = "/api/users/me/monthly-usage", tag = "self-service", security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = MonthlyUsage), (status = 401, description = "AUTH_REQUIRED")))]
+pub async fn monthly_usage(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
+    let today = usage::today(state.settings.timezone);
+    let months = usage::monthly(&state.db, user.id(), today, 12).await?;
+    let monthly_data = months
+        .into_iter()
+        .map(|(y, m, b)| MonthUsage { month_year: format!("{y:04}-{m:02}"), usage_mb: mib(b) })
+        .collect();
+    Ok(HttpResponse::Ok().json(MonthlyUsage { success: true, monthly_data }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Series {
+    name: &'static str,
+    data: Vec<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WeeklySpending {
+    /// The last 7 days (`YYYY-MM-DD`), oldest first.
+    categories: Vec<String>,
+    /// Rupiah spent per day.
+    series: Vec<Series>,
+    total_this_week: i64,
+}
+
+#[utoipa::path(get, path = "/api/users/me/weekly-spending", tag = "self-service", security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = WeeklySpending, description = "Rupiah per day; no purchases are sold yet, so zeros"),
+        (status = 401, description = "AUTH_REQUIRED")))]
+pub async fn weekly_spending(state: web::Data<AppState>, _user: CurrentUser) -> HttpResponse {
+    let today = usage::today(state.settings.timezone);
+    let first = today - chrono::Duration::days(6);
+    let categories: Vec<String> = first.iter_days().take(7).map(|d| d.to_string()).collect();
+    // Nothing is sold through this backend yet (payments come with the billing room).
+    HttpResponse::Ok().json(WeeklySpending {
+        series: vec![Series { name: "Pengeluaran", data: vec![0; 7] }],
+        categories,
+        total_this_week: 0,
+    })
+}
