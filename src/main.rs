@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use hotspot::cli::{self, Cli};
+use hotspot::cli::{self, Cli, Command};
 use hotspot::config::Settings;
 use hotspot::telemetry;
 
@@ -23,7 +23,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&settings.log_filter, settings.log_format);
+    // A benchmark prints figures; a log line per request would bury them and slow the load it
+    // measures, so it logs warnings only unless HOTSPOT_LOG says otherwise.
+    let quiet = matches!(cli.command, Command::Bench(_)) && std::env::var_os("HOTSPOT_LOG").is_none();
+    telemetry::init(if quiet { "warn" } else { &settings.log_filter }, settings.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod bench;
 mod boundary;
 mod browser;
 mod cli;
