@@ -280,6 +280,17 @@ impl Captive {
         .await
     }
 
+    /// Where a request that names the caller's device comes from: on the hotspot, from a device
+    /// the router can vouch for; anything else is refused.
+    fn locate_device(&self, ip: Option<ClientIp>, client: &ClientInfo) -> Result<Location, CaptiveError> {
+        match self.locate(ip, client)? {
+            Location::Internet => Err(CaptiveError::OutsideHotspot),
+            // On the hotspot, but which device is not known: none the router can vouch for.
+            Location::Hotspot { device: None } => Err(CaptiveError::DeviceNotFound),
+            located => Ok(located),
+        }
+    }
+
     /// A device already authorized to a user signs that user in again: the router must see the
     /// device on the hotspot and the caller must hold the device's proof cookie.
     pub async fn auto_login(
@@ -290,13 +301,7 @@ impl Captive {
         hotspot_login_context: bool,
         client: ClientInfo,
     ) -> Result<SignedIn, CaptiveError> {
-        let location = self.locate(ip, &client)?;
-        match location {
-            Location::Internet => return Err(CaptiveError::OutsideHotspot),
-            // On the hotspot, but which device is not known: none the router can vouch for.
-            Location::Hotspot { device: None } => return Err(CaptiveError::DeviceNotFound),
-            Location::Hotspot { device: Some(_) } => {}
-        }
+        let location = self.locate_device(ip, &client)?;
         self.sign_in(SignIn {
             account: Account::DeviceOwner { proof },
             location,
@@ -320,12 +325,7 @@ impl Captive {
     ) -> Result<SignedIn, CaptiveError> {
         let user = self.user_by_id(claims.sub).await?.ok_or(CaptiveError::AuthRequired)?;
         self.ensure_can_sign_in(&user)?;
-        let location = self.locate(ip, &client)?;
-        match location {
-            Location::Internet => return Err(CaptiveError::OutsideHotspot),
-            Location::Hotspot { device: None } => return Err(CaptiveError::DeviceNotFound),
-            Location::Hotspot { device: Some(_) } => {}
-        }
+        let location = self.locate_device(ip, &client)?;
         self.sign_in(SignIn {
             account: Account::User(Box::new(user)),
             location,

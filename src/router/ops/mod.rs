@@ -20,13 +20,8 @@ pub const HOTSPOT_USER: &str = "/ip/hotspot/user";
 pub const HOST: &str = "/ip/hotspot/host";
 pub const ACTIVE: &str = "/ip/hotspot/active";
 
-/// A hotspot login the router shows: who, on which device.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActiveLogin {
-    pub id: String,
-    pub mac: MacAddress,
-    pub address: Option<IpAddr>,
-}
+mod logins;
+pub use logins::ActiveLogin;
 
 /// What we own on the router: the comment prefix, the status address-lists, the hotspot server.
 #[derive(Debug, Clone)]
@@ -311,51 +306,6 @@ impl Ops {
         Ok(())
     }
 
-    /// Creates or updates our hotspot user (name = the phone's local form).
-    pub async fn upsert_hotspot_user(
-        &self,
-        name: &str,
-        password: &str,
-        profile: &str,
-        label: &str,
-    ) -> Result<Upsert, RouterError> {
-        let comment = self.managed.comment(label);
-        let rows = self
-            .client
-            .run(&Command::new(format!("{HOTSPOT_USER}/print")).proplist(HOTSPOT_USER_PROPLIST).query_eq("name", name))
-            .await?;
-        let users = parse_rows(rows, HotspotUserRow::parse);
-        if let Some(u) = users.first() {
-            if !self.managed.owns(u.comment.as_deref()) {
-                return Ok(Upsert::OperatorOwned);
-            }
-            self.client
-                .run(
-                    &Command::new(format!("{HOTSPOT_USER}/set"))
-                        .attr(".id", u.id.as_str())
-                        .attr("password", password)
-                        .attr("profile", profile)
-                        .attr("comment", comment.as_str())
-                        .idempotent(true),
-                )
-                .await?;
-            return Ok(Upsert::Updated { id: u.id.clone() });
-        }
-        let add = Command::new(format!("{HOTSPOT_USER}/add"))
-            .attr("name", name)
-            .attr("password", password)
-            .attr("profile", profile)
-            .attr("server", self.managed.server.as_str())
-            .attr("comment", comment.as_str());
-        match self.client.run(&add).await {
-            Err(e) if e.is_duplicate() => {}
-            other => {
-                other?;
-            }
-        }
-        Ok(Upsert::Created)
-    }
-
     /// Hosts (minimal proplist), all bindings, the entries of our status lists and our hotspot
     /// users, fetched concurrently over the one connection.
     pub async fn snapshot(&self) -> Result<Snapshot, RouterError> {
@@ -408,45 +358,6 @@ impl Ops {
             }
         }
         report
-    }
-
-    /// The router's active hotspot login of `user`, if any.
-    pub async fn active_login(&self, user: &str) -> Result<Option<ActiveLogin>, RouterError> {
-        let rows = self
-            .client
-            .run(
-                &Command::new(format!("{ACTIVE}/print"))
-                    .proplist(&[".id", "mac-address", "address"])
-                    .query_eq("user", user),
-            )
-            .await?;
-        Ok(rows.iter().find_map(|r| {
-            Some(ActiveLogin {
-                id: field(r, ".id")?.to_owned(),
-                mac: MacAddress::parse(field(r, "mac-address")?).ok()?,
-                address: field(r, "address").and_then(|a| a.parse().ok()),
-            })
-        }))
-    }
-
-    /// Ends an active hotspot login (its device is bypassed by its binding now).
-    pub async fn end_active(&self, id: &str) -> Result<(), RouterError> {
-        self.remove_by_id(ACTIVE, id).await
-    }
-
-    /// Removes our hotspot user `name` (never an operator's).
-    pub async fn remove_hotspot_user(&self, name: &str) -> Result<bool, RouterError> {
-        let rows = self
-            .client
-            .run(&Command::new(format!("{HOTSPOT_USER}/print")).proplist(HOTSPOT_USER_PROPLIST).query_eq("name", name))
-            .await?;
-        let mut removed = false;
-        for u in parse_rows(rows, HotspotUserRow::parse).into_iter().filter(|u| self.managed.owns(u.comment.as_deref()))
-        {
-            self.remove_by_id(HOTSPOT_USER, &u.id).await?;
-            removed = true;
-        }
-        Ok(removed)
     }
 
     /// The status lists and comment-owned entries for an IP that are ours (for reset/logout).
