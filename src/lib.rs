@@ -1,5 +1,6 @@
 //! hotspot: backend for WiFi hotspot operators running MikroTik routers.
 
+pub mod admin;
 pub mod auth;
 pub mod bench;
 pub mod captive;
@@ -13,6 +14,7 @@ pub mod kv;
 pub mod memory;
 pub mod modes;
 pub mod router;
+pub mod runtime;
 pub mod services;
 pub mod shutdown;
 pub mod sim;

@@ -50,6 +50,7 @@ pub async fn serve_and_work(services: Services, listener: TcpListener) -> anyhow
 
 pub async fn run_http(services: Services, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
+    services.runtime.start(&services.settings.redis_url).await;
     let state = http::build_state(&services)?;
     tracing::info!(%addr, env = ?services.settings.env, "HTTP server listening");
     http::serve(state, listener, shutdown).await

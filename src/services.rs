@@ -16,6 +16,7 @@ use crate::domain::policy::RouterPolicy;
 use crate::kv::Kv;
 use crate::router::RouterClient;
 use crate::router::ops::{Managed, Ops};
+use crate::runtime::Runtime;
 use crate::whatsapp::{Messenger, Templates, gateway};
 
 /// The pools every mode needs.
@@ -30,8 +31,8 @@ pub struct Services {
     pub messenger: Option<Messenger>,
     /// The job queues (manual syncs, router retries); connects on first use.
     pub queues: hotspot_jobs::Queues,
-    /// What each access status means on the router.
-    pub policy: Arc<RouterPolicy>,
+    /// Runtime settings and the router policy built from them (cached, kept current).
+    pub runtime: Runtime,
 }
 
 /// Names, polling and key lifetimes of the job queues, from the settings.
@@ -76,7 +77,7 @@ impl Services {
             kv: self.kv.clone(),
             router: self.router.clone(),
             settings: s.clone(),
-            policy: self.policy.clone(),
+            runtime: self.runtime.clone(),
             messenger: self.messenger.clone(),
             otp: OtpStore::new(self.kv.clone(), s.otp_secret.as_bytes(), a.otp_ttl, a.otp_cooldown, a.otp_max_attempts),
             tokens: AccessTokens::new(s.jwt_secret.as_bytes(), a.access_ttl),
@@ -94,13 +95,13 @@ impl Services {
         });
         let kv = Kv::new(&settings.redis_url, &settings.redis_prefix, settings.redis_timeout)
             .context("REDIS_URL is not usable")?;
-        let policy = Arc::new(settings.policy.clone());
-        let router = settings.router.as_ref().map(|r| router_ops(r, &policy));
+        let router = settings.router.as_ref().map(|r| router_ops(r, &settings.policy));
+        let runtime = Runtime::new(&settings, db.clone());
         let messenger = messenger(&settings, &db)?;
         let conn = hotspot_jobs::queue::connection(&settings.redis_url, settings.redis_timeout)
             .context("REDIS_URL is not usable for the job queues")?;
         let queues = hotspot_jobs::Queues::new(conn, queue_settings(&settings));
-        Ok(Self { settings: Arc::new(settings), db, kv, router, messenger, queues, policy })
+        Ok(Self { settings: Arc::new(settings), db, kv, router, messenger, queues, runtime })
     }
 }
 
@@ -119,7 +120,7 @@ pub fn sync_context(services: &Services) -> anyhow::Result<crate::sync::SyncCont
         router,
         router_name: "main".into(),
         router_host: r.client.addr.clone(),
-        policy: services.policy.clone(),
+        runtime: services.runtime.clone(),
         comment_prefix: r.comment_prefix.clone(),
         timezone: settings.timezone,
         // Never more than the pool can give at once, leaving room for the API.

@@ -79,6 +79,53 @@ fn user_add_and_list() {
 }
 
 #[test]
+fn operator_lifecycle_from_the_command_line_is_audited() {
+    use diesel::prelude::*;
+    let db = TestDb::create();
+    let mut add = hotspot(&db);
+    add.args(["user", "add", "--phone", "081234567011", "--name", "Ani"]);
+    assert_eq!(run(add, None).0, 0);
+    // A waiting registration, as the captive page leaves it.
+    diesel::sql_query("UPDATE users SET approval_status = 'PENDING_APPROVAL', approved_at = NULL")
+        .execute(&mut db.conn())
+        .unwrap();
+    let step = |args: &[&str]| {
+        let mut c = hotspot(&db);
+        c.arg("user").args(args);
+        run(c, None)
+    };
+    let (code, out, err) = step(&["approve", "+6281234567011"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("approve: done") && out.contains("status:     inactive -> habis"), "{out}");
+    let (code, out, err) = step(&["grant", "0812-3456-7011", "--gib", "2", "--reason", "counter sale", "--key", "r1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("habis -> active") && out.contains("2.00 GiB purchased"), "{out}");
+    let (_, out, _) = step(&["grant", "081234567011", "--gib", "2", "--reason", "counter sale", "--key", "r1"]);
+    assert!(out.contains("already done with this key"), "{out}");
+    let (code, out, _) = step(&["block", "081234567011", "--reason", "abuse"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("active -> blocked"), "{out}");
+    let (code, _, err) = step(&["reject", "081234567011", "--reason", "x"]);
+    assert_eq!(code, 1, "rejecting an approved user is refused");
+    assert!(err.contains("waiting registration"), "{err}");
+    let (code, _, err) = step(&["show", "089999999999"]);
+    assert_ne!(code, 0);
+    assert!(!err.is_empty());
+
+    #[derive(QueryableByName)]
+    struct A {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        action: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        actor: String,
+    }
+    let rows: Vec<A> =
+        diesel::sql_query("SELECT action, actor FROM audit_log ORDER BY id").load(&mut db.conn()).unwrap();
+    let got: Vec<(&str, &str)> = rows.iter().map(|r| (r.action.as_str(), r.actor.as_str())).collect();
+    assert_eq!(got, [("user.approve", "cli"), ("user.quota", "cli"), ("user.block", "cli")]);
+}
+
+#[test]
 fn user_add_errors_are_one_clear_line() {
     let db = TestDb::create();
     let cases: &[(&[&str], Option<&str>, &str)] = &[

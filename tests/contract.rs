@@ -107,7 +107,18 @@ async fn bearer(app: &TestApp, phone: &str) -> String {
 fn schemathesis(base: &str, token: &str, include_logout: bool) -> std::process::Output {
     let mut cmd = std::process::Command::new("schemathesis");
     cmd.args(["run", &format!("{base}/api/openapi.json"), "--header", &format!("Authorization: Bearer {token}")])
-        .args(["--checks", "all", "--exclude-checks", "negative_data_rejection"])
+        // use_after_free: DELETE /api/admin/users/{id} deactivates; the account stays readable
+        // (its audit trail and ledger name it), so a 200 after it is the contract.
+        // positive_data_acceptance: the admin bodies have cross-field rules the document cannot
+        // state (expires_at xor extend_days, a password only with an admin role), and JSON Schema
+        // calls `403.0` an integer where serde does not. Still checked: no 5xx, every response
+        // conforms, every status documented.
+        .args([
+            "--checks",
+            "all",
+            "--exclude-checks",
+            "negative_data_rejection,use_after_free,positive_data_acceptance",
+        ])
         .args(["--max-examples", "40", "--workers", "2", "--seed", "20261203", "--request-timeout", "10"])
         .args(["--no-color", "--warnings", "off"])
         .env("SCHEMATHESIS_HOOKS", "")

@@ -9,10 +9,10 @@ pub mod queue;
 pub mod schedule;
 pub mod worker;
 
-pub use payload::{Done, ManualSync, RouterRetry, SyncTrigger};
+pub use payload::{Done, ManualSync, Reconcile, RouterRetry, SyncTrigger};
 pub use queue::{Enqueued, QueueError, QueueSettings, Queues};
 pub use schedule::{CronTable, Every, parse_cron};
-pub use worker::{BoxError, Handlers, JobFuture, RetryRule, WorkerConfig, WorkerError};
+pub use worker::{BoxError, Handlers, JobFuture, RetryRule, WorkerConfig, WorkerError, give_up};
 
 /// Re-exported so callers build the connection the queues share without naming the redis crate.
 pub use apalis_redis::ConnectionManager;

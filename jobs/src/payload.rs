@@ -44,6 +44,16 @@ pub struct RouterRetry {
     pub reason: String,
 }
 
+/// One user's router entries brought in line with their access status now (an admin changed
+/// it, a grant landed). Safe to run any number of times.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reconcile {
+    /// The user, as a UUID string.
+    pub user_id: String,
+    /// What changed (approve, block, quota, …), for the logs.
+    pub reason: String,
+}
+
 /// What a job handler reports back (logged; scheduled jobs have no one else to tell).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Done {

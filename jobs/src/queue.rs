@@ -6,12 +6,15 @@ use apalis::prelude::{TaskBuilder, TaskId, TaskSink};
 use apalis_redis::{ConnectionManager, RedisStorage};
 use redis::aio::ConnectionManagerConfig;
 
-use crate::payload::{ManualSync, RouterRetry};
+use crate::payload::{ManualSync, Reconcile, RouterRetry};
 
 /// Queue of manual ("sync now") quota syncs, inside the deployment's Redis namespace.
 pub const MANUAL_SYNC: &str = "queue:manual-sync";
 /// Queue of router removals that failed at the time and are retried.
 pub const ROUTER_RETRY: &str = "queue:router-retry";
+
+/// Queue of per-user router reconciles (an admin's change reaching the router within seconds).
+pub const RECONCILE: &str = "queue:reconcile";
 
 /// The idempotency key that makes a second "sync now" return the job already queued or running.
 pub const MANUAL_SYNC_KEY: &str = "manual-sync";
@@ -163,6 +166,20 @@ impl Queues {
                 .query_async(&mut conn)
                 .await?;
             Ok(names.iter().any(|n| n.starts_with(prefix)))
+        })
+        .await
+    }
+
+    /// Queues a user's router reconcile; returns the job id. Never deduplicated: a change made
+    /// while an earlier reconcile of the user runs must be applied by a later one.
+    pub async fn enqueue_reconcile(&self, job: Reconcile) -> Result<String, QueueError> {
+        self.bounded(async {
+            let mut storage =
+                RedisStorage::<Reconcile>::new(self.conn.clone()).with_config(self.settings.redis_config(RECONCILE));
+            let id = ulid::Ulid::generate().to_string();
+            let task = TaskBuilder::new(job).task_id(TaskId::from_string(id.clone())).build();
+            storage.push_task(task).await.map_err(|e| QueueError::Push(e.to_string()))?;
+            Ok(id)
         })
         .await
     }

@@ -16,8 +16,8 @@ use apalis_cron::{CronScheduler, Tick};
 use apalis_redis::{ConnectionManager, RedisStorage};
 use futures_util::FutureExt;
 
-use crate::payload::{Done, ManualSync, RouterRetry};
-use crate::queue::{self, MANUAL_SYNC, QueueError, QueueSettings, ROUTER_RETRY};
+use crate::payload::{Done, ManualSync, Reconcile, RouterRetry};
+use crate::queue::{self, MANUAL_SYNC, QueueError, QueueSettings, RECONCILE, ROUTER_RETRY};
 use crate::schedule::{CronTable, Every};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -36,6 +36,8 @@ pub trait Handlers: Send + Sync + 'static {
     fn cleanup_stale_devices(&self) -> JobFuture;
     /// Router removals that failed earlier, tried again.
     fn router_retry(&self, job: RouterRetry) -> JobFuture;
+    /// One user's router entries brought in line with their status.
+    fn reconcile(&self, job: Reconcile) -> JobFuture;
 }
 
 /// How hard each kind of job is tried.
@@ -130,6 +132,11 @@ async fn guarded(job: &'static str, deadline: Duration, fut: JobFuture) -> Resul
     }
 }
 
+/// An error no retry can fix (a malformed payload): the job is filed as dead at once.
+pub fn give_up(reason: String) -> BoxError {
+    Box::new(AbortError::new(reason))
+}
+
 fn is_abort(e: &BoxError) -> bool {
     e.downcast_ref::<AbortError>().is_some()
 }
@@ -203,10 +210,15 @@ async fn vacuum(ctx: &Ctx) {
         RedisStorage::<ManualSync>::new(ctx.conn.clone()).with_config(ctx.config.queues.redis_config(MANUAL_SYNC));
     let mut retry =
         RedisStorage::<RouterRetry>::new(ctx.conn.clone()).with_config(ctx.config.queues.redis_config(ROUTER_RETRY));
-    let (a, b) = (manual.vacuum_before(keep).await, retry.vacuum_before(keep).await);
-    match (a, b) {
-        (Ok(a), Ok(b)) => tracing::debug!(removed = a + b, "queues vacuumed"),
-        (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "queue vacuum failed; next hour tries again"),
+    let mut reconcile =
+        RedisStorage::<Reconcile>::new(ctx.conn.clone()).with_config(ctx.config.queues.redis_config(RECONCILE));
+    let (a, b, c) =
+        (manual.vacuum_before(keep).await, retry.vacuum_before(keep).await, reconcile.vacuum_before(keep).await);
+    match (a, b, c) {
+        (Ok(a), Ok(b), Ok(c)) => tracing::debug!(removed = a + b + c, "queues vacuumed"),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            tracing::warn!(error = %e, "queue vacuum failed; next hour tries again")
+        }
     }
 }
 
@@ -240,6 +252,12 @@ async fn router_retry_job(job: RouterRetry, attempt: Attempt, ctx: Data<Ctx>) ->
     settle("router-retry", r, attempt.current(), &rule)
 }
 
+async fn reconcile_job(job: Reconcile, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
+    let rule = ctx.config.router_retry;
+    let r = guarded("reconcile", rule.timeout, ctx.handlers.reconcile(job)).await;
+    settle("reconcile", r, attempt.current(), &rule)
+}
+
 fn log_event(worker: &str, ev: &Event) {
     match ev {
         Event::Error(e) => tracing::warn!(worker, error = %e, "worker error"),
@@ -269,8 +287,12 @@ pub async fn run(
         .with_config(config.queues.redis_config(ROUTER_RETRY))
         .poll_with_interval(config.queues.poll_interval);
 
-    let (c1, c2, c3, c4, c5) = (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
-    let (n1, n2, n3, n4, n5) = (name.clone(), name.clone(), name.clone(), name.clone(), name.clone());
+    let reconcile = RedisStorage::<Reconcile>::new(conn.clone())
+        .with_config(config.queues.redis_config(RECONCILE))
+        .poll_with_interval(config.queues.poll_interval);
+
+    let (c1, c2, c3, c4, c5, c6) = (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
+    let (n1, n2, n3, n4, n5, n6) = (name.clone(), name.clone(), name.clone(), name.clone(), name.clone(), name.clone());
     let every = Every::new(config.cron.quota_sync_every);
     let (tokens, devices) = (config.cron.token_cleanup.clone(), config.cron.device_cleanup.clone());
     let (sync_rule, maint_rule, retry_rule) = (config.sync, config.maintenance, config.router_retry);
@@ -322,6 +344,15 @@ pub async fn run(
                 .catch_panic()
                 .data(c5.clone())
                 .build(router_retry_job)
+        })
+        .register(move |_| {
+            WorkerBuilder::new(format!("{n6}:reconcile"))
+                .backend(reconcile.clone())
+                .retry(retry_rule.policy())
+                .timeout(backstop(&retry_rule))
+                .catch_panic()
+                .data(c6.clone())
+                .build(reconcile_job)
         })
         .on_event(|ctx, ev| log_event(ctx.name(), ev))
         .shutdown_timeout(config.shutdown_timeout);

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hotspot_jobs::{
-    BoxError, CronTable, Done, Handlers, JobFuture, ManualSync, QueueSettings, Queues, RetryRule, RouterRetry,
-    WorkerConfig,
+    BoxError, CronTable, Done, Handlers, JobFuture, ManualSync, QueueSettings, Queues, Reconcile, RetryRule,
+    RouterRetry, WorkerConfig,
 };
 
 fn redis_url() -> String {
@@ -25,6 +25,7 @@ struct Recorder {
     behaviour: Behaviour,
     manual: AtomicUsize,
     retries: AtomicUsize,
+    reconciled: std::sync::Mutex<Vec<String>>,
     last_job: std::sync::Mutex<Option<String>>,
     /// Holds manual syncs this long (to observe "running").
     hold: Duration,
@@ -36,6 +37,7 @@ impl Recorder {
             behaviour,
             manual: AtomicUsize::new(0),
             retries: AtomicUsize::new(0),
+            reconciled: std::sync::Mutex::new(Vec::new()),
             last_job: std::sync::Mutex::new(None),
             hold,
         })
@@ -67,6 +69,14 @@ impl Handlers for Shared {
     fn cleanup_stale_devices(&self) -> JobFuture {
         Box::pin(async { Ok(Done::new("devices")) })
     }
+    fn reconcile(&self, job: Reconcile) -> JobFuture {
+        let r = self.0.clone();
+        Box::pin(async move {
+            r.reconciled.lock().unwrap().push(job.user_id.clone());
+            Ok(Done::new(job.reason))
+        })
+    }
+
     fn router_retry(&self, job: RouterRetry) -> JobFuture {
         let r = self.0.clone();
         Box::pin(async move {
@@ -242,5 +252,19 @@ async fn router_retries_are_consumed_and_retried() {
         RouterRetry { forget_macs: vec!["02:00:00:00:00:01".into()], forget_ips: vec![], reason: "logout".into() };
     q.enqueue_router_retry(job).await.unwrap();
     wait_until("the retry to succeed", Duration::from_secs(20), async || rec.retries.load(Ordering::SeqCst) == 2).await;
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciles_are_never_merged() {
+    let ns = ns();
+    let q = queues(&ns);
+    let rec = Recorder::new(Behaviour::Succeed, Duration::ZERO);
+    let w = start(&ns, rec.clone());
+    // Two changes of one user: both run (the second may carry a change the first did not see).
+    for reason in ["block", "quota"] {
+        q.enqueue_reconcile(Reconcile { user_id: "u1".into(), reason: reason.into() }).await.unwrap();
+    }
+    wait_until("both reconciles", Duration::from_secs(20), async || rec.reconciled.lock().unwrap().len() == 2).await;
     w.stop().await;
 }

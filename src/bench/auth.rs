@@ -29,7 +29,7 @@ pub struct Options {
     pub redis_url: String,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -37,15 +37,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-struct Run {
-    ok: usize,
-    failed: usize,
+pub(super) struct Run {
+    pub(super) ok: usize,
+    pub(super) failed: usize,
     wall: Duration,
     latencies_ms: Vec<f64>,
 }
 
 impl Run {
-    fn print(&self, name: &str) {
+    pub(super) fn print(&self, name: &str) {
         let mut l = self.latencies_ms.clone();
         l.sort_by(|a, b| a.total_cmp(b));
         println!(
@@ -60,7 +60,7 @@ impl Run {
     }
 }
 
-async fn drive<F, Fut>(n: usize, concurrency: usize, f: F) -> Run
+pub(super) async fn drive<F, Fut>(n: usize, concurrency: usize, f: F) -> Run
 where
     F: Fn(usize) -> Fut,
     Fut: std::future::Future<Output = bool>,

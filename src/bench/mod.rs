@@ -1,5 +1,6 @@
 //! Benchmark programs (`hotspot bench …`): they print figures; nothing asserts on time.
 
+pub mod admin;
 pub mod auth;
 pub mod machine;
 pub mod router;

@@ -1,6 +1,8 @@
 //! One-time codes: the issuing policy (who may get one, how often, delivery, giving everything
 //! back when the gateway fails) and the check before a sign-in.
 
+use chrono::Utc;
+
 use super::{Captive, CaptiveError};
 use crate::auth::otp::Check;
 use crate::auth::ratelimit::Verdict;
@@ -110,10 +112,28 @@ impl Captive {
 
     /// Checks a guess without consuming the code (a wrong guess is counted).
     pub async fn check_code(&self, phone: &Msisdn, code: &str) -> Result<CheckedCode, CaptiveError> {
-        match self.otp.check(phone, code).await? {
-            Check::Valid { hash } => Ok(CheckedCode { phone: phone.clone(), hash }),
-            Check::Invalid { remaining } => Err(CaptiveError::OtpInvalid { remaining }),
-            Check::Locked { retry_after } => Err(CaptiveError::OtpLocked { retry_after }),
+        let refused = match self.otp.check(phone, code).await? {
+            Check::Valid { hash } => return Ok(CheckedCode { phone: phone.clone(), hash }),
+            Check::Invalid { remaining } => CaptiveError::OtpInvalid { remaining },
+            Check::Locked { retry_after } => CaptiveError::OtpLocked { retry_after },
+        };
+        self.count_failed_code().await;
+        Err(refused)
+    }
+
+    /// The dashboard's "codes failed today" (a counter per local day; its loss costs a figure).
+    async fn count_failed_code(&self) {
+        let key = self.kv.key(&failed_codes_key(Utc::now().with_timezone(&self.settings.timezone).date_naive()));
+        let r = self
+            .kv
+            .with_timeout(async {
+                let mut c = self.kv.conn();
+                let _: () = redis::pipe().incr(&key, 1).expire(&key, 3 * 86_400).query_async(&mut c).await?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = r {
+            tracing::debug!(error = %e, "failed-code counter not updated");
         }
     }
 
@@ -125,4 +145,9 @@ impl Captive {
             Err(CaptiveError::OtpInvalid { remaining: 0 })
         }
     }
+}
+
+/// The Redis key (inside the namespace) of a local day's failed-code count.
+pub fn failed_codes_key(day: chrono::NaiveDate) -> String {
+    format!("stats:codes-failed:{day}")
 }

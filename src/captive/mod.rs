@@ -39,6 +39,7 @@ use crate::db::Db;
 use crate::domain::policy::RouterPolicy;
 use crate::kv::Kv;
 use crate::router::ops::Ops;
+use crate::runtime::Runtime;
 use crate::whatsapp::Messenger;
 
 /// Everything the room works with; cheap to clone.
@@ -48,7 +49,8 @@ pub struct Captive {
     pub kv: Kv,
     pub router: Option<Ops>,
     pub settings: Arc<Settings>,
-    pub policy: Arc<RouterPolicy>,
+    /// Runtime settings and the one router policy.
+    pub runtime: Runtime,
     pub messenger: Option<Messenger>,
     pub otp: OtpStore,
     pub tokens: AccessTokens,
@@ -58,6 +60,11 @@ pub struct Captive {
 }
 
 impl Captive {
+    /// The one router policy as it stands now (its FUP threshold is a runtime setting).
+    pub fn policy(&self) -> Arc<RouterPolicy> {
+        self.runtime.policy()
+    }
+
     pub fn store(&self) -> store::Store {
         store::Store { db: self.db.clone() }
     }

@@ -25,6 +25,8 @@ pub struct Registration {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
+    #[error("registration is closed")]
+    Closed,
     #[error(transparent)]
     User(#[from] UserError),
     #[error(transparent)]
@@ -35,6 +37,9 @@ impl Captive {
     /// Creates (or replaces an unproven) pending user; at most 10 registrations per client
     /// address per hour, except from the hotspot, where a whole venue shares one address.
     pub async fn register(&self, r: Registration, client: Option<&ClientIp>) -> Result<Uuid, RegisterError> {
+        if !self.runtime.get().registration_open {
+            return Err(RegisterError::Closed);
+        }
         if let Some(ip) = client.filter(|ip| !self.settings.hotspot.networks.on_hotspot(Some(ip))) {
             self.limit("register-ip", &ip.as_text(), 10, 3_600).await?;
         }

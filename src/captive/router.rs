@@ -43,7 +43,7 @@ impl Captive {
 
     /// The user's access status now, by the one policy.
     pub fn status_of(&self, u: &User) -> AccessStatus {
-        self.policy.status(&u.facts(), Utc::now())
+        self.policy().status(&u.facts(), Utc::now())
     }
 
     /// The MAC the router sees at `ip`; a client-supplied MAC must agree.
@@ -70,10 +70,11 @@ impl Captive {
         let username = user.phone_number.local();
         let password = hotspot_password();
         let lab = label(user.id);
+        let policy = self.policy();
         let (binding, placed, hotspot_user) = tokio::join!(
-            ops.upsert_binding(mac, self.policy.binding(status), &lab),
-            ops.place_in_status_list(ip, Some(self.policy.list(status)), &lab),
-            ops.upsert_hotspot_user(&username, &password, self.policy.profile(status), &lab),
+            ops.upsert_binding(mac, policy.binding(status), &lab),
+            ops.place_in_status_list(ip, Some(policy.list(status)), &lab),
+            ops.upsert_hotspot_user(&username, &password, policy.profile(status), &lab),
         );
         let binding = binding?;
         placed?;

@@ -85,10 +85,12 @@ enum DeviceStep {
 }
 
 impl Captive {
-    pub(super) fn device_rules(&self) -> DeviceRules {
-        let a = &self.settings.auth;
-        let stale_before = Utc::now() - chrono::Duration::from_std(a.device_stale_after).unwrap_or_default();
-        DeviceRules { limit: a.device_limit, stale_before }
+    /// The runtime device rules, with the user's own limit when an admin set one.
+    pub(super) fn device_rules(&self, user: &User) -> DeviceRules {
+        let r = self.runtime.get();
+        let stale_before = Utc::now() - chrono::Duration::days(i64::from(r.device_stale_days));
+        let limit = user.device_limit_override.and_then(|n| usize::try_from(n).ok()).unwrap_or(r.device_limit);
+        DeviceRules { limit, stale_before }
     }
 
     /// Where the request comes from; a client address naming another is refused.
@@ -120,7 +122,7 @@ impl Captive {
                 (BindingMode::RouterLogin, _) => return Ok(DeviceStep::Witness),
             }
         }
-        let plan = plan_devices(user.id, &mac, &rows, self.device_rules(), witnessed)?;
+        let plan = plan_devices(user.id, &mac, &rows, self.device_rules(user), witnessed)?;
         Ok(DeviceStep::Bind { mac, ip, evict: plan.evict })
     }
 

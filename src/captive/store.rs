@@ -180,21 +180,7 @@ impl Store {
 
     /// Marks the user's devices (one, or all with `None`) deauthorized; returns their keys.
     pub async fn deauthorize(&self, user: Uuid, device: Option<i64>) -> Result<Vec<DeviceKeys>, DbError> {
-        self.db
-            .run(move |conn| {
-                let mut q = user_devices::table.filter(user_devices::user_id.eq(user)).into_boxed();
-                if let Some(d) = device {
-                    q = q.filter(user_devices::id.eq(d));
-                }
-                let rows: Vec<(i64, MacAddress, Option<ClientIp>)> =
-                    q.select((user_devices::id, user_devices::mac_address, user_devices::ip_address)).load(conn)?;
-                let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-                diesel::update(user_devices::table.filter(user_devices::id.eq_any(ids)))
-                    .set((user_devices::is_authorized.eq(false), user_devices::deauthorized_at.eq(Utc::now())))
-                    .execute(conn)?;
-                Ok(rows.into_iter().map(|(_, m, i)| (m, i)).collect())
-            })
-            .await
+        self.db.run(move |conn| deauthorize_in(conn, user, device)).await
     }
 
     /// Whether `mac` is one of the user's devices.
@@ -255,16 +241,7 @@ impl Store {
     }
 
     pub async fn remove_device(&self, user: Uuid, id: i64) -> Result<Option<DeviceKeys>, DbError> {
-        self.db
-            .run(move |conn| {
-                Ok(diesel::delete(
-                    user_devices::table.filter(user_devices::id.eq(id)).filter(user_devices::user_id.eq(user)),
-                )
-                .returning((user_devices::mac_address, user_devices::ip_address))
-                .get_result(conn)
-                .optional()?)
-            })
-            .await
+        self.db.run(move |conn| remove_device_in(conn, user, id)).await
     }
 
     pub async fn label_device(&self, user: Uuid, id: i64, label: Option<String>) -> Result<Option<Device>, DbError> {
@@ -424,4 +401,28 @@ pub fn register_device(
     evict: Vec<i64>,
 ) -> Result<i64, DbError> {
     record_sign_in(conn, SignInRecord { user, mac: *mac, ip: *ip, evict, proof_hash: None, session: None })
+}
+
+/// Deauthorizes one device of the user's, or all with `None`, inside the caller's transaction
+/// (an admin's deactivation writes its audit row in the same one); returns their router keys.
+pub fn deauthorize_in(conn: &mut PgConnection, user: Uuid, device: Option<i64>) -> Result<Vec<DeviceKeys>, DbError> {
+    let mut q = user_devices::table.filter(user_devices::user_id.eq(user)).into_boxed();
+    if let Some(d) = device {
+        q = q.filter(user_devices::id.eq(d));
+    }
+    let rows: Vec<(i64, MacAddress, Option<ClientIp>)> =
+        q.select((user_devices::id, user_devices::mac_address, user_devices::ip_address)).load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    diesel::update(user_devices::table.filter(user_devices::id.eq_any(ids)))
+        .set((user_devices::is_authorized.eq(false), user_devices::deauthorized_at.eq(Utc::now())))
+        .execute(conn)?;
+    Ok(rows.into_iter().map(|(_, m, i)| (m, i)).collect())
+}
+
+/// Deletes one device of the user's inside the caller's transaction; its router keys.
+pub fn remove_device_in(conn: &mut PgConnection, user: Uuid, id: i64) -> Result<Option<DeviceKeys>, DbError> {
+    Ok(diesel::delete(user_devices::table.filter(user_devices::id.eq(id)).filter(user_devices::user_id.eq(user)))
+        .returning((user_devices::mac_address, user_devices::ip_address))
+        .get_result(conn)
+        .optional()?)
 }

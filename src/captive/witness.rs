@@ -86,7 +86,7 @@ impl Captive {
         ops.upsert_hotspot_user(
             &w.username,
             &w.password,
-            self.policy.profile(status),
+            self.policy().profile(status),
             &format!("w:{}", user.id.simple()),
         )
         .await?;
@@ -164,7 +164,7 @@ impl Captive {
         let rows = self.store().device_rows(user.id, active.mac).await?;
         // The router saw this device log in with this session's credentials: it may move from
         // another account, and stale devices make room as usual.
-        let plan = super::plan::plan_devices(user.id, &active.mac, &rows, self.device_rules(), true)?;
+        let plan = super::plan::plan_devices(user.id, &active.mac, &rows, self.device_rules(&user), true)?;
         self.apply_router(&user, &active.mac, &ip).await?;
         let record = super::store::SignInRecord {
             user: user.id,

@@ -1,5 +1,6 @@
 //! Command line: `hotspot serve | worker | migrate | demo | user | healthcheck | sync | sim | bench`.
 
+mod admin;
 mod ops;
 mod sims;
 mod users;
@@ -116,6 +117,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1.0)]
         change_pct: f64,
     },
+    /// The admin pages' reads at scale: user search (names, local numbers, digits, status)
+    /// and the dashboard's stats; p50/p99 per kind.
+    Admin {
+        #[arg(long, default_value_t = 100_000)]
+        users: usize,
+        /// Measured requests per kind.
+        #[arg(long, default_value_t = 1000)]
+        requests: usize,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
     /// Host snapshots and ip-binding upserts against the simulator.
     Router {
         /// Host populations to snapshot.
@@ -140,6 +152,8 @@ pub enum UserCommand {
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
         limit: i64,
     },
+    #[command(flatten)]
+    Admin(admin::Lifecycle),
 }
 
 #[derive(Debug, Args)]
@@ -186,11 +200,22 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Demo => crate::demo::demo(settings).await,
         Command::User(UserCommand::Add(args)) => users::user_add(args, settings).await,
         Command::User(UserCommand::List { limit }) => users::user_list(limit, settings).await,
+        Command::User(UserCommand::Admin(cmd)) => admin::run(cmd, settings).await,
         Command::Healthcheck { worker: true, .. } => ops::worker_healthcheck(settings).await,
         Command::Healthcheck { url, worker: false } => ops::healthcheck(url, &settings).await,
         Command::Sync { now } => ops::sync_now(now, settings).await,
         Command::Sim(SimCommand::Router(args)) => sims::sim_router(args).await,
         Command::Sim(SimCommand::Whatsapp { listen }) => sims::sim_whatsapp(listen).await,
+        Command::Bench(BenchCommand::Admin { users, requests, concurrency }) => {
+            let opts = crate::bench::admin::Options {
+                users: users.max(1),
+                requests: requests.max(1),
+                concurrency: concurrency.max(1),
+                database_url: settings.database_url.clone(),
+                redis_url: settings.redis_url.clone(),
+            };
+            crate::bench::admin::run(opts).await
+        }
         Command::Bench(BenchCommand::Auth { users, concurrency, me_requests, http_workers, db_pool }) => {
             let opts = crate::bench::auth::Options {
                 users,

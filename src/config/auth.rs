@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::runtime::{self, DEVICE_LIMIT_RANGE, STALE_DAYS_RANGE};
 use super::{ConfigError, Source, err};
 use crate::domain::AccessStatus;
 use crate::domain::policy::PerStatus;
@@ -50,7 +51,7 @@ pub(super) fn auth_settings(src: &Source<'_>) -> Result<AuthSettings, ConfigErro
         };
         *slot = profile.trim().to_owned();
     }
-    let fup_gib: u32 = src.ranged("HOTSPOT_FUP_THRESHOLD_GIB", 3, 0, 10_000)?;
+    let fup_gib: u32 = src.ranged("HOTSPOT_FUP_THRESHOLD_GIB", 3, 0, runtime::FUP_GIB_MAX as u32)?;
     Ok(AuthSettings {
         access_ttl: secs("HOTSPOT_ACCESS_TOKEN_TTL_SECS", 1_800, 60, 86_400)?,
         refresh_ttl: secs("HOTSPOT_REFRESH_TOKEN_TTL_DAYS", 30, 1, 365)?.saturating_mul(86_400),
@@ -61,8 +62,14 @@ pub(super) fn auth_settings(src: &Source<'_>) -> Result<AuthSettings, ConfigErro
         otp_per_phone_per_hour: src.ranged("HOTSPOT_OTP_PER_PHONE_PER_HOUR", 5, 1, 10_000)?,
         otp_per_ip_per_hour: src.ranged("HOTSPOT_OTP_PER_IP_PER_HOUR", 30, 1, 1_000_000)?,
         verify_per_ip_per_hour: src.ranged("HOTSPOT_VERIFY_PER_IP_PER_HOUR", 60, 1, 1_000_000)?,
-        device_limit: src.ranged("HOTSPOT_DEVICE_LIMIT", 3, 1, 100)?,
-        device_stale_after: secs("HOTSPOT_DEVICE_STALE_DAYS", 30, 1, 3_650)?.saturating_mul(86_400),
+        device_limit: src.ranged(
+            "HOTSPOT_DEVICE_LIMIT",
+            3,
+            DEVICE_LIMIT_RANGE.0 as usize,
+            DEVICE_LIMIT_RANGE.1 as usize,
+        )?,
+        device_stale_after: secs("HOTSPOT_DEVICE_STALE_DAYS", 30, STALE_DAYS_RANGE.0, STALE_DAYS_RANGE.1)?
+            .saturating_mul(86_400),
         session_token_ttl: secs("HOTSPOT_SESSION_TOKEN_TTL_SECS", 120, 10, 3_600)?,
         fup_threshold_bytes: i64::from(fup_gib) * 1024 * 1024 * 1024,
         profiles,

@@ -7,6 +7,7 @@ mod auth;
 mod hotspot;
 mod jobs;
 mod router;
+pub mod runtime;
 #[cfg(test)]
 mod tests;
 mod whatsapp;
@@ -20,6 +21,7 @@ pub use auth::AuthSettings;
 pub use hotspot::HotspotSettings;
 pub use jobs::JobSettings;
 pub use router::{DEV_ROUTER_PASSWORD, RouterSettings};
+pub use runtime::RuntimeSettings;
 pub use whatsapp::{ProviderKind, ProviderSettings, WhatsAppSettings};
 
 use crate::domain::Cidr;

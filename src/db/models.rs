@@ -36,6 +36,10 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
     /// When a code proved the phone; `None` for a registration nobody has proven yet.
     pub phone_verified_at: Option<DateTime<Utc>>,
+    /// An admin's per-user device limit (the runtime setting otherwise).
+    pub device_limit_override: Option<i32>,
+    pub rejected_reason: Option<String>,
+    pub deactivated_at: Option<DateTime<Utc>>,
 }
 
 impl User {

@@ -23,6 +23,9 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         phone_verified_at -> Nullable<Timestamptz>,
+        device_limit_override -> Nullable<Int4>,
+        rejected_reason -> Nullable<Text>,
+        deactivated_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -172,6 +175,17 @@ diesel::table! {
         details -> Jsonb,
         request_id -> Nullable<Text>,
         created_at -> Timestamptz,
+        actor -> Text,
+        client_ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    runtime_settings (key) {
+        key -> Text,
+        value -> Jsonb,
+        updated_at -> Timestamptz,
+        updated_by -> Nullable<Uuid>,
     }
 }
 
@@ -186,6 +200,7 @@ diesel::joinable!(usage_daily -> users (user_id));
 diesel::joinable!(quota_ledger -> users (user_id));
 diesel::joinable!(message_log -> users (user_id));
 diesel::joinable!(audit_log -> users (actor_user_id));
+diesel::joinable!(runtime_settings -> users (updated_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -199,4 +214,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sync_runs,
     message_log,
     audit_log,
+    runtime_settings,
 );

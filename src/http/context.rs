@@ -91,10 +91,39 @@ pub async fn request_context(
         let res = ServiceResponse::new(http_req, HttpResponse::from_error(super::error::refuse::origin_invalid()));
         return Ok(finish(res, &Ctx { request_id, lang, method, state, started, span }));
     }
+    // Maintenance: the user-facing API answers 503 with the operator's message; admins, sessions,
+    // health and provider callbacks keep working.
+    if let Some(s) = state.as_ref().map(|s| s.admin.runtime.get()).filter(|r| r.maintenance_mode)
+        && in_maintenance(req.path())
+    {
+        let (http_req, _) = req.into_parts();
+        let res = ServiceResponse::new(
+            http_req,
+            HttpResponse::from_error(super::error::refuse::maintenance(&s.maintenance_message)),
+        );
+        return Ok(finish(res, &Ctx { request_id, lang, method, state, started, span }));
+    }
     // Handler errors arrive as responses carrying the error; an Err here comes from inside
     // actix before any response exists, and actix renders it through ResponseError.
     let res = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
     Ok(finish(res, &Ctx { request_id, lang, method, state, started, span }))
+}
+
+/// Whether maintenance mode closes `path`.
+pub fn in_maintenance(path: &str) -> bool {
+    const OPEN: &[&str] = &[
+        "/api/admin/",
+        "/api/auth/admin/",
+        "/api/auth/me",
+        "/api/auth/refresh",
+        "/api/auth/logout",
+        "/api/health",
+        "/api/openapi.json",
+        "/api/settings/public",
+        "/api/webhooks/",
+        "/api/transactions/notification",
+    ];
+    path.starts_with("/api/") && !OPEN.iter().any(|p| path == p.trim_end_matches('/') || path.starts_with(p))
 }
 
 /// What the middleware knows of a request when its response is ready.

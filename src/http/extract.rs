@@ -85,3 +85,22 @@ impl FromRequest for Client {
         }))
     }
 }
+
+/// The admin as the audit trail names them: who, the request's id, the client's address.
+pub struct AdminActor(pub crate::admin::Actor, pub AdminUser);
+
+impl FromRequest for AdminActor {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let admin = AdminUser::from_request(req, payload);
+        let client = Client::from_request(req, payload);
+        let request_id = super::context::request_id(req);
+        Box::pin(async move {
+            let admin = admin.await?;
+            let Client(c) = client.await?;
+            Ok(AdminActor(crate::admin::Actor::admin(&admin.1, request_id, c.ip), admin))
+        })
+    }
+}

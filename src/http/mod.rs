@@ -36,6 +36,8 @@ pub struct AppState {
     pub messenger: Option<Messenger>,
     /// The sign-in room (codes, devices, sessions).
     pub captive: Captive,
+    /// The admin room (user lifecycle, audit, runtime settings, stats).
+    pub admin: crate::admin::Admin,
     /// The job queues (manual sync).
     pub queues: hotspot_jobs::Queues,
     pub metrics: Arc<Metrics>,
@@ -70,6 +72,12 @@ pub fn build_state(services: &Services) -> anyhow::Result<web::Data<AppState>> {
     let settings = services.settings.clone();
     Ok(web::Data::new(AppState {
         captive: services.captive(),
+        admin: crate::admin::Admin {
+            captive: services.captive(),
+            runtime: services.runtime.clone(),
+            messenger: services.messenger.clone(),
+            queues: services.queues.clone(),
+        },
         queues: services.queues.clone(),
         messenger: services.messenger.clone(),
         settings: settings.clone(),

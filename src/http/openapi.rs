@@ -60,6 +60,29 @@ pub struct ErrorEnvelope {
         devices::label,
         admin::sync_status,
         admin::sync_now,
+        admin::users::list,
+        admin::users::create,
+        admin::users::detail,
+        admin::users::patch,
+        admin::users::put,
+        admin::actions::deactivate,
+        admin::actions::approve,
+        admin::actions::approve_patch,
+        admin::actions::reject,
+        admin::actions::block,
+        admin::actions::unblock,
+        admin::actions::quota,
+        admin::actions::expiry,
+        admin::actions::role,
+        admin::actions::user_devices,
+        admin::manage::devices_seen,
+        admin::actions::revoke_device,
+        admin::manage::audit,
+        admin::manage::messages,
+        admin::manage::stats,
+        admin::manage::dashboard_stats,
+        admin::manage::settings_get,
+        admin::manage::settings_put,
         webhooks::whatsapp,
         public::settings_public,
         public::promos_active,
@@ -120,6 +143,7 @@ fn shape_statuses(op: &Operation, path: &str) -> Vec<(&'static str, &'static str
     }
     if path.contains('{') {
         out.push(("404", "NOT_FOUND"));
+        out.push(("422", "VALIDATION_ERROR: a path parameter"));
     }
     out
 }

@@ -4,6 +4,7 @@ mod apply;
 mod load;
 pub mod lock;
 pub mod plan;
+pub mod reconcile;
 pub mod run;
 
 pub use run::{FailPoint, Summary, SyncContext, run_cycle};

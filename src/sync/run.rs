@@ -14,7 +14,6 @@ use super::load::load;
 use super::plan::{self, Rules};
 use crate::db::schema::sync_runs;
 use crate::db::{Db, DbError};
-use crate::domain::policy::RouterPolicy;
 use crate::router::RouterError;
 use crate::router::ops::Ops;
 
@@ -80,8 +79,9 @@ pub struct SyncContext {
     pub router: Ops,
     pub router_name: String,
     pub router_host: String,
-    /// What each status means on the router (the one policy sign-in uses too).
-    pub policy: Arc<RouterPolicy>,
+    /// Runtime settings: what each status means on the router (the one policy sign-in uses
+    /// too), read afresh by each cycle.
+    pub runtime: crate::runtime::Runtime,
     /// Marks the router entries we own.
     pub comment_prefix: String,
     pub timezone: chrono_tz::Tz,
@@ -195,7 +195,9 @@ async fn cycle(
     summary: &mut Summary,
 ) -> Result<(), SyncError> {
     ctx.report(Stage::Reading);
-    let (name, host, policy) = (ctx.router_name.clone(), ctx.router_host.clone(), ctx.policy.clone());
+    // One policy for the whole cycle, even if an operator changes the settings meanwhile.
+    let policy_now = ctx.runtime.policy();
+    let (name, host, policy) = (ctx.router_name.clone(), ctx.router_host.clone(), policy_now.clone());
     // The router and Postgres answer side by side.
     let (snapshot, loaded) =
         tokio::join!(ctx.router.snapshot(), ctx.db.run(move |conn| load(conn, &name, &host, &policy, now)));
@@ -206,7 +208,7 @@ async fn cycle(
         list_entries: &snapshot.list_entries,
         users: &snapshot.users,
     };
-    let rules = Rules { policy: ctx.policy.clone(), comment_prefix: ctx.comment_prefix.clone() };
+    let rules = Rules { policy: policy_now.clone(), comment_prefix: ctx.comment_prefix.clone() };
     let plan = plan::plan(&view, &loaded.baselines, &loaded.users, &loaded.devices, &rules, now);
     summary.users = loaded.users.len();
     summary.devices = loaded.devices.len();

@@ -9,6 +9,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ),
     ("registered", "Halo {name}, pendaftaran hotspot Anda sudah kami terima dan sedang menunggu persetujuan admin."),
     ("approved", "Halo {name}, akun hotspot Anda sudah aktif. Silakan masuk dengan nomor WhatsApp ini."),
+    ("rejected", "Halo {name}, pendaftaran hotspot Anda tidak dapat kami setujui. Alasan: {reason}"),
 ];
 
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ pub mod maintenance;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotspot_jobs::{BoxError, Done, Handlers, JobFuture, ManualSync, RetryRule, RouterRetry, WorkerConfig};
+use hotspot_jobs::{BoxError, Done, Handlers, JobFuture, ManualSync, Reconcile, RetryRule, RouterRetry, WorkerConfig};
 
 use crate::captive::Captive;
 use crate::domain::{ClientIp, MacAddress};
@@ -86,10 +86,27 @@ impl Handlers for JobHandlers {
 
     fn cleanup_stale_devices(&self) -> JobFuture {
         let captive = self.captive.clone();
-        let after = self.services.settings.auth.device_stale_after;
+        let after = Duration::from_secs(u64::from(self.services.runtime.get().device_stale_days) * 86_400);
         Box::pin(async move {
             let n = maintenance::cleanup_stale_devices(&captive, after).await.map_err(|e| Box::new(e) as BoxError)?;
             Ok(Done::new(format!("{n} stale devices removed")))
+        })
+    }
+
+    fn reconcile(&self, job: Reconcile) -> JobFuture {
+        let ctx = self.sync.clone();
+        Box::pin(async move {
+            let Some(ctx) = ctx else { return Ok(Done::new("no router configured; nothing to reconcile")) };
+            // Parsed at the edge; a payload that is not a user id can never succeed.
+            let Ok(id) = uuid::Uuid::parse_str(&job.user_id) else {
+                return Err(hotspot_jobs::give_up(format!("reconcile of a non-id {:?}", job.user_id)));
+            };
+            match crate::sync::reconcile::reconcile_user(&ctx, id).await.map_err(|e| Box::new(e) as BoxError)? {
+                Some(r) => {
+                    Ok(Done::new(format!("{}: user now {}, {} router changes", job.reason, r.status, r.changes)))
+                }
+                None => Ok(Done::new(format!("{}: the user no longer exists", job.reason))),
+            }
         })
     }
 
@@ -154,6 +171,7 @@ pub fn worker_config(services: &Services) -> WorkerConfig {
 
 /// Runs the worker until `shutdown` fires.
 pub async fn run(services: Services, shutdown: Shutdown) -> anyhow::Result<()> {
+    services.runtime.start(&services.settings.redis_url).await;
     let config = worker_config(&services);
     let conn = hotspot_jobs::queue::connection(&services.settings.redis_url, services.settings.redis_timeout)?;
     let handlers: Arc<dyn Handlers> = Arc::new(JobHandlers::new(services));

@@ -352,6 +352,28 @@ impl TestApp {
         }
     }
 
+    /// Another server process over this app's database and Redis namespace (its own services,
+    /// caches and runtime settings); its base URL. It runs until the test ends.
+    pub async fn second_server(&self) -> String {
+        let vars = test_vars(&self.db, &self.redis_prefix, &[]);
+        let settings = Settings::from_source(&Source::new(&vars)).expect("test settings");
+        let services = Services::connect(settings).expect("services");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (trigger, shutdown) = Shutdown::new();
+        tokio::spawn(modes::run_http(services, listener, shutdown));
+        // Kept for the test's lifetime: dropping the trigger would not stop the server anyway.
+        std::mem::forget(trigger);
+        let c = reqwest::Client::new();
+        for _ in 0..100 {
+            if c.get(format!("{base}/api/health")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        base
+    }
+
     /// Starts a worker (scheduled jobs and queue consumers) over this app's services; it stops
     /// when the returned trigger fires or the app is dropped.
     pub fn start_worker(&self) -> (ShutdownTrigger, tokio::task::JoinHandle<anyhow::Result<()>>) {

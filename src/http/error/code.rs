@@ -59,6 +59,10 @@ error_codes! {
     OutsideHotspot => "OUTSIDE_HOTSPOT",
     WebhookDisabled => "WEBHOOK_DISABLED",
     SignatureInvalid => "SIGNATURE_INVALID",
+    InvalidState => "INVALID_STATE",
+    IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
+    Maintenance => "MAINTENANCE",
+    RegistrationClosed => "REGISTRATION_CLOSED",
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -234,3 +234,47 @@ impl From<CaptiveError> for ApiError {
         }
     }
 }
+
+pub fn maintenance(message: &str) -> ApiError {
+    let text = if message.trim().is_empty() { "Layanan sedang dalam perbaikan." } else { message };
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Maintenance, text.to_owned(), text.to_owned())
+        .with_retry_after(300)
+}
+
+pub fn registration_closed() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::RegistrationClosed,
+        "Pendaftaran sedang ditutup.",
+        "Registration is closed.",
+    )
+}
+
+impl From<crate::admin::AdminError> for ApiError {
+    fn from(e: crate::admin::AdminError) -> Self {
+        use crate::admin::AdminError as A;
+        match e {
+            A::UserNotFound => user_not_found(),
+            A::DeviceNotFound => device_gone(),
+            A::Forbidden(why) => forbidden().with_details(json!({ "reason": why })),
+            A::Invalid { field, reason } => ApiError::validation(&field, reason),
+            A::InvalidState(why) => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::InvalidState,
+                "Tindakan ini tidak berlaku untuk keadaan pengguna sekarang.",
+                "This action does not apply to the user's current state.",
+            )
+            .with_details(json!({ "reason": why })),
+            A::IdempotencyConflict => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::IdempotencyConflict,
+                "Idempotency-Key ini sudah dipakai untuk permintaan lain.",
+                "This Idempotency-Key was used for a different request.",
+            ),
+            A::PhoneTaken => phone_taken(),
+            A::Db(d) => d.into(),
+            A::Kv(k) => k.into(),
+            A::Captive(c) => c.into(),
+        }
+    }
+}

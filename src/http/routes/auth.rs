@@ -351,10 +351,28 @@ pub struct AdminLoginBody {
     request_body(content((AdminLoginBody = "application/json"), (AdminLoginBody = "application/x-www-form-urlencoded"))),
     responses((status = 200, body = AccessAnswer), (status = 401, description = "INVALID_CREDENTIALS"),
         (status = 403, description = "ACCOUNT_STATUS"), (status = 429, description = "RATE_LIMITED")))]
-pub async fn admin_login(state: Data, client: Client, input: Input<AdminLoginBody>) -> Result<HttpResponse, ApiError> {
+pub async fn admin_login(
+    state: Data,
+    req: HttpRequest,
+    client: Client,
+    input: Input<AdminLoginBody>,
+) -> Result<HttpResponse, ApiError> {
     let b = input.0;
-    let tokens = state.captive.password_login(&b.username, b.password, client.0).await?;
-    Ok(session_answer(&state, tokens))
+    let ip = client.0.ip;
+    let result = state.captive.password_login(&b.username, b.password, client.0).await;
+    // Sign-ins and failed attempts are in the audit trail (a rate-limited attempt is not one).
+    let attempted = match &result {
+        Ok(_) => Some(true),
+        Err(crate::captive::CaptiveError::InvalidCredentials) => Some(false),
+        Err(_) => None,
+    };
+    if let Some(ok) = attempted {
+        let rid = crate::http::context::request_id(&req);
+        if let Err(e) = state.admin.record_login(&b.username, ok, rid, ip).await {
+            tracing::error!(error = %e, "admin login not written to the audit trail");
+        }
+    }
+    Ok(session_answer(&state, result?))
 }
 
 #[derive(Deserialize, ToSchema)]

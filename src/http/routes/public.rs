@@ -13,21 +13,28 @@ use crate::http::input::Input;
 
 #[derive(Serialize, ToSchema)]
 pub struct PublicSetting {
-    setting_key: &'static str,
+    setting_key: String,
     setting_value: String,
 }
 
 #[utoipa::path(get, path = "/api/settings/public", tag = "public",
     responses((status = 200, body = Vec<PublicSetting>, description = "The non-secret settings, as `{setting_key, setting_value}`")))]
 pub async fn settings_public(state: web::Data<AppState>) -> HttpResponse {
-    let s = &state.settings;
-    let list = vec![
-        PublicSetting { setting_key: "APP_NAME", setting_value: s.app_name.clone() },
-        PublicSetting { setting_key: "MAINTENANCE_MODE_ACTIVE", setting_value: "False".into() },
-        PublicSetting { setting_key: "MAINTENANCE_MODE_MESSAGE", setting_value: String::new() },
-        PublicSetting { setting_key: "REGISTRATION_OPEN", setting_value: "True".into() },
-        PublicSetting { setting_key: "TIMEZONE", setting_value: s.timezone.name().into() },
+    let r = state.admin.runtime.get();
+    let yes_no = |b: bool| if b { "True" } else { "False" }.to_owned();
+    let mut list = vec![
+        PublicSetting { setting_key: "APP_NAME".into(), setting_value: r.app_name.clone() },
+        PublicSetting { setting_key: "MAINTENANCE_MODE_ACTIVE".into(), setting_value: yes_no(r.maintenance_mode) },
+        PublicSetting {
+            setting_key: "MAINTENANCE_MODE_MESSAGE".into(),
+            setting_value: if r.maintenance_mode { r.maintenance_message.clone() } else { String::new() },
+        },
+        PublicSetting { setting_key: "REGISTRATION_OPEN".into(), setting_value: yes_no(r.registration_open) },
+        PublicSetting { setting_key: "DEVICE_LIMIT".into(), setting_value: r.device_limit.to_string() },
+        PublicSetting { setting_key: "TIMEZONE".into(), setting_value: state.settings.timezone.name().into() },
     ];
+    // The frontend's own presentation settings (theme, layout, …) as an operator stored them.
+    list.extend(r.ui.iter().map(|(k, v)| PublicSetting { setting_key: k.clone(), setting_value: v.clone() }));
     HttpResponse::Ok().json(list)
 }
 

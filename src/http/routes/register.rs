@@ -59,6 +59,7 @@ impl From<RegisterError> for ApiError {
     fn from(e: RegisterError) -> Self {
         match e {
             RegisterError::Captive(c) => c.into(),
+            RegisterError::Closed => refuse::registration_closed(),
             RegisterError::User(UserError::PhoneTaken) => refuse::phone_taken(),
             RegisterError::User(UserError::InvalidName) => ApiError::validation("full_name", "1 to 100 characters"),
             RegisterError::User(UserError::InvalidField { field, reason }) => ApiError::validation(field, reason),

@@ -65,7 +65,7 @@ pub async fn quota(state: web::Data<AppState>, user: CurrentUser) -> Result<Http
         is_unlimited_user: u.is_unlimited_user,
         quota_expiry_date: u.quota_expiry_date,
         access_status: state.captive.status_of(&u).as_str().to_owned(),
-        fup_threshold_bytes: state.captive.policy.fup_threshold,
+        fup_threshold_bytes: state.captive.policy().fup_threshold,
     }))
 }
 

@@ -19,7 +19,7 @@ pub struct ActiveLogin {
 
 impl Ops {
     /// Our hotspot user rows named `name` and the operator's (the caller tells them apart).
-    async fn hotspot_users_named(&self, name: &str) -> Result<Vec<HotspotUserRow>, RouterError> {
+    pub async fn hotspot_users_named(&self, name: &str) -> Result<Vec<HotspotUserRow>, RouterError> {
         let rows = self
             .client
             .run(&Command::new(format!("{HOTSPOT_USER}/print")).proplist(HOTSPOT_USER_PROPLIST).query_eq("name", name))

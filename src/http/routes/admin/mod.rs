@@ -1,4 +1,9 @@
-//! Admin endpoints (role admin or super_admin).
+//! Admin endpoints (role admin or super_admin): the sync here, users and their lifecycle in
+//! `users` and `actions`, the operator's views and settings in `manage`.
+
+pub mod actions;
+pub mod manage;
+pub mod users;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -7,7 +12,41 @@ use utoipa::ToSchema;
 use crate::db::models::SyncRun;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorCode};
-use crate::http::extract::AdminUser;
+use crate::http::extract::{AdminActor, AdminUser};
+
+/// A page request, checked: page from 1, a bounded page size.
+pub struct Paging {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl Paging {
+    pub fn new(page: Option<i64>, per_page: Option<i64>, max: i64) -> Result<Self, ApiError> {
+        let page = page.unwrap_or(1);
+        if !(1..=1_000_000).contains(&page) {
+            return Err(ApiError::validation("page", "1 or more"));
+        }
+        let per_page = per_page.unwrap_or(20);
+        if !(1..=max).contains(&per_page) {
+            return Err(ApiError::validation("per_page", format!("1 to {max}")));
+        }
+        Ok(Self { page, per_page })
+    }
+}
+
+/// A text query parameter: bounded, no control characters (Postgres refuses NUL, and nothing
+/// an admin types holds them).
+pub fn text_param(field: &str, v: String, max: usize) -> Result<String, ApiError> {
+    if v.chars().count() > max || v.chars().any(char::is_control) {
+        return Err(ApiError::validation(field, format!("at most {max} printable characters")));
+    }
+    Ok(v)
+}
+
+/// A user id from the path.
+pub fn user_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| ApiError::validation("id", "a user id"))
+}
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -54,8 +93,9 @@ pub struct SyncQueued {
 pub async fn sync_now(
     state: web::Data<AppState>,
     req: HttpRequest,
-    admin: AdminUser,
+    actor: AdminActor,
 ) -> Result<HttpResponse, ApiError> {
+    let admin = &actor.1;
     if state.router.is_none() {
         return Err(ApiError::service_unavailable(
             ErrorCode::RouterUnavailable,
@@ -76,6 +116,9 @@ pub async fn sync_now(
         )
     })?;
     tracing::info!(job_id = %queued.job_id, created = queued.created, "manual sync requested");
+    if queued.created {
+        state.admin.record_manual_sync(&actor.0, &queued.job_id).await?;
+    }
     let message = if queued.created { "sync queued" } else { "a sync is already queued or running" };
     Ok(HttpResponse::Accepted().json(SyncQueued { job_id: queued.job_id, created: queued.created, message }))
 }

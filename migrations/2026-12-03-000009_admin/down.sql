@@ -1,0 +1,16 @@
+DELETE FROM quota_ledger WHERE delta_bytes = 0;
+ALTER TABLE quota_ledger DROP CONSTRAINT quota_ledger_delta_bytes_check;
+ALTER TABLE quota_ledger ADD CONSTRAINT quota_ledger_delta_bytes_check CHECK (delta_bytes <> 0);
+DROP INDEX IF EXISTS usage_daily_day_idx;
+DROP TABLE runtime_settings;
+DROP INDEX audit_log_action_idx;
+DROP INDEX audit_log_actor_idx;
+ALTER TABLE audit_log DROP COLUMN client_ip;
+ALTER TABLE audit_log DROP COLUMN actor;
+DROP INDEX users_waiting_idx;
+DROP INDEX users_created_idx;
+DROP INDEX users_phone_trgm_idx;
+DROP INDEX users_full_name_trgm_idx;
+ALTER TABLE users DROP COLUMN deactivated_at;
+ALTER TABLE users DROP COLUMN rejected_reason;
+ALTER TABLE users DROP COLUMN device_limit_override;

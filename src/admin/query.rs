@@ -1,0 +1,392 @@
+//! What the admin pages read: users found by any local form of their number or by name,
+//! filtered, sorted and paged with a total; one user in detail; devices seen recently; the
+//! WhatsApp message log.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{Admin, AdminError, invalid};
+use crate::db::DbError;
+use crate::db::models::{Device, User};
+use crate::db::schema::{message_log, quota_ledger, usage_daily, user_devices, users};
+use crate::domain::{AccessStatus, ApprovalStatus, Role};
+
+/// The access status of a `users` row in SQL, the same order of rules as
+/// [`crate::domain::policy::resolve_status`] (a test holds the two together).
+pub fn status_sql(fup_threshold: i64) -> String {
+    format!(
+        "CASE WHEN users.is_blocked THEN 'blocked' \
+         WHEN NOT users.is_active OR users.approval_status <> 'APPROVED' THEN 'inactive' \
+         WHEN users.quota_expiry_date IS NOT NULL AND users.quota_expiry_date <= now() THEN 'expired' \
+         WHEN users.is_unlimited_user THEN 'unlimited' \
+         WHEN users.quota_purchased_bytes - users.quota_used_bytes <= 0 THEN 'habis' \
+         WHEN users.quota_purchased_bytes > {fup_threshold} \
+              AND users.quota_purchased_bytes - users.quota_used_bytes < {fup_threshold} THEN 'fup' \
+         ELSE 'active' END"
+    )
+}
+
+/// What the search box holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Search {
+    /// A number from its start, in international form (`08…`, `628…`, `+62…`, `8…`).
+    PhonePrefix(String),
+    /// Digits found anywhere in the number.
+    PhoneDigits(String),
+    /// Part of a name, any case.
+    Name(String),
+}
+
+/// Reads the search box: numbers in any local form, else a name.
+pub fn parse_search(raw: &str) -> Option<Search> {
+    let q = raw.trim();
+    if q.is_empty() {
+        return None;
+    }
+    let phone_like = q.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'));
+    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    if phone_like && digits.len() >= 3 {
+        let prefix = if q.starts_with('+') {
+            Some(digits.clone())
+        } else if let Some(rest) = digits.strip_prefix("00") {
+            Some(rest.to_owned())
+        } else if let Some(rest) = digits.strip_prefix('0') {
+            Some(format!("62{rest}"))
+        } else if digits.starts_with("62") {
+            Some(digits.clone())
+        } else if digits.starts_with('8') && digits.len() >= 8 {
+            Some(format!("62{digits}"))
+        } else {
+            None
+        };
+        return Some(match prefix {
+            Some(p) => Search::PhonePrefix(format!("+{p}")),
+            None => Search::PhoneDigits(digits),
+        });
+    }
+    Some(Search::Name(q.chars().take(100).collect()))
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// A status filter in our words or the existing frontend's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    Is(AccessStatus),
+    /// Users with quota debt: this system never lends quota, so none.
+    Debt,
+}
+
+pub fn parse_status(raw: &str) -> Result<StatusFilter, AdminError> {
+    Ok(match raw {
+        "aktif" => StatusFilter::Is(AccessStatus::Active),
+        "inactive_quota" => StatusFilter::Is(AccessStatus::Habis),
+        "debt" => StatusFilter::Debt,
+        other => StatusFilter::Is(other.parse().map_err(|_| invalid("status", "an access status"))?),
+    })
+}
+
+/// Sortable columns, by our names and the frontend's.
+pub fn parse_sort(field: &str) -> Result<&'static str, AdminError> {
+    Ok(match field {
+        "created_at" => "created_at",
+        "full_name" => "full_name",
+        "phone_number" => "phone_number",
+        "last_login_at" => "last_login_at",
+        "quota_expiry_date" => "quota_expiry_date",
+        "approval_status" => "approval_status",
+        "role" => "role",
+        "is_active" => "is_active",
+        "quota_purchased_bytes" | "total_quota_purchased_mb" => "quota_purchased_bytes",
+        "quota_used_bytes" | "total_quota_used_mb" => "quota_used_bytes",
+        _ => {
+            return Err(invalid(
+                "sort",
+                "one of created_at, full_name, phone_number, last_login_at, quota_expiry_date, approval_status, role, is_active, quota_purchased_bytes, quota_used_bytes",
+            ));
+        }
+    })
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub search: Option<Search>,
+    pub status: Option<StatusFilter>,
+    pub role: Option<Role>,
+    pub approval: Option<ApprovalStatus>,
+    pub blocked: Option<bool>,
+    /// Column and direction (true: descending).
+    pub sort: (&'static str, bool),
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// A user row of the list with its device count.
+pub struct Listed {
+    pub user: User,
+    pub device_count: i64,
+}
+
+fn list_users(conn: &mut PgConnection, f: &UserFilter, fup: i64) -> Result<(Vec<Listed>, i64), DbError> {
+    if f.status == Some(StatusFilter::Debt) {
+        return Ok((Vec::new(), 0));
+    }
+    let status_expr = status_sql(fup);
+    let build = || {
+        let mut q = users::table.into_boxed();
+        match &f.search {
+            Some(Search::PhonePrefix(p)) => q = q.filter(users::phone_number.like(format!("{}%", like_escape(p)))),
+            Some(Search::PhoneDigits(d)) => q = q.filter(users::phone_number.like(format!("%{}%", like_escape(d)))),
+            Some(Search::Name(n)) => q = q.filter(users::full_name.ilike(format!("%{}%", like_escape(n)))),
+            None => {}
+        }
+        if let Some(StatusFilter::Is(s)) = f.status {
+            q = q.filter(sql::<Bool>(&format!("({status_expr}) = ")).bind::<Text, _>(s.as_str()));
+        }
+        if let Some(r) = f.role {
+            q = q.filter(users::role.eq(r));
+        }
+        if let Some(a) = f.approval {
+            q = q.filter(users::approval_status.eq(a));
+        }
+        if let Some(b) = f.blocked {
+            q = q.filter(users::is_blocked.eq(b));
+        }
+        q
+    };
+    let total: i64 = build().count().get_result(conn)?;
+    let (col, desc) = f.sort;
+    let dir = if desc { "DESC NULLS LAST" } else { "ASC NULLS FIRST" };
+    // `col` comes from the whitelist in `parse_sort`, never from the request.
+    let rows: Vec<User> = build()
+        .order(sql::<Text>(&format!("users.{col} {dir}, users.id")))
+        .offset((f.page - 1) * f.per_page)
+        .limit(f.per_page)
+        .select(User::as_select())
+        .load(conn)?;
+    let ids: Vec<Uuid> = rows.iter().map(|u| u.id).collect();
+    let counts: Vec<(Uuid, i64)> = user_devices::table
+        .filter(user_devices::user_id.eq_any(&ids))
+        .group_by(user_devices::user_id)
+        .select((user_devices::user_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|u| {
+            let device_count = counts.iter().find(|(id, _)| *id == u.id).map(|(_, n)| *n).unwrap_or(0);
+            Listed { user: u, device_count }
+        })
+        .collect();
+    Ok((items, total))
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UsageDay {
+    pub day: NaiveDate,
+    pub bytes: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]
+#[diesel(table_name = quota_ledger)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub struct LedgerRow {
+    pub id: i64,
+    pub delta_bytes: i64,
+    pub source: String,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub struct Detail {
+    pub user: User,
+    pub devices: Vec<Device>,
+    /// The last 30 days in the operator's timezone, zero-filled, oldest first.
+    pub usage: Vec<UsageDay>,
+    pub ledger: Vec<LedgerRow>,
+}
+
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]
+#[diesel(table_name = message_log)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub struct MessageRow {
+    pub id: i64,
+    pub user_id: Option<Uuid>,
+    pub template: String,
+    pub provider: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub read_at: Option<DateTime<Utc>>,
+    pub failed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter {
+    pub status: Option<String>,
+    pub user: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+pub const MESSAGE_STATUSES: &[&str] = &["queued", "sent", "delivered", "read", "failed"];
+
+impl Admin {
+    pub async fn list_users(&self, f: UserFilter) -> Result<(Vec<Listed>, i64), AdminError> {
+        let fup = self.runtime.get().fup_threshold_bytes;
+        Ok(self.db().run(move |conn| list_users(conn, &f, fup)).await?)
+    }
+
+    pub async fn detail(&self, id: Uuid) -> Result<Detail, AdminError> {
+        let tz = self.captive.settings.timezone;
+        let today = Utc::now().with_timezone(&tz).date_naive();
+        let first = today - chrono::Duration::days(29);
+        let (user, devices, days, ledger) = self
+            .db()
+            .run(move |conn| {
+                let Some(user) = crate::users::find(conn, id)? else { return Ok(None) };
+                let devices: Vec<Device> = user_devices::table
+                    .filter(user_devices::user_id.eq(id))
+                    .order(user_devices::last_seen_at.desc())
+                    .select(Device::as_select())
+                    .load(conn)?;
+                let days: Vec<(NaiveDate, i64)> = usage_daily::table
+                    .filter(usage_daily::user_id.eq(id))
+                    .filter(usage_daily::day.ge(first))
+                    .select((usage_daily::day, usage_daily::bytes))
+                    .load(conn)?;
+                let ledger: Vec<LedgerRow> = quota_ledger::table
+                    .filter(quota_ledger::user_id.eq(id))
+                    .order((quota_ledger::created_at.desc(), quota_ledger::id.desc()))
+                    .limit(20)
+                    .select(LedgerRow::as_select())
+                    .load(conn)?;
+                Ok(Some((user, devices, days, ledger)))
+            })
+            .await?
+            .ok_or(AdminError::UserNotFound)?;
+        let usage = (0..30)
+            .map(|i| {
+                let day = first + chrono::Duration::days(i);
+                UsageDay { day, bytes: days.iter().find(|(d, _)| *d == day).map(|(_, b)| *b).unwrap_or(0) }
+            })
+            .collect();
+        Ok(Detail { user, devices, usage, ledger })
+    }
+
+    pub async fn devices_of(&self, id: Uuid) -> Result<Vec<Device>, AdminError> {
+        self.user(id).await?;
+        Ok(self.captive.devices(id).await?)
+    }
+
+    /// Devices seen within `secs`, newest first, with their owner's id (at most `limit`).
+    pub async fn devices_seen(&self, secs: i64, limit: i64) -> Result<Vec<Device>, AdminError> {
+        let since = Utc::now() - chrono::Duration::seconds(secs);
+        Ok(self
+            .db()
+            .run(move |conn| {
+                Ok(user_devices::table
+                    .filter(user_devices::last_seen_at.ge(since))
+                    .order(user_devices::last_seen_at.desc())
+                    .limit(limit)
+                    .select(Device::as_select())
+                    .load(conn)?)
+            })
+            .await?)
+    }
+
+    pub async fn messages(
+        &self,
+        f: MessageFilter,
+        page: i64,
+        per_page: i64,
+    ) -> Result<(Vec<MessageRow>, i64), AdminError> {
+        Ok(self
+            .db()
+            .run(move |conn| {
+                let build = || {
+                    let mut q = message_log::table.into_boxed();
+                    if let Some(s) = &f.status {
+                        q = q.filter(message_log::status.eq(s.clone()));
+                    }
+                    if let Some(u) = f.user {
+                        q = q.filter(message_log::user_id.eq(u));
+                    }
+                    if let Some(from) = f.from {
+                        q = q.filter(message_log::created_at.ge(from));
+                    }
+                    if let Some(to) = f.to {
+                        q = q.filter(message_log::created_at.lt(to));
+                    }
+                    q
+                };
+                let total: i64 = build().count().get_result(conn)?;
+                let items = build()
+                    .order((message_log::created_at.desc(), message_log::id.desc()))
+                    .offset((page - 1) * per_page)
+                    .limit(per_page)
+                    .select(MessageRow::as_select())
+                    .load(conn)?;
+                Ok((items, total))
+            })
+            .await?)
+    }
+
+    pub async fn audit(
+        &self,
+        f: super::audit::AuditFilter,
+        page: i64,
+        per_page: i64,
+    ) -> Result<(Vec<super::audit::AuditEntry>, i64), AdminError> {
+        Ok(self.db().run(move |conn| super::audit::list(conn, &f, page, per_page)).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_box_reads_numbers_in_any_local_form() {
+        let p = |s: &str| Some(Search::PhonePrefix(s.to_owned()));
+        let cases: &[(&str, Option<Search>)] = &[
+            ("081234567004", p("+6281234567004")),
+            ("0812-3456-7004", p("+6281234567004")),
+            ("6281234567004", p("+6281234567004")),
+            ("+6281234567004", p("+6281234567004")),
+            ("006281234567004", p("+6281234567004")),
+            ("81234567004", p("+6281234567004")),
+            ("0812", p("+62812")),
+            ("7004", Some(Search::PhoneDigits("7004".into()))),
+            ("12", Some(Search::Name("12".into()))),
+            ("Budi", Some(Search::Name("Budi".into()))),
+            ("  ", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(&parse_search(raw), want, "{raw}");
+        }
+        assert_eq!(like_escape("50%_a\\"), "50\\%\\_a\\\\");
+    }
+
+    #[test]
+    fn filters_and_sorts_take_both_vocabularies() {
+        assert_eq!(parse_status("aktif").unwrap(), StatusFilter::Is(AccessStatus::Active));
+        assert_eq!(parse_status("fup").unwrap(), StatusFilter::Is(AccessStatus::Fup));
+        assert_eq!(parse_status("debt").unwrap(), StatusFilter::Debt);
+        assert!(parse_status("whatever").is_err());
+        assert_eq!(parse_sort("total_quota_used_mb").unwrap(), "quota_used_bytes");
+        assert!(parse_sort("password_hash").is_err());
+        assert!(parse_sort("full_name; DROP TABLE users").is_err());
+    }
+}
