@@ -229,16 +229,37 @@ async fn refusals_are_in_the_envelope_and_change_nothing() {
         let (status, body) = call(&app, &admin, method, &path, b).await;
         assert_eq!((status, body["code"].as_str()), (403, Some("FORBIDDEN")), "{method} {path}: {body}");
     }
-    // Creating an admin account is the super admin's.
-    let (status, _) = call(
+    // Admin accounts are not created directly: a member is made, then promoted by a super admin.
+    let (status, body) = call(
+        &app,
+        &sup,
+        "POST",
+        "/api/admin/users",
+        Some(json!({ "phone_number": "081234560009", "full_name": "X", "role": "ADMIN" })),
+    )
+    .await;
+    assert_eq!((status, body["details"]["field"].as_str()), (422, Some("role")), "{body}");
+    let (status, body) = call(
         &app,
         &admin,
         "POST",
         "/api/admin/users",
-        Some(json!({ "phone_number": "081234560009", "full_name": "X", "role": "ADMIN", "password": PASSWORD })),
+        Some(json!({ "phone_number": "081234560009", "full_name": "Kasir", "add_gb": 1.5, "add_days": 30.0 })),
     )
     .await;
-    assert_eq!(status, 403);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["quota_purchased_bytes"], 3 * GIB / 2);
+    assert!(body["quota_expiry_date"].is_string());
+    let new_id = body["id"].as_str().unwrap().to_owned();
+    let (status, body) = call(
+        &app,
+        &admin,
+        "POST",
+        &format!("/api/admin/users/{new_id}/role"),
+        Some(json!({ "role": "ADMIN", "password": PASSWORD })),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("FORBIDDEN")), "roles are the super admin's");
     // A super admin does not lock themselves out.
     let (status, _) =
         call(&app, &sup, "POST", &format!("/api/admin/users/{super_id}/block"), Some(json!({ "reason": "x" }))).await;

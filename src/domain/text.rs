@@ -116,3 +116,56 @@ mod tests {
         }
     }
 }
+
+/// A whole number as JSON Schema counts one: `403` and `403.0` alike (a client's JSON encoder
+/// may write either); anything with a fraction, or out of `T`'s range, is refused.
+pub fn integral<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    let n = serde_json::Number::deserialize(d)?;
+    let whole = match (n.as_i64(), n.as_f64()) {
+        (Some(i), _) => Some(i),
+        (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(f as i64),
+        _ => None,
+    };
+    whole
+        .and_then(|i| T::try_from(i).ok())
+        .ok_or_else(|| de::Error::custom(format!("{n} is not a whole number in range")))
+}
+
+/// [`integral`] for an optional field (`null` or absent: `None`).
+pub fn integral_opt<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    #[derive(Deserialize)]
+    struct W<T: TryFrom<i64>>(#[serde(deserialize_with = "integral")] T);
+    Ok(Option::<W<T>>::deserialize(d)?.map(|w| w.0))
+}
+
+#[cfg(test)]
+mod integral_tests {
+    use super::*;
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct B {
+        #[serde(deserialize_with = "integral")]
+        n: u32,
+        #[serde(default, deserialize_with = "integral_opt")]
+        o: Option<i64>,
+    }
+
+    #[test]
+    fn whole_numbers_in_either_spelling() {
+        let ok = |s: &str| serde_json::from_str::<B>(s).ok();
+        assert_eq!(ok(r#"{"n":403}"#), Some(B { n: 403, o: None }));
+        assert_eq!(ok(r#"{"n":403.0,"o":-5.0}"#), Some(B { n: 403, o: Some(-5) }));
+        assert_eq!(ok(r#"{"n":1,"o":null}"#), Some(B { n: 1, o: None }));
+        for bad in [r#"{"n":1.5}"#, r#"{"n":-1}"#, r#"{"n":4294967296}"#, r#"{"n":"3"}"#, r#"{"n":1e300}"#] {
+            assert_eq!(ok(bad), None, "{bad}");
+        }
+    }
+}

@@ -101,6 +101,7 @@ pub async fn unblock(state: Data, a: AdminActor, id: Id) -> Result<HttpResponse,
 #[derive(Deserialize, ToSchema)]
 pub struct QuotaBody {
     /// Bytes to add (negative: take back; never below zero purchased; 0 changes nothing).
+    #[serde(deserialize_with = "crate::domain::text::integral")]
     #[schema(minimum = -1125899906842624_i64, maximum = 1125899906842624_i64)]
     bytes: i64,
     #[schema(

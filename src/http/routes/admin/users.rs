@@ -157,10 +157,11 @@ pub struct CreateBody {
         pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
     )]
     full_name: String,
+    /// `USER` or `KOMANDAN`; an admin account is made with `POST /api/admin/users/{id}/role`
+    /// (super admin, with its password).
+    #[schema(value_type = Option<String>, pattern = r"^(USER|KOMANDAN)$")]
     role: Option<Role>,
-    /// Admin roles only (10+ characters).
-    #[schema(max_length = 200)]
-    password: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::text::integral_opt")]
     #[schema(minimum = 0, maximum = 1125899906842624_i64)]
     quota_bytes: Option<i64>,
     /// The frontend's quota field, in GiB.
@@ -168,6 +169,9 @@ pub struct CreateBody {
     add_gb: Option<f64>,
     #[schema(value_type = Option<String>, format = DateTime, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$")]
     expires_at: Option<DateTime<Utc>>,
+    /// Days from now (the frontend's `add_days`).
+    #[serde(alias = "add_days")]
+    #[serde(default, deserialize_with = "crate::domain::text::integral_opt")]
     #[schema(minimum = 0, maximum = 3650)]
     validity_days: Option<u32>,
     #[serde(default)]
@@ -218,12 +222,19 @@ pub async fn create(state: Data, a: AdminActor, body: Input<CreateBody>) -> Resu
         profile_of(&b.profile).into_iter().map(|(k, v)| (k, Some(v))).collect();
     let refs: Vec<(&'static str, Option<&str>)> = given.iter().map(|(k, v)| (*k, v.as_deref())).collect();
     let profile = crate::users::profile_from(&refs).map_err(crate::admin::AdminError::from)?;
+    let role = b.role.unwrap_or(Role::User);
+    if role.is_admin() {
+        return Err(ApiError::validation(
+            "role",
+            "USER or KOMANDAN; make an admin with POST /api/admin/users/{id}/role",
+        ));
+    }
     let input = CreateUser {
         phone: b.phone_number,
         full_name: b.full_name,
-        role: b.role.unwrap_or(Role::User),
+        role,
         approval: ApprovalStatus::Approved,
-        password: b.password,
+        password: None,
         quota_bytes: quota,
         expires_at,
         unlimited: b.is_unlimited_user,
@@ -285,11 +296,13 @@ pub struct PatchBody {
     full_name: Option<String>,
     is_unlimited_user: Option<bool>,
     /// 1 to 100; 0 clears the override (the runtime setting applies).
+    #[serde(default, deserialize_with = "crate::domain::text::integral_opt")]
     #[schema(minimum = 0, maximum = 100)]
     device_limit_override: Option<i32>,
     /// The frontend's edit fields (ignored unless named here): quota in GiB and days to add.
     #[schema(minimum = 0, maximum = 1048576)]
     add_gb: Option<f64>,
+    #[serde(default, deserialize_with = "crate::domain::text::integral_opt")]
     #[schema(minimum = 0, maximum = 3650)]
     add_days: Option<u32>,
     /// Profile attributes (`email`, `address`, `notes`, `blok`, `kamar`, `tamping_type`).
