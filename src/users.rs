@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::db::DbError;
 use crate::db::models::{NewLedgerEntry, NewUser, User};
 use crate::db::schema::{quota_ledger, users};
+use crate::domain::policy::{DEFAULT_FUP_THRESHOLD_BYTES, UserFacts, resolve_status};
 use crate::domain::{ApprovalStatus, Msisdn, Role};
 
 pub const MIN_PASSWORD_LEN: usize = 10;
@@ -139,6 +140,17 @@ pub fn create_user(conn: &mut PgConnection, input: CreateUser) -> Result<User, U
     };
     let id = Uuid::new_v4();
     let now = Utc::now();
+    // The default policy's word; the admin room and the next sync apply the runtime one.
+    let facts = UserFacts {
+        approved: input.approval == ApprovalStatus::Approved,
+        is_active: true,
+        is_blocked: false,
+        is_unlimited: input.unlimited,
+        purchased_bytes: input.quota_bytes,
+        used_bytes: 0,
+        expires_at: input.expires_at,
+    };
+    let access_status = resolve_status(&facts, now, DEFAULT_FUP_THRESHOLD_BYTES);
     conn.transaction(|tx| {
         let user: User = diesel::insert_into(users::table)
             .values(NewUser {
@@ -156,6 +168,7 @@ pub fn create_user(conn: &mut PgConnection, input: CreateUser) -> Result<User, U
                 profile: serde_json::Value::Object(input.profile),
                 // Accounts made by an operator are vouched for; a registration waits for its code.
                 phone_verified_at: (input.approval != ApprovalStatus::Pending).then_some(now),
+                access_status,
             })
             .returning(User::as_returning())
             .get_result(tx)?;

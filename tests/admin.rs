@@ -466,3 +466,60 @@ async fn maintenance_mode_and_settings_reach_another_server_at_once() {
         .await;
     assert_eq!((status, body["code"].as_str()), (403, Some("REGISTRATION_CLOSED")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_frontends_editor_saves_the_whole_user_and_only_differences_act() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = staff(&app, ADMIN, Role::Admin).await;
+    let id = app.user("081234560011", "Budi", 1).await.id;
+    let (_, detail) = call(&app, &admin, "GET", &format!("/api/admin/users/{id}"), None).await;
+    // What the edit dialog sends: the user as the list showed it, plus its fields.
+    let mut user = detail["user"].clone();
+    let save = |user: Value| {
+        let (c, url) = (admin.clone(), app.url(&format!("/api/admin/users/{id}")));
+        async move {
+            let r = c.put(url).header("Idempotency-Key", "save-1").json(&user).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    // Unchanged: nothing happens.
+    let (status, body) = save(user.clone()).await;
+    assert_eq!((status, body["changed"].clone()), (200, json!(false)), "{body}");
+    // Quota, days and a block in one save; a retry of it grants nothing more.
+    user["add_gb"] = json!(2);
+    user["add_days"] = json!(30);
+    user["is_blocked"] = json!(true);
+    user["blocked_reason"] = json!("Pelanggaran aturan");
+    user["blok"] = json!("A");
+    let (status, body) = save(user.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"]["quota_purchased_bytes"], 3 * GIB);
+    assert_eq!(body["user"]["is_blocked"], true);
+    assert_eq!(body["user"]["blocked_reason"], "Pelanggaran aturan");
+    assert_eq!(body["user"]["blok"], "A");
+    let (_, again) = save(user.clone()).await;
+    assert_eq!(again["user"]["quota_purchased_bytes"], 3 * GIB, "one key, one grant");
+    // Unblock and deactivate, then reactivate.
+    user["add_gb"] = json!(0);
+    user["add_days"] = json!(0);
+    user["is_blocked"] = json!(false);
+    user["is_active"] = json!(false);
+    let (_, body) = save(user.clone()).await;
+    assert_eq!((body["user"]["is_blocked"].clone(), body["user"]["is_active"].clone()), (json!(false), json!(false)));
+    user["is_active"] = json!(true);
+    let (_, body) = save(user.clone()).await;
+    assert_eq!(body["user"]["is_active"], true);
+    let actions: Vec<String> = audit_rows(&app, id).await.into_iter().map(|(a, _, _)| a).collect();
+    assert_eq!(
+        actions,
+        [
+            "user.update",
+            "user.quota",
+            "user.expiry",
+            "user.block",
+            "user.unblock",
+            "user.deactivate",
+            "user.reactivate"
+        ]
+    );
+}

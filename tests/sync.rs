@@ -104,6 +104,11 @@ async fn exact_totals_across_many_cycles_and_a_reboot() {
     .await;
     let daily = scalar(&f.app, "SELECT COALESCE(sum(bytes), 0)::bigint AS n FROM usage_daily").await;
     assert_eq!((ledger, daily), (total, total));
+    // The dashboard's per-day totals sum exactly what the per-user rows do.
+    assert_eq!(
+        scalar(&f.app, "SELECT COALESCE(sum(bytes), 0)::bigint AS n FROM usage_day_totals").await,
+        scalar(&f.app, "SELECT COALESCE(sum(bytes), 0)::bigint AS n FROM usage_daily").await
+    );
     f.app.stop().await;
 }
 
@@ -190,6 +195,8 @@ async fn steady_state_issues_no_router_writes_and_status_changes_do() {
         )
     });
     assert_eq!((regular, habis), (6, 6));
+    // The stored status (the admin's filters and counts) follows the cycle.
+    assert_eq!(scalar(&f.app, "SELECT count(*)::bigint AS n FROM users WHERE access_status = 'habis'").await, 3);
     let again = run_cycle(&f.ctx, "schedule", None, FailPoint::None).await.unwrap();
     assert_eq!(again.router_writes, 0);
     f.app.stop().await;

@@ -61,6 +61,21 @@ fn lock_user(tx: &mut PgConnection, id: Uuid) -> Result<User, AdminError> {
     users::table.find(id).select(User::as_select()).for_update().first(tx).optional()?.ok_or(AdminError::UserNotFound)
 }
 
+/// Stores the user's status by the one policy when the change moved it (filters and counts read
+/// the stored one).
+pub fn store_status(
+    tx: &mut PgConnection,
+    mut u: User,
+    policy: &crate::domain::policy::RouterPolicy,
+) -> Result<User, AdminError> {
+    let status = policy.status(&u.facts(), Utc::now());
+    if status != u.access_status {
+        diesel::update(users::table.find(u.id)).set(users::access_status.eq(status)).execute(tx)?;
+        u.access_status = status;
+    }
+    Ok(u)
+}
+
 fn not_self(actor: &Actor, target: &User, what: &'static str) -> Result<(), AdminError> {
     if actor.user_id == Some(target.id) { Err(AdminError::Forbidden(what)) } else { Ok(()) }
 }
@@ -78,7 +93,7 @@ impl Admin {
         reconcile: bool,
         f: Step,
     ) -> Result<(User, Option<User>), AdminError> {
-        let a = actor.clone();
+        let (a, policy) = (actor.clone(), self.runtime.policy());
         let (before, after) = self
             .db()
             .run(move |conn| {
@@ -86,6 +101,7 @@ impl Admin {
                     let before = lock_user(tx, id)?;
                     may_act_on(&a, &before)?;
                     let Some((after, extra)) = f(tx, &before)? else { return Ok((before, None)) };
+                    let after = store_status(tx, after, &policy)?;
                     let mut details = Map::new();
                     details.insert("before".into(), user_view(&before));
                     details.insert("after".into(), user_view(&after));
@@ -472,17 +488,37 @@ impl Admin {
         Ok(c)
     }
 
+    /// Reactivates a deactivated account (its devices sign in again from scratch).
+    pub async fn reactivate(&self, actor: &Actor, id: Uuid) -> Result<Changed, AdminError> {
+        let step: Step = Box::new(move |tx, u| {
+            if u.is_active {
+                return Ok(None);
+            }
+            let after = diesel::update(users::table.find(u.id))
+                .set((
+                    users::is_active.eq(true),
+                    users::deactivated_at.eq(None::<DateTime<Utc>>),
+                    users::updated_at.eq(Utc::now()),
+                ))
+                .returning(User::as_returning())
+                .get_result(tx)?;
+            Ok(Some((after, json!({}))))
+        });
+        Ok(Self::done(self.change(actor, id, "user.reactivate", true, step).await?))
+    }
+
     /// An account made by an operator: approved, with its starting quota and expiry.
     pub async fn create(&self, actor: &Actor, input: CreateUser) -> Result<User, AdminError> {
         if input.role.is_admin() && actor.role != Role::SuperAdmin {
             return Err(AdminError::Forbidden("only a super admin creates admin accounts"));
         }
-        let a = actor.clone();
+        let (a, policy) = (actor.clone(), self.runtime.policy());
         let user = self
             .db()
             .run(move |conn| {
                 Ok(conn.transaction::<_, AdminError, _>(|tx| {
                     let u = crate::users::create_user(tx, CreateUser { created_by: a.user_id, ..input })?;
+                    let u = store_status(tx, u, &policy)?;
                     audit::record(tx, &a, "user.create", Some(Target::user(u.id)), json!({ "after": user_view(&u) }))?;
                     Ok(u)
                 }))

@@ -6,6 +6,7 @@
 //! after it commits enqueues the user's router reconcile when the change can alter access.
 
 pub mod audit;
+pub mod edit;
 pub mod grant;
 pub mod lifecycle;
 pub mod query;
@@ -97,6 +98,8 @@ pub struct Admin {
     pub runtime: Runtime,
     pub messenger: Option<Messenger>,
     pub queues: hotspot_jobs::Queues,
+    /// The dashboard's last figures (see [`stats::STATS_FRESH_FOR`]).
+    pub stats_cache: std::sync::Arc<stats::StatsCache>,
 }
 
 impl Admin {

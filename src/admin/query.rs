@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::Text;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -15,21 +15,6 @@ use crate::db::DbError;
 use crate::db::models::{Device, User};
 use crate::db::schema::{message_log, quota_ledger, usage_daily, user_devices, users};
 use crate::domain::{AccessStatus, ApprovalStatus, Role};
-
-/// The access status of a `users` row in SQL, the same order of rules as
-/// [`crate::domain::policy::resolve_status`] (a test holds the two together).
-pub fn status_sql(fup_threshold: i64) -> String {
-    format!(
-        "CASE WHEN users.is_blocked THEN 'blocked' \
-         WHEN NOT users.is_active OR users.approval_status <> 'APPROVED' THEN 'inactive' \
-         WHEN users.quota_expiry_date IS NOT NULL AND users.quota_expiry_date <= now() THEN 'expired' \
-         WHEN users.is_unlimited_user THEN 'unlimited' \
-         WHEN users.quota_purchased_bytes - users.quota_used_bytes <= 0 THEN 'habis' \
-         WHEN users.quota_purchased_bytes > {fup_threshold} \
-              AND users.quota_purchased_bytes - users.quota_used_bytes < {fup_threshold} THEN 'fup' \
-         ELSE 'active' END"
-    )
-}
 
 /// What the search box holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,11 +119,10 @@ pub struct Listed {
     pub device_count: i64,
 }
 
-fn list_users(conn: &mut PgConnection, f: &UserFilter, fup: i64) -> Result<(Vec<Listed>, i64), DbError> {
+fn list_users(conn: &mut PgConnection, f: &UserFilter) -> Result<(Vec<Listed>, i64), DbError> {
     if f.status == Some(StatusFilter::Debt) {
         return Ok((Vec::new(), 0));
     }
-    let status_expr = status_sql(fup);
     let build = || {
         let mut q = users::table.into_boxed();
         match &f.search {
@@ -147,8 +131,9 @@ fn list_users(conn: &mut PgConnection, f: &UserFilter, fup: i64) -> Result<(Vec<
             Some(Search::Name(n)) => q = q.filter(users::full_name.ilike(format!("%{}%", like_escape(n)))),
             None => {}
         }
+        // The stored status: as of the last sync or admin change, what the router enforces.
         if let Some(StatusFilter::Is(s)) = f.status {
-            q = q.filter(sql::<Bool>(&format!("({status_expr}) = ")).bind::<Text, _>(s.as_str()));
+            q = q.filter(users::access_status.eq(s));
         }
         if let Some(r) = f.role {
             q = q.filter(users::role.eq(r));
@@ -163,7 +148,15 @@ fn list_users(conn: &mut PgConnection, f: &UserFilter, fup: i64) -> Result<(Vec<
     };
     let total: i64 = build().count().get_result(conn)?;
     let (col, desc) = f.sort;
-    let dir = if desc { "DESC NULLS LAST" } else { "ASC NULLS FIRST" };
+    // Empty values last either way; the NOT NULL columns take no NULLS clause, so their
+    // indexes (created_at's above all) serve the order.
+    let nullable = matches!(col, "last_login_at" | "quota_expiry_date");
+    let dir = match (desc, nullable) {
+        (true, true) => "DESC NULLS LAST",
+        (false, true) => "ASC NULLS LAST",
+        (true, false) => "DESC",
+        (false, false) => "ASC",
+    };
     // `col` comes from the whitelist in `parse_sort`, never from the request.
     let rows: Vec<User> = build()
         .order(sql::<Text>(&format!("users.{col} {dir}, users.id")))
@@ -244,8 +237,7 @@ pub const MESSAGE_STATUSES: &[&str] = &["queued", "sent", "delivered", "read", "
 
 impl Admin {
     pub async fn list_users(&self, f: UserFilter) -> Result<(Vec<Listed>, i64), AdminError> {
-        let fup = self.runtime.get().fup_threshold_bytes;
-        Ok(self.db().run(move |conn| list_users(conn, &f, fup)).await?)
+        Ok(self.db().run(move |conn| list_users(conn, &f)).await?)
     }
 
     pub async fn detail(&self, id: Uuid) -> Result<Detail, AdminError> {

@@ -6,17 +6,14 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::query::status_sql;
 use super::{Admin, AdminError};
 use crate::db::models::SyncRun;
-use crate::db::schema::{device_counters, login_history, message_log, usage_daily, user_devices, users};
+use crate::db::schema::{login_history, message_log, sync_runs, usage_daily, usage_day_totals, users};
 use crate::domain::{AccessStatus, ApprovalStatus, Msisdn};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -50,7 +47,7 @@ pub struct Stats {
     pub registrations_waiting: i64,
     pub bytes: Usage,
     pub top_users_today: Vec<TopUser>,
-    /// Devices whose traffic the sync saw, or that signed in, in the last 10 minutes.
+    /// Our devices the router showed online at the last sync, when that was within 10 minutes.
     pub devices_active_10m: i64,
     pub last_sync: Option<SyncRun>,
     pub codes_today: Codes,
@@ -65,37 +62,56 @@ fn day_start(day: NaiveDate, tz: chrono_tz::Tz) -> DateTime<Utc> {
     tz.from_local_datetime(&midnight).earliest().map(|d| d.with_timezone(&Utc)).unwrap_or_else(Utc::now)
 }
 
+/// How long one computation of the dashboard serves: the figures come from the last sync cycle
+/// anyway, and every admin's polling page would otherwise recount 100k users each time.
+pub const STATS_FRESH_FOR: Duration = Duration::from_secs(5);
+
+/// The last figures and when they were made; one computation at a time (the others wait for it).
+#[derive(Default)]
+pub struct StatsCache(tokio::sync::Mutex<Option<(std::time::Instant, Stats)>>);
+
 impl Admin {
+    /// The dashboard, at most [`STATS_FRESH_FOR`] old (`generated_at` says when).
     pub async fn stats(&self) -> Result<Stats, AdminError> {
+        let mut slot = self.stats_cache.0.lock().await;
+        if let Some((at, s)) = slot.as_ref()
+            && at.elapsed() < STATS_FRESH_FOR
+        {
+            return Ok(s.clone());
+        }
+        let fresh = self.compute_stats().await?;
+        *slot = Some((std::time::Instant::now(), fresh.clone()));
+        Ok(fresh)
+    }
+
+    /// The figures, counted now.
+    pub async fn compute_stats(&self) -> Result<Stats, AdminError> {
         let tz = self.captive.settings.timezone;
         let now = Utc::now();
         let today = now.with_timezone(&tz).date_naive();
         let since_midnight = day_start(today, tz);
-        let fup = self.runtime.get().fup_threshold_bytes;
         let db = self.db();
 
         let statuses = db.run(move |conn| {
-            let rows: Vec<(String, i64)> = users::table
-                .select((sql::<Text>(&status_sql(fup)), sql::<BigInt>("count(*)")))
-                .group_by(sql::<Text>("1"))
+            let rows: Vec<(AccessStatus, i64)> = users::table
+                .group_by(users::access_status)
+                .select((users::access_status, diesel::dsl::count_star()))
                 .load(conn)?;
             let waiting: i64 =
                 users::table.filter(users::approval_status.eq(ApprovalStatus::Pending)).count().get_result(conn)?;
             Ok((rows, waiting))
         });
         let usage = db.run(move |conn| {
-            // `sum(bigint)` is numeric in Postgres: cast back (bytes stay far below i64::MAX).
-            let sum = |conn: &mut PgConnection, from: NaiveDate| -> QueryResult<i64> {
-                usage_daily::table
-                    .filter(usage_daily::day.ge(from))
-                    .select(sql::<BigInt>("COALESCE(sum(usage_daily.bytes), 0)::bigint"))
-                    .first(conn)
+            // The sync's per-day totals (a few rows per day), not millions of per-user rows.
+            let days: Vec<(NaiveDate, i64)> = usage_day_totals::table
+                .filter(usage_day_totals::day.ge(today - chrono::Duration::days(29)))
+                .select((usage_day_totals::day, usage_day_totals::bytes))
+                .load(conn)?;
+            let since = |d: i64| -> i64 {
+                let from = today - chrono::Duration::days(d);
+                days.iter().filter(|(day, _)| *day >= from).map(|(_, b)| *b).sum()
             };
-            let usage = Usage {
-                today: sum(conn, today)?,
-                last_7_days: sum(conn, today - chrono::Duration::days(6))?,
-                last_30_days: sum(conn, today - chrono::Duration::days(29))?,
-            };
+            let usage = Usage { today: since(0), last_7_days: since(6), last_30_days: since(29) };
             let top: Vec<(Uuid, String, Msisdn, i64)> = usage_daily::table
                 .inner_join(users::table)
                 .filter(usage_daily::day.eq(today))
@@ -106,17 +122,17 @@ impl Admin {
             Ok((usage, top))
         });
         let activity = db.run(move |conn| {
+            // What the router showed online at the last cycle, when it was within 10 minutes.
             let recent = now - chrono::Duration::minutes(10);
-            let active: i64 = user_devices::table
-                .filter(
-                    user_devices::last_seen_at.ge(recent).or(user_devices::mac_address.eq_any(
-                        device_counters::table
-                            .filter(device_counters::updated_at.ge(recent))
-                            .select(device_counters::mac_address),
-                    )),
-                )
-                .count()
-                .get_result(conn)?;
+            let active: i64 = sync_runs::table
+                .filter(sync_runs::finished_at.ge(recent))
+                .filter(sync_runs::status.ne("failed"))
+                .order(sync_runs::id.desc())
+                .select(sync_runs::hosts_count)
+                .first::<i32>(conn)
+                .optional()?
+                .map(i64::from)
+                .unwrap_or(0);
             let sent: i64 = message_log::table
                 .filter(message_log::template.eq("otp"))
                 .filter(message_log::created_at.ge(since_midnight))
@@ -139,7 +155,7 @@ impl Admin {
         let mut by_status: BTreeMap<String, i64> =
             AccessStatus::ALL.iter().map(|s| (s.as_str().to_owned(), 0)).collect();
         for (s, n) in rows {
-            by_status.insert(s, n);
+            by_status.insert(s.as_str().to_owned(), n);
         }
         Ok(Stats {
             users_total: by_status.values().sum(),

@@ -146,6 +146,7 @@ pub async fn run(cmd: Lifecycle, settings: Settings) -> anyhow::Result<()> {
         runtime: services.runtime.clone(),
         messenger: services.messenger.clone(),
         queues: services.queues.clone(),
+        stats_cache: Default::default(),
     };
     let actor = Actor::cli();
     let err = |e: crate::admin::AdminError| anyhow::anyhow!("{e}");

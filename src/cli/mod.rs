@@ -125,7 +125,8 @@ pub enum BenchCommand {
         /// Measured requests per kind.
         #[arg(long, default_value_t = 1000)]
         requests: usize,
-        #[arg(long, default_value_t = 8)]
+        /// Requests in flight at once (a few admins' pages).
+        #[arg(long, default_value_t = 4)]
         concurrency: usize,
     },
     /// Host snapshots and ip-binding upserts against the simulator.

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::schema::{quota_ledger, sync_runs, user_devices, users};
 use crate::domain::policy::UserFacts;
-use crate::domain::{ApprovalStatus, ClientIp, MacAddress, Msisdn, Role};
+use crate::domain::{AccessStatus, ApprovalStatus, ClientIp, MacAddress, Msisdn, Role};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -40,6 +40,9 @@ pub struct User {
     pub device_limit_override: Option<i32>,
     pub rejected_reason: Option<String>,
     pub deactivated_at: Option<DateTime<Utc>>,
+    /// The status last given (sync, admin, grant): what the router enforces. The live status is
+    /// `RouterPolicy::status(facts)`; this one is for filters and counts.
+    pub access_status: AccessStatus,
 }
 
 impl User {
@@ -77,6 +80,7 @@ pub struct NewUser<'a> {
     pub approved_at: Option<DateTime<Utc>>,
     pub profile: serde_json::Value,
     pub phone_verified_at: Option<DateTime<Utc>>,
+    pub access_status: AccessStatus,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -139,4 +143,6 @@ pub struct SyncRun {
     pub error_count: i32,
     #[schema(value_type = Vec<String>)]
     pub errors: serde_json::Value,
+    /// Our devices the router showed online in this cycle.
+    pub hosts_count: i32,
 }

@@ -26,6 +26,7 @@ diesel::table! {
         device_limit_override -> Nullable<Int4>,
         rejected_reason -> Nullable<Text>,
         deactivated_at -> Nullable<Timestamptz>,
+        access_status -> Text,
     }
 }
 
@@ -142,6 +143,16 @@ diesel::table! {
         router_writes -> Int4,
         error_count -> Int4,
         errors -> Jsonb,
+        hosts_count -> Int4,
+    }
+}
+
+diesel::table! {
+    usage_day_totals (day, shard) {
+        day -> Date,
+        shard -> Int4,
+        bytes -> Int8,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -215,4 +226,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     message_log,
     audit_log,
     runtime_settings,
+    usage_day_totals,
 );

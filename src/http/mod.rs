@@ -77,6 +77,7 @@ pub fn build_state(services: &Services) -> anyhow::Result<web::Data<AppState>> {
             runtime: services.runtime.clone(),
             messenger: services.messenger.clone(),
             queues: services.queues.clone(),
+            stats_cache: Default::default(),
         },
         queues: services.queues.clone(),
         messenger: services.messenger.clone(),

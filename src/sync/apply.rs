@@ -11,7 +11,7 @@ use super::plan::{self, Baseline, Map, Plan};
 use super::run::{FailPoint, Summary, SyncError};
 use crate::db::DbError;
 use crate::db::schema::sync_runs;
-use crate::domain::{ClientIp, MacAddress};
+use crate::domain::{AccessStatus, ClientIp, MacAddress};
 
 /// The ledger keys of each user's charge in one cycle: a digest of the observations it comes
 /// from, so the same observations can never be charged twice (e.g. two workers planning from one
@@ -54,6 +54,10 @@ WITH c AS (
     INSERT INTO usage_daily (user_id, day, bytes)
     SELECT user_id, $5::date, delta_bytes FROM ins
     ON CONFLICT (user_id, day) DO UPDATE SET bytes = usage_daily.bytes + EXCLUDED.bytes, updated_at = now()
+), totals AS (
+    INSERT INTO usage_day_totals (day, shard, bytes)
+    SELECT $5::date, $6::int4, sum(delta_bytes) FROM ins HAVING count(*) > 0
+    ON CONFLICT (day, shard) DO UPDATE SET bytes = usage_day_totals.bytes + EXCLUDED.bytes, updated_at = now()
 )
 SELECT count(*)::bigint AS users, COALESCE(sum(delta_bytes), 0)::bigint AS bytes FROM ins
 "#;
@@ -89,6 +93,19 @@ UPDATE user_devices d SET ip_address = COALESCE(t.ip, d.ip_address), last_seen_a
 FROM unnest($1::int8[], $2::text[]) AS t(id, ip)
 WHERE d.id = t.id
 "#;
+
+/// Stores the statuses that changed, in one statement.
+pub(super) fn write_statuses(conn: &mut PgConnection, updates: &[(Uuid, AccessStatus)]) -> Result<(), DbError> {
+    let (ids, statuses): (Vec<Uuid>, Vec<&str>) = updates.iter().map(|(id, s)| (*id, s.as_str())).unzip();
+    diesel::sql_query(
+        "UPDATE users u SET access_status = t.s FROM unnest($1::uuid[], $2::text[]) AS t(id, s) \
+         WHERE u.id = t.id AND u.access_status <> t.s",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<Text>, _>(statuses)
+    .execute(conn)?;
+    Ok(())
+}
 
 #[derive(QueryableByName)]
 struct UserCharge {
@@ -227,6 +244,7 @@ pub(super) fn apply_batch(
     run_id: i64,
     router_id: i32,
     day: chrono::NaiveDate,
+    shard: i32,
     mut batch: Batch,
     fail: FailPoint,
 ) -> Result<(i64, i64), SyncError> {
@@ -249,6 +267,7 @@ pub(super) fn apply_batch(
                 .bind::<Array<Text>, _>(keys)
                 .bind::<BigInt, _>(run_id)
                 .bind::<Date, _>(day)
+                .bind::<Int4, _>(shard)
                 .get_result(tx)
                 .map_err(DbError::from)?;
         }
@@ -277,6 +296,7 @@ pub(super) fn finish(conn: &mut PgConnection, run_id: i64, s: &Summary, router_c
             sync_runs::router_commands.eq(router_commands as i32),
             sync_runs::router_writes.eq(s.router_writes as i32),
             sync_runs::error_count.eq(s.errors.len() as i32),
+            sync_runs::hosts_count.eq(s.online as i32),
             sync_runs::errors.eq(serde_json::json!(s.errors.iter().take(100).collect::<Vec<_>>())),
         ))
         .execute(conn)?;

@@ -17,6 +17,8 @@ pub(super) struct Loaded {
     pub users: Vec<UserInput>,
     /// user id → status before this cycle (to count changes).
     pub before: Map<Uuid, AccessStatus>,
+    /// user id → the status stored on the row (written again only when it changes).
+    pub stored: Map<Uuid, AccessStatus>,
     pub devices: Vec<DeviceInput>,
     pub baselines: Map<MacAddress, Baseline>,
     pub errors: Vec<String>,
@@ -41,7 +43,9 @@ pub(super) fn load(
     let rows: Vec<User> = users::table.select(User::as_select()).load(conn)?;
     let mut users_in = Vec::with_capacity(rows.len());
     let mut before = Map::with_capacity_and_hasher(rows.len(), Default::default());
+    let mut stored = Map::with_capacity_and_hasher(rows.len(), Default::default());
     for u in &rows {
+        stored.insert(u.id, u.access_status);
         let facts = u.facts();
         before.insert(u.id, policy.status(&facts, now));
         users_in.push(UserInput { id: u.id, facts, hotspot_name: u.phone_number.local() });
@@ -78,5 +82,5 @@ pub(super) fn load(
             _ => errors.push(format!("baseline of {mac}: negative counter")),
         }
     }
-    Ok(Loaded { router_id, users: users_in, before, devices, baselines, errors })
+    Ok(Loaded { router_id, users: users_in, before, stored, devices, baselines, errors })
 }

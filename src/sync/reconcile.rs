@@ -76,5 +76,8 @@ pub async fn reconcile_user(ctx: &SyncContext, id: Uuid) -> Result<Option<Reconc
         tracing::warn!(?change, error = %e, "reconcile write failed; the job retries");
         return Err(SyncError::Router(e));
     }
+    if status != user.access_status {
+        ctx.db.run(move |conn| super::apply::write_statuses(conn, &[(id, status)])).await?;
+    }
     Ok(Some(Reconciled { status, changes }))
 }

@@ -14,6 +14,7 @@ use super::load::load;
 use super::plan::{self, Rules};
 use crate::db::schema::sync_runs;
 use crate::db::{Db, DbError};
+use crate::domain::AccessStatus;
 use crate::router::RouterError;
 use crate::router::ops::Ops;
 
@@ -118,6 +119,8 @@ pub struct Summary {
     pub users: usize,
     pub devices: usize,
     pub hosts: usize,
+    /// Our devices among the router's hosts (online this cycle).
+    pub online: usize,
     pub bytes_charged: u64,
     pub users_charged: usize,
     pub router_commands: usize,
@@ -154,6 +157,7 @@ pub async fn run_cycle(
         users: 0,
         devices: 0,
         hosts: 0,
+        online: 0,
         bytes_charged: 0,
         users_charged: 0,
         router_commands: 0,
@@ -213,9 +217,12 @@ async fn cycle(
     summary.users = loaded.users.len();
     summary.devices = loaded.devices.len();
     summary.hosts = snapshot.hosts.len();
+    summary.online = plan.charges.len();
     summary.errors.extend(loaded.errors.iter().cloned());
     summary.status_changes = plan.statuses.iter().filter(|(id, s)| loaded.before.get(id) != Some(s)).count();
     let router_id = loaded.router_id;
+    let status_updates: Vec<(uuid::Uuid, AccessStatus)> =
+        plan.statuses.iter().filter(|(id, s)| loaded.stored.get(id) != Some(s)).map(|(id, s)| (*id, *s)).collect();
     let batches = batches(router_id, &plan, &loaded.baselines, ctx.writers);
     let router_changes = plan.router;
     // Only the router diff is needed from here on.
@@ -227,9 +234,9 @@ async fn cycle(
     }
     ctx.report(Stage::Charging { hosts: summary.hosts, users: summary.users, devices: summary.devices });
     let day = now.with_timezone(&ctx.timezone).date_naive();
-    let results = futures_util::future::join_all(batches.into_iter().map(|batch| {
+    let results = futures_util::future::join_all(batches.into_iter().enumerate().map(|(shard, batch)| {
         ctx.db.run(move |conn| {
-            apply_batch(conn, run_id, router_id, day, batch, fail).map_err(|e| match e {
+            apply_batch(conn, run_id, router_id, day, shard as i32, batch, fail).map_err(|e| match e {
                 SyncError::Db(d) => d,
                 other => DbError::Task(other.to_string()),
             })
@@ -250,6 +257,13 @@ async fn cycle(
     }
     if let Some(e) = failed {
         return Err(e.into());
+    }
+    // The statuses this cycle's usage led to, for the admin's filters and counts (the router
+    // below is told the same).
+    if !status_updates.is_empty()
+        && let Err(e) = ctx.db.run(move |conn| super::apply::write_statuses(conn, &status_updates)).await
+    {
+        summary.errors.push(format!("stored statuses not updated: {e}"));
     }
     if fail == FailPoint::AfterCommit {
         return Err(SyncError::Injected("after commit"));

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Paging, user_id};
-use crate::admin::lifecycle::{Changed, Expiry, UserPatch, profile_field};
+use crate::admin::edit::Edit;
+use crate::admin::lifecycle::{Changed, UserPatch, profile_field};
 use crate::admin::query::{Detail, LedgerRow, UsageDay, UserFilter, parse_search, parse_sort, parse_status};
 use crate::db::models::{Device, User};
 use crate::domain::{ApprovalStatus, GIB, Msisdn, Role};
@@ -305,6 +306,12 @@ pub struct PatchBody {
     #[serde(default, deserialize_with = "crate::domain::text::integral_opt")]
     #[schema(minimum = 0, maximum = 3650)]
     add_days: Option<u32>,
+    /// Blocks (with `blocked_reason`, or a default) or unblocks.
+    is_blocked: Option<bool>,
+    #[schema(max_length = 500, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
+    blocked_reason: Option<String>,
+    /// False deactivates (sessions end, router entries go); true reactivates.
+    is_active: Option<bool>,
     /// Profile attributes (`email`, `address`, `notes`, `blok`, `kamar`, `tamping_type`).
     #[serde(flatten)]
     #[schema(value_type = Object)]
@@ -326,22 +333,28 @@ pub async fn patch(
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&id)?;
     let b = body.0;
-    let key = idempotency_key(&req)?;
-    let patch = UserPatch {
-        full_name: b.full_name,
-        is_unlimited_user: b.is_unlimited_user,
-        device_limit_override: b.device_limit_override.map(|n| (n != 0).then_some(n)),
-        profile: profile_of(&b.extra),
+    // The frontend's editor sends its role select too; a super admin's change of it is a role
+    // change, the same value is none.
+    let role = match b.extra.get("role").and_then(|v| v.as_str()) {
+        Some(r) => Some(r.parse::<Role>().map_err(|_| ApiError::validation("role", "a role"))?),
+        None => None,
     };
-    let mut c = state.admin.update(&a.0, id, patch).await?;
-    // The frontend's edit dialog adds quota and days in the same request.
-    if let Some(gb) = b.add_gb.filter(|g| *g > 0.0) {
-        let bytes = gib_to_bytes("add_gb", gb)?;
-        c = state.admin.adjust_quota(&a.0, id, bytes, "added in the user editor", key.as_deref()).await?;
-    }
-    if let Some(days) = b.add_days.filter(|d| *d > 0) {
-        c = state.admin.set_expiry(&a.0, id, Expiry::Extend(days), key.as_deref()).await?;
-    }
+    let edit = Edit {
+        patch: UserPatch {
+            full_name: b.full_name,
+            is_unlimited_user: b.is_unlimited_user,
+            device_limit_override: b.device_limit_override.map(|n| (n != 0).then_some(n)),
+            profile: profile_of(&b.extra),
+        },
+        role,
+        add_bytes: b.add_gb.map(|gb| gib_to_bytes("add_gb", gb)).transpose()?.unwrap_or(0),
+        add_days: b.add_days.unwrap_or(0),
+        blocked: b.is_blocked,
+        blocked_reason: b.blocked_reason,
+        active: b.is_active,
+        key: idempotency_key(&req)?,
+    };
+    let c = state.admin.edit(&a.0, id, edit).await?;
     Ok(changed_answer(&state, c, "user updated"))
 }
 
