@@ -1,7 +1,8 @@
 //! The existing Nuxt frontend (../shared/lpsaring-frontend, built, unmodified) against a test
 //! server on the simulators, driven in headless Chromium by tests/browser/e2e.py: the captive
 //! page from the router's redirect to the connected page and the dashboard, `/login` to the
-//! dashboard, a waiting registration's pending page, the register tab. scripts/test.sh installs
+//! dashboard, a waiting registration's pending page, the register tab, and the admin pages
+//! (login, the waiting user approved, quota added in the editor, a block). scripts/test.sh installs
 //! Debian's Chromium and playwright (pointed at it; no browser is downloaded). Screenshots of a
 //! failing step are left in target/browser-shots.
 
@@ -10,6 +11,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::common::TestApp;
+
+const ADMIN_PHONE: &str = "081200000001";
+const ADMIN_PASSWORD: &str = "browser-admin-password";
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
@@ -32,7 +36,14 @@ async fn the_existing_frontend_end_to_end() {
     .await;
     app.user("081234567001", "Budi Aktif", 10).await;
     app.user("081234567002", "Sari Hemat", 5).await;
-    app.user_with("081234567004", "Tono Menunggu", 0, |u| u.approval = hotspot::domain::ApprovalStatus::Pending).await;
+    let tono = app
+        .user_with("081234567004", "Tono Menunggu", 0, |u| u.approval = hotspot::domain::ApprovalStatus::Pending)
+        .await;
+    app.user_with(ADMIN_PHONE, "Admin", 0, |u| {
+        u.role = hotspot::domain::Role::SuperAdmin;
+        u.password = Some(ADMIN_PASSWORD.into());
+    })
+    .await;
     app.device("02:DE:00:00:00:01", "10.5.50.11");
     app.device("02:DE:00:00:00:04", "10.5.50.14");
     let work = root.join("target/frontend-test");
@@ -61,6 +72,8 @@ async fn the_existing_frontend_end_to_end() {
             .env("PORTAL", format!("http://127.0.0.1:{portal_port}"))
             .env("OUTBOX", outbox)
             .env("SHOTS", &shots)
+            .env("ADMIN_PHONE", ADMIN_PHONE)
+            .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
             .output()
             .map_err(|e| format!("cannot run python3: {e}"));
         let _ = stop.output();
@@ -71,7 +84,14 @@ async fn the_existing_frontend_end_to_end() {
     let outcome =
         tokio::time::timeout(Duration::from_secs(600), run).await.expect("the browser test in time").expect("join");
     let text = outcome.unwrap_or_else(|e| panic!("the frontend does not work against this backend:\n{e}"));
-    assert!(text.contains("4 passed, 0 failed"), "{text}");
+    assert!(text.contains("5 passed, 0 failed"), "{text}");
+    // The admin pages approved the waiting user, added 2 GB and 30 days, then blocked them.
+    let id = tono.id;
+    let after = app.services.db.run(move |c| hotspot::users::find(c, id)).await.unwrap().unwrap();
+    assert_eq!(after.approval_status, hotspot::domain::ApprovalStatus::Approved);
+    assert_eq!(after.quota_purchased_bytes, 2 * hotspot::domain::GIB);
+    assert!(after.quota_expiry_date.is_some());
+    assert_eq!((after.is_blocked, after.blocked_reason.as_deref()), (true, Some("Pelanggaran aturan")));
     // The register tab's registration reached the database, waiting and unproven.
     let (status, proven) = app
         .services

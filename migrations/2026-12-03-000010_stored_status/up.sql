@@ -16,6 +16,8 @@ UPDATE users SET access_status = CASE
 -- newest first (the admin's default order).
 CREATE INDEX users_access_status_idx ON users (access_status);
 CREATE INDEX users_status_created_idx ON users (access_status, created_at DESC, id);
+-- Users whose time runs out soon (the dashboard).
+CREATE INDEX users_expiry_idx ON users (quota_expiry_date) WHERE quota_expiry_date IS NOT NULL;
 -- A number from its start (the admin's search box): the trigram index is poor at digits.
 CREATE INDEX users_phone_prefix_idx ON users (phone_number text_pattern_ops);
 

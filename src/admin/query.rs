@@ -335,6 +335,25 @@ impl Admin {
             .await?)
     }
 
+    /// The address values users' profiles hold (the editor's blok and kamar choices), sorted.
+    pub async fn address_options(&self) -> Result<(Vec<String>, Vec<String>), AdminError> {
+        Ok(self
+            .db()
+            .run(|conn| {
+                let values = |conn: &mut PgConnection, key: &str| -> Result<Vec<String>, DbError> {
+                    Ok(users::table
+                        .select(sql::<Text>(&format!("DISTINCT profile->>'{key}'")))
+                        .filter(sql::<diesel::sql_types::Bool>(&format!("profile ? '{key}'")))
+                        .load::<String>(conn)?)
+                };
+                let (mut bloks, mut kamars) = (values(conn, "blok")?, values(conn, "kamar")?);
+                bloks.sort();
+                kamars.sort();
+                Ok((bloks, kamars))
+            })
+            .await?)
+    }
+
     pub async fn audit(
         &self,
         f: super::audit::AuditFilter,

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -53,7 +53,23 @@ pub struct Stats {
     pub codes_today: Codes,
     /// `up`, `down`, `unknown` (no answer in time) or `not_configured`.
     pub whatsapp_session: &'static str,
+    /// Accounts made since the start of this month (operator's timezone).
+    pub registrations_this_month: i64,
+    /// Users whose expiry falls within the next 7 days.
+    pub expiring_within_7_days: i64,
     pub generated_at: DateTime<Utc>,
+    // The existing frontend's dashboard reads these names.
+    #[serde(rename = "menungguPersetujuan")]
+    pub fe_waiting: i64,
+    #[serde(rename = "penggunaAktif")]
+    pub fe_active: i64,
+    #[serde(rename = "pendaftarBaru")]
+    pub fe_new: i64,
+    #[serde(rename = "akanKadaluwarsa")]
+    pub fe_expiring: i64,
+    /// Quota requests: none in this system.
+    #[serde(rename = "permintaanTertunda")]
+    pub fe_requests: i64,
 }
 
 /// The start of a local day, in UTC.
@@ -90,6 +106,7 @@ impl Admin {
         let now = Utc::now();
         let today = now.with_timezone(&tz).date_naive();
         let since_midnight = day_start(today, tz);
+        let month_start = day_start(today.with_day(1).unwrap_or(today), tz);
         let db = self.db();
 
         let statuses = db.run(move |conn| {
@@ -99,7 +116,13 @@ impl Admin {
                 .load(conn)?;
             let waiting: i64 =
                 users::table.filter(users::approval_status.eq(ApprovalStatus::Pending)).count().get_result(conn)?;
-            Ok((rows, waiting))
+            let new: i64 = users::table.filter(users::created_at.ge(month_start)).count().get_result(conn)?;
+            let expiring: i64 = users::table
+                .filter(users::quota_expiry_date.gt(now))
+                .filter(users::quota_expiry_date.le(now + chrono::Duration::days(7)))
+                .count()
+                .get_result(conn)?;
+            Ok((rows, waiting, new, expiring))
         });
         let usage = db.run(move |conn| {
             // The sync's per-day totals (a few rows per day), not millions of per-user rows.
@@ -151,13 +174,21 @@ impl Admin {
         let session = self.gateway_session();
         let (statuses, usage, activity, last_sync, failed, session) =
             tokio::join!(statuses, usage, activity, last_sync, failed, session);
-        let ((rows, waiting), (bytes, top), (active, sent, verified)) = (statuses?, usage?, activity?);
+        let ((rows, waiting, new, expiring), (bytes, top), (active, sent, verified)) = (statuses?, usage?, activity?);
         let mut by_status: BTreeMap<String, i64> =
             AccessStatus::ALL.iter().map(|s| (s.as_str().to_owned(), 0)).collect();
         for (s, n) in rows {
             by_status.insert(s.as_str().to_owned(), n);
         }
+        let in_service: i64 = ["active", "fup", "unlimited"].iter().filter_map(|s| by_status.get(*s)).sum();
         Ok(Stats {
+            fe_waiting: waiting,
+            fe_active: in_service,
+            fe_new: new,
+            fe_expiring: expiring,
+            fe_requests: 0,
+            registrations_this_month: new,
+            expiring_within_7_days: expiring,
             users_total: by_status.values().sum(),
             users_by_status: by_status,
             registrations_waiting: waiting,

@@ -83,6 +83,8 @@ pub struct ErrorEnvelope {
         admin::manage::dashboard_stats,
         admin::manage::settings_get,
         admin::manage::settings_put,
+        admin::manage::address_options,
+        admin::manage::router_options,
         webhooks::whatsapp,
         public::settings_public,
         public::promos_active,

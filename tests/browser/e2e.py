@@ -2,7 +2,8 @@
 playwright; no browser is downloaded). Run by tests/browser.rs, which starts the backend on the
 simulators and serves the frontend; this script gets the addresses in its environment:
 PORTAL (the frontend), OUTBOX (the WhatsApp simulator), SHOTS (where screenshots of a failing
-step go). Each scenario prints one line; any failure exits non-zero."""
+step go), ADMIN_PHONE and ADMIN_PASSWORD (a super admin's). Each scenario prints one line; any
+failure exits non-zero."""
 
 import asyncio
 import json
@@ -15,6 +16,8 @@ from playwright.async_api import async_playwright
 PORTAL = os.environ["PORTAL"]
 OUTBOX = os.environ["OUTBOX"]
 SHOTS = os.environ.get("SHOTS", "/tmp")
+ADMIN_PHONE = os.environ.get("ADMIN_PHONE", "081200000001")
+ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD", "")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -147,12 +150,52 @@ async def register_tab(page, mark):
     await page.wait_for_selector("text=/berhasil|diterima|persetujuan/i", timeout=15000)
 
 
+async def admin_flow(page, mark, portal=None, name="Tono Menunggu"):
+    """The operator's day: admin login, the waiting registration found and approved, quota and
+    days added in the editor, then a block with its reason."""
+    portal = portal or PORTAL
+    await mark("admin login")
+    await page.goto(f"{portal}/admin")
+    await page.wait_for_load_state("networkidle")
+    await page.fill("input[placeholder='0811xxxx']", ADMIN_PHONE)
+    await page.fill("input[type=password]", ADMIN_PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/admin/dashboard**", timeout=20000)
+    await mark("find the waiting user")
+    await page.goto(f"{portal}/admin/users")
+    await page.wait_for_load_state("networkidle")
+    await page.fill("input[placeholder='Cari nama atau nomor HP']", name.split()[0])
+    row = page.locator(f"tr:has-text('{name}')")
+    await row.wait_for(timeout=15000)
+    await mark("approve")
+    await row.locator("button:has(i.tabler-check)").click()
+    await page.locator(".confirm-dialog__actionBtn").last.click()
+    await row.locator("text=Disetujui").wait_for(timeout=15000)
+    await mark("add quota")
+    await row.locator("button:has(i.tabler-pencil)").click()
+    dialog = page.locator(".v-dialog").last
+    await dialog.locator("text=Akses & Kuota").click()
+    await dialog.get_by_label("Tambah Kuota (GB)").fill("2")
+    await dialog.get_by_label("Tambah Masa Aktif (Hari)").fill("30")
+    await dialog.locator("button:has-text('Simpan Perubahan')").click()
+    await dialog.wait_for(state="hidden", timeout=15000)
+    await mark("block")
+    await row.locator("button:has(i.tabler-pencil)").click()
+    dialog = page.locator(".v-dialog").last
+    await dialog.locator("text=Akses & Kuota").click()
+    await dialog.get_by_label("Blokir Akun").check()
+    await dialog.get_by_label("Alasan Blokir").fill("Pelanggaran aturan")
+    await dialog.locator("button:has-text('Simpan Perubahan')").click()
+    await dialog.wait_for(state="hidden", timeout=15000)
+    await row.locator("text=Blokir").wait_for(timeout=15000)
+
+
 async def main():
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=ARGS)
         results = []
         for name, steps in [("captive", captive_to_dashboard), ("login", login_off_hotspot),
-                            ("waiting", waiting_user), ("register", register_tab)]:
+                            ("waiting", waiting_user), ("register", register_tab), ("admin", admin_flow)]:
             results.append(await scenario(browser, name, steps))
         await browser.close()
     print(f"{sum(results)} passed, {len(results) - sum(results)} failed")

@@ -82,6 +82,8 @@ pub fn table() -> Vec<RouteSpec> {
         GET "/api/admin/dashboard/stats" => admin::manage::dashboard_stats,
         GET "/api/admin/settings" => admin::manage::settings_get,
         PUT "/api/admin/settings" => admin::manage::settings_put,
+        GET "/api/admin/form-options/alamat" => admin::manage::address_options,
+        GET "/api/admin/form-options/mikrotik" => admin::manage::router_options,
         POST "/api/webhooks/whatsapp/{provider}" => webhooks::whatsapp,
         GET "/api/settings/public" => public::settings_public,
         GET "/api/public/promos/active" => public::promos_active,

@@ -183,3 +183,56 @@ pub async fn settings_put(state: Data, a: AdminActor, body: Input<SettingsBody>)
     let next = state.admin.update_settings(&a.0, body.0.settings).await?;
     Ok(HttpResponse::Ok().json(entries(&next, state.admin.runtime.defaults())))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct AddressOptions {
+    bloks: Vec<String>,
+    kamars: Vec<String>,
+}
+
+/// The editor's address choices: the values users' profiles hold.
+#[utoipa::path(get, path = "/api/admin/form-options/alamat", tag = "admin", security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = AddressOptions), (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN")))]
+pub async fn address_options(state: Data, _a: AdminActor) -> Result<HttpResponse, ApiError> {
+    let (bloks, kamars) = state.admin.address_options().await?;
+    Ok(HttpResponse::Ok().json(AddressOptions { bloks, kamars }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RouterOptions {
+    /// The hotspot server our entries are made on.
+    #[serde(rename = "serverOptions")]
+    server_options: Vec<String>,
+    /// The hotspot user profiles the policy uses.
+    #[serde(rename = "profileOptions")]
+    profile_options: Vec<String>,
+    /// Which profile each status means (`profile_active`, `profile_fup`, …) and the server.
+    #[schema(value_type = Object)]
+    defaults: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The router names the editor shows: the hotspot server and the profile of each status, as the
+/// one router policy has them.
+#[utoipa::path(get, path = "/api/admin/form-options/mikrotik", tag = "admin", security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = RouterOptions), (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN")))]
+pub async fn router_options(state: Data, _a: AdminActor) -> Result<HttpResponse, ApiError> {
+    use crate::domain::AccessStatus;
+    let policy = state.admin.runtime.policy();
+    let server = state.settings.router.as_ref().map(|r| r.hotspot_server.clone()).unwrap_or_else(|| "all".into());
+    let mut defaults = serde_json::Map::new();
+    for key in ["server_user", "server_komandan", "server_admin", "server_support"] {
+        defaults.insert(key.into(), serde_json::json!(server));
+    }
+    let mut profiles: Vec<String> = Vec::new();
+    for s in AccessStatus::ALL {
+        let p = policy.profile(*s).to_owned();
+        defaults.insert(format!("profile_{}", s.as_str()), serde_json::json!(p));
+        if !profiles.contains(&p) {
+            profiles.push(p);
+        }
+    }
+    defaults.insert("profile_user".into(), serde_json::json!(policy.profile(AccessStatus::Active)));
+    defaults.insert("profile_komandan".into(), serde_json::json!(policy.profile(AccessStatus::Active)));
+    defaults.insert("profile_default".into(), serde_json::json!(policy.profile(AccessStatus::Active)));
+    Ok(HttpResponse::Ok().json(RouterOptions { server_options: vec![server], profile_options: profiles, defaults }))
+}
