@@ -195,11 +195,40 @@ async fn an_operator_approves_grants_and_blocks_and_the_router_follows() {
     assert!(msgs["total"].as_i64().unwrap() >= 2);
     assert!(msgs.to_string().contains("approved"));
 
-    // Deactivate: the device and its binding go.
-    let (status, _) = call(&app, &admin, "DELETE", &format!("/api/admin/users/{id}"), None).await;
+    // Devices seen lately list it; revoking it removes its row and its binding.
+    let (status, seen) = call(&app, &admin, "GET", "/api/admin/devices?seen_within=600", None).await;
+    assert_eq!(status, 200, "{seen}");
+    let device =
+        seen["devices"].as_array().unwrap().iter().find(|d| d["mac_address"] == mac).expect("the device").clone();
+    let (status, _) = call(&app, &admin, "DELETE", &format!("/api/admin/devices/{}", device["id"]), None).await;
     assert_eq!(status, 200);
     wait_for("the binding removed", Duration::from_secs(10), || {
         app.sim().with_state(|s| s.binding_type_of(mac)).is_none()
+    })
+    .await;
+    let (_, devices) = call(&app, &admin, "GET", &format!("/api/admin/users/{id}/devices"), None).await;
+    assert_eq!(devices["devices"], json!([]));
+
+    // Deactivate: sessions end, the account stays readable, inactive.
+    let (status, body) = call(&app, &admin, "DELETE", &format!("/api/admin/users/{id}"), None).await;
+    assert_eq!((status, body["user"]["access_status"].as_str()), (200, Some("inactive")), "{body}");
+
+    // A registration rejected: the user is told why.
+    let (_, reg) = app
+        .post(&app.browser(), "/api/auth/register", json!({ "phone_number": "081234567005", "full_name": "Joko" }))
+        .await;
+    let rid = reg["user_id"].as_str().unwrap().to_owned();
+    let (status, body) = call(
+        &app,
+        &admin,
+        "POST",
+        &format!("/api/admin/users/{rid}/reject"),
+        Some(json!({ "reason": "Bukan warga blok ini" })),
+    )
+    .await;
+    assert_eq!((status, body["user"]["approval_status"].as_str()), (200, Some("REJECTED")), "{body}");
+    wait_for("the rejection message", Duration::from_secs(5), || {
+        app.wa().outbox().iter().any(|m| m.message.contains("Bukan warga blok ini"))
     })
     .await;
 }

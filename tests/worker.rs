@@ -103,6 +103,11 @@ async fn manual_sync_through_the_api_is_one_job_at_a_time_and_runs() {
     let third: Value = admin.post(app.url("/api/admin/sync")).send().await.unwrap().json().await.unwrap();
     assert_eq!(third["created"], true);
     assert_ne!(third["job_id"].as_str(), Some(job.as_str()));
+    // Each new job is in the audit trail, once (the repeated request added none).
+    let audited: Value =
+        admin.get(app.url("/api/admin/audit?action=sync.manual")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(audited["total"], 2, "{audited}");
+    assert_eq!(audited["items"][1]["target_id"], job.as_str());
 
     worker_stop.trigger();
     assert!(tokio::time::timeout(Duration::from_secs(10), worker).await.is_ok(), "the worker stops on the signal");
