@@ -1,7 +1,9 @@
-//! A user's lifecycle at an operator's hand: create, approve, reject, block, unblock, quota,
-//! expiry, role, profile, deactivate; a device revoked. Each is one transaction holding the
-//! user's row lock, the rights check, the change and its audit row; what follows the commit
-//! (tokens ended, router entries removed, the reconcile queued, the user told) happens after.
+//! A user's lifecycle at an operator's hand: approve, reject, block, unblock, deactivate,
+//! reactivate; and the one mechanism every admin change goes through (`change`): one
+//! transaction holding the user's row lock, the rights check, the change, the stored status and
+//! its audit row; what follows the commit (tokens ended, router entries removed, the reconcile
+//! queued, the user told) happens after. Quota and time are in `quota`, role, profile, creation
+//! and devices in `account`.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -9,14 +11,13 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::audit::{self, Actor, Target, user_view};
-use super::grant::{self, Grant, Outcome};
+use super::grant::{self, Grant};
 use super::{Admin, AdminError, invalid, may_act_on};
 use crate::auth::refresh;
-use crate::captive::store::{deauthorize_in, remove_device_in};
+use crate::captive::store::deauthorize_in;
 use crate::db::models::User;
-use crate::db::schema::{user_devices, users};
-use crate::domain::{ApprovalStatus, ClientIp, MacAddress, Role};
-use crate::users::{CreateUser, PROFILE_FIELDS, normalize_name, profile_from};
+use crate::db::schema::users;
+use crate::domain::{ApprovalStatus, ClientIp, MacAddress};
 
 /// Longest reason kept for a block or rejection.
 pub const REASON_MAX: usize = 500;
@@ -57,7 +58,7 @@ pub fn reason(raw: &str) -> Result<String, AdminError> {
     Ok(r)
 }
 
-fn lock_user(tx: &mut PgConnection, id: Uuid) -> Result<User, AdminError> {
+pub(super) fn lock_user(tx: &mut PgConnection, id: Uuid) -> Result<User, AdminError> {
     users::table.find(id).select(User::as_select()).for_update().first(tx).optional()?.ok_or(AdminError::UserNotFound)
 }
 
@@ -76,16 +77,16 @@ pub fn store_status(
     Ok(u)
 }
 
-fn not_self(actor: &Actor, target: &User, what: &'static str) -> Result<(), AdminError> {
+pub(super) fn not_self(actor: &Actor, target: &User, what: &'static str) -> Result<(), AdminError> {
     if actor.user_id == Some(target.id) { Err(AdminError::Forbidden(what)) } else { Ok(()) }
 }
 
-type Step = Box<dyn FnOnce(&mut PgConnection, &User) -> Result<Option<(User, Value)>, AdminError> + Send>;
+pub(super) type Step = Box<dyn FnOnce(&mut PgConnection, &User) -> Result<Option<(User, Value)>, AdminError> + Send>;
 
 impl Admin {
     /// Runs `f` in one transaction with the user's row locked and the rights checked, writes
     /// the audit row when `f` changed something, and queues the reconcile after commit.
-    async fn change(
+    pub(super) async fn change(
         &self,
         actor: &Actor,
         id: Uuid,
@@ -119,7 +120,7 @@ impl Admin {
         Ok((before, after))
     }
 
-    fn done((before, after): (User, Option<User>)) -> Changed {
+    pub(super) fn done((before, after): (User, Option<User>)) -> Changed {
         match after {
             Some(user) => Changed { user, changed: true, replayed: false },
             None => Changed { user: before, changed: false, replayed: false },
@@ -127,7 +128,7 @@ impl Admin {
     }
 
     /// Ends every session of the user at once (blocked, demoted, deactivated).
-    async fn end_sessions(&self, id: Uuid) {
+    pub(super) async fn end_sessions(&self, id: Uuid) {
         if let Err(e) = self.captive.revoke_access(id, None).await {
             tracing::error!(error = %e, "could not end the user's access tokens; they expire by themselves");
         }
@@ -259,199 +260,6 @@ impl Admin {
         Ok(Self::done(self.change(actor, id, "user.unblock", true, step).await?))
     }
 
-    /// Grants (positive) or takes back (negative) quota; `key` makes a retry grant once.
-    pub async fn adjust_quota(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        bytes: i64,
-        why: &str,
-        key: Option<&str>,
-    ) -> Result<Changed, AdminError> {
-        if bytes == 0 {
-            // Nothing to grant: nothing changes, no ledger row.
-            let user = self.user(id).await?;
-            may_act_on(actor, &user)?;
-            return Ok(Changed { user, changed: false, replayed: false });
-        }
-        self.grant_by_admin(actor, id, bytes, 0, why, key, "user.quota").await
-    }
-
-    pub async fn set_expiry(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        e: Expiry,
-        key: Option<&str>,
-    ) -> Result<Changed, AdminError> {
-        match e {
-            Expiry::Extend(days) => {
-                if !(1..=grant::MAX_EXTEND_DAYS).contains(&days) {
-                    return Err(invalid("extend_days", format!("1 to {}", grant::MAX_EXTEND_DAYS)));
-                }
-                self.grant_by_admin(actor, id, 0, days, "expiry extended", key, "user.expiry").await
-            }
-            Expiry::Set(at) => {
-                let earliest = Utc::now() - chrono::Duration::days(366);
-                let latest = Utc::now() + chrono::Duration::days(i64::from(grant::MAX_EXTEND_DAYS));
-                if at < earliest || at > latest {
-                    return Err(invalid("expires_at", "within a year back and ten years ahead"));
-                }
-                let step: Step = Box::new(move |tx, u| {
-                    if u.quota_expiry_date == Some(at) {
-                        return Ok(None);
-                    }
-                    let after = diesel::update(users::table.find(u.id))
-                        .set((users::quota_expiry_date.eq(Some(at)), users::updated_at.eq(Utc::now())))
-                        .returning(User::as_returning())
-                        .get_result(tx)?;
-                    Ok(Some((after, json!({ "expires_at": at }))))
-                });
-                Ok(Self::done(self.change(actor, id, "user.expiry", true, step).await?))
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn grant_by_admin(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        bytes: i64,
-        days: u32,
-        why: &str,
-        key: Option<&str>,
-        action: &'static str,
-    ) -> Result<Changed, AdminError> {
-        let why = reason(why)?;
-        let key = match key {
-            Some(k) if !k.is_empty() && k.len() <= 100 && k.chars().all(|c| c.is_ascii_graphic()) => k.to_owned(),
-            Some(_) => return Err(invalid("Idempotency-Key", "1 to 100 visible ASCII characters")),
-            None => Uuid::new_v4().to_string(),
-        };
-        let g = Grant {
-            user: id,
-            bytes,
-            extend_days: days,
-            unlimited: None,
-            key: format!("admin:{id}:{}:{key}", if days > 0 { "expiry" } else { "quota" }),
-            source: "admin_adjust",
-            details: json!({ "reason": why }),
-            by: actor.user_id,
-        };
-        let replayed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = replayed.clone();
-        let step: Step = Box::new(move |tx, _u| match grant::grant(tx, &g)? {
-            (Outcome::Replayed { .. }, _) => {
-                flag.store(true, std::sync::atomic::Ordering::SeqCst);
-                Ok(None)
-            }
-            (Outcome::Granted { ledger_id }, after) => Ok(Some((
-                after,
-                json!({ "bytes": g.bytes, "extend_days": g.extend_days, "reason": why, "ledger_id": ledger_id }),
-            ))),
-        });
-        let mut c = Self::done(self.change(actor, id, action, true, step).await?);
-        c.replayed = replayed.load(std::sync::atomic::Ordering::SeqCst);
-        Ok(c)
-    }
-
-    /// A new role (super admin only); an admin role needs a password, other roles lose theirs.
-    pub async fn set_role(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        role: Role,
-        password: Option<String>,
-    ) -> Result<Changed, AdminError> {
-        if actor.role != Role::SuperAdmin {
-            return Err(AdminError::Forbidden("only a super admin changes roles"));
-        }
-        let hash = match (role.is_admin(), password) {
-            (true, Some(p)) => Some(
-                tokio::task::spawn_blocking(move || crate::users::hash_password(&p))
-                    .await
-                    .map_err(|e| AdminError::Db(crate::db::DbError::Task(e.to_string())))??,
-            ),
-            (true, None) => None,
-            (false, Some(_)) => return Err(invalid("password", "only admin roles sign in with a password")),
-            (false, None) => None,
-        };
-        let a = actor.clone();
-        let step: Step = Box::new(move |tx, u| {
-            not_self(&a, u, "you cannot change your own role")?;
-            if u.role == role {
-                return Ok(None);
-            }
-            let hash = match (role.is_admin(), hash, &u.password_hash) {
-                (true, Some(h), _) => Some(h),
-                (true, None, Some(existing)) => Some(existing.clone()),
-                (true, None, None) => {
-                    return Err(invalid("password", "an admin role needs a password (10+ characters)"));
-                }
-                (false, _, _) => None,
-            };
-            refresh::revoke_all(tx, u.id, "role_changed")?;
-            let after = diesel::update(users::table.find(u.id))
-                .set((users::role.eq(role), users::password_hash.eq(hash), users::updated_at.eq(Utc::now())))
-                .returning(User::as_returning())
-                .get_result(tx)?;
-            Ok(Some((after, json!({ "role": role }))))
-        });
-        let c = Self::done(self.change(actor, id, "user.role", true, step).await?);
-        if c.changed {
-            self.end_sessions(id).await;
-        }
-        Ok(c)
-    }
-
-    pub async fn update(&self, actor: &Actor, id: Uuid, patch: UserPatch) -> Result<Changed, AdminError> {
-        let name = patch.full_name.as_deref().map(normalize_name).transpose()?;
-        if let Some(Some(n)) = patch.device_limit_override
-            && !(1..=100).contains(&n)
-        {
-            return Err(invalid("device_limit_override", "1 to 100, or null to use the setting"));
-        }
-        let given: Vec<(&'static str, Option<&str>)> =
-            patch.profile.iter().map(|(k, v)| (*k, Some(v.as_str()))).collect();
-        let set = profile_from(&given)?;
-        let cleared: Vec<&'static str> =
-            patch.profile.iter().filter(|(_, v)| v.trim().is_empty()).map(|(k, _)| *k).collect();
-        let access = patch.is_unlimited_user.is_some();
-        let step: Step = Box::new(move |tx, u| {
-            let mut profile = u.profile.as_object().cloned().unwrap_or_default();
-            for k in &cleared {
-                profile.remove(*k);
-            }
-            profile.extend(set);
-            let after: User = diesel::update(users::table.find(u.id))
-                .set((
-                    users::full_name.eq(name.unwrap_or_else(|| u.full_name.clone())),
-                    users::is_unlimited_user.eq(patch.is_unlimited_user.unwrap_or(u.is_unlimited_user)),
-                    users::device_limit_override.eq(patch.device_limit_override.unwrap_or(u.device_limit_override)),
-                    users::profile.eq(Value::Object(profile)),
-                    users::updated_at.eq(Utc::now()),
-                ))
-                .returning(User::as_returning())
-                .get_result(tx)?;
-            if after.full_name == u.full_name
-                && after.is_unlimited_user == u.is_unlimited_user
-                && after.device_limit_override == u.device_limit_override
-                && after.profile == u.profile
-            {
-                return Err(AdminError::InvalidState("nothing to change"));
-            }
-            Ok(Some((after, json!({ "profile": u.profile.clone() }))))
-        });
-        match self.change(actor, id, "user.update", access, step).await {
-            Err(AdminError::InvalidState("nothing to change")) => {
-                let user = self.user(id).await?;
-                Ok(Changed { user, changed: false, replayed: false })
-            }
-            other => Ok(Self::done(other?)),
-        }
-    }
-
     /// Deactivates the account: sessions ended, devices deauthorized, router entries removed.
     pub async fn deactivate(&self, actor: &Actor, id: Uuid) -> Result<Changed, AdminError> {
         let a = actor.clone();
@@ -507,62 +315,9 @@ impl Admin {
         Ok(Self::done(self.change(actor, id, "user.reactivate", true, step).await?))
     }
 
-    /// An account made by an operator: approved, with its starting quota and expiry.
-    pub async fn create(&self, actor: &Actor, input: CreateUser) -> Result<User, AdminError> {
-        if input.role.is_admin() && actor.role != Role::SuperAdmin {
-            return Err(AdminError::Forbidden("only a super admin creates admin accounts"));
-        }
-        let (a, policy) = (actor.clone(), self.runtime.policy());
-        let user = self
-            .db()
-            .run(move |conn| {
-                Ok(conn.transaction::<_, AdminError, _>(|tx| {
-                    let u = crate::users::create_user(tx, CreateUser { created_by: a.user_id, ..input })?;
-                    let u = store_status(tx, u, &policy)?;
-                    audit::record(tx, &a, "user.create", Some(Target::user(u.id)), json!({ "after": user_view(&u) }))?;
-                    Ok(u)
-                }))
-            })
-            .await??;
-        self.reconcile_later(user.id, "user.create").await;
-        Ok(user)
-    }
-
-    /// Revokes one device of any user: its row deleted, its router entries removed.
-    pub async fn revoke_device(&self, actor: &Actor, device: i64) -> Result<(), AdminError> {
-        let a = actor.clone();
-        let keys = self
-            .db()
-            .run(move |conn| {
-                Ok(conn.transaction::<_, AdminError, _>(|tx| {
-                    let owner: Uuid = user_devices::table
-                        .find(device)
-                        .select(user_devices::user_id)
-                        .first(tx)
-                        .optional()?
-                        .ok_or(AdminError::DeviceNotFound)?;
-                    let user = lock_user(tx, owner)?;
-                    may_act_on(&a, &user)?;
-                    let (mac, ip) = remove_device_in(tx, owner, device)?.ok_or(AdminError::DeviceNotFound)?;
-                    let target = Target { kind: "device", id: device.to_string() };
-                    let details = json!({ "user_id": owner, "mac_address": mac.masked() });
-                    audit::record(tx, &a, "device.revoke", Some(target), details)?;
-                    Ok((mac, ip))
-                }))
-            })
-            .await??;
-        self.captive.forget_on_router(&[keys.0], &keys.1.into_iter().collect::<Vec<_>>()).await;
-        Ok(())
-    }
-
     pub async fn user(&self, id: Uuid) -> Result<User, AdminError> {
         self.db().run(move |conn| crate::users::find(conn, id)).await?.ok_or(AdminError::UserNotFound)
     }
-}
-
-/// The profile attribute names an admin may set.
-pub fn profile_field(name: &str) -> Option<&'static str> {
-    PROFILE_FIELDS.iter().map(|(k, _)| *k).find(|k| *k == name)
 }
 
 #[cfg(test)]

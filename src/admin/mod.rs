@@ -1,15 +1,18 @@
 //! The admin room: what an operator does every day. One writer per table: user lifecycle
-//! changes (`lifecycle`), the one grant path (`grant`), the audit trail (`audit`), runtime
-//! settings (`settings`); reads for the admin pages (`query`, `stats`).
+//! changes (`lifecycle`, `quota`, `account`, and `edit` for the editor's whole-user save), the
+//! one grant path (`grant`), the audit trail (`audit`), runtime settings (`settings`); reads for
+//! the admin pages (`query`, `stats`).
 //!
 //! Every mutation runs in one transaction with its audit row, locks the user's row first, and
 //! after it commits enqueues the user's router reconcile when the change can alter access.
 
+pub mod account;
 pub mod audit;
 pub mod edit;
 pub mod grant;
 pub mod lifecycle;
 pub mod query;
+pub mod quota;
 pub mod settings;
 pub mod stats;
 

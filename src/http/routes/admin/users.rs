@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Paging, user_id};
+use crate::admin::account::profile_field;
 use crate::admin::edit::Edit;
-use crate::admin::lifecycle::{Changed, UserPatch, profile_field};
+use crate::admin::lifecycle::{Changed, UserPatch};
 use crate::admin::query::{Detail, LedgerRow, UsageDay, UserFilter, parse_search, parse_sort, parse_status};
 use crate::db::models::{Device, User};
 use crate::domain::{ApprovalStatus, GIB, Msisdn, Role};
