@@ -24,6 +24,10 @@ start)
       ../*) if [ -e "$(dirname "$f")/$target" ]; then rm "$f"; ln -s "$target" "$f"; fi ;;
     esac
   done
+  # Snap.js from the demo's Midtrans simulator unless told otherwise (the frontend reads these
+  # at run time).
+  export NUXT_PUBLIC_MIDTRANS_CLIENT_KEY=${NUXT_PUBLIC_MIDTRANS_CLIENT_KEY:-SB-Mid-client-demo-simulator}
+  export NUXT_PUBLIC_MIDTRANS_SNAP_URL_SANDBOX=${NUXT_PUBLIC_MIDTRANS_SNAP_URL_SANDBOX:-http://127.0.0.1:18731/snap/snap.js}
   PATH="/usr/sbin:$PATH" "$work/app/run.sh" start "$backend" "$state"
   ;;
 stop)

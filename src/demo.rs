@@ -113,9 +113,43 @@ pub const DEMO_DEVICES: &[(&str, &str, &str)] = &[
     ("081234567004", "02:DE:00:00:00:04", "10.5.50.14"),
 ];
 
+/// The demo's packages: name, price (rupiah), GiB (0 = unlimited), days.
+const DEMO_PACKAGES: &[(&str, i64, i64, i32)] = &[
+    ("Harian 1 GB", 5_000, 1, 1),
+    ("Mingguan 5 GB", 15_000, 5, 7),
+    ("Bulanan 20 GB", 50_000, 20, 30),
+    ("Unlimited Bulanan", 100_000, 0, 30),
+];
+
+/// The demo's Midtrans server key when `HOTSPOT_MIDTRANS_SERVER_KEY` is not set.
+pub const DEMO_MIDTRANS_SERVER_KEY: &str = "SB-Mid-server-demo-simulator";
+
+/// Puts the demo's packages on sale when there are none yet; returns how many were created.
+pub async fn seed_packages(billing: &crate::billing::Billing) -> anyhow::Result<usize> {
+    let (_, existing) = billing.packages_admin(1, 1, crate::billing::packages::PackageSort::Shop).await?;
+    if existing > 0 {
+        return Ok(0);
+    }
+    let seed = crate::admin::Actor { label: "demo-seed".into(), ..crate::admin::Actor::cli() };
+    for (i, (name, price, gib, days)) in DEMO_PACKAGES.iter().enumerate() {
+        let f = crate::billing::packages::PackageFields {
+            name: Some((*name).to_owned()),
+            price_idr: Some(*price),
+            quota_bytes: Some(gib * GIB),
+            is_unlimited: Some(*gib == 0),
+            validity_days: Some(*days),
+            sort_order: Some(i as i32),
+            ..Default::default()
+        };
+        billing.create_package(&seed, f).await?;
+    }
+    Ok(DEMO_PACKAGES.len())
+}
+
 struct DemoSims {
     router: Arc<crate::sim::router::SimRouter>,
     whatsapp: crate::sim::whatsapp::WhatsAppSim,
+    midtrans: crate::sim::midtrans::MidtransSim,
     _control: tokio::task::JoinHandle<()>,
     _ticker: tokio::task::JoinHandle<()>,
 }
@@ -163,7 +197,18 @@ async fn start_demo_sims() -> anyhow::Result<DemoSims> {
     let whatsapp = crate::sim::whatsapp::WhatsAppSim::start(wa_listen).await.with_context(|| {
         format!("cannot start the WhatsApp gateway simulator on {wa_listen} (HOTSPOT_DEMO_WHATSAPP_LISTEN)")
     })?;
-    Ok(DemoSims { router, whatsapp, _control: control, _ticker: ticker })
+    let mt_listen: std::net::SocketAddr = std::env::var("HOTSPOT_DEMO_MIDTRANS_LISTEN")
+        .unwrap_or_else(|_| "127.0.0.1:18731".into())
+        .parse()
+        .context("HOTSPOT_DEMO_MIDTRANS_LISTEN must be host:port")?;
+    let key = std::env::var("HOTSPOT_MIDTRANS_SERVER_KEY")
+        .ok()
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| DEMO_MIDTRANS_SERVER_KEY.to_owned());
+    let midtrans = crate::sim::midtrans::MidtransSim::start(mt_listen, &key, None).await.with_context(|| {
+        format!("cannot start the Midtrans simulator on {mt_listen} (HOTSPOT_DEMO_MIDTRANS_LISTEN)")
+    })?;
+    Ok(DemoSims { router, whatsapp, midtrans, _control: control, _ticker: ticker })
 }
 
 /// `hotspot demo`: database created if missing, migrated, seeded, simulators started; server and
@@ -207,18 +252,34 @@ pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
         timeout: std::time::Duration::from_secs(3),
         retries: 1,
     });
+    let mt_base = sims.midtrans.base_url();
+    settings.payments.midtrans = Some(crate::config::MidtransSettings {
+        server_key: std::env::var("HOTSPOT_MIDTRANS_SERVER_KEY")
+            .ok()
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| DEMO_MIDTRANS_SERVER_KEY.to_owned()),
+        client_key: Some("SB-Mid-client-demo-simulator".into()),
+        api_base: mt_base.clone(),
+        snap_base: mt_base.clone(),
+        production: false,
+        timeout: std::time::Duration::from_secs(5),
+        notification_url: None,
+    });
     let services = Services::connect(settings)?;
     let applied = migrate(&services.db).await?;
     let seeded = seed_demo(&services.db).await?;
-    tracing::info!(migrations = applied, seeded_users = seeded, "demo database ready");
+    let packages = seed_packages(&services.billing()).await?;
+    tracing::info!(migrations = applied, seeded_users = seeded, seeded_packages = packages, "demo database ready");
     let listener = bind(&services.settings)?;
     let addr = listener.local_addr()?;
+    sims.midtrans.set_notify_url(Some(format!("http://{addr}/api/transactions/notification")));
     let control = std::env::var("HOTSPOT_DEMO_ROUTER_CONTROL").unwrap_or_else(|_| "127.0.0.1:18729".into());
     eprintln!(
-        "\nhotspot demo on http://{addr}\n  health:   curl -s http://{addr}/api/health\n  openapi:  curl -s http://{addr}/api/openapi.json\n  metrics:  curl -s http://{addr}/metrics\n  admin:    {DEMO_ADMIN_PHONE} / {DEMO_ADMIN_PASSWORD}\n  router:   RouterOS API simulator on {router_addr} (admin / sim-password), control port {control}\n  whatsapp: gateway simulator on {wa_base}; codes: curl -s '{wa_base}/_sim/last-code?to=081234567001'\n"
+        "\nhotspot demo on http://{addr}\n  health:   curl -s http://{addr}/api/health\n  openapi:  curl -s http://{addr}/api/openapi.json\n  metrics:  curl -s http://{addr}/metrics\n  admin:    {DEMO_ADMIN_PHONE} / {DEMO_ADMIN_PASSWORD}\n  router:   RouterOS API simulator on {router_addr} (admin / sim-password), control port {control}\n  whatsapp: gateway simulator on {wa_base}; codes: curl -s '{wa_base}/_sim/last-code?to=081234567001'\n  midtrans: payment simulator on {mt_base}; pay an order: curl -s -X POST {mt_base}/_sim/transactions/ORDER_ID/pay\n"
     );
     let result = serve_and_work(services, listener).await;
     sims.router.shutdown();
     sims.whatsapp.stop().await;
+    sims.midtrans.stop().await;
     result
 }

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod bench;
+pub mod billing;
 pub mod captive;
 pub mod cli;
 pub mod config;

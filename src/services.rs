@@ -33,6 +33,8 @@ pub struct Services {
     pub queues: hotspot_jobs::Queues,
     /// Runtime settings and the router policy built from them (cached, kept current).
     pub runtime: Runtime,
+    /// The Midtrans client (one per process: its breaker is shared), when configured.
+    pub midtrans: Option<Arc<crate::billing::Midtrans>>,
 }
 
 /// Names, polling and key lifetimes of the job queues, from the settings.
@@ -86,6 +88,22 @@ impl Services {
         }
     }
 
+    /// The admin room over these pools (its dashboard cache is per instance).
+    pub fn admin(&self) -> crate::admin::Admin {
+        crate::admin::Admin {
+            captive: self.captive(),
+            runtime: self.runtime.clone(),
+            messenger: self.messenger.clone(),
+            queues: self.queues.clone(),
+            stats_cache: Default::default(),
+        }
+    }
+
+    /// The billing room over these pools.
+    pub fn billing(&self) -> crate::billing::Billing {
+        crate::billing::Billing::new(self.admin(), self.midtrans.clone())
+    }
+
     pub fn connect(settings: Settings) -> anyhow::Result<Self> {
         let db = Db::new(&DbOptions {
             url: settings.database_url.clone(),
@@ -101,7 +119,11 @@ impl Services {
         let conn = hotspot_jobs::queue::connection(&settings.redis_url, settings.redis_timeout)
             .context("REDIS_URL is not usable for the job queues")?;
         let queues = hotspot_jobs::Queues::new(conn, queue_settings(&settings));
-        Ok(Self { settings: Arc::new(settings), db, kv, router, messenger, queues, runtime })
+        let midtrans = match &settings.payments.midtrans {
+            Some(m) => Some(Arc::new(crate::billing::Midtrans::new(m.clone()).context("HOTSPOT_MIDTRANS_BASE_URL")?)),
+            None => None,
+        };
+        Ok(Self { settings: Arc::new(settings), db, kv, router, messenger, queues, runtime, midtrans })
     }
 }
 

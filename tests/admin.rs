@@ -9,36 +9,10 @@ use hotspot::db::schema::{audit_log, quota_ledger};
 use hotspot::domain::{ClientIp, GIB, MacAddress, Role};
 use serde_json::{Value, json};
 
-use crate::common::TestApp;
+use crate::common::{TestApp, call, staff};
 
 const SUPER: &str = "081299990001";
 const ADMIN: &str = "081299990002";
-const PASSWORD: &str = "a-long-admin-password";
-
-async fn staff(app: &TestApp, phone: &str, role: Role) -> (uuid::Uuid, reqwest::Client) {
-    let u = app
-        .user_with(phone, "Staff", 0, move |u| {
-            u.role = role;
-            u.password = Some(PASSWORD.into());
-        })
-        .await;
-    let b = app.browser();
-    let (status, body) =
-        app.post(&b, "/api/auth/admin/login", json!({ "username": phone, "password": PASSWORD })).await;
-    assert_eq!(status, 200, "admin login: {body}");
-    (u.id, b)
-}
-
-async fn call(app: &TestApp, c: &reqwest::Client, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut rb = c.request(m, app.url(path));
-    if let Some(b) = body {
-        rb = rb.json(&b);
-    }
-    let res = rb.send().await.expect("request");
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
 
 async fn audit_rows(app: &TestApp, target: uuid::Uuid) -> Vec<(String, Option<uuid::Uuid>, String)> {
     let t = target.to_string();
@@ -285,7 +259,7 @@ async fn refusals_are_in_the_envelope_and_change_nothing() {
         &admin,
         "POST",
         &format!("/api/admin/users/{new_id}/role"),
-        Some(json!({ "role": "ADMIN", "password": PASSWORD })),
+        Some(json!({ "role": "ADMIN", "password": crate::common::STAFF_PASSWORD })),
     )
     .await;
     assert_eq!((status, body["code"].as_str()), (403, Some("FORBIDDEN")), "roles are the super admin's");

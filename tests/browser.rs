@@ -2,7 +2,9 @@
 //! server on the simulators, driven in headless Chromium by tests/browser/e2e.py: the captive
 //! page from the router's redirect to the connected page and the dashboard, `/login` to the
 //! dashboard, a waiting registration's pending page, the register tab, and the admin pages
-//! (login, the waiting user approved, quota added in the editor, a block). scripts/test.sh installs
+//! (login, the waiting user approved, quota added in the editor, a block), a package bought from
+//! `/beli` through the simulated Midtrans Snap, and the admin's packages and transactions
+//! pages. scripts/test.sh installs
 //! Debian's Chromium and playwright (pointed at it; no browser is downloaded). Screenshots of a
 //! failing step are left in target/browser-shots.
 
@@ -28,7 +30,7 @@ async fn the_existing_frontend_end_to_end() {
     );
     let (portal_port, nuxt_port) = (free_port(), free_port());
     let portal = format!("http://127.0.0.1:{portal_port}");
-    let app = TestApp::spawn_captive(&[
+    let app = TestApp::spawn_billing(&[
         ("HOTSPOT_PUBLIC_BASE_URL", &portal),
         ("HOTSPOT_TRUSTED_ORIGINS", &portal),
         ("HOTSPOT_CLIENT_CIDRS", "10.5.50.0/24"),
@@ -44,8 +46,18 @@ async fn the_existing_frontend_end_to_end() {
         u.password = Some(ADMIN_PASSWORD.into());
     })
     .await;
+    let buyer = app.user("081234567005", "Pembeli Browser", 1).await;
+    let sale = hotspot::billing::packages::PackageFields {
+        name: Some("Mingguan 5 GB".into()),
+        price_idr: Some(15_000),
+        quota_bytes: Some(5 * hotspot::domain::GIB),
+        validity_days: Some(7),
+        ..Default::default()
+    };
+    app.services.billing().create_package(&hotspot::admin::Actor::cli(), sale).await.expect("a package on sale");
     app.device("02:DE:00:00:00:01", "10.5.50.11");
     app.device("02:DE:00:00:00:04", "10.5.50.14");
+    let snap_js = format!("{}/snap/snap.js", app.mt().base_url());
     let work = root.join("target/frontend-test");
     let shots = root.join("target/browser-shots");
     let _ = std::fs::remove_dir_all(&shots);
@@ -56,7 +68,9 @@ async fn the_existing_frontend_end_to_end() {
             .env("PORTAL_PORT", portal_port.to_string())
             .env("NUXT_PORT", nuxt_port.to_string())
             .env("FRONTEND_WORK", &work)
-            .env("HOTSPOT_CLIENT_CIDRS", "10.5.50.0/24");
+            .env("HOTSPOT_CLIENT_CIDRS", "10.5.50.0/24")
+            .env("NUXT_PUBLIC_MIDTRANS_CLIENT_KEY", "SB-Mid-client-test")
+            .env("NUXT_PUBLIC_MIDTRANS_SNAP_URL_SANDBOX", &snap_js);
         c
     };
     let (base, outbox) = (app.base.clone(), app.wa().base_url());
@@ -84,7 +98,11 @@ async fn the_existing_frontend_end_to_end() {
     let outcome =
         tokio::time::timeout(Duration::from_secs(600), run).await.expect("the browser test in time").expect("join");
     let text = outcome.unwrap_or_else(|e| panic!("the frontend does not work against this backend:\n{e}"));
-    assert!(text.contains("5 passed, 0 failed"), "{text}");
+    assert!(text.contains("7 passed, 0 failed"), "{text}");
+    // The buyer paid through the simulated Snap: 1 GB + 5 GB, one paid transaction.
+    let id = buyer.id;
+    let after = app.services.db.run(move |c| hotspot::users::find(c, id)).await.unwrap().unwrap();
+    assert_eq!(after.quota_purchased_bytes, 6 * hotspot::domain::GIB);
     // The admin pages approved the waiting user, added 2 GB and 30 days, then blocked them.
     let id = tono.id;
     let after = app.services.db.run(move |c| hotspot::users::find(c, id)).await.unwrap().unwrap();

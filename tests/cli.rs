@@ -230,6 +230,7 @@ fn demo_creates_migrates_seeds_and_serves() {
         .env("HOTSPOT_DEMO_ROUTER_LISTEN", format!("127.0.0.1:{}", closed_port()))
         .env("HOTSPOT_DEMO_ROUTER_CONTROL", format!("127.0.0.1:{}", closed_port()))
         .env("HOTSPOT_DEMO_WHATSAPP_LISTEN", format!("127.0.0.1:{}", closed_port()))
+        .env("HOTSPOT_DEMO_MIDTRANS_LISTEN", format!("127.0.0.1:{}", closed_port()))
         .env("HOTSPOT_REDIS_PREFIX", format!("test:{fresh}:"))
         .arg("demo")
         .stdout(Stdio::null())
@@ -245,7 +246,8 @@ fn demo_creates_migrates_seeds_and_serves() {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        diesel::sql_query("SELECT count(*) AS n FROM users").get_result::<N>(&mut conn).map(|r| r.n).unwrap_or(0)
+        let mut count = |sql: &str| diesel::sql_query(sql).get_result::<N>(&mut conn).map(|r| r.n).unwrap_or(0);
+        (count("SELECT count(*) AS n FROM users"), count("SELECT count(*) AS n FROM packages WHERE is_active"))
     };
     {
         use diesel::connection::SimpleConnection;
@@ -255,7 +257,8 @@ fn demo_creates_migrates_seeds_and_serves() {
     }
     assert!(healthy, "demo did not become healthy");
     assert!(status.is_some_and(|s| s.success()), "{status:?}");
-    assert!(seeded >= 5, "seeded {seeded}");
+    assert!(seeded.0 >= 5, "seeded {seeded:?}");
+    assert!(seeded.1 >= 1, "packages on sale: {seeded:?}");
 }
 
 /// `hotspot demo` seeds known passwords: it refuses a production environment.

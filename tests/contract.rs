@@ -111,7 +111,9 @@ async fn bearer(app: &TestApp, phone: &str) -> String {
 ///   audit trail and ledger name it), so a 200 after it is the contract;
 /// - for the expiry only, positive_data_acceptance: its body holds rules a JSON Schema cannot
 ///   state (exactly one of `expires_at` and `extend_days`, a date within a year back and ten
-///   years ahead); schema-valid bodies outside them are refused by design.
+///   years ahead); schema-valid bodies outside them are refused by design;
+/// - likewise for package writes: a package gives quota or is unlimited (a rule across
+///   fields), and its name is unique among live packages.
 const CONFIG: &str = r#"
 [checks]
 negative_data_rejection.enabled = false
@@ -120,6 +122,11 @@ use_after_free.enabled = false
 [[operations]]
 include-path = "/api/admin/users/{id}/expiry"
 include-method = "POST"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-path-regex = "^/api/admin/packages"
+include-method-regex = "^(POST|PATCH|PUT)$"
 checks.positive_data_acceptance.enabled = false
 "#;
 
@@ -147,7 +154,7 @@ fn schemathesis(base: &str, token: &str, include_logout: bool) -> std::process::
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_server_error_and_no_nonconforming_response() {
-    let app = TestApp::spawn_captive(&[("HOTSPOT_WA_WEBHOOK_SECRET", "hook-secret")]).await;
+    let app = TestApp::spawn_billing(&[("HOTSPOT_WA_WEBHOOK_SECRET", "hook-secret")]).await;
     for (phone, name) in [("081200000001", "Admin Satu"), ("081200000002", "Admin Dua")] {
         app.user_with(phone, name, 0, |u| {
             u.role = hotspot::domain::Role::Admin;

@@ -6,6 +6,7 @@ mod common;
 mod admin;
 mod auth;
 mod bench;
+mod billing;
 mod boundary;
 mod browser;
 mod cli;

@@ -56,6 +56,8 @@ pub struct CronTable {
     pub token_cleanup: cron::Schedule,
     /// Devices unseen for the configured days removed (router entries too).
     pub device_cleanup: cron::Schedule,
+    /// Pending payments checked with the provider: every this often, aligned to the epoch.
+    pub payment_reconcile_every: Duration,
     /// The timezone the cron expressions are read in (the operator's).
     pub timezone: chrono_tz::Tz,
 }
@@ -64,22 +66,25 @@ impl CronTable {
     /// The next `n` fire times of each entry, for `hotspot worker --print-schedule` and the logs.
     pub fn preview(&self, n: usize) -> Vec<(&'static str, Vec<String>)> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-        let mut every = Every::new(self.quota_sync_every);
-        let mut sync = Vec::with_capacity(n);
-        let mut at = now;
-        for _ in 0..n {
-            at = every.next_after(at);
-            sync.push(
-                chrono::DateTime::from_timestamp(at as i64, 0)
-                    .map(|t| t.with_timezone(&self.timezone).to_rfc3339())
-                    .unwrap_or_default(),
-            );
-        }
+        let aligned = |period: Duration| -> Vec<String> {
+            let mut every = Every::new(period);
+            let mut at = now;
+            (0..n)
+                .map(|_| {
+                    at = every.next_after(at);
+                    chrono::DateTime::from_timestamp(at as i64, 0)
+                        .map(|t| t.with_timezone(&self.timezone).to_rfc3339())
+                        .unwrap_or_default()
+                })
+                .collect()
+        };
+        let (sync, pay) = (aligned(self.quota_sync_every), aligned(self.payment_reconcile_every));
         let upcoming = |s: &cron::Schedule| s.upcoming(self.timezone).take(n).map(|t| t.to_rfc3339()).collect();
         vec![
             ("quota-sync", sync),
             ("refresh-token-cleanup", upcoming(&self.token_cleanup)),
             ("stale-device-cleanup", upcoming(&self.device_cleanup)),
+            ("payment-reconcile", pay),
         ]
     }
 }

@@ -38,6 +38,9 @@ pub trait Handlers: Send + Sync + 'static {
     fn router_retry(&self, job: RouterRetry) -> JobFuture;
     /// One user's router entries brought in line with their status.
     fn reconcile(&self, job: Reconcile) -> JobFuture;
+    /// Payments still pending after a while are asked about (missed notifications), stale ones
+    /// expired.
+    fn payment_reconcile(&self) -> JobFuture;
 }
 
 /// How hard each kind of job is tried.
@@ -230,6 +233,14 @@ async fn device_cleanup_job(tick: Tick<chrono_tz::Tz>, attempt: Attempt, ctx: Da
     .await
 }
 
+async fn payment_reconcile_job(tick: Tick, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
+    let handlers = ctx.handlers.clone();
+    once_per_tick(&ctx, "payment-reconcile", tick.get_timestamp(), attempt.current(), move || {
+        handlers.payment_reconcile()
+    })
+    .await
+}
+
 async fn manual_sync_job(job: ManualSync, id: TaskId, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
     let rule = ctx.config.sync;
     let job_id = id.to_string();
@@ -291,7 +302,10 @@ pub async fn run(
         .with_config(config.queues.redis_config(RECONCILE))
         .poll_with_interval(config.queues.poll_interval);
 
-    let (c1, c2, c3, c4, c5, c6) = (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
+    let (c1, c2, c3, c4, c5, c6, c7) =
+        (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
+    let n7 = name.clone();
+    let payments = Every::new(config.cron.payment_reconcile_every);
     let (n1, n2, n3, n4, n5, n6) = (name.clone(), name.clone(), name.clone(), name.clone(), name.clone(), name.clone());
     let every = Every::new(config.cron.quota_sync_every);
     let (tokens, devices) = (config.cron.token_cleanup.clone(), config.cron.device_cleanup.clone());
@@ -353,6 +367,15 @@ pub async fn run(
                 .catch_panic()
                 .data(c6.clone())
                 .build(reconcile_job)
+        })
+        .register(move |_| {
+            WorkerBuilder::new(format!("{n7}:payment-reconcile"))
+                .backend(CronScheduler::new(payments.clone()))
+                .retry(maint_rule.policy())
+                .timeout(backstop(&maint_rule))
+                .catch_panic()
+                .data(c7.clone())
+                .build(payment_reconcile_job)
         })
         .on_event(|ctx, ev| log_event(ctx.name(), ev))
         .shutdown_timeout(config.shutdown_timeout);

@@ -50,6 +50,10 @@ impl Handlers for Shared {
     fn quota_sync(&self, _tick: u64) -> JobFuture {
         Box::pin(async { Ok(Done::new("scheduled")) })
     }
+
+    fn payment_reconcile(&self) -> JobFuture {
+        Box::pin(async { Ok(Done::new("nothing pending")) })
+    }
     fn manual_sync(&self, job_id: String, _job: ManualSync) -> JobFuture {
         let r = self.0.clone();
         Box::pin(async move {
@@ -113,6 +117,7 @@ fn config(ns: &str) -> WorkerConfig {
             quota_sync_every: Duration::from_secs(3_600),
             token_cleanup: hotspot_jobs::parse_cron("0 0 0 1 1 *").unwrap(),
             device_cleanup: hotspot_jobs::parse_cron("0 0 0 1 1 *").unwrap(),
+            payment_reconcile_every: Duration::from_secs(3_600),
             timezone: chrono_tz::Asia::Makassar,
         },
         sync: rule(2),

@@ -58,7 +58,7 @@ pub fn reason(raw: &str) -> Result<String, AdminError> {
     Ok(r)
 }
 
-pub(super) fn lock_user(tx: &mut PgConnection, id: Uuid) -> Result<User, AdminError> {
+pub(crate) fn lock_user(tx: &mut PgConnection, id: Uuid) -> Result<User, AdminError> {
     users::table.find(id).select(User::as_select()).for_update().first(tx).optional()?.ok_or(AdminError::UserNotFound)
 }
 

@@ -13,6 +13,7 @@ pub mod grant;
 pub mod lifecycle;
 pub mod query;
 pub mod quota;
+pub mod sales;
 pub mod settings;
 pub mod stats;
 

@@ -70,6 +70,10 @@ pub struct Stats {
     /// Quota requests: none in this system.
     #[serde(rename = "permintaanTertunda")]
     pub fe_requests: i64,
+    /// Paid sales: revenue (rupiah) and quota sold.
+    pub sales: super::sales::Sales,
+    #[serde(flatten)]
+    pub fe_sales: super::sales::FrontendSales,
 }
 
 /// The start of a local day, in UTC.
@@ -169,11 +173,17 @@ impl Admin {
                 .get_result(conn)?;
             Ok((active, sent, verified))
         });
+        let sales = db.run(move |conn| {
+            let from = day_start(today - chrono::Duration::days(29), tz).min(month_start);
+            let month_day = today.with_day(1).unwrap_or(today);
+            Ok(super::sales::load(conn, tz, today, from, month_day)?)
+        });
         let last_sync = crate::sync::recent_runs(db, 1);
         let failed = self.failed_codes(today);
         let session = self.gateway_session();
-        let (statuses, usage, activity, last_sync, failed, session) =
-            tokio::join!(statuses, usage, activity, last_sync, failed, session);
+        let (statuses, usage, activity, last_sync, failed, session, sales) =
+            tokio::join!(statuses, usage, activity, last_sync, failed, session, sales);
+        let (sales, fe_sales) = sales?;
         let ((rows, waiting, new, expiring), (bytes, top), (active, sent, verified)) = (statuses?, usage?, activity?);
         let mut by_status: BTreeMap<String, i64> =
             AccessStatus::ALL.iter().map(|s| (s.as_str().to_owned(), 0)).collect();
@@ -187,6 +197,8 @@ impl Admin {
             fe_new: new,
             fe_expiring: expiring,
             fe_requests: 0,
+            sales,
+            fe_sales,
             registrations_this_month: new,
             expiring_within_7_days: expiring,
             users_total: by_status.values().sum(),

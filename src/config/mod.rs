@@ -6,6 +6,7 @@
 mod auth;
 mod hotspot;
 mod jobs;
+mod payments;
 mod router;
 pub mod runtime;
 #[cfg(test)]
@@ -20,6 +21,7 @@ use std::time::Duration;
 pub use auth::AuthSettings;
 pub use hotspot::HotspotSettings;
 pub use jobs::JobSettings;
+pub use payments::{MidtransSettings, PaymentSettings};
 pub use router::{DEV_ROUTER_PASSWORD, RouterSettings};
 pub use runtime::RuntimeSettings;
 pub use whatsapp::{ProviderKind, ProviderSettings, WhatsAppSettings};
@@ -110,6 +112,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub hotspot: HotspotSettings,
     pub jobs: JobSettings,
+    /// Packages on sale: Midtrans, the payment window, reconciliation.
+    pub payments: PaymentSettings,
     /// What each access status means on the router (sign-in and the sync share it).
     pub policy: RouterPolicy,
 }
@@ -297,6 +301,7 @@ impl Settings {
             auth,
             hotspot: hotspot::hotspot_settings(src, env)?,
             jobs: jobs::job_settings(src)?,
+            payments: payments::payment_settings(src, env)?,
             policy,
         };
         settings.check_secrets()?;

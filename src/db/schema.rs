@@ -200,6 +200,92 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    packages (id) {
+        id -> Uuid,
+        name -> Text,
+        description -> Nullable<Text>,
+        price_idr -> Int8,
+        quota_bytes -> Int8,
+        is_unlimited -> Bool,
+        validity_days -> Int4,
+        is_active -> Bool,
+        sort_order -> Int4,
+        deleted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    transactions (id) {
+        id -> Uuid,
+        order_id -> Text,
+        user_id -> Uuid,
+        package_id -> Uuid,
+        package_name -> Text,
+        amount_idr -> Int8,
+        quota_bytes -> Int8,
+        is_unlimited -> Bool,
+        validity_days -> Int4,
+        channel -> Text,
+        state -> Text,
+        failure_reason -> Nullable<Text>,
+        snap_token -> Nullable<Text>,
+        redirect_url -> Nullable<Text>,
+        provider_transaction_id -> Nullable<Text>,
+        payment_type -> Nullable<Text>,
+        provider_status -> Nullable<Text>,
+        fraud_status -> Nullable<Text>,
+        refunded_amount_idr -> Nullable<Int8>,
+        ledger_id -> Nullable<Int8>,
+        note -> Nullable<Text>,
+        created_by -> Nullable<Uuid>,
+        expires_at -> Timestamptz,
+        paid_at -> Nullable<Timestamptz>,
+        refunded_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    transaction_events (id) {
+        id -> Int8,
+        transaction_id -> Uuid,
+        source -> Text,
+        event_type -> Text,
+        state_after -> Text,
+        payload -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    voucher_batches (id) {
+        id -> Uuid,
+        package_id -> Uuid,
+        code_count -> Int4,
+        note -> Nullable<Text>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    vouchers (id) {
+        id -> Uuid,
+        batch_id -> Uuid,
+        seq -> Int4,
+        code_hash -> Text,
+        redeemed_by -> Nullable<Uuid>,
+        redeemed_at -> Nullable<Timestamptz>,
+        ledger_id -> Nullable<Int8>,
+    }
+}
+
 diesel::joinable!(user_devices -> users (user_id));
 diesel::joinable!(user_devices -> routers (router_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -212,6 +298,10 @@ diesel::joinable!(quota_ledger -> users (user_id));
 diesel::joinable!(message_log -> users (user_id));
 diesel::joinable!(audit_log -> users (actor_user_id));
 diesel::joinable!(runtime_settings -> users (updated_by));
+diesel::joinable!(transactions -> packages (package_id));
+diesel::joinable!(transaction_events -> transactions (transaction_id));
+diesel::joinable!(voucher_batches -> packages (package_id));
+diesel::joinable!(vouchers -> voucher_batches (batch_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -227,4 +317,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     runtime_settings,
     usage_day_totals,
+    packages,
+    transactions,
+    transaction_events,
+    voucher_batches,
+    vouchers,
 );

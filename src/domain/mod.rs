@@ -37,6 +37,7 @@ pub mod ip;
 pub mod mac;
 pub mod msisdn;
 pub mod network;
+pub mod payment;
 pub mod policy;
 pub mod status;
 pub mod text;
@@ -45,6 +46,7 @@ pub use code::OtpCode;
 pub use ip::{Cidr, ClientIp, IpError};
 pub use mac::{MacAddress, MacError};
 pub use msisdn::{Msisdn, MsisdnError};
+pub use payment::{Rupiah, TxState};
 pub use status::{AccessStatus, ApprovalStatus, Role};
 
 /// Bytes in one GiB; quota is always integer bytes.

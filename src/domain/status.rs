@@ -1,11 +1,9 @@
 //! Enumerations stored as text in Postgres (each has a CHECK constraint naming the same values).
 
-use serde::{Deserialize, Serialize};
-
 macro_rules! text_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
         #[derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
         #[diesel(sql_type = diesel::sql_types::Text)]
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }
@@ -19,11 +17,11 @@ macro_rules! text_enum {
         }
 
         impl std::str::FromStr for $name {
-            type Err = UnknownVariant;
+            type Err = $crate::domain::status::UnknownVariant;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 // Any case: operators type `admin` on the command line.
                 $(if s.eq_ignore_ascii_case($text) { return Ok($name::$variant); })+
-                Err(UnknownVariant { kind: stringify!($name), value: s.to_owned() })
+                Err($crate::domain::status::UnknownVariant { kind: stringify!($name), value: s.to_owned() })
             }
         }
 
@@ -46,6 +44,7 @@ macro_rules! text_enum {
         }
     };
 }
+pub(crate) use text_enum;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {kind} value {value:?}")]

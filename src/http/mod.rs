@@ -38,6 +38,8 @@ pub struct AppState {
     pub captive: Captive,
     /// The admin room (user lifecycle, audit, runtime settings, stats).
     pub admin: crate::admin::Admin,
+    /// The billing room (packages, payments, vouchers, cash sales).
+    pub billing: crate::billing::Billing,
     /// The job queues (manual sync).
     pub queues: hotspot_jobs::Queues,
     pub metrics: Arc<Metrics>,
@@ -70,15 +72,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
 pub fn build_state(services: &Services) -> anyhow::Result<web::Data<AppState>> {
     let metrics = Arc::new(Metrics::new()?);
     let settings = services.settings.clone();
+    let admin = services.admin();
     Ok(web::Data::new(AppState {
         captive: services.captive(),
-        admin: crate::admin::Admin {
-            captive: services.captive(),
-            runtime: services.runtime.clone(),
-            messenger: services.messenger.clone(),
-            queues: services.queues.clone(),
-            stats_cache: Default::default(),
-        },
+        billing: crate::billing::Billing::new(admin.clone(), services.midtrans.clone()),
+        admin,
         queues: services.queues.clone(),
         messenger: services.messenger.clone(),
         settings: settings.clone(),

@@ -9,7 +9,7 @@ use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::routes::{admin, auth, devices, health, meta, public, register, selfservice, webhooks};
+use super::routes::{admin, auth, billing, devices, health, meta, public, register, selfservice, webhooks};
 
 /// The error envelope of every response with status >= 400. Some refusals add fields:
 /// `status` and `status_token` (ACCOUNT_STATUS), `checks` (the health report).
@@ -85,6 +85,31 @@ pub struct ErrorEnvelope {
         admin::manage::settings_put,
         admin::manage::address_options,
         admin::manage::router_options,
+        admin::billing::packages,
+        admin::billing::create_package,
+        admin::billing::update_package,
+        admin::billing::put_package,
+        admin::billing::delete_package,
+        admin::billing::batches,
+        admin::billing::create_batch,
+        admin::billing::batch_csv,
+        admin::billing::batch,
+        admin::billing::revoke_batch,
+        admin::billing::cash_sale,
+        admin::billing::transactions,
+        admin::billing::transaction,
+        admin::billing::transaction_detail,
+        admin::billing::reconcile,
+        billing::packages,
+        billing::payment_availability,
+        billing::start,
+        billing::initiate,
+        billing::notification,
+        billing::by_order_id,
+        billing::get,
+        billing::cancel,
+        billing::mine,
+        billing::redeem,
         webhooks::whatsapp,
         public::settings_public,
         public::promos_active,
@@ -105,6 +130,7 @@ pub struct ErrorEnvelope {
         (name = "admin", description = "Operators: sync, users, audit"),
         (name = "public", description = "What the frontend's pages read"),
         (name = "self-service", description = "The signed-in user's own figures"),
+        (name = "billing", description = "Packages, payments through Midtrans, vouchers"),
     )
 )]
 pub struct ApiDoc;

@@ -1,4 +1,5 @@
 //! Simulators of the system's external peers, for development, the demo and tests.
 
+pub mod midtrans;
 pub mod router;
 pub mod whatsapp;

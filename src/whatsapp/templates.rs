@@ -10,6 +10,14 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("registered", "Halo {name}, pendaftaran hotspot Anda sudah kami terima dan sedang menunggu persetujuan admin."),
     ("approved", "Halo {name}, akun hotspot Anda sudah aktif. Silakan masuk dengan nomor WhatsApp ini."),
     ("rejected", "Halo {name}, pendaftaran hotspot Anda tidak dapat kami setujui. Alasan: {reason}"),
+    (
+        "purchase_receipt",
+        "Halo {name}, pembayaran {reference} sebesar {amount} sudah kami terima. Paket {package} ({quota}) aktif, berlaku sampai {expiry}. Terima kasih.",
+    ),
+    (
+        "voucher_receipt",
+        "Halo {name}, voucher Anda berhasil dipakai. Paket {package} ({quota}) aktif, berlaku sampai {expiry}.",
+    ),
 ];
 
 #[derive(Debug, Clone)]

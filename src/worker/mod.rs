@@ -110,6 +110,18 @@ impl Handlers for JobHandlers {
         })
     }
 
+    fn payment_reconcile(&self) -> JobFuture {
+        let billing = self.services.billing();
+        let after = self.services.settings.payments.reconcile_after;
+        Box::pin(async move {
+            let r = billing.reconcile_pending(after).await.map_err(|e| Box::new(e) as BoxError)?;
+            Ok(Done::new(format!(
+                "{} pending payments checked: {} moved, {} expired, {} could not be checked",
+                r.checked, r.moved, r.expired, r.errors
+            )))
+        })
+    }
+
     fn router_retry(&self, job: RouterRetry) -> JobFuture {
         let captive = self.captive.clone();
         Box::pin(async move {
@@ -144,6 +156,7 @@ pub fn worker_config(services: &Services) -> WorkerConfig {
             quota_sync_every: j.sync_interval,
             token_cleanup: j.token_cleanup_cron.clone(),
             device_cleanup: j.device_cleanup_cron.clone(),
+            payment_reconcile_every: s.payments.reconcile_every,
             timezone: s.timezone,
         },
         sync: RetryRule {

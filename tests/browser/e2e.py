@@ -98,13 +98,17 @@ async def captive_to_dashboard(page, mark):
 
 async def login_off_hotspot(page, mark):
     """/login without client hints → the session link → dashboard."""
+    await login_as(page, mark, "081234567002", "5 GB")
+
+
+async def login_as(page, mark, phone, quota_text):
     await mark("login page")
     await page.goto(f"{PORTAL}/login")
-    await fill(page, "input[placeholder='Contoh: 081234567890']", "081234567002")
+    await fill(page, "input[placeholder='Contoh: 081234567890']", phone)
     await mark("request code")
     await page.click("button:has-text('Kirim Kode OTP')")
     await page.wait_for_selector("input[autocomplete='one-time-code'], input[inputmode='numeric']", timeout=15000)
-    code = last_code("081234567002")
+    code = last_code(phone)
     boxes = await page.query_selector_all("input[inputmode='numeric'], input[autocomplete='one-time-code']")
     if len(boxes) >= 6:
         for box, digit in zip(boxes, code):
@@ -121,7 +125,46 @@ async def login_off_hotspot(page, mark):
     await mark("dashboard")
     await wait_url(page, "/dashboard", 30000)
     await page.wait_for_selector("text=Kuota tersisa", timeout=15000)
-    assert "5 GB" in await page.inner_text("body"), "the dashboard does not show the 5 GB quota"
+    assert quota_text in await page.inner_text("body"), f"the dashboard does not show the {quota_text} quota"
+
+
+async def buy_package(page, mark):
+    """/beli: a package bought through the (simulated) Midtrans Snap, the payment status page,
+    then the purchase in /riwayat."""
+    await login_as(page, mark, "081234567005", "1 GB")
+    await mark("shop")
+    await page.goto(f"{PORTAL}/beli")
+    await page.wait_for_load_state("networkidle")
+    await page.wait_for_selector("text=Mingguan 5 GB", timeout=15000)
+    await mark("buy")
+    await page.locator("button:has-text('Beli Sekarang')").first.click()
+    await mark("snap")
+    await page.wait_for_selector("#sim-snap-pay", timeout=15000)
+    await page.click("#sim-snap-pay")
+    await mark("status page")
+    await wait_url(page, "/payment/status", 20000)
+    await page.wait_for_selector("text=Pembayaran Berhasil", timeout=20000)
+    await mark("history")
+    await page.goto(f"{PORTAL}/riwayat")
+    await page.wait_for_load_state("networkidle")
+    await page.wait_for_selector("text=Mingguan 5 GB", timeout=15000)
+
+
+async def admin_billing_pages(page, mark):
+    """The admin's packages and transactions pages list what was sold."""
+    await mark("admin login")
+    await page.goto(f"{PORTAL}/admin")
+    await page.wait_for_load_state("networkidle")
+    await page.fill("input[placeholder='0811xxxx']", ADMIN_PHONE)
+    await page.fill("input[type=password]", ADMIN_PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/admin/dashboard**", timeout=20000)
+    await mark("packages page")
+    await page.goto(f"{PORTAL}/admin/packages")
+    await page.wait_for_selector("text=Mingguan 5 GB", timeout=15000)
+    await mark("transactions page")
+    await page.goto(f"{PORTAL}/admin/transactions")
+    await page.wait_for_selector("text=Pembeli Browser", timeout=15000)
 
 
 async def waiting_user(page, mark):
@@ -195,7 +238,8 @@ async def main():
         browser = await p.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=ARGS)
         results = []
         for name, steps in [("captive", captive_to_dashboard), ("login", login_off_hotspot),
-                            ("waiting", waiting_user), ("register", register_tab), ("admin", admin_flow)]:
+                            ("waiting", waiting_user), ("register", register_tab), ("admin", admin_flow),
+                            ("buy", buy_package), ("admin billing", admin_billing_pages)]:
             results.append(await scenario(browser, name, steps))
         await browser.close()
     print(f"{sum(results)} passed, {len(results) - sum(results)} failed")

@@ -176,12 +176,17 @@ pub fn test_vars(db: &TestDb, prefix: &str, overrides: &[(&str, &str)]) -> HashM
     vars
 }
 
+/// The server key the billing tests' Midtrans simulator and server share.
+pub const MIDTRANS_KEY: &str = "SB-Mid-server-test-key";
+
 pub struct TestApp {
     pub base: String,
     /// The simulated WhatsApp gateway, when started with one.
     pub whatsapp: Option<hotspot::sim::whatsapp::WhatsAppSim>,
     /// The simulated router, when the app was started with one.
     pub router: Option<hotspot::sim::router::SimRouter>,
+    /// The simulated Midtrans, when started with one.
+    pub midtrans: Option<hotspot::sim::midtrans::MidtransSim>,
     pub client: reqwest::Client,
     pub services: Services,
     pub redis_prefix: String,
@@ -226,6 +231,30 @@ impl TestApp {
         let mut app = Self::spawn_with_router(&all).await;
         app.whatsapp = Some(wa);
         app
+    }
+
+    /// The whole captive flow plus a Midtrans simulator configured as the payment provider,
+    /// notifying this server.
+    pub async fn spawn_billing(overrides: &[(&str, &str)]) -> Self {
+        let mt = hotspot::sim::midtrans::MidtransSim::start("127.0.0.1:0".parse().expect("addr"), MIDTRANS_KEY, None)
+            .await
+            .expect("start midtrans sim");
+        let base = mt.base_url();
+        let mut all: Vec<(&str, &str)> = vec![
+            ("HOTSPOT_MIDTRANS_SERVER_KEY", MIDTRANS_KEY),
+            ("HOTSPOT_MIDTRANS_BASE_URL", &base),
+            ("HOTSPOT_MIDTRANS_SNAP_URL", &base),
+            ("HOTSPOT_MIDTRANS_TIMEOUT_MS", "1000"),
+        ];
+        all.extend_from_slice(overrides);
+        let mut app = Self::spawn_captive(&all).await;
+        mt.set_notify_url(Some(app.url("/api/transactions/notification")));
+        app.midtrans = Some(mt);
+        app
+    }
+
+    pub fn mt(&self) -> &hotspot::sim::midtrans::MidtransSim {
+        self.midtrans.as_ref().expect("app started with spawn_billing")
     }
 
     pub fn wa(&self) -> &hotspot::sim::whatsapp::WhatsAppSim {
@@ -343,6 +372,7 @@ impl TestApp {
             base,
             router: None,
             whatsapp: None,
+            midtrans: None,
             client,
             services,
             redis_prefix: prefix,
@@ -473,4 +503,41 @@ impl Relay {
     pub fn set_up(&self) {
         self.up.store(true, std::sync::atomic::Ordering::SeqCst);
     }
+}
+
+/// The password of the accounts `staff` makes.
+pub const STAFF_PASSWORD: &str = "a-long-admin-password";
+
+/// An admin account of `role`, signed in from a browser (cookies, the trusted Origin).
+pub async fn staff(app: &TestApp, phone: &str, role: hotspot::domain::Role) -> (uuid::Uuid, reqwest::Client) {
+    let u = app
+        .user_with(phone, "Staff", 0, move |u| {
+            u.role = role;
+            u.password = Some(STAFF_PASSWORD.into());
+        })
+        .await;
+    let b = app.browser();
+    let (status, body) = app
+        .post(&b, "/api/auth/admin/login", serde_json::json!({ "username": phone, "password": STAFF_PASSWORD }))
+        .await;
+    assert_eq!(status, 200, "admin login: {body}");
+    (u.id, b)
+}
+
+/// One request; its status and JSON body (`Null` when the body is not JSON).
+pub async fn call(
+    app: &TestApp,
+    c: &reqwest::Client,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut rb = c.request(m, app.url(path));
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    let res = rb.send().await.expect("request");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
 }

@@ -63,6 +63,15 @@ error_codes! {
     IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
     Maintenance => "MAINTENANCE",
     RegistrationClosed => "REGISTRATION_CLOSED",
+    PackageNotFound => "PACKAGE_NOT_FOUND",
+    TransactionNotFound => "TRANSACTION_NOT_FOUND",
+    PaymentSignatureInvalid => "PAYMENT_SIGNATURE_INVALID",
+    PaymentAmountMismatch => "PAYMENT_AMOUNT_MISMATCH",
+    PaymentGatewayUnavailable => "PAYMENT_GATEWAY_UNAVAILABLE",
+    PurchaseNotAllowed => "PURCHASE_NOT_ALLOWED",
+    VoucherInvalid => "VOUCHER_INVALID",
+    VoucherUsed => "VOUCHER_USED",
+    Conflict => "CONFLICT",
 }
 
 impl std::fmt::Display for ErrorCode {

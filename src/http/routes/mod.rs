@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod billing;
 pub mod devices;
 pub mod health;
 pub mod me;
@@ -84,6 +85,31 @@ pub fn table() -> Vec<RouteSpec> {
         PUT "/api/admin/settings" => admin::manage::settings_put,
         GET "/api/admin/form-options/alamat" => admin::manage::address_options,
         GET "/api/admin/form-options/mikrotik" => admin::manage::router_options,
+        GET "/api/admin/packages" => admin::billing::packages,
+        POST "/api/admin/packages" => admin::billing::create_package,
+        PATCH "/api/admin/packages/{id}" => admin::billing::update_package,
+        PUT "/api/admin/packages/{id}" => admin::billing::put_package,
+        DELETE "/api/admin/packages/{id}" => admin::billing::delete_package,
+        GET "/api/admin/vouchers" => admin::billing::batches,
+        POST "/api/admin/vouchers" => admin::billing::create_batch,
+        GET "/api/admin/vouchers/{batch}.csv" => admin::billing::batch_csv,
+        GET "/api/admin/vouchers/{batch}" => admin::billing::batch,
+        POST "/api/admin/vouchers/{batch}/revoke" => admin::billing::revoke_batch,
+        POST "/api/admin/users/{id}/sales" => admin::billing::cash_sale,
+        GET "/api/admin/transactions" => admin::billing::transactions,
+        GET "/api/admin/transactions/{order_id}" => admin::billing::transaction,
+        GET "/api/admin/transactions/{order_id}/detail" => admin::billing::transaction_detail,
+        POST "/api/admin/transactions/{order_id}/reconcile" => admin::billing::reconcile,
+        GET "/api/packages" => billing::packages,
+        GET "/api/settings/payment-availability" => billing::payment_availability,
+        POST "/api/transactions" => billing::start,
+        POST "/api/transactions/initiate" => billing::initiate,
+        POST "/api/transactions/notification" => billing::notification,
+        GET "/api/transactions/by-order-id/{order_id}" => billing::by_order_id,
+        GET "/api/transactions/{order_id}" => billing::get,
+        POST "/api/transactions/{order_id}/cancel" => billing::cancel,
+        GET "/api/users/me/transactions" => billing::mine,
+        POST "/api/vouchers/redeem" => billing::redeem,
         POST "/api/webhooks/whatsapp/{provider}" => webhooks::whatsapp,
         GET "/api/settings/public" => public::settings_public,
         GET "/api/public/promos/active" => public::promos_active,

@@ -139,16 +139,17 @@ pub struct WeeklySpending {
 }
 
 #[utoipa::path(get, path = "/api/users/me/weekly-spending", tag = "self-service", security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = WeeklySpending, description = "Rupiah per day; no purchases are sold yet, so zeros"),
+    responses((status = 200, body = WeeklySpending, description = "Rupiah paid per local day (paid and later refunded sales count on the day paid)"),
         (status = 401, description = "AUTH_REQUIRED")))]
-pub async fn weekly_spending(state: web::Data<AppState>, _user: CurrentUser) -> HttpResponse {
+pub async fn weekly_spending(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
     let today = usage::today(state.settings.timezone);
     let first = today - chrono::Duration::days(6);
     let categories: Vec<String> = first.iter_days().take(7).map(|d| d.to_string()).collect();
-    // Nothing is sold through this backend yet (payments come with the billing room).
-    HttpResponse::Ok().json(WeeklySpending {
-        series: vec![Series { name: "Pengeluaran", data: vec![0; 7] }],
+    let data = state.billing.spending_per_day(user.id(), today, 7).await?;
+    let total_this_week = data.iter().sum();
+    Ok(HttpResponse::Ok().json(WeeklySpending {
+        series: vec![Series { name: "Pengeluaran", data }],
         categories,
-        total_this_week: 0,
-    })
+        total_this_week,
+    }))
 }

@@ -178,6 +178,9 @@ pub struct CreateBody {
     validity_days: Option<u32>,
     #[serde(default)]
     is_unlimited_user: bool,
+    /// A package to start with, given through the grant path (besides any quota above).
+    #[schema(value_type = Option<String>, format = Uuid)]
+    package_id: Option<uuid::Uuid>,
     #[serde(flatten)]
     #[schema(value_type = Object)]
     profile: std::collections::HashMap<String, serde_json::Value>,
@@ -207,7 +210,8 @@ fn gib_to_bytes(field: &str, gb: f64) -> Result<i64, ApiError> {
 #[utoipa::path(post, path = "/api/admin/users", tag = "admin", security(("bearer" = []), ("cookie" = [])),
     request_body(content((CreateBody = "application/json"))),
     responses((status = 201, body = AdminUserView), (status = 401, description = "AUTH_REQUIRED"),
-        (status = 403, description = "FORBIDDEN"), (status = 409, description = "PHONE_TAKEN")))]
+        (status = 403, description = "FORBIDDEN"), (status = 404, description = "PACKAGE_NOT_FOUND"),
+        (status = 409, description = "PHONE_TAKEN")))]
 pub async fn create(state: Data, a: AdminActor, body: Input<CreateBody>) -> Result<HttpResponse, ApiError> {
     let b = body.0;
     let quota = match (b.quota_bytes, b.add_gb) {
@@ -244,7 +248,10 @@ pub async fn create(state: Data, a: AdminActor, body: Input<CreateBody>) -> Resu
         origin: "admin",
         profile,
     };
-    let user = state.admin.create(&a.0, input).await?;
+    let user = match b.package_id {
+        Some(p) => state.billing.create_user_with_package(&a.0, input, p).await?,
+        None => state.admin.create(&a.0, input).await?,
+    };
     Ok(HttpResponse::Created().json(view(&state, user, Some(0))))
 }
 

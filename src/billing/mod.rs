@@ -1,0 +1,218 @@
+//! The billing room: packages on sale, payments through Midtrans (`purchase`), vouchers, cash
+//! sales by an admin. One writer per table: `packages`, `transactions` (+ their events),
+//! `voucher_batches` and `vouchers` are written here only.
+//!
+//! Every sale gives its package through the one grant path (`admin::grant::grant`): in the
+//! sale's transaction, the ledger row keyed by its cause (`order:{order_id}`,
+//! `voucher:{voucher_id}`) first, then totals, expiry and the stored access status; after the
+//! commit the user's router reconcile is queued and the receipt sent. A cause grants once,
+//! whatever is resent, raced or retried.
+
+pub mod history;
+pub mod midtrans;
+pub mod packages;
+pub mod purchase;
+pub mod reconcile;
+pub mod report;
+pub mod sale;
+pub mod vouchers;
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::admin::{Admin, AdminError};
+use crate::db::DbError;
+use crate::db::models::User;
+use crate::kv::KvError;
+pub use midtrans::Midtrans;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BillingError {
+    #[error("no such package")]
+    PackageNotFound,
+    #[error("no such transaction")]
+    TransactionNotFound,
+    #[error("no such voucher batch")]
+    BatchNotFound,
+    /// A code that is not one of ours, or whose batch was revoked.
+    #[error("voucher invalid: {0}")]
+    VoucherInvalid(&'static str),
+    #[error("voucher already used")]
+    VoucherUsed,
+    #[error("notification signature invalid")]
+    SignatureInvalid,
+    #[error("notification amount does not match the order")]
+    AmountMismatch,
+    #[error("payments through Midtrans are not configured")]
+    NotConfigured,
+    #[error("payment provider unavailable: {0}")]
+    ProviderUnavailable(String),
+    /// The account may not buy (waiting, rejected, inactive, blocked).
+    #[error("account may not buy: {0}")]
+    AccountNotAllowed(&'static str),
+    #[error("too many attempts; retry after {0} s")]
+    RateLimited(u64),
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Kv(#[from] KvError),
+}
+
+impl From<diesel::result::Error> for BillingError {
+    fn from(e: diesel::result::Error) -> Self {
+        BillingError::Db(e.into())
+    }
+}
+
+pub fn invalid(field: &str, reason: impl Into<String>) -> BillingError {
+    BillingError::Invalid { field: field.to_owned(), reason: reason.into() }
+}
+
+/// Everything the room works with; cheap to clone.
+#[derive(Clone)]
+pub struct Billing {
+    pub admin: Admin,
+    /// `None`: no Midtrans account configured; vouchers and cash sales still work.
+    pub midtrans: Option<Arc<Midtrans>>,
+}
+
+impl Billing {
+    pub fn new(admin: Admin, midtrans: Option<Arc<Midtrans>>) -> Self {
+        Self { admin, midtrans }
+    }
+
+    pub fn db(&self) -> &crate::db::Db {
+        self.admin.db()
+    }
+
+    fn settings(&self) -> &crate::config::Settings {
+        &self.admin.captive.settings
+    }
+
+    /// The key voucher codes are derived and hashed with: the OTP secret, domain-separated
+    /// (a database alone never yields a redeemable code).
+    fn voucher_key(&self) -> [u8; 32] {
+        crate::auth::crypto::hmac_sha256(self.settings().otp_secret.as_bytes(), &[b"hotspot voucher codes v1"])
+    }
+
+    /// After a grant committed: the router follows, the user is told.
+    async fn after_grant(&self, user: &User, reason: &'static str, receipt: Receipt) {
+        self.admin.reconcile_later(user.id, reason).await;
+        let Some(m) = self.admin.messenger.clone() else { return };
+        let (id, phone, name) = (user.id, user.phone_number.clone(), user.full_name.clone());
+        let expiry = user
+            .quota_expiry_date
+            .map(|e| e.with_timezone(&self.settings().timezone).format("%d-%m-%Y %H:%M").to_string())
+            .unwrap_or_else(|| "-".into());
+        tokio::spawn(async move {
+            let amount = format_rupiah(receipt.amount_idr);
+            let vars = [
+                ("name", name.as_str()),
+                ("reference", receipt.reference.as_str()),
+                ("package", receipt.package.as_str()),
+                ("amount", amount.as_str()),
+                ("quota", receipt.quota.as_str()),
+                ("expiry", expiry.as_str()),
+            ];
+            if let Err(e) = m.send(Some(id), &phone, receipt.template, &vars).await {
+                tracing::warn!(template = receipt.template, error = %e, "could not send the receipt");
+            }
+        });
+    }
+}
+
+/// What a receipt says.
+struct Receipt {
+    template: &'static str,
+    reference: String,
+    package: String,
+    amount_idr: i64,
+    quota: String,
+}
+
+impl Receipt {
+    fn new(
+        template: &'static str,
+        reference: String,
+        package: &str,
+        amount_idr: i64,
+        bytes: i64,
+        unlimited: bool,
+    ) -> Self {
+        let quota = if unlimited { "unlimited".to_owned() } else { format_bytes(bytes) };
+        Self { template, reference, package: package.to_owned(), amount_idr, quota }
+    }
+}
+
+/// `Rp15.000`: the way Indonesian receipts write money.
+pub fn format_rupiah(amount: i64) -> String {
+    let digits = amount.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    format!("{}Rp{out}", if amount < 0 { "-" } else { "" })
+}
+
+/// Whole GiB when it is, else MiB.
+pub fn format_bytes(bytes: i64) -> String {
+    const MIB: i64 = 1024 * 1024;
+    if bytes % crate::domain::GIB == 0 {
+        format!("{} GB", bytes / crate::domain::GIB)
+    } else {
+        format!("{} MB", bytes / MIB)
+    }
+}
+
+/// Whether this account may buy or redeem.
+pub fn may_buy(u: &User) -> Result<(), BillingError> {
+    use crate::domain::ApprovalStatus;
+    match u.approval_status {
+        ApprovalStatus::Approved => {}
+        ApprovalStatus::Pending => return Err(BillingError::AccountNotAllowed("the account waits for approval")),
+        ApprovalStatus::Rejected => return Err(BillingError::AccountNotAllowed("the registration was rejected")),
+    }
+    if !u.is_active {
+        return Err(BillingError::AccountNotAllowed("the account is inactive"));
+    }
+    if u.is_blocked {
+        return Err(BillingError::AccountNotAllowed("the account is blocked"));
+    }
+    Ok(())
+}
+
+pub(crate) fn load_user(conn: &mut PgConnection, id: Uuid) -> Result<User, BillingError> {
+    use crate::db::schema::users;
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(BillingError::Admin(AdminError::UserNotFound))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receipts_write_rupiah_and_sizes_as_people_read_them() {
+        let cases = [(0, "Rp0"), (500, "Rp500"), (1_000, "Rp1.000"), (15_000, "Rp15.000"), (1_250_000, "Rp1.250.000")];
+        for (n, want) in cases {
+            assert_eq!(format_rupiah(n), want);
+        }
+        assert_eq!(format_bytes(5 * crate::domain::GIB), "5 GB");
+        assert_eq!(format_bytes(512 * 1024 * 1024), "512 MB");
+    }
+}

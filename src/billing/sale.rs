@@ -1,0 +1,184 @@
+//! A cash sale recorded by an admin: a paid transaction on the `cash` channel and its package
+//! through the grant path, in one transaction with its audit row. An `Idempotency-Key` makes a
+//! retried request record one sale.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::purchase::{Transaction, grant_sale, insert_event, insert_sale, new_order_id};
+use super::{Billing, BillingError, Receipt, invalid, packages};
+use crate::admin::audit::{self, Target, user_view};
+use crate::admin::lifecycle::lock_user;
+use crate::admin::{Actor, AdminError, may_act_on};
+use crate::auth::crypto::sha256;
+use crate::db::schema::transactions;
+use crate::domain::TxState;
+
+/// What a cash sale did.
+#[derive(Debug, Clone)]
+pub struct Sold {
+    pub transaction: Transaction,
+    pub user: crate::db::models::User,
+    /// This key recorded the sale before; nothing new was written.
+    pub replayed: bool,
+}
+
+/// The order id of a keyed sale: the same key for the same user names the same order.
+fn keyed_order_id(user: Uuid, key: &str) -> String {
+    let h = hex::encode(sha256(format!("cash:{user}:{key}").as_bytes()));
+    format!("CASH-{}", &h[..26].to_ascii_uppercase())
+}
+
+impl Billing {
+    pub async fn cash_sale(
+        &self,
+        actor: &Actor,
+        user_id: Uuid,
+        package_id: Uuid,
+        note: Option<String>,
+        key: Option<String>,
+    ) -> Result<Sold, BillingError> {
+        let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        if note.as_ref().is_some_and(|n| n.chars().count() > 500 || n.chars().any(char::is_control)) {
+            return Err(invalid("note", "at most 500 printable characters"));
+        }
+        let order_id = match &key {
+            Some(k) if !k.is_empty() && k.len() <= 100 && k.chars().all(|c| c.is_ascii_graphic()) => {
+                keyed_order_id(user_id, k)
+            }
+            Some(_) => return Err(invalid("Idempotency-Key", "1 to 100 visible ASCII characters")),
+            None => new_order_id("CASH"),
+        };
+        let (a, policy) = (actor.clone(), self.admin.captive.policy());
+        let sold = self
+            .db()
+            .run(move |conn| {
+                Ok(conn.transaction::<_, BillingError, _>(|tx| {
+                    let before = lock_user(tx, user_id)?;
+                    may_act_on(&a, &before)?;
+                    let existing: Option<Transaction> = transactions::table
+                        .filter(transactions::order_id.eq(&order_id))
+                        .select(Transaction::as_select())
+                        .first(tx)
+                        .optional()?;
+                    if let Some(t) = existing {
+                        if t.package_id != package_id || t.user_id != user_id {
+                            return Err(BillingError::Admin(AdminError::IdempotencyConflict));
+                        }
+                        return Ok(Sold { transaction: t, user: before, replayed: true });
+                    }
+                    let p = packages::live(tx, package_id, false)?;
+                    let t = insert_sale(
+                        tx,
+                        &order_id,
+                        user_id,
+                        &p,
+                        "cash",
+                        TxState::Paid,
+                        Utc::now(),
+                        Some((note.as_deref(), a.user_id)),
+                    )?;
+                    let (ledger_id, after) = grant_sale(tx, &t, "cash_sale", a.user_id, &policy)?;
+                    let t: Transaction = diesel::update(transactions::table.find(t.id))
+                        .set(transactions::ledger_id.eq(Some(ledger_id)))
+                        .returning(Transaction::as_returning())
+                        .get_result(tx)?;
+                    insert_event(
+                        tx,
+                        t.id,
+                        "admin",
+                        "cash_sale",
+                        TxState::Paid,
+                        json!({ "by": a.label, "note": note }),
+                    )?;
+                    audit::record(
+                        tx,
+                        &a,
+                        "billing.cash_sale",
+                        Some(Target::user(user_id)),
+                        json!({ "order_id": t.order_id, "package": t.package_name, "amount_idr": t.amount_idr,
+                            "note": note, "before": user_view(&before), "after": user_view(&after) }),
+                    )?;
+                    Ok(Sold { transaction: t, user: after, replayed: false })
+                }))
+            })
+            .await??;
+        if !sold.replayed {
+            let t = &sold.transaction;
+            let receipt = Receipt::new(
+                "purchase_receipt",
+                t.order_id.clone(),
+                &t.package_name,
+                t.amount_idr,
+                t.quota_bytes,
+                t.is_unlimited,
+            );
+            self.after_grant(&sold.user, "cash sale", receipt).await;
+        }
+        Ok(sold)
+    }
+}
+
+impl Billing {
+    /// A new account made by an admin with a package to start with: the account, then the
+    /// package through the grant path (keyed by user and package, so a retry gives it once),
+    /// audited.
+    pub async fn create_user_with_package(
+        &self,
+        actor: &Actor,
+        input: crate::users::CreateUser,
+        package_id: Uuid,
+    ) -> Result<crate::db::models::User, BillingError> {
+        // The package is checked first: a typo must not leave an account without it.
+        self.package(package_id).await?;
+        let user = self.admin.create(actor, input).await?;
+        let (a, policy, id) = (actor.clone(), self.admin.captive.policy(), user.id);
+        let after = self
+            .db()
+            .run(move |conn| {
+                Ok(conn.transaction::<_, BillingError, _>(|tx| {
+                    let before = lock_user(tx, id)?;
+                    let p = packages::live(tx, package_id, false)?;
+                    let g = crate::admin::grant::Grant {
+                        user: id,
+                        bytes: if p.is_unlimited { 0 } else { p.quota_bytes },
+                        extend_days: p.validity_days as u32,
+                        unlimited: p.is_unlimited.then_some(true),
+                        key: format!("package:{id}:{package_id}:initial"),
+                        source: "admin_adjust",
+                        details: json!({ "package": p.name, "reason": "initial package" }),
+                        by: a.user_id,
+                    };
+                    let (_, after) = crate::admin::grant::grant(tx, &g)?;
+                    let after = crate::admin::lifecycle::store_status(tx, after, &policy)?;
+                    audit::record(
+                        tx,
+                        &a,
+                        "user.package",
+                        Some(Target::user(id)),
+                        json!({ "package": p.name, "before": user_view(&before), "after": user_view(&after) }),
+                    )?;
+                    Ok(after)
+                }))
+            })
+            .await??;
+        self.admin.reconcile_later(id, "user.package").await;
+        Ok(after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_names_one_order_per_user() {
+        let (u, v) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        assert_eq!(keyed_order_id(u, "k1"), keyed_order_id(u, "k1"));
+        assert_ne!(keyed_order_id(u, "k1"), keyed_order_id(u, "k2"));
+        assert_ne!(keyed_order_id(u, "k1"), keyed_order_id(v, "k1"));
+        assert!(keyed_order_id(u, "k1").len() <= 50);
+    }
+}

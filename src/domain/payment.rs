@@ -1,0 +1,189 @@
+//! Payments as pure rules: a transaction's states, what a payment provider's word does to each
+//! (the state machine), and the provider's amount text read as integer rupiah.
+
+use super::status::text_enum;
+
+text_enum!(
+    /// Where a sale stands. `paid` and `refunded` are final for money received: nothing the
+    /// provider says later moves a paid transaction back.
+    TxState { Pending => "pending", Paid => "paid", Failed => "failed", Expired => "expired", Refunded => "refunded" }
+);
+
+/// Integer rupiah. Midtrans writes amounts as `"10000.00"`; only whole rupiah exist here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Rupiah(pub i64);
+
+impl Rupiah {
+    /// Reads `"10000"`, `"10000.0"` or `"10000.00"`; anything else (a fraction, a sign, an
+    /// exponent, a separator) is not an amount we ever asked for.
+    pub fn parse_provider(text: &str) -> Option<Rupiah> {
+        let (whole, frac) = match text.split_once('.') {
+            Some((w, f)) => (w, f),
+            None => (text, ""),
+        };
+        if whole.is_empty() || whole.len() > 12 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        if frac.len() > 2 || !frac.bytes().all(|b| b == b'0') {
+            return None;
+        }
+        whole.parse().ok().map(Rupiah)
+    }
+
+    /// The form Midtrans signs and sends back: two decimals.
+    pub fn provider_text(self) -> String {
+        format!("{}.00", self.0)
+    }
+}
+
+/// What the provider says about a transaction (`transaction_status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderWord {
+    Pending,
+    Settlement,
+    /// A card payment captured; money only with fraud status `accept`.
+    Capture,
+    Authorize,
+    Deny,
+    Cancel,
+    Expire,
+    Failure,
+    Refund,
+    PartialRefund,
+    Chargeback,
+    Unknown,
+}
+
+impl ProviderWord {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "pending" => Self::Pending,
+            "settlement" => Self::Settlement,
+            "capture" => Self::Capture,
+            "authorize" => Self::Authorize,
+            "deny" => Self::Deny,
+            "cancel" => Self::Cancel,
+            "expire" => Self::Expire,
+            "failure" => Self::Failure,
+            "refund" => Self::Refund,
+            "partial_refund" => Self::PartialRefund,
+            "chargeback" | "partial_chargeback" => Self::Chargeback,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// What a provider's word does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// The state after (the same state when nothing moves).
+    pub to: TxState,
+    /// Money arrived for a transaction that had not been paid: grant its package (once; the
+    /// grant's key makes sure of that too).
+    pub grant: bool,
+}
+
+/// The state machine. `fraud` is Midtrans's `fraud_status` (`accept`, `challenge`, `deny`).
+pub fn decide(current: TxState, word: ProviderWord, fraud: Option<&str>) -> Step {
+    use ProviderWord as W;
+    use TxState as S;
+    let stay = Step { to: current, grant: false };
+    let money_in = match word {
+        W::Settlement => true,
+        // A capture without a fraud verdict is Midtrans's non-card capture: money is in.
+        W::Capture => matches!(fraud, None | Some("accept")),
+        _ => false,
+    };
+    match current {
+        S::Paid => match word {
+            W::Refund | W::PartialRefund | W::Chargeback => Step { to: S::Refunded, grant: false },
+            _ => stay,
+        },
+        S::Refunded => stay,
+        // Money that arrives after we gave up on it is still money: the package is granted.
+        S::Pending | S::Failed | S::Expired if money_in => Step { to: S::Paid, grant: true },
+        S::Pending => match word {
+            W::Capture if fraud == Some("deny") => Step { to: S::Failed, grant: false },
+            W::Deny | W::Cancel | W::Failure => Step { to: S::Failed, grant: false },
+            W::Expire => Step { to: S::Expired, grant: false },
+            _ => stay,
+        },
+        S::Failed | S::Expired => stay,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ProviderWord as W;
+    use TxState as S;
+
+    #[test]
+    fn provider_amounts_are_whole_rupiah_only() {
+        let cases = [
+            ("10000.00", Some(10_000)),
+            ("10000", Some(10_000)),
+            ("10000.0", Some(10_000)),
+            ("0.00", Some(0)),
+            ("10000.50", None),
+            ("10000.001", None),
+            ("-10000.00", None),
+            ("1e4", None),
+            ("10,000.00", None),
+            ("", None),
+            (".00", None),
+            ("9999999999999.00", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(Rupiah::parse_provider(text), want.map(Rupiah), "{text:?}");
+        }
+        assert_eq!(Rupiah(15_000).provider_text(), "15000.00");
+    }
+
+    #[test]
+    fn the_state_machine() {
+        let g = |to| Step { to, grant: true };
+        let n = |to| Step { to, grant: false };
+        let cases = [
+            (S::Pending, W::Pending, None, n(S::Pending)),
+            (S::Pending, W::Settlement, None, g(S::Paid)),
+            (S::Pending, W::Capture, Some("accept"), g(S::Paid)),
+            (S::Pending, W::Capture, Some("challenge"), n(S::Pending)),
+            (S::Pending, W::Capture, Some("deny"), n(S::Failed)),
+            (S::Pending, W::Deny, None, n(S::Failed)),
+            (S::Pending, W::Cancel, None, n(S::Failed)),
+            (S::Pending, W::Failure, None, n(S::Failed)),
+            (S::Pending, W::Expire, None, n(S::Expired)),
+            (S::Pending, W::Refund, None, n(S::Pending)),
+            (S::Pending, W::Unknown, None, n(S::Pending)),
+            // A paid transaction never moves back, and is never granted twice.
+            (S::Paid, W::Settlement, None, n(S::Paid)),
+            (S::Paid, W::Pending, None, n(S::Paid)),
+            (S::Paid, W::Expire, None, n(S::Paid)),
+            (S::Paid, W::Cancel, None, n(S::Paid)),
+            (S::Paid, W::Deny, None, n(S::Paid)),
+            (S::Paid, W::Refund, None, n(S::Refunded)),
+            (S::Paid, W::PartialRefund, None, n(S::Refunded)),
+            (S::Paid, W::Chargeback, None, n(S::Refunded)),
+            (S::Refunded, W::Settlement, None, n(S::Refunded)),
+            (S::Refunded, W::Pending, None, n(S::Refunded)),
+            // Late money is honoured; late bad news changes nothing.
+            (S::Expired, W::Settlement, None, g(S::Paid)),
+            (S::Failed, W::Settlement, None, g(S::Paid)),
+            (S::Expired, W::Pending, None, n(S::Expired)),
+            (S::Failed, W::Expire, None, n(S::Failed)),
+            (S::Expired, W::Cancel, None, n(S::Expired)),
+        ];
+        for (from, word, fraud, want) in cases {
+            assert_eq!(decide(from, word, fraud), want, "{from:?} + {word:?} ({fraud:?})");
+        }
+    }
+
+    #[test]
+    fn provider_words() {
+        assert_eq!(ProviderWord::parse("settlement"), W::Settlement);
+        assert_eq!(ProviderWord::parse("partial_chargeback"), W::Chargeback);
+        assert_eq!(ProviderWord::parse("SETTLEMENT"), W::Unknown);
+        assert_eq!(ProviderWord::parse(""), W::Unknown);
+    }
+}

@@ -1,0 +1,491 @@
+//! Buying quota: the shop's packages, Midtrans purchases (start, follow, cancel, the
+//! notification webhook), vouchers. Our fields beside the existing frontend's (`/beli`,
+//! `/riwayat`, `/payment/status` read `data`, `price`, `midtrans_order_id`, `status`, …).
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::admin::Paging;
+use crate::billing::history::TxFilter;
+use crate::billing::midtrans::ProviderStatus;
+use crate::billing::packages::Package;
+use crate::billing::purchase::{Transaction, TxEvent};
+use crate::db::models::User;
+use crate::domain::{GIB, TxState};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::{Client, CurrentUser};
+use crate::http::input::Input;
+
+type Data = web::Data<AppState>;
+
+/// GiB for display, two decimals (the frontend's `data_quota_gb`); bytes stay the truth.
+pub fn gib(bytes: i64) -> f64 {
+    (bytes as f64 / GIB as f64 * 100.0).round() / 100.0
+}
+
+/// A package: ours and the frontend's names.
+#[derive(Serialize, ToSchema)]
+pub struct PackageView {
+    id: Uuid,
+    name: String,
+    description: Option<String>,
+    /// Whole rupiah.
+    price_idr: i64,
+    quota_bytes: i64,
+    is_unlimited: bool,
+    validity_days: i32,
+    is_active: bool,
+    sort_order: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    /// The frontend's: `price` (rupiah), `data_quota_gb` (0 = unlimited), `duration_days`.
+    price: i64,
+    data_quota_gb: f64,
+    duration_days: i32,
+}
+
+pub fn package_view(p: Package) -> PackageView {
+    PackageView {
+        price: p.price_idr,
+        data_quota_gb: if p.is_unlimited { 0.0 } else { gib(p.quota_bytes) },
+        duration_days: p.validity_days,
+        id: p.id,
+        name: p.name,
+        description: p.description,
+        price_idr: p.price_idr,
+        quota_bytes: p.quota_bytes,
+        is_unlimited: p.is_unlimited,
+        validity_days: p.validity_days,
+        is_active: p.is_active,
+        sort_order: p.sort_order,
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PackageList {
+    success: bool,
+    data: Vec<PackageView>,
+}
+
+#[utoipa::path(get, path = "/api/packages", tag = "billing",
+    responses((status = 200, body = PackageList, description = "The packages on sale, in the operator's order")))]
+pub async fn packages(state: Data) -> Result<HttpResponse, ApiError> {
+    let data = state.billing.packages_on_sale().await?.into_iter().map(package_view).collect();
+    Ok(HttpResponse::Ok().json(PackageList { success: true, data }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Availability {
+    available: bool,
+    message: Option<String>,
+    /// `not_configured` or `provider_unavailable`.
+    reason: Option<&'static str>,
+    circuit_name: &'static str,
+    /// `closed` or `open`.
+    circuit_state: &'static str,
+    retry_after_seconds: u64,
+    checked_at: DateTime<Utc>,
+    checked_at_display: Option<String>,
+    open_until: Option<DateTime<Utc>>,
+    open_until_display: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/settings/payment-availability", tag = "billing",
+    responses((status = 200, body = Availability, description = "Whether online payment can be started now")))]
+pub async fn payment_availability(state: Data) -> HttpResponse {
+    let a = state.billing.availability();
+    let now = Utc::now();
+    let open_until = (a.retry_after_seconds > 0).then(|| now + chrono::Duration::seconds(a.retry_after_seconds as i64));
+    let display = |t: DateTime<Utc>| t.with_timezone(&state.settings.timezone).format("%H:%M:%S").to_string();
+    let message = match a.reason {
+        None => None,
+        Some("not_configured") => {
+            Some("Pembayaran online belum diaktifkan; gunakan voucher atau bayar tunai ke admin.".to_owned())
+        }
+        Some(_) => Some("Pembelian sementara ditutup. Layanan pembayaran sedang mengalami gangguan.".to_owned()),
+    };
+    HttpResponse::Ok().json(Availability {
+        available: a.available,
+        message,
+        reason: a.reason,
+        circuit_name: "midtrans",
+        circuit_state: if a.retry_after_seconds > 0 { "open" } else { "closed" },
+        retry_after_seconds: a.retry_after_seconds,
+        checked_at: now,
+        checked_at_display: Some(display(now)),
+        open_until,
+        open_until_display: open_until.map(display),
+    })
+}
+
+/// A transaction: ours and the frontend's names (`midtrans_order_id`, `status` in capitals,
+/// `amount`, `package_name`, …).
+#[derive(Serialize, ToSchema)]
+pub struct TxView {
+    order_id: String,
+    /// `pending`, `paid`, `failed`, `expired`, `refunded`.
+    state: TxState,
+    /// `midtrans` or `cash`.
+    channel: String,
+    amount_idr: i64,
+    package_id: Uuid,
+    package_name: String,
+    quota_bytes: i64,
+    is_unlimited: bool,
+    validity_days: i32,
+    payment_type: Option<String>,
+    failure_reason: Option<String>,
+    snap_token: Option<String>,
+    redirect_url: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    paid_at: Option<DateTime<Utc>>,
+    refunded_at: Option<DateTime<Utc>>,
+    refunded_amount_idr: Option<i64>,
+    note: Option<String>,
+    /// Provider and operator events, oldest first (detail answers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events: Option<Vec<TxEvent>>,
+    /// The buyer (admin answers only): name and phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    user: Option<serde_json::Value>,
+    // The frontend's names.
+    id: Uuid,
+    midtrans_order_id: String,
+    /// `PENDING`, `SUCCESS`, `FAILED`, `CANCELLED`, `EXPIRED`, `REFUNDED`.
+    status: &'static str,
+    amount: i64,
+    package_price: i64,
+    payment_method: Option<String>,
+    payment_time: Option<DateTime<Utc>>,
+    payment_settlement_time: Option<DateTime<Utc>>,
+    expiry_time: DateTime<Utc>,
+    payment_expiry_time: DateTime<Utc>,
+    snap_redirect_url: Option<String>,
+    midtrans_transaction_id: Option<String>,
+    #[schema(value_type = Object)]
+    package: serde_json::Value,
+}
+
+pub fn frontend_status_of(t: &Transaction) -> &'static str {
+    match t.state {
+        TxState::Pending => "PENDING",
+        TxState::Paid => "SUCCESS",
+        TxState::Failed if t.failure_reason.as_deref() == Some("cancelled") => "CANCELLED",
+        TxState::Failed => "FAILED",
+        TxState::Expired => "EXPIRED",
+        TxState::Refunded => "REFUNDED",
+    }
+}
+
+pub fn tx_view(t: Transaction, events: Option<Vec<TxEvent>>, user: Option<&User>) -> TxView {
+    let status = frontend_status_of(&t);
+    let package = serde_json::json!({ "id": t.package_id, "name": t.package_name, "price": t.amount_idr,
+        "data_quota_gb": if t.is_unlimited { 0.0 } else { gib(t.quota_bytes) }, "is_unlimited": t.is_unlimited });
+    TxView {
+        id: t.id,
+        midtrans_order_id: t.order_id.clone(),
+        status,
+        amount: t.amount_idr,
+        package_price: t.amount_idr,
+        payment_method: t.payment_type.clone().or_else(|| (t.channel == "cash").then(|| "cash".to_owned())),
+        payment_time: t.paid_at,
+        payment_settlement_time: t.paid_at,
+        expiry_time: t.expires_at,
+        payment_expiry_time: t.expires_at,
+        snap_redirect_url: t.redirect_url.clone(),
+        midtrans_transaction_id: t.provider_transaction_id.clone(),
+        package,
+        user: user.map(|u| serde_json::json!({ "id": u.id, "full_name": u.full_name, "phone_number": u.phone_number })),
+        events,
+        order_id: t.order_id,
+        state: t.state,
+        channel: t.channel,
+        amount_idr: t.amount_idr,
+        package_id: t.package_id,
+        package_name: t.package_name,
+        quota_bytes: t.quota_bytes,
+        is_unlimited: t.is_unlimited,
+        validity_days: t.validity_days,
+        payment_type: t.payment_type,
+        failure_reason: t.failure_reason,
+        snap_token: t.snap_token,
+        redirect_url: t.redirect_url,
+        created_at: t.created_at,
+        updated_at: t.updated_at,
+        expires_at: t.expires_at,
+        paid_at: t.paid_at,
+        refunded_at: t.refunded_at,
+        refunded_amount_idr: t.refunded_amount_idr,
+        note: t.note,
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StartBody {
+    #[schema(format = Uuid)]
+    package_id: String,
+    /// The frontend's method choice; Snap offers every method on its own page.
+    #[schema(max_length = 20)]
+    payment_method: Option<String>,
+    #[schema(max_length = 20)]
+    va_bank: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Started {
+    order_id: String,
+    snap_token: String,
+    redirect_url: String,
+    /// Always `snap`.
+    provider_mode: &'static str,
+    /// Where the frontend shows the payment's state.
+    status_url: String,
+    /// `pending`.
+    state: TxState,
+    amount_idr: i64,
+    expires_at: DateTime<Utc>,
+}
+
+fn package_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw.trim()).map_err(|_| ApiError::validation("package_id", "a package id"))
+}
+
+#[utoipa::path(post, path = "/api/transactions", tag = "billing", security(("bearer" = []), ("cookie" = [])),
+    request_body(content((StartBody = "application/json"), (StartBody = "application/x-www-form-urlencoded"))),
+    responses((status = 201, body = Started, description = "The payment is open on Midtrans Snap"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "PURCHASE_NOT_ALLOWED, ORIGIN_INVALID"),
+        (status = 404, description = "PACKAGE_NOT_FOUND"), (status = 429, description = "RATE_LIMITED"),
+        (status = 503, description = "PAYMENT_GATEWAY_UNAVAILABLE")))]
+pub async fn start(state: Data, user: CurrentUser, body: Input<StartBody>) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let _ = (&b.payment_method, &b.va_bank);
+    let s = state.billing.start_purchase(user.id(), package_id(&b.package_id)?).await?;
+    let t = s.transaction;
+    Ok(HttpResponse::Created().json(Started {
+        status_url: format!("{}/payment/status?order_id={}", state.settings.public_base_url, t.order_id),
+        order_id: t.order_id,
+        snap_token: s.snap_token,
+        redirect_url: s.redirect_url,
+        provider_mode: "snap",
+        state: t.state,
+        amount_idr: t.amount_idr,
+        expires_at: t.expires_at,
+    }))
+}
+
+/// The existing frontend's name for starting a purchase.
+#[utoipa::path(post, path = "/api/transactions/initiate", tag = "billing", security(("bearer" = []), ("cookie" = [])),
+    request_body(content((StartBody = "application/json"), (StartBody = "application/x-www-form-urlencoded"))),
+    responses((status = 201, body = Started), (status = 401, description = "AUTH_REQUIRED"),
+        (status = 403, description = "PURCHASE_NOT_ALLOWED, ORIGIN_INVALID"), (status = 404, description = "PACKAGE_NOT_FOUND"),
+        (status = 429, description = "RATE_LIMITED"), (status = 503, description = "PAYMENT_GATEWAY_UNAVAILABLE")))]
+pub async fn initiate(state: Data, user: CurrentUser, body: Input<StartBody>) -> Result<HttpResponse, ApiError> {
+    start(state, user, body).await
+}
+
+#[utoipa::path(get, path = "/api/transactions/{order_id}", tag = "billing", security(("bearer" = []), ("cookie" = [])),
+    params(("order_id" = String, Path, max_length = 50)),
+    responses((status = 200, body = TxView, description = "One of the caller's transactions with its events"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 404, description = "TRANSACTION_NOT_FOUND")))]
+pub async fn get(state: Data, user: CurrentUser, order_id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let (t, events) = state.billing.transaction_of(user.id(), &order_id).await?;
+    Ok(HttpResponse::Ok().json(tx_view(t, Some(events), None)))
+}
+
+/// The existing frontend's payment status page reads this.
+#[utoipa::path(get, path = "/api/transactions/by-order-id/{order_id}", tag = "billing", security(("bearer" = []), ("cookie" = [])),
+    params(("order_id" = String, Path, max_length = 50)),
+    responses((status = 200, body = TxView), (status = 401, description = "AUTH_REQUIRED"),
+        (status = 404, description = "TRANSACTION_NOT_FOUND")))]
+pub async fn by_order_id(
+    state: Data,
+    user: CurrentUser,
+    order_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    get(state, user, order_id).await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Cancelled {
+    success: bool,
+    /// The frontend's status word after the cancel.
+    status: &'static str,
+    state: TxState,
+    message: &'static str,
+}
+
+#[utoipa::path(post, path = "/api/transactions/{order_id}/cancel", tag = "billing", security(("bearer" = []), ("cookie" = [])),
+    params(("order_id" = String, Path, max_length = 50)),
+    responses((status = 200, body = Cancelled, description = "A pending payment is cancelled; any other is left as it is"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "ORIGIN_INVALID"),
+        (status = 404, description = "TRANSACTION_NOT_FOUND")))]
+pub async fn cancel(state: Data, user: CurrentUser, order_id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let t = state.billing.cancel(user.id(), &order_id).await?;
+    let message = if t.state == TxState::Failed { "payment cancelled" } else { "the payment is no longer pending" };
+    Ok(HttpResponse::Ok().json(Cancelled { success: true, status: frontend_status_of(&t), state: t.state, message }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    #[param(minimum = 1, maximum = 1000000)]
+    page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Pagination {
+    page: i64,
+    per_page: i64,
+    total_pages: i64,
+    total_items: i64,
+    has_prev: bool,
+    has_next: bool,
+    prev_num: Option<i64>,
+    next_num: Option<i64>,
+}
+
+pub fn pagination(page: i64, per_page: i64, total: i64) -> Pagination {
+    let total_pages = (total + per_page - 1) / per_page;
+    Pagination {
+        page,
+        per_page,
+        total_pages,
+        total_items: total,
+        has_prev: page > 1,
+        has_next: page < total_pages,
+        prev_num: (page > 1).then_some(page - 1),
+        next_num: (page < total_pages).then_some(page + 1),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MyTransactions {
+    items: Vec<TxView>,
+    total: i64,
+    page: i64,
+    per_page: i64,
+    // The frontend's `/riwayat` reads these.
+    success: bool,
+    transactions: Vec<TxView>,
+    pagination: Pagination,
+}
+
+#[utoipa::path(get, path = "/api/users/me/transactions", tag = "billing", security(("bearer" = []), ("cookie" = [])),
+    params(PageQuery),
+    responses((status = 200, body = MyTransactions, description = "The caller's transactions, newest first"),
+        (status = 401, description = "AUTH_REQUIRED")))]
+pub async fn mine(state: Data, user: CurrentUser, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+    let p = Paging::new(q.page, q.per_page, 100)?;
+    let f = TxFilter {
+        user_id: Some(user.id()),
+        state: None,
+        from: None,
+        to: None,
+        order_prefix: None,
+        page: p.page,
+        per_page: p.per_page,
+        with_users: false,
+    };
+    let (rows, total) = state.billing.transactions(f).await?;
+    let views = |rows: &Vec<(Transaction, Option<User>)>| -> Vec<TxView> {
+        rows.iter().map(|(t, _)| tx_view(t.clone(), None, None)).collect()
+    };
+    Ok(HttpResponse::Ok().json(MyTransactions {
+        items: views(&rows),
+        transactions: views(&rows),
+        total,
+        page: p.page,
+        per_page: p.per_page,
+        success: true,
+        pagination: pagination(p.page, p.per_page, total),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NotificationAnswer {
+    received: bool,
+    order_id: String,
+    state: TxState,
+    /// Whether this notification moved the transaction (a repeat does not).
+    changed: bool,
+}
+
+#[utoipa::path(post, path = "/api/transactions/notification", tag = "webhooks",
+    request_body(content = serde_json::Value, content_type = "application/json",
+        description = "A Midtrans HTTP notification: `order_id, status_code, gross_amount, signature_key = hex(SHA512(order_id + status_code + gross_amount + server_key)), transaction_status, fraud_status?, transaction_id?, payment_type?`"),
+    responses((status = 200, body = NotificationAnswer), (status = 401, description = "PAYMENT_SIGNATURE_INVALID: nothing changed"),
+        (status = 404, description = "TRANSACTION_NOT_FOUND"), (status = 422, description = "PAYMENT_AMOUNT_MISMATCH, VALIDATION_ERROR: nothing changed"),
+        (status = 503, description = "PAYMENT_GATEWAY_UNAVAILABLE: payments are not configured")))]
+pub async fn notification(state: Data, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| ApiError::malformed_body(format!("not JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::validation("body", "a JSON object"));
+    }
+    // Midtrans sends strings; anything else is not a notification of theirs.
+    let s: ProviderStatus =
+        serde_json::from_value(value).map_err(|e| ApiError::validation("body", format!("not a notification: {e}")))?;
+    let applied = state.billing.notification(s).await?;
+    let t = applied.transaction;
+    tracing::info!(state = %t.state, changed = applied.changed, granted = applied.granted, "payment notification");
+    Ok(HttpResponse::Ok().json(NotificationAnswer {
+        received: true,
+        order_id: t.order_id,
+        state: t.state,
+        changed: applied.changed,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RedeemBody {
+    /// As printed (`ABCD-EFGH-JKMN`); case, spaces and dashes do not matter.
+    #[schema(min_length = 1, max_length = 40)]
+    code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Redeemed {
+    message: &'static str,
+    package_name: String,
+    quota_bytes: i64,
+    is_unlimited: bool,
+    validity_days: i32,
+    user: super::me::MeAnswer,
+}
+
+#[utoipa::path(post, path = "/api/vouchers/redeem", tag = "billing", security(("bearer" = []), ("cookie" = [])),
+    request_body(content((RedeemBody = "application/json"), (RedeemBody = "application/x-www-form-urlencoded"))),
+    responses((status = 200, body = Redeemed, description = "The voucher's package was granted"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "PURCHASE_NOT_ALLOWED, ORIGIN_INVALID"),
+        (status = 409, description = "VOUCHER_USED"), (status = 422, description = "VOUCHER_INVALID, VALIDATION_ERROR"),
+        (status = 429, description = "RATE_LIMITED: too many wrong codes")))]
+pub async fn redeem(
+    state: Data,
+    user: CurrentUser,
+    client: Client,
+    body: Input<RedeemBody>,
+) -> Result<HttpResponse, ApiError> {
+    if body.code.chars().count() > 40 {
+        return Err(ApiError::validation("code", "at most 40 characters"));
+    }
+    let r = state.billing.redeem(user.id(), client.0.ip, &body.code).await?;
+    Ok(HttpResponse::Ok().json(Redeemed {
+        message: "voucher redeemed",
+        package_name: r.package_name,
+        quota_bytes: r.quota_bytes,
+        is_unlimited: r.is_unlimited,
+        validity_days: r.validity_days,
+        user: super::me::answer(&state, r.user),
+    }))
+}
