@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod history;
 pub mod http;
 pub mod kv;
 pub mod memory;

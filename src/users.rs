@@ -250,6 +250,39 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<User>, DbError> 
     Ok(users::table.find(id).select(User::as_select()).first(conn).optional()?)
 }
 
+/// What a user may change about themselves; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct OwnProfile {
+    pub full_name: Option<String>,
+    pub language: Option<crate::domain::Language>,
+    pub messages_opt_out: Option<bool>,
+}
+
+/// Applies the user's own profile change; the user after it (`None`: no such user).
+pub fn update_own_profile(conn: &mut PgConnection, id: Uuid, p: &OwnProfile) -> Result<Option<User>, UserError> {
+    let name = p.full_name.as_deref().map(normalize_name).transpose()?;
+    let Some(before) = find(conn, id)? else { return Ok(None) };
+    let after = (
+        name.unwrap_or_else(|| before.full_name.clone()),
+        p.language.unwrap_or(before.language),
+        p.messages_opt_out.unwrap_or(before.messages_opt_out),
+    );
+    if after == (before.full_name.clone(), before.language, before.messages_opt_out) {
+        return Ok(Some(before));
+    }
+    let user = diesel::update(users::table.find(id))
+        .set((
+            users::full_name.eq(after.0),
+            users::language.eq(after.1),
+            users::messages_opt_out.eq(after.2),
+            users::updated_at.eq(chrono::Utc::now()),
+        ))
+        .returning(User::as_returning())
+        .get_result(conn)
+        .map_err(DbError::from)?;
+    Ok(Some(user))
+}
+
 pub fn list_users(conn: &mut PgConnection, limit: i64) -> Result<Vec<User>, DbError> {
     Ok(users::table.order(users::created_at.desc()).limit(limit).select(User::as_select()).load(conn)?)
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::schema::{quota_ledger, sync_runs, user_devices, users};
 use crate::domain::policy::UserFacts;
-use crate::domain::{AccessStatus, ApprovalStatus, ClientIp, MacAddress, Msisdn, Role};
+use crate::domain::{AccessStatus, ApprovalStatus, ClientIp, Language, MacAddress, Msisdn, Role};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -43,6 +43,10 @@ pub struct User {
     /// The status last given (sync, admin, grant): what the router enforces. The live status is
     /// `RouterPolicy::status(facts)`; this one is for filters and counts.
     pub access_status: AccessStatus,
+    /// The language of the user's messages.
+    pub language: Language,
+    /// No reminders (quota low, expiry soon); codes and receipts are still sent.
+    pub messages_opt_out: bool,
 }
 
 impl User {

@@ -27,6 +27,8 @@ diesel::table! {
         rejected_reason -> Nullable<Text>,
         deactivated_at -> Nullable<Timestamptz>,
         access_status -> Text,
+        language -> Text,
+        messages_opt_out -> Bool,
     }
 }
 

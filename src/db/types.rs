@@ -8,7 +8,7 @@ use diesel::pg::{Pg, PgValue};
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::Text;
 
-use crate::domain::{AccessStatus, ApprovalStatus, ClientIp, MacAddress, Msisdn, Role, TxState};
+use crate::domain::{AccessStatus, ApprovalStatus, ClientIp, Language, MacAddress, Msisdn, Role, TxState};
 
 /// `FromSql`/`ToSql` for a domain type over a text column: `$parse` reads, `$text` writes.
 macro_rules! text_column {
@@ -36,4 +36,5 @@ text_column!(ClientIp, ClientIp::as_text);
 text_column!(Role, |r: &Role| r.as_str().to_owned());
 text_column!(ApprovalStatus, |a: &ApprovalStatus| a.as_str().to_owned());
 text_column!(AccessStatus, |a: &AccessStatus| a.as_str().to_owned());
+text_column!(Language, |l: &Language| l.as_str().to_owned());
 text_column!(TxState, |t: &TxState| t.as_str().to_owned());

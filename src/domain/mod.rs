@@ -47,7 +47,7 @@ pub use ip::{Cidr, ClientIp, IpError};
 pub use mac::{MacAddress, MacError};
 pub use msisdn::{Msisdn, MsisdnError};
 pub use payment::{Rupiah, TxState};
-pub use status::{AccessStatus, ApprovalStatus, Role};
+pub use status::{AccessStatus, ApprovalStatus, Language, Role};
 
 /// Bytes in one GiB; quota is always integer bytes.
 pub const GIB: i64 = 1024 * 1024 * 1024;

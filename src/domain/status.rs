@@ -107,3 +107,8 @@ mod tests {
         assert!(Role::SuperAdmin.is_admin() && !Role::Komandan.is_admin());
     }
 }
+
+text_enum!(
+    /// The language a user reads their messages in.
+    Language { Id => "id", En => "en" }
+);

@@ -9,7 +9,7 @@ use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::routes::{admin, auth, billing, devices, health, meta, public, register, selfservice, webhooks};
+use super::routes::{account, admin, auth, billing, devices, health, meta, public, register, selfservice, webhooks};
 
 /// The error envelope of every response with status >= 400. Some refusals add fields:
 /// `status` and `status_token` (ACCOUNT_STATUS), `checks` (the health report).
@@ -119,6 +119,10 @@ pub struct ErrorEnvelope {
         selfservice::weekly_usage,
         selfservice::monthly_usage,
         selfservice::weekly_spending,
+        account::usage,
+        account::quota_history,
+        account::login_history,
+        account::profile,
     ),
     components(schemas(ErrorEnvelope, health::Health, health::Checks, health::CheckResult)),
     modifiers(&Contract),

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::models::User;
-use crate::domain::{ApprovalStatus, Msisdn, Role};
+use crate::domain::{ApprovalStatus, Language, Msisdn, Role};
 use crate::http::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -29,6 +29,10 @@ pub struct MeAnswer {
     access_status: String,
     created_at: DateTime<Utc>,
     last_login_at: Option<DateTime<Utc>>,
+    /// `id` or `en`: the language of the user's messages.
+    language: Language,
+    /// No reminders (codes and receipts are still sent).
+    messages_opt_out: bool,
     // The existing frontend's fields, beside ours.
     blocked_at: Option<DateTime<Utc>>,
     approved_at: Option<DateTime<Utc>>,
@@ -91,5 +95,7 @@ pub fn answer(state: &AppState, u: User) -> MeAnswer {
         access_status: status.as_str().to_owned(),
         created_at: u.created_at,
         last_login_at: u.last_login_at,
+        language: u.language,
+        messages_opt_out: u.messages_opt_out,
     }
 }

@@ -2,6 +2,7 @@
 //! this table and a test checks it against the OpenAPI document, so a route cannot exist
 //! without its contract.
 
+pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod billing;
@@ -119,6 +120,10 @@ pub fn table() -> Vec<RouteSpec> {
         GET "/api/users/me/weekly-usage" => selfservice::weekly_usage,
         GET "/api/users/me/monthly-usage" => selfservice::monthly_usage,
         GET "/api/users/me/weekly-spending" => selfservice::weekly_spending,
+        GET "/api/users/me/usage" => account::usage,
+        GET "/api/users/me/quota-history" => account::quota_history,
+        GET "/api/users/me/login-history" => account::login_history,
+        PUT "/api/auth/me/profile" => account::profile,
     ]
 }
 

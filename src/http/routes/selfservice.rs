@@ -40,6 +40,10 @@ pub struct QuotaAnswer {
     access_status: String,
     /// Above this much purchased, dropping below it remaining means fair-use limits.
     fup_threshold_bytes: i64,
+    /// Remaining-quota percentages at which the user is warned (runtime setting).
+    quota_low_percents: Vec<u8>,
+    /// Percent of the purchased quota still remaining (none when unlimited or nothing bought).
+    remaining_percent: Option<f64>,
 }
 
 #[utoipa::path(get, path = "/api/users/me/quota", tag = "self-service", security(("bearer" = []), ("cookie" = [])),
@@ -66,6 +70,9 @@ pub async fn quota(state: web::Data<AppState>, user: CurrentUser) -> Result<Http
         quota_expiry_date: u.quota_expiry_date,
         access_status: state.captive.status_of(&u).as_str().to_owned(),
         fup_threshold_bytes: state.captive.policy().fup_threshold,
+        quota_low_percents: state.admin.runtime.get().quota_low_percents.clone(),
+        remaining_percent: (!u.is_unlimited_user && u.quota_purchased_bytes > 0)
+            .then(|| (remaining as f64 / u.quota_purchased_bytes as f64 * 1000.0).round() / 10.0),
     }))
 }
 

@@ -1,0 +1,2 @@
+ALTER TABLE users DROP COLUMN messages_opt_out;
+ALTER TABLE users DROP COLUMN language;

@@ -1,0 +1,273 @@
+//! The signed-in user's own records: usage by day, week or month, the quota history, the
+//! sign-ins, and the profile they may change (name, language, reminders).
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::admin::Paging;
+use crate::history::{HistoryQuery, QuotaLine, SignIn, local_midnight};
+use crate::http::AppState;
+use crate::http::error::{ApiError, refuse};
+use crate::http::extract::CurrentUser;
+use crate::http::input::Input;
+use crate::usage::{self, Period};
+
+type Data = web::Data<AppState>;
+
+const MIB: f64 = 1_048_576.0;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UsageQuery {
+    /// `day` (the last 30 days), `week` (the last 12 weeks, Monday first) or `month` (the last
+    /// 12 months); default `day`.
+    #[param(pattern = "^(day|week|month)$")]
+    period: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UsagePoint {
+    /// The first local day of the point.
+    start: NaiveDate,
+    bytes: i64,
+    mb: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UsageSeries {
+    period: &'static str,
+    /// The operator's timezone, in which days begin.
+    timezone: String,
+    points: Vec<UsagePoint>,
+    total_bytes: i64,
+}
+
+#[utoipa::path(get, path = "/api/users/me/usage", tag = "self-service", security(("bearer" = []), ("cookie" = [])),
+    params(UsageQuery),
+    responses((status = 200, body = UsageSeries, description = "Bytes used per point, oldest first, zero-filled"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 422, description = "VALIDATION_ERROR")))]
+pub async fn usage(state: Data, user: CurrentUser, q: web::Query<UsageQuery>) -> Result<HttpResponse, ApiError> {
+    let period = match q.period.as_deref() {
+        None => Period::Day,
+        Some(p) => Period::parse(p).ok_or_else(|| ApiError::validation("period", "day, week or month"))?,
+    };
+    let tz = state.settings.timezone;
+    let points = usage::series(&state.db, user.id(), period, usage::today(tz)).await?;
+    let total_bytes = points.iter().map(|p| p.1).sum();
+    Ok(HttpResponse::Ok().json(UsageSeries {
+        period: period.as_str(),
+        timezone: tz.name().to_owned(),
+        points: points
+            .into_iter()
+            .map(|(start, bytes)| UsagePoint { start, bytes, mb: (bytes as f64 / MIB * 100.0).round() / 100.0 })
+            .collect(),
+        total_bytes,
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParams {
+    #[param(minimum = 1, maximum = 1000000)]
+    page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<i64>,
+    /// The frontend's name for `per_page`.
+    #[serde(rename = "itemsPerPage")]
+    #[param(rename = "itemsPerPage", minimum = 1, maximum = 100)]
+    items_per_page: Option<i64>,
+    /// From this local day (default: 90 days back; at most a year before `end_date`).
+    #[serde(alias = "startDate")]
+    #[param(format = Date)]
+    start_date: Option<String>,
+    /// Through this local day (default: today).
+    #[serde(alias = "endDate")]
+    #[param(format = Date)]
+    end_date: Option<String>,
+    /// Accepted for the frontend; the history is short enough to read.
+    #[param(max_length = 100)]
+    search: Option<String>,
+}
+
+/// A line of the history, ours and the frontend's shape.
+#[derive(Serialize, ToSchema)]
+pub struct HistoryItem {
+    #[serde(flatten)]
+    line: QuotaLine,
+    // The frontend's `/riwayat` reads these.
+    category: &'static str,
+    title: String,
+    description: String,
+    created_at: DateTime<Utc>,
+    #[schema(value_type = Object)]
+    deltas: serde_json::Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QuotaHistory {
+    items: Vec<HistoryItem>,
+    total: i64,
+    page: i64,
+    per_page: i64,
+    success: bool,
+    #[serde(rename = "totalItems")]
+    total_items: i64,
+    #[serde(rename = "itemsPerPage")]
+    items_per_page: i64,
+    #[schema(value_type = Object)]
+    summary: serde_json::Value,
+    #[schema(value_type = Object)]
+    filters: serde_json::Value,
+}
+
+fn item(line: QuotaLine) -> HistoryItem {
+    let mb = (line.bytes as f64 / MIB * 100.0).round() / 100.0;
+    let (category, title, deltas) = match (line.kind.as_str(), line.source.as_str()) {
+        ("usage", _) => ("usage", "Pemakaian harian".to_owned(), serde_json::json!({ "used_mb": mb })),
+        (_, "purchase") => ("purchase", "Pembelian paket".to_owned(), serde_json::json!({ "purchased_mb": mb })),
+        (_, "voucher") => ("purchase", "Voucher".to_owned(), serde_json::json!({ "purchased_mb": mb })),
+        (_, "cash_sale") => ("purchase", "Pembelian tunai".to_owned(), serde_json::json!({ "purchased_mb": mb })),
+        _ => ("policy", "Penyesuaian admin".to_owned(), serde_json::json!({ "purchased_mb": mb })),
+    };
+    let cause = &line.details["cause"];
+    let description = cause["package"]
+        .as_str()
+        .or_else(|| cause["reason"].as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{mb} MB"));
+    HistoryItem { category, title, description, created_at: line.at, deltas, line }
+}
+
+fn day(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
+    match raw.filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| ApiError::validation(field, "YYYY-MM-DD"))
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/users/me/quota-history", tag = "self-service", security(("bearer" = []), ("cookie" = [])),
+    params(HistoryParams),
+    responses((status = 200, body = QuotaHistory, description = "Grants one by one and usage per day, newest first"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 422, description = "VALIDATION_ERROR")))]
+pub async fn quota_history(
+    state: Data,
+    user: CurrentUser,
+    q: web::Query<HistoryParams>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let _ = &q.search;
+    let p = Paging::new(q.page, q.per_page.or(q.items_per_page), 100)?;
+    let tz = state.settings.timezone;
+    let today = usage::today(tz);
+    let last = day("end_date", q.end_date.as_deref())?.unwrap_or(today);
+    // A year at most is kept in view (the answer's `filters` says which days were read); a
+    // start after the end reads nothing.
+    let first = day("start_date", q.start_date.as_deref())?
+        .unwrap_or(last - chrono::Duration::days(89))
+        .max(last - chrono::Duration::days(365));
+    let hq = HistoryQuery {
+        user: user.id(),
+        from: local_midnight(first, tz),
+        to: local_midnight(last + chrono::Duration::days(1), tz),
+        tz,
+        page: p.page,
+        per_page: p.per_page,
+    };
+    let (lines, total) = crate::history::quota_history(&state.db, hq).await?;
+    let items: Vec<HistoryItem> = lines.into_iter().map(item).collect();
+    let used: f64 = items.iter().filter(|i| i.category == "usage").map(|i| i.line.bytes as f64 / MIB).sum();
+    let bought: f64 = items.iter().filter(|i| i.category != "usage").map(|i| i.line.bytes as f64 / MIB).sum();
+    let summary = serde_json::json!({
+        "page_items": items.len(),
+        "usage_events": items.iter().filter(|i| i.category == "usage").count(),
+        "purchase_events": items.iter().filter(|i| i.category == "purchase").count(),
+        "debt_events": 0,
+        "policy_events": items.iter().filter(|i| i.category == "policy").count(),
+        "total_net_purchased_mb": (bought * 100.0).round() / 100.0,
+        "total_net_used_mb": (used * 100.0).round() / 100.0,
+    });
+    let filters = serde_json::json!({ "search": "", "start_date": first, "end_date": last, "retention_days": 366 });
+    Ok(HttpResponse::Ok().json(QuotaHistory {
+        items,
+        total,
+        page: p.page,
+        per_page: p.per_page,
+        success: true,
+        total_items: total,
+        items_per_page: p.per_page,
+        summary,
+        filters,
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    #[param(minimum = 1, maximum = 1000000)]
+    page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignIns {
+    items: Vec<SignIn>,
+    total: i64,
+    page: i64,
+    per_page: i64,
+}
+
+#[utoipa::path(get, path = "/api/users/me/login-history", tag = "self-service", security(("bearer" = []), ("cookie" = [])),
+    params(PageParams),
+    responses((status = 200, body = SignIns, description = "The caller's sign-ins, newest first"),
+        (status = 401, description = "AUTH_REQUIRED")))]
+pub async fn login_history(
+    state: Data,
+    user: CurrentUser,
+    q: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let p = Paging::new(q.page, q.per_page, 100)?;
+    let (items, total) = crate::history::sign_ins(&state.db, user.id(), p.page, p.per_page).await?;
+    Ok(HttpResponse::Ok().json(SignIns { items, total, page: p.page, per_page: p.per_page }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ProfileBody {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
+    full_name: Option<String>,
+    /// `id` or `en`.
+    #[schema(value_type = Option<String>, pattern = "^(id|en)$")]
+    language: Option<crate::domain::Language>,
+    /// True: no reminders (quota low, expiry soon); codes and receipts are still sent.
+    messages_opt_out: Option<bool>,
+}
+
+#[utoipa::path(put, path = "/api/auth/me/profile", tag = "self-service", security(("bearer" = []), ("cookie" = [])),
+    request_body(content((ProfileBody = "application/json"), (ProfileBody = "application/x-www-form-urlencoded"))),
+    responses((status = 200, body = super::me::MeAnswer, description = "The user after the change"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "ORIGIN_INVALID"),
+        (status = 422, description = "VALIDATION_ERROR")))]
+pub async fn profile(state: Data, user: CurrentUser, body: Input<ProfileBody>) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let own =
+        crate::users::OwnProfile { full_name: b.full_name, language: b.language, messages_opt_out: b.messages_opt_out };
+    let id = user.id();
+    let after = state
+        .db
+        .run(move |conn| Ok(crate::users::update_own_profile(conn, id, &own)))
+        .await?
+        .map_err(|e| match e {
+            crate::users::UserError::Db(d) => ApiError::from(d),
+            other => ApiError::validation("full_name", other.to_string()),
+        })?
+        .ok_or_else(refuse::auth_required)?;
+    Ok(HttpResponse::Ok().json(super::me::answer(&state, after)))
+}
