@@ -238,6 +238,11 @@ pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
             settings.trusted_origins.push(origin.to_owned());
         }
     }
+    // The walkthrough's reminders go out whatever the hour unless quiet hours are asked for.
+    if std::env::var_os("HOTSPOT_NOTIFY_QUIET_HOURS").is_none() {
+        settings.notify.quiet_start = 0;
+        settings.notify.quiet_end = 0;
+    }
     let sims = start_demo_sims().await?;
     let router_addr = sims.router.addr().to_string();
     settings.router = Some(RouterSettings::with_defaults(&router_addr)?);

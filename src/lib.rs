@@ -15,6 +15,7 @@ pub mod http;
 pub mod kv;
 pub mod memory;
 pub mod modes;
+pub mod notify;
 pub mod router;
 pub mod runtime;
 pub mod services;

@@ -150,5 +150,6 @@ pub fn sync_context(services: &Services) -> anyhow::Result<crate::sync::SyncCont
         progress: None,
         lock_ttl: settings.jobs.sync_timeout + std::time::Duration::from_secs(60),
         pause: None,
+        notify: Some(services.queues.clone()),
     })
 }

@@ -98,7 +98,8 @@ fn word(app: &TestApp, order: &str, action: &str, key: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_purchase_is_granted_once_whatever_midtrans_sends() {
-    let app = TestApp::spawn_billing(&[]).await;
+    let app = TestApp::spawn_billing(&[("HOTSPOT_JOB_POLL_MS", "100"), ("HOTSPOT_NOTIFY_QUIET_HOURS", "0-0")]).await;
+    let (_worker, _w) = app.start_worker();
     let (_, admin) = staff(&app, ADMIN, Role::Admin).await;
     let pkg = package(&app, &admin, "Mingguan 5 GB", 15_000, 5, 7).await;
     let (_, c) = buyer(&app, "081234560001", 1).await;
@@ -283,7 +284,8 @@ async fn the_reconciliation_job_catches_a_missed_notification_and_expires_stale_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vouchers_redeem_once_and_revoked_batches_and_guesses_are_refused() {
-    let app = TestApp::spawn_billing(&[]).await;
+    let app = TestApp::spawn_billing(&[("HOTSPOT_JOB_POLL_MS", "100"), ("HOTSPOT_NOTIFY_QUIET_HOURS", "0-0")]).await;
+    let (_worker, _w) = app.start_worker();
     let (_, admin) = staff(&app, ADMIN, Role::Admin).await;
     let pkg = package(&app, &admin, "Harian 1 GB", 5_000, 1, 1).await;
     let (status, made) =
@@ -321,15 +323,27 @@ async fn vouchers_redeem_once_and_revoked_batches_and_guesses_are_refused() {
     let loser = if a.0 == 409 { &a.1 } else { &b.1 };
     assert_eq!(loser["code"], "VOUCHER_USED");
     assert_eq!(purchased(&app, &p1).await + purchased(&app, &p2).await, GIB);
+    // The one who lost the race redeems the next code; each gets their own receipt.
+    let loser_client = if a.0 == 409 { &p1 } else { &p2 };
+    let (status, body) =
+        call(&app, loser_client, "POST", "/api/vouchers/redeem", Some(json!({ "code": codes[1] }))).await;
+    assert_eq!(status, 200, "{body}");
+    wait_for("both receipts", Duration::from_secs(10), || {
+        let out = app.wa().outbox();
+        ["6281234560005", "6281234560006"]
+            .iter()
+            .all(|to| out.iter().any(|m| m.to == *to && m.message.contains("voucher Anda berhasil")))
+    })
+    .await;
 
     // Revoked: the rest no longer redeem.
     let (status, _) = call(&app, &admin, "POST", &format!("/api/admin/vouchers/{batch}/revoke"), None).await;
     assert_eq!(status, 200);
-    let (status, body) = call(&app, &p1, "POST", "/api/vouchers/redeem", Some(json!({ "code": codes[1] }))).await;
+    let (status, body) = call(&app, &p1, "POST", "/api/vouchers/redeem", Some(json!({ "code": codes[2] }))).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("VOUCHER_INVALID")), "{body}");
     let (_, detail) = call(&app, &admin, "GET", &format!("/api/admin/vouchers/{batch}"), None).await;
     let states: Vec<&str> = detail["codes"].as_array().unwrap().iter().map(|c| c["state"].as_str().unwrap()).collect();
-    assert_eq!(states, ["redeemed", "revoked", "revoked"]);
+    assert_eq!(states, ["redeemed", "redeemed", "revoked"]);
 
     // Guessing is limited: after the allowance, even a right code waits.
     let (_, p3) = buyer(&app, "081234560007", 0).await;

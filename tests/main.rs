@@ -15,6 +15,7 @@ mod contract;
 mod deploy;
 mod foundation;
 mod input;
+mod notify;
 mod router_client;
 mod schema;
 mod sim_router;

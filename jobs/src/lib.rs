@@ -9,7 +9,7 @@ pub mod queue;
 pub mod schedule;
 pub mod worker;
 
-pub use payload::{Done, ManualSync, Reconcile, RouterRetry, SyncTrigger};
+pub use payload::{Done, ManualSync, Notify, Reconcile, RouterRetry, SyncTrigger};
 pub use queue::{Enqueued, QueueError, QueueSettings, Queues};
 pub use schedule::{CronTable, Every, parse_cron};
 pub use worker::{BoxError, Handlers, JobFuture, RetryRule, WorkerConfig, WorkerError, give_up};

@@ -54,6 +54,19 @@ pub struct Reconcile {
     pub reason: String,
 }
 
+/// One message to a user about their account (a status change, quota running low, expiry
+/// soon, approval, a receipt). The application owns the event's meaning; `key` names the
+/// (user, event, period) it is sent once for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notify {
+    /// The user, as a UUID string.
+    pub user_id: String,
+    /// The event, as the application wrote it.
+    pub event: serde_json::Value,
+    /// Sent once per key (the message log holds it).
+    pub key: String,
+}
+
 /// What a job handler reports back (logged; scheduled jobs have no one else to tell).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Done {

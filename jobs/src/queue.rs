@@ -6,7 +6,7 @@ use apalis::prelude::{TaskBuilder, TaskId, TaskSink};
 use apalis_redis::{ConnectionManager, RedisStorage};
 use redis::aio::ConnectionManagerConfig;
 
-use crate::payload::{ManualSync, Reconcile, RouterRetry};
+use crate::payload::{ManualSync, Notify, Reconcile, RouterRetry};
 
 /// Queue of manual ("sync now") quota syncs, inside the deployment's Redis namespace.
 pub const MANUAL_SYNC: &str = "queue:manual-sync";
@@ -15,6 +15,8 @@ pub const ROUTER_RETRY: &str = "queue:router-retry";
 
 /// Queue of per-user router reconciles (an admin's change reaching the router within seconds).
 pub const RECONCILE: &str = "queue:reconcile";
+/// Queue of messages to users (sent by the worker: retries, quiet hours, caps).
+pub const NOTIFY: &str = "queue:notify";
 
 /// The idempotency key that makes a second "sync now" return the job already queued or running.
 pub const MANUAL_SYNC_KEY: &str = "manual-sync";
@@ -179,6 +181,23 @@ impl Queues {
             let id = ulid::Ulid::generate().to_string();
             let task = TaskBuilder::new(job).task_id(TaskId::from_string(id.clone())).build();
             storage.push_task(task).await.map_err(|e| QueueError::Push(e.to_string()))?;
+            Ok(id)
+        })
+        .await
+    }
+
+    /// Queues a message to a user, to run at `run_at` (Unix seconds) or at once; returns the job
+    /// id. Not deduplicated here: the message log's key sends each message once.
+    pub async fn enqueue_notify(&self, job: Notify, run_at: Option<u64>) -> Result<String, QueueError> {
+        self.bounded(async {
+            let mut storage =
+                RedisStorage::<Notify>::new(self.conn.clone()).with_config(self.settings.redis_config(NOTIFY));
+            let id = ulid::Ulid::generate().to_string();
+            let mut task = TaskBuilder::new(job).task_id(TaskId::from_string(id.clone()));
+            if let Some(at) = run_at {
+                task = task.run_at_timestamp(at);
+            }
+            storage.push_task(task.build()).await.map_err(|e| QueueError::Push(e.to_string()))?;
             Ok(id)
         })
         .await

@@ -56,6 +56,8 @@ pub struct CronTable {
     pub token_cleanup: cron::Schedule,
     /// Devices unseen for the configured days removed (router entries too).
     pub device_cleanup: cron::Schedule,
+    /// Expiry warnings queued (7, 3 and 1 days before), at a sane local hour.
+    pub expiry_warnings: cron::Schedule,
     /// Pending payments checked with the provider: every this often, aligned to the epoch.
     pub payment_reconcile_every: Duration,
     /// The timezone the cron expressions are read in (the operator's).
@@ -85,6 +87,7 @@ impl CronTable {
             ("refresh-token-cleanup", upcoming(&self.token_cleanup)),
             ("stale-device-cleanup", upcoming(&self.device_cleanup)),
             ("payment-reconcile", pay),
+            ("expiry-warnings", upcoming(&self.expiry_warnings)),
         ]
     }
 }

@@ -16,8 +16,8 @@ use apalis_cron::{CronScheduler, Tick};
 use apalis_redis::{ConnectionManager, RedisStorage};
 use futures_util::FutureExt;
 
-use crate::payload::{Done, ManualSync, Reconcile, RouterRetry};
-use crate::queue::{self, MANUAL_SYNC, QueueError, QueueSettings, RECONCILE, ROUTER_RETRY};
+use crate::payload::{Done, ManualSync, Notify, Reconcile, RouterRetry};
+use crate::queue::{self, MANUAL_SYNC, NOTIFY, QueueError, QueueSettings, RECONCILE, ROUTER_RETRY};
 use crate::schedule::{CronTable, Every};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -41,6 +41,10 @@ pub trait Handlers: Send + Sync + 'static {
     /// Payments still pending after a while are asked about (missed notifications), stale ones
     /// expired.
     fn payment_reconcile(&self) -> JobFuture;
+    /// Queues the expiry warnings due today.
+    fn expiry_warnings(&self) -> JobFuture;
+    /// Sends one message to a user (or puts it off until the quiet hours end).
+    fn notify(&self, job: Notify) -> JobFuture;
 }
 
 /// How hard each kind of job is tried.
@@ -215,13 +219,16 @@ async fn vacuum(ctx: &Ctx) {
         RedisStorage::<RouterRetry>::new(ctx.conn.clone()).with_config(ctx.config.queues.redis_config(ROUTER_RETRY));
     let mut reconcile =
         RedisStorage::<Reconcile>::new(ctx.conn.clone()).with_config(ctx.config.queues.redis_config(RECONCILE));
-    let (a, b, c) =
-        (manual.vacuum_before(keep).await, retry.vacuum_before(keep).await, reconcile.vacuum_before(keep).await);
-    match (a, b, c) {
-        (Ok(a), Ok(b), Ok(c)) => tracing::debug!(removed = a + b + c, "queues vacuumed"),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-            tracing::warn!(error = %e, "queue vacuum failed; next hour tries again")
-        }
+    let mut notify = RedisStorage::<Notify>::new(ctx.conn.clone()).with_config(ctx.config.queues.redis_config(NOTIFY));
+    let results = [
+        manual.vacuum_before(keep).await,
+        retry.vacuum_before(keep).await,
+        reconcile.vacuum_before(keep).await,
+        notify.vacuum_before(keep).await,
+    ];
+    match results.iter().find_map(|r| r.as_ref().err()) {
+        None => tracing::debug!(removed = results.iter().flatten().sum::<usize>(), "queues vacuumed"),
+        Some(e) => tracing::warn!(error = %e, "queue vacuum failed; next hour tries again"),
     }
 }
 
@@ -261,6 +268,18 @@ async fn router_retry_job(job: RouterRetry, attempt: Attempt, ctx: Data<Ctx>) ->
     let rule = ctx.config.router_retry;
     let r = guarded("router-retry", rule.timeout, ctx.handlers.router_retry(job)).await;
     settle("router-retry", r, attempt.current(), &rule)
+}
+
+async fn expiry_warnings_job(tick: Tick<chrono_tz::Tz>, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
+    let handlers = ctx.handlers.clone();
+    once_per_tick(&ctx, "expiry-warnings", tick.get_timestamp(), attempt.current(), move || handlers.expiry_warnings())
+        .await
+}
+
+async fn notify_job(job: Notify, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
+    let rule = ctx.config.router_retry;
+    let r = guarded("notify", rule.timeout, ctx.handlers.notify(job)).await;
+    settle("notify", r, attempt.current(), &rule)
 }
 
 async fn reconcile_job(job: Reconcile, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
@@ -304,7 +323,11 @@ pub async fn run(
 
     let (c1, c2, c3, c4, c5, c6, c7) =
         (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
-    let n7 = name.clone();
+    let (n7, n8, c8, n9, c9) = (name.clone(), name.clone(), ctx.clone(), name.clone(), ctx.clone());
+    let expiry = config.cron.expiry_warnings.clone();
+    let notify = RedisStorage::<Notify>::new(conn.clone())
+        .with_config(config.queues.redis_config(NOTIFY))
+        .poll_with_interval(config.queues.poll_interval);
     let payments = Every::new(config.cron.payment_reconcile_every);
     let (n1, n2, n3, n4, n5, n6) = (name.clone(), name.clone(), name.clone(), name.clone(), name.clone(), name.clone());
     let every = Every::new(config.cron.quota_sync_every);
@@ -376,6 +399,24 @@ pub async fn run(
                 .catch_panic()
                 .data(c7.clone())
                 .build(payment_reconcile_job)
+        })
+        .register(move |_| {
+            WorkerBuilder::new(format!("{n8}:notify"))
+                .backend(notify.clone())
+                .retry(retry_rule.policy())
+                .timeout(backstop(&retry_rule))
+                .catch_panic()
+                .data(c8.clone())
+                .build(notify_job)
+        })
+        .register(move |_| {
+            WorkerBuilder::new(format!("{n9}:expiry-warnings"))
+                .backend(CronScheduler::new(expiry.clone()).with_timezone(tz))
+                .retry(maint_rule.policy())
+                .timeout(backstop(&maint_rule))
+                .catch_panic()
+                .data(c9.clone())
+                .build(expiry_warnings_job)
         })
         .on_event(|ctx, ev| log_event(ctx.name(), ev))
         .shutdown_timeout(config.shutdown_timeout);

@@ -54,6 +54,14 @@ impl Handlers for Shared {
     fn payment_reconcile(&self) -> JobFuture {
         Box::pin(async { Ok(Done::new("nothing pending")) })
     }
+
+    fn expiry_warnings(&self) -> JobFuture {
+        Box::pin(async { Ok(Done::new("none due")) })
+    }
+
+    fn notify(&self, _job: hotspot_jobs::Notify) -> JobFuture {
+        Box::pin(async { Ok(Done::new("sent")) })
+    }
     fn manual_sync(&self, job_id: String, _job: ManualSync) -> JobFuture {
         let r = self.0.clone();
         Box::pin(async move {
@@ -118,6 +126,7 @@ fn config(ns: &str) -> WorkerConfig {
             token_cleanup: hotspot_jobs::parse_cron("0 0 0 1 1 *").unwrap(),
             device_cleanup: hotspot_jobs::parse_cron("0 0 0 1 1 *").unwrap(),
             payment_reconcile_every: Duration::from_secs(3_600),
+            expiry_warnings: hotspot_jobs::parse_cron("0 0 0 1 1 *").unwrap(),
             timezone: chrono_tz::Asia::Makassar,
         },
         sync: rule(2),

@@ -117,6 +117,19 @@ impl Admin {
         if after.is_some() && reconcile {
             self.reconcile_later(id, action).await;
         }
+        // Approval and rejection have their own messages.
+        if let Some(a) = &after
+            && a.access_status != before.access_status
+            && !matches!(action, "user.approve" | "user.reject")
+            && crate::notify::Event::worth_telling(a.access_status)
+        {
+            let event = crate::notify::Event::Status {
+                to: a.access_status,
+                cause: Uuid::new_v4().to_string(),
+                reason: a.blocked_reason.clone(),
+            };
+            crate::notify::tell(&self.queues, id, event).await;
+        }
         Ok((before, after))
     }
 
@@ -134,17 +147,9 @@ impl Admin {
         }
     }
 
-    /// Tells the user over WhatsApp, in the background (the answer does not wait for it).
-    fn tell(&self, user: &User, template: &'static str, reason: Option<String>) {
-        let Some(m) = self.messenger.clone() else { return };
-        let (id, phone, name) = (user.id, user.phone_number.clone(), user.full_name.clone());
-        tokio::spawn(async move {
-            let reason = reason.unwrap_or_default();
-            let vars = [("name", name.as_str()), ("reason", reason.as_str())];
-            if let Err(e) = m.send(Some(id), &phone, template, &vars).await {
-                tracing::warn!(template, error = %e, "could not tell the user");
-            }
-        });
+    /// Queues a message to the user (the worker sends it).
+    pub(super) async fn tell(&self, user: &User, event: crate::notify::Event) {
+        crate::notify::tell(&self.queues, user.id, event).await;
     }
 
     pub async fn approve(&self, actor: &Actor, id: Uuid) -> Result<Changed, AdminError> {
@@ -183,7 +188,7 @@ impl Admin {
         });
         let c = Self::done(self.change(actor, id, "user.approve", true, step).await?);
         if c.changed {
-            self.tell(&c.user, "approved", None);
+            self.tell(&c.user, crate::notify::Event::Approved).await;
         }
         Ok(c)
     }
@@ -210,7 +215,8 @@ impl Admin {
         });
         let c = Self::done(self.change(actor, id, "user.reject", true, step).await?);
         self.end_sessions(id).await;
-        self.tell(&c.user, "rejected", Some(why));
+        let cause = Uuid::new_v4().to_string();
+        self.tell(&c.user, crate::notify::Event::Rejected { reason: why, cause }).await;
         Ok(c)
     }
 

@@ -103,29 +103,29 @@ impl Billing {
         crate::auth::crypto::hmac_sha256(self.settings().otp_secret.as_bytes(), &[b"hotspot voucher codes v1"])
     }
 
-    /// After a grant committed: the router follows, the user is told.
-    async fn after_grant(&self, user: &User, reason: &'static str, receipt: Receipt) {
+    /// After a grant committed: the router follows, the user gets the receipt and, when the
+    /// grant moved their access status, hears that too.
+    async fn after_grant(
+        &self,
+        user: &User,
+        before: crate::domain::AccessStatus,
+        reason: &'static str,
+        receipt: Receipt,
+    ) {
         self.admin.reconcile_later(user.id, reason).await;
-        let Some(m) = self.admin.messenger.clone() else { return };
-        let (id, phone, name) = (user.id, user.phone_number.clone(), user.full_name.clone());
-        let expiry = user
-            .quota_expiry_date
-            .map(|e| e.with_timezone(&self.settings().timezone).format("%d-%m-%Y %H:%M").to_string())
-            .unwrap_or_else(|| "-".into());
-        tokio::spawn(async move {
-            let amount = format_rupiah(receipt.amount_idr);
-            let vars = [
-                ("name", name.as_str()),
-                ("reference", receipt.reference.as_str()),
-                ("package", receipt.package.as_str()),
-                ("amount", amount.as_str()),
-                ("quota", receipt.quota.as_str()),
-                ("expiry", expiry.as_str()),
-            ];
-            if let Err(e) = m.send(Some(id), &phone, receipt.template, &vars).await {
-                tracing::warn!(template = receipt.template, error = %e, "could not send the receipt");
-            }
-        });
+        let queues = &self.admin.queues;
+        let event = crate::notify::Event::Receipt {
+            template: receipt.template.to_owned(),
+            reference: receipt.reference.clone(),
+            package: receipt.package,
+            amount_idr: receipt.amount_idr,
+            quota: receipt.quota,
+        };
+        crate::notify::tell(queues, user.id, event).await;
+        if user.access_status != before && crate::notify::Event::worth_telling(user.access_status) {
+            let event = crate::notify::Event::Status { to: user.access_status, cause: receipt.reference, reason: None };
+            crate::notify::tell(queues, user.id, event).await;
+        }
     }
 }
 

@@ -186,12 +186,14 @@ pub(crate) fn grant_sale(
     source: &'static str,
     by: Option<Uuid>,
     policy: &crate::domain::policy::RouterPolicy,
-) -> Result<(i64, User), BillingError> {
+) -> Result<(i64, User, crate::domain::AccessStatus), BillingError> {
     let (outcome, user) = grant::grant(conn, &sale_grant(t, source, by))?;
     let ledger_id = match outcome {
         Outcome::Granted { ledger_id } | Outcome::Replayed { ledger_id } => ledger_id,
     };
-    Ok((ledger_id, store_status(conn, user, policy)?))
+    // The status stored before this grant, to tell the user when it moved.
+    let before = user.access_status;
+    Ok((ledger_id, store_status(conn, user, policy)?, before))
 }
 
 pub(crate) fn by_order(conn: &mut PgConnection, order_id: &str, lock: bool) -> Result<Transaction, BillingError> {
@@ -216,7 +218,7 @@ fn apply(
     s: &ProviderStatus,
     source: Source,
     policy: &crate::domain::policy::RouterPolicy,
-) -> Result<(Applied, Option<User>), BillingError> {
+) -> Result<(Applied, Option<(User, crate::domain::AccessStatus)>), BillingError> {
     conn.transaction::<_, BillingError, _>(|tx| {
         let t = by_order(tx, &s.order_id, true)?;
         if t.channel != "midtrans" {
@@ -237,9 +239,9 @@ fn apply(
         let mut user = None;
         let mut ledger_id = t.ledger_id;
         if grant {
-            let (id, u) = grant_sale(tx, &t, "purchase", None, policy)?;
+            let (id, u, before) = grant_sale(tx, &t, "purchase", None, policy)?;
             ledger_id = Some(id);
-            user = Some(u);
+            user = Some((u, before));
         }
         let now = Utc::now();
         let paid_at = if grant { Some(now) } else { t.paid_at };
@@ -416,7 +418,7 @@ impl Billing {
     pub(crate) async fn apply_word(&self, s: ProviderStatus, source: Source) -> Result<Applied, BillingError> {
         let policy = self.admin.captive.policy();
         let (applied, user) = self.db().run(move |conn| Ok(apply(conn, &s, source, &policy))).await??;
-        if let (true, Some(user)) = (applied.granted, user) {
+        if let (true, Some((user, before))) = (applied.granted, user) {
             let t = &applied.transaction;
             let receipt = Receipt::new(
                 "purchase_receipt",
@@ -426,7 +428,7 @@ impl Billing {
                 t.quota_bytes,
                 t.is_unlimited,
             );
-            self.after_grant(&user, "purchase", receipt).await;
+            self.after_grant(&user, before, "purchase", receipt).await;
         }
         Ok(applied)
     }

@@ -23,6 +23,8 @@ pub struct Sold {
     pub user: crate::db::models::User,
     /// This key recorded the sale before; nothing new was written.
     pub replayed: bool,
+    /// The user's access status before the sale.
+    pub before: crate::domain::AccessStatus,
 }
 
 /// The order id of a keyed sale: the same key for the same user names the same order.
@@ -67,7 +69,8 @@ impl Billing {
                         if t.package_id != package_id || t.user_id != user_id {
                             return Err(BillingError::Admin(AdminError::IdempotencyConflict));
                         }
-                        return Ok(Sold { transaction: t, user: before, replayed: true });
+                        let status = before.access_status;
+                        return Ok(Sold { transaction: t, user: before, replayed: true, before: status });
                     }
                     let p = packages::live(tx, package_id, false)?;
                     let t = insert_sale(
@@ -80,7 +83,7 @@ impl Billing {
                         Utc::now(),
                         Some((note.as_deref(), a.user_id)),
                     )?;
-                    let (ledger_id, after) = grant_sale(tx, &t, "cash_sale", a.user_id, &policy)?;
+                    let (ledger_id, after, status_before) = grant_sale(tx, &t, "cash_sale", a.user_id, &policy)?;
                     let t: Transaction = diesel::update(transactions::table.find(t.id))
                         .set(transactions::ledger_id.eq(Some(ledger_id)))
                         .returning(Transaction::as_returning())
@@ -101,7 +104,7 @@ impl Billing {
                         json!({ "order_id": t.order_id, "package": t.package_name, "amount_idr": t.amount_idr,
                             "note": note, "before": user_view(&before), "after": user_view(&after) }),
                     )?;
-                    Ok(Sold { transaction: t, user: after, replayed: false })
+                    Ok(Sold { transaction: t, user: after, replayed: false, before: status_before })
                 }))
             })
             .await??;
@@ -115,7 +118,7 @@ impl Billing {
                 t.quota_bytes,
                 t.is_unlimited,
             );
-            self.after_grant(&sold.user, "cash sale", receipt).await;
+            self.after_grant(&sold.user, sold.before, "cash sale", receipt).await;
         }
         Ok(sold)
     }

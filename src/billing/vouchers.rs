@@ -106,7 +106,10 @@ pub struct NewBatch {
 /// A redemption: what it gave.
 #[derive(Debug, Clone)]
 pub struct Redeemed {
+    pub voucher_id: Uuid,
     pub user: User,
+    /// The user's access status before the voucher.
+    pub before: crate::domain::AccessStatus,
     pub package_name: String,
     pub quota_bytes: i64,
     pub is_unlimited: bool,
@@ -340,9 +343,15 @@ impl Billing {
             }
         }
         let r = result?;
-        let receipt =
-            Receipt::new("voucher_receipt", "voucher".into(), &r.package_name, 0, r.quota_bytes, r.is_unlimited);
-        self.after_grant(&r.user, "voucher", receipt).await;
+        let receipt = Receipt::new(
+            "voucher_receipt",
+            format!("voucher-{}", r.voucher_id),
+            &r.package_name,
+            0,
+            r.quota_bytes,
+            r.is_unlimited,
+        );
+        self.after_grant(&r.user, r.before, "voucher", receipt).await;
         Ok(r)
     }
 
@@ -402,9 +411,12 @@ impl Billing {
                             vouchers::ledger_id.eq(Some(ledger_id)),
                         ))
                         .execute(tx)?;
+                    let before = after.access_status;
                     let user = store_status(tx, after, &policy)?;
                     Ok(Redeemed {
+                        voucher_id,
                         user,
+                        before,
                         package_name: p.name,
                         quota_bytes: p.quota_bytes,
                         is_unlimited: p.is_unlimited,

@@ -105,6 +105,7 @@ impl Captive {
                     SendError::Unavailable(_) => CaptiveError::WhatsAppUnavailable,
                     SendError::Db(db) => db.into(),
                     SendError::Template(t) => CaptiveError::Internal(format!("otp template: {t}")),
+                    SendError::Duplicate => CaptiveError::Internal("otp message not recorded".into()),
                 })
             }
         }

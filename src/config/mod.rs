@@ -6,6 +6,7 @@
 mod auth;
 mod hotspot;
 mod jobs;
+mod notify;
 mod payments;
 mod router;
 pub mod runtime;
@@ -21,6 +22,7 @@ use std::time::Duration;
 pub use auth::AuthSettings;
 pub use hotspot::HotspotSettings;
 pub use jobs::JobSettings;
+pub use notify::NotifySettings;
 pub use payments::{MidtransSettings, PaymentSettings};
 pub use router::{DEV_ROUTER_PASSWORD, RouterSettings};
 pub use runtime::RuntimeSettings;
@@ -112,6 +114,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub hotspot: HotspotSettings,
     pub jobs: JobSettings,
+    /// Lifecycle messages: quiet hours, the daily cap, expiry warnings.
+    pub notify: NotifySettings,
     /// Packages on sale: Midtrans, the payment window, reconciliation.
     pub payments: PaymentSettings,
     /// What each access status means on the router (sign-in and the sync share it).
@@ -302,6 +306,7 @@ impl Settings {
             hotspot: hotspot::hotspot_settings(src, env)?,
             jobs: jobs::job_settings(src)?,
             payments: payments::payment_settings(src, env)?,
+            notify: notify::notify_settings(src)?,
             policy,
         };
         settings.check_secrets()?;

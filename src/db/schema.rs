@@ -175,6 +175,7 @@ diesel::table! {
         read_at -> Nullable<Timestamptz>,
         failed_at -> Nullable<Timestamptz>,
         updated_at -> Timestamptz,
+        idempotency_key -> Nullable<Text>,
     }
 }
 

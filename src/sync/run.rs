@@ -95,6 +95,8 @@ pub struct SyncContext {
     pub lock_ttl: Duration,
     /// Tests only: stop between planning and charging until told to go on (an overlap).
     pub pause: Option<Arc<Pause>>,
+    /// Where the users' messages go (status changes, quota running low); none: nobody is told.
+    pub notify: Option<hotspot_jobs::Queues>,
 }
 
 /// A place a cycle waits at (tests of overlapping cycles).
@@ -223,6 +225,24 @@ async fn cycle(
     let router_id = loaded.router_id;
     let status_updates: Vec<(uuid::Uuid, AccessStatus)> =
         plan.statuses.iter().filter(|(id, s)| loaded.stored.get(id) != Some(s)).map(|(id, s)| (*id, *s)).collect();
+    // Who is told what once this cycle's usage is committed.
+    let thresholds = ctx.runtime.get().quota_low_percents.clone();
+    let crossings: Vec<(uuid::Uuid, u8, i64)> = loaded
+        .users
+        .iter()
+        .filter(|u| !u.facts.is_unlimited)
+        .filter_map(|u| {
+            let charged = *plan.per_user.get(&u.id)? as i64;
+            let f = &u.facts;
+            crate::notify::events::threshold_crossed(
+                f.purchased_bytes,
+                f.used_bytes,
+                f.used_bytes + charged,
+                &thresholds,
+            )
+            .map(|p| (u.id, p, f.purchased_bytes))
+        })
+        .collect();
     let batches = batches(router_id, &plan, &loaded.baselines, ctx.writers);
     let router_changes = plan.router;
     // Only the router diff is needed from here on.
@@ -261,9 +281,15 @@ async fn cycle(
     // The statuses this cycle's usage led to, for the admin's filters and counts (the router
     // below is told the same).
     if !status_updates.is_empty()
-        && let Err(e) = ctx.db.run(move |conn| super::apply::write_statuses(conn, &status_updates)).await
+        && let Err(e) = {
+            let updates = status_updates.clone();
+            ctx.db.run(move |conn| super::apply::write_statuses(conn, &updates)).await
+        }
     {
         summary.errors.push(format!("stored statuses not updated: {e}"));
+    }
+    if let Some(queues) = &ctx.notify {
+        tell_users(queues, run_id, &status_updates, &crossings).await;
     }
     if fail == FailPoint::AfterCommit {
         return Err(SyncError::Injected("after commit"));
@@ -276,6 +302,27 @@ async fn cycle(
     }
     summary.status = if report.failed.is_empty() && summary.errors.is_empty() { "succeeded" } else { "partial" };
     Ok(())
+}
+
+/// Queues the cycle's messages: each status change (named by the run, so a change is told
+/// once) and each quota threshold crossed.
+async fn tell_users(
+    queues: &hotspot_jobs::Queues,
+    run_id: i64,
+    statuses: &[(uuid::Uuid, AccessStatus)],
+    crossings: &[(uuid::Uuid, u8, i64)],
+) {
+    use crate::notify::{Event, tell};
+    for (id, to) in statuses.iter().filter(|(_, s)| Event::worth_telling(*s)) {
+        tell(queues, *id, Event::Status { to: *to, cause: format!("run-{run_id}"), reason: None }).await;
+    }
+    for (id, percent, purchased) in crossings {
+        // Below FUP or empty, the status message says it; the threshold one would repeat it.
+        if statuses.iter().any(|(u, _)| u == id) {
+            continue;
+        }
+        tell(queues, *id, Event::QuotaLow { percent: *percent, purchased: *purchased }).await;
+    }
 }
 
 /// Waits helper for callers that poll (CLI progress).

@@ -23,7 +23,19 @@ pub enum SendError {
     Template(#[from] TemplateError),
     #[error(transparent)]
     Db(#[from] DbError),
+    /// An unkeyed message's log row could not be written (never expected).
+    #[error("message not recorded")]
+    Duplicate,
 }
+
+/// A keyed message's log row: new, or a failed one queued again; nothing when the key's message
+/// was sent or is being sent.
+const KEYED_ROW: &str = "INSERT INTO message_log (user_id, to_msisdn, template, provider, status, idempotency_key) \
+    VALUES ($1, $2, $3, $4, 'queued', $5) \
+    ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL \
+    DO UPDATE SET status = 'queued', error = NULL, failed_at = NULL, updated_at = now() \
+    WHERE message_log.status = 'failed' \
+    RETURNING id";
 
 #[derive(Clone)]
 pub struct Messenger {
@@ -102,25 +114,73 @@ impl Messenger {
         vars: &[(&str, &str)],
     ) -> Result<Delivered, SendError> {
         let text = self.templates.render(template, vars)?;
+        self.deliver(user_id, to, template, text, None).await?.ok_or(SendError::Duplicate)
+    }
+
+    /// A message sent once per `key` in the user's language; `Ok(None)` when this key's message
+    /// was sent (or is being sent) before. A key whose message failed is sent again.
+    pub async fn send_once(
+        &self,
+        user_id: Uuid,
+        to: &Msisdn,
+        template: &str,
+        lang: crate::domain::Language,
+        vars: &[(&str, &str)],
+        key: &str,
+    ) -> Result<Option<Delivered>, SendError> {
+        let text = self.templates.render_in(template, lang, vars)?;
+        self.deliver(Some(user_id), to, template, text, Some(key.to_owned())).await
+    }
+
+    async fn deliver(
+        &self,
+        user_id: Option<Uuid>,
+        to: &Msisdn,
+        template: &str,
+        text: String,
+        key: Option<String>,
+    ) -> Result<Option<Delivered>, SendError> {
         let Some(first) = self.gateways.first() else {
             return Err(SendError::Unavailable(GatewayError::Network("no gateway configured".into())));
         };
         let (to_text, template_name, provider) = (to.as_e164().to_owned(), template.to_owned(), first.name());
-        let log_id: i64 = self
+        let log_id: Option<i64> = self
             .db
             .run(move |conn| {
-                Ok(diesel::insert_into(message_log::table)
-                    .values((
-                        message_log::user_id.eq(user_id),
-                        message_log::to_msisdn.eq(&to_text),
-                        message_log::template.eq(&template_name),
-                        message_log::provider.eq(provider),
-                        message_log::status.eq("queued"),
-                    ))
-                    .returning(message_log::id)
-                    .get_result(conn)?)
+                let row = (
+                    message_log::user_id.eq(user_id),
+                    message_log::to_msisdn.eq(&to_text),
+                    message_log::template.eq(&template_name),
+                    message_log::provider.eq(provider),
+                    message_log::status.eq("queued"),
+                    message_log::idempotency_key.eq(&key),
+                );
+                if key.is_none() {
+                    return Ok(Some(
+                        diesel::insert_into(message_log::table)
+                            .values(row)
+                            .returning(message_log::id)
+                            .get_result(conn)?,
+                    ));
+                }
+                // One row per key: a new one, or a failed one sent again; anything else was sent.
+                #[derive(QueryableByName)]
+                struct Id {
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    id: i64,
+                }
+                Ok(diesel::sql_query(KEYED_ROW)
+                    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(user_id)
+                    .bind::<diesel::sql_types::Text, _>(&to_text)
+                    .bind::<diesel::sql_types::Text, _>(&template_name)
+                    .bind::<diesel::sql_types::Text, _>(provider)
+                    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&key)
+                    .get_result::<Id>(conn)
+                    .optional()?
+                    .map(|r| r.id))
             })
             .await?;
+        let Some(log_id) = log_id else { return Ok(None) };
 
         let mut total_attempts = 0;
         let mut last_error = GatewayError::Network("not attempted".into());
@@ -150,7 +210,7 @@ impl Messenger {
                     if let Err(e) = recorded {
                         tracing::error!(log_id, error = %e, "message sent but its log row could not be updated");
                     }
-                    return Ok(Delivered { log_id, provider: g.name(), message_id: sent.message_id });
+                    return Ok(Some(Delivered { log_id, provider: g.name(), message_id: sent.message_id }));
                 }
                 Err(e) => {
                     tracing::warn!(provider = g.name(), error = %e, "whatsapp provider failed");

@@ -18,6 +18,40 @@ const DEFAULTS: &[(&str, &str)] = &[
         "voucher_receipt",
         "Halo {name}, voucher Anda berhasil dipakai. Paket {package} ({quota}) aktif, berlaku sampai {expiry}.",
     ),
+    ("status_active", "Halo {name}, akses internet Anda aktif kembali. Sisa kuota: {remaining}."),
+    (
+        "status_fup",
+        "Halo {name}, sisa kuota Anda tinggal {remaining}; kecepatan kini dibatasi (FUP) sampai Anda menambah kuota.",
+    ),
+    ("status_habis", "Halo {name}, kuota internet Anda habis. Beli paket atau tukarkan voucher untuk melanjutkan."),
+    ("status_expired", "Halo {name}, masa aktif paket Anda sudah berakhir. Beli paket untuk melanjutkan."),
+    ("status_blocked", "Halo {name}, akses internet Anda diblokir oleh admin. Alasan: {reason}"),
+    (
+        "quota_low",
+        "Halo {name}, sisa kuota Anda tinggal {percent}% ({remaining}). Tambah kuota agar internet tidak terputus.",
+    ),
+    ("expiry_soon", "Halo {name}, masa aktif paket Anda berakhir dalam {days} hari ({expiry})."),
+    (
+        "otp.en",
+        "Your hotspot verification code: {code}\n\nValid for {minutes} minutes. Never share this code with anyone.",
+    ),
+    ("approved.en", "Hello {name}, your hotspot account is active. Sign in with this WhatsApp number."),
+    ("rejected.en", "Hello {name}, we could not approve your hotspot registration. Reason: {reason}"),
+    (
+        "purchase_receipt.en",
+        "Hello {name}, we received your payment {reference} of {amount}. Package {package} ({quota}) is active until {expiry}. Thank you.",
+    ),
+    (
+        "voucher_receipt.en",
+        "Hello {name}, your voucher was redeemed. Package {package} ({quota}) is active until {expiry}.",
+    ),
+    ("status_active.en", "Hello {name}, your internet access is active again. Quota left: {remaining}."),
+    ("status_fup.en", "Hello {name}, you have {remaining} left; your speed is limited (fair use) until you add quota."),
+    ("status_habis.en", "Hello {name}, your internet quota is used up. Buy a package or redeem a voucher to continue."),
+    ("status_expired.en", "Hello {name}, your package has expired. Buy a package to continue."),
+    ("status_blocked.en", "Hello {name}, an admin blocked your internet access. Reason: {reason}"),
+    ("quota_low.en", "Hello {name}, you have {percent}% of your quota left ({remaining}). Add quota to stay online."),
+    ("expiry_soon.en", "Hello {name}, your package expires in {days} days ({expiry})."),
 ];
 
 #[derive(Debug, Clone)]
@@ -63,6 +97,22 @@ impl Templates {
             t.texts.insert(name, body);
         }
         Ok(t)
+    }
+
+    /// The text in `lang` (`name.en` for English) when there is one, else the default.
+    pub fn render_in(
+        &self,
+        name: &str,
+        lang: crate::domain::Language,
+        vars: &[(&str, &str)],
+    ) -> Result<String, TemplateError> {
+        if lang == crate::domain::Language::En {
+            let en = format!("{name}.en");
+            if self.texts.contains_key(&en) {
+                return self.render(&en, vars);
+            }
+        }
+        self.render(name, vars)
     }
 
     pub fn render(&self, name: &str, vars: &[(&str, &str)]) -> Result<String, TemplateError> {

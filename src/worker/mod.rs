@@ -122,6 +122,22 @@ impl Handlers for JobHandlers {
         })
     }
 
+    fn expiry_warnings(&self) -> JobFuture {
+        let services = self.services.clone();
+        Box::pin(async move {
+            let n = crate::notify::queue_expiry_warnings(&services).await.map_err(|e| Box::new(e) as BoxError)?;
+            Ok(Done::new(format!("{n} expiry warnings queued")))
+        })
+    }
+
+    fn notify(&self, job: hotspot_jobs::Notify) -> JobFuture {
+        let services = self.services.clone();
+        Box::pin(async move {
+            let outcome = crate::notify::deliver(&services, job).await.map_err(|e| Box::new(e) as BoxError)?;
+            Ok(Done::new(format!("{outcome:?}")))
+        })
+    }
+
     fn router_retry(&self, job: RouterRetry) -> JobFuture {
         let captive = self.captive.clone();
         Box::pin(async move {
@@ -157,6 +173,7 @@ pub fn worker_config(services: &Services) -> WorkerConfig {
             token_cleanup: j.token_cleanup_cron.clone(),
             device_cleanup: j.device_cleanup_cron.clone(),
             payment_reconcile_every: s.payments.reconcile_every,
+            expiry_warnings: s.notify.expiry_warnings_cron.clone(),
             timezone: s.timezone,
         },
         sync: RetryRule {

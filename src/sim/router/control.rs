@@ -3,7 +3,7 @@
 //! (`curl http://127.0.0.1:18729/show/bindings`, `…/advance/60`, `…/fault/latency/200`).
 //!
 //! ```text
-//! seed 100 | host add MAC IP | host remove MAC | host login MAC USER PASSWORD
+//! seed 100 | host add MAC IP | host remove MAC | host traffic MAC BYTES | host login MAC USER PASSWORD
 //! arp add IP MAC | lease add IP MAC
 //! advance SECS | reboot | drop
 //! fault latency MS | fault stall TEXT|off | fault drop N | fault login refuse|accept
@@ -150,6 +150,12 @@ pub fn run(sim: &SimRouter, line: &str) -> Result<Value, String> {
             let (user, password) = (c.ok_or("expected USER")?, d.ok_or("expected PASSWORD")?);
             sim.with_state(|s| s.host_login(&m, user, password))?;
             Ok(json!(null))
+        }
+        // A burst of traffic: `host traffic MAC BYTES` (a download the next sync charges).
+        ("host", Some("traffic")) => {
+            let m = mac(b)?;
+            let bytes: u64 = c.and_then(|v| v.parse().ok()).ok_or("expected BYTES")?;
+            Ok(json!({ "added": sim.with_state(|s| s.add_traffic(&m, bytes)) }))
         }
         ("host", Some("remove")) => {
             let m = mac(b)?;

@@ -574,6 +574,16 @@ impl RouterState {
         }
     }
 
+    /// A burst of traffic on one host (a phone downloading): `bytes` more downloaded. False when
+    /// no host has that MAC.
+    pub fn add_traffic(&mut self, mac: &MacAddress, bytes: u64) -> bool {
+        let Some(h) = self.hosts.iter_mut().find(|h| h.mac == *mac) else { return false };
+        h.bytes_out += bytes;
+        h.packets_out += bytes / 1_000 + u64::from(bytes > 0);
+        *self.lifetime_bytes.entry(h.mac).or_insert(0) += bytes;
+        true
+    }
+
     /// A reboot: counters and uptimes restart at zero, host rows get new ids, dynamic entries
     /// and sessions are gone; static configuration stays.
     pub fn reboot(&mut self) {

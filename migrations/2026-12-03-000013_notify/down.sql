@@ -1,0 +1,2 @@
+DROP INDEX message_log_key_idx;
+ALTER TABLE message_log DROP COLUMN idempotency_key;

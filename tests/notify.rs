@@ -1,0 +1,168 @@
+//! Lifecycle messages end to end: the sync and admins only queue them, the worker sends them
+//! through the simulated gateway, once per (user, event, period); reminders wait out the quiet
+//! hours, stop at the daily cap and for a user who opted out; receipts always go.
+
+use std::time::{Duration, Instant};
+
+use chrono::Timelike;
+use diesel::prelude::*;
+use hotspot::db::schema::{message_log, users};
+use hotspot::domain::{ClientIp, GIB, MacAddress};
+use hotspot::notify::{Event, Outcome, deliver};
+use hotspot::sync::{FailPoint, run_cycle};
+
+use crate::common::TestApp;
+
+async fn wait_for<F: FnMut() -> bool>(what: &str, within: Duration, mut f: F) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < within, "{what} did not happen within {within:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn set_used(app: &TestApp, id: uuid::Uuid, used: i64) {
+    app.services
+        .db
+        .run(move |c| Ok(diesel::update(users::table.find(id)).set(users::quota_used_bytes.eq(used)).execute(c)?))
+        .await
+        .unwrap();
+}
+
+fn sent_to(app: &TestApp, phone_digits: &str, needle: &str) -> usize {
+    app.wa().outbox().iter().filter(|m| m.to == phone_digits && m.message.contains(needle)).count()
+}
+
+/// The quota-low messages the log holds for `threshold`.
+async fn low_sent(app: &TestApp, id: uuid::Uuid, threshold: u8) -> i64 {
+    let prefix = format!("quota_low:{id}:{threshold}:%");
+    app.services
+        .db
+        .run(move |c| {
+            Ok(message_log::table
+                .filter(message_log::idempotency_key.like(prefix))
+                .filter(message_log::status.eq("sent"))
+                .count()
+                .get_result(c)?)
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_message_per_threshold_crossing_across_many_syncs() {
+    let app = TestApp::spawn_captive(&[("HOTSPOT_JOB_POLL_MS", "100"), ("HOTSPOT_NOTIFY_QUIET_HOURS", "0-0")]).await;
+    let (_worker, _w) = app.start_worker();
+    let u = app.user("081234562001", "Hemat", 1).await;
+    let (mac, ip) = ("02:AD:00:00:20:01", "10.5.61.11");
+    app.device(mac, ip);
+    let (id, m, i) = (u.id, MacAddress::parse(mac).unwrap(), ClientIp::parse(ip).unwrap());
+    app.services.db.run(move |c| hotspot::captive::register_device(c, id, &m, &i, vec![])).await.unwrap();
+    let ctx = hotspot::services::sync_context(&app.services).unwrap();
+    app.sim().advance(60);
+    run_cycle(&ctx, "cli", None, FailPoint::None).await.unwrap();
+    // Just above 20 % remaining: the next cycle's traffic crosses it.
+    set_used(&app, u.id, GIB * 80 / 100 - 1024 * 1024).await;
+    for _ in 0..5 {
+        app.sim().advance(300);
+        let s = run_cycle(&ctx, "schedule", None, FailPoint::None).await.unwrap();
+        assert!(s.bytes_charged > 0);
+    }
+    let to = "6281234562001";
+    let reminder = "Tambah kuota";
+    wait_for("the 20 % message", Duration::from_secs(10), || sent_to(&app, to, reminder) == 1).await;
+    assert_eq!(low_sent(&app, id, 20).await, 1);
+    // Just above 5 %: crossed once more, then nothing more however many cycles run.
+    set_used(&app, u.id, GIB * 95 / 100 - 1024 * 1024).await;
+    for _ in 0..5 {
+        app.sim().advance(300);
+        run_cycle(&ctx, "schedule", None, FailPoint::None).await.unwrap();
+    }
+    wait_for("the 5 % message", Duration::from_secs(10), || sent_to(&app, to, reminder) == 2).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sent_to(&app, to, reminder), 2, "one message per crossing");
+    assert_eq!((low_sent(&app, id, 20).await, low_sent(&app, id, 5).await), (1, 1));
+    let keys: Vec<Option<String>> = app
+        .services
+        .db
+        .run(move |c| {
+            Ok(message_log::table.filter(message_log::user_id.eq(id)).select(message_log::idempotency_key).load(c)?)
+        })
+        .await
+        .unwrap();
+    assert!(keys.iter().flatten().any(|k| k.starts_with(&format!("quota_low:{id}:20:"))), "{keys:?}");
+
+    // Used up: the status message, once, whatever the cycles after.
+    set_used(&app, u.id, GIB).await;
+    for _ in 0..3 {
+        app.sim().advance(300);
+        run_cycle(&ctx, "schedule", None, FailPoint::None).await.unwrap();
+    }
+    wait_for("the used-up message", Duration::from_secs(10), || sent_to(&app, to, "habis") == 1).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sent_to(&app, to, "habis"), 1);
+}
+
+fn job(user: uuid::Uuid, event: Event) -> hotspot_jobs::Notify {
+    hotspot_jobs::Notify {
+        user_id: user.to_string(),
+        key: event.key(user),
+        event: serde_json::to_value(&event).unwrap(),
+    }
+}
+
+fn receipt(reference: &str) -> Event {
+    Event::Receipt {
+        template: "purchase_receipt".into(),
+        reference: reference.into(),
+        package: "Harian 1 GB".into(),
+        amount_idr: 5_000,
+        quota: "1 GB".into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_hours_opt_out_the_cap_and_languages() {
+    // The quiet hours hold the present local hour.
+    let h = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Makassar).hour();
+    let quiet = format!("{h}-{}", (h + 1) % 24);
+    let app =
+        TestApp::spawn_captive(&[("HOTSPOT_NOTIFY_QUIET_HOURS", &quiet), ("HOTSPOT_NOTIFY_DAILY_CAP", "2")]).await;
+    let s = &app.services;
+    let u = app.user("081234562002", "Malam", 1).await;
+    let low = |p: u8| Event::QuotaLow { percent: p, purchased: GIB };
+    match deliver(s, job(u.id, low(20))).await.unwrap() {
+        Outcome::Deferred(at) => {
+            let wait = at - chrono::Utc::now().timestamp();
+            assert!((0..=3600).contains(&wait), "until the hour ends: {wait} s");
+        }
+        other => panic!("a reminder in the quiet hours: {other:?}"),
+    }
+    assert_eq!(deliver(s, job(u.id, receipt("HS-1"))).await.unwrap(), Outcome::Sent, "receipts are not held");
+    assert_eq!(deliver(s, job(u.id, receipt("HS-1"))).await.unwrap(), Outcome::AlreadySent, "once per key");
+
+    // Outside quiet hours: reminders up to the cap; opt-out stops reminders, not receipts.
+    let app2 =
+        TestApp::spawn_captive(&[("HOTSPOT_NOTIFY_QUIET_HOURS", "0-0"), ("HOTSPOT_NOTIFY_DAILY_CAP", "2")]).await;
+    let s2 = &app2.services;
+    let v = app2.user("081234562003", "Siang", 1).await;
+    assert_eq!(deliver(s2, job(v.id, low(20))).await.unwrap(), Outcome::Sent);
+    let expiring = Event::ExpirySoon { days: 3, expires_at: chrono::Utc::now() + chrono::Duration::days(3) };
+    assert_eq!(deliver(s2, job(v.id, expiring)).await.unwrap(), Outcome::Sent);
+    assert_eq!(deliver(s2, job(v.id, low(5))).await.unwrap(), Outcome::Capped, "two reminders a day");
+    assert_eq!(deliver(s2, job(v.id, receipt("HS-2"))).await.unwrap(), Outcome::Sent, "the cap is for reminders");
+    let w = app2.user("081234562004", "Diam", 1).await;
+    let (wid, lang) = (w.id, hotspot::domain::Language::En);
+    s2.db
+        .run(move |c| {
+            Ok(diesel::update(users::table.find(wid))
+                .set((users::messages_opt_out.eq(true), users::language.eq(lang)))
+                .execute(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(deliver(s2, job(w.id, low(20))).await.unwrap(), Outcome::OptedOut);
+    assert_eq!(deliver(s2, job(w.id, receipt("HS-3"))).await.unwrap(), Outcome::Sent);
+    let text = app2.wa().outbox().into_iter().find(|m| m.to == "6281234562004").unwrap().message;
+    assert!(text.starts_with("Hello Diam, we received your payment HS-3 of Rp5.000"), "English: {text}");
+}
