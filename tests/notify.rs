@@ -166,3 +166,48 @@ async fn quiet_hours_opt_out_the_cap_and_languages() {
     let text = app2.wa().outbox().into_iter().find(|m| m.to == "6281234562004").unwrap().message;
     assert!(text.starts_with("Hello Diam, we received your payment HS-3 of Rp5.000"), "English: {text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fonntes_status_callbacks_move_the_log_forward_only() {
+    const SECRET: &str = "fonnte-callback-secret-0123";
+    let app = TestApp::spawn_captive(&[
+        ("HOTSPOT_WA_PROVIDER", "fonnte"),
+        ("HOTSPOT_WA_TOKEN", hotspot::sim::whatsapp::SIM_FONNTE_TOKEN),
+        ("HOTSPOT_WA_FONNTE_CALLBACK_SECRET", SECRET),
+    ])
+    .await;
+    let url = app.url(&format!("/api/webhooks/fonnte/status/{SECRET}"));
+    app.wa().set_fonnte_status_url(Some(url.clone()));
+    app.user("081234562005", "Fonnte", 1).await;
+    app.code_for(&app.internet(), "081234562005").await;
+    let status = |app: &TestApp| {
+        let db = app.services.db.clone();
+        async move {
+            db.run(|c| {
+                Ok(message_log::table
+                    .filter(message_log::provider.eq("fonnte"))
+                    .select((message_log::status, message_log::provider_message_id))
+                    .first::<(String, Option<String>)>(c)?)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let start = Instant::now();
+    while status(&app).await.0 != "read" {
+        assert!(start.elapsed() < Duration::from_secs(10), "read never reported: {:?}", status(&app).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let id = status(&app).await.1.unwrap();
+    // A late "sent" and a failure report never move it back; a wrong secret changes nothing.
+    let post = |url: String, body: serde_json::Value| {
+        let c = app.client.clone();
+        async move { c.post(url).json(&body).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(post(url.clone(), serde_json::json!({ "device": "x", "id": id, "status": "sent" })).await, 200);
+    assert_eq!(post(url.clone(), serde_json::json!({ "device": "x", "id": id, "status": "invalid" })).await, 200);
+    assert_eq!(status(&app).await.0, "read");
+    let wrong = app.url("/api/webhooks/fonnte/status/not-the-secret-000000");
+    assert_eq!(post(wrong, serde_json::json!({ "device": "x", "id": id, "state": "delivered" })).await, 401);
+    assert_eq!(post(url, serde_json::json!({ "device": "x", "id": [1] })).await, 422);
+}

@@ -109,6 +109,9 @@ pub struct Settings {
     pub whatsapp: Option<WhatsAppSettings>,
     /// Shared secret of `POST /api/webhooks/whatsapp/{provider}` (HMAC-SHA256 of the body).
     pub wa_webhook_secret: Option<String>,
+    /// The secret in Fonnte's status-callback URL (`/api/webhooks/fonnte/status/{secret}`):
+    /// Fonnte signs nothing, so the unguessable URL is what authenticates it.
+    pub fonnte_callback_secret: Option<String>,
     /// JSON object of template name → text overriding the built-in Indonesian texts.
     pub wa_templates_file: Option<std::path::PathBuf>,
     pub auth: AuthSettings,
@@ -299,6 +302,16 @@ impl Settings {
             router,
             whatsapp: whatsapp::whatsapp_settings(src)?,
             wa_webhook_secret: Some(src.string("HOTSPOT_WA_WEBHOOK_SECRET", "")).filter(|s| !s.is_empty()),
+            fonnte_callback_secret: match src.string("HOTSPOT_WA_FONNTE_CALLBACK_SECRET", "") {
+                s if s.is_empty() => None,
+                s if s.len() >= 16 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => Some(s),
+                _ => {
+                    return Err(err(
+                        "HOTSPOT_WA_FONNTE_CALLBACK_SECRET",
+                        "at least 16 letters, digits, '-' or '_' (it goes in a URL)",
+                    ));
+                }
+            },
             wa_templates_file: Some(src.string("HOTSPOT_WA_TEMPLATES_FILE", ""))
                 .filter(|s| !s.is_empty())
                 .map(Into::into),

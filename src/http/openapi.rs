@@ -111,6 +111,7 @@ pub struct ErrorEnvelope {
         billing::mine,
         billing::redeem,
         webhooks::whatsapp,
+        webhooks::fonnte_status,
         public::settings_public,
         public::promos_active,
         public::validate_whatsapp,

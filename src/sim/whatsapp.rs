@@ -37,6 +37,8 @@ struct State {
     next_id: u64,
     fonnte_token: String,
     calls: u64,
+    /// Fonnte's `webhookstatus`: where status callbacks go after each Fonnte send.
+    fonnte_status_url: Option<String>,
 }
 
 /// A running gateway simulator.
@@ -146,9 +148,14 @@ async fn fonnte_send(s: Shared, req: HttpRequest, form: web::Form<FonnteSend>) -
         return HttpResponse::Ok().json(json!({ "status": false, "reason": "invalid token" }));
     }
     match record(&s, "fonnte", &form.target, &form.message) {
-        Some(id) => HttpResponse::Ok().json(json!({
+        Some(id) => {
+            if let Some(url) = lock(&s).fonnte_status_url.clone() {
+                tokio::spawn(fonnte_callbacks(url, id.clone()));
+            }
+            HttpResponse::Ok().json(json!({
             "status": true, "detail": "success! message in queue", "id": [id], "process": "pending", "target": [form.target]
-        })),
+            }))
+        }
         None => HttpResponse::Ok().json(json!({ "status": false, "reason": "device disconnected" })),
     }
 }
@@ -162,6 +169,23 @@ async fn fonnte_device(s: Shared, req: HttpRequest) -> HttpResponse {
     }
     let device_status = if lock(&s).mode == Mode::Refusing { "disconnect" } else { "connect" };
     HttpResponse::Ok().json(json!({ "status": true, "device_status": device_status }))
+}
+
+/// What Fonnte reports of a sent message, in order: sent, then delivered and read by the
+/// recipient's phone (a little later each).
+async fn fonnte_callbacks(url: String, id: String) {
+    let Ok(http) = reqwest::Client::builder().timeout(Duration::from_secs(5)).build() else { return };
+    let reports = [
+        json!({ "device": "6280000000000", "id": id, "status": "sent" }),
+        json!({ "device": "6280000000000", "id": id, "stateid": format!("{id}-d"), "state": "delivered" }),
+        json!({ "device": "6280000000000", "id": id, "stateid": format!("{id}-r"), "state": "read" }),
+    ];
+    for r in reports {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if let Err(e) = http.post(&url).json(&r).send().await {
+            tracing::debug!(error = %e, "fonnte status callback not delivered");
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -204,6 +228,17 @@ async fn set_mode(s: Shared, body: web::Json<ModeBody>) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "mode": st.mode }))
 }
 
+#[derive(Deserialize)]
+struct WebhookBody {
+    url: Option<String>,
+}
+
+/// Sets Fonnte's `webhookstatus` (as its dashboard or `update-device` does).
+async fn set_fonnte_webhook(s: Shared, body: web::Json<WebhookBody>) -> HttpResponse {
+    lock(&s).fonnte_status_url = body.url.clone();
+    HttpResponse::Ok().json(json!({ "webhookstatus": body.url }))
+}
+
 /// `0812…`, `+62812…` or `62812…` → `62812…` (how the gateways receive numbers).
 fn digits_of(s: &str) -> String {
     let d: String = s.chars().filter(char::is_ascii_digit).collect();
@@ -232,6 +267,7 @@ impl WhatsAppSim {
             next_id: 0,
             fonnte_token: SIM_FONNTE_TOKEN.to_owned(),
             calls: 0,
+            fonnte_status_url: None,
         }));
         let listener = TcpListener::bind(listen)?;
         let addr = listener.local_addr()?;
@@ -246,6 +282,7 @@ impl WhatsAppSim {
                 .route("/_sim/outbox", web::get().to(outbox))
                 .route("/_sim/last-code", web::get().to(last_code))
                 .route("/_sim/mode", web::post().to(set_mode))
+                .route("/_sim/fonnte-webhook", web::post().to(set_fonnte_webhook))
         })
         .workers(1)
         .disable_signals()
@@ -270,6 +307,11 @@ impl WhatsAppSim {
 
     pub fn set_delay(&self, delay: Duration) {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).delay = delay;
+    }
+
+    /// Fonnte's device setting `webhookstatus`: where status callbacks go.
+    pub fn set_fonnte_status_url(&self, url: Option<String>) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).fonnte_status_url = url;
     }
 
     pub fn outbox(&self) -> Vec<OutMessage> {

@@ -111,6 +111,7 @@ pub fn table() -> Vec<RouteSpec> {
         POST "/api/transactions/{order_id}/cancel" => billing::cancel,
         GET "/api/users/me/transactions" => billing::mine,
         POST "/api/vouchers/redeem" => billing::redeem,
+        POST "/api/webhooks/fonnte/status/{secret}" => webhooks::fonnte_status,
         POST "/api/webhooks/whatsapp/{provider}" => webhooks::whatsapp,
         GET "/api/settings/public" => public::settings_public,
         GET "/api/public/promos/active" => public::promos_active,

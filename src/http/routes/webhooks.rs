@@ -87,3 +87,99 @@ pub async fn whatsapp(
     let updated = record_delivery(&state.db, provider, message_id, status).await?;
     Ok(HttpResponse::Ok().json(Updated { updated }))
 }
+
+/// Fonnte's status callback (its device setting `webhookstatus`): JSON `{device, id, stateid?,
+/// status?, state?}`; `state` (delivered, read) when the recipient's phone reports, `status`
+/// (sent, invalid, expired, …) when Fonnte does.
+#[derive(serde::Deserialize)]
+struct FonnteStatus {
+    id: serde_json::Value,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+}
+
+/// Fonnte's words → ours; `None` for a word that moves nothing (pending, processing).
+fn fonnte_word(r: &FonnteStatus) -> Option<&'static str> {
+    let state = r.state.as_deref().map(str::to_ascii_lowercase);
+    match state.as_deref() {
+        Some("delivered") => return Some("delivered"),
+        Some("read") => return Some("read"),
+        _ => {}
+    }
+    match r.status.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some("sent") => Some("sent"),
+        Some("invalid" | "expired" | "failed" | "url unreachable") => Some("failed"),
+        _ => None,
+    }
+}
+
+#[utoipa::path(post, path = "/api/webhooks/fonnte/status/{secret}", tag = "webhooks",
+    params(("secret" = String, Path, description = "HOTSPOT_WA_FONNTE_CALLBACK_SECRET", pattern = "^[A-Za-z0-9_-]{16,200}$")),
+    request_body(content = serde_json::Value, content_type = "application/json",
+        description = "Fonnte's status callback: `{device, id, stateid?, status?, state?}`"),
+    responses((status = 200, body = Updated), (status = 401, description = "SIGNATURE_INVALID: not our callback URL"),
+        (status = 404, description = "WEBHOOK_DISABLED: no callback secret configured"),
+        (status = 422, description = "VALIDATION_ERROR")))]
+pub async fn fonnte_status(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let Some(secret) = state.settings.fonnte_callback_secret.clone() else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::WebhookDisabled,
+            "Webhook tidak diaktifkan.",
+            "The webhook is not enabled.",
+        ));
+    };
+    if !crate::auth::crypto::ct_eq(secret.as_bytes(), path.as_bytes()) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::SignatureInvalid,
+            "Tanda tangan tidak valid.",
+            "Invalid signature.",
+        ));
+    }
+    let report: FonnteStatus =
+        serde_json::from_slice(&body).map_err(|e| ApiError::validation("body", e.to_string()))?;
+    let message_id = match &report.id {
+        serde_json::Value::String(s) if !s.is_empty() && s.len() <= 100 => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return Err(ApiError::validation("id", "Fonnte's message id")),
+    };
+    let Some(status) = fonnte_word(&report) else {
+        return Ok(HttpResponse::Ok().json(Updated { updated: false }));
+    };
+    let updated = record_delivery(&state.db, "fonnte".into(), message_id, status).await?;
+    Ok(HttpResponse::Ok().json(Updated { updated }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fonntes_words() {
+        let r = |status: Option<&str>, state: Option<&str>| FonnteStatus {
+            id: serde_json::json!(1),
+            status: status.map(str::to_owned),
+            state: state.map(str::to_owned),
+        };
+        let cases = [
+            (r(Some("sent"), None), Some("sent")),
+            (r(Some("sent"), Some("delivered")), Some("delivered")),
+            (r(None, Some("read")), Some("read")),
+            (r(Some("invalid"), None), Some("failed")),
+            (r(Some("expired"), None), Some("failed")),
+            (r(Some("pending"), None), None),
+            (r(Some("processing"), None), None),
+            (r(None, None), None),
+        ];
+        for (report, want) in cases {
+            assert_eq!(fonnte_word(&report), want, "{:?} {:?}", report.status, report.state);
+        }
+    }
+}
