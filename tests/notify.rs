@@ -211,3 +211,61 @@ async fn fonntes_status_callbacks_move_the_log_forward_only() {
     assert_eq!(post(wrong, serde_json::json!({ "device": "x", "id": id, "state": "delivered" })).await, 401);
     assert_eq!(post(url, serde_json::json!({ "device": "x", "id": [1] })).await, 422);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_session_for_operators_and_the_drop_alert() {
+    use hotspot::notify::watch::{Watch, check_gateway};
+    use hotspot::sim::whatsapp::{SimSession, WhatsAppSim};
+    let secondary = WhatsAppSim::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let second = secondary.base_url();
+    let app = TestApp::spawn_captive(&[("HOTSPOT_WA_SECONDARY_BASE_URL", &second)]).await;
+    let (_, admin) = crate::common::staff(&app, "081299990003", hotspot::domain::Role::SuperAdmin).await;
+    let s = &app.services;
+    assert_eq!(check_gateway(s).await.unwrap(), Watch::Up);
+
+    // Paired: the status says so, there is no QR to scan.
+    let (status, body) = crate::common::call(&app, &admin, "GET", "/api/admin/whatsapp/status", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["providers"][0]["state"].as_str(), body["providers"][0]["up"].as_bool()),
+        (Some("authenticated"), Some(true))
+    );
+    assert_eq!(body["providers"][1]["role"], "secondary");
+    let (status, body) = crate::common::call(&app, &admin, "GET", "/api/admin/whatsapp/qr", None).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("INVALID_STATE")), "{body}");
+
+    // The session drops: logged, and the super admin hears it through the secondary, once.
+    app.wa().set_session(SimSession::Disconnected);
+    assert_eq!(check_gateway(s).await.unwrap(), Watch::Dropped { told: 1 });
+    assert_eq!(check_gateway(s).await.unwrap(), Watch::StillDown);
+    let alerts: Vec<_> = secondary.outbox().into_iter().filter(|m| m.to == "6281299990003").collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].message.contains("terputus"), "{}", alerts[0].message);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("hotspot_peer_up{peer=\"whatsapp\"}"), "{metrics}");
+
+    // The operator clears the session (audited) and gets a QR, as text and as a PNG.
+    let (status, body) = crate::common::call(&app, &admin, "POST", "/api/admin/whatsapp/clear-session", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["providers"][0]["qr_available"], true);
+    let (status, body) = crate::common::call(&app, &admin, "GET", "/api/admin/whatsapp/qr", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["qr"].as_str().unwrap().starts_with("2@sim-"));
+    let png = admin.get(app.url("/api/admin/whatsapp/qr?format=png")).send().await.unwrap();
+    assert_eq!(png.headers()["content-type"], "image/png");
+    assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+    let audited: i64 =
+        s.db.run(|c| {
+            use hotspot::db::schema::audit_log;
+            Ok(audit_log::table.filter(audit_log::action.eq("whatsapp.clear_session")).count().get_result(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+
+    // Scanned: up again.
+    app.wa().set_session(SimSession::Authenticated);
+    assert_eq!(check_gateway(s).await.unwrap(), Watch::Restored);
+    assert_eq!(check_gateway(s).await.unwrap(), Watch::Up);
+    secondary.stop().await;
+}

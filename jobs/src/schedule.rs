@@ -56,6 +56,8 @@ pub struct CronTable {
     pub token_cleanup: cron::Schedule,
     /// Devices unseen for the configured days removed (router entries too).
     pub device_cleanup: cron::Schedule,
+    /// The WhatsApp gateway's session checked (a drop alerts the operators): every this often.
+    pub gateway_watch_every: Duration,
     /// Expiry warnings queued (7, 3 and 1 days before), at a sane local hour.
     pub expiry_warnings: cron::Schedule,
     /// Pending payments checked with the provider: every this often, aligned to the epoch.

@@ -43,6 +43,8 @@ pub trait Handlers: Send + Sync + 'static {
     fn payment_reconcile(&self) -> JobFuture;
     /// Queues the expiry warnings due today.
     fn expiry_warnings(&self) -> JobFuture;
+    /// Checks the WhatsApp gateway's session; a drop is logged and told to the operators.
+    fn gateway_watch(&self) -> JobFuture;
     /// Sends one message to a user (or puts it off until the quiet hours end).
     fn notify(&self, job: Notify) -> JobFuture;
 }
@@ -276,6 +278,12 @@ async fn expiry_warnings_job(tick: Tick<chrono_tz::Tz>, attempt: Attempt, ctx: D
         .await
 }
 
+async fn gateway_watch_job(tick: Tick, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
+    let handlers = ctx.handlers.clone();
+    once_per_tick(&ctx, "gateway-watch", tick.get_timestamp(), attempt.current(), move || handlers.gateway_watch())
+        .await
+}
+
 async fn notify_job(job: Notify, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
     let rule = ctx.config.router_retry;
     let r = guarded("notify", rule.timeout, ctx.handlers.notify(job)).await;
@@ -325,6 +333,8 @@ pub async fn run(
         (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
     let (n7, n8, c8, n9, c9) = (name.clone(), name.clone(), ctx.clone(), name.clone(), ctx.clone());
     let expiry = config.cron.expiry_warnings.clone();
+    let (n10, c10) = (name.clone(), ctx.clone());
+    let watch = Every::new(config.cron.gateway_watch_every);
     let notify = RedisStorage::<Notify>::new(conn.clone())
         .with_config(config.queues.redis_config(NOTIFY))
         .poll_with_interval(config.queues.poll_interval);
@@ -417,6 +427,15 @@ pub async fn run(
                 .catch_panic()
                 .data(c9.clone())
                 .build(expiry_warnings_job)
+        })
+        .register(move |_| {
+            WorkerBuilder::new(format!("{n10}:gateway-watch"))
+                .backend(CronScheduler::new(watch.clone()))
+                .retry(maint_rule.policy())
+                .timeout(backstop(&maint_rule))
+                .catch_panic()
+                .data(c10.clone())
+                .build(gateway_watch_job)
         })
         .on_event(|ctx, ev| log_event(ctx.name(), ev))
         .shutdown_timeout(config.shutdown_timeout);

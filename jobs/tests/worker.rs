@@ -55,6 +55,10 @@ impl Handlers for Shared {
         Box::pin(async { Ok(Done::new("nothing pending")) })
     }
 
+    fn gateway_watch(&self) -> JobFuture {
+        Box::pin(async { Ok(Done::new("up")) })
+    }
+
     fn expiry_warnings(&self) -> JobFuture {
         Box::pin(async { Ok(Done::new("none due")) })
     }
@@ -127,6 +131,7 @@ fn config(ns: &str) -> WorkerConfig {
             device_cleanup: hotspot_jobs::parse_cron("0 0 0 1 1 *").unwrap(),
             payment_reconcile_every: Duration::from_secs(3_600),
             expiry_warnings: hotspot_jobs::parse_cron("0 0 0 1 1 *").unwrap(),
+            gateway_watch_every: Duration::from_secs(3_600),
             timezone: chrono_tz::Asia::Makassar,
         },
         sync: rule(2),

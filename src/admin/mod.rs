@@ -16,6 +16,7 @@ pub mod quota;
 pub mod sales;
 pub mod settings;
 pub mod stats;
+pub mod whatsapp;
 
 use uuid::Uuid;
 

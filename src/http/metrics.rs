@@ -7,6 +7,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     db_pool: IntGaugeVec,
+    peer_up: IntGaugeVec,
 }
 
 impl Metrics {
@@ -25,8 +26,13 @@ impl Metrics {
             IntGaugeVec::new(Opts::new("db_pool_connections", "Postgres pool connections by state"), &["state"])?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        let peer_up = IntGaugeVec::new(
+            Opts::new("peer_up", "Peers as the last health check saw them: 1 up, 0 down (whatsapp: its session)"),
+            &["peer"],
+        )?;
         registry.register(Box::new(db_pool.clone()))?;
-        Ok(Self { registry, requests, latency, db_pool })
+        registry.register(Box::new(peer_up.clone()))?;
+        Ok(Self { registry, requests, latency, db_pool, peer_up })
     }
 
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -44,6 +50,11 @@ impl Metrics {
         self.db_pool.with_label_values(&["max"]).set(i64::from(max));
         self.db_pool.with_label_values(&["open"]).set(i64::from(open));
         self.db_pool.with_label_values(&["idle"]).set(i64::from(idle));
+    }
+
+    /// `peer` is `router` or `whatsapp`; a peer that is not configured is not exported.
+    pub fn set_peer_up(&self, peer: &'static str, up: bool) {
+        self.peer_up.with_label_values(&[peer]).set(i64::from(up));
     }
 
     pub fn render(&self) -> Result<String, prometheus::Error> {

@@ -5,6 +5,7 @@
 //! `message_log` row.
 
 pub mod events;
+pub mod watch;
 
 use chrono::{TimeZone, Utc};
 use diesel::prelude::*;

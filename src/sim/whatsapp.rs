@@ -39,6 +39,18 @@ struct State {
     calls: u64,
     /// Fonnte's `webhookstatus`: where status callbacks go after each Fonnte send.
     fonnte_status_url: Option<String>,
+    /// The gateway's WhatsApp session.
+    session: SimSession,
+}
+
+/// The simulated gateway's WhatsApp session: paired, waiting for its QR to be scanned, or
+/// dropped (logged out from the phone, say).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "state")]
+pub enum SimSession {
+    Authenticated,
+    Pairing { qr: String },
+    Disconnected,
 }
 
 /// A running gateway simulator.
@@ -79,7 +91,7 @@ async fn gate(s: &Shared) -> Result<(), HttpResponse> {
 
 fn record(s: &Shared, api: &'static str, to: &str, message: &str) -> Option<String> {
     let mut st = lock(s);
-    if st.mode == Mode::Refusing {
+    if st.mode == Mode::Refusing || st.session != SimSession::Authenticated {
         return None;
     }
     st.next_id += 1;
@@ -123,8 +135,58 @@ async fn seed_qr(s: Shared) -> HttpResponse {
     if let Err(r) = gate(&s).await {
         return r;
     }
-    let status = if lock(&s).mode == Mode::Refusing { "disconnected" } else { "authenticated" };
-    HttpResponse::Ok().json(json!({ "status": status }))
+    let st = lock(&s);
+    if st.mode == Mode::Refusing {
+        return HttpResponse::Ok().json(json!({ "status": "disconnected" }));
+    }
+    match &st.session {
+        SimSession::Authenticated => HttpResponse::Ok().json(json!({ "status": "authenticated" })),
+        SimSession::Pairing { qr } => HttpResponse::Ok().json(json!({ "status": "loading", "qrCode": qr })),
+        SimSession::Disconnected => HttpResponse::Ok().json(json!({ "status": "disconnected" })),
+    }
+}
+
+fn new_qr() -> String {
+    format!("2@sim-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// The seed gateway's session reset: logged out, a new QR to scan.
+async fn seed_clear(s: Shared) -> HttpResponse {
+    if let Err(r) = gate(&s).await {
+        return r;
+    }
+    lock(&s).session = SimSession::Pairing { qr: new_qr() };
+    HttpResponse::Ok().json(json!({ "success": true, "message": "session cleared; scan the new QR" }))
+}
+
+/// Fonnte's `/disconnect`.
+async fn fonnte_disconnect(s: Shared, req: HttpRequest) -> HttpResponse {
+    if let Err(r) = gate(&s).await {
+        return r;
+    }
+    if !fonnte_authorized(&s, &req) {
+        return HttpResponse::Ok().json(json!({ "status": false, "reason": "invalid token" }));
+    }
+    lock(&s).session = SimSession::Disconnected;
+    HttpResponse::Ok().json(json!({ "status": true, "detail": "device disconnected" }))
+}
+
+#[derive(Deserialize)]
+struct SessionBody {
+    /// `authenticated` (the QR was scanned), `pairing` (a new QR), `disconnected` (dropped).
+    state: String,
+}
+
+async fn set_session(s: Shared, body: web::Json<SessionBody>) -> HttpResponse {
+    let next = match body.state.as_str() {
+        "authenticated" => SimSession::Authenticated,
+        "pairing" => SimSession::Pairing { qr: new_qr() },
+        "disconnected" => SimSession::Disconnected,
+        _ => return HttpResponse::BadRequest().json(json!({ "error": "authenticated, pairing or disconnected" })),
+    };
+    let mut st = lock(&s);
+    st.session = next.clone();
+    HttpResponse::Ok().json(next)
 }
 
 #[derive(Deserialize)]
@@ -167,7 +229,9 @@ async fn fonnte_device(s: Shared, req: HttpRequest) -> HttpResponse {
     if !fonnte_authorized(&s, &req) {
         return HttpResponse::Ok().json(json!({ "status": false, "reason": "invalid token" }));
     }
-    let device_status = if lock(&s).mode == Mode::Refusing { "disconnect" } else { "connect" };
+    let st = lock(&s);
+    let up = st.mode != Mode::Refusing && st.session == SimSession::Authenticated;
+    let device_status = if up { "connect" } else { "disconnect" };
     HttpResponse::Ok().json(json!({ "status": true, "device_status": device_status }))
 }
 
@@ -268,6 +332,7 @@ impl WhatsAppSim {
             fonnte_token: SIM_FONNTE_TOKEN.to_owned(),
             calls: 0,
             fonnte_status_url: None,
+            session: SimSession::Authenticated,
         }));
         let listener = TcpListener::bind(listen)?;
         let addr = listener.local_addr()?;
@@ -277,6 +342,9 @@ impl WhatsAppSim {
                 .app_data(data.clone())
                 .route("/api/whatsapp/send-message", web::post().to(seed_send))
                 .route("/api/whatsapp/qr-code", web::get().to(seed_qr))
+                .route("/api/whatsapp/clear-session", web::post().to(seed_clear))
+                .route("/disconnect", web::post().to(fonnte_disconnect))
+                .route("/_sim/session", web::post().to(set_session))
                 .route("/send", web::post().to(fonnte_send))
                 .route("/device", web::post().to(fonnte_device))
                 .route("/_sim/outbox", web::get().to(outbox))
@@ -307,6 +375,15 @@ impl WhatsAppSim {
 
     pub fn set_delay(&self, delay: Duration) {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).delay = delay;
+    }
+
+    /// The WhatsApp session: paired, pairing (a new QR) or dropped.
+    pub fn set_session(&self, session: SimSession) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).session = session;
+    }
+
+    pub fn session(&self) -> SimSession {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).session.clone()
     }
 
     /// Fonnte's device setting `webhookstatus`: where status callbacks go.

@@ -39,13 +39,31 @@ pub struct Sent {
     pub message_id: Option<String>,
 }
 
+/// The gateway's WhatsApp session as it reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The gateway's own word (`authenticated`, `ready`, `loading`, `disconnected`, `connect`, …).
+    pub state: String,
+    /// Whether messages go out.
+    pub up: bool,
+    /// While pairing: the QR to scan, as the gateway gives it (its text, or a `data:image/png`
+    /// URL).
+    pub qr: Option<String>,
+}
+
 /// A WhatsApp sending service.
 pub trait Gateway: Send + Sync {
     /// Stored in message_log.provider and used in the webhook path.
     fn name(&self) -> &'static str;
     fn send<'a>(&'a self, to: &'a Msisdn, text: &'a str) -> BoxFuture<'a, Result<Sent, GatewayError>>;
+    /// The gateway's WhatsApp session.
+    fn session(&self) -> BoxFuture<'_, Result<Session, GatewayError>>;
+    /// Logs the gateway's WhatsApp device out so that it can be paired again (a new QR).
+    fn clear_session(&self) -> BoxFuture<'_, Result<(), GatewayError>>;
     /// Is the gateway's WhatsApp session up?
-    fn session_up(&self) -> BoxFuture<'_, Result<bool, GatewayError>>;
+    fn session_up(&self) -> BoxFuture<'_, Result<bool, GatewayError>> {
+        Box::pin(async move { Ok(self.session().await?.up) })
+    }
 }
 
 pub fn http_client(timeout: Duration) -> Result<reqwest::Client, GatewayError> {
@@ -89,6 +107,16 @@ struct SeedSendAnswer {
 #[derive(Deserialize)]
 struct SeedQrAnswer {
     status: String,
+    #[serde(default, alias = "qrCode", alias = "qr_code")]
+    qr: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SeedOk {
+    #[serde(default)]
+    success: bool,
+    #[serde(default)]
+    message: Option<String>,
 }
 
 impl SeedGateway {
@@ -133,7 +161,7 @@ impl Gateway for SeedGateway {
         })
     }
 
-    fn session_up(&self) -> BoxFuture<'_, Result<bool, GatewayError>> {
+    fn session(&self) -> BoxFuture<'_, Result<Session, GatewayError>> {
         Box::pin(async move {
             let res = self
                 .auth(self.http.get(format!("{}/api/whatsapp/qr-code", self.base)))
@@ -141,7 +169,23 @@ impl Gateway for SeedGateway {
                 .await
                 .map_err(network)?;
             let answer: SeedQrAnswer = json_of(res).await?;
-            Ok(matches!(answer.status.as_str(), "ready" | "authenticated"))
+            let up = matches!(answer.status.as_str(), "ready" | "authenticated");
+            Ok(Session { state: answer.status, up, qr: answer.qr.filter(|q| !q.is_empty() && !up) })
+        })
+    }
+
+    fn clear_session(&self) -> BoxFuture<'_, Result<(), GatewayError>> {
+        Box::pin(async move {
+            let res = self
+                .auth(self.http.post(format!("{}/api/whatsapp/clear-session", self.base)))
+                .send()
+                .await
+                .map_err(network)?;
+            let answer: SeedOk = json_of(res).await?;
+            if !answer.success {
+                return Err(GatewayError::Rejected(answer.message.unwrap_or_else(|| "success=false".into())));
+            }
+            Ok(())
         })
     }
 }
@@ -199,7 +243,7 @@ impl Gateway for FonnteGateway {
         })
     }
 
-    fn session_up(&self) -> BoxFuture<'_, Result<bool, GatewayError>> {
+    fn session(&self) -> BoxFuture<'_, Result<Session, GatewayError>> {
         Box::pin(async move {
             let res = self
                 .http
@@ -209,7 +253,31 @@ impl Gateway for FonnteGateway {
                 .await
                 .map_err(network)?;
             let answer: FonnteAnswer = json_of(res).await?;
-            Ok(answer.status && answer.device_status.as_deref() == Some("connect"))
+            if !answer.status {
+                return Err(GatewayError::Rejected(answer.reason.unwrap_or_else(|| "status=false".into())));
+            }
+            let state = answer.device_status.unwrap_or_else(|| "unknown".into());
+            // Fonnte pairs its devices on its own dashboard: no QR through this API.
+            Ok(Session { up: state == "connect", state, qr: None })
+        })
+    }
+
+    fn clear_session(&self) -> BoxFuture<'_, Result<(), GatewayError>> {
+        Box::pin(async move {
+            let res = self
+                .http
+                .post(format!("{}/disconnect", self.base))
+                .header(reqwest::header::AUTHORIZATION, &self.token)
+                .send()
+                .await
+                .map_err(network)?;
+            let answer: FonnteAnswer = json_of(res).await?;
+            if !answer.status {
+                return Err(GatewayError::Rejected(
+                    answer.reason.or(answer.detail).unwrap_or_else(|| "status=false".into()),
+                ));
+            }
+            Ok(())
         })
     }
 }

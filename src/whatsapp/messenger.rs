@@ -9,7 +9,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::gateway::{Gateway, GatewayError, Sent};
+use super::gateway::{Gateway, GatewayError, Sent, Session};
 use super::templates::{TemplateError, Templates};
 use crate::db::schema::message_log;
 use crate::db::{Db, DbError};
@@ -114,7 +114,7 @@ impl Messenger {
         vars: &[(&str, &str)],
     ) -> Result<Delivered, SendError> {
         let text = self.templates.render(template, vars)?;
-        self.deliver(user_id, to, template, text, None).await?.ok_or(SendError::Duplicate)
+        self.deliver(user_id, to, template, text, None, None).await?.ok_or(SendError::Duplicate)
     }
 
     /// A message sent once per `key` in the user's language; `Ok(None)` when this key's message
@@ -129,7 +129,40 @@ impl Messenger {
         key: &str,
     ) -> Result<Option<Delivered>, SendError> {
         let text = self.templates.render_in(template, lang, vars)?;
-        self.deliver(Some(user_id), to, template, text, Some(key.to_owned())).await
+        self.deliver(Some(user_id), to, template, text, Some(key.to_owned()), None).await
+    }
+
+    /// The configured providers' names, primary first.
+    pub fn providers(&self) -> Vec<&'static str> {
+        self.gateways.iter().map(|g| g.name()).collect()
+    }
+
+    /// Provider `i`'s WhatsApp session (0: the primary); `None` when there is no such provider.
+    pub async fn session_of(&self, i: usize) -> Option<Result<Session, GatewayError>> {
+        Some(self.gateways.get(i)?.session().await)
+    }
+
+    /// Logs provider `i`'s WhatsApp device out so that it can be paired again.
+    pub async fn clear_session_of(&self, i: usize) -> Option<Result<(), GatewayError>> {
+        Some(self.gateways.get(i)?.clear_session().await)
+    }
+
+    /// A message through provider `i` only (an alert that the other one is down); `None` when
+    /// there is no such provider.
+    pub async fn send_on(
+        &self,
+        i: usize,
+        to: &Msisdn,
+        template: &str,
+        vars: &[(&str, &str)],
+        key: &str,
+    ) -> Option<Result<Option<Delivered>, SendError>> {
+        self.gateways.get(i)?;
+        let text = match self.templates.render(template, vars) {
+            Ok(t) => t,
+            Err(e) => return Some(Err(e.into())),
+        };
+        Some(self.deliver(None, to, template, text, Some(key.to_owned()), Some(i)).await)
     }
 
     async fn deliver(
@@ -139,8 +172,9 @@ impl Messenger {
         template: &str,
         text: String,
         key: Option<String>,
+        only: Option<usize>,
     ) -> Result<Option<Delivered>, SendError> {
-        let Some(first) = self.gateways.first() else {
+        let Some(first) = self.gateways.get(only.unwrap_or(0)) else {
             return Err(SendError::Unavailable(GatewayError::Network("no gateway configured".into())));
         };
         let (to_text, template_name, provider) = (to.as_e164().to_owned(), template.to_owned(), first.name());
@@ -184,7 +218,10 @@ impl Messenger {
 
         let mut total_attempts = 0;
         let mut last_error = GatewayError::Network("not attempted".into());
-        for g in self.gateways.iter() {
+        for (i, g) in self.gateways.iter().enumerate() {
+            if only.is_some_and(|o| o != i) {
+                continue;
+            }
             let (attempts, result) = self.try_gateway(g.as_ref(), to, &text).await;
             total_attempts += attempts;
             match result {

@@ -3,6 +3,7 @@
 
 pub mod gateway;
 pub mod messenger;
+pub mod qr;
 pub mod templates;
 
 pub use gateway::{Gateway, GatewayError};

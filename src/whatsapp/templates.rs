@@ -18,6 +18,14 @@ const DEFAULTS: &[(&str, &str)] = &[
         "voucher_receipt",
         "Halo {name}, voucher Anda berhasil dipakai. Paket {package} ({quota}) aktif, berlaku sampai {expiry}.",
     ),
+    (
+        "gateway_down",
+        "Peringatan hotspot: sesi WhatsApp gateway {provider} terputus sejak {since}. Kode masuk dan pesan tidak terkirim lewat gateway itu. Buka Admin > WhatsApp untuk memindai QR baru.",
+    ),
+    (
+        "gateway_down.en",
+        "Hotspot alert: the {provider} WhatsApp gateway's session dropped at {since}. Codes and messages do not go out through it. Open Admin > WhatsApp to scan a new QR.",
+    ),
     ("status_active", "Halo {name}, akses internet Anda aktif kembali. Sisa kuota: {remaining}."),
     (
         "status_fup",
@@ -160,5 +168,35 @@ mod tests {
         std::fs::write(&dir, r#"["otp"]"#).unwrap();
         assert!(matches!(Templates::load(Some(&dir)), Err(TemplateError::Format(_))));
         let _ = std::fs::remove_file(&dir);
+    }
+
+    #[test]
+    fn every_message_the_system_sends_has_both_languages() {
+        let t = Templates::default();
+        let sent = [
+            "otp",
+            "approved",
+            "rejected",
+            "purchase_receipt",
+            "voucher_receipt",
+            "status_active",
+            "status_fup",
+            "status_habis",
+            "status_expired",
+            "status_blocked",
+            "quota_low",
+            "expiry_soon",
+            "gateway_down",
+        ];
+        for name in sent {
+            assert!(t.render(name, &[]).is_ok(), "{name}");
+            assert!(t.render(&format!("{name}.en"), &[]).is_ok(), "{name}.en");
+            let (id, en) = (t.render(name, &[]).unwrap(), t.render(&format!("{name}.en"), &[]).unwrap());
+            assert_eq!(placeholders(&id), placeholders(&en), "{name}: the same placeholders in both");
+        }
+        let en = t.render_in("approved", crate::domain::Language::En, &[("name", "Budi")]).unwrap();
+        assert!(en.starts_with("Hello Budi"), "{en}");
+        let id = t.render_in("registered", crate::domain::Language::En, &[("name", "Budi")]).unwrap();
+        assert!(id.starts_with("Halo Budi"), "no English text: the default");
     }
 }

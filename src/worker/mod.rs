@@ -122,6 +122,14 @@ impl Handlers for JobHandlers {
         })
     }
 
+    fn gateway_watch(&self) -> JobFuture {
+        let services = self.services.clone();
+        Box::pin(async move {
+            let w = crate::notify::watch::check_gateway(&services).await.map_err(|e| Box::new(e) as BoxError)?;
+            Ok(Done::new(format!("{w:?}")))
+        })
+    }
+
     fn expiry_warnings(&self) -> JobFuture {
         let services = self.services.clone();
         Box::pin(async move {
@@ -174,6 +182,7 @@ pub fn worker_config(services: &Services) -> WorkerConfig {
             device_cleanup: j.device_cleanup_cron.clone(),
             payment_reconcile_every: s.payments.reconcile_every,
             expiry_warnings: s.notify.expiry_warnings_cron.clone(),
+            gateway_watch_every: Duration::from_secs(60),
             timezone: s.timezone,
         },
         sync: RetryRule {

@@ -60,7 +60,7 @@ where
 #[derive(Default)]
 pub struct PeerChecks(tokio::sync::Mutex<Option<(Instant, CheckResult, CheckResult)>>);
 
-async fn peers(state: &AppState) -> (CheckResult, CheckResult) {
+pub async fn peers(state: &AppState) -> (CheckResult, CheckResult) {
     let mut last = state.peer_checks.0.lock().await;
     // The router's and the gateway's answers are reused a while: the endpoint is public, and a
     // flood of health requests must not become a flood of router commands and gateway calls.

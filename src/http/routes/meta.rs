@@ -11,6 +11,14 @@ use crate::http::openapi::ApiDoc;
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.metrics.set_db_pool(state.db.state());
+    // The router and the gateway's WhatsApp session, from the health check's cache (a scrape
+    // asks them at most once per HOTSPOT_HEALTH_CACHE_SECS).
+    let (router, whatsapp) = super::health::peers(&state).await;
+    for (peer, check) in [("router", router), ("whatsapp", whatsapp)] {
+        if check.status != "not_configured" {
+            state.metrics.set_peer_up(peer, check.status == "up");
+        }
+    }
     let text = state.metrics.render().map_err(|e| {
         tracing::error!(error = %e, "metrics encoding failed");
         ApiError::internal()

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod billing;
 pub mod manage;
 pub mod users;
+pub mod whatsapp;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};

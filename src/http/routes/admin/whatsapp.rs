@@ -1,0 +1,107 @@
+//! `/api/admin/whatsapp/*`: the gateway's WhatsApp session for operators.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::admin::whatsapp::{GatewayStatus, SessionError};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ErrorCode};
+use crate::http::extract::{AdminActor, AdminUser};
+
+type Data = web::Data<AppState>;
+
+impl From<SessionError> for ApiError {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::NotConfigured => ApiError::service_unavailable(
+                ErrorCode::WhatsAppUnavailable,
+                "Gateway WhatsApp belum dikonfigurasi.",
+                "No WhatsApp gateway is configured.",
+            ),
+            SessionError::Gateway(_) => ApiError::service_unavailable(
+                ErrorCode::WhatsAppUnavailable,
+                "Gateway WhatsApp tidak dapat dihubungi.",
+                "The WhatsApp gateway cannot be reached.",
+            ),
+            SessionError::NoQr(state) => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::InvalidState,
+                "Tidak ada QR untuk dipindai: sesi WhatsApp sedang tersambung.",
+                "There is no QR to scan: the WhatsApp session is paired.",
+            )
+            .with_details(serde_json::json!({ "state": state })),
+            SessionError::Admin(a) => a.into(),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/admin/whatsapp/status", tag = "admin", security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = GatewayStatus, description = "Each provider's WhatsApp session"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN")))]
+pub async fn status(state: Data, _a: AdminUser) -> HttpResponse {
+    HttpResponse::Ok().json(state.admin.whatsapp_status().await)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QrQuery {
+    /// `png` for the image; JSON otherwise.
+    #[param(pattern = "^(json|png)$")]
+    format: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QrAnswer {
+    provider: &'static str,
+    state: String,
+    /// As the gateway gives it: the QR's text, or a `data:image/png` URL.
+    qr: String,
+    png_url: &'static str,
+}
+
+#[utoipa::path(get, path = "/api/admin/whatsapp/qr", tag = "admin", security(("bearer" = []), ("cookie" = [])),
+    params(QrQuery),
+    responses((status = 200, content((QrAnswer = "application/json"), (Vec<u8> = "image/png")),
+            description = "The QR to pair the gateway again (`?format=png`: image/png)"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
+        (status = 409, description = "INVALID_STATE: the session is paired, nothing to scan"),
+        (status = 422, description = "VALIDATION_ERROR"),
+        (status = 503, description = "WHATSAPP_UNAVAILABLE")))]
+pub async fn qr(state: Data, _a: AdminUser, q: web::Query<QrQuery>) -> Result<HttpResponse, ApiError> {
+    let png = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("png") => true,
+        Some(_) => return Err(ApiError::validation("format", "json or png")),
+    };
+    let p = state.admin.whatsapp_qr().await?;
+    if png {
+        let bytes = crate::whatsapp::qr::png_of(&p.qr).map_err(|e| {
+            tracing::warn!(error = %e, "the gateway's QR could not be drawn");
+            ApiError::service_unavailable(
+                ErrorCode::WhatsAppUnavailable,
+                "QR dari gateway tidak dapat dibaca.",
+                "The gateway's QR could not be read.",
+            )
+        })?;
+        return Ok(HttpResponse::Ok()
+            .content_type("image/png")
+            .insert_header(("Cache-Control", "no-store"))
+            .body(bytes));
+    }
+    Ok(HttpResponse::Ok().json(QrAnswer {
+        provider: p.provider,
+        state: p.state,
+        qr: p.qr,
+        png_url: "/api/admin/whatsapp/qr?format=png",
+    }))
+}
+
+#[utoipa::path(post, path = "/api/admin/whatsapp/clear-session", tag = "admin", security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = GatewayStatus, description = "The primary gateway's device logged out; a new QR follows"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN, ORIGIN_INVALID"),
+        (status = 503, description = "WHATSAPP_UNAVAILABLE")))]
+pub async fn clear_session(state: Data, a: AdminActor) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.admin.clear_whatsapp_session(&a.0).await?))
+}
