@@ -37,7 +37,7 @@ async fn the_existing_frontend_end_to_end() {
     ])
     .await;
     app.user("081234567001", "Budi Aktif", 10).await;
-    app.user("081234567002", "Sari Hemat", 5).await;
+    let sari = app.user("081234567002", "Sari Hemat", 5).await;
     let tono = app
         .user_with("081234567004", "Tono Menunggu", 0, |u| u.approval = hotspot::domain::ApprovalStatus::Pending)
         .await;
@@ -57,6 +57,17 @@ async fn the_existing_frontend_end_to_end() {
     app.services.billing().create_package(&hotspot::admin::Actor::cli(), sale).await.expect("a package on sale");
     app.device("02:DE:00:00:00:01", "10.5.50.11");
     app.device("02:DE:00:00:00:04", "10.5.50.14");
+    // Sari's phone used 1 GiB, charged by two real sync cycles: her dashboard shows it.
+    let (mac, ip) = ("02:DE:00:00:00:02", "10.5.50.12");
+    app.device(mac, ip);
+    let (m, i, sid) =
+        (hotspot::domain::MacAddress::parse(mac).unwrap(), hotspot::domain::ClientIp::parse(ip).unwrap(), sari.id);
+    app.services.db.run(move |c| hotspot::captive::register_device(c, sid, &m, &i, vec![])).await.unwrap();
+    let ctx = hotspot::services::sync_context(&app.services).unwrap();
+    hotspot::sync::run_cycle(&ctx, "cli", None, hotspot::sync::FailPoint::None).await.unwrap();
+    app.sim().with_state(|s| s.add_traffic(&m, hotspot::domain::GIB as u64));
+    let charged = hotspot::sync::run_cycle(&ctx, "cli", None, hotspot::sync::FailPoint::None).await.unwrap();
+    assert_eq!(charged.bytes_charged, hotspot::domain::GIB as u64);
     let snap_js = format!("{}/snap/snap.js", app.mt().base_url());
     let work = root.join("target/frontend-test");
     let shots = root.join("target/browser-shots");

@@ -97,8 +97,13 @@ async def captive_to_dashboard(page, mark):
 
 
 async def login_off_hotspot(page, mark):
-    """/login without client hints → the session link → dashboard."""
-    await login_as(page, mark, "081234567002", "5 GB")
+    """/login without client hints → the session link → dashboard, where the quota card and the
+    week's usage show what the sync charged (1 GB of 5)."""
+    await login_as(page, mark, "081234567002", "4 GB")
+    await mark("usage")
+    await page.wait_for_selector("text=Terpakai (7 hari)", timeout=15000)
+    body = await page.inner_text("body")
+    assert "1 GB" in body, "the dashboard does not show the week's 1 GB"
 
 
 async def login_as(page, mark, phone, quota_text):
