@@ -1,7 +1,7 @@
 //! A user's own history: their quota ledger as a reader wants it (each grant, purchase and
 //! adjustment, usage summed per local day) and their sign-ins, newest first, paged.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Jsonb, Text, Timestamptz, Uuid as SqlUuid};
 use serde::Serialize;
@@ -142,13 +142,4 @@ pub async fn sign_ins(db: &Db, user: Uuid, page: i64, per_page: i64) -> Result<(
         Ok((items, total))
     })
     .await
-}
-
-/// The start of local day `d` in UTC.
-pub fn local_midnight(d: NaiveDate, tz: chrono_tz::Tz) -> DateTime<Utc> {
-    use chrono::TimeZone;
-    d.and_hms_opt(0, 0, 0)
-        .and_then(|t| tz.from_local_datetime(&t).earliest())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(Utc::now)
 }

@@ -7,6 +7,7 @@
 pub mod payload;
 pub mod queue;
 pub mod schedule;
+mod tasks;
 pub mod worker;
 
 pub use payload::{Done, ManualSync, Notify, Reconcile, RouterRetry, SyncTrigger};

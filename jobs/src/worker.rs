@@ -10,15 +10,18 @@ use std::time::Duration;
 use apalis::layers::WorkerBuilderExt;
 use apalis::layers::retry::backoff::Backoff;
 use apalis::layers::retry::{BackoffRetryPolicy, RetryPolicy};
-use apalis::prelude::{AbortError, Attempt, BackendExt, Data, Event, Monitor, TaskId, WorkerBuilder};
-use apalis_core::backend::Vacuum;
-use apalis_cron::{CronScheduler, Tick};
+use apalis::prelude::{AbortError, BackendExt, Event, Monitor, WorkerBuilder};
+use apalis_cron::CronScheduler;
 use apalis_redis::{ConnectionManager, RedisStorage};
 use futures_util::FutureExt;
 
 use crate::payload::{Done, ManualSync, Notify, Reconcile, RouterRetry};
-use crate::queue::{self, MANUAL_SYNC, NOTIFY, QueueError, QueueSettings, RECONCILE, ROUTER_RETRY};
+use crate::queue::{MANUAL_SYNC, NOTIFY, QueueError, QueueSettings, RECONCILE, ROUTER_RETRY};
 use crate::schedule::{CronTable, Every};
+use crate::tasks::{
+    device_cleanup_job, expiry_warnings_job, gateway_watch_job, manual_sync_job, notify_job, payment_reconcile_job,
+    quota_sync_job, reconcile_job, router_retry_job, token_cleanup_job,
+};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type JobFuture = Pin<Box<dyn Future<Output = Result<Done, BoxError>> + Send>>;
@@ -119,14 +122,14 @@ pub enum WorkerError {
 }
 
 #[derive(Clone)]
-struct Ctx {
-    handlers: Arc<dyn Handlers>,
-    conn: ConnectionManager,
-    config: Arc<WorkerConfig>,
+pub(crate) struct Ctx {
+    pub(crate) handlers: Arc<dyn Handlers>,
+    pub(crate) conn: ConnectionManager,
+    pub(crate) config: Arc<WorkerConfig>,
 }
 
 /// Runs `fut` under `deadline`, turning a panic into an error so the caller's clean-up runs.
-async fn guarded(job: &'static str, deadline: Duration, fut: JobFuture) -> Result<Done, BoxError> {
+pub(crate) async fn guarded(job: &'static str, deadline: Duration, fut: JobFuture) -> Result<Done, BoxError> {
     match tokio::time::timeout(deadline, AssertUnwindSafe(fut).catch_unwind()).await {
         Ok(Ok(result)) => result,
         Ok(Err(panic)) => {
@@ -146,13 +149,18 @@ pub fn give_up(reason: String) -> BoxError {
     Box::new(AbortError::new(reason))
 }
 
-fn is_abort(e: &BoxError) -> bool {
+pub(crate) fn is_abort(e: &BoxError) -> bool {
     e.downcast_ref::<AbortError>().is_some()
 }
 
 /// Logs the outcome; on the last attempt an error becomes an [`AbortError`], which apalis-redis
 /// files as dead instead of rescheduling it (it otherwise re-runs failed jobs up to 25 times).
-fn settle(job: &'static str, result: Result<Done, BoxError>, attempt: usize, rule: &RetryRule) -> Result<(), BoxError> {
+pub(crate) fn settle(
+    job: &'static str,
+    result: Result<Done, BoxError>,
+    attempt: usize,
+    rule: &RetryRule,
+) -> Result<(), BoxError> {
     match result {
         Ok(done) => {
             tracing::info!(job, attempt, detail = %done.detail, "job done");
@@ -167,133 +175,6 @@ fn settle(job: &'static str, result: Result<Done, BoxError>, attempt: usize, rul
             Err(e)
         }
     }
-}
-
-async fn quota_sync_job(tick: Tick, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
-    let rule = ctx.config.sync;
-    let r = guarded("quota-sync", rule.timeout, ctx.handlers.quota_sync(tick.get_timestamp())).await;
-    settle("quota-sync", r, attempt.current(), &rule)
-}
-
-/// Runs a maintenance handler once per cron instant across all worker processes.
-async fn once_per_tick(
-    ctx: &Ctx,
-    job: &'static str,
-    tick: u64,
-    attempt: usize,
-    run: impl FnOnce() -> JobFuture,
-) -> Result<(), BoxError> {
-    let rule = ctx.config.maintenance;
-    // A retry of our own claim must run; only a first attempt competes for the tick.
-    if attempt <= 1 {
-        let mut conn = ctx.conn.clone();
-        let keep = rule.timeout * (rule.retries as u32 + 2);
-        match queue::claim_tick(&mut conn, &ctx.config.queues, job, tick, keep).await {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::debug!(job, tick, "another worker has this tick");
-                return Ok(());
-            }
-            Err(e) => return settle(job, Err(Box::new(e)), attempt, &rule),
-        }
-    }
-    let r = guarded(job, rule.timeout, run()).await;
-    settle(job, r, attempt, &rule)
-}
-
-async fn token_cleanup_job(tick: Tick<chrono_tz::Tz>, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
-    let c = (*ctx).clone();
-    let handlers = c.handlers.clone();
-    once_per_tick(&c, "refresh-token-cleanup", tick.get_timestamp(), attempt.current(), move || {
-        handlers.cleanup_refresh_tokens()
-    })
-    .await?;
-    // Queue housekeeping rides on this hourly job: finished jobs' data would grow forever.
-    vacuum(&c).await;
-    Ok(())
-}
-
-async fn vacuum(ctx: &Ctx) {
-    let keep = ctx.config.keep_finished;
-    let mut manual =
-        RedisStorage::<ManualSync>::new(ctx.conn.clone()).with_config(ctx.config.queues.redis_config(MANUAL_SYNC));
-    let mut retry =
-        RedisStorage::<RouterRetry>::new(ctx.conn.clone()).with_config(ctx.config.queues.redis_config(ROUTER_RETRY));
-    let mut reconcile =
-        RedisStorage::<Reconcile>::new(ctx.conn.clone()).with_config(ctx.config.queues.redis_config(RECONCILE));
-    let mut notify = RedisStorage::<Notify>::new(ctx.conn.clone()).with_config(ctx.config.queues.redis_config(NOTIFY));
-    let results = [
-        manual.vacuum_before(keep).await,
-        retry.vacuum_before(keep).await,
-        reconcile.vacuum_before(keep).await,
-        notify.vacuum_before(keep).await,
-    ];
-    match results.iter().find_map(|r| r.as_ref().err()) {
-        None => tracing::debug!(removed = results.iter().flatten().sum::<usize>(), "queues vacuumed"),
-        Some(e) => tracing::warn!(error = %e, "queue vacuum failed; next hour tries again"),
-    }
-}
-
-async fn device_cleanup_job(tick: Tick<chrono_tz::Tz>, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
-    let handlers = ctx.handlers.clone();
-    once_per_tick(&ctx, "stale-device-cleanup", tick.get_timestamp(), attempt.current(), move || {
-        handlers.cleanup_stale_devices()
-    })
-    .await
-}
-
-async fn payment_reconcile_job(tick: Tick, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
-    let handlers = ctx.handlers.clone();
-    once_per_tick(&ctx, "payment-reconcile", tick.get_timestamp(), attempt.current(), move || {
-        handlers.payment_reconcile()
-    })
-    .await
-}
-
-async fn manual_sync_job(job: ManualSync, id: TaskId, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
-    let rule = ctx.config.sync;
-    let job_id = id.to_string();
-    let attempt = attempt.current();
-    let r = guarded("manual-sync", rule.timeout, ctx.handlers.manual_sync(job_id.clone(), job)).await;
-    let last = r.is_ok() || attempt > rule.retries || r.as_ref().is_err_and(is_abort);
-    if last {
-        // The job is over: a new "sync now" must get a new job.
-        let mut conn = ctx.conn.clone();
-        if let Err(e) = queue::release_manual_sync(&mut conn, &ctx.config.queues, &job_id).await {
-            tracing::warn!(error = %e, "could not release the manual sync key; it expires by itself");
-        }
-    }
-    settle("manual-sync", r, attempt, &rule)
-}
-
-async fn router_retry_job(job: RouterRetry, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
-    let rule = ctx.config.router_retry;
-    let r = guarded("router-retry", rule.timeout, ctx.handlers.router_retry(job)).await;
-    settle("router-retry", r, attempt.current(), &rule)
-}
-
-async fn expiry_warnings_job(tick: Tick<chrono_tz::Tz>, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
-    let handlers = ctx.handlers.clone();
-    once_per_tick(&ctx, "expiry-warnings", tick.get_timestamp(), attempt.current(), move || handlers.expiry_warnings())
-        .await
-}
-
-async fn gateway_watch_job(tick: Tick, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
-    let handlers = ctx.handlers.clone();
-    once_per_tick(&ctx, "gateway-watch", tick.get_timestamp(), attempt.current(), move || handlers.gateway_watch())
-        .await
-}
-
-async fn notify_job(job: Notify, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
-    let rule = ctx.config.router_retry;
-    let r = guarded("notify", rule.timeout, ctx.handlers.notify(job)).await;
-    settle("notify", r, attempt.current(), &rule)
-}
-
-async fn reconcile_job(job: Reconcile, attempt: Attempt, ctx: Data<Ctx>) -> Result<(), BoxError> {
-    let rule = ctx.config.router_retry;
-    let r = guarded("reconcile", rule.timeout, ctx.handlers.reconcile(job)).await;
-    settle("reconcile", r, attempt.current(), &rule)
 }
 
 fn log_event(worker: &str, ev: &Event) {

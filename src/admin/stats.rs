@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -15,6 +15,7 @@ use super::{Admin, AdminError};
 use crate::db::models::SyncRun;
 use crate::db::schema::{login_history, message_log, sync_runs, usage_daily, usage_day_totals, users};
 use crate::domain::{AccessStatus, ApprovalStatus, Msisdn};
+use crate::usage::local_midnight as day_start;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TopUser {
@@ -74,12 +75,6 @@ pub struct Stats {
     pub sales: super::sales::Sales,
     #[serde(flatten)]
     pub fe_sales: super::sales::FrontendSales,
-}
-
-/// The start of a local day, in UTC.
-fn day_start(day: NaiveDate, tz: chrono_tz::Tz) -> DateTime<Utc> {
-    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    tz.from_local_datetime(&midnight).earliest().map(|d| d.with_timezone(&Utc)).unwrap_or_else(Utc::now)
 }
 
 /// How long one computation of the dashboard serves: the figures come from the last sync cycle

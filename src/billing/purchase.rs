@@ -381,21 +381,8 @@ impl Billing {
                     MidtransError::Refused(_) | MidtransError::Decode(_) => "provider_refused",
                     MidtransError::Unavailable(_) | MidtransError::Paused(_) => "provider_unavailable",
                 };
-                self.db()
-                    .run(move |conn| {
-                        conn.transaction::<_, BillingError, _>(|tx| {
-                            diesel::update(transactions::table.find(id))
-                                .set((
-                                    transactions::state.eq(TxState::Failed),
-                                    transactions::failure_reason.eq(reason),
-                                    transactions::updated_at.eq(Utc::now()),
-                                ))
-                                .execute(tx)?;
-                            insert_event(tx, id, "system", reason, TxState::Failed, json!({}))
-                        })
-                        .map_err(|e| crate::db::DbError::Task(e.to_string()))
-                    })
-                    .await?;
+                // Nothing was paid: the order is closed the way any pending one is.
+                self.close_pending(id, TxState::Failed, reason, "system").await?;
                 Err(BillingError::ProviderUnavailable(e.to_string()))
             }
         }

@@ -30,7 +30,7 @@ impl Billing {
 
     /// Closes a pending payment that will not be paid: `expired` past its window, or `failed`
     /// when the buyer cancelled. Paid ones are never touched (the row is locked and re-read).
-    async fn close_pending(
+    pub(super) async fn close_pending(
         &self,
         id: Uuid,
         to: TxState,

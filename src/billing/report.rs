@@ -1,6 +1,6 @@
 //! What a user spent: their paid sales per local day, for the dashboard's spending chart.
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -13,11 +13,7 @@ impl Billing {
     pub async fn spending_per_day(&self, user: Uuid, today: NaiveDate, days: u32) -> Result<Vec<i64>, BillingError> {
         let tz = self.settings().timezone;
         let first = today - chrono::Duration::days(i64::from(days.max(1)) - 1);
-        let from = first
-            .and_hms_opt(0, 0, 0)
-            .and_then(|t| tz.from_local_datetime(&t).earliest())
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .unwrap_or_else(chrono::Utc::now);
+        let from = crate::usage::local_midnight(first, tz);
         let rows: Vec<(Option<chrono::DateTime<chrono::Utc>>, i64)> = self
             .db()
             .run(move |conn| {

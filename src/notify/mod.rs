@@ -85,7 +85,7 @@ pub async fn deliver(services: &Services, job: hotspot_jobs::Notify) -> Result<O
                 .map_err(|e| NotifyError::Queue(e.to_string()))?;
             return Ok(Outcome::Deferred(at));
         }
-        let midnight = crate::history::local_midnight(now_local.date_naive(), tz);
+        let midnight = crate::usage::local_midnight(now_local.date_naive(), tz);
         let keys: Vec<Option<String>> = services
             .db
             .run(move |c| {

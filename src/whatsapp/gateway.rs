@@ -214,6 +214,11 @@ impl FonnteGateway {
     pub fn new(http: reqwest::Client, base: &str, token: String) -> Self {
         Self { http, base: base.trim_end_matches('/').to_owned(), token }
     }
+
+    /// A call to Fonnte's `path`, with the device token.
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.post(format!("{}/{path}", self.base)).header(reqwest::header::AUTHORIZATION, &self.token)
+    }
 }
 
 impl Gateway for FonnteGateway {
@@ -225,14 +230,7 @@ impl Gateway for FonnteGateway {
         Box::pin(async move {
             // countryCode=0: the target already carries its country code.
             let form = [("target", to.international_digits()), ("message", text), ("countryCode", "0")];
-            let res = self
-                .http
-                .post(format!("{}/send", self.base))
-                .header(reqwest::header::AUTHORIZATION, &self.token)
-                .form(&form)
-                .send()
-                .await
-                .map_err(network)?;
+            let res = self.post("send").form(&form).send().await.map_err(network)?;
             let answer: FonnteAnswer = json_of(res).await?;
             if !answer.status {
                 return Err(GatewayError::Rejected(
@@ -245,13 +243,7 @@ impl Gateway for FonnteGateway {
 
     fn session(&self) -> BoxFuture<'_, Result<Session, GatewayError>> {
         Box::pin(async move {
-            let res = self
-                .http
-                .post(format!("{}/device", self.base))
-                .header(reqwest::header::AUTHORIZATION, &self.token)
-                .send()
-                .await
-                .map_err(network)?;
+            let res = self.post("device").send().await.map_err(network)?;
             let answer: FonnteAnswer = json_of(res).await?;
             if !answer.status {
                 return Err(GatewayError::Rejected(answer.reason.unwrap_or_else(|| "status=false".into())));
@@ -264,13 +256,7 @@ impl Gateway for FonnteGateway {
 
     fn clear_session(&self) -> BoxFuture<'_, Result<(), GatewayError>> {
         Box::pin(async move {
-            let res = self
-                .http
-                .post(format!("{}/disconnect", self.base))
-                .header(reqwest::header::AUTHORIZATION, &self.token)
-                .send()
-                .await
-                .map_err(network)?;
+            let res = self.post("disconnect").send().await.map_err(network)?;
             let answer: FonnteAnswer = json_of(res).await?;
             if !answer.status {
                 return Err(GatewayError::Rejected(

@@ -157,13 +157,7 @@ async def buy_package(page, mark):
 
 async def admin_billing_pages(page, mark):
     """The admin's packages and transactions pages list what was sold."""
-    await mark("admin login")
-    await page.goto(f"{PORTAL}/admin")
-    await page.wait_for_load_state("networkidle")
-    await page.fill("input[placeholder='0811xxxx']", ADMIN_PHONE)
-    await page.fill("input[type=password]", ADMIN_PASSWORD)
-    await page.click("button[type=submit]")
-    await page.wait_for_url("**/admin/dashboard**", timeout=20000)
+    await admin_login(page, mark, PORTAL)
     await mark("packages page")
     await page.goto(f"{PORTAL}/admin/packages")
     await page.wait_for_selector("text=Mingguan 5 GB", timeout=15000)
@@ -198,10 +192,8 @@ async def register_tab(page, mark):
     await page.wait_for_selector("text=/berhasil|diterima|persetujuan/i", timeout=15000)
 
 
-async def admin_flow(page, mark, portal=None, name="Tono Menunggu"):
-    """The operator's day: admin login, the waiting registration found and approved, quota and
-    days added in the editor, then a block with its reason."""
-    portal = portal or PORTAL
+async def admin_login(page, mark, portal):
+    """The admin login page to the dashboard."""
     await mark("admin login")
     await page.goto(f"{portal}/admin")
     await page.wait_for_load_state("networkidle")
@@ -209,6 +201,13 @@ async def admin_flow(page, mark, portal=None, name="Tono Menunggu"):
     await page.fill("input[type=password]", ADMIN_PASSWORD)
     await page.click("button[type=submit]")
     await page.wait_for_url("**/admin/dashboard**", timeout=20000)
+
+
+async def admin_flow(page, mark, portal=None, name="Tono Menunggu"):
+    """The operator's day: admin login, the waiting registration found and approved, quota and
+    days added in the editor, then a block with its reason."""
+    portal = portal or PORTAL
+    await admin_login(page, mark, portal)
     await mark("find the waiting user")
     await page.goto(f"{portal}/admin/users")
     await page.wait_for_load_state("networkidle")

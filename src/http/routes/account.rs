@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::admin::Paging;
-use crate::history::{HistoryQuery, QuotaLine, SignIn, local_midnight};
+use crate::history::{HistoryQuery, QuotaLine, SignIn};
 use crate::http::AppState;
 use crate::http::error::{ApiError, refuse};
 use crate::http::extract::CurrentUser;
 use crate::http::input::Input;
-use crate::usage::{self, Period};
+use crate::usage::{self, Period, local_midnight};
 
 type Data = web::Data<AppState>;
 

@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod billing;
+pub mod billing_views;
 pub mod devices;
 pub mod health;
 pub mod me;
@@ -89,11 +90,11 @@ pub fn table() -> Vec<RouteSpec> {
         GET "/api/admin/whatsapp/status" => admin::whatsapp::status,
         GET "/api/admin/whatsapp/qr" => admin::whatsapp::qr,
         POST "/api/admin/whatsapp/clear-session" => admin::whatsapp::clear_session,
-        GET "/api/admin/packages" => admin::billing::packages,
-        POST "/api/admin/packages" => admin::billing::create_package,
-        PATCH "/api/admin/packages/{id}" => admin::billing::update_package,
-        PUT "/api/admin/packages/{id}" => admin::billing::put_package,
-        DELETE "/api/admin/packages/{id}" => admin::billing::delete_package,
+        GET "/api/admin/packages" => admin::packages::packages,
+        POST "/api/admin/packages" => admin::packages::create_package,
+        PATCH "/api/admin/packages/{id}" => admin::packages::update_package,
+        PUT "/api/admin/packages/{id}" => admin::packages::put_package,
+        DELETE "/api/admin/packages/{id}" => admin::packages::delete_package,
         GET "/api/admin/vouchers" => admin::billing::batches,
         POST "/api/admin/vouchers" => admin::billing::create_batch,
         GET "/api/admin/vouchers/{batch}.csv" => admin::billing::batch_csv,

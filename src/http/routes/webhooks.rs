@@ -18,6 +18,25 @@ struct Report {
     status: String,
 }
 
+/// Without its secret this deployment has no such webhook: nothing here to call.
+fn webhook_disabled() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::WebhookDisabled,
+        "Webhook tidak diaktifkan.",
+        "The webhook is not enabled.",
+    )
+}
+
+fn signature_invalid() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::SignatureInvalid,
+        "Tanda tangan tidak valid.",
+        "Invalid signature.",
+    )
+}
+
 /// Providers' words for delivery states → ours.
 fn normalize(status: &str) -> Option<&'static str> {
     match status.to_ascii_lowercase().as_str() {
@@ -54,12 +73,7 @@ pub async fn whatsapp(
     }
     let Some(secret) = state.settings.wa_webhook_secret.clone() else {
         // Without a secret this deployment has no webhook: nothing here to call.
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::WebhookDisabled,
-            "Webhook tidak diaktifkan.",
-            "The webhook is not enabled.",
-        ));
+        return Err(webhook_disabled());
     };
     let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
     let now = chrono::Utc::now().timestamp();
@@ -70,12 +84,7 @@ pub async fn whatsapp(
         header("x-hotspot-signature"),
         now,
     ) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::SignatureInvalid,
-            "Tanda tangan tidak valid.",
-            "Invalid signature.",
-        ));
+        return Err(signature_invalid());
     }
     let report: Report = serde_json::from_slice(&body).map_err(|e| ApiError::validation("body", e.to_string()))?;
     let message_id = match report.message_id {
@@ -128,20 +137,10 @@ pub async fn fonnte_status(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let Some(secret) = state.settings.fonnte_callback_secret.clone() else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::WebhookDisabled,
-            "Webhook tidak diaktifkan.",
-            "The webhook is not enabled.",
-        ));
+        return Err(webhook_disabled());
     };
     if !crate::auth::crypto::ct_eq(secret.as_bytes(), path.as_bytes()) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::SignatureInvalid,
-            "Tanda tangan tidak valid.",
-            "Invalid signature.",
-        ));
+        return Err(signature_invalid());
     }
     let report: FonnteStatus =
         serde_json::from_slice(&body).map_err(|e| ApiError::validation("body", e.to_string()))?;

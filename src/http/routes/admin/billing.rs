@@ -1,7 +1,6 @@
-//! The operator's side of selling: packages (`/api/admin/packages`), voucher batches, cash
-//! sales, and the transactions list with its reconcile button. The existing admin pages'
-//! spellings (`itemsPerPage`, `totalItems`, PUT, `price`/`data_quota_gb`/`duration_days`) are
-//! read beside ours.
+//! The operator's side of selling: voucher batches, cash sales, and the transactions list with
+//! its reconcile button (packages are in `packages`). The existing admin pages' spellings
+//! (`itemsPerPage`, `totalItems`) are read beside ours.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -9,193 +8,22 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::packages::ListQuery;
 use super::users::idempotency_key;
 use super::{Paging, user_id};
 use crate::billing::history::TxFilter;
-use crate::billing::packages::{PackageFields, PackageSort};
 use crate::billing::vouchers::{BatchSummary, CodeState};
-use crate::domain::{GIB, TxState};
+use crate::domain::TxState;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminActor, AdminUser};
 use crate::http::input::Input;
-use crate::http::routes::billing::{PackageView, TxView, package_view, tx_view};
+use crate::http::routes::billing_views::{TxView, tx_view};
 
 type Data = web::Data<AppState>;
 
-fn id_of(field: &str, raw: &str) -> Result<Uuid, ApiError> {
+pub(super) fn id_of(field: &str, raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw.trim()).map_err(|_| ApiError::validation(field, "an id"))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    #[param(minimum = 1, maximum = 1000000)]
-    page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    per_page: Option<i64>,
-    /// The frontend's name for `per_page`.
-    #[serde(rename = "itemsPerPage")]
-    #[param(rename = "itemsPerPage", minimum = 1, maximum = 100)]
-    items_per_page: Option<i64>,
-    /// `price`, `name` or `sort_order` (the shop's order, the default).
-    #[serde(rename = "sortBy")]
-    #[param(rename = "sortBy", pattern = "^(price|price_idr|name|sort_order)?$")]
-    sort_by: Option<String>,
-    /// `asc` or `desc`.
-    #[serde(rename = "sortOrder")]
-    #[param(rename = "sortOrder", pattern = "^(asc|desc|ASC|DESC)?$")]
-    sort_order: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PackagePage {
-    items: Vec<PackageView>,
-    total: i64,
-    page: i64,
-    per_page: i64,
-    #[serde(rename = "totalItems")]
-    total_items: i64,
-}
-
-#[utoipa::path(get, path = "/api/admin/packages", tag = "admin", security(("bearer" = []), ("cookie" = [])),
-    params(ListQuery),
-    responses((status = 200, body = PackagePage, description = "Every package not withdrawn, offered or not"),
-        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN")))]
-pub async fn packages(state: Data, _a: AdminUser, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
-    let p = Paging::new(q.page, q.per_page.or(q.items_per_page), 100)?;
-    let desc = q.sort_order.as_deref().is_some_and(|o| o.eq_ignore_ascii_case("desc"));
-    let sort = match q.sort_by.as_deref() {
-        None | Some("" | "sort_order") => PackageSort::Shop,
-        Some("price" | "price_idr") if desc => PackageSort::PriceDesc,
-        Some("price" | "price_idr") => PackageSort::PriceAsc,
-        Some("name") => PackageSort::Name,
-        Some(_) => return Err(ApiError::validation("sortBy", "price, name or sort_order")),
-    };
-    let (items, total) = state.billing.packages_admin(p.page, p.per_page, sort).await?;
-    Ok(HttpResponse::Ok().json(PackagePage {
-        items: items.into_iter().map(package_view).collect(),
-        total,
-        page: p.page,
-        per_page: p.per_page,
-        total_items: total,
-    }))
-}
-
-/// A package's fields; ours or the frontend's (`price`, `data_quota_gb` with 0 meaning
-/// unlimited, `duration_days`).
-#[derive(Deserialize, ToSchema)]
-pub struct PackageBody {
-    #[schema(min_length = 1, max_length = 100, pattern = r"^\s*[^\s\x00-\x1F\x7F-\x9F]")]
-    name: Option<String>,
-    #[schema(max_length = 1000)]
-    description: Option<String>,
-    #[serde(default, deserialize_with = "crate::domain::text::integral_opt")]
-    #[schema(minimum = 0, maximum = 100000000)]
-    price_idr: Option<i64>,
-    #[serde(default, deserialize_with = "crate::domain::text::integral_opt")]
-    #[schema(minimum = 0, maximum = 100000000)]
-    price: Option<i64>,
-    #[serde(default, deserialize_with = "crate::domain::text::integral_opt")]
-    #[schema(minimum = 0, maximum = 1125899906842624_i64)]
-    quota_bytes: Option<i64>,
-    #[schema(minimum = 0, maximum = 1048576)]
-    data_quota_gb: Option<f64>,
-    is_unlimited: Option<bool>,
-    #[serde(default, deserialize_with = "crate::domain::text::integral_opt")]
-    #[schema(minimum = 1, maximum = 3650)]
-    validity_days: Option<i32>,
-    #[serde(default, deserialize_with = "crate::domain::text::integral_opt")]
-    #[schema(minimum = 1, maximum = 3650)]
-    duration_days: Option<i32>,
-    is_active: Option<bool>,
-    #[serde(default, deserialize_with = "crate::domain::text::integral_opt")]
-    #[schema(minimum = -10000, maximum = 10000)]
-    sort_order: Option<i32>,
-}
-
-impl PackageBody {
-    fn fields(self) -> Result<PackageFields, ApiError> {
-        // The frontend's dialog: 0 GB means unlimited.
-        let (quota_bytes, frontend_unlimited) = match (self.quota_bytes, self.data_quota_gb) {
-            (Some(b), _) => (Some(b), None),
-            (None, Some(gb)) if gb.is_finite() && (0.0..=1_048_576.0).contains(&gb) => {
-                ((gb > 0.0).then(|| (gb * GIB as f64).round() as i64), Some(gb == 0.0))
-            }
-            (None, Some(_)) => return Err(ApiError::validation("data_quota_gb", "0 to 1,048,576 GiB")),
-            (None, None) => (None, None),
-        };
-        Ok(PackageFields {
-            name: self.name,
-            description: self.description.map(Some),
-            price_idr: self.price_idr.or(self.price),
-            quota_bytes,
-            is_unlimited: self.is_unlimited.or(frontend_unlimited),
-            validity_days: self.validity_days.or(self.duration_days),
-            is_active: self.is_active,
-            sort_order: self.sort_order,
-        })
-    }
-}
-
-#[utoipa::path(post, path = "/api/admin/packages", tag = "admin", security(("bearer" = []), ("cookie" = [])),
-    request_body(content((PackageBody = "application/json"))),
-    responses((status = 201, body = PackageView), (status = 401, description = "AUTH_REQUIRED"),
-        (status = 403, description = "FORBIDDEN"), (status = 409, description = "CONFLICT: the name is taken"),
-        (status = 422, description = "VALIDATION_ERROR")))]
-pub async fn create_package(state: Data, a: AdminActor, body: Input<PackageBody>) -> Result<HttpResponse, ApiError> {
-    let p = state.billing.create_package(&a.0, body.0.fields()?).await?;
-    Ok(HttpResponse::Created().json(package_view(p)))
-}
-
-#[utoipa::path(patch, path = "/api/admin/packages/{id}", tag = "admin", security(("bearer" = []), ("cookie" = [])),
-    params(("id" = String, Path, format = Uuid)),
-    request_body(content((PackageBody = "application/json"))),
-    responses((status = 200, body = PackageView), (status = 401, description = "AUTH_REQUIRED"),
-        (status = 403, description = "FORBIDDEN"), (status = 404, description = "PACKAGE_NOT_FOUND"),
-        (status = 409, description = "CONFLICT: the name is taken"), (status = 422, description = "VALIDATION_ERROR")))]
-pub async fn update_package(
-    state: Data,
-    a: AdminActor,
-    id: web::Path<String>,
-    body: Input<PackageBody>,
-) -> Result<HttpResponse, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::validation("id", "a package id"))?;
-    let (p, _) = state.billing.update_package(&a.0, id, body.0.fields()?).await?;
-    Ok(HttpResponse::Ok().json(package_view(p)))
-}
-
-/// The existing admin page saves with PUT.
-#[utoipa::path(put, path = "/api/admin/packages/{id}", tag = "admin", security(("bearer" = []), ("cookie" = [])),
-    params(("id" = String, Path, format = Uuid)),
-    request_body(content((PackageBody = "application/json"))),
-    responses((status = 200, body = PackageView), (status = 401, description = "AUTH_REQUIRED"),
-        (status = 403, description = "FORBIDDEN"), (status = 404, description = "PACKAGE_NOT_FOUND"),
-        (status = 409, description = "CONFLICT: the name is taken"), (status = 422, description = "VALIDATION_ERROR")))]
-pub async fn put_package(
-    state: Data,
-    a: AdminActor,
-    id: web::Path<String>,
-    body: Input<PackageBody>,
-) -> Result<HttpResponse, ApiError> {
-    update_package(state, a, id, body).await
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Withdrawn {
-    message: &'static str,
-    package: PackageView,
-}
-
-#[utoipa::path(delete, path = "/api/admin/packages/{id}", tag = "admin", security(("bearer" = []), ("cookie" = [])),
-    params(("id" = String, Path, format = Uuid)),
-    responses((status = 200, body = Withdrawn, description = "Off sale and out of the lists; its sales keep it"),
-        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
-        (status = 404, description = "PACKAGE_NOT_FOUND")))]
-pub async fn delete_package(state: Data, a: AdminActor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::validation("id", "a package id"))?;
-    let p = state.billing.delete_package(&a.0, id).await?;
-    Ok(HttpResponse::Ok().json(Withdrawn { message: "package withdrawn", package: package_view(p) }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -246,7 +74,7 @@ pub struct BatchPage {
     responses((status = 200, body = BatchPage, description = "Voucher batches, newest first, with how many codes were used"),
         (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN")))]
 pub async fn batches(state: Data, _a: AdminUser, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
-    let p = Paging::new(q.page, q.per_page.or(q.items_per_page), 100)?;
+    let p = q.paging()?;
     let (items, total) = state.billing.batches(p.page, p.per_page).await?;
     Ok(HttpResponse::Ok().json(BatchPage { items, total, page: p.page, per_page: p.per_page }))
 }
@@ -397,10 +225,7 @@ fn local_day(state: &AppState, field: &str, raw: &str, next: bool) -> Result<Dat
     let day =
         NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| ApiError::validation(field, "YYYY-MM-DD"))?;
     let day = if next { day.succ_opt().ok_or_else(|| ApiError::validation(field, "a real day"))? } else { day };
-    day.and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(state.settings.timezone).earliest())
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| ApiError::validation(field, "a real day"))
+    Ok(crate::usage::local_midnight(day, state.settings.timezone))
 }
 
 #[utoipa::path(get, path = "/api/admin/transactions", tag = "admin", security(("bearer" = []), ("cookie" = [])),
@@ -494,7 +319,7 @@ pub async fn reconcile(state: Data, a: AdminActor, order_id: web::Path<String>) 
     let t = &r.transaction;
     Ok(HttpResponse::Ok().json(Reconciled {
         message: if r.granted { "payment confirmed; package granted" } else { "checked with Midtrans" },
-        transaction_status: crate::http::routes::billing::frontend_status_of(t),
+        transaction_status: crate::http::routes::billing_views::frontend_status_of(t),
         state: t.state,
         midtrans_status: r.provider_status,
         quota_applied: r.granted,

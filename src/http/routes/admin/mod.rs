@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod billing;
 pub mod manage;
+pub mod packages;
 pub mod users;
 pub mod whatsapp;
 
