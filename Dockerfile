@@ -21,8 +21,9 @@ RUN touch src/main.rs src/lib.rs jobs/src/lib.rs \
     && strip target/release/hotspot
 
 FROM debian:bookworm-slim AS runtime
+# libssl3: the Socket.IO client (seed gateway events) links the system OpenSSL.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates tzdata \
+    && apt-get install -y --no-install-recommends ca-certificates tzdata libssl3 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 hotspot \
     && useradd --system --uid 10001 --gid hotspot --home-dir /nonexistent --shell /usr/sbin/nologin hotspot

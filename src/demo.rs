@@ -256,6 +256,7 @@ pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
         secondary: None,
         timeout: std::time::Duration::from_secs(3),
         retries: 1,
+        seed_events: true,
     });
     let mt_base = sims.midtrans.base_url();
     settings.payments.midtrans = Some(crate::config::MidtransSettings {

@@ -96,4 +96,37 @@ async fn usage_history_sign_ins_and_profile_after_real_syncs() {
     assert_eq!(status, 422);
     let me = call(&app, &c, "GET", "/api/auth/me", None).await.1;
     assert_eq!((me["full_name"].as_str(), me["language"].as_str()), (Some("Pemakai Baru"), Some("en")));
+
+    // Used half a GiB beyond what was bought: the automatic debt, priced at the best rate on sale
+    // (10 GiB for Rp20.000 beats 1 GiB for Rp5.000); no manual debts.
+    let (_, d) = call(&app, &c, "GET", "/api/users/me/quota-debts?status=open", None).await;
+    assert_eq!((d["auto_debt_bytes"].as_i64(), d["items"].as_array().map(Vec::len)), (Some(0), Some(0)), "{d}");
+    for (name, price, gib) in [("Kecil", 5_000, 1), ("Besar", 20_000, 10)] {
+        let body = json!({ "name": name, "price_idr": price, "quota_bytes": gib * GIB, "validity_days": 30 });
+        let (status, p) = call(&app, &admin, "POST", "/api/admin/packages", Some(body)).await;
+        assert_eq!(status, 201, "{p}");
+    }
+    let over = 11 * GIB + GIB / 2;
+    app.services
+        .db
+        .run(move |c| {
+            use diesel::prelude::*;
+            use hotspot::db::schema::users;
+            Ok(diesel::update(users::table.find(id)).set(users::quota_used_bytes.eq(over)).execute(c)?)
+        })
+        .await
+        .unwrap();
+    let (_, q) = call(&app, &c, "GET", "/api/users/me/quota", None).await;
+    assert_eq!(
+        (q["quota_debt_bytes"].as_i64(), q["quota_debt_total_mb"].as_f64()),
+        (Some(GIB / 2), Some(512.0)),
+        "{q}"
+    );
+    assert_eq!(q["quota_debt_total_estimated_rp"], 1_000, "{q}");
+    let (status, d) = call(&app, &c, "GET", "/api/users/me/quota-debts?status=open", None).await;
+    assert_eq!(status, 200, "{d}");
+    assert_eq!((d["auto_debt_bytes"].as_i64(), d["auto_debt_estimated_rp"].as_i64()), (Some(GIB / 2), Some(1_000)));
+    assert_eq!(d["items"], json!([]));
+    let (status, _) = call(&app, &c, "GET", "/api/users/me/quota-debts?status=lunas", None).await;
+    assert_eq!(status, 422);
 }

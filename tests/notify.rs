@@ -41,7 +41,8 @@ async fn low_sent(app: &TestApp, id: uuid::Uuid, threshold: u8) -> i64 {
         .run(move |c| {
             Ok(message_log::table
                 .filter(message_log::idempotency_key.like(prefix))
-                .filter(message_log::status.eq("sent"))
+                // Sent, whatever its receipts say since.
+                .filter(message_log::status.eq_any(["sent", "delivered", "read"]))
                 .count()
                 .get_result(c)?)
         })
@@ -268,4 +269,60 @@ async fn gateway_session_for_operators_and_the_drop_alert() {
     assert_eq!(check_gateway(s).await.unwrap(), Watch::Restored);
     assert_eq!(check_gateway(s).await.unwrap(), Watch::Up);
     secondary.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_gateway_events_move_the_log_forward_only() {
+    use hotspot::sim::whatsapp::Mode;
+    let app = TestApp::spawn_captive(&[]).await;
+    let provider = app.services.settings.whatsapp.as_ref().unwrap().primary.clone();
+    let (trigger, shutdown) = hotspot::shutdown::Shutdown::new();
+    tokio::spawn(hotspot::whatsapp::seed_events::listen(app.services.db.clone(), provider, shutdown));
+    wait_for("the listener to connect", Duration::from_secs(10), || app.wa().socket_clients() == 1).await;
+    let newest = |app: &TestApp| {
+        let db = app.services.db.clone();
+        async move {
+            db.run(|c| {
+                Ok(message_log::table
+                    .filter(message_log::provider.eq("seed"))
+                    .order(message_log::id.desc())
+                    .select((message_log::status, message_log::provider_message_id))
+                    .first::<(String, Option<String>)>(c)?)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let reaches = |want: &'static str| {
+        let app = &app;
+        async move {
+            let start = Instant::now();
+            while newest(app).await.0 != want {
+                assert!(start.elapsed() < Duration::from_secs(10), "{want} never reported: {:?}", newest(app).await);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            newest(app).await.1.unwrap()
+        }
+    };
+
+    // Sent, delivered, read: each event moves the code's log row forward.
+    app.user("081234562006", "Seed", 1).await;
+    app.code_for(&app.internet(), "081234562006").await;
+    let id = reaches("read").await;
+    // A late "sent" and an error ack never move it back.
+    app.wa().push_event("message-sent", serde_json::json!({ "messageId": id, "status": "sent" }));
+    app.wa().push_event("message-ack", serde_json::json!({ "messageId": id, "ack": -1 }));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(newest(&app).await.0, "read");
+
+    // The gateway restarts: the listener connects again and hears the next message's fate.
+    app.wa().kick_sockets();
+    wait_for("the drop", Duration::from_secs(10), || app.wa().socket_clients() == 0).await;
+    wait_for("the reconnection", Duration::from_secs(20), || app.wa().socket_clients() == 1).await;
+    app.wa().set_mode(Mode::Undeliverable);
+    app.user("081234562007", "Gagal", 1).await;
+    app.code_for(&app.internet(), "081234562007").await;
+    let failed = reaches("failed").await;
+    assert_ne!(failed, id);
+    trigger.trigger();
 }

@@ -27,6 +27,7 @@ use crate::db::DbError;
 use crate::db::models::User;
 use crate::kv::KvError;
 pub use midtrans::Midtrans;
+use packages::Package;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {
@@ -153,6 +154,23 @@ impl Receipt {
 }
 
 /// `Rp15.000`: the way Indonesian receipts write money.
+/// What `bytes` would cost at the best rate on sale (price per byte of the finite packages);
+/// `None` when nothing finite is on sale. Rounded up to the rupiah.
+pub fn estimate_rupiah(packages: &[Package], bytes: i64) -> Option<i64> {
+    if bytes <= 0 {
+        return Some(0);
+    }
+    packages
+        .iter()
+        .filter(|p| !p.is_unlimited && p.quota_bytes > 0 && p.price_idr > 0)
+        .map(|p| {
+            let (n, d) = (i128::from(p.price_idr) * i128::from(bytes), i128::from(p.quota_bytes));
+            (n + d - 1) / d
+        })
+        .min()
+        .map(|rp| i64::try_from(rp).unwrap_or(i64::MAX))
+}
+
 pub fn format_rupiah(amount: i64) -> String {
     let digits = amount.unsigned_abs().to_string();
     let mut out = String::new();
@@ -214,5 +232,35 @@ mod tests {
         }
         assert_eq!(format_bytes(5 * crate::domain::GIB), "5 GB");
         assert_eq!(format_bytes(512 * 1024 * 1024), "512 MB");
+    }
+
+    #[test]
+    fn a_debt_is_priced_at_the_best_finite_rate_on_sale() {
+        let pkg = |price: i64, gib: i64, unlimited: bool| Package {
+            id: Uuid::nil(),
+            name: String::new(),
+            description: None,
+            price_idr: price,
+            quota_bytes: gib * crate::domain::GIB,
+            is_unlimited: unlimited,
+            validity_days: 30,
+            is_active: true,
+            sort_order: 0,
+            deleted_at: None,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        let shop = [pkg(15_000, 10, false), pkg(50_000, 50, false), pkg(100_000, 0, true), pkg(0, 5, false)];
+        let g = crate::domain::GIB;
+        let cases = [
+            (&shop[..], 0, Some(0)),
+            (&shop[..], g, Some(1_000)),       // 50 GiB for 50,000: Rp1,000 a GiB beats 1,500
+            (&shop[..], g / 2 + 1, Some(501)), // rounded up
+            (&shop[2..], g, None),             // only unlimited and free packages
+            (&[][..], g, None),
+        ];
+        for (packages, bytes, want) in cases {
+            assert_eq!(estimate_rupiah(packages, bytes), want, "{bytes}");
+        }
     }
 }

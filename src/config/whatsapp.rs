@@ -25,6 +25,8 @@ pub struct WhatsAppSettings {
     pub timeout: Duration,
     /// Extra attempts after a network error or a 5xx, with doubling backoff.
     pub retries: u32,
+    /// Whether the worker listens to a seed gateway's Socket.IO events for delivery receipts.
+    pub seed_events: bool,
 }
 
 fn provider(src: &Source<'_>, prefix: Prefix) -> Result<Option<ProviderSettings>, ConfigError> {
@@ -77,5 +79,6 @@ pub(super) fn whatsapp_settings(src: &Source<'_>) -> Result<Option<WhatsAppSetti
         secondary: provider(src, Prefix::Secondary)?,
         timeout: src.millis("HOTSPOT_WA_TIMEOUT_MS", 5_000, 100, 60_000)?,
         retries: src.ranged("HOTSPOT_WA_RETRIES", 2, 0, 10)?,
+        seed_events: src.parse("HOTSPOT_WA_SEED_EVENTS", true)?,
     }))
 }

@@ -54,6 +54,13 @@ impl User {
         (self.quota_purchased_bytes - self.quota_used_bytes).max(0)
     }
 
+    /// Use charged beyond the purchased quota (the sync charges what a cycle saw, so the last
+    /// cycle before a cut can overshoot): the frontend's "automatic debt". The next grant pays it,
+    /// since remaining is purchased minus used. Never for unlimited users.
+    pub fn quota_overage_bytes(&self) -> i64 {
+        if self.is_unlimited_user { 0 } else { (self.quota_used_bytes - self.quota_purchased_bytes).max(0) }
+    }
+
     /// What the access policy reads of this user.
     pub fn facts(&self) -> UserFacts {
         UserFacts {

@@ -123,6 +123,7 @@ pub struct ErrorEnvelope {
         selfservice::weekly_usage,
         selfservice::monthly_usage,
         selfservice::weekly_spending,
+        selfservice::quota_debts,
         account::usage,
         account::quota_history,
         account::login_history,

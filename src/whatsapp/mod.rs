@@ -4,6 +4,7 @@
 pub mod gateway;
 pub mod messenger;
 pub mod qr;
+pub mod seed_events;
 pub mod templates;
 
 pub use gateway::{Gateway, GatewayError};

@@ -213,6 +213,10 @@ pub async fn run(services: Services, shutdown: Shutdown) -> anyhow::Result<()> {
     services.runtime.start(&services.settings.redis_url).await;
     let config = worker_config(&services);
     let conn = hotspot_jobs::queue::connection(&services.settings.redis_url, services.settings.redis_timeout)?;
+    if let Some(wa) = services.settings.whatsapp.as_ref().filter(|w| w.seed_events) {
+        let providers: Vec<_> = std::iter::once(&wa.primary).chain(wa.secondary.as_ref()).collect();
+        crate::whatsapp::seed_events::spawn_listeners(&services.db, &providers, &shutdown);
+    }
     let handlers: Arc<dyn Handlers> = Arc::new(JobHandlers::new(services));
     tracing::info!(worker = %config.name, "worker running");
     hotspot_jobs::worker::run(config, conn, handlers, shutdown.wait()).await?;

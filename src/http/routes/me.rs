@@ -40,11 +40,12 @@ pub struct MeAnswer {
     /// MiB (bytes / 1,048,576), what the frontend decides access from.
     total_quota_purchased_mb: f64,
     total_quota_used_mb: f64,
-    /// Quota debts: none until debts exist.
+    /// Use beyond the purchased quota, MiB (the next purchase pays it); its price is in
+    /// `/api/users/me/quota`.
     quota_debt_auto_mb: f64,
+    /// Always 0: quota is never lent.
     quota_debt_manual_mb: f64,
     quota_debt_total_mb: f64,
-    quota_debt_total_estimated_rp: i64,
     is_demo_user: bool,
     device_brand: Option<String>,
     device_model: Option<String>,
@@ -68,10 +69,9 @@ pub fn answer(state: &AppState, u: User) -> MeAnswer {
         updated_at: u.updated_at,
         total_quota_purchased_mb: u.quota_purchased_bytes as f64 / MIB,
         total_quota_used_mb: u.quota_used_bytes as f64 / MIB,
-        quota_debt_auto_mb: 0.0,
+        quota_debt_auto_mb: u.quota_overage_bytes() as f64 / MIB,
         quota_debt_manual_mb: 0.0,
-        quota_debt_total_mb: 0.0,
-        quota_debt_total_estimated_rp: 0,
+        quota_debt_total_mb: u.quota_overage_bytes() as f64 / MIB,
         is_demo_user: false,
         device_brand: None,
         device_model: None,

@@ -125,6 +125,7 @@ pub fn table() -> Vec<RouteSpec> {
         GET "/api/users/me/weekly-usage" => selfservice::weekly_usage,
         GET "/api/users/me/monthly-usage" => selfservice::monthly_usage,
         GET "/api/users/me/weekly-spending" => selfservice::weekly_spending,
+        GET "/api/users/me/quota-debts" => selfservice::quota_debts,
         GET "/api/users/me/usage" => account::usage,
         GET "/api/users/me/quota-history" => account::quota_history,
         GET "/api/users/me/login-history" => account::login_history,

@@ -1,5 +1,9 @@
 //! A WhatsApp gateway simulator serving both provider APIs (the seed gateway's and Fonnte's),
-//! recording every message in an outbox, with fault modes (down, slow, refusing).
+//! recording every message in an outbox, with fault modes (down, slow, refusing, undeliverable),
+//! the WhatsApp session's pairing states, and both providers' delivery reports: the seed
+//! gateway's Socket.IO events ([`socketio`]) and Fonnte's status callback.
+
+mod socketio;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
@@ -19,6 +23,8 @@ pub enum Mode {
     Slow,
     /// The gateway answers but refuses to send (its WhatsApp session is logged out).
     Refusing,
+    /// The gateway accepts messages, then reports that they could not be delivered.
+    Undeliverable,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,6 +47,22 @@ struct State {
     fonnte_status_url: Option<String>,
     /// The gateway's WhatsApp session.
     session: SimSession,
+    /// The seed gateway's Socket.IO events, to every connected client.
+    pushes: socketio::Pushes,
+    socket_clients: usize,
+}
+
+impl State {
+    /// A new session state, told to Socket.IO clients as the seed gateway does.
+    fn set_session(&mut self, next: SimSession) {
+        let event = match &next {
+            SimSession::Authenticated => ("ready", json!({})),
+            SimSession::Pairing { qr } => ("qr", json!({ "qr": qr })),
+            SimSession::Disconnected => ("disconnected", json!({ "reason": "LOGOUT" })),
+        };
+        self.session = next;
+        let _ = self.pushes.send(socketio::Push::Event(event.0.into(), event.1));
+    }
 }
 
 /// The simulated gateway's WhatsApp session: paired, waiting for its QR to be scanned, or
@@ -85,7 +107,7 @@ async fn gate(s: &Shared) -> Result<(), HttpResponse> {
             tokio::time::sleep(delay).await;
             Ok(())
         }
-        Mode::Ok | Mode::Refusing => Ok(()),
+        Mode::Ok | Mode::Refusing | Mode::Undeliverable => Ok(()),
     }
 }
 
@@ -125,8 +147,15 @@ async fn seed_send(s: Shared, body: web::Json<SeedSend>) -> HttpResponse {
         return HttpResponse::BadRequest().json(json!({ "success": false, "message": "invalid recipient" }));
     }
     match record(&s, "seed", &body.to, &body.message) {
-        Some(id) => HttpResponse::Ok()
-            .json(json!({ "success": true, "messageId": id, "timestamp": chrono::Utc::now().timestamp_millis() })),
+        Some(id) => {
+            let (pushes, deliverable) = {
+                let st = lock(&s);
+                (st.pushes.clone(), st.mode != Mode::Undeliverable)
+            };
+            tokio::spawn(socketio::receipts(pushes, id.clone(), body.to.clone(), deliverable));
+            HttpResponse::Ok()
+                .json(json!({ "success": true, "messageId": id, "timestamp": chrono::Utc::now().timestamp_millis() }))
+        }
         None => HttpResponse::Ok().json(json!({ "success": false, "message": "WhatsApp session is not connected" })),
     }
 }
@@ -155,7 +184,7 @@ async fn seed_clear(s: Shared) -> HttpResponse {
     if let Err(r) = gate(&s).await {
         return r;
     }
-    lock(&s).session = SimSession::Pairing { qr: new_qr() };
+    lock(&s).set_session(SimSession::Pairing { qr: new_qr() });
     HttpResponse::Ok().json(json!({ "success": true, "message": "session cleared; scan the new QR" }))
 }
 
@@ -167,7 +196,7 @@ async fn fonnte_disconnect(s: Shared, req: HttpRequest) -> HttpResponse {
     if !fonnte_authorized(&s, &req) {
         return HttpResponse::Ok().json(json!({ "status": false, "reason": "invalid token" }));
     }
-    lock(&s).session = SimSession::Disconnected;
+    lock(&s).set_session(SimSession::Disconnected);
     HttpResponse::Ok().json(json!({ "status": true, "detail": "device disconnected" }))
 }
 
@@ -184,8 +213,7 @@ async fn set_session(s: Shared, body: web::Json<SessionBody>) -> HttpResponse {
         "disconnected" => SimSession::Disconnected,
         _ => return HttpResponse::BadRequest().json(json!({ "error": "authenticated, pairing or disconnected" })),
     };
-    let mut st = lock(&s);
-    st.session = next.clone();
+    lock(&s).set_session(next.clone());
     HttpResponse::Ok().json(next)
 }
 
@@ -211,8 +239,12 @@ async fn fonnte_send(s: Shared, req: HttpRequest, form: web::Form<FonnteSend>) -
     }
     match record(&s, "fonnte", &form.target, &form.message) {
         Some(id) => {
-            if let Some(url) = lock(&s).fonnte_status_url.clone() {
-                tokio::spawn(fonnte_callbacks(url, id.clone()));
+            let (url, deliverable) = {
+                let st = lock(&s);
+                (st.fonnte_status_url.clone(), st.mode != Mode::Undeliverable)
+            };
+            if let Some(url) = url {
+                tokio::spawn(fonnte_callbacks(url, id.clone(), deliverable));
             }
             HttpResponse::Ok().json(json!({
             "status": true, "detail": "success! message in queue", "id": [id], "process": "pending", "target": [form.target]
@@ -236,14 +268,18 @@ async fn fonnte_device(s: Shared, req: HttpRequest) -> HttpResponse {
 }
 
 /// What Fonnte reports of a sent message, in order: sent, then delivered and read by the
-/// recipient's phone (a little later each).
-async fn fonnte_callbacks(url: String, id: String) {
+/// recipient's phone (a little later each); or that the number is not on WhatsApp.
+async fn fonnte_callbacks(url: String, id: String, deliverable: bool) {
     let Ok(http) = reqwest::Client::builder().timeout(Duration::from_secs(5)).build() else { return };
-    let reports = [
-        json!({ "device": "6280000000000", "id": id, "status": "sent" }),
-        json!({ "device": "6280000000000", "id": id, "stateid": format!("{id}-d"), "state": "delivered" }),
-        json!({ "device": "6280000000000", "id": id, "stateid": format!("{id}-r"), "state": "read" }),
-    ];
+    let reports = if deliverable {
+        vec![
+            json!({ "device": "6280000000000", "id": id, "status": "sent" }),
+            json!({ "device": "6280000000000", "id": id, "stateid": format!("{id}-d"), "state": "delivered" }),
+            json!({ "device": "6280000000000", "id": id, "stateid": format!("{id}-r"), "state": "read" }),
+        ]
+    } else {
+        vec![json!({ "device": "6280000000000", "id": id, "status": "invalid" })]
+    };
     for r in reports {
         tokio::time::sleep(Duration::from_millis(50)).await;
         if let Err(e) = http.post(&url).json(&r).send().await {
@@ -303,6 +339,12 @@ async fn set_fonnte_webhook(s: Shared, body: web::Json<WebhookBody>) -> HttpResp
     HttpResponse::Ok().json(json!({ "webhookstatus": body.url }))
 }
 
+/// Drops every Socket.IO connection (a gateway restart, a proxy closing idle sockets).
+async fn kick_sockets(s: Shared) -> HttpResponse {
+    let _ = lock(&s).pushes.send(socketio::Push::Kick);
+    HttpResponse::Ok().json(json!({ "kicked": true }))
+}
+
 /// `0812…`, `+62812…` or `62812…` → `62812…` (how the gateways receive numbers).
 fn digits_of(s: &str) -> String {
     let d: String = s.chars().filter(char::is_ascii_digit).collect();
@@ -333,6 +375,8 @@ impl WhatsAppSim {
             calls: 0,
             fonnte_status_url: None,
             session: SimSession::Authenticated,
+            pushes: socketio::channel(),
+            socket_clients: 0,
         }));
         let listener = TcpListener::bind(listen)?;
         let addr = listener.local_addr()?;
@@ -351,6 +395,8 @@ impl WhatsAppSim {
                 .route("/_sim/last-code", web::get().to(last_code))
                 .route("/_sim/mode", web::post().to(set_mode))
                 .route("/_sim/fonnte-webhook", web::post().to(set_fonnte_webhook))
+                .route("/_sim/kick-sockets", web::post().to(kick_sockets))
+                .route("/socket.io/", web::get().to(socketio::endpoint))
         })
         .workers(1)
         .disable_signals()
@@ -379,7 +425,23 @@ impl WhatsAppSim {
 
     /// The WhatsApp session: paired, pairing (a new QR) or dropped.
     pub fn set_session(&self, session: SimSession) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).session = session;
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).set_session(session);
+    }
+
+    /// How many Socket.IO clients are connected.
+    pub fn socket_clients(&self) -> usize {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).socket_clients
+    }
+
+    /// Pushes one event to every Socket.IO client, as the gateway would (a late or odd report).
+    pub fn push_event(&self, name: &str, payload: serde_json::Value) {
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = st.pushes.send(socketio::Push::Event(name.into(), payload));
+    }
+
+    /// Drops every Socket.IO connection (a gateway restart).
+    pub fn kick_sockets(&self) {
+        let _ = self.state.lock().unwrap_or_else(|e| e.into_inner()).pushes.send(socketio::Push::Kick);
     }
 
     pub fn session(&self) -> SimSession {
