@@ -14,6 +14,7 @@ pub mod history;
 pub mod http;
 pub mod kv;
 pub mod memory;
+pub mod metrics;
 pub mod modes;
 pub mod notify;
 pub mod router;

@@ -15,6 +15,7 @@ mod contract;
 mod deploy;
 mod foundation;
 mod input;
+mod metrics;
 mod notify;
 mod router_client;
 mod schema;

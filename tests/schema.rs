@@ -98,10 +98,13 @@ fn every_migration_reverts_and_reapplies() {
         #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Array<diesel::sql_types::Text>>)]
         reloptions: Option<Vec<String>>,
     }
-    let o: Opts = diesel::sql_query("SELECT reloptions FROM pg_class WHERE relname = 'device_counters'")
-        .get_result(&mut conn)
-        .expect("reloptions");
-    assert_eq!(o.reloptions, Some(vec!["fillfactor=70".to_owned()]));
+    for table in ["device_counters", "users", "usage_daily", "quota_ledger"] {
+        let o: Opts = diesel::sql_query("SELECT reloptions FROM pg_class WHERE relname = $1")
+            .bind::<diesel::sql_types::Text, _>(table)
+            .get_result(&mut conn)
+            .expect("reloptions");
+        assert_eq!(o.reloptions, Some(vec!["fillfactor=50".to_owned()]), "{table}");
+    }
 }
 
 #[test]

@@ -104,6 +104,12 @@ async fn exact_totals_across_many_cycles_and_a_reboot() {
     .await;
     let daily = scalar(&f.app, "SELECT COALESCE(sum(bytes), 0)::bigint AS n FROM usage_daily").await;
     assert_eq!((ledger, daily), (total, total));
+    // Ten charging cycles, one usage row per user and local day in the ledger (not one per
+    // cycle): the table grows with days, not with cycles.
+    let rows = scalar(&f.app, "SELECT count(*)::bigint AS n FROM quota_ledger WHERE source = 'sync_usage'").await;
+    let days = scalar(&f.app, "SELECT count(*)::bigint AS n FROM usage_daily").await;
+    assert_eq!(rows, days);
+    assert!(rows <= 2 * f.users.len() as i64, "{rows} usage rows after 10 cycles");
     // The dashboard's per-day totals sum exactly what the per-user rows do.
     assert_eq!(
         scalar(&f.app, "SELECT COALESCE(sum(bytes), 0)::bigint AS n FROM usage_day_totals").await,
@@ -322,12 +328,18 @@ async fn overlapping_cycles_charge_nothing_twice() {
     slow.pause = Some(pause.clone());
     let stalled = tokio::spawn(async move { run_cycle(&slow, "schedule", None, FailPoint::None).await });
     pause.reached.notified().await;
+    // The admin's sync status shows what the held cycle is doing.
+    let runs = hotspot::sync::recent_runs(&f.app.services.db, 1).await.unwrap();
+    assert_eq!(runs[0].status, "running");
+    assert_eq!(runs[0].stage.as_deref(), Some("reading the router and loading users and devices"));
     f.app.sim().advance(300);
     let fast = run_cycle(&f.ctx, "schedule", None, FailPoint::None).await.unwrap();
     assert!(fast.bytes_charged > 0);
     pause.resume.notify_one();
     let late = stalled.await.unwrap().unwrap();
     assert_eq!(late.bytes_charged, 0, "the late cycle's baselines had moved: nothing to charge");
+    let runs = hotspot::sync::recent_runs(&f.app.services.db, 2).await.unwrap();
+    assert!(runs.iter().all(|r| r.status != "running" && r.stage.is_none()), "finished cycles carry no stage");
     for (i, (id, macs)) in f.users.iter().enumerate() {
         assert_eq!(used(&f.app, *id).await as u64, truth(&f, macs) - start[i], "user {i}");
     }
@@ -338,4 +350,73 @@ async fn overlapping_cycles_charge_nothing_twice() {
         assert_eq!(used(&f.app, *id).await as u64, truth(&f, macs) - start[i], "user {i} after");
     }
     f.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_deletes_history_past_the_operators_settings() {
+    use hotspot::worker::retention;
+    let app = TestApp::spawn_with_router(&[]).await;
+    let u = app.user("081255590001", "Lama", 1).await;
+    let id = u.id;
+    // Rows 400, 100 and 10 days old in each history table (more than one delete chunk of the
+    // oldest sign-ins).
+    let per_age = retention::CHUNK as i32 + 5;
+    app.services
+        .db
+        .run(move |c| {
+            for days in [400, 100, 10] {
+                let at = format!("now() - interval '{days} days'");
+                let n = if days == 400 { per_age } else { 3 };
+                diesel::sql_query(format!(
+                    "INSERT INTO login_history (user_id, method, created_at) \
+                     SELECT $1, 'otp', {at} FROM generate_series(1, {n})"
+                ))
+                .bind::<diesel::sql_types::Uuid, _>(id)
+                .execute(c)?;
+                diesel::sql_query(format!(
+                    "INSERT INTO message_log (to_msisdn, template, provider, status, attempts, created_at, updated_at) \
+                     SELECT '+6281255590001', 'otp', 'seed', 'sent', 1, {at}, {at} FROM generate_series(1, 3)"
+                ))
+                .execute(c)?;
+                diesel::sql_query(format!(
+                    "INSERT INTO sync_runs (trigger, status, started_at, finished_at) \
+                     SELECT 'schedule', 'succeeded', {at}, {at} FROM generate_series(1, 3)"
+                ))
+                .execute(c)?;
+                diesel::sql_query(format!(
+                    "INSERT INTO audit_log (action, details, actor, created_at) \
+                     SELECT 'user.update', '{{}}', 'x', {at} FROM generate_series(1, 3)"
+                ))
+                .execute(c)?;
+            }
+            // A cycle still running long after it started is kept.
+            diesel::sql_query("INSERT INTO sync_runs (trigger, status, started_at) VALUES ('cli', 'running', now() - interval '400 days')")
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let mut r = (*app.services.runtime.get()).clone();
+    r.retention_login_history_days = 180;
+    r.retention_message_log_days = 30;
+    r.retention_sync_runs_days = 30;
+    r.retention_audit_log_days = 365;
+    let d = retention::apply(&app.services.db, &r, chrono::Utc::now()).await.unwrap();
+    assert_eq!((d.login_history, d.message_log, d.sync_runs, d.audit_log), (per_age as usize, 6, 6, 3), "{d}");
+    let left = |sql: &'static str| scalar(&app, sql);
+    assert_eq!(left("SELECT count(*)::bigint AS n FROM login_history").await, 6);
+    assert_eq!(left("SELECT count(*)::bigint AS n FROM message_log").await, 3);
+    assert_eq!(left("SELECT count(*)::bigint AS n FROM sync_runs WHERE finished_at IS NULL").await, 1);
+    assert_eq!(
+        left("SELECT count(*)::bigint AS n FROM audit_log WHERE created_at < now() - interval '200 days'").await,
+        0
+    );
+    // A second pass finds nothing more.
+    assert_eq!(retention::apply(&app.services.db, &r, chrono::Utc::now()).await.unwrap(), Default::default());
+    // The settings refuse a retention too short to be useful, the audit trail's under a year.
+    let mut s = r.clone();
+    assert!(s.set("retention_message_log_days", &serde_json::json!(3)).is_err());
+    assert!(s.set("retention_audit_log_days", &serde_json::json!(90)).is_err());
+    assert!(s.set("retention_sync_runs_days", &serde_json::json!("14")).is_ok());
+    app.stop().await;
 }

@@ -11,7 +11,7 @@ mod tasks;
 pub mod worker;
 
 pub use payload::{Done, ManualSync, Notify, Reconcile, RouterRetry, SyncTrigger};
-pub use queue::{Enqueued, QueueError, QueueSettings, Queues};
+pub use queue::{Enqueued, QueueCounts, QueueError, QueueSettings, Queues};
 pub use schedule::{CronTable, Every, parse_cron};
 pub use worker::{BoxError, Handlers, JobFuture, RetryRule, WorkerConfig, WorkerError, give_up};
 

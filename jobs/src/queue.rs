@@ -18,6 +18,18 @@ pub const RECONCILE: &str = "queue:reconcile";
 /// Queue of messages to users (sent by the worker: retries, quiet hours, caps).
 pub const NOTIFY: &str = "queue:notify";
 
+/// Every Redis queue.
+pub const ALL: [&str; 4] = [MANUAL_SYNC, ROUTER_RETRY, RECONCILE, NOTIFY];
+
+/// One queue's jobs by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueCounts {
+    pub pending: i64,
+    pub running: i64,
+    pub scheduled: i64,
+    pub dead: i64,
+}
+
 /// The idempotency key that makes a second "sync now" return the job already queued or running.
 pub const MANUAL_SYNC_KEY: &str = "manual-sync";
 
@@ -199,6 +211,44 @@ impl Queues {
             }
             storage.push_task(task.build()).await.map_err(|e| QueueError::Push(e.to_string()))?;
             Ok(id)
+        })
+        .await
+    }
+
+    /// Jobs in each Redis queue (its short name) by state: pending (waiting to be fetched),
+    /// running (held by a worker), scheduled (waiting for their time: retries, quiet hours) and
+    /// dead (out of retries). One pipelined round trip.
+    pub async fn counts(&self) -> Result<Vec<(&'static str, QueueCounts)>, QueueError> {
+        self.bounded(async {
+            let mut conn = self.conn.clone();
+            let mut pipe = redis::pipe();
+            for q in ALL {
+                let c = self.settings.redis_config(q);
+                pipe.cmd("LLEN").arg(c.active_jobs_list());
+                pipe.cmd("ZCARD").arg(c.scheduled_jobs_set());
+                pipe.cmd("SCARD").arg(c.dead_jobs_set());
+                pipe.cmd("ZRANGE").arg(c.workers_set()).arg(0).arg(-1);
+            }
+            type Row = (i64, i64, i64, Vec<String>);
+            let rows: Vec<Row> = pipe.query_async(&mut conn).await?;
+            // Running: what each registered worker holds (its own in-flight set).
+            let mut running = redis::pipe();
+            for (q, (_, _, _, workers)) in ALL.iter().zip(&rows) {
+                let inflight = self.settings.redis_config(q).inflight_jobs_set();
+                for w in workers {
+                    running.cmd("SCARD").arg(format!("{inflight}:{w}"));
+                }
+            }
+            let held: Vec<i64> = running.query_async(&mut conn).await?;
+            let mut held = held.into_iter();
+            Ok(ALL
+                .iter()
+                .zip(rows)
+                .map(|(q, (pending, scheduled, dead, workers))| {
+                    let running = held.by_ref().take(workers.len()).sum();
+                    (q.trim_start_matches("queue:"), QueueCounts { pending, running, scheduled, dead })
+                })
+                .collect())
         })
         .await
     }

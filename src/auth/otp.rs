@@ -170,14 +170,24 @@ impl OtpStore {
                     .arg(window)
                     .invoke_async(&mut conn)
                     .await?;
-                Ok(match state {
+                let check = match state {
                     1 => match redis::from_redis_value::<String>(value) {
                         Ok(hash) => Check::Valid { hash },
                         Err(e) => return Err(KvError::Command(e.to_string())),
                     },
                     0 => Check::Invalid { remaining: redis::from_redis_value::<u32>(value).unwrap_or(0) },
                     _ => Check::Locked { retry_after: redis::from_redis_value::<u64>(value).unwrap_or(1).max(1) },
-                })
+                };
+                // A right guess counts as verified once it is consumed.
+                let outcome = match &check {
+                    Check::Valid { .. } => None,
+                    Check::Invalid { .. } => Some("failed"),
+                    Check::Locked { .. } => Some("locked"),
+                };
+                if let Some(o) = outcome {
+                    crate::metrics::with(|m| m.otp.with_label_values(&[o]).inc());
+                }
+                Ok(check)
             })
             .await
     }

@@ -14,10 +14,10 @@ pub fn median_ms(mut samples: Vec<f64>) -> f64 {
 
 /// Runs `bench` against a fresh database named `hotspot_bench_<random>` on the server of
 /// `database_url`, and drops it afterwards whatever happened.
-pub async fn with_scratch_database<F, Fut>(database_url: &str, bench: F) -> anyhow::Result<()>
+pub async fn with_scratch_database<F, Fut, T>(database_url: &str, bench: F) -> anyhow::Result<T>
 where
     F: FnOnce(String) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
 {
     let db_name = format!("hotspot_bench_{}", uuid::Uuid::new_v4().simple());
     let (admin_url, _) =

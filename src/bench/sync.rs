@@ -103,9 +103,55 @@ fn peak_kib() -> u64 {
     status_field("/proc/self/status", "VmHWM:").unwrap_or(0)
 }
 
-pub async fn run(opts: Options) -> anyhow::Result<()> {
+/// One size's figures, for the ladder.
+pub struct Figures {
+    pub first_sight_ms: f64,
+    pub steady_ms: f64,
+    pub peak_mib: f64,
+    pub steady_rows: i64,
+}
+
+pub async fn run(opts: Options) -> anyhow::Result<Figures> {
     let database_url = opts.database_url.clone();
     super::with_scratch_database(&database_url, |url| async move { bench(&opts, &url).await }).await
+}
+
+/// The scale ladder: each size in its own database and simulator, then how time and memory grow
+/// per device (flat or falling: linear or better).
+pub async fn ladder(opts: Options) -> anyhow::Result<()> {
+    let steps = [(2_000, 5_000), (20_000, 50_000), (100_000, 250_000)];
+    let mut rows = Vec::new();
+    for (users, devices) in steps {
+        println!();
+        let o = Options {
+            users,
+            devices,
+            change_pct: opts.change_pct,
+            database_url: opts.database_url.clone(),
+            redis_url: opts.redis_url.clone(),
+        };
+        rows.push((users, devices, run(o).await?));
+    }
+    println!("\nladder (one cycle each; per device = over the devices of the step)");
+    println!(
+        "{:>8} {:>8} {:>12} {:>10} {:>14} {:>10} {:>14} {:>11}",
+        "users", "devices", "first ms", "steady ms", "steady µs/dev", "peak MiB", "peak KiB/dev", "rows/cycle"
+    );
+    for (users, devices, f) in &rows {
+        let d = *devices as f64;
+        println!(
+            "{:>8} {:>8} {:>12.0} {:>10.0} {:>14.1} {:>10.1} {:>14.2} {:>11}",
+            users,
+            devices,
+            f.first_sight_ms,
+            f.steady_ms,
+            f.steady_ms * 1e3 / d,
+            f.peak_mib,
+            f.peak_mib * 1024.0 / d,
+            f.steady_rows
+        );
+    }
+    Ok(())
 }
 
 const SEED_USERS_SQL: &str = r#"
@@ -193,6 +239,8 @@ struct Mark {
 struct Row {
     name: &'static str,
     millis: f64,
+    /// Rows the cycle added to the tables that keep history.
+    rows: i64,
     commands: usize,
     writes: usize,
     statements: u64,
@@ -200,7 +248,31 @@ struct Row {
     peak_mib: f64,
 }
 
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Rows in every table a cycle writes to (baselines, usage, the ledger, the day totals, runs).
+async fn history_rows(services: &Services) -> anyhow::Result<i64> {
+    Ok(services
+        .db
+        .run(|conn| {
+            use diesel::RunQueryDsl;
+            Ok(diesel::sql_query(
+                "SELECT ((SELECT count(*) FROM quota_ledger) + (SELECT count(*) FROM usage_daily) \
+                 + (SELECT count(*) FROM device_counters) + (SELECT count(*) FROM usage_day_totals) \
+                 + (SELECT count(*) FROM sync_runs))::bigint AS n",
+            )
+            .get_result::<Count>(conn)?
+            .n)
+        })
+        .await?)
+}
+
 async fn cycle(services: &Services, ctx: &crate::sync::SyncContext, name: &'static str) -> anyhow::Result<Row> {
+    let rows_before = history_rows(services).await?;
     let peak_ok = reset_peak();
     let statements = services.db.statements();
     let started = Instant::now();
@@ -214,6 +286,7 @@ async fn cycle(services: &Services, ctx: &crate::sync::SyncContext, name: &'stat
     Ok(Row {
         name,
         millis,
+        rows: history_rows(services).await? - rows_before,
         commands: s.router_commands,
         writes: s.router_writes,
         statements: services.db.statements() - statements,
@@ -222,7 +295,7 @@ async fn cycle(services: &Services, ctx: &crate::sync::SyncContext, name: &'stat
     })
 }
 
-async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
+async fn bench(opts: &Options, url: &str) -> anyhow::Result<Figures> {
     if opts.users == 0 || opts.devices == 0 {
         bail!("--users and --devices must be at least 1");
     }
@@ -240,6 +313,9 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
         ("HOTSPOT_DB_STATEMENT_TIMEOUT_MS", "60000".to_owned()),
     ])
     .await?;
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprint!("  … seeding {} users and {} devices", opts.users, opts.devices);
+    }
     seed(&services, opts.users, opts.devices).await?;
     let mut ctx = services::sync_context(&services)?;
     // Where each cycle's time goes: the stage boundaries, printed under the cycle's row.
@@ -256,7 +332,12 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
         sim_cpu_ms: cpu_ms(&sim_pid),
     };
     let stage_mark = mark.clone();
+    // On a terminal, a progress line shows the running cycle's stage (the table goes to stdout).
+    let live = std::io::IsTerminal::is_terminal(&std::io::stderr());
     ctx.progress = Some(std::sync::Arc::new(move |stage| {
+        if live {
+            eprint!("\r\x1b[K  … {stage}");
+        }
         if let Ok(mut v) = sink.lock() {
             v.push(stage_mark(stage.to_string()));
         }
@@ -268,13 +349,16 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
     println!(
-        "{:<22} {:>9} {:>9} {:>8} {:>7} {:>15} {:>10}",
-        "cycle", "wall ms", "commands", "writes", "SQL", "bytes charged", "peak RSS"
+        "{:<22} {:>9} {:>9} {:>8} {:>7} {:>9} {:>15} {:>10}",
+        "cycle", "wall ms", "commands", "writes", "SQL", "rows+", "bytes charged", "peak RSS"
     );
     let print = |r: &Row| {
+        if live {
+            eprint!("\r\x1b[K");
+        }
         println!(
-            "{:<22} {:>9.0} {:>9} {:>8} {:>7} {:>15} {:>7.1} MiB",
-            r.name, r.millis, r.commands, r.writes, r.statements, r.charged, r.peak_mib
+            "{:<22} {:>9.0} {:>9} {:>8} {:>7} {:>9} {:>15} {:>7.1} MiB",
+            r.name, r.millis, r.commands, r.writes, r.statements, r.rows, r.charged, r.peak_mib
         );
         let mut v = stages.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
         v.push(mark("done".into()));
@@ -308,12 +392,19 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
         changed as f64 * 100.0 / opts.users as f64
     );
     println!(
-        "steady cycle: {:.0} ms, {} router writes, {} SQL statements; peak RSS {:.1} MiB; simulator process RSS {:.1} MiB",
+        "steady cycle: {:.0} ms, {} router writes, {} SQL statements, {} rows added (the day's first charging cycle: {}); peak RSS {:.1} MiB; simulator process RSS {:.1} MiB",
         rows[2].millis,
         rows[2].writes,
         rows[2].statements,
+        rows[2].rows,
+        rows[1].rows,
         rows.iter().map(|r| r.peak_mib).fold(0.0, f64::max),
         sim.rss_kib().unwrap_or(0) as f64 / 1024.0
     );
-    Ok(())
+    Ok(Figures {
+        first_sight_ms: rows[0].millis,
+        steady_ms: rows[2].millis,
+        peak_mib: rows.iter().map(|r| r.peak_mib).fold(0.0, f64::max),
+        steady_rows: rows[2].rows,
+    })
 }

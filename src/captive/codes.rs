@@ -97,7 +97,10 @@ impl Captive {
         let code = self.otp.issue(phone).await?;
         let minutes = (self.otp.ttl().as_secs() / 60).max(1).to_string();
         match messenger.send(Some(user.id), phone, "otp", &[("code", &code), ("minutes", &minutes)]).await {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                crate::metrics::with(|m| m.otp.with_label_values(&["sent"]).inc());
+                Ok(())
+            }
             Err(e) => {
                 self.otp.withdraw(phone).await?;
                 self.limiter.refund("otp-phone", phone.as_e164(), HOUR).await?;
@@ -141,6 +144,7 @@ impl Captive {
     /// Uses the code up; refused when it was consumed or replaced meanwhile.
     pub(super) async fn consume_code(&self, code: &CheckedCode) -> Result<(), CaptiveError> {
         if self.otp.consume(&code.phone, &code.hash).await? {
+            crate::metrics::with(|m| m.otp.with_label_values(&["verified"]).inc());
             Ok(())
         } else {
             Err(CaptiveError::OtpInvalid { remaining: 0 })

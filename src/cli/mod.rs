@@ -116,6 +116,10 @@ pub enum BenchCommand {
         /// Percentage of users whose state changes before the last cycle.
         #[arg(long, default_value_t = 1.0)]
         change_pct: f64,
+        /// The scale ladder instead of one size: 2k/5k, 20k/50k, 100k/250k users/devices, with
+        /// time and memory per device at each step.
+        #[arg(long)]
+        ladder: bool,
     },
     /// The admin pages' reads at scale: user search (names, local numbers, digits, status)
     /// and the dashboard's stats; p50/p99 per kind.
@@ -229,7 +233,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             };
             crate::bench::auth::run(opts).await
         }
-        Command::Bench(BenchCommand::Sync { users, devices, change_pct }) => {
+        Command::Bench(BenchCommand::Sync { users, devices, change_pct, ladder }) => {
             let opts = crate::bench::sync::Options {
                 users,
                 devices,
@@ -237,7 +241,11 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 database_url: settings.database_url.clone(),
                 redis_url: settings.redis_url.clone(),
             };
-            crate::bench::sync::run(opts).await
+            if ladder {
+                crate::bench::sync::ladder(opts).await
+            } else {
+                crate::bench::sync::run(opts).await.map(|_| ())
+            }
         }
         Command::Bench(BenchCommand::Router { hosts, upserts, rounds, latency_ms }) => {
             let opts = crate::bench::router::Options { host_counts: hosts, upserts, rounds: rounds.max(1), latency_ms };

@@ -21,6 +21,8 @@ pub struct JobSettings {
     pub retries: usize,
     /// Usage transactions of one sync cycle run side by side (each on its own connection).
     pub sync_writers: usize,
+    /// Where `hotspot worker` serves its own `/metrics` (the sync, router, queues); none: not served.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 pub(super) fn job_settings(src: &Source<'_>) -> Result<JobSettings, ConfigError> {
@@ -35,5 +37,9 @@ pub(super) fn job_settings(src: &Source<'_>) -> Result<JobSettings, ConfigError>
         poll_interval: src.millis("HOTSPOT_JOB_POLL_MS", 1_000, 50, 60_000)?,
         retries: src.ranged("HOTSPOT_JOB_RETRIES", 3, 0, 20)?,
         sync_writers: src.ranged("HOTSPOT_SYNC_WRITERS", 2, 1, 16)?,
+        metrics_listen: match src.string("HOTSPOT_WORKER_METRICS_LISTEN", "").as_str() {
+            "" => None,
+            a => Some(a.parse().map_err(|_| err("HOTSPOT_WORKER_METRICS_LISTEN", "expected host:port"))?),
+        },
     })
 }

@@ -40,9 +40,20 @@ pub struct RuntimeSettings {
     pub app_name: String,
     /// Lifecycle messages over WhatsApp (codes and receipts always go).
     pub whatsapp_notifications: bool,
+    /// How long history is kept, in days (the worker's daily housekeeping deletes older rows):
+    /// sign-ins, the message log, sync runs, and the audit log (kept longest).
+    pub retention_login_history_days: u32,
+    pub retention_message_log_days: u32,
+    pub retention_sync_runs_days: u32,
+    pub retention_audit_log_days: u32,
     /// The frontend's presentation settings, by its own key names.
     pub ui: BTreeMap<String, String>,
 }
+
+/// The retention keys' ranges, in days: history for at least a week; the audit trail for at
+/// least a year (what it is kept for: who did what, asked about months later).
+pub const RETENTION_RANGE: (u64, u64) = (7, 3_650);
+pub const AUDIT_RETENTION_RANGE: (u64, u64) = (365, 3_650);
 
 /// One refused key: which and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,6 +80,10 @@ pub const KEYS: &[(&str, Option<&str>, bool)] = &[
     ("default_validity_days", None, false),
     ("app_name", Some("APP_NAME"), true),
     ("whatsapp_notifications", Some("ENABLE_WHATSAPP_NOTIFICATIONS"), false),
+    ("retention_login_history_days", None, false),
+    ("retention_message_log_days", None, false),
+    ("retention_sync_runs_days", None, false),
+    ("retention_audit_log_days", None, false),
 ];
 
 /// Our name for a key given in either spelling; `None` for a frontend presentation key.
@@ -148,6 +163,10 @@ impl RuntimeSettings {
             default_validity_days: 0,
             app_name: s.app_name.clone(),
             whatsapp_notifications: true,
+            retention_login_history_days: 180,
+            retention_message_log_days: 180,
+            retention_sync_runs_days: 30,
+            retention_audit_log_days: 730,
             ui: BTreeMap::new(),
         }
     }
@@ -205,6 +224,22 @@ impl RuntimeSettings {
             "whatsapp_notifications" => {
                 self.whatsapp_notifications = as_bool(k, v)?;
                 json!(self.whatsapp_notifications)
+            }
+            "retention_login_history_days" => {
+                self.retention_login_history_days = as_int(k, v, RETENTION_RANGE.0, RETENTION_RANGE.1)? as u32;
+                json!(self.retention_login_history_days)
+            }
+            "retention_message_log_days" => {
+                self.retention_message_log_days = as_int(k, v, RETENTION_RANGE.0, RETENTION_RANGE.1)? as u32;
+                json!(self.retention_message_log_days)
+            }
+            "retention_sync_runs_days" => {
+                self.retention_sync_runs_days = as_int(k, v, RETENTION_RANGE.0, RETENTION_RANGE.1)? as u32;
+                json!(self.retention_sync_runs_days)
+            }
+            "retention_audit_log_days" => {
+                self.retention_audit_log_days = as_int(k, v, AUDIT_RETENTION_RANGE.0, AUDIT_RETENTION_RANGE.1)? as u32;
+                json!(self.retention_audit_log_days)
             }
             _ => return Err(refuse(key, "unknown setting")),
         };
@@ -274,6 +309,10 @@ mod tests {
             default_validity_days: 0,
             app_name: "Portal".into(),
             whatsapp_notifications: true,
+            retention_login_history_days: 180,
+            retention_message_log_days: 180,
+            retention_sync_runs_days: 30,
+            retention_audit_log_days: 730,
             ui: BTreeMap::new(),
         }
     }

@@ -156,4 +156,6 @@ pub struct SyncRun {
     pub errors: serde_json::Value,
     /// Our devices the router showed online in this cycle.
     pub hosts_count: i32,
+    /// While the cycle runs: what it is doing now, with its counts.
+    pub stage: Option<String>,
 }

@@ -146,6 +146,7 @@ diesel::table! {
         error_count -> Int4,
         errors -> Jsonb,
         hosts_count -> Int4,
+        stage -> Nullable<Text>,
     }
 }
 

@@ -33,6 +33,7 @@ pub async fn check_gateway(services: &Services) -> Result<Watch, WatchError> {
     let Some(m) = services.messenger.clone() else { return Ok(Watch::NoGateway) };
     let provider = m.providers().first().copied().unwrap_or("none");
     let up = matches!(m.session_of(0).await, Some(Ok(s)) if s.up);
+    crate::metrics::with(|x| x.whatsapp_session_up.with_label_values(&[provider]).set(i64::from(up)));
     let kv = &services.kv;
     let key = kv.key(KEY);
     let now = chrono::Utc::now();

@@ -164,16 +164,28 @@ impl RouterClient {
             Ok(p) => p.map_err(|_| RouterError::ConnectionLost)?,
             Err(_) => return Err(RouterError::Timeout(wait)),
         };
+        let started = Instant::now();
         let mut result = self.run_once(cmd, &map).await;
         if matches!(result, Err(RouterError::ConnectionLost)) && cmd.idempotent {
             // The connection died under us; a fresh one gets one more try.
             result = self.run_once(cmd, &map).await;
         }
-        let mut breaker = self.breaker();
-        match &result {
-            Err(e) if e.is_unavailable() => breaker.record_failure(Instant::now()),
-            _ => breaker.record_success(),
-        }
+        let open = {
+            let mut breaker = self.breaker();
+            match &result {
+                Err(e) if e.is_unavailable() => breaker.record_failure(Instant::now()),
+                _ => breaker.record_success(),
+            }
+            breaker.is_open()
+        };
+        crate::metrics::with(|m| {
+            // Command paths are ours (a closed set), never input.
+            m.router_latency.with_label_values(&[cmd.path.as_str()]).observe(started.elapsed().as_secs_f64());
+            if let Err(e) = &result {
+                m.router_errors.with_label_values(&[cmd.path.as_str(), e.kind()]).inc();
+            }
+            m.router_breaker_open.set(i64::from(open));
+        });
         result
     }
 
@@ -249,6 +261,7 @@ impl RouterClient {
             Ok(Ok(device)) => {
                 conn.generation += 1;
                 conn.device = Some(device.clone());
+                crate::metrics::with(|m| m.router_connected.set(1));
                 conn.next_attempt = None;
                 conn.backoff = cfg.backoff_initial;
                 tracing::info!(router = %cfg.name, "router connected");
@@ -272,6 +285,7 @@ impl RouterClient {
     async fn invalidate(&self, generation: u64) {
         let mut conn = self.inner.conn.lock().await;
         if conn.generation == generation && conn.device.take().is_some() {
+            crate::metrics::with(|m| m.router_connected.set(0));
             tracing::info!(router = %self.inner.config.name, "router connection dropped; reconnecting on next use");
         }
     }
@@ -280,6 +294,7 @@ impl RouterClient {
     pub async fn disconnect(&self) {
         let mut conn = self.inner.conn.lock().await;
         conn.device = None;
+        crate::metrics::with(|m| m.router_connected.set(0));
         conn.next_attempt = None;
     }
 }

@@ -21,6 +21,19 @@ pub enum RouterError {
 }
 
 impl RouterError {
+    /// The error's kind as a metric label.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RouterError::Unreachable(_) => "unreachable",
+            RouterError::LoginRefused => "login_refused",
+            RouterError::Timeout(_) => "timeout",
+            RouterError::ConnectionLost => "connection_lost",
+            RouterError::CircuitOpen(_) => "circuit_open",
+            RouterError::Trap { .. } => "trap",
+            RouterError::Protocol(_) => "protocol",
+        }
+    }
+
     /// Failures of the path to the router (not of a command it understood and refused): these
     /// count towards the circuit breaker and make the HTTP layer answer 503.
     pub fn is_unavailable(&self) -> bool {

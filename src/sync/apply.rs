@@ -1,10 +1,9 @@
-//! What a cycle writes to Postgres: per batch of users, usage, daily usage, ledger rows and
-//! baselines in one transaction; the cycle's record in `sync_runs`.
+//! What a cycle writes to Postgres: per batch of users, usage, daily usage, the day's ledger row
+//! and baselines in one transaction; the cycle's record in `sync_runs`.
 
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Int4, Nullable, Text, Uuid as SqlUuid};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::plan::{self, Baseline, Map, Plan};
@@ -13,53 +12,32 @@ use crate::db::DbError;
 use crate::db::schema::sync_runs;
 use crate::domain::{AccessStatus, ClientIp, MacAddress};
 
-/// The ledger keys of each user's charge in one cycle: a digest of the observations it comes
-/// from, so the same observations can never be charged twice (e.g. two workers planning from one
-/// baseline). One pass over the charges, whatever the number of users.
-pub(super) fn idempotency_keys(
-    router_id: i32,
-    plan: &Plan,
-    baselines: &Map<MacAddress, Baseline>,
-) -> Map<Uuid, String> {
-    let mut digests: Map<Uuid, Sha256> = Map::default();
-    for c in plan.charges.iter().filter(|c| c.bytes > 0) {
-        let from = baselines.get(&c.mac).map(|b| (b.host_id.as_str(), b.bytes)).unwrap_or(("", 0));
-        let d = digests.entry(c.user_id).or_default();
-        // Fixed-width fields and a length-prefixed host id: no two observations read alike.
-        d.update(c.mac.octets());
-        d.update((from.0.len() as u64).to_le_bytes());
-        d.update(from.0.as_bytes());
-        d.update(from.1.to_le_bytes());
-        d.update(c.bytes.to_le_bytes());
-        d.update(c.device_id.to_le_bytes());
-    }
-    digests
-        .into_iter()
-        .map(|(user, h)| (user, format!("sync:{router_id}:{}:{}", user.simple(), hex::encode(&h.finalize()[..12]))))
-        .collect()
-}
-
+/// The charges that moved baselines, applied: the user's total, the day's usage and the day's
+/// ledger row, each accumulated in place. The ledger holds one usage row per user and local day
+/// (`usage:{user}:{day}`), not one per cycle: exactly-once is the baseline compare-and-set's, in
+/// this same transaction.
 const CHARGE_SQL: &str = r#"
 WITH c AS (
-    SELECT * FROM unnest($1::uuid[], $2::int8[], $3::text[]) AS t(user_id, delta, key)
-), ins AS (
+    SELECT * FROM unnest($1::uuid[], $2::int8[]) AS t(user_id, delta)
+), led AS (
     INSERT INTO quota_ledger (user_id, delta_bytes, source, idempotency_key, details)
-    SELECT user_id, delta, 'sync_usage', key, jsonb_build_object('run', $4::bigint) FROM c
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING user_id, delta_bytes
+    SELECT user_id, delta, 'sync_usage', 'usage:' || user_id::text || ':' || $4::date::text,
+           jsonb_build_object('day', $4::date, 'last_run', $3::bigint) FROM c
+    ON CONFLICT (idempotency_key) DO UPDATE
+        SET delta_bytes = quota_ledger.delta_bytes + EXCLUDED.delta_bytes, details = EXCLUDED.details
 ), upd AS (
-    UPDATE users u SET quota_used_bytes = u.quota_used_bytes + ins.delta_bytes, updated_at = now()
-    FROM ins WHERE u.id = ins.user_id
+    UPDATE users u SET quota_used_bytes = u.quota_used_bytes + c.delta, updated_at = now()
+    FROM c WHERE u.id = c.user_id
 ), daily AS (
     INSERT INTO usage_daily (user_id, day, bytes)
-    SELECT user_id, $5::date, delta_bytes FROM ins
+    SELECT user_id, $4::date, delta FROM c
     ON CONFLICT (user_id, day) DO UPDATE SET bytes = usage_daily.bytes + EXCLUDED.bytes, updated_at = now()
 ), totals AS (
     INSERT INTO usage_day_totals (day, shard, bytes)
-    SELECT $5::date, $6::int4, sum(delta_bytes) FROM ins HAVING count(*) > 0
+    SELECT $4::date, $5::int4, sum(delta) FROM c HAVING count(*) > 0
     ON CONFLICT (day, shard) DO UPDATE SET bytes = usage_day_totals.bytes + EXCLUDED.bytes, updated_at = now()
 )
-SELECT count(*)::bigint AS users, COALESCE(sum(delta_bytes), 0)::bigint AS bytes FROM ins
+SELECT count(*)::bigint AS users, COALESCE(sum(delta), 0)::bigint AS bytes FROM c
 "#;
 
 /// Baselines of MACs seen before, as a compare-and-set: a row moves only from the values this
@@ -206,14 +184,12 @@ impl CasColumns {
 pub(super) struct Batch {
     stored: CasColumns,
     new: BaselineColumns,
-    /// The ledger key of each user this batch may charge.
-    keys: Map<Uuid, String>,
     seen_ids: Vec<i64>,
     seen_ips: Vec<Option<ClientIp>>,
 }
 
 /// Splits a plan's writes into `n` batches by user.
-pub(super) fn batches(router_id: i32, plan: &Plan, baselines: &Map<MacAddress, Baseline>, n: usize) -> Vec<Batch> {
+pub(super) fn batches(plan: &Plan, baselines: &Map<MacAddress, Baseline>, n: usize) -> Vec<Batch> {
     let n = n.max(1);
     let of = |user: &Uuid| (user.as_u128() % n as u128) as usize;
     let mut out: Vec<Batch> = (0..n).map(|_| Batch::default()).collect();
@@ -224,9 +200,6 @@ pub(super) fn batches(router_id: i32, plan: &Plan, baselines: &Map<MacAddress, B
             Some(from) => batch.stored.push(b, from, charge_of.get(&b.mac).copied().unwrap_or(0)),
             None => batch.new.push(b),
         }
-    }
-    for (user, key) in idempotency_keys(router_id, plan, baselines) {
-        out[of(&user)].keys.insert(user, key);
     }
     for s in &plan.seen {
         let batch = &mut out[of(&s.user_id)];
@@ -251,20 +224,13 @@ pub(super) fn apply_batch(
     conn.transaction::<_, SyncError, _>(|tx| {
         batch.new.write(BASELINE_INSERT_SQL, router_id, tx)?;
         let moved = std::mem::take(&mut batch.stored).write(router_id, tx)?;
-        let (mut users, mut deltas, mut keys) = (Vec::new(), Vec::new(), Vec::new());
-        for c in moved.into_iter().filter(|c| c.bytes > 0) {
-            // Every user with charged bytes was planned with a key.
-            let Some(key) = batch.keys.remove(&c.user_id) else { continue };
-            users.push(c.user_id);
-            deltas.push(c.bytes);
-            keys.push(key);
-        }
+        let (users, deltas): (Vec<Uuid>, Vec<i64>) =
+            moved.into_iter().filter(|c| c.bytes > 0).map(|c| (c.user_id, c.bytes)).unzip();
         let mut charged = Charged { users: 0, bytes: 0 };
         if !users.is_empty() {
             charged = diesel::sql_query(CHARGE_SQL)
                 .bind::<Array<SqlUuid>, _>(users)
                 .bind::<Array<BigInt>, _>(deltas)
-                .bind::<Array<Text>, _>(keys)
                 .bind::<BigInt, _>(run_id)
                 .bind::<Date, _>(day)
                 .bind::<Int4, _>(shard)
@@ -298,6 +264,7 @@ pub(super) fn finish(conn: &mut PgConnection, run_id: i64, s: &Summary, router_c
             sync_runs::error_count.eq(s.errors.len() as i32),
             sync_runs::hosts_count.eq(s.online as i32),
             sync_runs::errors.eq(serde_json::json!(s.errors.iter().take(100).collect::<Vec<_>>())),
+            sync_runs::stage.eq(None::<String>),
         ))
         .execute(conn)?;
     Ok(())

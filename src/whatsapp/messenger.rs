@@ -224,6 +224,8 @@ impl Messenger {
             }
             let (attempts, result) = self.try_gateway(g.as_ref(), to, &text).await;
             total_attempts += attempts;
+            let outcome = if result.is_ok() { "sent" } else { "failed" };
+            crate::metrics::with(|m| m.whatsapp_sends.with_label_values(&[g.name(), outcome]).inc());
             match result {
                 Ok(sent) => {
                     let (name, mid) = (g.name(), sent.message_id.clone());

@@ -2,6 +2,7 @@
 //! of the `hotspot-jobs` crate (`hotspot worker`), and the housekeeping they run.
 
 pub mod maintenance;
+pub mod retention;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,7 +52,7 @@ fn describe(s: &run::Summary) -> String {
 impl Handlers for JobHandlers {
     fn quota_sync(&self, _tick: u64) -> JobFuture {
         let (ctx, kv, every) = (self.sync.clone(), self.services.kv.clone(), self.services.settings.jobs.sync_interval);
-        Box::pin(async move {
+        counted("quota-sync", async move {
             let Some(ctx) = ctx else { return Ok(Done::new("no router configured; nothing to sync")) };
             Ok(match run::tick(&ctx, &kv, every, "schedule", None).await? {
                 TickOutcome::Ran(s) => Done::new(describe(&s)),
@@ -63,7 +64,7 @@ impl Handlers for JobHandlers {
 
     fn manual_sync(&self, job_id: String, _job: ManualSync) -> JobFuture {
         let (ctx, kv, every) = (self.sync.clone(), self.services.kv.clone(), self.services.settings.jobs.sync_interval);
-        Box::pin(async move {
+        counted("manual-sync", async move {
             let Some(ctx) = ctx else { return Err("no router is configured (HOTSPOT_ROUTER_ADDR)".into()) };
             // The admin asked for a fresh cycle: wait for a running one rather than skip.
             loop {
@@ -75,19 +76,22 @@ impl Handlers for JobHandlers {
         })
     }
 
+    /// The daily housekeeping: dead sessions, unproven registrations, history past retention.
     fn cleanup_refresh_tokens(&self) -> JobFuture {
         let db = self.services.db.clone();
-        Box::pin(async move {
+        let runtime = self.services.runtime.get();
+        counted("housekeeping", async move {
             let n = maintenance::cleanup_refresh_tokens(&db).await?;
             let r = maintenance::cleanup_unproven_registrations(&db).await?;
-            Ok(Done::new(format!("{n} refresh tokens and {r} unproven registrations deleted")))
+            let kept = retention::apply(&db, &runtime, chrono::Utc::now()).await?;
+            Ok(Done::new(format!("{n} refresh tokens and {r} unproven registrations deleted; {kept}")))
         })
     }
 
     fn cleanup_stale_devices(&self) -> JobFuture {
         let captive = self.captive.clone();
         let after = Duration::from_secs(u64::from(self.services.runtime.get().device_stale_days) * 86_400);
-        Box::pin(async move {
+        counted("device-cleanup", async move {
             let n = maintenance::cleanup_stale_devices(&captive, after).await.map_err(|e| Box::new(e) as BoxError)?;
             Ok(Done::new(format!("{n} stale devices removed")))
         })
@@ -95,7 +99,7 @@ impl Handlers for JobHandlers {
 
     fn reconcile(&self, job: Reconcile) -> JobFuture {
         let ctx = self.sync.clone();
-        Box::pin(async move {
+        counted("reconcile", async move {
             let Some(ctx) = ctx else { return Ok(Done::new("no router configured; nothing to reconcile")) };
             // Parsed at the edge; a payload that is not a user id can never succeed.
             let Ok(id) = uuid::Uuid::parse_str(&job.user_id) else {
@@ -113,7 +117,7 @@ impl Handlers for JobHandlers {
     fn payment_reconcile(&self) -> JobFuture {
         let billing = self.services.billing();
         let after = self.services.settings.payments.reconcile_after;
-        Box::pin(async move {
+        counted("payment-reconcile", async move {
             let r = billing.reconcile_pending(after).await.map_err(|e| Box::new(e) as BoxError)?;
             Ok(Done::new(format!(
                 "{} pending payments checked: {} moved, {} expired, {} could not be checked",
@@ -124,7 +128,7 @@ impl Handlers for JobHandlers {
 
     fn gateway_watch(&self) -> JobFuture {
         let services = self.services.clone();
-        Box::pin(async move {
+        counted("gateway-watch", async move {
             let w = crate::notify::watch::check_gateway(&services).await.map_err(|e| Box::new(e) as BoxError)?;
             Ok(Done::new(format!("{w:?}")))
         })
@@ -132,7 +136,7 @@ impl Handlers for JobHandlers {
 
     fn expiry_warnings(&self) -> JobFuture {
         let services = self.services.clone();
-        Box::pin(async move {
+        counted("expiry-warnings", async move {
             let n = crate::notify::queue_expiry_warnings(&services).await.map_err(|e| Box::new(e) as BoxError)?;
             Ok(Done::new(format!("{n} expiry warnings queued")))
         })
@@ -140,7 +144,7 @@ impl Handlers for JobHandlers {
 
     fn notify(&self, job: hotspot_jobs::Notify) -> JobFuture {
         let services = self.services.clone();
-        Box::pin(async move {
+        counted("notify", async move {
             let outcome = crate::notify::deliver(&services, job).await.map_err(|e| Box::new(e) as BoxError)?;
             Ok(Done::new(format!("{outcome:?}")))
         })
@@ -148,7 +152,7 @@ impl Handlers for JobHandlers {
 
     fn router_retry(&self, job: RouterRetry) -> JobFuture {
         let captive = self.captive.clone();
-        Box::pin(async move {
+        counted("router-retry", async move {
             // Parsed at the edge like any input; a malformed entry is dropped, not retried forever.
             let macs: Vec<MacAddress> = job.forget_macs.iter().filter_map(|m| MacAddress::parse(m).ok()).collect();
             let ips: Vec<ClientIp> = job.forget_ips.iter().filter_map(|i| ClientIp::parse(i).ok()).collect();
@@ -160,6 +164,20 @@ impl Handlers for JobHandlers {
             Ok(Done::new(format!("{}: {bindings} bindings, {entries} addresses removed", job.reason)))
         })
     }
+}
+
+/// A job's future, counted in `hotspot_job_failures_total` when it fails.
+fn counted(
+    job: &'static str,
+    fut: impl std::future::Future<Output = Result<Done, BoxError>> + Send + 'static,
+) -> JobFuture {
+    Box::pin(async move {
+        let r = fut.await;
+        if r.is_err() {
+            crate::metrics::job_failed(job);
+        }
+        r
+    })
 }
 
 /// This host's name as worker names start with it (`$HOSTNAME`: the container id under Docker).
@@ -217,9 +235,53 @@ pub async fn run(services: Services, shutdown: Shutdown) -> anyhow::Result<()> {
         let providers: Vec<_> = std::iter::once(&wa.primary).chain(wa.secondary.as_ref()).collect();
         crate::whatsapp::seed_events::spawn_listeners(&services.db, &providers, &shutdown);
     }
+    if let Some(at) = services.settings.jobs.metrics_listen {
+        let listener = std::net::TcpListener::bind(at)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {at} (HOTSPOT_WORKER_METRICS_LISTEN): {e}"))?;
+        serve_metrics(listener, services.queues.clone(), shutdown.clone())?;
+    }
     let handlers: Arc<dyn Handlers> = Arc::new(JobHandlers::new(services));
     tracing::info!(worker = %config.name, "worker running");
     hotspot_jobs::worker::run(config, conn, handlers, shutdown.wait()).await?;
     tracing::info!("worker stopped");
+    Ok(())
+}
+
+/// The worker's `/metrics`: the process's own metrics (sync, router, codes, WhatsApp, queues),
+/// served until shutdown.
+fn serve_metrics(
+    listener: std::net::TcpListener,
+    queues: hotspot_jobs::Queues,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let queues = web::Data::new(queues);
+    let server = HttpServer::new(move || {
+        App::new().app_data(queues.clone()).route(
+            "/metrics",
+            web::get().to(|q: web::Data<hotspot_jobs::Queues>| async move {
+                crate::metrics::refresh_queues(&q).await;
+                let mut out = Vec::new();
+                match prometheus::Encoder::encode(&prometheus::TextEncoder::new(), &crate::metrics::gather(), &mut out)
+                {
+                    Ok(()) => HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(out),
+                    Err(e) => {
+                        tracing::error!(error = %e, "metrics encoding failed");
+                        HttpResponse::InternalServerError().finish()
+                    }
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    tokio::spawn(async move {
+        shutdown.wait().await;
+        handle.stop(true).await;
+    });
     Ok(())
 }

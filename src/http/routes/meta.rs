@@ -19,6 +19,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             state.metrics.set_peer_up(peer, check.status == "up");
         }
     }
+    crate::metrics::refresh_queues(&state.queues).await;
     let text = state.metrics.render().map_err(|e| {
         tracing::error!(error = %e, "metrics encoding failed");
         ApiError::internal()
