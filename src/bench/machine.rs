@@ -40,6 +40,21 @@ impl CpuTicks {
     }
 }
 
+/// The machine's processor as `/proc/cpuinfo` names it, and how many cores this process may use.
+pub fn cpu_model() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown processor".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    format!("CPU: {model}, {cores} cores")
+}
+
 /// One line for a bench's output: how the machine's CPU went during a phase.
 pub fn describe(start: Option<CpuTicks>, end: Option<CpuTicks>) -> String {
     match start.zip(end).and_then(|(s, e)| e.shares_since(&s)) {

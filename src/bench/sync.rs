@@ -238,6 +238,8 @@ struct Mark {
 
 struct Row {
     name: &'static str,
+    /// How busy the machine was during the cycle (and how much the hypervisor took).
+    machine: String,
     millis: f64,
     /// Rows the cycle added to the tables that keep history.
     rows: i64,
@@ -275,6 +277,7 @@ async fn cycle(services: &Services, ctx: &crate::sync::SyncContext, name: &'stat
     let rows_before = history_rows(services).await?;
     let peak_ok = reset_peak();
     let statements = services.db.statements();
+    let cpu_before = super::machine::CpuTicks::now();
     let started = Instant::now();
     // On a runtime worker like the worker's jobs, not on the main thread.
     let task_ctx = ctx.clone();
@@ -283,8 +286,10 @@ async fn cycle(services: &Services, ctx: &crate::sync::SyncContext, name: &'stat
     if !s.errors.is_empty() {
         eprintln!("  {name}: {} errors, first: {}", s.errors.len(), s.errors[0]);
     }
+    let machine = super::machine::describe(cpu_before, super::machine::CpuTicks::now());
     Ok(Row {
         name,
+        machine,
         millis,
         rows: history_rows(services).await? - rows_before,
         commands: s.router_commands,
@@ -348,6 +353,7 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<Figures> {
         opts.devices,
         t.elapsed().as_secs_f64()
     );
+    println!("{}", super::machine::cpu_model());
     println!(
         "{:<22} {:>9} {:>9} {:>8} {:>7} {:>9} {:>15} {:>10}",
         "cycle", "wall ms", "commands", "writes", "SQL", "rows+", "bytes charged", "peak RSS"
@@ -360,6 +366,7 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<Figures> {
             "{:<22} {:>9.0} {:>9} {:>8} {:>7} {:>9} {:>15} {:>7.1} MiB",
             r.name, r.millis, r.commands, r.writes, r.statements, r.rows, r.charged, r.peak_mib
         );
+        println!("    {}", r.machine);
         let mut v = stages.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
         v.push(mark("done".into()));
         for w in v.windows(2) {
