@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the local PostgreSQL and Redis this project needs are up; starts them when they are
-# installed but stopped, installs them (Debian packages) when missing. Idempotent.
+# installed but stopped, installs them (Debian packages) when missing; likewise the OpenSSL
+# headers the build links (the Socket.IO client's TLS). Idempotent.
 set -euo pipefail
 
 pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
@@ -12,6 +13,11 @@ need_root() {
     exit 1
   fi
 }
+
+if ! pkg-config --exists openssl 2>/dev/null; then
+  need_root "installing the OpenSSL headers the build needs (libssl-dev, pkg-config)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libssl-dev pkg-config >/dev/null
+fi
 
 if ! pg_up; then
   if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then

@@ -185,7 +185,11 @@ pub fn job_failed(queue: &str) {
     with(|m| m.job_failures.with_label_values(&[queue]).inc());
 }
 
-/// Everything gathered from this process's registry.
-pub fn gather() -> Vec<prometheus::proto::MetricFamily> {
-    get().map(|m| m.registry.gather()).unwrap_or_default()
+/// The Prometheus text of `extra` (another registry's families) and this process's metrics.
+pub fn render(mut extra: Vec<prometheus::proto::MetricFamily>) -> Result<String, prometheus::Error> {
+    use prometheus::Encoder;
+    extra.extend(get().map(|m| m.registry.gather()).unwrap_or_default());
+    let mut out = Vec::with_capacity(8 * 1024);
+    prometheus::TextEncoder::new().encode(&extra, &mut out)?;
+    String::from_utf8(out).map_err(|e| prometheus::Error::Msg(e.to_string()))
 }

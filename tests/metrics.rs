@@ -77,3 +77,25 @@ async fn every_metric_the_dashboard_and_the_alerts_use_is_exported() {
     // Label values come from closed sets: no phone number or address in any series.
     assert!(!text.contains("62812") && !text.contains("10.5."), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_serves_its_own_metrics() {
+    let at = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let app = TestApp::spawn_with(&[("HOTSPOT_WORKER_METRICS_LISTEN", &at)]).await;
+    let (stop, worker) = app.start_worker();
+    let url = format!("http://{at}/metrics");
+    let mut text = String::new();
+    for _ in 0..100 {
+        if let Ok(r) = reqwest::get(&url).await {
+            text = r.text().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(text.contains("hotspot_sync_cycle_duration_seconds_bucket"), "{text}");
+    assert!(text.contains("hotspot_queue_jobs{queue=\"notify\",state=\"pending\"}"), "{text}");
+    // Its own metrics only: the HTTP server's families are the server's.
+    assert!(!text.contains("hotspot_http_requests_total"), "{text}");
+    stop.trigger();
+    worker.await.unwrap().unwrap();
+}

@@ -151,9 +151,13 @@ impl Receipt {
         let quota = if unlimited { "unlimited".to_owned() } else { format_bytes(bytes) };
         Self { template, reference, package: package.to_owned(), amount_idr, quota }
     }
+
+    /// The receipt of a paid sale (online or cash), named by its order.
+    fn of_sale(t: &purchase::Transaction) -> Self {
+        Self::new("purchase_receipt", t.order_id.clone(), &t.package_name, t.amount_idr, t.quota_bytes, t.is_unlimited)
+    }
 }
 
-/// `Rp15.000`: the way Indonesian receipts write money.
 /// What `bytes` would cost at the best rate on sale (price per byte of the finite packages);
 /// `None` when nothing finite is on sale. Rounded up to the rupiah.
 pub fn estimate_rupiah(packages: &[Package], bytes: i64) -> Option<i64> {
@@ -171,6 +175,7 @@ pub fn estimate_rupiah(packages: &[Package], bytes: i64) -> Option<i64> {
         .map(|rp| i64::try_from(rp).unwrap_or(i64::MAX))
 }
 
+/// `Rp15.000`: the way Indonesian receipts write money.
 pub fn format_rupiah(amount: i64) -> String {
     let digits = amount.unsigned_abs().to_string();
     let mut out = String::new();

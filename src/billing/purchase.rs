@@ -406,15 +406,7 @@ impl Billing {
         let policy = self.admin.captive.policy();
         let (applied, user) = self.db().run(move |conn| Ok(apply(conn, &s, source, &policy))).await??;
         if let (true, Some((user, before))) = (applied.granted, user) {
-            let t = &applied.transaction;
-            let receipt = Receipt::new(
-                "purchase_receipt",
-                t.order_id.clone(),
-                &t.package_name,
-                t.amount_idr,
-                t.quota_bytes,
-                t.is_unlimited,
-            );
+            let receipt = Receipt::of_sale(&applied.transaction);
             self.after_grant(&user, before, "purchase", receipt).await;
         }
         Ok(applied)

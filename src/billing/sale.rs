@@ -109,15 +109,7 @@ impl Billing {
             })
             .await??;
         if !sold.replayed {
-            let t = &sold.transaction;
-            let receipt = Receipt::new(
-                "purchase_receipt",
-                t.order_id.clone(),
-                &t.package_name,
-                t.amount_idr,
-                t.quota_bytes,
-                t.is_unlimited,
-            );
+            let receipt = Receipt::of_sale(&sold.transaction);
             self.after_grant(&sold.user, sold.before, "cash sale", receipt).await;
         }
         Ok(sold)

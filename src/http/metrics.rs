@@ -1,7 +1,7 @@
 //! Prometheus metrics: requests by route and status, latency, pool gauges; rendered together
 //! with the process's own (`crate::metrics`).
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
 
 pub struct Metrics {
     registry: Registry,
@@ -59,10 +59,6 @@ impl Metrics {
     }
 
     pub fn render(&self) -> Result<String, prometheus::Error> {
-        let mut out = Vec::with_capacity(8 * 1024);
-        let mut families = self.registry.gather();
-        families.extend(crate::metrics::gather());
-        TextEncoder::new().encode(&families, &mut out)?;
-        String::from_utf8(out).map_err(|e| prometheus::Error::Msg(e.to_string()))
+        crate::metrics::render(self.registry.gather())
     }
 }

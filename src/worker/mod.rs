@@ -261,10 +261,8 @@ fn serve_metrics(
             "/metrics",
             web::get().to(|q: web::Data<hotspot_jobs::Queues>| async move {
                 crate::metrics::refresh_queues(&q).await;
-                let mut out = Vec::new();
-                match prometheus::Encoder::encode(&prometheus::TextEncoder::new(), &crate::metrics::gather(), &mut out)
-                {
-                    Ok(()) => HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(out),
+                match crate::metrics::render(Vec::new()) {
+                    Ok(text) => HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text),
                     Err(e) => {
                         tracing::error!(error = %e, "metrics encoding failed");
                         HttpResponse::InternalServerError().finish()
