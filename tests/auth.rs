@@ -930,3 +930,39 @@ async fn a_login_records_device_history_token_and_last_login() {
     assert!(last_login.is_some_and(|t| (chrono::Utc::now() - t).num_seconds() < 60));
     app.stop().await;
 }
+
+#[derive(diesel::QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    synchronous_commit: String,
+}
+
+/// A sign-in's record commits without waiting for the disk, for its own transaction only: the
+/// pooled connection it ran on is back to durable commits for whatever runs on it next (a
+/// purchase, a grant).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_relaxes_durability_for_itself_only() {
+    use diesel::RunQueryDsl;
+    let app = app().await;
+    let u = app.user("081234567919", "Sari", 10).await;
+    let (uid, mac, ip) = (
+        u.id,
+        hotspot::domain::MacAddress::parse("02:AA:00:00:00:01").unwrap(),
+        hotspot::domain::ClientIp::parse("10.5.50.11").unwrap(),
+    );
+    let after = app
+        .services
+        .db
+        .run(move |c| {
+            let before: Setting =
+                diesel::sql_query("SELECT current_setting('synchronous_commit') AS synchronous_commit")
+                    .get_result(c)?;
+            assert_eq!(before.synchronous_commit, "on");
+            hotspot::captive::register_device(c, uid, &mac, &ip, vec![])?;
+            Ok(diesel::sql_query("SELECT current_setting('synchronous_commit') AS synchronous_commit")
+                .get_result::<Setting>(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(after.synchronous_commit, "on", "the connection's next transaction commits durably");
+}

@@ -27,6 +27,10 @@ impl CpuTicks {
         Some(Self { busy: f[0] + f[1] + f[2] + f[5] + f[6], idle: f[3] + f[4], steal: f[7] })
     }
 
+    fn total(&self) -> u64 {
+        self.busy + self.idle + self.steal
+    }
+
     /// Shares of the interval from `earlier` to `self`, in percent: (busy, stolen, idle).
     pub fn shares_since(&self, earlier: &Self) -> Option<(f64, f64, f64)> {
         let busy = self.busy.checked_sub(earlier.busy)?;
@@ -65,6 +69,30 @@ pub fn describe(start: Option<CpuTicks>, end: Option<CpuTicks>) -> String {
     }
 }
 
+/// CPU ticks (user + system, in the same unit as `/proc/stat`) this process has used so far.
+pub fn process_ticks() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/stat").ok().as_deref().and_then(parse_process_ticks)
+}
+
+/// `utime` and `stime`, the 14th and 15th fields of `/proc/PID/stat`; the second field (the
+/// command) may hold spaces and parentheses, so fields are counted from its closing one.
+fn parse_process_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+/// A process's share of the whole machine over an interval, in percent (100: every core).
+pub fn process_share(start: Option<CpuTicks>, end: Option<CpuTicks>, a: Option<u64>, b: Option<u64>) -> Option<f64> {
+    let total = end?.total().checked_sub(start?.total()).filter(|t| *t > 0)?;
+    Some(b?.checked_sub(a?)? as f64 * 100.0 / total as f64)
+}
+
+/// How busy the machine was over an interval, in percent.
+pub fn busy_share(start: Option<CpuTicks>, end: Option<CpuTicks>) -> Option<f64> {
+    end?.shares_since(&start?).map(|(busy, _, _)| busy)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +113,25 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(CpuTicks::parse(input), *want, "{input:?}");
         }
+    }
+
+    #[test]
+    fn parses_a_process_line() {
+        let cases: &[(&str, Option<u64>)] = &[
+            ("42 (hotspot) S 1 42 42 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 8 0 5 0 0", Some(325)),
+            ("42 (a) b (c) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 0 0 20 0", Some(10)),
+            ("42 (hotspot) S 1 42 42 0 -1 4194560 100 0 0 0 250", None),
+            ("42 (hotspot) S 1 42 42 0 -1 4194560 100 0 0 0 x 75", None),
+            ("no parenthesis", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_process_ticks(input), *want, "{input:?}");
+        }
+        let (a, b) = (CpuTicks { busy: 100, idle: 100, steal: 0 }, CpuTicks { busy: 250, idle: 150, steal: 0 });
+        assert_eq!(process_share(Some(a), Some(b), Some(10), Some(60)), Some(25.0));
+        assert_eq!(process_share(Some(a), Some(a), Some(10), Some(60)), None, "an empty interval");
+        assert_eq!(process_share(Some(a), Some(b), None, Some(60)), None);
+        assert_eq!(busy_share(Some(a), Some(b)), Some(75.0));
     }
 
     #[test]

@@ -105,6 +105,19 @@ pub enum BenchCommand {
         /// Database pool size of the server under test (default: as the server would choose here).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=512))]
         db_pool: Option<u32>,
+        /// Run only the server side (scratch database, simulators, server) on this address until
+        /// Ctrl-C, for `--external` to drive from another process.
+        #[arg(long, conflicts_with = "external")]
+        serve: Option<std::net::SocketAddr>,
+        /// With --serve: the bench's control listener (users and counters for the load process).
+        #[arg(long, default_value = "127.0.0.1:0", requires = "serve")]
+        control_listen: std::net::SocketAddr,
+        /// Drive a server started with --serve (its API address) from this process.
+        #[arg(long, requires = "control")]
+        external: Option<String>,
+        /// With --external: the control address the --serve process printed.
+        #[arg(long, requires = "external")]
+        control: Option<String>,
     },
     /// Quota sync cycles against the simulator: wall time, router commands, SQL statements,
     /// peak RSS; a steady cycle, then one where some users change state.
@@ -221,7 +234,17 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             };
             crate::bench::admin::run(opts).await
         }
-        Command::Bench(BenchCommand::Auth { users, concurrency, me_requests, http_workers, db_pool }) => {
+        Command::Bench(BenchCommand::Auth {
+            users,
+            concurrency,
+            me_requests,
+            http_workers,
+            db_pool,
+            serve,
+            control_listen,
+            external,
+            control,
+        }) => {
             let opts = crate::bench::auth::Options {
                 users,
                 concurrency: concurrency.max(1),
@@ -231,7 +254,19 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 database_url: settings.database_url.clone(),
                 redis_url: settings.redis_url.clone(),
             };
-            crate::bench::auth::run(opts).await
+            match (serve, external.zip(control)) {
+                (Some(listen), _) => {
+                    let api = std::net::TcpListener::bind(listen)?;
+                    let control = std::net::TcpListener::bind(control_listen)?;
+                    let stop = async {
+                        let _ = tokio::signal::ctrl_c().await;
+                    };
+                    println!("Ctrl-C stops it and drops its scratch database.");
+                    crate::bench::auth::serve(opts, api, control, stop).await
+                }
+                (None, Some((url, control))) => crate::bench::auth::external(opts, &url, &control).await,
+                (None, None) => crate::bench::auth::run(opts).await,
+            }
         }
         Command::Bench(BenchCommand::Sync { users, devices, change_pct, ladder }) => {
             let opts = crate::bench::sync::Options {
