@@ -115,11 +115,11 @@ struct BaselineColumns {
 }
 
 impl BaselineColumns {
-    fn push(&mut self, b: &plan::NewBaseline) {
-        self.macs.push(b.mac);
-        self.hosts.push(b.baseline.host_id.clone());
-        self.bytes.push(clamp(b.baseline.bytes));
-        self.uptimes.push(clamp(b.baseline.uptime_secs));
+    fn push(&mut self, mac: MacAddress, b: Baseline) {
+        self.macs.push(mac);
+        self.hosts.push(b.host_id);
+        self.bytes.push(clamp(b.bytes));
+        self.uptimes.push(clamp(b.uptime_secs));
     }
 
     fn write(self, sql: &str, router_id: i32, conn: &mut PgConnection) -> Result<(), DbError> {
@@ -149,12 +149,12 @@ struct CasColumns {
 }
 
 impl CasColumns {
-    fn push(&mut self, b: &plan::NewBaseline, from: &Baseline, charge: u64) {
-        self.next.push(b);
-        self.old_hosts.push(from.host_id.clone());
+    fn push(&mut self, b: plan::NewBaseline, from: Baseline, charge: u64) {
+        self.users.push(b.user_id);
+        self.next.push(b.mac, b.baseline);
+        self.old_hosts.push(from.host_id);
         self.old_bytes.push(clamp(from.bytes));
         self.old_uptimes.push(clamp(from.uptime_secs));
-        self.users.push(b.user_id);
         self.charges.push(clamp(charge));
     }
 
@@ -188,20 +188,28 @@ pub(super) struct Batch {
     seen_ips: Vec<Option<ClientIp>>,
 }
 
-/// Splits a plan's writes into `n` batches by user.
-pub(super) fn batches(plan: &Plan, baselines: &Map<MacAddress, Baseline>, n: usize) -> Vec<Batch> {
+/// Splits a plan's writes into `n` batches by user. Takes the plan's baselines and the stored
+/// ones by value: at 250,000 devices their strings move into the batches instead of being
+/// copied while the plan still holds them (the cycle's peak memory).
+pub(super) fn batches(plan: &mut Plan, mut baselines: Map<MacAddress, Baseline>, n: usize) -> Vec<Batch> {
     let n = n.max(1);
     let of = |user: &Uuid| (user.as_u128() % n as u128) as usize;
     let mut out: Vec<Batch> = (0..n).map(|_| Batch::default()).collect();
-    let charge_of: Map<MacAddress, u64> = plan.charges.iter().map(|c| (c.mac, c.bytes)).collect();
-    for b in &plan.baselines {
+    let charge_of: Map<MacAddress, u64> =
+        std::mem::take(&mut plan.charges).into_iter().map(|c| (c.mac, c.bytes)).collect();
+    for b in std::mem::take(&mut plan.baselines) {
         let batch = &mut out[of(&b.user_id)];
-        match baselines.get(&b.mac).filter(|_| b.stored) {
-            Some(from) => batch.stored.push(b, from, charge_of.get(&b.mac).copied().unwrap_or(0)),
-            None => batch.new.push(b),
+        let from = if b.stored { baselines.remove(&b.mac) } else { None };
+        match from {
+            Some(from) => {
+                let charge = charge_of.get(&b.mac).copied().unwrap_or(0);
+                batch.stored.push(b, from, charge);
+            }
+            None => batch.new.push(b.mac, b.baseline),
         }
     }
-    for s in &plan.seen {
+    drop(baselines);
+    for s in std::mem::take(&mut plan.seen) {
         let batch = &mut out[of(&s.user_id)];
         batch.seen_ids.push(s.device_id);
         batch.seen_ips.push(s.ip);

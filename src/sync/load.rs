@@ -2,6 +2,7 @@
 //! baselines.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::PgRowByRowLoadingMode;
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -73,30 +74,33 @@ pub(super) fn load(
         .returning(routers::id)
         .get_result(conn)?;
     let mut errors = Vec::new();
-    let rows: Vec<SyncUser> = users::table.select(SyncUser::as_select()).load(conn)?;
-    let mut users_in = Vec::with_capacity(rows.len());
-    let mut before = Map::with_capacity_and_hasher(rows.len(), Default::default());
-    let mut stored = Map::with_capacity_and_hasher(rows.len(), Default::default());
-    for u in &rows {
+    // Row by row: at 250,000 devices a whole result set held by libpq beside the typed rows
+    // was the largest share of the cycle's peak memory.
+    let mut users_in = Vec::new();
+    let mut before = Map::default();
+    let mut stored = Map::default();
+    for u in users::table.select(SyncUser::as_select()).load_iter::<SyncUser, PgRowByRowLoadingMode>(conn)? {
+        let u = u?;
         stored.insert(u.id, u.access_status);
         let facts = u.facts();
         before.insert(u.id, policy.status(&facts, now));
         users_in.push(UserInput { id: u.id, facts, hotspot_name: u.phone_number.local() });
     }
-    drop(rows);
-    let device_rows: Vec<DeviceRow> = user_devices::table.select(DeviceRow::as_select()).load(conn)?;
-    let devices = device_rows
-        .into_iter()
-        .map(|d| DeviceInput {
-            id: d.id,
-            user_id: d.user_id,
-            mac: d.mac_address,
-            ip: d.ip_address,
-            authorized: d.is_authorized,
-            last_seen: d.last_seen_at,
+    let devices = user_devices::table
+        .select(DeviceRow::as_select())
+        .load_iter::<DeviceRow, PgRowByRowLoadingMode>(conn)?
+        .map(|d| {
+            d.map(|d| DeviceInput {
+                id: d.id,
+                user_id: d.user_id,
+                mac: d.mac_address,
+                ip: d.ip_address,
+                authorized: d.is_authorized,
+                last_seen: d.last_seen_at,
+            })
         })
-        .collect();
-    let counters: Vec<(MacAddress, String, i64, i64)> = device_counters::table
+        .collect::<Result<Vec<_>, _>>()?;
+    let counters = device_counters::table
         .filter(device_counters::router_id.eq(router_id))
         .select((
             device_counters::mac_address,
@@ -104,9 +108,10 @@ pub(super) fn load(
             device_counters::last_bytes,
             device_counters::last_uptime_secs,
         ))
-        .load(conn)?;
-    let mut baselines = Map::with_capacity_and_hasher(counters.len(), Default::default());
-    for (mac, host_id, bytes, uptime) in counters {
+        .load_iter::<(MacAddress, String, i64, i64), PgRowByRowLoadingMode>(conn)?;
+    let mut baselines = Map::default();
+    for row in counters {
+        let (mac, host_id, bytes, uptime) = row?;
         match (u64::try_from(bytes), u64::try_from(uptime)) {
             (Ok(bytes), Ok(uptime_secs)) => {
                 baselines.insert(mac, Baseline { host_id, bytes, uptime_secs });

@@ -231,7 +231,7 @@ async fn cycle(
     // The router and Postgres answer side by side.
     let (snapshot, loaded) =
         tokio::join!(ctx.router.snapshot(), ctx.db.run(move |conn| load(conn, &name, &host, &policy, now)));
-    let (snapshot, loaded) = (snapshot?, loaded?);
+    let (snapshot, mut loaded) = (snapshot?, loaded?);
     let view = plan::Snapshot {
         hosts: &snapshot.hosts,
         bindings: &snapshot.bindings,
@@ -239,10 +239,12 @@ async fn cycle(
         users: &snapshot.users,
     };
     let rules = Rules { policy: policy_now.clone(), comment_prefix: ctx.comment_prefix.clone() };
-    let plan = plan::plan(&view, &loaded.baselines, &loaded.users, &loaded.devices, &rules, now);
+    let mut plan = plan::plan(&view, &loaded.baselines, &loaded.users, &loaded.devices, &rules, now);
+    summary.hosts = snapshot.hosts.len();
+    // The snapshot's part is done: at 250,000 devices it is a third of the cycle's peak memory.
+    drop(snapshot);
     summary.users = loaded.users.len();
     summary.devices = loaded.devices.len();
-    summary.hosts = snapshot.hosts.len();
     summary.online = plan.charges.len();
     summary.errors.extend(loaded.errors.iter().cloned());
     summary.status_changes = plan.statuses.iter().filter(|(id, s)| loaded.before.get(id) != Some(s)).count();
@@ -267,10 +269,11 @@ async fn cycle(
             .map(|p| (u.id, p, f.purchased_bytes))
         })
         .collect();
-    let batches = batches(&plan, &loaded.baselines, ctx.writers);
-    let router_changes = plan.router;
+    let baselines = std::mem::take(&mut loaded.baselines);
+    drop(loaded);
+    let batches = batches(&mut plan, baselines, ctx.writers);
     // Only the router diff is needed from here on.
-    drop((snapshot, loaded, plan.charges, plan.baselines, plan.seen));
+    let router_changes = plan.router;
 
     if let Some(p) = &ctx.pause {
         p.reached.notify_one();
