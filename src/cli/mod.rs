@@ -133,6 +133,10 @@ pub enum BenchCommand {
         /// time and memory per device at each step.
         #[arg(long)]
         ladder: bool,
+        /// Where to write this size's figures as JSON (the ladder runs each step as its own
+        /// process and reads them back).
+        #[arg(long, hide = true)]
+        figures_out: Option<std::path::PathBuf>,
     },
     /// The admin pages' reads at scale: user search (names, local numbers, digits, status)
     /// and the dashboard's stats; p50/p99 per kind.
@@ -268,7 +272,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 (None, None) => crate::bench::auth::run(opts).await,
             }
         }
-        Command::Bench(BenchCommand::Sync { users, devices, change_pct, ladder }) => {
+        Command::Bench(BenchCommand::Sync { users, devices, change_pct, ladder, figures_out }) => {
             let opts = crate::bench::sync::Options {
                 users,
                 devices,
@@ -279,7 +283,11 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             if ladder {
                 crate::bench::sync::ladder(opts).await
             } else {
-                crate::bench::sync::run(opts).await.map(|_| ())
+                let figures = crate::bench::sync::run(opts).await?;
+                match figures_out {
+                    Some(path) => crate::bench::sync::write_figures(&path, &figures),
+                    None => Ok(()),
+                }
             }
         }
         Command::Bench(BenchCommand::Router { hosts, upserts, rounds, latency_ms }) => {

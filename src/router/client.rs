@@ -155,6 +155,17 @@ impl RouterClient {
     /// Like [`RouterClient::run`], turning each reply into `T` as it arrives (replies that `map`
     /// rejects are dropped): a 50,000-row print never holds all its raw rows at once.
     pub async fn run_map<T>(&self, cmd: &Command, map: impl Fn(Row) -> Option<T>) -> Result<Vec<T>, RouterError> {
+        self.run_map_sized(cmd, 0, map).await
+    }
+
+    /// Like [`RouterClient::run_map`] with room for `expected` rows reserved up front: a print the
+    /// size of the hotspot then never grows by doubling, which holds the old and new buffers at once.
+    pub async fn run_map_sized<T>(
+        &self,
+        cmd: &Command,
+        expected: usize,
+        map: impl Fn(Row) -> Option<T>,
+    ) -> Result<Vec<T>, RouterError> {
         if let Err(wait) = self.breaker().allow(Instant::now()) {
             return Err(RouterError::CircuitOpen(wait));
         }
@@ -165,10 +176,10 @@ impl RouterClient {
             Err(_) => return Err(RouterError::Timeout(wait)),
         };
         let started = Instant::now();
-        let mut result = self.run_once(cmd, &map).await;
+        let mut result = self.run_once(cmd, expected, &map).await;
         if matches!(result, Err(RouterError::ConnectionLost)) && cmd.idempotent {
             // The connection died under us; a fresh one gets one more try.
-            result = self.run_once(cmd, &map).await;
+            result = self.run_once(cmd, expected, &map).await;
         }
         let open = {
             let mut breaker = self.breaker();
@@ -189,7 +200,12 @@ impl RouterClient {
         result
     }
 
-    async fn run_once<T>(&self, cmd: &Command, map: &impl Fn(Row) -> Option<T>) -> Result<Vec<T>, RouterError> {
+    async fn run_once<T>(
+        &self,
+        cmd: &Command,
+        expected: usize,
+        map: &impl Fn(Row) -> Option<T>,
+    ) -> Result<Vec<T>, RouterError> {
         let (device, generation) = self.device().await?;
         self.inner.commands.fetch_add(1, Ordering::Relaxed);
         self.touch();
@@ -202,7 +218,7 @@ impl RouterClient {
             }
         };
         let collect = async {
-            let mut rows = Vec::new();
+            let mut rows = Vec::with_capacity(expected);
             loop {
                 match rx.recv().await {
                     Some(Event::Reply { response, .. }) => {

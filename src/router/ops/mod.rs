@@ -2,6 +2,8 @@
 //! it belong to the operator and are never changed or removed.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::StreamExt;
 
@@ -120,6 +122,15 @@ pub struct Snapshot {
 pub struct Ops {
     pub client: RouterClient,
     pub managed: Managed,
+    /// Row counts of the last snapshot (hosts, bindings, list entries, users).
+    last_sizes: Arc<[AtomicUsize; 4]>,
+}
+
+/// Room to reserve for a print that returned `last` rows the time before: a little over, so a
+/// slowly growing hotspot still fills its vector without a reallocation.
+fn expected_rows(last: &AtomicUsize) -> usize {
+    let last = last.load(Ordering::Relaxed);
+    if last == 0 { 0 } else { last + last / 32 + 64 }
 }
 
 fn parse_rows<T>(rows: Vec<super::rows::Row>, f: impl Fn(&super::rows::Row) -> Option<T>) -> Vec<T> {
@@ -128,7 +139,7 @@ fn parse_rows<T>(rows: Vec<super::rows::Row>, f: impl Fn(&super::rows::Row) -> O
 
 impl Ops {
     pub fn new(client: RouterClient, managed: Managed) -> Self {
-        Self { client, managed }
+        Self { client, managed, last_sizes: Arc::default() }
     }
 
     /// One cheap command: is the router there and answering?
@@ -320,13 +331,19 @@ impl Ops {
         }
         let users = Command::new(format!("{HOTSPOT_USER}/print")).proplist(HOTSPOT_USER_PROPLIST);
         // Typed as each reply arrives: the raw rows of a large hotspot are never all held at once.
+        let sizes = &self.last_sizes;
         let (h, b, l, u) = tokio::join!(
-            self.client.run_map(&hosts, |r| HostRow::parse(&r)),
-            self.client.run_map(&bindings, |r| BindingRow::parse(&r)),
-            self.client.run_map(&lists, |r| AddressListRow::parse(&r)),
-            self.client.run_map(&users, |r| HotspotUserRow::parse(&r))
+            self.client.run_map_sized(&hosts, expected_rows(&sizes[0]), |r| HostRow::parse(&r)),
+            self.client.run_map_sized(&bindings, expected_rows(&sizes[1]), |r| BindingRow::parse(&r)),
+            self.client.run_map_sized(&lists, expected_rows(&sizes[2]), |r| AddressListRow::parse(&r)),
+            self.client.run_map_sized(&users, expected_rows(&sizes[3]), |r| HotspotUserRow::parse(&r))
         );
-        Ok(Snapshot { hosts: h?, bindings: b?, list_entries: l?, users: u? })
+        let snapshot = Snapshot { hosts: h?, bindings: b?, list_entries: l?, users: u? };
+        let counts = [snapshot.hosts.len(), snapshot.bindings.len(), snapshot.list_entries.len(), snapshot.users.len()];
+        for (slot, n) in sizes.iter().zip(counts) {
+            slot.store(n, Ordering::Relaxed);
+        }
+        Ok(snapshot)
     }
 
     /// Applies a batch of writes as pipelined tagged commands (bounded by the client's in-flight
