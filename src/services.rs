@@ -148,6 +148,7 @@ pub fn sync_context(services: &Services) -> anyhow::Result<crate::sync::SyncCont
         // Never more than the pool can give at once, leaving room for the API.
         writers: settings.jobs.sync_writers.min(settings.db_pool_size as usize / 2).max(1),
         progress: None,
+        progress_every: std::time::Duration::from_secs(1),
         lock_ttl: settings.jobs.sync_timeout + std::time::Duration::from_secs(60),
         pause: None,
         notify: Some(services.queues.clone()),

@@ -352,6 +352,53 @@ async fn overlapping_cycles_charge_nothing_twice() {
     f.app.stop().await;
 }
 
+/// A long write-out (a first sight on a slow router) reports how far it has got, to the
+/// progress callback and on the cycle's row the admin's sync status reads, while it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_router_write_out_reports_its_progress() {
+    use hotspot::sync::run::Stage;
+    let mut f = fixture(4, 100).await;
+    // One command at a time, each answered after 40 ms: the writes take a good fraction of a second.
+    let mut config = f.ctx.router.client.config().clone();
+    config.max_in_flight = 1;
+    f.ctx.router =
+        hotspot::router::ops::Ops::new(hotspot::router::RouterClient::new(config), f.ctx.router.managed.clone());
+    f.ctx.progress_every = Duration::from_millis(25);
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<Stage>>> = Default::default();
+    let sink = seen.clone();
+    f.ctx.progress = Some(std::sync::Arc::new(move |s| sink.lock().unwrap().push(s)));
+    f.app.sim().set_faults(|x| x.latency = Duration::from_millis(40));
+    let ctx = f.ctx.clone();
+    let cycle = tokio::spawn(async move { run_cycle(&ctx, "cli", None, FailPoint::None).await });
+    let mut stored = Vec::new();
+    while !cycle.is_finished() {
+        let runs = hotspot::sync::recent_runs(&f.app.services.db, 1).await.unwrap();
+        stored.extend(runs.into_iter().filter_map(|r| r.stage));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let summary = cycle.await.unwrap().unwrap();
+    f.app.sim().set_faults(|x| x.latency = Duration::ZERO);
+    let seen = seen.lock().unwrap().clone();
+    let writes: Vec<(usize, usize)> = seen
+        .iter()
+        .filter_map(|s| match s {
+            Stage::WritingRouter { done, changes } => Some((*done, *changes)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(writes.first(), Some(&(0, summary.router_writes)), "the write-out starts at 0 of all: {seen:?}");
+    let during: Vec<usize> = writes.iter().skip(1).map(|(d, _)| *d).collect();
+    assert!(!during.is_empty(), "progress reported while writing: {seen:?}");
+    assert!(during.iter().all(|d| *d > 0 && *d < summary.router_writes), "{during:?} of {}", summary.router_writes);
+    assert!(during.windows(2).all(|w| w[0] <= w[1]), "progress never goes back: {during:?}");
+    assert!(seen.iter().filter(|s| s.is_start()).count() == 3, "three stages start: {seen:?}");
+    assert!(
+        stored.iter().any(|s| s.ends_with(" done") && s.contains("router changes")),
+        "the cycle's row showed the progress: {stored:?}"
+    );
+    f.app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_deletes_history_past_the_operators_settings() {
     use hotspot::worker::retention;

@@ -380,7 +380,10 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<Figures> {
         if live {
             eprint!("\r\x1b[K  … {stage}");
         }
-        if let Ok(mut v) = sink.lock() {
+        // Progress within a stage only rewrites the line; the table's rows are the stages.
+        if stage.is_start()
+            && let Ok(mut v) = sink.lock()
+        {
             v.push(stage_mark(stage.to_string()));
         }
     }));

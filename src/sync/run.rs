@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -16,7 +17,7 @@ use crate::db::schema::sync_runs;
 use crate::db::{Db, DbError};
 use crate::domain::AccessStatus;
 use crate::router::RouterError;
-use crate::router::ops::Ops;
+use crate::router::ops::{ApplyReport, Change, Ops};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -55,9 +56,18 @@ pub enum Stage {
         users: usize,
         devices: usize,
     },
+    /// Reported as the writes start (`done` 0), then as they go on.
     WritingRouter {
+        done: usize,
         changes: usize,
     },
+}
+
+impl Stage {
+    /// A stage beginning, not a progress report within one.
+    pub fn is_start(&self) -> bool {
+        !matches!(self, Stage::WritingRouter { done, .. } if *done > 0)
+    }
 }
 
 impl std::fmt::Display for Stage {
@@ -67,7 +77,10 @@ impl std::fmt::Display for Stage {
             Stage::Charging { hosts, users, devices } => {
                 write!(f, "{hosts} hosts, {users} users, {devices} devices planned; charging usage")
             }
-            Stage::WritingRouter { changes } => write!(f, "usage committed; writing {changes} router changes"),
+            Stage::WritingRouter { done: 0, changes } => write!(f, "usage committed; writing {changes} router changes"),
+            Stage::WritingRouter { done, changes } => {
+                write!(f, "usage committed; writing {changes} router changes, {done} done")
+            }
         }
     }
 }
@@ -89,8 +102,10 @@ pub struct SyncContext {
     /// Usage transactions of one cycle run side by side on this many connections, each for its
     /// share of the users (a user's devices, ledger row and totals always in one transaction).
     pub writers: usize,
-    /// Told of each stage as it starts.
+    /// Told of each stage as it starts, and of the router writes' progress.
     pub progress: Option<Progress>,
+    /// How often a long write-out reports its progress (the callback and the cycle's row).
+    pub progress_every: Duration,
     /// How long the cycle lock lasts without renewal: longer than a cycle may take.
     pub lock_ttl: Duration,
     /// Tests only: stop between planning and charging until told to go on (an overlap).
@@ -125,6 +140,35 @@ impl SyncContext {
             tracing::debug!(error = %e, run_id, "sync stage not recorded");
         }
     }
+}
+
+/// Applies the cycle's router writes, reporting how many are done every `progress_every` while
+/// they run (a first sight or a mass change on a slow router takes minutes). The reports run
+/// beside the writes, never holding them up.
+async fn write_reporting(ctx: &SyncContext, run_id: i64, changes: Vec<Change>) -> ApplyReport {
+    let total = changes.len();
+    let done = AtomicUsize::new(0);
+    let finished = tokio::sync::Notify::new();
+    let apply = async {
+        let report = ctx.router.apply_counting(changes, &done).await;
+        // A stored permit: the reporter sees it even while it is busy recording a report.
+        finished.notify_one();
+        report
+    };
+    let reporter = async {
+        loop {
+            tokio::select! {
+                () = finished.notified() => break,
+                () = tokio::time::sleep(ctx.progress_every) => {
+                    let n = done.load(Ordering::Relaxed);
+                    if n > 0 && n < total {
+                        ctx.report(run_id, Stage::WritingRouter { done: n, changes: total }).await;
+                    }
+                }
+            }
+        }
+    };
+    tokio::join!(apply, reporter).0
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -321,8 +365,9 @@ async fn cycle(
     if fail == FailPoint::AfterCommit {
         return Err(SyncError::Injected("after commit"));
     }
-    ctx.report(run_id, Stage::WritingRouter { changes: router_changes.len() }).await;
-    let report = ctx.router.apply(router_changes).await;
+    let changes = router_changes.len();
+    ctx.report(run_id, Stage::WritingRouter { done: 0, changes }).await;
+    let report = write_reporting(ctx, run_id, router_changes).await;
     summary.router_writes = report.applied;
     for (change, e) in &report.failed {
         summary.errors.push(format!("{change:?}: {e}"));

@@ -349,6 +349,12 @@ impl Ops {
     /// Applies a batch of writes as pipelined tagged commands (bounded by the client's in-flight
     /// limit). Adds that already exist and removes of what is already gone count as applied.
     pub async fn apply(&self, changes: Vec<Change>) -> ApplyReport {
+        self.apply_counting(changes, &AtomicUsize::new(0)).await
+    }
+
+    /// Like [`Ops::apply`], counting each answered write in `done` as it lands (a long write-out's
+    /// progress, read by whoever reports it).
+    pub async fn apply_counting(&self, changes: Vec<Change>, done: &AtomicUsize) -> ApplyReport {
         let server = self.managed.server.clone();
         let concurrency = self.client.config().max_in_flight.max(1);
         let results: Vec<(Change, Result<(), RouterError>)> = futures_util::stream::iter(changes)
@@ -361,6 +367,7 @@ impl Ops {
                         Err(e) if e.is_duplicate() || e.is_no_such_item() => Ok(()),
                         Err(e) => Err(e),
                     };
+                    done.fetch_add(1, Ordering::Relaxed);
                     (c, r)
                 }
             })
