@@ -71,7 +71,35 @@ pub fn describe(start: Option<CpuTicks>, end: Option<CpuTicks>) -> String {
 
 /// CPU ticks (user + system, in the same unit as `/proc/stat`) this process has used so far.
 pub fn process_ticks() -> Option<u64> {
-    std::fs::read_to_string("/proc/self/stat").ok().as_deref().and_then(parse_process_ticks)
+    pid_ticks("self")
+}
+
+/// CPU ticks a process (`self` or a pid) has used so far.
+fn pid_ticks(pid: &str) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().as_deref().and_then(parse_process_ticks)
+}
+
+/// CPU time of a process in milliseconds (USER_HZ, which the proc ABI fixes at 100 per second);
+/// NaN where it cannot be read.
+pub fn cpu_ms(pid: &str) -> f64 {
+    pid_ticks(pid).map_or(f64::NAN, |t| t as f64 * 10.0)
+}
+
+/// A `Name:   value kB` line of `/proc/PID/status`.
+pub fn status_field(path: &str, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines().find(|l| l.starts_with(field))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Resets this process's peak RSS to its current RSS (Linux `clear_refs` 5), so each measured
+/// step's peak is its own. Returns false where that is not allowed.
+pub fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// This process's peak RSS in KiB.
+pub fn peak_kib() -> u64 {
+    status_field("/proc/self/status", "VmHWM:").unwrap_or(0)
 }
 
 /// `utime` and `stime`, the 14th and 15th fields of `/proc/PID/stat`; the second field (the

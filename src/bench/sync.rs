@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use diesel::sql_types::{Array, BigInt, Text, Uuid as SqlUuid};
 
+use super::machine::{cpu_ms, peak_kib, reset_peak, status_field};
 use crate::domain::policy::{DEFAULT_FUP_THRESHOLD_BYTES, resolve_status};
 use crate::services::{self, Services};
 use crate::sim::router::state::seeded_host;
@@ -78,32 +79,6 @@ impl SimProcess {
     }
 }
 
-fn status_field(path: &str, field: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(path).ok()?;
-    text.lines().find(|l| l.starts_with(field))?.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Resets this process's peak RSS to its current RSS (Linux `clear_refs` 5), so each cycle's
-/// peak is its own. Returns false where that is not allowed.
-fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-/// CPU time (user + system) of a process so far, from `/proc/<pid>/stat` (in USER_HZ ticks,
-/// which the proc ABI fixes at 100 per second).
-fn cpu_ms(pid: &str) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return f64::NAN };
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
-    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { return f64::NAN };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
-    (ticks(11) + ticks(12)) * 10.0
-}
-
-fn peak_kib() -> u64 {
-    status_field("/proc/self/status", "VmHWM:").unwrap_or(0)
-}
-
 /// One size's figures, for the ladder.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct Figures {
@@ -116,60 +91,6 @@ pub struct Figures {
 pub async fn run(opts: Options) -> anyhow::Result<Figures> {
     let database_url = opts.database_url.clone();
     super::with_scratch_database(&database_url, |url| async move { bench(&opts, &url).await }).await
-}
-
-/// Writes one size's figures for the ladder that started this process.
-pub fn write_figures(path: &std::path::Path, figures: &Figures) -> anyhow::Result<()> {
-    std::fs::write(path, serde_json::to_vec(figures)?).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// The scale ladder: each size in its own process, database and simulator, then how time and
-/// memory grow per device (flat or falling: linear or better). A process per step so each peak
-/// RSS is that size's own, as a deployment of that size would see it, not the allocator's
-/// leftovers from the smaller steps.
-pub async fn ladder(opts: Options) -> anyhow::Result<()> {
-    let steps = [(2_000, 5_000), (20_000, 50_000), (100_000, 250_000)];
-    let exe = std::env::current_exe().context("cannot find this program to run the ladder's steps")?;
-    let mut rows = Vec::new();
-    for (users, devices) in steps {
-        println!();
-        let out = std::env::temp_dir().join(format!("hotspot-ladder-{}-{devices}.json", std::process::id()));
-        let mut step = std::process::Command::new(&exe);
-        step.args(["bench", "sync", "--users", &users.to_string(), "--devices", &devices.to_string()])
-            .args(["--change-pct", &opts.change_pct.to_string()])
-            .arg("--figures-out")
-            .arg(&out)
-            .env("DATABASE_URL", &opts.database_url)
-            .env("REDIS_URL", &opts.redis_url);
-        let status = tokio::task::spawn_blocking(move || step.status()).await?.context("cannot start a ladder step")?;
-        let figures = std::fs::read(&out);
-        let _ = std::fs::remove_file(&out);
-        if !status.success() {
-            bail!("the ladder step {users} users / {devices} devices failed ({status})");
-        }
-        let figures: Figures = serde_json::from_slice(&figures.context("the ladder step wrote no figures")?)?;
-        rows.push((users, devices, figures));
-    }
-    println!("\nladder (one cycle each; per device = over the devices of the step)");
-    println!(
-        "{:>8} {:>8} {:>12} {:>10} {:>14} {:>10} {:>14} {:>11}",
-        "users", "devices", "first ms", "steady ms", "steady µs/dev", "peak MiB", "peak KiB/dev", "rows/cycle"
-    );
-    for (users, devices, f) in &rows {
-        let d = *devices as f64;
-        println!(
-            "{:>8} {:>8} {:>12.0} {:>10.0} {:>14.1} {:>10.1} {:>14.2} {:>11}",
-            users,
-            devices,
-            f.first_sight_ms,
-            f.steady_ms,
-            f.steady_ms * 1e3 / d,
-            f.peak_mib,
-            f.peak_mib * 1024.0 / d,
-            f.steady_rows
-        );
-    }
-    Ok(())
 }
 
 const SEED_USERS_SQL: &str = r#"

@@ -281,11 +281,11 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 redis_url: settings.redis_url.clone(),
             };
             if ladder {
-                crate::bench::sync::ladder(opts).await
+                crate::bench::ladder::ladder(opts).await
             } else {
                 let figures = crate::bench::sync::run(opts).await?;
                 match figures_out {
-                    Some(path) => crate::bench::sync::write_figures(&path, &figures),
+                    Some(path) => crate::bench::ladder::write_figures(&path, &figures),
                     None => Ok(()),
                 }
             }

@@ -4,6 +4,7 @@ mod apply;
 mod load;
 pub mod lock;
 pub mod plan;
+mod progress;
 pub mod reconcile;
 pub mod run;
 
