@@ -31,100 +31,113 @@ pub struct Families {
 /// Code outcomes counted by `hotspot_otp_codes_total`.
 pub const OTP_OUTCOMES: &[&str] = &["sent", "verified", "failed", "locked"];
 /// The job queues (the jobs crate's Redis queues).
-pub const QUEUES: &[&str] = &["manual-sync", "router-retry", "reconcile", "notify"];
+pub const QUEUES: &[&str] = hotspot_jobs::QUEUES;
 /// Scheduled jobs, counted in `hotspot_job_failures_total` beside the queues.
 pub const SCHEDULED_JOBS: &[&str] =
     &["quota-sync", "payment-reconcile", "expiry-warnings", "gateway-watch", "housekeeping", "device-cleanup"];
 /// What `hotspot_queue_jobs` counts per queue.
 pub const QUEUE_STATES: &[&str] = &["pending", "running", "scheduled", "dead"];
 
+/// Registers `m` and hands it back.
+fn reg<M: prometheus::core::Collector + Clone + 'static>(r: &Registry, m: M) -> Result<M, prometheus::Error> {
+    r.register(Box::new(m.clone()))?;
+    Ok(m)
+}
+
+fn counter(r: &Registry, name: &str, help: &str) -> Result<IntCounter, prometheus::Error> {
+    reg(r, IntCounter::new(name, help)?)
+}
+
+fn gauge(r: &Registry, name: &str, help: &str) -> Result<IntGauge, prometheus::Error> {
+    reg(r, IntGauge::new(name, help)?)
+}
+
+fn counters(r: &Registry, name: &str, help: &str, labels: &[&str]) -> Result<IntCounterVec, prometheus::Error> {
+    reg(r, IntCounterVec::new(Opts::new(name, help), labels)?)
+}
+
+fn gauges(r: &Registry, name: &str, help: &str, labels: &[&str]) -> Result<IntGaugeVec, prometheus::Error> {
+    reg(r, IntGaugeVec::new(Opts::new(name, help), labels)?)
+}
+
+fn seconds(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    buckets: &[f64],
+    label: &str,
+) -> Result<HistogramVec, prometheus::Error> {
+    reg(r, HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets.to_vec()), &[label])?)
+}
+
 fn build() -> Result<Families, prometheus::Error> {
     let registry = Registry::new_custom(Some("hotspot".into()), None)?;
-    let secs = |name: &str, help: &str, buckets: Vec<f64>| HistogramOpts::new(name, help).buckets(buckets);
-    let sync_duration = HistogramVec::new(
-        secs(
+    let r = &registry;
+    let f = Families {
+        sync_duration: seconds(
+            r,
             "sync_cycle_duration_seconds",
             "Quota sync cycles by outcome (succeeded, partial, failed)",
-            vec![0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0],
-        ),
-        &["status"],
-    )?;
-    let sync_bytes_charged = IntCounter::new("sync_bytes_charged_total", "Bytes charged to users by the sync")?;
-    let sync_devices_seen = IntGauge::new("sync_devices_seen", "Our devices online at the last sync cycle")?;
-    let sync_router_writes = IntCounter::new("sync_router_writes_total", "Router changes the sync applied")?;
-    let sync_failures = IntCounter::new("sync_failures_total", "Sync cycles that failed")?;
-    let sync_last_success = IntGauge::new(
-        "sync_last_success_timestamp_seconds",
-        "Unix time of the last sync cycle that charged usage (succeeded or partial)",
-    )?;
-    let router_latency = HistogramVec::new(
-        secs(
+            &[0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0],
+            "status",
+        )?,
+        sync_bytes_charged: counter(r, "sync_bytes_charged_total", "Bytes charged to users by the sync")?,
+        sync_devices_seen: gauge(r, "sync_devices_seen", "Our devices online at the last sync cycle")?,
+        sync_router_writes: counter(r, "sync_router_writes_total", "Router changes the sync applied")?,
+        sync_failures: counter(r, "sync_failures_total", "Sync cycles that failed")?,
+        sync_last_success: gauge(
+            r,
+            "sync_last_success_timestamp_seconds",
+            "Unix time of the last sync cycle that charged usage (succeeded or partial)",
+        )?,
+        router_latency: seconds(
+            r,
             "router_command_duration_seconds",
             "RouterOS API commands by command path",
-            vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
-        ),
-        &["command"],
-    )?;
-    let router_errors = IntCounterVec::new(
-        Opts::new("router_command_errors_total", "RouterOS API commands that failed, by command path and kind"),
-        &["command", "kind"],
-    )?;
-    let router_breaker_open =
-        IntGauge::new("router_breaker_open", "1 while the router client's circuit breaker is open")?;
-    let router_connected = IntGauge::new("router_connected", "1 while the router client holds a logged-in connection")?;
-    let otp = IntCounterVec::new(
-        Opts::new("otp_codes_total", "Sign-in codes by outcome: sent, verified, failed (wrong code), locked"),
-        &["outcome"],
-    )?;
-    let whatsapp_sends = IntCounterVec::new(
-        Opts::new("whatsapp_sends_total", "WhatsApp send attempts by provider and outcome (sent, failed)"),
-        &["provider", "outcome"],
-    )?;
-    let whatsapp_session_up = IntGaugeVec::new(
-        Opts::new("whatsapp_session_up", "1 while the provider's WhatsApp session is paired"),
-        &["provider"],
-    )?;
-    let queue_jobs = IntGaugeVec::new(
-        Opts::new("queue_jobs", "Jobs in each queue by state (pending, running, scheduled, dead), at the last look"),
-        &["queue", "state"],
-    )?;
-    let job_failures =
-        IntCounterVec::new(Opts::new("job_failures_total", "Job runs that failed, by queue"), &["queue"])?;
-    let f = Families {
+            &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
+            "command",
+        )?,
+        router_errors: counters(
+            r,
+            "router_command_errors_total",
+            "RouterOS API commands that failed, by command path and kind",
+            &["command", "kind"],
+        )?,
+        router_breaker_open: gauge(r, "router_breaker_open", "1 while the router client's circuit breaker is open")?,
+        router_connected: gauge(r, "router_connected", "1 while the router client holds a logged-in connection")?,
+        otp: counters(
+            r,
+            "otp_codes_total",
+            "Sign-in codes by outcome: sent, verified, failed (wrong code), locked",
+            &["outcome"],
+        )?,
+        whatsapp_sends: counters(
+            r,
+            "whatsapp_sends_total",
+            "WhatsApp send attempts by provider and outcome (sent, failed)",
+            &["provider", "outcome"],
+        )?,
+        whatsapp_session_up: gauges(
+            r,
+            "whatsapp_session_up",
+            "1 while the provider's WhatsApp session is paired",
+            &["provider"],
+        )?,
+        queue_jobs: gauges(
+            r,
+            "queue_jobs",
+            "Jobs in each queue by state (pending, running, scheduled, dead), at the last look",
+            &["queue", "state"],
+        )?,
+        job_failures: counters(r, "job_failures_total", "Job runs that failed, by queue", &["queue"])?,
         registry,
-        sync_duration,
-        sync_bytes_charged,
-        sync_devices_seen,
-        sync_router_writes,
-        sync_failures,
-        sync_last_success,
-        router_latency,
-        router_errors,
-        router_breaker_open,
-        router_connected,
-        otp,
-        whatsapp_sends,
-        whatsapp_session_up,
-        queue_jobs,
-        job_failures,
     };
-    let r = &f.registry;
-    r.register(Box::new(f.sync_duration.clone()))?;
-    r.register(Box::new(f.sync_bytes_charged.clone()))?;
-    r.register(Box::new(f.sync_devices_seen.clone()))?;
-    r.register(Box::new(f.sync_router_writes.clone()))?;
-    r.register(Box::new(f.sync_failures.clone()))?;
-    r.register(Box::new(f.sync_last_success.clone()))?;
-    r.register(Box::new(f.router_latency.clone()))?;
-    r.register(Box::new(f.router_errors.clone()))?;
-    r.register(Box::new(f.router_breaker_open.clone()))?;
-    r.register(Box::new(f.router_connected.clone()))?;
-    r.register(Box::new(f.otp.clone()))?;
-    r.register(Box::new(f.whatsapp_sends.clone()))?;
-    r.register(Box::new(f.whatsapp_session_up.clone()))?;
-    r.register(Box::new(f.queue_jobs.clone()))?;
-    r.register(Box::new(f.job_failures.clone()))?;
-    // Series that alerts and panels read exist from the start, at zero.
+    zero_series(&f);
+    Ok(f)
+}
+
+/// Series that alerts and panels read exist from the start, at zero.
+fn zero_series(f: &Families) {
     for o in OTP_OUTCOMES {
         f.otp.with_label_values(&[o]);
     }
@@ -140,7 +153,6 @@ fn build() -> Result<Families, prometheus::Error> {
     for s in ["succeeded", "partial", "failed"] {
         f.sync_duration.with_label_values(&[s]);
     }
-    Ok(f)
 }
 
 static FAMILIES: LazyLock<Option<Families>> = LazyLock::new(|| match build() {

@@ -1,24 +1,18 @@
-//! Integration tests: one binary, real Postgres and Redis, each test in its own database and
-//! Redis namespace.
+//! Integration tests: one binary (it links once), in folders by room and door; real Postgres and
+//! Redis, each test in its own database and Redis namespace, peers simulated over sockets.
 
 mod common;
 
-mod account;
+mod accounts;
 mod admin;
-mod auth;
-mod bench;
 mod billing;
-mod boundary;
-mod browser;
+mod captive;
 mod cli;
-mod contract;
+mod db;
 mod deploy;
-mod foundation;
-mod input;
-mod metrics;
+mod http;
+mod layout;
 mod notify;
-mod router_client;
-mod schema;
-mod sim_router;
+mod router;
 mod sync;
 mod worker;

@@ -1,25 +1,20 @@
-//! What goes on the queues: plain serde types, no domain types (this crate knows none).
+//! What goes on the queues: plain serde types, no domain types (this crate knows none). Each
+//! names its queue; the application gives each its run ([`crate::Queued`]).
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-/// What started a sync cycle; stored in `sync_runs.trigger`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SyncTrigger {
-    Schedule,
-    Manual,
-    Cli,
+/// A job's data on its queue.
+pub trait Payload: Serialize + DeserializeOwned + Send + 'static {
+    /// The queue's short name; in Redis it is `{namespace}queue:{QUEUE}`.
+    const QUEUE: &'static str;
+    /// At most one job of this queue waits or runs at a time: a second push while one does
+    /// returns the first's id (the key is released when the job ends).
+    const UNIQUE: Option<&'static str> = None;
 }
 
-impl SyncTrigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SyncTrigger::Schedule => "schedule",
-            SyncTrigger::Manual => "manual",
-            SyncTrigger::Cli => "cli",
-        }
-    }
-}
+/// Every queue, for the metrics (a new payload adds itself here).
+pub const QUEUES: &[&str] = &[ManualSync::QUEUE, RouterRetry::QUEUE, Reconcile::QUEUE, Notify::QUEUE];
 
 /// A manual sync request as queued by `POST /api/admin/sync`. The job id is the queue's task id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +22,11 @@ pub struct ManualSync {
     /// The admin who asked (audit), as a UUID string.
     pub requested_by: Option<String>,
     pub request_id: Option<String>,
+}
+
+impl Payload for ManualSync {
+    const QUEUE: &'static str = "manual-sync";
+    const UNIQUE: Option<&'static str> = Some("manual-sync");
 }
 
 /// Router entries to remove that could not be removed at the time (the router was down when a
@@ -44,6 +44,10 @@ pub struct RouterRetry {
     pub reason: String,
 }
 
+impl Payload for RouterRetry {
+    const QUEUE: &'static str = "router-retry";
+}
+
 /// One user's router entries brought in line with their access status now (an admin changed
 /// it, a grant landed). Safe to run any number of times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +56,10 @@ pub struct Reconcile {
     pub user_id: String,
     /// What changed (approve, block, quota, …), for the logs.
     pub reason: String,
+}
+
+impl Payload for Reconcile {
+    const QUEUE: &'static str = "reconcile";
 }
 
 /// One message to a user about their account (a status change, quota running low, expiry
@@ -65,6 +73,10 @@ pub struct Notify {
     pub event: serde_json::Value,
     /// Sent once per key (the message log holds it).
     pub key: String,
+}
+
+impl Payload for Notify {
+    const QUEUE: &'static str = "notify";
 }
 
 /// What a job handler reports back (logged; scheduled jobs have no one else to tell).
@@ -82,16 +94,6 @@ impl Done {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn trigger_text_matches_serde_and_the_schema_check() {
-        for (t, s) in [(SyncTrigger::Schedule, "schedule"), (SyncTrigger::Manual, "manual"), (SyncTrigger::Cli, "cli")]
-        {
-            assert_eq!(t.as_str(), s);
-            assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{s}\""));
-            assert_eq!(serde_json::from_str::<SyncTrigger>(&format!("\"{s}\"")).unwrap(), t);
-        }
-    }
 
     #[test]
     fn router_retry_reads_payloads_without_optional_lists() {

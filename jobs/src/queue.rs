@@ -6,20 +6,13 @@ use apalis::prelude::{TaskBuilder, TaskId, TaskSink};
 use apalis_redis::{ConnectionManager, RedisStorage};
 use redis::aio::ConnectionManagerConfig;
 
-use crate::payload::{ManualSync, Notify, Reconcile, RouterRetry};
+use serde_json::Value;
 
-/// Queue of manual ("sync now") quota syncs, inside the deployment's Redis namespace.
-pub const MANUAL_SYNC: &str = "queue:manual-sync";
-/// Queue of router removals that failed at the time and are retried.
-pub const ROUTER_RETRY: &str = "queue:router-retry";
+use crate::payload::{ManualSync, Payload, QUEUES};
 
-/// Queue of per-user router reconciles (an admin's change reaching the router within seconds).
-pub const RECONCILE: &str = "queue:reconcile";
-/// Queue of messages to users (sent by the worker: retries, quiet hours, caps).
-pub const NOTIFY: &str = "queue:notify";
-
-/// Every Redis queue.
-pub const ALL: [&str; 4] = [MANUAL_SYNC, ROUTER_RETRY, RECONCILE, NOTIFY];
+/// Every queue's jobs are stored as JSON values: one storage type for all queues keeps the
+/// worker's wiring free of per-payload generics (the bytes in Redis are the payload's JSON).
+pub(crate) type Storage = RedisStorage<Value>;
 
 /// One queue's jobs by state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -30,15 +23,14 @@ pub struct QueueCounts {
     pub dead: i64,
 }
 
-/// The idempotency key that makes a second "sync now" return the job already queued or running.
-pub const MANUAL_SYNC_KEY: &str = "manual-sync";
-
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
     #[error("redis unavailable: {0}")]
     Unavailable(String),
     #[error("the queue refused the job: {0}")]
     Push(String),
+    #[error("the job could not be encoded: {0}")]
+    Encode(String),
 }
 
 impl From<redis::RedisError> for QueueError {
@@ -62,8 +54,9 @@ pub struct QueueSettings {
 }
 
 impl QueueSettings {
+    /// The Redis name of queue `queue` (a payload's `QUEUE`).
     pub fn queue_name(&self, queue: &str) -> String {
-        format!("{}{}", self.namespace, queue)
+        format!("{}queue:{}", self.namespace, queue)
     }
 
     /// The apalis-redis configuration of one queue: explicit name, idempotency TTL, and a short
@@ -78,9 +71,13 @@ impl QueueSettings {
             .batch_size(4)
     }
 
-    /// The Redis key holding the task id of the manual sync queued or running, if any.
-    pub fn manual_sync_key(&self) -> String {
-        format!("{}:{}", self.redis_config(MANUAL_SYNC).idempotency_key_set(), MANUAL_SYNC_KEY)
+    /// The Redis key holding the task id of the unique job queued or running, if any.
+    pub(crate) fn unique_key(&self, queue: &str, key: &str) -> String {
+        format!("{}:{key}", self.redis_config(queue).idempotency_key_set())
+    }
+
+    pub(crate) fn storage(&self, conn: ConnectionManager, queue: &str) -> Storage {
+        Storage::new(conn).with_config(self.redis_config(queue))
     }
 }
 
@@ -127,19 +124,50 @@ impl Queues {
             .map_err(|_| QueueError::Unavailable(format!("no answer within {} ms", limit.as_millis())))?
     }
 
-    /// Queues a manual sync unless one is queued or running; either way returns its job id.
-    pub async fn enqueue_manual_sync(&self, job: ManualSync) -> Result<Enqueued, QueueError> {
+    /// Queues `job`; returns its job id. Not deduplicated: a change made while an earlier job
+    /// of the same user runs must be applied by a later one, and messages are sent once per key
+    /// by the message log.
+    pub async fn push<J: Payload>(&self, job: J) -> Result<String, QueueError> {
+        self.push_task(job, None).await
+    }
+
+    /// Queues `job` to run at `run_at` (Unix seconds); returns its job id.
+    pub async fn push_at<J: Payload>(&self, job: J, run_at: u64) -> Result<String, QueueError> {
+        self.push_task(job, Some(run_at)).await
+    }
+
+    async fn push_task<J: Payload>(&self, job: J, run_at: Option<u64>) -> Result<String, QueueError> {
+        let value = serde_json::to_value(&job).map_err(|e| QueueError::Encode(e.to_string()))?;
         self.bounded(async {
-            let key = self.settings.manual_sync_key();
-            let mut storage =
-                RedisStorage::<ManualSync>::new(self.conn.clone()).with_config(self.settings.redis_config(MANUAL_SYNC));
+            let mut storage = self.settings.storage(self.conn.clone(), J::QUEUE);
+            let id = ulid::Ulid::generate().to_string();
+            let mut task = TaskBuilder::new(value).task_id(TaskId::from_string(id.clone()));
+            if let Some(at) = run_at {
+                task = task.run_at_timestamp(at);
+            }
+            storage.push_task(task.build()).await.map_err(|e| QueueError::Push(e.to_string()))?;
+            Ok(id)
+        })
+        .await
+    }
+
+    /// Queues a job of a unique queue unless one is queued or running; either way returns its
+    /// job id. A queue without a unique key is pushed as usual.
+    pub async fn push_unique<J: Payload + Clone>(&self, job: J) -> Result<Enqueued, QueueError> {
+        let Some(unique) = J::UNIQUE else {
+            return Ok(Enqueued { job_id: self.push(job).await?, created: true });
+        };
+        let value = serde_json::to_value(&job).map_err(|e| QueueError::Encode(e.to_string()))?;
+        self.bounded(async {
+            let key = self.settings.unique_key(J::QUEUE, unique);
+            let mut storage = self.settings.storage(self.conn.clone(), J::QUEUE);
             // The key can vanish between our push being refused and our read (the job just
             // ended); then a new job is due, so try again.
             for _ in 0..3 {
                 let id = ulid::Ulid::generate().to_string();
-                let task = TaskBuilder::new(job.clone())
+                let task = TaskBuilder::new(value.clone())
                     .task_id(TaskId::from_string(id.clone()))
-                    .idempotency_key(MANUAL_SYNC_KEY)
+                    .idempotency_key(unique)
                     .build();
                 storage.push_task(task).await.map_err(|e| QueueError::Push(e.to_string()))?;
                 let mut conn = self.conn.clone();
@@ -149,18 +177,29 @@ impl Queues {
                     None => continue,
                 }
             }
-            Err(QueueError::Push("the manual sync key kept changing; try again".into()))
+            Err(QueueError::Push("the unique job's key kept changing; try again".into()))
+        })
+        .await
+    }
+
+    /// Queues a manual sync unless one is queued or running; either way returns its job id.
+    pub async fn enqueue_manual_sync(&self, job: ManualSync) -> Result<Enqueued, QueueError> {
+        self.push_unique(job).await
+    }
+
+    /// The unique job of `J`'s queue queued or running, if any.
+    pub async fn unique_pending<J: Payload>(&self) -> Result<Option<String>, QueueError> {
+        let Some(unique) = J::UNIQUE else { return Ok(None) };
+        self.bounded(async {
+            let mut conn = self.conn.clone();
+            Ok(redis::cmd("GET").arg(self.settings.unique_key(J::QUEUE, unique)).query_async(&mut conn).await?)
         })
         .await
     }
 
     /// The manual sync queued or running, if any.
     pub async fn manual_sync_pending(&self) -> Result<Option<String>, QueueError> {
-        self.bounded(async {
-            let mut conn = self.conn.clone();
-            Ok(redis::cmd("GET").arg(self.settings.manual_sync_key()).query_async(&mut conn).await?)
-        })
-        .await
+        self.unique_pending::<ManualSync>().await
     }
 
     /// Whether a worker whose name starts with `prefix` sent a heartbeat within `within` (the
@@ -174,43 +213,12 @@ impl Queues {
             let since = now.saturating_sub(within.as_secs());
             let mut conn = self.conn.clone();
             let names: Vec<String> = redis::cmd("ZRANGEBYSCORE")
-                .arg(self.settings.redis_config(MANUAL_SYNC).workers_set())
+                .arg(self.settings.redis_config(ManualSync::QUEUE).workers_set())
                 .arg(since)
                 .arg("+inf")
                 .query_async(&mut conn)
                 .await?;
             Ok(names.iter().any(|n| n.starts_with(prefix)))
-        })
-        .await
-    }
-
-    /// Queues a user's router reconcile; returns the job id. Never deduplicated: a change made
-    /// while an earlier reconcile of the user runs must be applied by a later one.
-    pub async fn enqueue_reconcile(&self, job: Reconcile) -> Result<String, QueueError> {
-        self.bounded(async {
-            let mut storage =
-                RedisStorage::<Reconcile>::new(self.conn.clone()).with_config(self.settings.redis_config(RECONCILE));
-            let id = ulid::Ulid::generate().to_string();
-            let task = TaskBuilder::new(job).task_id(TaskId::from_string(id.clone())).build();
-            storage.push_task(task).await.map_err(|e| QueueError::Push(e.to_string()))?;
-            Ok(id)
-        })
-        .await
-    }
-
-    /// Queues a message to a user, to run at `run_at` (Unix seconds) or at once; returns the job
-    /// id. Not deduplicated here: the message log's key sends each message once.
-    pub async fn enqueue_notify(&self, job: Notify, run_at: Option<u64>) -> Result<String, QueueError> {
-        self.bounded(async {
-            let mut storage =
-                RedisStorage::<Notify>::new(self.conn.clone()).with_config(self.settings.redis_config(NOTIFY));
-            let id = ulid::Ulid::generate().to_string();
-            let mut task = TaskBuilder::new(job).task_id(TaskId::from_string(id.clone()));
-            if let Some(at) = run_at {
-                task = task.run_at_timestamp(at);
-            }
-            storage.push_task(task.build()).await.map_err(|e| QueueError::Push(e.to_string()))?;
-            Ok(id)
         })
         .await
     }
@@ -222,7 +230,7 @@ impl Queues {
         self.bounded(async {
             let mut conn = self.conn.clone();
             let mut pipe = redis::pipe();
-            for q in ALL {
+            for q in QUEUES {
                 let c = self.settings.redis_config(q);
                 pipe.cmd("LLEN").arg(c.active_jobs_list());
                 pipe.cmd("ZCARD").arg(c.scheduled_jobs_set());
@@ -233,7 +241,7 @@ impl Queues {
             let rows: Vec<Row> = pipe.query_async(&mut conn).await?;
             // Running: what each registered worker holds (its own in-flight set).
             let mut running = redis::pipe();
-            for (q, (_, _, _, workers)) in ALL.iter().zip(&rows) {
+            for (q, (_, _, _, workers)) in QUEUES.iter().zip(&rows) {
                 let inflight = self.settings.redis_config(q).inflight_jobs_set();
                 for w in workers {
                     running.cmd("SCARD").arg(format!("{inflight}:{w}"));
@@ -241,43 +249,32 @@ impl Queues {
             }
             let held: Vec<i64> = running.query_async(&mut conn).await?;
             let mut held = held.into_iter();
-            Ok(ALL
+            Ok(QUEUES
                 .iter()
                 .zip(rows)
                 .map(|(q, (pending, scheduled, dead, workers))| {
                     let running = held.by_ref().take(workers.len()).sum();
-                    (q.trim_start_matches("queue:"), QueueCounts { pending, running, scheduled, dead })
+                    (*q, QueueCounts { pending, running, scheduled, dead })
                 })
                 .collect())
         })
         .await
     }
-
-    /// Queues router removals to be retried; returns the job id.
-    pub async fn enqueue_router_retry(&self, job: RouterRetry) -> Result<String, QueueError> {
-        self.bounded(async {
-            let mut storage = RedisStorage::<RouterRetry>::new(self.conn.clone())
-                .with_config(self.settings.redis_config(ROUTER_RETRY));
-            let id = ulid::Ulid::generate().to_string();
-            let task = TaskBuilder::new(job).task_id(TaskId::from_string(id.clone())).build();
-            storage.push_task(task).await.map_err(|e| QueueError::Push(e.to_string()))?;
-            Ok(id)
-        })
-        .await
-    }
 }
 
-/// Releases the manual sync key if it still names `job_id` (compare-and-delete: never a plain
+/// Releases a unique job's key if it still names `job_id` (compare-and-delete: never a plain
 /// DEL, which could drop a newer job's key).
-pub(crate) async fn release_manual_sync(
+pub(crate) async fn release_unique(
     conn: &mut ConnectionManager,
     settings: &QueueSettings,
+    queue: &str,
+    unique: &str,
     job_id: &str,
 ) -> Result<bool, QueueError> {
     let script = redis::Script::new(
         "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
     );
-    let n: i64 = script.key(settings.manual_sync_key()).arg(job_id).invoke_async(conn).await?;
+    let n: i64 = script.key(settings.unique_key(queue, unique)).arg(job_id).invoke_async(conn).await?;
     Ok(n == 1)
 }
 

@@ -1,4 +1,4 @@
-//! The cron table: when each scheduled job fires.
+//! When scheduled jobs fire: periods aligned to the epoch, or cron expressions.
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -47,50 +47,50 @@ pub fn parse_cron(expr: &str) -> Result<cron::Schedule, String> {
     cron::Schedule::from_str(expr).map_err(|e| format!("not a cron expression: {e}"))
 }
 
-/// Every scheduled job, with the settings that drive it.
+/// When a scheduled job fires: every period aligned to the epoch, or a cron expression in the
+/// worker's timezone.
 #[derive(Debug, Clone)]
-pub struct CronTable {
-    /// The quota sync: every this often, aligned to the epoch.
-    pub quota_sync_every: Duration,
-    /// Expired and revoked refresh tokens deleted.
-    pub token_cleanup: cron::Schedule,
-    /// Devices unseen for the configured days removed (router entries too).
-    pub device_cleanup: cron::Schedule,
-    /// The WhatsApp gateway's session checked (a drop alerts the operators): every this often.
-    pub gateway_watch_every: Duration,
-    /// Expiry warnings queued (7, 3 and 1 days before), at a sane local hour.
-    pub expiry_warnings: cron::Schedule,
-    /// Pending payments checked with the provider: every this often, aligned to the epoch.
-    pub payment_reconcile_every: Duration,
-    /// The timezone the cron expressions are read in (the operator's).
-    pub timezone: chrono_tz::Tz,
+pub enum Schedule {
+    Every(Every),
+    Cron(Box<cron::Schedule>),
 }
 
-impl CronTable {
-    /// The next `n` fire times of each entry, for `hotspot worker --print-schedule` and the logs.
-    pub fn preview(&self, n: usize) -> Vec<(&'static str, Vec<String>)> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-        let aligned = |period: Duration| -> Vec<String> {
-            let mut every = Every::new(period);
-            let mut at = now;
-            (0..n)
-                .map(|_| {
-                    at = every.next_after(at);
-                    chrono::DateTime::from_timestamp(at as i64, 0)
-                        .map(|t| t.with_timezone(&self.timezone).to_rfc3339())
-                        .unwrap_or_default()
-                })
-                .collect()
-        };
-        let (sync, pay) = (aligned(self.quota_sync_every), aligned(self.payment_reconcile_every));
-        let upcoming = |s: &cron::Schedule| s.upcoming(self.timezone).take(n).map(|t| t.to_rfc3339()).collect();
-        vec![
-            ("quota-sync", sync),
-            ("refresh-token-cleanup", upcoming(&self.token_cleanup)),
-            ("stale-device-cleanup", upcoming(&self.device_cleanup)),
-            ("payment-reconcile", pay),
-            ("expiry-warnings", upcoming(&self.expiry_warnings)),
-        ]
+impl Schedule {
+    pub fn every(period: Duration) -> Self {
+        Schedule::Every(Every::new(period))
+    }
+
+    pub fn cron(schedule: cron::Schedule) -> Self {
+        Schedule::Cron(Box::new(schedule))
+    }
+
+    /// The next `n` fire times after now, in `tz`, for `hotspot worker --print-schedule` and
+    /// the logs.
+    pub fn preview(&self, tz: chrono_tz::Tz, n: usize) -> Vec<String> {
+        match self {
+            Schedule::Every(e) => {
+                let mut every = Every::new(Duration::from_secs(e.period));
+                let mut at = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+                (0..n)
+                    .map(|_| {
+                        at = every.next_after(at);
+                        chrono::DateTime::from_timestamp(at as i64, 0)
+                            .map(|t| t.with_timezone(&tz).to_rfc3339())
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            }
+            Schedule::Cron(c) => c.upcoming(tz).take(n).map(|t| t.to_rfc3339()).collect(),
+        }
+    }
+}
+
+impl apalis_cron::Schedule<chrono_tz::Tz> for Schedule {
+    fn next_tick(&mut self, tz: &chrono_tz::Tz) -> Option<Tick<chrono_tz::Tz>> {
+        match self {
+            Schedule::Every(e) => apalis_cron::Schedule::next_tick(e, tz),
+            Schedule::Cron(c) => apalis_cron::Schedule::next_tick(c.as_mut(), tz),
+        }
     }
 }
 

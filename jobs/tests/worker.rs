@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hotspot_jobs::{
-    BoxError, CronTable, Done, Handlers, JobFuture, ManualSync, QueueSettings, Queues, Reconcile, RetryRule,
-    RouterRetry, WorkerConfig,
+    BoxError, Done, JobFuture, ManualSync, QueueSettings, Queued, Queues, Reconcile, RetryRule, RouterRetry, Rule,
+    Schedule, Scheduled, Worker, WorkerConfig,
 };
 
 fn redis_url() -> String {
@@ -26,6 +26,7 @@ struct Recorder {
     manual: AtomicUsize,
     retries: AtomicUsize,
     reconciled: std::sync::Mutex<Vec<String>>,
+    ticks: AtomicUsize,
     last_job: std::sync::Mutex<Option<String>>,
     /// Holds manual syncs this long (to observe "running").
     hold: Duration,
@@ -38,6 +39,7 @@ impl Recorder {
             manual: AtomicUsize::new(0),
             retries: AtomicUsize::new(0),
             reconciled: std::sync::Mutex::new(Vec::new()),
+            ticks: AtomicUsize::new(0),
             last_job: std::sync::Mutex::new(None),
             hold,
         })
@@ -46,28 +48,11 @@ impl Recorder {
 
 struct Shared(Arc<Recorder>);
 
-impl Handlers for Shared {
-    fn quota_sync(&self, _tick: u64) -> JobFuture {
-        Box::pin(async { Ok(Done::new("scheduled")) })
-    }
+impl Queued<Shared> for ManualSync {
+    const RULE: Rule = Rule::Sync;
 
-    fn payment_reconcile(&self) -> JobFuture {
-        Box::pin(async { Ok(Done::new("nothing pending")) })
-    }
-
-    fn gateway_watch(&self) -> JobFuture {
-        Box::pin(async { Ok(Done::new("up")) })
-    }
-
-    fn expiry_warnings(&self) -> JobFuture {
-        Box::pin(async { Ok(Done::new("none due")) })
-    }
-
-    fn notify(&self, _job: hotspot_jobs::Notify) -> JobFuture {
-        Box::pin(async { Ok(Done::new("sent")) })
-    }
-    fn manual_sync(&self, job_id: String, _job: ManualSync) -> JobFuture {
-        let r = self.0.clone();
+    fn run(self, ctx: &Shared, job_id: String) -> JobFuture {
+        let r = ctx.0.clone();
         Box::pin(async move {
             r.manual.fetch_add(1, Ordering::SeqCst);
             *r.last_job.lock().unwrap() = Some(job_id);
@@ -79,26 +64,48 @@ impl Handlers for Shared {
             }
         })
     }
-    fn cleanup_refresh_tokens(&self) -> JobFuture {
-        Box::pin(async { Ok(Done::new("tokens")) })
-    }
-    fn cleanup_stale_devices(&self) -> JobFuture {
-        Box::pin(async { Ok(Done::new("devices")) })
-    }
-    fn reconcile(&self, job: Reconcile) -> JobFuture {
-        let r = self.0.clone();
+}
+
+impl Queued<Shared> for Reconcile {
+    const RULE: Rule = Rule::Delivery;
+
+    fn run(self, ctx: &Shared, _job_id: String) -> JobFuture {
+        let r = ctx.0.clone();
         Box::pin(async move {
-            r.reconciled.lock().unwrap().push(job.user_id.clone());
-            Ok(Done::new(job.reason))
+            r.reconciled.lock().unwrap().push(self.user_id.clone());
+            Ok(Done::new(self.reason))
         })
     }
+}
 
-    fn router_retry(&self, job: RouterRetry) -> JobFuture {
-        let r = self.0.clone();
+impl Queued<Shared> for RouterRetry {
+    const RULE: Rule = Rule::Delivery;
+
+    fn run(self, ctx: &Shared, _job_id: String) -> JobFuture {
+        let r = ctx.0.clone();
         Box::pin(async move {
             let n = r.retries.fetch_add(1, Ordering::SeqCst);
             // Fails once, then succeeds: the retry must come.
-            if n == 0 { Err("router down".into()) } else { Ok(Done::new(job.reason)) }
+            if n == 0 { Err("router down".into()) } else { Ok(Done::new(self.reason)) }
+        })
+    }
+}
+
+/// A scheduled job that counts its runs (every second; claimed once per tick).
+struct Ticker;
+
+impl Scheduled<Shared> for Ticker {
+    const NAME: &'static str = "ticker";
+
+    fn schedule(_ctx: &Shared) -> Schedule {
+        Schedule::every(Duration::from_secs(1))
+    }
+
+    fn run(ctx: &Shared, _tick: u64) -> JobFuture {
+        let r = ctx.0.clone();
+        Box::pin(async move {
+            r.ticks.fetch_add(1, Ordering::SeqCst);
+            Ok(Done::new("tick"))
         })
     }
 }
@@ -125,18 +132,10 @@ fn config(ns: &str) -> WorkerConfig {
     WorkerConfig {
         name: format!("test-{}", ulid::Ulid::generate()),
         queues: settings(ns),
-        cron: CronTable {
-            quota_sync_every: Duration::from_secs(3_600),
-            token_cleanup: hotspot_jobs::parse_cron("0 0 0 1 1 *").unwrap(),
-            device_cleanup: hotspot_jobs::parse_cron("0 0 0 1 1 *").unwrap(),
-            payment_reconcile_every: Duration::from_secs(3_600),
-            expiry_warnings: hotspot_jobs::parse_cron("0 0 0 1 1 *").unwrap(),
-            gateway_watch_every: Duration::from_secs(3_600),
-            timezone: chrono_tz::Asia::Makassar,
-        },
+        timezone: chrono_tz::Asia::Makassar,
         sync: rule(2),
         maintenance: rule(1),
-        router_retry: rule(3),
+        delivery: rule(3),
         shutdown_timeout: Duration::from_secs(2),
         keep_finished: Duration::from_secs(3_600),
     }
@@ -167,10 +166,18 @@ fn cleanup(ns: &str) {
     }
 }
 
-fn start(ns: &str, handlers: Arc<Recorder>) -> Running {
+fn worker(ns: &str, recorder: Arc<Recorder>) -> Worker<Shared> {
     let conn = hotspot_jobs::queue::connection(&redis_url(), Duration::from_secs(2)).unwrap();
+    Worker::new(config(ns), conn, Shared(recorder))
+        .queued::<ManualSync>()
+        .queued::<RouterRetry>()
+        .queued::<Reconcile>()
+        .scheduled::<Ticker>()
+}
+
+fn start(ns: &str, recorder: Arc<Recorder>) -> Running {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let handle = tokio::spawn(hotspot_jobs::worker::run(config(ns), conn, Arc::new(Shared(handlers)), async {
+    let handle = tokio::spawn(worker(ns, recorder).run(async {
         let _ = rx.await;
     }));
     Running { stop: tx, handle, ns: ns.to_owned() }
@@ -269,7 +276,7 @@ async fn router_retries_are_consumed_and_retried() {
     let w = start(&ns, rec.clone());
     let job =
         RouterRetry { forget_macs: vec!["02:00:00:00:00:01".into()], forget_ips: vec![], reason: "logout".into() };
-    q.enqueue_router_retry(job).await.unwrap();
+    q.push(job).await.unwrap();
     wait_until("the retry to succeed", Duration::from_secs(20), async || rec.retries.load(Ordering::SeqCst) == 2).await;
     w.stop().await;
 }
@@ -282,8 +289,32 @@ async fn reconciles_are_never_merged() {
     let w = start(&ns, rec.clone());
     // Two changes of one user: both run (the second may carry a change the first did not see).
     for reason in ["block", "quota"] {
-        q.enqueue_reconcile(Reconcile { user_id: "u1".into(), reason: reason.into() }).await.unwrap();
+        q.push(Reconcile { user_id: "u1".into(), reason: reason.into() }).await.unwrap();
     }
     wait_until("both reconciles", Duration::from_secs(20), async || rec.reconciled.lock().unwrap().len() == 2).await;
     w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_run_each_tick_of_a_scheduled_job_once() {
+    let ns = ns();
+    let rec = Recorder::new(Behaviour::Succeed, Duration::ZERO);
+    let (a, b) = (start(&ns, rec.clone()), start(&ns, rec.clone()));
+    // Both processes fire every second; the claim lets one of them run each tick.
+    tokio::time::sleep(Duration::from_millis(4_500)).await;
+    let ticks = rec.ticks.load(Ordering::SeqCst);
+    assert!((3..=5).contains(&ticks), "{ticks} runs in 4.5 s of 1-second ticks from two workers");
+    b.stop().await;
+    a.stop().await;
+}
+
+#[test]
+fn a_worker_previews_its_schedules() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let _guard = rt.enter();
+    let w = worker(&ns(), Recorder::new(Behaviour::Succeed, Duration::ZERO));
+    let preview = w.preview(2);
+    assert_eq!(preview.len(), 1);
+    assert_eq!(preview[0].0, "ticker");
+    assert_eq!(preview[0].1.len(), 2);
 }

@@ -1,20 +1,19 @@
 //! An account's standing: its role, its profile and limits, its creation by an operator, a device
 //! revoked.
 
-use chrono::Utc;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::audit::{self, Actor, Target, user_view};
-use super::lifecycle::{Changed, Step, UserPatch, lock_user, not_self, store_status};
-use super::{Admin, AdminError, invalid, may_act_on};
+use super::lifecycle::{Changed, Step, UserPatch, not_self};
+use super::{Admin, AdminError, invalid};
+use crate::accounts::create::{CreateUser, PROFILE_FIELDS, normalize_name, profile_from};
+use crate::accounts::{self, may_act_on, write};
+use crate::audit::{self, Actor, Target};
 use crate::auth::refresh;
-use crate::captive::store::remove_device_in;
 use crate::db::models::User;
-use crate::db::schema::{user_devices, users};
-use crate::domain::Role;
-use crate::users::{CreateUser, PROFILE_FIELDS, normalize_name, profile_from};
+use crate::devices::{owner_of, remove_device_in};
+use crate::domain::{AuditAction, AuditTarget, Role};
 
 impl Admin {
     /// A new role (super admin only); an admin role needs a password, other roles lose theirs.
@@ -26,13 +25,13 @@ impl Admin {
         password: Option<String>,
     ) -> Result<Changed, AdminError> {
         if actor.role != Role::SuperAdmin {
-            return Err(AdminError::Forbidden("only a super admin changes roles"));
+            return Err(AdminError::forbidden("only a super admin changes roles"));
         }
         let hash = match (role.is_admin(), password) {
             (true, Some(p)) => Some(
-                tokio::task::spawn_blocking(move || crate::users::hash_password(&p))
+                tokio::task::spawn_blocking(move || accounts::password::hash_password(&p))
                     .await
-                    .map_err(|e| AdminError::Db(crate::db::DbError::Task(e.to_string())))??,
+                    .map_err(|e| AdminError::from(crate::db::DbError::Task(e.to_string())))??,
             ),
             (true, None) => None,
             (false, Some(_)) => return Err(invalid("password", "only admin roles sign in with a password")),
@@ -53,13 +52,9 @@ impl Admin {
                 (false, _, _) => None,
             };
             refresh::revoke_all(tx, u.id, "role_changed")?;
-            let after = diesel::update(users::table.find(u.id))
-                .set((users::role.eq(role), users::password_hash.eq(hash), users::updated_at.eq(Utc::now())))
-                .returning(User::as_returning())
-                .get_result(tx)?;
-            Ok(Some((after, json!({ "role": role }))))
+            Ok(Some((write::set_role(tx, u.id, role, hash)?, json!({ "role": role }))))
         });
-        let c = Self::done(self.change(actor, id, "user.role", true, step).await?);
+        let c = Self::done(self.change(actor, id, AuditAction::UserRole, true, step).await?);
         if c.changed {
             self.end_sessions(id).await;
         }
@@ -96,66 +91,37 @@ impl Admin {
             if same {
                 return Ok(None);
             }
-            let after: User = diesel::update(users::table.find(u.id))
-                .set((
-                    users::full_name.eq(full_name),
-                    users::is_unlimited_user.eq(unlimited),
-                    users::device_limit_override.eq(limit),
-                    users::profile.eq(profile),
-                    users::updated_at.eq(Utc::now()),
-                ))
-                .returning(User::as_returning())
-                .get_result(tx)?;
-            Ok(Some((after, json!({ "profile": u.profile.clone() }))))
+            let fields =
+                write::Fields { full_name, is_unlimited_user: unlimited, device_limit_override: limit, profile };
+            Ok(Some((write::set_fields(tx, u.id, fields)?, json!({ "profile": u.profile.clone() }))))
         });
-        Ok(Self::done(self.change(actor, id, "user.update", access, step).await?))
+        Ok(Self::done(self.change(actor, id, AuditAction::UserUpdate, access, step).await?))
     }
 
     /// An account made by an operator: approved, with its starting quota and expiry.
     pub async fn create(&self, actor: &Actor, input: CreateUser) -> Result<User, AdminError> {
-        if input.role.is_admin() && actor.role != Role::SuperAdmin {
-            return Err(AdminError::Forbidden("only a super admin creates admin accounts"));
-        }
-        let (a, policy) = (actor.clone(), self.runtime.policy());
-        let user = self
-            .db()
-            .run(move |conn| {
-                Ok(conn.transaction::<_, AdminError, _>(|tx| {
-                    let u = crate::users::create_user(tx, CreateUser { created_by: a.user_id, ..input })?;
-                    let u = store_status(tx, u, &policy)?;
-                    audit::record(tx, &a, "user.create", Some(Target::user(u.id)), json!({ "after": user_view(&u) }))?;
-                    Ok(u)
-                }))
-            })
-            .await??;
-        self.reconcile_later(user.id, "user.create").await;
-        Ok(user)
+        Ok(self.accounts.create(actor, input, self.runtime.policy()).await?)
     }
 
     /// Revokes one device of any user: its row deleted, its router entries removed.
     pub async fn revoke_device(&self, actor: &Actor, device: i64) -> Result<(), AdminError> {
         let a = actor.clone();
         let keys = self
-            .db()
+            .db
             .run(move |conn| {
                 Ok(conn.transaction::<_, AdminError, _>(|tx| {
-                    let owner: Uuid = user_devices::table
-                        .find(device)
-                        .select(user_devices::user_id)
-                        .first(tx)
-                        .optional()?
-                        .ok_or(AdminError::DeviceNotFound)?;
-                    let user = lock_user(tx, owner)?;
+                    let owner = owner_of(tx, device)?.ok_or(AdminError::DeviceNotFound)?;
+                    let user = accounts::lock(tx, owner)?;
                     may_act_on(&a, &user)?;
                     let (mac, ip) = remove_device_in(tx, owner, device)?.ok_or(AdminError::DeviceNotFound)?;
-                    let target = Target { kind: "device", id: device.to_string() };
+                    let target = Target::new(AuditTarget::Device, device);
                     let details = json!({ "user_id": owner, "mac_address": mac.masked() });
-                    audit::record(tx, &a, "device.revoke", Some(target), details)?;
+                    audit::record(tx, &a, AuditAction::DeviceRevoke, Some(target), details)?;
                     Ok((mac, ip))
                 }))
             })
             .await??;
-        self.captive.forget_on_router(&[keys.0], &keys.1.into_iter().collect::<Vec<_>>()).await;
+        self.devices.forget_keys(&[keys]).await;
         Ok(())
     }
 }

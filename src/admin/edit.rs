@@ -6,7 +6,8 @@
 use uuid::Uuid;
 
 use super::lifecycle::{Changed, Expiry, UserPatch};
-use super::{Actor, Admin, AdminError, may_act_on};
+use super::{Actor, Admin, AdminError};
+use crate::accounts::may_act_on;
 use crate::domain::Role;
 
 /// What the reason of a block from the editor is when the admin gave none.

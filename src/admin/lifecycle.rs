@@ -1,23 +1,24 @@
 //! A user's lifecycle at an operator's hand: approve, reject, block, unblock, deactivate,
 //! reactivate; and the one mechanism every admin change goes through (`change`): one
-//! transaction holding the user's row lock, the rights check, the change, the stored status and
-//! its audit row; what follows the commit (tokens ended, router entries removed, the reconcile
-//! queued, the user told) happens after. Quota and time are in `quota`, role, profile, creation
-//! and devices in `account`.
+//! transaction holding the user's row lock, the rights check, the change (written by the
+//! accounts room), the stored status and its audit row; what follows the commit (tokens ended,
+//! router entries removed, the reconcile queued, the user told) happens after. Quota and time
+//! are in `quota`, role, profile, creation and devices in `account`.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::audit::{self, Actor, Target, user_view};
-use super::grant::{self, Grant};
-use super::{Admin, AdminError, invalid, may_act_on};
+use super::{Admin, AdminError, invalid};
+use crate::accounts::grant::{self, Grant};
+use crate::accounts::{self, may_act_on, write};
+use crate::audit::{self, Actor, Target, user_view};
 use crate::auth::refresh;
-use crate::captive::store::deauthorize_in;
 use crate::db::models::User;
-use crate::db::schema::users;
-use crate::domain::{ApprovalStatus, ClientIp, MacAddress};
+use crate::devices::{DeviceKeys, deauthorize_in};
+use crate::domain::{ApprovalStatus, AuditAction, LedgerSource};
+use crate::notify::Event;
 
 /// Longest reason kept for a block or rejection.
 pub const REASON_MAX: usize = 500;
@@ -58,29 +59,12 @@ pub fn reason(raw: &str) -> Result<String, AdminError> {
     Ok(r)
 }
 
-pub(crate) fn lock_user(tx: &mut PgConnection, id: Uuid) -> Result<User, AdminError> {
-    users::table.find(id).select(User::as_select()).for_update().first(tx).optional()?.ok_or(AdminError::UserNotFound)
-}
-
-/// Stores the user's status by the one policy when the change moved it (filters and counts read
-/// the stored one).
-pub fn store_status(
-    tx: &mut PgConnection,
-    mut u: User,
-    policy: &crate::domain::policy::RouterPolicy,
-) -> Result<User, AdminError> {
-    let status = policy.status(&u.facts(), Utc::now());
-    if status != u.access_status {
-        diesel::update(users::table.find(u.id)).set(users::access_status.eq(status)).execute(tx)?;
-        u.access_status = status;
-    }
-    Ok(u)
-}
-
 pub(super) fn not_self(actor: &Actor, target: &User, what: &'static str) -> Result<(), AdminError> {
-    if actor.user_id == Some(target.id) { Err(AdminError::Forbidden(what)) } else { Ok(()) }
+    if actor.user_id == Some(target.id) { Err(AdminError::forbidden(what)) } else { Ok(()) }
 }
 
+/// One change of a locked user: the user after it and what the audit row adds, or `None` when
+/// the user is already as asked.
 pub(super) type Step = Box<dyn FnOnce(&mut PgConnection, &User) -> Result<Option<(User, Value)>, AdminError> + Send>;
 
 impl Admin {
@@ -90,19 +74,19 @@ impl Admin {
         &self,
         actor: &Actor,
         id: Uuid,
-        action: &'static str,
+        action: AuditAction,
         reconcile: bool,
         f: Step,
     ) -> Result<(User, Option<User>), AdminError> {
         let (a, policy) = (actor.clone(), self.runtime.policy());
         let (before, after) = self
-            .db()
+            .db
             .run(move |conn| {
                 Ok(conn.transaction::<_, AdminError, _>(|tx| {
-                    let before = lock_user(tx, id)?;
+                    let before = accounts::lock(tx, id)?;
                     may_act_on(&a, &before)?;
                     let Some((after, extra)) = f(tx, &before)? else { return Ok((before, None)) };
-                    let after = store_status(tx, after, &policy)?;
+                    let after = accounts::status::store(tx, after, &policy)?;
                     let mut details = Map::new();
                     details.insert("before".into(), user_view(&before));
                     details.insert("after".into(), user_view(&after));
@@ -115,20 +99,20 @@ impl Admin {
             })
             .await??;
         if after.is_some() && reconcile {
-            self.reconcile_later(id, action).await;
+            self.reconcile_later(id, action.as_str()).await;
         }
         // Approval and rejection have their own messages.
         if let Some(a) = &after
             && a.access_status != before.access_status
-            && !matches!(action, "user.approve" | "user.reject")
-            && crate::notify::Event::worth_telling(a.access_status)
+            && !matches!(action, AuditAction::UserApprove | AuditAction::UserReject)
+            && Event::worth_telling(a.access_status)
         {
-            let event = crate::notify::Event::Status {
+            let event = Event::Status {
                 to: a.access_status,
                 cause: Uuid::new_v4().to_string(),
                 reason: a.blocked_reason.clone(),
             };
-            crate::notify::tell(&self.queues, id, event).await;
+            self.tell(id, event).await;
         }
         Ok((before, after))
     }
@@ -142,14 +126,9 @@ impl Admin {
 
     /// Ends every session of the user at once (blocked, demoted, deactivated).
     pub(super) async fn end_sessions(&self, id: Uuid) {
-        if let Err(e) = self.captive.revoke_access(id, None).await {
+        if let Err(e) = crate::auth::tokens::revoke_before_now(&self.kv, id, None, self.tokens.ttl()).await {
             tracing::error!(error = %e, "could not end the user's access tokens; they expire by themselves");
         }
-    }
-
-    /// Queues a message to the user (the worker sends it).
-    pub(super) async fn tell(&self, user: &User, event: crate::notify::Event) {
-        crate::notify::tell(&self.queues, user.id, event).await;
     }
 
     pub async fn approve(&self, actor: &Actor, id: Uuid) -> Result<Changed, AdminError> {
@@ -160,16 +139,7 @@ impl Admin {
             if u.approval_status == ApprovalStatus::Approved {
                 return Ok(None);
             }
-            let now = Utc::now();
-            diesel::update(users::table.find(u.id))
-                .set((
-                    users::approval_status.eq(ApprovalStatus::Approved),
-                    users::approved_at.eq(now),
-                    users::rejected_reason.eq(None::<String>),
-                    users::phone_verified_at.eq(u.phone_verified_at.unwrap_or(now)),
-                    users::updated_at.eq(now),
-                ))
-                .execute(tx)?;
+            let mut after = write::approve(tx, u)?;
             // The operator's starting package, once per user whatever happens later.
             if bytes > 0 || days > 0 {
                 let g = Grant {
@@ -178,17 +148,17 @@ impl Admin {
                     extend_days: days,
                     unlimited: None,
                     key: format!("approve:{}", u.id),
-                    source: "purchase",
+                    source: LedgerSource::Purchase,
                     details: json!({ "origin": "default package on approval" }),
                     by,
                 };
-                grant::grant(tx, &g)?;
+                after = grant::grant(tx, &g)?.1;
             }
-            Ok(Some((lock_user(tx, u.id)?, json!({ "default_quota_bytes": bytes, "default_validity_days": days }))))
+            Ok(Some((after, json!({ "default_quota_bytes": bytes, "default_validity_days": days }))))
         });
-        let c = Self::done(self.change(actor, id, "user.approve", true, step).await?);
+        let c = Self::done(self.change(actor, id, AuditAction::UserApprove, true, step).await?);
         if c.changed {
-            self.tell(&c.user, crate::notify::Event::Approved).await;
+            self.tell(c.user.id, Event::Approved).await;
         }
         Ok(c)
     }
@@ -203,20 +173,12 @@ impl Admin {
                 ));
             }
             refresh::revoke_all(tx, u.id, "rejected")?;
-            let after = diesel::update(users::table.find(u.id))
-                .set((
-                    users::approval_status.eq(ApprovalStatus::Rejected),
-                    users::rejected_reason.eq(&r),
-                    users::updated_at.eq(Utc::now()),
-                ))
-                .returning(User::as_returning())
-                .get_result(tx)?;
-            Ok(Some((after, json!({ "reason": r }))))
+            Ok(Some((write::reject(tx, u.id, &r)?, json!({ "reason": r }))))
         });
-        let c = Self::done(self.change(actor, id, "user.reject", true, step).await?);
+        let c = Self::done(self.change(actor, id, AuditAction::UserReject, true, step).await?);
         self.end_sessions(id).await;
         let cause = Uuid::new_v4().to_string();
-        self.tell(&c.user, crate::notify::Event::Rejected { reason: why, cause }).await;
+        self.tell(c.user.id, Event::Rejected { reason: why, cause }).await;
         Ok(c)
     }
 
@@ -229,18 +191,9 @@ impl Admin {
                 return Ok(None);
             }
             refresh::revoke_all(tx, u.id, "blocked")?;
-            let after = diesel::update(users::table.find(u.id))
-                .set((
-                    users::is_blocked.eq(true),
-                    users::blocked_reason.eq(&why),
-                    users::blocked_at.eq(Utc::now()),
-                    users::updated_at.eq(Utc::now()),
-                ))
-                .returning(User::as_returning())
-                .get_result(tx)?;
-            Ok(Some((after, json!({ "reason": why }))))
+            Ok(Some((write::block(tx, u.id, &why)?, json!({ "reason": why }))))
         });
-        let c = Self::done(self.change(actor, id, "user.block", true, step).await?);
+        let c = Self::done(self.change(actor, id, AuditAction::UserBlock, true, step).await?);
         if c.changed {
             self.end_sessions(id).await;
         }
@@ -252,18 +205,9 @@ impl Admin {
             if !u.is_blocked {
                 return Ok(None);
             }
-            let after = diesel::update(users::table.find(u.id))
-                .set((
-                    users::is_blocked.eq(false),
-                    users::blocked_reason.eq(None::<String>),
-                    users::blocked_at.eq(None::<DateTime<Utc>>),
-                    users::updated_at.eq(Utc::now()),
-                ))
-                .returning(User::as_returning())
-                .get_result(tx)?;
-            Ok(Some((after, json!({}))))
+            Ok(Some((write::unblock(tx, u.id)?, json!({}))))
         });
-        Ok(Self::done(self.change(actor, id, "user.unblock", true, step).await?))
+        Ok(Self::done(self.change(actor, id, AuditAction::UserUnblock, true, step).await?))
     }
 
     /// Deactivates the account: sessions ended, devices deauthorized, router entries removed.
@@ -281,23 +225,13 @@ impl Admin {
             if let Ok(mut k) = out.lock() {
                 *k = removed;
             }
-            let after = diesel::update(users::table.find(u.id))
-                .set((
-                    users::is_active.eq(false),
-                    users::deactivated_at.eq(Utc::now()),
-                    users::updated_at.eq(Utc::now()),
-                ))
-                .returning(User::as_returning())
-                .get_result(tx)?;
-            Ok(Some((after, json!({}))))
+            Ok(Some((write::deactivate(tx, u.id)?, json!({}))))
         });
-        let c = Self::done(self.change(actor, id, "user.deactivate", true, step).await?);
+        let c = Self::done(self.change(actor, id, AuditAction::UserDeactivate, true, step).await?);
         if c.changed {
             self.end_sessions(id).await;
-            let keys: Vec<(MacAddress, Option<ClientIp>)> = keys.lock().map(|k| k.clone()).unwrap_or_default();
-            let macs: Vec<MacAddress> = keys.iter().map(|(m, _)| *m).collect();
-            let ips: Vec<ClientIp> = keys.iter().filter_map(|(_, i)| *i).collect();
-            self.captive.forget_on_router(&macs, &ips).await;
+            let keys: Vec<DeviceKeys> = keys.lock().map(|k| k.clone()).unwrap_or_default();
+            self.devices.forget_keys(&keys).await;
         }
         Ok(c)
     }
@@ -308,21 +242,13 @@ impl Admin {
             if u.is_active {
                 return Ok(None);
             }
-            let after = diesel::update(users::table.find(u.id))
-                .set((
-                    users::is_active.eq(true),
-                    users::deactivated_at.eq(None::<DateTime<Utc>>),
-                    users::updated_at.eq(Utc::now()),
-                ))
-                .returning(User::as_returning())
-                .get_result(tx)?;
-            Ok(Some((after, json!({}))))
+            Ok(Some((write::reactivate(tx, u.id)?, json!({}))))
         });
-        Ok(Self::done(self.change(actor, id, "user.reactivate", true, step).await?))
+        Ok(Self::done(self.change(actor, id, AuditAction::UserReactivate, true, step).await?))
     }
 
     pub async fn user(&self, id: Uuid) -> Result<User, AdminError> {
-        self.db().run(move |conn| crate::users::find(conn, id)).await?.ok_or(AdminError::UserNotFound)
+        Ok(self.accounts.get(id).await?)
     }
 }
 

@@ -1,123 +1,132 @@
-//! The admin room: what an operator does every day. One writer per table: user lifecycle
-//! changes (`lifecycle`, `quota`, `account`, and `edit` for the editor's whole-user save), the
-//! one grant path (`grant`), the audit trail (`audit`), runtime settings (`settings`); reads for
-//! the admin pages (`query`, `stats`).
+//! The admin room: what an operator does every day: a user's lifecycle (`lifecycle`, `quota`,
+//! `account`, and `edit` for the editor's whole-user save), the gateway's WhatsApp session
+//! (`whatsapp`), the audit entries of sign-ins and manual syncs (`trail`), and the reads behind
+//! the admin pages (`query`, `stats`, `sales`). The rows themselves are written by the core
+//! rooms that own them (accounts, devices, audit, settings).
 //!
 //! Every mutation runs in one transaction with its audit row, locks the user's row first, and
-//! after it commits enqueues the user's router reconcile when the change can alter access.
+//! after it commits queues the user's router reconcile when the change can alter access.
 
 pub mod account;
-pub mod audit;
 pub mod edit;
-pub mod grant;
 pub mod lifecycle;
 pub mod query;
 pub mod quota;
 pub mod sales;
-pub mod settings;
 pub mod stats;
+pub mod trail;
 pub mod whatsapp;
+
+use std::sync::Arc;
 
 use uuid::Uuid;
 
-pub use audit::Actor;
+pub use crate::audit::Actor;
 
-use crate::captive::{Captive, CaptiveError};
-use crate::db::DbError;
-use crate::db::models::User;
-use crate::domain::Role;
-use crate::kv::KvError;
-use crate::runtime::Runtime;
-use crate::whatsapp::Messenger;
+use crate::accounts::{AccountError, Accounts};
+use crate::auth::tokens::AccessTokens;
+use crate::config::Settings;
+use crate::db::{Db, DbError};
+use crate::devices::Devices;
+use crate::kv::{Kv, KvError};
+use crate::notify::Messenger;
+use crate::settings::{Runtime, SettingsError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    #[error("no such user")]
-    UserNotFound,
+    /// Refused by the accounts room: no such user, rights, invalid input, a reused key.
+    #[error(transparent)]
+    Account(#[from] AccountError),
     #[error("no such device")]
     DeviceNotFound,
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
-    #[error("{field}: {reason}")]
-    Invalid { field: String, reason: String },
     /// The user is not in a state this action applies to (rejecting an approved user, …).
     #[error("{0}")]
     InvalidState(&'static str),
-    #[error("this Idempotency-Key was used for a different request")]
-    IdempotencyConflict,
-    #[error("a user with this phone number already exists")]
-    PhoneTaken,
-    #[error(transparent)]
-    Db(#[from] DbError),
     #[error(transparent)]
     Kv(#[from] KvError),
-    #[error(transparent)]
-    Captive(#[from] CaptiveError),
+}
+
+impl AdminError {
+    pub fn forbidden(why: &'static str) -> Self {
+        AdminError::Account(AccountError::Forbidden(why))
+    }
+}
+
+impl From<DbError> for AdminError {
+    fn from(e: DbError) -> Self {
+        AdminError::Account(AccountError::Db(e))
+    }
 }
 
 impl From<diesel::result::Error> for AdminError {
     fn from(e: diesel::result::Error) -> Self {
-        AdminError::Db(e.into())
+        AdminError::Account(AccountError::Db(e.into()))
     }
 }
 
-impl From<crate::users::UserError> for AdminError {
-    fn from(e: crate::users::UserError) -> Self {
-        use crate::users::UserError as U;
-        match e {
-            U::PhoneTaken => AdminError::PhoneTaken,
-            U::Db(d) => AdminError::Db(d),
-            U::InvalidField { field, reason } => AdminError::Invalid { field: field.into(), reason },
-            U::InvalidName => invalid("full_name", e.to_string()),
-            U::PasswordRequired | U::PasswordNotAllowed | U::WeakPassword | U::Hash => {
-                invalid("password", e.to_string())
-            }
-            U::InvalidQuota => invalid("quota_bytes", e.to_string()),
-        }
+impl From<crate::accounts::UserError> for AdminError {
+    fn from(e: crate::accounts::UserError) -> Self {
+        AccountError::from(e).into()
+    }
+}
+
+impl From<SettingsError> for AdminError {
+    fn from(e: SettingsError) -> Self {
+        AdminError::Account(match e {
+            SettingsError::Forbidden(why) => AccountError::Forbidden(why),
+            SettingsError::Invalid { field, reason } => AccountError::Invalid { field, reason },
+            SettingsError::Db(d) => AccountError::Db(d),
+        })
     }
 }
 
 pub fn invalid(field: &str, reason: impl Into<String>) -> AdminError {
-    AdminError::Invalid { field: field.to_owned(), reason: reason.into() }
+    AdminError::Account(crate::accounts::invalid(field, reason))
 }
 
-/// Whether `actor` may act on `target`: admin accounts (and super admins above all) are the
-/// super admin's; an admin manages users.
-pub fn may_act_on(actor: &Actor, target: &User) -> Result<(), AdminError> {
-    if actor.role == Role::SuperAdmin {
-        return Ok(());
-    }
-    if target.role == Role::SuperAdmin {
-        return Err(AdminError::Forbidden("only a super admin acts on a super admin"));
-    }
-    if target.role.is_admin() {
-        return Err(AdminError::Forbidden("admin accounts are the super admin's"));
-    }
-    Ok(())
-}
-
-/// Everything the room works with; cheap to clone.
+/// The room's handles and the core rooms it works with; cheap to clone.
 #[derive(Clone)]
 pub struct Admin {
-    pub captive: Captive,
+    pub db: Db,
+    pub kv: Kv,
+    pub settings: Arc<Settings>,
     pub runtime: Runtime,
+    pub accounts: Accounts,
+    pub devices: Devices,
+    /// Ends a user's access tokens at once (blocked, demoted, deactivated).
+    pub tokens: AccessTokens,
+    /// The WhatsApp gateways, for their sessions.
     pub messenger: Option<Messenger>,
-    pub queues: hotspot_jobs::Queues,
     /// The dashboard's last figures (see [`stats::STATS_FRESH_FOR`]).
-    pub stats_cache: std::sync::Arc<stats::StatsCache>,
+    pub stats_cache: Arc<stats::StatsCache>,
 }
 
 impl Admin {
-    pub fn db(&self) -> &crate::db::Db {
-        &self.captive.db
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
-    /// Queues the router reconcile of a user whose access may have changed. A queue that is
-    /// down is logged, not an error: the change is committed and the periodic sync applies it.
+    /// Queues the router reconcile of a user whose access may have changed.
     pub async fn reconcile_later(&self, user: Uuid, reason: &str) {
-        let job = hotspot_jobs::Reconcile { user_id: user.to_string(), reason: reason.to_owned() };
-        if let Err(e) = self.queues.enqueue_reconcile(job).await {
-            tracing::error!(error = %e, "could not queue the router reconcile; the next sync applies the change");
-        }
+        self.accounts.reconcile_later(user, reason).await
+    }
+
+    /// Stores runtime settings (super admin only), audited, announced to every process.
+    pub async fn update_settings(
+        &self,
+        actor: &Actor,
+        changes: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<crate::config::RuntimeSettings, AdminError> {
+        Ok(self.runtime.update(actor, changes).await?)
+    }
+
+    /// The user's access status now, by the one policy.
+    pub fn status_of(&self, u: &crate::db::models::User) -> crate::domain::AccessStatus {
+        self.runtime.policy().status(&u.facts(), chrono::Utc::now())
+    }
+
+    /// Queues a message to the user (the worker sends it).
+    pub async fn tell(&self, user: Uuid, event: crate::notify::Event) {
+        crate::notify::tell(&self.accounts.queues, user, event).await;
     }
 }

@@ -14,7 +14,7 @@ use super::{Admin, AdminError, invalid};
 use crate::db::DbError;
 use crate::db::models::{Device, User};
 use crate::db::schema::{message_log, quota_ledger, usage_daily, user_devices, users};
-use crate::domain::{AccessStatus, ApprovalStatus, Role};
+use crate::domain::{AccessStatus, ApprovalStatus, LedgerSource, MessageStatus, Role};
 
 /// What the search box holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,7 +192,8 @@ pub struct UsageDay {
 pub struct LedgerRow {
     pub id: i64,
     pub delta_bytes: i64,
-    pub source: String,
+    #[schema(value_type = String)]
+    pub source: LedgerSource,
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
     pub created_by: Option<Uuid>,
@@ -215,7 +216,8 @@ pub struct MessageRow {
     pub user_id: Option<Uuid>,
     pub template: String,
     pub provider: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: MessageStatus,
     pub error: Option<String>,
     pub attempts: i32,
     pub created_at: DateTime<Utc>,
@@ -227,13 +229,11 @@ pub struct MessageRow {
 
 #[derive(Debug, Clone, Default)]
 pub struct MessageFilter {
-    pub status: Option<String>,
+    pub status: Option<MessageStatus>,
     pub user: Option<Uuid>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
-
-pub const MESSAGE_STATUSES: &[&str] = &["queued", "sent", "delivered", "read", "failed"];
 
 impl Admin {
     pub async fn list_users(&self, f: UserFilter) -> Result<(Vec<Listed>, i64), AdminError> {
@@ -241,13 +241,13 @@ impl Admin {
     }
 
     pub async fn detail(&self, id: Uuid) -> Result<Detail, AdminError> {
-        let tz = self.captive.settings.timezone;
+        let tz = self.settings.timezone;
         let today = Utc::now().with_timezone(&tz).date_naive();
         let first = today - chrono::Duration::days(29);
         let (user, devices, days, ledger) = self
             .db()
             .run(move |conn| {
-                let Some(user) = crate::users::find(conn, id)? else { return Ok(None) };
+                let Some(user) = crate::accounts::find(conn, id)? else { return Ok(None) };
                 let devices: Vec<Device> = user_devices::table
                     .filter(user_devices::user_id.eq(id))
                     .order(user_devices::last_seen_at.desc())
@@ -267,7 +267,7 @@ impl Admin {
                 Ok(Some((user, devices, days, ledger)))
             })
             .await?
-            .ok_or(AdminError::UserNotFound)?;
+            .ok_or(AdminError::Account(crate::accounts::AccountError::UserNotFound))?;
         let usage = (0..30)
             .map(|i| {
                 let day = first + chrono::Duration::days(i);
@@ -279,7 +279,7 @@ impl Admin {
 
     pub async fn devices_of(&self, id: Uuid) -> Result<Vec<Device>, AdminError> {
         self.user(id).await?;
-        Ok(self.captive.devices(id).await?)
+        Ok(self.devices.devices_of(id).await?)
     }
 
     /// Devices seen within `secs`, newest first, with their owner's id (at most `limit`).
@@ -310,7 +310,7 @@ impl Admin {
                 let build = || {
                     let mut q = message_log::table.into_boxed();
                     if let Some(s) = &f.status {
-                        q = q.filter(message_log::status.eq(s.clone()));
+                        q = q.filter(message_log::status.eq(*s));
                     }
                     if let Some(u) = f.user {
                         q = q.filter(message_log::user_id.eq(u));
@@ -356,11 +356,11 @@ impl Admin {
 
     pub async fn audit(
         &self,
-        f: super::audit::AuditFilter,
+        f: crate::audit::AuditFilter,
         page: i64,
         per_page: i64,
-    ) -> Result<(Vec<super::audit::AuditEntry>, i64), AdminError> {
-        Ok(self.db().run(move |conn| super::audit::list(conn, &f, page, per_page)).await?)
+    ) -> Result<(Vec<crate::audit::AuditEntry>, i64), AdminError> {
+        Ok(self.db.run(move |conn| crate::audit::list(conn, &f, page, per_page)).await?)
     }
 }
 

@@ -5,12 +5,11 @@ use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::grant::{self, Grant, Outcome};
 use super::lifecycle::{Changed, Expiry, Step, reason};
-use super::{Actor, Admin, AdminError, invalid, may_act_on};
-use crate::db::models::User;
-use crate::db::schema::users;
-use diesel::prelude::*;
+use super::{Actor, Admin, AdminError, invalid};
+use crate::accounts::grant::{self, Grant, Outcome};
+use crate::accounts::{may_act_on, write};
+use crate::domain::{AuditAction, LedgerSource};
 
 impl Admin {
     /// Grants (positive) or takes back (negative) quota; `key` makes a retry grant once.
@@ -28,7 +27,7 @@ impl Admin {
             may_act_on(actor, &user)?;
             return Ok(Changed { user, changed: false, replayed: false });
         }
-        self.grant_by_admin(actor, id, bytes, 0, why, key, "user.quota").await
+        self.grant_by_admin(actor, id, bytes, 0, why, key, AuditAction::UserQuota).await
     }
 
     pub async fn set_expiry(
@@ -43,7 +42,7 @@ impl Admin {
                 if !(1..=grant::MAX_EXTEND_DAYS).contains(&days) {
                     return Err(invalid("extend_days", format!("1 to {}", grant::MAX_EXTEND_DAYS)));
                 }
-                self.grant_by_admin(actor, id, 0, days, "expiry extended", key, "user.expiry").await
+                self.grant_by_admin(actor, id, 0, days, "expiry extended", key, AuditAction::UserExpiry).await
             }
             Expiry::Set(at) => {
                 let earliest = Utc::now() - chrono::Duration::days(366);
@@ -55,13 +54,9 @@ impl Admin {
                     if u.quota_expiry_date == Some(at) {
                         return Ok(None);
                     }
-                    let after = diesel::update(users::table.find(u.id))
-                        .set((users::quota_expiry_date.eq(Some(at)), users::updated_at.eq(Utc::now())))
-                        .returning(User::as_returning())
-                        .get_result(tx)?;
-                    Ok(Some((after, json!({ "expires_at": at }))))
+                    Ok(Some((write::set_expiry(tx, u.id, at)?, json!({ "expires_at": at }))))
                 });
-                Ok(Self::done(self.change(actor, id, "user.expiry", true, step).await?))
+                Ok(Self::done(self.change(actor, id, AuditAction::UserExpiry, true, step).await?))
             }
         }
     }
@@ -75,7 +70,7 @@ impl Admin {
         days: u32,
         why: &str,
         key: Option<&str>,
-        action: &'static str,
+        action: AuditAction,
     ) -> Result<Changed, AdminError> {
         let why = reason(why)?;
         let key = match key {
@@ -89,7 +84,7 @@ impl Admin {
             extend_days: days,
             unlimited: None,
             key: format!("admin:{id}:{}:{key}", if days > 0 { "expiry" } else { "quota" }),
-            source: "admin_adjust",
+            source: LedgerSource::AdminAdjust,
             details: json!({ "reason": why }),
             by: actor.user_id,
         };

@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use super::{Admin, AdminError};
 use crate::db::models::SyncRun;
-use crate::db::schema::{login_history, message_log, sync_runs, usage_daily, usage_day_totals, users};
-use crate::domain::{AccessStatus, ApprovalStatus, Msisdn};
-use crate::usage::local_midnight as day_start;
+use crate::db::schema::{login_history, message_log, usage_daily, usage_day_totals, users};
+use crate::domain::days::local_midnight as day_start;
+use crate::domain::{AccessStatus, ApprovalStatus, LoginMethod, MessageStatus, Msisdn};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TopUser {
@@ -101,90 +101,29 @@ impl Admin {
 
     /// The figures, counted now.
     pub async fn compute_stats(&self) -> Result<Stats, AdminError> {
-        let tz = self.captive.settings.timezone;
+        let tz = self.settings.timezone;
         let now = Utc::now();
         let today = now.with_timezone(&tz).date_naive();
         let since_midnight = day_start(today, tz);
         let month_start = day_start(today.with_day(1).unwrap_or(today), tz);
         let db = self.db();
 
-        let statuses = db.run(move |conn| {
-            let rows: Vec<(AccessStatus, i64)> = users::table
-                .group_by(users::access_status)
-                .select((users::access_status, diesel::dsl::count_star()))
-                .load(conn)?;
-            let waiting: i64 =
-                users::table.filter(users::approval_status.eq(ApprovalStatus::Pending)).count().get_result(conn)?;
-            let new: i64 = users::table.filter(users::created_at.ge(month_start)).count().get_result(conn)?;
-            let expiring: i64 = users::table
-                .filter(users::quota_expiry_date.gt(now))
-                .filter(users::quota_expiry_date.le(now + chrono::Duration::days(7)))
-                .count()
-                .get_result(conn)?;
-            Ok((rows, waiting, new, expiring))
-        });
-        let usage = db.run(move |conn| {
-            // The sync's per-day totals (a few rows per day), not millions of per-user rows.
-            let days: Vec<(NaiveDate, i64)> = usage_day_totals::table
-                .filter(usage_day_totals::day.ge(today - chrono::Duration::days(29)))
-                .select((usage_day_totals::day, usage_day_totals::bytes))
-                .load(conn)?;
-            let since = |d: i64| -> i64 {
-                let from = today - chrono::Duration::days(d);
-                days.iter().filter(|(day, _)| *day >= from).map(|(_, b)| *b).sum()
-            };
-            let usage = Usage { today: since(0), last_7_days: since(6), last_30_days: since(29) };
-            let top: Vec<(Uuid, String, Msisdn, i64)> = usage_daily::table
-                .inner_join(users::table)
-                .filter(usage_daily::day.eq(today))
-                .order(usage_daily::bytes.desc())
-                .limit(10)
-                .select((users::id, users::full_name, users::phone_number, usage_daily::bytes))
-                .load(conn)?;
-            Ok((usage, top))
-        });
-        let activity = db.run(move |conn| {
-            // What the router showed online at the last cycle, when it was within 10 minutes.
-            let recent = now - chrono::Duration::minutes(10);
-            let active: i64 = sync_runs::table
-                .filter(sync_runs::finished_at.ge(recent))
-                .filter(sync_runs::status.ne("failed"))
-                .order(sync_runs::id.desc())
-                .select(sync_runs::hosts_count)
-                .first::<i32>(conn)
-                .optional()?
-                .map(i64::from)
-                .unwrap_or(0);
-            let sent: i64 = message_log::table
-                .filter(message_log::template.eq("otp"))
-                .filter(message_log::created_at.ge(since_midnight))
-                .filter(message_log::status.ne("failed"))
-                .count()
-                .get_result(conn)?;
-            let verified: i64 = login_history::table
-                .filter(login_history::method.eq("otp"))
-                .filter(login_history::created_at.ge(since_midnight))
-                .count()
-                .get_result(conn)?;
-            Ok((active, sent, verified))
-        });
+        let statuses = db.run(move |conn| user_counts(conn, now, month_start));
+        let usage = db.run(move |conn| usage_today(conn, today));
+        let activity = db.run(move |conn| activity(conn, now, since_midnight));
         let sales = db.run(move |conn| {
             let from = day_start(today - chrono::Duration::days(29), tz).min(month_start);
             let month_day = today.with_day(1).unwrap_or(today);
             Ok(super::sales::load(conn, tz, today, from, month_day)?)
         });
-        let last_sync = crate::sync::recent_runs(db, 1);
-        let failed = self.failed_codes(today);
+        let last_sync = crate::sites::runs::recent(db, 1);
+        let failed = crate::auth::counters::failed_codes(&self.kv, today);
         let session = self.gateway_session();
         let (statuses, usage, activity, last_sync, failed, session, sales) =
             tokio::join!(statuses, usage, activity, last_sync, failed, session, sales);
         let (sales, fe_sales) = sales?;
-        let ((rows, waiting, new, expiring), (bytes, top), (active, sent, verified)) = (statuses?, usage?, activity?);
-        let mut by_status: BTreeMap<String, i64> =
-            AccessStatus::ALL.iter().map(|s| (s.as_str().to_owned(), 0)).collect();
-        for (s, n) in rows {
-            by_status.insert(s.as_str().to_owned(), n);
-        }
+        let (UserCounts { by_status, waiting, new, expiring }, (bytes, top), (active, sent, verified)) =
+            (statuses?, usage?, activity?);
         let in_service: i64 = ["active", "fup", "unlimited"].iter().filter_map(|s| by_status.get(*s)).sum();
         Ok(Stats {
             fe_waiting: waiting,
@@ -200,28 +139,13 @@ impl Admin {
             users_by_status: by_status,
             registrations_waiting: waiting,
             bytes,
-            top_users_today: top
-                .into_iter()
-                .map(|(user_id, full_name, phone_number, bytes)| TopUser { user_id, full_name, phone_number, bytes })
-                .collect(),
+            top_users_today: top,
             devices_active_10m: active,
             last_sync: last_sync?.into_iter().next(),
             codes_today: Codes { sent, verified, failed },
             whatsapp_session: session,
             generated_at: now,
         })
-    }
-
-    async fn failed_codes(&self, day: NaiveDate) -> i64 {
-        let kv = &self.captive.kv;
-        let key = kv.key(&crate::captive::codes::failed_codes_key(day));
-        kv.with_timeout(async {
-            let mut c = kv.conn();
-            let n: Option<i64> = redis::cmd("GET").arg(&key).query_async(&mut c).await?;
-            Ok(n.unwrap_or(0))
-        })
-        .await
-        .unwrap_or(0)
     }
 
     /// The gateway's WhatsApp session, asked with a short deadline (the dashboard must not hang
@@ -234,4 +158,86 @@ impl Admin {
             Ok(Err(_)) | Err(_) => "unknown",
         }
     }
+}
+
+struct UserCounts {
+    /// Every access status with its count (zeros included).
+    by_status: BTreeMap<String, i64>,
+    waiting: i64,
+    /// Accounts made since `month_start`.
+    new: i64,
+    /// Expiring within 7 days of `now`.
+    expiring: i64,
+}
+
+fn user_counts(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    month_start: DateTime<Utc>,
+) -> Result<UserCounts, crate::db::DbError> {
+    let rows: Vec<(AccessStatus, i64)> = users::table
+        .group_by(users::access_status)
+        .select((users::access_status, diesel::dsl::count_star()))
+        .load(conn)?;
+    let mut by_status: BTreeMap<String, i64> = AccessStatus::ALL.iter().map(|s| (s.as_str().to_owned(), 0)).collect();
+    for (s, n) in rows {
+        by_status.insert(s.as_str().to_owned(), n);
+    }
+    let waiting: i64 =
+        users::table.filter(users::approval_status.eq(ApprovalStatus::Pending)).count().get_result(conn)?;
+    let new: i64 = users::table.filter(users::created_at.ge(month_start)).count().get_result(conn)?;
+    let expiring: i64 = users::table
+        .filter(users::quota_expiry_date.gt(now))
+        .filter(users::quota_expiry_date.le(now + chrono::Duration::days(7)))
+        .count()
+        .get_result(conn)?;
+    Ok(UserCounts { by_status, waiting, new, expiring })
+}
+
+/// Bytes today, over 7 and 30 days, from the sync's per-day totals (a few rows per day, not
+/// millions of per-user rows), and today's top users.
+fn usage_today(conn: &mut PgConnection, today: NaiveDate) -> Result<(Usage, Vec<TopUser>), crate::db::DbError> {
+    let days: Vec<(NaiveDate, i64)> = usage_day_totals::table
+        .filter(usage_day_totals::day.ge(today - chrono::Duration::days(29)))
+        .select((usage_day_totals::day, usage_day_totals::bytes))
+        .load(conn)?;
+    let since = |d: i64| -> i64 {
+        let from = today - chrono::Duration::days(d);
+        days.iter().filter(|(day, _)| *day >= from).map(|(_, b)| *b).sum()
+    };
+    let usage = Usage { today: since(0), last_7_days: since(6), last_30_days: since(29) };
+    let top: Vec<(Uuid, String, Msisdn, i64)> = usage_daily::table
+        .inner_join(users::table)
+        .filter(usage_daily::day.eq(today))
+        .order(usage_daily::bytes.desc())
+        .limit(10)
+        .select((users::id, users::full_name, users::phone_number, usage_daily::bytes))
+        .load(conn)?;
+    let top = top
+        .into_iter()
+        .map(|(user_id, full_name, phone_number, bytes)| TopUser { user_id, full_name, phone_number, bytes })
+        .collect();
+    Ok((usage, top))
+}
+
+/// Devices online at the last cycle (when it was within 10 minutes), codes sent and codes that
+/// signed someone in since local midnight.
+fn activity(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    since_midnight: DateTime<Utc>,
+) -> Result<(i64, i64, i64), crate::db::DbError> {
+    let active = crate::sites::runs::online_since(conn, now - chrono::Duration::minutes(10))?;
+    let sent: i64 = message_log::table
+        .filter(message_log::template.eq("otp"))
+        .filter(message_log::created_at.ge(since_midnight))
+        .filter(message_log::status.ne(MessageStatus::Failed))
+        .count()
+        .get_result(conn)?;
+    let verified: i64 = login_history::table
+        .filter(login_history::method.eq(LoginMethod::Otp))
+        .filter(login_history::created_at.ge(since_midnight))
+        .count()
+        .get_result(conn)?;
+    Ok((active, sent, verified))
 }

@@ -6,8 +6,9 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::audit::{self, Actor, Target};
 use super::{Admin, AdminError};
+use crate::audit::{self, Actor, Target};
+use crate::domain::{AuditAction, AuditTarget};
 use crate::whatsapp::gateway::GatewayError;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -98,9 +99,10 @@ impl Admin {
         let provider = m.providers().first().copied().ok_or(SessionError::NotConfigured)?;
         m.clear_session_of(0).await.ok_or(SessionError::NotConfigured)?.map_err(SessionError::Gateway)?;
         let a = actor.clone();
-        let target = Target { kind: "whatsapp", id: provider.to_owned() };
-        self.db()
-            .run(move |c| audit::record(c, &a, "whatsapp.clear_session", Some(target), json!({ "provider": provider })))
+        let target = Target::new(AuditTarget::WhatsApp, provider);
+        let details = json!({ "provider": provider });
+        self.db
+            .run(move |c| audit::record(c, &a, AuditAction::WhatsAppClearSession, Some(target), details))
             .await
             .map_err(AdminError::from)?;
         tracing::warn!(provider, "WhatsApp session cleared by an admin; the gateway waits to be paired");

@@ -1,10 +1,11 @@
-//! Authentication: one-time codes, access and refresh tokens, one-time session tokens, status
-//! tokens, rate limits.
+//! The auth room: one-time codes and their counters, access tokens and their revocation,
+//! refresh families (the only writer of `refresh_tokens` beside the sign-in statement),
+//! one-time session hand-overs, status tokens, rate limits.
 
-pub mod crypto;
+pub mod counters;
+pub mod handover;
 pub mod otp;
 pub mod ratelimit;
 pub mod refresh;
-pub mod session;
 pub mod status_token;
 pub mod tokens;

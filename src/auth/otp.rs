@@ -9,7 +9,7 @@ use std::time::Duration;
 use rand::Rng;
 use redis::Script;
 
-use super::crypto::hmac_hex;
+use crate::crypto::hmac_hex;
 use crate::domain::Msisdn;
 use crate::kv::{Kv, KvError};
 

@@ -69,7 +69,7 @@ impl Limiter {
     }
 
     fn name(&self, kind: &str, value: &str) -> String {
-        let h = super::crypto::hmac_hex(&self.secret, &[kind.as_bytes(), value.as_bytes()]);
+        let h = crate::crypto::hmac_hex(&self.secret, &[kind.as_bytes(), value.as_bytes()]);
         format!("{kind}:{}", &h[..24])
     }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::crypto::{random_token, sha256};
+use crate::crypto::{random_token, sha256};
 use crate::db::DbError;
 use crate::db::schema::{refresh_tokens, users};
 use crate::domain::Role;
@@ -141,6 +141,18 @@ pub fn revoke_all(conn: &mut PgConnection, user: Uuid, reason: &str) -> Result<u
         refresh_tokens::table.filter(refresh_tokens::user_id.eq(user)).filter(refresh_tokens::revoked_at.is_null()),
     )
     .set((refresh_tokens::revoked_at.eq(Utc::now()), refresh_tokens::revoked_reason.eq(reason)))
+    .execute(conn)?)
+}
+
+/// The session's device, once the router witnessed it (logout then deauthorizes it).
+pub fn attach_device(conn: &mut PgConnection, user: Uuid, family: Uuid, device: i64) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family))
+            .filter(refresh_tokens::user_id.eq(user))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::device_id.eq(device))
     .execute(conn)?)
 }
 

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 
-use super::crypto::{b64url, b64url_decode, ct_eq, hmac_sha256};
+use crate::crypto::{b64url, b64url_decode, ct_eq, hmac_sha256};
 use crate::domain::AccessStatus;
 
 pub const TTL_SECS: i64 = 300;

@@ -10,10 +10,10 @@ use diesel::prelude::*;
 
 use super::auth::drive;
 use super::machine::{self, CpuTicks};
+use crate::accounts::create::{self as users, CreateUser};
 use crate::db;
 use crate::domain::{ApprovalStatus, Msisdn, Role};
 use crate::shutdown::Shutdown;
-use crate::users::{self, CreateUser};
 
 pub struct Options {
     pub users: usize,
@@ -104,6 +104,43 @@ fn seed_rows(conn: &mut PgConnection, n: usize) -> Result<(), db::DbError> {
     Ok(())
 }
 
+/// The admin the requests are made as.
+fn bench_admin(conn: &mut diesel::PgConnection, phone: Msisdn) -> Result<(), db::DbError> {
+    let input = CreateUser {
+        phone,
+        full_name: "Bench Admin".into(),
+        role: Role::Admin,
+        approval: ApprovalStatus::Approved,
+        password: Some(PASSWORD.into()),
+        quota_bytes: 0,
+        expires_at: None,
+        unlimited: false,
+        created_by: None,
+        origin: "bench",
+        profile: Default::default(),
+    };
+    users::create_user(conn, input).map(|_| ()).map_err(|e| db::DbError::Task(e.to_string()))
+}
+
+/// Each kind of read and the path of its `i`-th request, over `n` seeded users.
+fn kinds(n: usize) -> Vec<(&'static str, PathFor)> {
+    let names = ["budi", "siti santoso", "agus", "wijaya", "rina", "joko 4", "tan", "lukman basri"];
+    let kinds: Vec<(&str, PathFor)> = vec![
+        ("name", Box::new(move |i| format!("/api/admin/users?q={}", names[i % names.len()].replace(' ', "+")))),
+        ("local phone", Box::new(move |i| format!("/api/admin/users?q=0814{:08}", (i * 7919) % n.max(1) + 1))),
+        ("prefix", Box::new(|i| format!("/api/admin/users?q=08140{:03}", i % 1000))),
+        ("digits", Box::new(|i| format!("/api/admin/users?q={:05}", (i * 31) % 100_000))),
+        (
+            "status",
+            Box::new(|i| {
+                format!("/api/admin/users?status={}&page={}", ["fup", "habis", "expired", "active"][i % 4], i % 5 + 1)
+            }),
+        ),
+        ("stats", Box::new(|_| "/api/admin/stats".to_owned())),
+    ];
+    kinds
+}
+
 async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
     let prefix = format!("bench:{}:", uuid::Uuid::new_v4().simple());
     let vars = vec![
@@ -118,30 +155,12 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
     services.db.run(move |conn| seed(conn, n)).await.context("seeding")?;
     let admin_phone = Msisdn::parse("081299999999")?;
     let p = admin_phone.clone();
-    services
-        .db
-        .run(move |conn| {
-            let input = CreateUser {
-                phone: p,
-                full_name: "Bench Admin".into(),
-                role: Role::Admin,
-                approval: ApprovalStatus::Approved,
-                password: Some(PASSWORD.into()),
-                quota_bytes: 0,
-                expires_at: None,
-                unlimited: false,
-                created_by: None,
-                origin: "bench",
-                profile: Default::default(),
-            };
-            users::create_user(conn, input).map_err(|e| db::DbError::Task(e.to_string()))
-        })
-        .await?;
+    services.db.run(move |conn| bench_admin(conn, p)).await?;
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}", listener.local_addr()?);
     let (trigger, shutdown) = Shutdown::new();
-    let server = tokio::spawn(crate::modes::run_http(services.clone(), listener, shutdown));
+    let server = tokio::spawn(crate::app::run_http(services.clone(), listener, shutdown));
     crate::ensure_crypto_provider();
     let http =
         reqwest::Client::builder().pool_max_idle_per_host(opts.concurrency).timeout(Duration::from_secs(30)).build()?;
@@ -158,21 +177,7 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
         "             {n} users, {} requests per kind, concurrency {}, {} HTTP workers, database pool {}",
         opts.requests, opts.concurrency, services.settings.http_workers, services.settings.db_pool_size
     );
-    let names = ["budi", "siti santoso", "agus", "wijaya", "rina", "joko 4", "tan", "lukman basri"];
-    let kinds: Vec<(&str, PathFor)> = vec![
-        ("name", Box::new(move |i| format!("/api/admin/users?q={}", names[i % names.len()].replace(' ', "+")))),
-        ("local phone", Box::new(move |i| format!("/api/admin/users?q=0814{:08}", (i * 7919) % n.max(1) + 1))),
-        ("prefix", Box::new(|i| format!("/api/admin/users?q=08140{:03}", i % 1000))),
-        ("digits", Box::new(|i| format!("/api/admin/users?q={:05}", (i * 31) % 100_000))),
-        (
-            "status",
-            Box::new(|i| {
-                format!("/api/admin/users?status={}&page={}", ["fup", "habis", "expired", "active"][i % 4], i % 5 + 1)
-            }),
-        ),
-        ("stats", Box::new(|_| "/api/admin/stats".to_owned())),
-    ];
-    for (name, path) in &kinds {
+    for (name, path) in &kinds(n) {
         let one = |i: usize| {
             let (http, url, token) = (http.clone(), format!("{base}{}", path(i)), token.clone());
             async move {
@@ -192,13 +197,7 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<()> {
 
     // The dashboard above is served from its 5-second cache between computations; what one
     // computation costs, counted afresh each time:
-    let admin = crate::admin::Admin {
-        captive: services.captive(),
-        runtime: services.runtime.clone(),
-        messenger: None,
-        queues: services.queues.clone(),
-        stats_cache: Default::default(),
-    };
+    let admin = crate::admin::Admin { messenger: None, ..services.admin() };
     let cold = drive((opts.requests / 5).max(20), 1, |_| {
         let admin = admin.clone();
         async move { admin.compute_stats().await.is_ok() }

@@ -39,7 +39,7 @@ impl Run {
     }
 
     pub fn percentile(&self, p: f64) -> f64 {
-        super::auth::percentile(&self.latencies_ms, p)
+        super::percentile(&self.latencies_ms, p)
     }
 
     pub fn print(&self, name: &str) {

@@ -14,6 +14,15 @@ pub fn median_ms(mut samples: Vec<f64>) -> f64 {
     samples.get(samples.len() / 2).copied().unwrap_or(0.0)
 }
 
+/// The value at fraction `p` of sorted samples (nearest rank).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
 /// Runs `bench` against a fresh database named `hotspot_bench_<random>` on the server of
 /// `database_url`, and drops it afterwards whatever happened.
 pub async fn with_scratch_database<F, Fut, T>(database_url: &str, bench: F) -> anyhow::Result<T>
@@ -36,11 +45,11 @@ where
 
 /// The services of a bench run: settings from `vars` alone (never the environment, so a bench
 /// measures what it sets), connected and migrated.
-pub async fn services(vars: &[(&str, String)]) -> anyhow::Result<crate::services::Services> {
+pub async fn services(vars: &[(&str, String)]) -> anyhow::Result<crate::app::App> {
     let vars: std::collections::HashMap<String, String> =
         vars.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
     let settings = crate::config::Settings::from_source(&crate::config::Source::new(&vars))?;
-    let services = crate::services::Services::connect(settings)?;
-    crate::services::migrate(&services.db).await?;
-    Ok(services)
+    let app = crate::app::App::connect(settings)?;
+    crate::app::migrate(&app.db).await?;
+    Ok(app)
 }

@@ -11,10 +11,10 @@ use anyhow::{Context, bail};
 use diesel::sql_types::{Array, BigInt, Text, Uuid as SqlUuid};
 
 use super::machine::{cpu_ms, peak_kib, reset_peak, status_field};
+use crate::app::App as Services;
 use crate::domain::policy::{DEFAULT_FUP_THRESHOLD_BYTES, resolve_status};
-use crate::services::{self, Services};
 use crate::sim::router::state::seeded_host;
-use crate::sync::run::{FailPoint, run_cycle};
+use crate::sync::{FailPoint, run_cycle};
 
 pub struct Options {
     pub users: usize,
@@ -191,6 +191,66 @@ struct Mark {
     sim_cpu_ms: f64,
 }
 
+/// Where each cycle's time goes: the stage boundaries, printed under the cycle's row, with the
+/// peak RSS reached before each stage (which stage sets the cycle's peak) and the CPU time of
+/// this process and of the simulator (who is busy in each stage).
+struct Stages {
+    marks: std::sync::Arc<std::sync::Mutex<Vec<Mark>>>,
+    sim_pid: String,
+    /// On a terminal, a progress line shows the running cycle's stage (the table goes to stdout).
+    live: bool,
+}
+
+impl Stages {
+    fn new(sim_pid: String) -> Self {
+        Self { marks: Default::default(), sim_pid, live: std::io::IsTerminal::is_terminal(&std::io::stderr()) }
+    }
+
+    fn mark(sim_pid: &str, label: String) -> Mark {
+        Mark { at: Instant::now(), label, peak_kib: peak_kib(), cpu_ms: cpu_ms("self"), sim_cpu_ms: cpu_ms(sim_pid) }
+    }
+
+    /// The sync's progress callback: a mark at each stage's start.
+    fn progress(&self) -> crate::sync::Progress {
+        let (sink, sim_pid, live) = (self.marks.clone(), self.sim_pid.clone(), self.live);
+        std::sync::Arc::new(move |stage| {
+            if live {
+                eprint!("\r\x1b[K  … {stage}");
+            }
+            // Progress within a stage only rewrites the line; the table's rows are the stages.
+            if stage.is_start()
+                && let Ok(mut v) = sink.lock()
+            {
+                v.push(Self::mark(&sim_pid, stage.to_string()));
+            }
+        })
+    }
+
+    /// A cycle's row and, under it, its stages.
+    fn print(&self, r: &Row) {
+        if self.live {
+            eprint!("\r\x1b[K");
+        }
+        println!(
+            "{:<22} {:>9.0} {:>9} {:>8} {:>7} {:>9} {:>15} {:>7.1} MiB",
+            r.name, r.millis, r.commands, r.writes, r.statements, r.rows, r.charged, r.peak_mib
+        );
+        println!("    {}", r.machine);
+        let mut v = self.marks.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
+        v.push(Self::mark(&self.sim_pid, "done".into()));
+        for w in v.windows(2) {
+            println!(
+                "    {:<52} {:>5.0} ms   cpu: sync {:>5.0} ms, simulator {:>4.0} ms   peak {:.0} MiB",
+                w[0].label.split(';').next_back().unwrap_or("").trim(),
+                (w[1].at - w[0].at).as_secs_f64() * 1e3,
+                w[1].cpu_ms - w[0].cpu_ms,
+                w[1].sim_cpu_ms - w[0].sim_cpu_ms,
+                w[1].peak_kib as f64 / 1024.0
+            );
+        }
+    }
+}
+
 struct Row {
     name: &'static str,
     /// How busy the machine was during the cycle (and how much the hypervisor took).
@@ -236,7 +296,9 @@ async fn cycle(services: &Services, ctx: &crate::sync::SyncContext, name: &'stat
     let started = Instant::now();
     // On a runtime worker like the worker's jobs, not on the main thread.
     let task_ctx = ctx.clone();
-    let s = tokio::spawn(async move { run_cycle(&task_ctx, "cli", None, FailPoint::None).await }).await??;
+    let s =
+        tokio::spawn(async move { run_cycle(&task_ctx, crate::domain::SyncTrigger::Cli, None, FailPoint::None).await })
+            .await??;
     let millis = started.elapsed().as_secs_f64() * 1e3;
     if !s.errors.is_empty() {
         eprintln!("  {name}: {} errors, first: {}", s.errors.len(), s.errors[0]);
@@ -280,34 +342,9 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<Figures> {
     // The accounts and devices were made long before the router is first read; autovacuum has
     // long since cleaned and measured their tables.
     services.db.run(|conn| Ok(diesel::RunQueryDsl::execute(diesel::sql_query("VACUUM ANALYZE"), conn)?)).await?;
-    let mut ctx = services::sync_context(&services)?;
-    // Where each cycle's time goes: the stage boundaries, printed under the cycle's row.
-    // With the peak RSS reached before each stage, to tell which stage sets the cycle's peak, and
-    // the CPU time of this process and of the simulator, to tell who is busy in each stage.
-    let stages: std::sync::Arc<std::sync::Mutex<Vec<Mark>>> = Default::default();
-    let sink = stages.clone();
-    let sim_pid = sim.child.id().to_string();
-    let mark = move |label: String| Mark {
-        at: Instant::now(),
-        label,
-        peak_kib: peak_kib(),
-        cpu_ms: cpu_ms("self"),
-        sim_cpu_ms: cpu_ms(&sim_pid),
-    };
-    let stage_mark = mark.clone();
-    // On a terminal, a progress line shows the running cycle's stage (the table goes to stdout).
-    let live = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    ctx.progress = Some(std::sync::Arc::new(move |stage| {
-        if live {
-            eprint!("\r\x1b[K  … {stage}");
-        }
-        // Progress within a stage only rewrites the line; the table's rows are the stages.
-        if stage.is_start()
-            && let Ok(mut v) = sink.lock()
-        {
-            v.push(stage_mark(stage.to_string()));
-        }
-    }));
+    let mut ctx = services.sync_context()?;
+    let stages = Stages::new(sim.child.id().to_string());
+    ctx.progress = Some(stages.progress());
     println!(
         "hotspot bench sync — {} users, {} devices, simulator in its own process (set up in {:.1} s)",
         opts.users,
@@ -319,28 +356,7 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<Figures> {
         "{:<22} {:>9} {:>9} {:>8} {:>7} {:>9} {:>15} {:>10}",
         "cycle", "wall ms", "commands", "writes", "SQL", "rows+", "bytes charged", "peak RSS"
     );
-    let print = |r: &Row| {
-        if live {
-            eprint!("\r\x1b[K");
-        }
-        println!(
-            "{:<22} {:>9.0} {:>9} {:>8} {:>7} {:>9} {:>15} {:>7.1} MiB",
-            r.name, r.millis, r.commands, r.writes, r.statements, r.rows, r.charged, r.peak_mib
-        );
-        println!("    {}", r.machine);
-        let mut v = stages.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
-        v.push(mark("done".into()));
-        for w in v.windows(2) {
-            println!(
-                "    {:<52} {:>5.0} ms   cpu: sync {:>5.0} ms, simulator {:>4.0} ms   peak {:.0} MiB",
-                w[0].label.split(';').next_back().unwrap_or("").trim(),
-                (w[1].at - w[0].at).as_secs_f64() * 1e3,
-                w[1].cpu_ms - w[0].cpu_ms,
-                w[1].sim_cpu_ms - w[0].sim_cpu_ms,
-                w[1].peak_kib as f64 / 1024.0
-            );
-        }
-    };
+    let print = |r: &Row| stages.print(r);
     let mut rows = Vec::new();
     rows.push(cycle(&services, &ctx, "1 first sight").await?);
     print(&rows[0]);

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::purchase::{Transaction, TxEvent, by_order};
+use super::orders::{Transaction, TxEvent, by_order};
 use super::{Billing, BillingError};
 use crate::db::models::User;
 use crate::db::schema::{transaction_events, transactions};

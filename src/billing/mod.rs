@@ -2,19 +2,19 @@
 //! sales by an admin. One writer per table: `packages`, `transactions` (+ their events),
 //! `voucher_batches` and `vouchers` are written here only.
 //!
-//! Every sale gives its package through the one grant path (`admin::grant::grant`): in the
+//! Every sale gives its package through the one grant path (`accounts::grant`): in the
 //! sale's transaction, the ledger row keyed by its cause (`order:{order_id}`,
 //! `voucher:{voucher_id}`) first, then totals, expiry and the stored access status; after the
 //! commit the user's router reconcile is queued and the receipt sent. A cause grants once,
 //! whatever is resent, raced or retried.
 
 pub mod history;
-pub mod midtrans;
+pub mod orders;
 pub mod packages;
 pub mod purchase;
-pub mod reconcile;
 pub mod report;
 pub mod sale;
+pub mod status_check;
 pub mod vouchers;
 
 use std::sync::Arc;
@@ -22,12 +22,17 @@ use std::sync::Arc;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::admin::{Admin, AdminError};
-use crate::db::DbError;
+use crate::accounts::{AccountError, Accounts};
+use crate::auth::ratelimit::Limiter;
+use crate::config::Settings;
 use crate::db::models::User;
+use crate::db::{Db, DbError};
+use crate::domain::Bytes;
 use crate::kv::KvError;
-pub use midtrans::Midtrans;
+pub use crate::midtrans::Midtrans;
+use crate::settings::Runtime;
 use packages::Package;
+use secrecy::ExposeSecret;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {
@@ -60,7 +65,7 @@ pub enum BillingError {
     #[error("{0}")]
     Conflict(&'static str),
     #[error(transparent)]
-    Admin(#[from] AdminError),
+    Account(#[from] AccountError),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]
@@ -77,31 +82,32 @@ pub fn invalid(field: &str, reason: impl Into<String>) -> BillingError {
     BillingError::Invalid { field: field.to_owned(), reason: reason.into() }
 }
 
-/// Everything the room works with; cheap to clone.
+/// The room's handles and the core rooms it works with; cheap to clone.
 #[derive(Clone)]
 pub struct Billing {
-    pub admin: Admin,
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub runtime: Runtime,
+    pub accounts: Accounts,
+    /// Purchases started and voucher guesses are limited per user and address.
+    pub limiter: Limiter,
     /// `None`: no Midtrans account configured; vouchers and cash sales still work.
     pub midtrans: Option<Arc<Midtrans>>,
 }
 
 impl Billing {
-    pub fn new(admin: Admin, midtrans: Option<Arc<Midtrans>>) -> Self {
-        Self { admin, midtrans }
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
-    pub fn db(&self) -> &crate::db::Db {
-        self.admin.db()
-    }
-
-    fn settings(&self) -> &crate::config::Settings {
-        &self.admin.captive.settings
+    fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// The key voucher codes are derived and hashed with: the OTP secret, domain-separated
     /// (a database alone never yields a redeemable code).
     fn voucher_key(&self) -> [u8; 32] {
-        crate::auth::crypto::hmac_sha256(self.settings().otp_secret.as_bytes(), &[b"hotspot voucher codes v1"])
+        crate::crypto::hmac_sha256(self.settings.otp_secret.expose_secret().as_bytes(), &[b"hotspot voucher codes v1"])
     }
 
     /// After a grant committed: the router follows, the user gets the receipt and, when the
@@ -113,8 +119,8 @@ impl Billing {
         reason: &'static str,
         receipt: Receipt,
     ) {
-        self.admin.reconcile_later(user.id, reason).await;
-        let queues = &self.admin.queues;
+        self.accounts.reconcile_later(user.id, reason).await;
+        let queues = &self.accounts.queues;
         let event = crate::notify::Event::Receipt {
             template: receipt.template.to_owned(),
             reference: receipt.reference.clone(),
@@ -148,12 +154,12 @@ impl Receipt {
         bytes: i64,
         unlimited: bool,
     ) -> Self {
-        let quota = if unlimited { "unlimited".to_owned() } else { format_bytes(bytes) };
+        let quota = if unlimited { "unlimited".to_owned() } else { Bytes(bytes).to_string() };
         Self { template, reference, package: package.to_owned(), amount_idr, quota }
     }
 
     /// The receipt of a paid sale (online or cash), named by its order.
-    fn of_sale(t: &purchase::Transaction) -> Self {
+    fn of_sale(t: &orders::Transaction) -> Self {
         Self::new("purchase_receipt", t.order_id.clone(), &t.package_name, t.amount_idr, t.quota_bytes, t.is_unlimited)
     }
 }
@@ -175,29 +181,6 @@ pub fn estimate_rupiah(packages: &[Package], bytes: i64) -> Option<i64> {
         .map(|rp| i64::try_from(rp).unwrap_or(i64::MAX))
 }
 
-/// `Rp15.000`: the way Indonesian receipts write money.
-pub fn format_rupiah(amount: i64) -> String {
-    let digits = amount.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    format!("{}Rp{out}", if amount < 0 { "-" } else { "" })
-}
-
-/// Whole GiB when it is, else MiB.
-pub fn format_bytes(bytes: i64) -> String {
-    const MIB: i64 = 1024 * 1024;
-    if bytes % crate::domain::GIB == 0 {
-        format!("{} GB", bytes / crate::domain::GIB)
-    } else {
-        format!("{} MB", bytes / MIB)
-    }
-}
-
 /// Whether this account may buy or redeem.
 pub fn may_buy(u: &User) -> Result<(), BillingError> {
     use crate::domain::ApprovalStatus;
@@ -216,13 +199,7 @@ pub fn may_buy(u: &User) -> Result<(), BillingError> {
 }
 
 pub(crate) fn load_user(conn: &mut PgConnection, id: Uuid) -> Result<User, BillingError> {
-    use crate::db::schema::users;
-    users::table
-        .find(id)
-        .select(User::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(BillingError::Admin(AdminError::UserNotFound))
+    crate::accounts::find(conn, id)?.ok_or(BillingError::Account(AccountError::UserNotFound))
 }
 
 #[cfg(test)]
@@ -230,13 +207,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn receipts_write_rupiah_and_sizes_as_people_read_them() {
+    fn receipts_write_rupiah_as_people_read_them() {
         let cases = [(0, "Rp0"), (500, "Rp500"), (1_000, "Rp1.000"), (15_000, "Rp15.000"), (1_250_000, "Rp1.250.000")];
         for (n, want) in cases {
-            assert_eq!(format_rupiah(n), want);
+            assert_eq!(crate::domain::Rupiah(n).to_string(), want);
         }
-        assert_eq!(format_bytes(5 * crate::domain::GIB), "5 GB");
-        assert_eq!(format_bytes(512 * 1024 * 1024), "512 MB");
+        assert_eq!(crate::domain::Rupiah(-15_000).to_string(), "-Rp15.000");
     }
 
     #[test]

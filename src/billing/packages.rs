@@ -10,10 +10,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Billing, BillingError, invalid};
-use crate::admin::Actor;
-use crate::admin::audit::{self, Target};
+use crate::audit::{self, Actor, Target};
 use crate::config::runtime::MAX_QUOTA_BYTES;
 use crate::db::schema::packages;
+use crate::domain::{AuditAction, AuditTarget};
 
 pub const MAX_PRICE_IDR: i64 = 100_000_000;
 pub const MAX_VALIDITY_DAYS: i32 = 3_650;
@@ -222,7 +222,13 @@ impl Billing {
             .run(move |conn| {
                 Ok(conn.transaction::<_, BillingError, _>(|tx| {
                     let p = write(tx, &p)?;
-                    audit::record(tx, &a, "package.create", Some(package_target(p.id)), json!({ "after": view(&p) }))?;
+                    audit::record(
+                        tx,
+                        &a,
+                        AuditAction::PackageCreate,
+                        Some(package_target(p.id)),
+                        json!({ "after": view(&p) }),
+                    )?;
                     Ok(p)
                 }))
             })
@@ -249,7 +255,7 @@ impl Billing {
                     audit::record(
                         tx,
                         &a,
-                        "package.update",
+                        AuditAction::PackageUpdate,
                         Some(package_target(id)),
                         json!({ "before": view(&before), "after": view(&after) }),
                     )?;
@@ -277,7 +283,7 @@ impl Billing {
                     audit::record(
                         tx,
                         &a,
-                        "package.delete",
+                        AuditAction::PackageDelete,
                         Some(package_target(id)),
                         json!({ "before": view(&before) }),
                     )?;
@@ -289,7 +295,7 @@ impl Billing {
 }
 
 pub fn package_target(id: Uuid) -> Target {
-    Target { kind: "package", id: id.to_string() }
+    Target::new(AuditTarget::Package, id)
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -28,7 +28,7 @@ impl Billing {
     pub async fn spending_per_day(&self, user: Uuid, today: NaiveDate, days: u32) -> Result<Vec<i64>, BillingError> {
         let tz = self.settings().timezone;
         let first = today - chrono::Duration::days(i64::from(days.max(1)) - 1);
-        let from = crate::usage::local_midnight(first, tz);
+        let from = crate::domain::days::local_midnight(first, tz);
         let rows: Vec<(Option<chrono::DateTime<chrono::Utc>>, i64)> = self
             .db()
             .run(move |conn| {

@@ -7,14 +7,13 @@ use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::purchase::{Transaction, grant_sale, insert_event, insert_sale, new_order_id};
+use super::orders::{Transaction, grant_sale, insert_event, insert_sale, new_order_id};
 use super::{Billing, BillingError, Receipt, invalid, packages};
-use crate::admin::audit::{self, Target, user_view};
-use crate::admin::lifecycle::lock_user;
-use crate::admin::{Actor, AdminError, may_act_on};
-use crate::auth::crypto::sha256;
+use crate::accounts::{self, AccountError, may_act_on};
+use crate::audit::{self, Actor, Target, user_view};
+use crate::crypto::sha256;
 use crate::db::schema::transactions;
-use crate::domain::TxState;
+use crate::domain::{AuditAction, LedgerSource, SaleChannel, TxEventSource, TxState};
 
 /// What a cash sale did.
 #[derive(Debug, Clone)]
@@ -31,6 +30,66 @@ pub struct Sold {
 fn keyed_order_id(user: Uuid, key: &str) -> String {
     let h = hex::encode(sha256(format!("cash:{user}:{key}").as_bytes()));
     format!("CASH-{}", &h[..26].to_ascii_uppercase())
+}
+
+/// What one cash sale records.
+struct CashSale {
+    user_id: Uuid,
+    package_id: Uuid,
+    order_id: String,
+    note: Option<String>,
+}
+
+/// The sale in the caller's transaction: the user's row locked and the admin's rights checked,
+/// a keyed order that exists already answered as it was, else the paid row, its package through
+/// the grant path, its event and its audit row.
+fn record(
+    tx: &mut PgConnection,
+    a: &Actor,
+    sale: CashSale,
+    policy: &crate::domain::policy::RouterPolicy,
+) -> Result<Sold, BillingError> {
+    let CashSale { user_id, package_id, order_id, note } = sale;
+    let before = accounts::lock(tx, user_id)?;
+    may_act_on(a, &before)?;
+    let existing: Option<Transaction> = transactions::table
+        .filter(transactions::order_id.eq(&order_id))
+        .select(Transaction::as_select())
+        .first(tx)
+        .optional()?;
+    if let Some(t) = existing {
+        if t.package_id != package_id || t.user_id != user_id {
+            return Err(BillingError::Account(AccountError::IdempotencyConflict));
+        }
+        let status = before.access_status;
+        return Ok(Sold { transaction: t, user: before, replayed: true, before: status });
+    }
+    let p = packages::live(tx, package_id, false)?;
+    let t = insert_sale(
+        tx,
+        &order_id,
+        user_id,
+        &p,
+        SaleChannel::Cash,
+        TxState::Paid,
+        Utc::now(),
+        Some((note.as_deref(), a.user_id)),
+    )?;
+    let (ledger_id, after, status_before) = grant_sale(tx, &t, LedgerSource::CashSale, a.user_id, policy)?;
+    let t: Transaction = diesel::update(transactions::table.find(t.id))
+        .set(transactions::ledger_id.eq(Some(ledger_id)))
+        .returning(Transaction::as_returning())
+        .get_result(tx)?;
+    insert_event(tx, t.id, TxEventSource::Admin, "cash_sale", TxState::Paid, json!({ "by": a.label, "note": note }))?;
+    audit::record(
+        tx,
+        a,
+        AuditAction::CashSale,
+        Some(Target::user(user_id)),
+        json!({ "order_id": t.order_id, "package": t.package_name, "amount_idr": t.amount_idr,
+            "note": note, "before": user_view(&before), "after": user_view(&after) }),
+    )?;
+    Ok(Sold { transaction: t, user: after, replayed: false, before: status_before })
 }
 
 impl Billing {
@@ -53,61 +112,9 @@ impl Billing {
             Some(_) => return Err(invalid("Idempotency-Key", "1 to 100 visible ASCII characters")),
             None => new_order_id("CASH"),
         };
-        let (a, policy) = (actor.clone(), self.admin.captive.policy());
-        let sold = self
-            .db()
-            .run(move |conn| {
-                Ok(conn.transaction::<_, BillingError, _>(|tx| {
-                    let before = lock_user(tx, user_id)?;
-                    may_act_on(&a, &before)?;
-                    let existing: Option<Transaction> = transactions::table
-                        .filter(transactions::order_id.eq(&order_id))
-                        .select(Transaction::as_select())
-                        .first(tx)
-                        .optional()?;
-                    if let Some(t) = existing {
-                        if t.package_id != package_id || t.user_id != user_id {
-                            return Err(BillingError::Admin(AdminError::IdempotencyConflict));
-                        }
-                        let status = before.access_status;
-                        return Ok(Sold { transaction: t, user: before, replayed: true, before: status });
-                    }
-                    let p = packages::live(tx, package_id, false)?;
-                    let t = insert_sale(
-                        tx,
-                        &order_id,
-                        user_id,
-                        &p,
-                        "cash",
-                        TxState::Paid,
-                        Utc::now(),
-                        Some((note.as_deref(), a.user_id)),
-                    )?;
-                    let (ledger_id, after, status_before) = grant_sale(tx, &t, "cash_sale", a.user_id, &policy)?;
-                    let t: Transaction = diesel::update(transactions::table.find(t.id))
-                        .set(transactions::ledger_id.eq(Some(ledger_id)))
-                        .returning(Transaction::as_returning())
-                        .get_result(tx)?;
-                    insert_event(
-                        tx,
-                        t.id,
-                        "admin",
-                        "cash_sale",
-                        TxState::Paid,
-                        json!({ "by": a.label, "note": note }),
-                    )?;
-                    audit::record(
-                        tx,
-                        &a,
-                        "billing.cash_sale",
-                        Some(Target::user(user_id)),
-                        json!({ "order_id": t.order_id, "package": t.package_name, "amount_idr": t.amount_idr,
-                            "note": note, "before": user_view(&before), "after": user_view(&after) }),
-                    )?;
-                    Ok(Sold { transaction: t, user: after, replayed: false, before: status_before })
-                }))
-            })
-            .await??;
+        let (a, policy) = (actor.clone(), self.runtime.policy());
+        let sale = CashSale { user_id, package_id, order_id, note };
+        let sold = self.db().run(move |conn| Ok(conn.transaction(|tx| record(tx, &a, sale, &policy)))).await??;
         if !sold.replayed {
             let receipt = Receipt::of_sale(&sold.transaction);
             self.after_grant(&sold.user, sold.before, "cash sale", receipt).await;
@@ -123,35 +130,35 @@ impl Billing {
     pub async fn create_user_with_package(
         &self,
         actor: &Actor,
-        input: crate::users::CreateUser,
+        input: crate::accounts::CreateUser,
         package_id: Uuid,
     ) -> Result<crate::db::models::User, BillingError> {
         // The package is checked first: a typo must not leave an account without it.
         self.package(package_id).await?;
-        let user = self.admin.create(actor, input).await?;
-        let (a, policy, id) = (actor.clone(), self.admin.captive.policy(), user.id);
+        let user = self.accounts.create(actor, input, self.runtime.policy()).await?;
+        let (a, policy, id) = (actor.clone(), self.runtime.policy(), user.id);
         let after = self
             .db()
             .run(move |conn| {
                 Ok(conn.transaction::<_, BillingError, _>(|tx| {
-                    let before = lock_user(tx, id)?;
+                    let before = accounts::lock(tx, id)?;
                     let p = packages::live(tx, package_id, false)?;
-                    let g = crate::admin::grant::Grant {
+                    let g = accounts::Grant {
                         user: id,
                         bytes: if p.is_unlimited { 0 } else { p.quota_bytes },
                         extend_days: p.validity_days as u32,
                         unlimited: p.is_unlimited.then_some(true),
                         key: format!("package:{id}:{package_id}:initial"),
-                        source: "admin_adjust",
+                        source: LedgerSource::AdminAdjust,
                         details: json!({ "package": p.name, "reason": "initial package" }),
                         by: a.user_id,
                     };
-                    let (_, after) = crate::admin::grant::grant(tx, &g)?;
-                    let after = crate::admin::lifecycle::store_status(tx, after, &policy)?;
+                    let (_, after) = accounts::grant::grant(tx, &g)?;
+                    let after = accounts::status::store(tx, after, &policy)?;
                     audit::record(
                         tx,
                         &a,
-                        "user.package",
+                        AuditAction::UserPackage,
                         Some(Target::user(id)),
                         json!({ "package": p.name, "before": user_view(&before), "after": user_view(&after) }),
                     )?;
@@ -159,7 +166,7 @@ impl Billing {
                 }))
             })
             .await??;
-        self.admin.reconcile_later(id, "user.package").await;
+        self.accounts.reconcile_later(id, AuditAction::UserPackage.as_str()).await;
         Ok(after)
     }
 }

@@ -1,14 +1,14 @@
 //! One-time codes: the issuing policy (who may get one, how often, delivery, giving everything
 //! back when the gateway fails) and the check before a sign-in.
 
-use chrono::Utc;
+use secrecy::ExposeSecret;
 
 use super::{Captive, CaptiveError};
 use crate::auth::otp::Check;
 use crate::auth::ratelimit::Verdict;
 use crate::db::models::User;
 use crate::domain::{AccessStatus, ApprovalStatus, ClientIp, Msisdn};
-use crate::whatsapp::SendError;
+use crate::notify::SendError;
 
 const HOUR: u64 = 3_600;
 
@@ -36,8 +36,7 @@ impl Captive {
 
     /// The user with this phone, or a refusal.
     pub async fn user_by_phone(&self, phone: &Msisdn) -> Result<User, CaptiveError> {
-        let phone = phone.clone();
-        self.db.run(move |conn| crate::users::find_by_phone(conn, &phone)).await?.ok_or(CaptiveError::UserNotFound)
+        self.accounts.find_by_phone(phone).await?.ok_or(CaptiveError::UserNotFound)
     }
 
     /// Only approved, active, unblocked accounts may sign in.
@@ -53,8 +52,13 @@ impl Captive {
 
     /// The refusal for an account in `status`, with the signed token the policy page checks.
     pub fn status_refusal(&self, status: AccessStatus) -> CaptiveError {
-        let token = crate::auth::status_token::issue(self.settings.jwt_secret.as_bytes(), status);
+        let token = crate::auth::status_token::issue(self.settings.jwt_secret.expose_secret().as_bytes(), status);
         CaptiveError::AccountStatus { status, token }
+    }
+
+    /// Whether `token` is a genuine, unexpired status token for `status`.
+    pub fn status_token_valid(&self, status: &str, token: &str) -> bool {
+        crate::auth::status_token::verify(self.settings.jwt_secret.expose_secret().as_bytes(), status, token)
     }
 
     /// A registration waiting for the operator (proven or not): it may sign in to a session
@@ -121,24 +125,9 @@ impl Captive {
             Check::Invalid { remaining } => CaptiveError::OtpInvalid { remaining },
             Check::Locked { retry_after } => CaptiveError::OtpLocked { retry_after },
         };
-        self.count_failed_code().await;
+        let today = crate::domain::days::today(self.settings.timezone);
+        crate::auth::counters::count_failed_code(&self.kv, today).await;
         Err(refused)
-    }
-
-    /// The dashboard's "codes failed today" (a counter per local day; its loss costs a figure).
-    async fn count_failed_code(&self) {
-        let key = self.kv.key(&failed_codes_key(Utc::now().with_timezone(&self.settings.timezone).date_naive()));
-        let r = self
-            .kv
-            .with_timeout(async {
-                let mut c = self.kv.conn();
-                let _: () = redis::pipe().incr(&key, 1).expire(&key, 3 * 86_400).query_async(&mut c).await?;
-                Ok(())
-            })
-            .await;
-        if let Err(e) = r {
-            tracing::debug!(error = %e, "failed-code counter not updated");
-        }
     }
 
     /// Uses the code up; refused when it was consumed or replaced meanwhile.
@@ -150,9 +139,4 @@ impl Captive {
             Err(CaptiveError::OtpInvalid { remaining: 0 })
         }
     }
-}
-
-/// The Redis key (inside the namespace) of a local day's failed-code count.
-pub fn failed_codes_key(day: chrono::NaiveDate) -> String {
-    format!("stats:codes-failed:{day}")
 }

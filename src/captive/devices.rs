@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::store::ClientInfo;
+use super::record::ClientInfo;
 use super::{Captive, CaptiveError};
 use crate::auth::tokens::Claims;
 use crate::db::models::Device;
@@ -15,28 +15,26 @@ pub const LABEL_MAX: usize = 100;
 
 impl Captive {
     pub async fn devices(&self, user: Uuid) -> Result<Vec<Device>, CaptiveError> {
-        Ok(self.store().devices_of(user).await?)
+        Ok(self.devices.devices_of(user).await?)
     }
 
     /// Removes one of the user's devices and its router entries.
     pub async fn remove_device(&self, user: Uuid, id: i64) -> Result<(), CaptiveError> {
-        let (mac, ip) = self.store().remove_device(user, id).await?.ok_or(CaptiveError::DeviceGone)?;
-        self.forget_on_router(&[mac], &ip.into_iter().collect::<Vec<_>>()).await;
+        let keys = self.devices.remove_device(user, id).await?.ok_or(CaptiveError::DeviceGone)?;
+        self.devices.forget_keys(&[keys]).await;
         Ok(())
     }
 
     /// Names a device; an empty label clears it.
     pub async fn label_device(&self, user: Uuid, id: i64, label: Option<String>) -> Result<Device, CaptiveError> {
-        self.store().label_device(user, id, label).await?.ok_or(CaptiveError::DeviceGone)
+        self.devices.label_device(user, id, label).await?.ok_or(CaptiveError::DeviceGone)
     }
 
     /// Deauthorizes one device of the user's, or all of them with `None`: rows marked, router
     /// entries removed (what the router cannot take now is retried by the worker).
     pub async fn deauthorize(&self, user: Uuid, device: Option<i64>) -> Result<(), CaptiveError> {
-        let keys = self.store().deauthorize(user, device).await?;
-        let macs: Vec<MacAddress> = keys.iter().map(|(m, _)| *m).collect();
-        let ips: Vec<ClientIp> = keys.iter().filter_map(|(_, i)| *i).collect();
-        self.forget_on_router(&macs, &ips).await;
+        let keys = self.devices.deauthorize(user, device).await?;
+        self.devices.forget_keys(&keys).await;
         Ok(())
     }
 
@@ -50,7 +48,7 @@ impl Captive {
     ) -> Result<bool, CaptiveError> {
         self.ops()?;
         let device = match claims.did {
-            Some(did) => self.store().device_keys(claims.sub, did).await?,
+            Some(did) => self.devices.device_keys(claims.sub, did).await?,
             None => None,
         };
         let (mac, ip) = match device {
@@ -81,19 +79,9 @@ impl Captive {
         if mac_hint.is_some_and(|h| h != mac) {
             return Err(CaptiveError::DeviceMismatch);
         }
-        if !self.store().owns_device(user, mac).await? {
+        if !self.devices.owns_device(user, mac).await? {
             return Ok(Some(false));
         }
         Ok(Some(self.binding_active(&mac).await?))
-    }
-
-    /// Deletes devices not seen for `after`, and their router entries; returns how many.
-    pub async fn cleanup_stale_devices(&self, after: std::time::Duration) -> Result<usize, CaptiveError> {
-        let cutoff = chrono::Utc::now() - chrono::Duration::from_std(after).unwrap_or_default();
-        let gone = self.store().delete_stale(cutoff).await?;
-        let macs: Vec<MacAddress> = gone.iter().map(|(m, _)| *m).collect();
-        let ips: Vec<ClientIp> = gone.iter().filter_map(|(_, i)| *i).collect();
-        self.forget_on_router(&macs, &ips).await;
-        Ok(gone.len())
     }
 }

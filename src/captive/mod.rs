@@ -5,7 +5,7 @@
 //! - `codes`: who gets a code and how often; checking one.
 //! - `plan`: the device plan (pure).
 //! - `router`: the router side (MAC authority, entries, removals and their retries).
-//! - `store`: the database side (`user_devices`, `login_history`, the sign-in statement).
+//! - `record`: what a sign-in writes (the one-statement device sign-in, the session records).
 //! - `signin`: the one sign-in function and the three doors into it.
 //! - `session`: tokens, rotation, logout.
 //! - `devices`: a user's devices, deauthorization, reset, hotspot status.
@@ -16,33 +16,35 @@ pub mod codes;
 pub mod devices;
 pub mod error;
 pub mod plan;
+pub mod record;
 pub mod register;
 pub mod router;
 pub mod session;
 pub mod signin;
-pub mod store;
 pub mod witness;
 
 use std::sync::Arc;
 
 pub use error::CaptiveError;
+pub use record::{ClientInfo, register_device};
 pub use router::{RouterOutcome, label};
 pub use signin::{Account, SessionRequest, SignIn, SignedIn, VerifyOtp};
-pub use store::{ClientInfo, LoginMethod, register_device};
 pub use witness::Handover;
 
+use crate::accounts::Accounts;
 use crate::auth::otp::OtpStore;
 use crate::auth::ratelimit::Limiter;
 use crate::auth::tokens::AccessTokens;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::devices::Devices;
 use crate::domain::policy::RouterPolicy;
 use crate::kv::Kv;
+use crate::notify::Messenger;
 use crate::router::ops::Ops;
-use crate::runtime::Runtime;
-use crate::whatsapp::Messenger;
+use crate::settings::Runtime;
 
-/// Everything the room works with; cheap to clone.
+/// The room's handles and the core rooms it works with; cheap to clone.
 #[derive(Clone)]
 pub struct Captive {
     pub db: Db,
@@ -51,21 +53,18 @@ pub struct Captive {
     pub settings: Arc<Settings>,
     /// Runtime settings and the one router policy.
     pub runtime: Runtime,
+    pub accounts: Accounts,
+    pub devices: Devices,
+    /// Sends the codes.
     pub messenger: Option<Messenger>,
     pub otp: OtpStore,
     pub tokens: AccessTokens,
     pub limiter: Limiter,
-    /// Where router removals that failed go to be retried.
-    pub queues: Option<hotspot_jobs::Queues>,
 }
 
 impl Captive {
     /// The one router policy as it stands now (its FUP threshold is a runtime setting).
     pub fn policy(&self) -> Arc<RouterPolicy> {
         self.runtime.policy()
-    }
-
-    pub fn store(&self) -> store::Store {
-        store::Store { db: self.db.clone() }
     }
 }

@@ -3,8 +3,9 @@
 use uuid::Uuid;
 
 use super::{Captive, CaptiveError};
+use crate::accounts::UserError;
+use crate::accounts::create::{self as users, CreateUser};
 use crate::domain::{ApprovalStatus, ClientIp, Msisdn, Role};
-use crate::users::{self, CreateUser, UserError};
 
 #[derive(Debug, Clone)]
 pub struct Registration {

@@ -1,6 +1,6 @@
 //! The router side of sign-in: the router's word on which MAC holds an IP, the entries a signed-in
 //! device gets (binding, status list, hotspot user, as the one [`RouterPolicy`] says), and their
-//! removal, retried through the worker when the router is down.
+//! removal at the device's own request (a gone device's entries are the devices room's).
 //!
 //! [`RouterPolicy`]: crate::domain::policy::RouterPolicy
 
@@ -108,69 +108,5 @@ impl Captive {
             ops.remove_from_status_lists(ip).await?;
         }
         Ok(())
-    }
-
-    /// Router entries of devices that were evicted or removed. What cannot be removed now (router
-    /// down) goes on the router-retry queue; the sync repairs whatever is still left after that.
-    pub async fn forget_on_router(&self, macs: &[MacAddress], ips: &[ClientIp]) {
-        let Some(ops) = &self.router else { return };
-        let (mut failed_macs, mut failed_ips) = (Vec::new(), Vec::new());
-        for m in macs {
-            if let Err(e) = ops.remove_binding(m).await {
-                tracing::warn!(mac = %m, error = %e, "could not remove a binding; queued for retry");
-                failed_macs.push(m.canonical());
-            }
-        }
-        for ip in ips {
-            if let Err(e) = ops.remove_from_status_lists(ip).await {
-                tracing::warn!(ip = %ip, error = %e, "could not remove status-list entries; queued for retry");
-                failed_ips.push(ip.as_text());
-            }
-        }
-        if failed_macs.is_empty() && failed_ips.is_empty() {
-            return;
-        }
-        let Some(queues) = &self.queues else { return };
-        let job =
-            hotspot_jobs::RouterRetry { forget_macs: failed_macs, forget_ips: failed_ips, reason: "forget".into() };
-        if let Err(e) = queues.enqueue_router_retry(job).await {
-            tracing::error!(error = %e, "could not queue the router retry; the next sync removes the entries");
-        }
-    }
-
-    /// [`Captive::forget_on_router`] in the background: the answer does not wait for it.
-    pub(super) fn forget_later(&self, macs: Vec<MacAddress>, ips: Vec<ClientIp>) {
-        if macs.is_empty() && ips.is_empty() {
-            return;
-        }
-        let me = self.clone();
-        tokio::spawn(async move { me.forget_on_router(&macs, &ips).await });
-    }
-
-    /// Replays removals queued by [`Captive::forget_on_router`]. Entries whose MAC or IP belongs to
-    /// an authorized device again (the user logged back in meanwhile) are left alone. Any router
-    /// error fails the whole job so the queue retries it.
-    pub async fn retry_forget(
-        &self,
-        macs: Vec<MacAddress>,
-        ips: Vec<ClientIp>,
-    ) -> Result<(usize, usize), CaptiveError> {
-        let ops = self.ops()?;
-        let in_use = self.store().authorized_among(macs.clone(), ips.clone()).await?;
-        let (mut bindings, mut entries) = (0, 0);
-        for m in &macs {
-            if in_use.iter().any(|(mac, _)| mac == m) {
-                continue;
-            }
-            bindings += ops.remove_binding(m).await?;
-        }
-        for ip in &ips {
-            if in_use.iter().any(|(_, i)| i.as_ref() == Some(ip)) {
-                continue;
-            }
-            ops.remove_from_status_lists(ip).await?;
-            entries += 1;
-        }
-        Ok((bindings, entries))
     }
 }

@@ -3,14 +3,14 @@
 
 use uuid::Uuid;
 
-use super::store::{ClientInfo, LoginMethod, SessionRecord};
+use super::record::{self, ClientInfo, SessionRecord};
 use super::{Captive, CaptiveError};
+use crate::auth::handover::{self, SessionGrant};
 use crate::auth::ratelimit::Verdict;
 use crate::auth::refresh::{self, NewRefresh, Rotation};
-use crate::auth::session::{self as session_token, SessionGrant};
 use crate::auth::tokens::{self, Claims};
 use crate::db::models::User;
-use crate::domain::{Msisdn, Role};
+use crate::domain::{LoginMethod, Msisdn, Role};
 
 /// The cookies' contents.
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ impl Captive {
     ) -> Result<IssuedSession, CaptiveError> {
         let access = self.access_token(user.id, user.role, refresh.family, device)?;
         let grant = SessionGrant { user: user.id, device };
-        let token = session_token::create(&self.kv, &grant, self.settings.auth.session_token_ttl).await?;
+        let token = handover::create(&self.kv, &grant, self.settings.auth.session_token_ttl).await?;
         let next = if hotspot_login_context { "/captive/terhubung" } else { "/dashboard" };
         let query = serde_urlencoded::to_string([("token", token.as_str()), ("next", next)])
             .map_err(|e| CaptiveError::Internal(e.to_string()))?;
@@ -75,13 +75,13 @@ impl Captive {
         let access = self.access_token(user.id, user.role, refresh.family, device)?;
         let token = refresh.token.clone();
         let record = SessionRecord { method, refresh, user_agent: client.user_agent };
-        self.store().record_session(user.id, device, record, client.ip).await?;
+        record::record_session(&self.db, user.id, device, record, client.ip).await?;
         Ok(Tokens { access, refresh: token })
     }
 
     /// Trades the one-time session token for a session in this browser.
     pub async fn consume_session_token(&self, token: &str, client: ClientInfo) -> Result<Tokens, CaptiveError> {
-        let grant = session_token::consume(&self.kv, token.trim()).await?.ok_or(CaptiveError::SessionInvalid)?;
+        let grant = handover::consume(&self.kv, token.trim()).await?.ok_or(CaptiveError::SessionInvalid)?;
         let user = self.user_by_id(grant.user).await?.ok_or(CaptiveError::SessionInvalid)?;
         self.ensure_may_hold_session(&user)?;
         self.start_session(&user, grant.device, LoginMethod::SessionToken, client).await
@@ -106,15 +106,10 @@ impl Captive {
             Err(e) => return Err(e),
         };
         let hash = candidate.as_ref().and_then(|u| u.password_hash.clone());
-        let ok = tokio::task::spawn_blocking(move || match hash {
-            Some(h) => crate::users::verify_password(&password, &h),
-            None => {
-                let _ = crate::users::verify_password(&password, &DUMMY_HASH);
-                false
-            }
-        })
-        .await
-        .map_err(|e| CaptiveError::Internal(e.to_string()))?;
+        let ok =
+            tokio::task::spawn_blocking(move || crate::accounts::password::check_or_waste(&password, hash.as_deref()))
+                .await
+                .map_err(|e| CaptiveError::Internal(e.to_string()))?;
         let Some(user) = candidate.filter(|_| ok) else {
             self.limiter.hit("admin-login-fail", &who, u32::MAX, 900).await?;
             return Err(CaptiveError::InvalidCredentials);
@@ -124,7 +119,7 @@ impl Captive {
     }
 
     pub async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, CaptiveError> {
-        Ok(self.db.run(move |conn| crate::users::find(conn, id)).await?)
+        Ok(self.accounts.find(id).await?)
     }
 
     /// Rotates a refresh token. `Ok(None)`: not valid (the caller clears the cookies).
@@ -206,8 +201,3 @@ impl Captive {
         Ok(())
     }
 }
-
-/// A real argon2id hash of a random string, only ever compared against to equalize timing.
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    crate::users::hash_password(&crate::auth::crypto::random_token(24)).unwrap_or_default()
-});

@@ -9,14 +9,14 @@ use chrono::Utc;
 
 use super::codes::CheckedCode;
 use super::plan::{DeviceRules, plan_devices};
+use super::record::{self, ClientInfo, SessionRecord, SignInRecord};
 use super::router::RouterOutcome;
 use super::session::IssuedSession;
-use super::store::{ClientInfo, LoginMethod, SessionRecord, SignInRecord};
 use super::{Captive, CaptiveError};
-use crate::auth::crypto::sha256;
+use crate::crypto::sha256;
 use crate::db::models::User;
 use crate::domain::network::{BindingMode, LocateError, Location};
-use crate::domain::{ClientIp, MacAddress};
+use crate::domain::{ClientIp, LoginMethod, MacAddress};
 
 /// Whose device this is.
 #[derive(Debug, Clone)]
@@ -108,7 +108,7 @@ impl Captive {
         ip: ClientIp,
         witnessed: bool,
     ) -> Result<DeviceStep, CaptiveError> {
-        let rows = self.store().device_rows(user.id, mac).await?;
+        let rows = self.devices.device_rows(user.id, mac).await?;
         let owner = rows.iter().find(|r| r.mac_address == mac).map(|r| r.user_id);
         let mode = self.settings.hotspot.binding_mode;
         if !witnessed {
@@ -176,28 +176,8 @@ impl Captive {
             refresh,
             user_agent: req.client.user_agent.clone(),
         });
-        let (device_id, device_proof) = match step {
-            DeviceStep::Bind { mac, ip, evict } => {
-                let proof = crate::auth::crypto::random_token(32);
-                let record = SignInRecord {
-                    user: user.id,
-                    mac,
-                    ip,
-                    evict: evict.iter().map(|(id, _)| *id).collect(),
-                    proof_hash: Some(sha256(proof.as_bytes()).to_vec()),
-                    session: session_record,
-                };
-                let id = self.store().record(record).await?;
-                self.forget_later(evict.iter().map(|(_, m)| *m).collect(), vec![]);
-                (Some(id), Some(proof))
-            }
-            _ => {
-                if let Some(r) = session_record {
-                    self.store().record_session(user.id, None, r, s.session.as_ref().and_then(|q| q.client.ip)).await?;
-                }
-                (None, None)
-            }
-        };
+        let ip = s.session.as_ref().and_then(|q| q.client.ip);
+        let (device_id, device_proof) = self.record(&user, step, session_record, ip).await?;
         let family = refresh.as_ref().map(|r| r.family).or(s.family);
         if let (Some(w), Some(family)) = (witness.as_mut(), family) {
             self.watch_witness(w, user.id, family).await?;
@@ -213,12 +193,42 @@ impl Captive {
         Ok(SignedIn { user, device_id, router, session, device_proof })
     }
 
+    /// What the sign-in writes: a bound device with its new proof in one statement (its evicted
+    /// devices' router entries removed in the background), or the session alone. The bound
+    /// device's id and proof cookie.
+    async fn record(
+        &self,
+        user: &User,
+        step: DeviceStep,
+        session: Option<SessionRecord>,
+        ip: Option<ClientIp>,
+    ) -> Result<(Option<i64>, Option<String>), CaptiveError> {
+        let DeviceStep::Bind { mac, ip: device_ip, evict } = step else {
+            if let Some(r) = session {
+                record::record_session(&self.db, user.id, None, r, ip).await?;
+            }
+            return Ok((None, None));
+        };
+        let proof = crate::crypto::random_token(32);
+        let r = SignInRecord {
+            user: user.id,
+            mac,
+            ip: device_ip,
+            evict: evict.iter().map(|(id, _)| *id).collect(),
+            proof_hash: Some(sha256(proof.as_bytes()).to_vec()),
+            session,
+        };
+        let id = record::record(&self.db, r).await?;
+        self.devices.forget_later(evict.iter().map(|(_, m)| *m).collect(), vec![]);
+        Ok((Some(id), Some(proof)))
+    }
+
     /// The owner of the authorized device with this MAC, when the caller holds its proof cookie.
     async fn device_owner(&self, mac: MacAddress, proof: Option<&str>) -> Result<User, CaptiveError> {
-        let (user, proof_hash) = self.store().owner_of_authorized(mac).await?.ok_or(CaptiveError::DeviceNotFound)?;
+        let (user, proof_hash) = self.devices.owner_of_authorized(mac).await?.ok_or(CaptiveError::DeviceNotFound)?;
         let given = proof.map(|p| sha256(p.as_bytes()));
         let proven = match (&proof_hash, given) {
-            (Some(stored), Some(given)) => crate::auth::crypto::ct_eq(stored, &given),
+            (Some(stored), Some(given)) => crate::crypto::ct_eq(stored, &given),
             _ => false,
         };
         if !proven {
@@ -260,7 +270,7 @@ impl Captive {
         if user.phone_verified_at.is_none() {
             // The code proved a registration's phone.
             let id = user.id;
-            self.db.run(move |conn| crate::users::mark_phone_proven(conn, id)).await?;
+            self.db.run(move |conn| crate::accounts::create::mark_phone_proven(conn, id)).await?;
         }
         // A registration waiting for approval gets a session that shows it waiting, no device.
         let location = if Self::is_waiting(&user) { Location::Internet } else { location };

@@ -11,10 +11,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::router::RouterOutcome;
-use super::store::LoginMethod;
 use super::{Captive, CaptiveError};
-use crate::auth::crypto::{random_token, sha256};
 use crate::auth::tokens::{self, Claims};
+use crate::crypto::{random_token, sha256};
 use crate::db::models::User;
 use crate::domain::network::witness_username;
 use crate::domain::{AccessStatus, ClientIp};
@@ -161,12 +160,12 @@ impl Captive {
                 .and_then(|a| ClientIp::new(a).ok())
                 .ok_or(CaptiveError::DeviceNotFound)?,
         };
-        let rows = self.store().device_rows(user.id, active.mac).await?;
+        let rows = self.devices.device_rows(user.id, active.mac).await?;
         // The router saw this device log in with this session's credentials: it may move from
         // another account, and stale devices make room as usual.
         let plan = super::plan::plan_devices(user.id, &active.mac, &rows, self.device_rules(&user), true)?;
         self.apply_router(&user, &active.mac, &ip).await?;
-        let record = super::store::SignInRecord {
+        let record = super::record::SignInRecord {
             user: user.id,
             mac: active.mac,
             ip,
@@ -174,9 +173,9 @@ impl Captive {
             proof_hash: None,
             session: None,
         };
-        let device = self.store().record(record).await?;
-        self.store().witnessed(user.id, device, pending.family, LoginMethod::RouterLogin).await?;
-        self.forget_later(plan.evict.iter().map(|(_, m)| *m).collect(), vec![]);
+        let device = super::record::record(&self.db, record).await?;
+        super::record::witnessed(&self.db, user.id, device, pending.family).await?;
+        self.devices.forget_later(plan.evict.iter().map(|(_, m)| *m).collect(), vec![]);
         let (k_of, k_done) = (
             self.key("of", &pending.family.simple().to_string()),
             self.key("done", &pending.family.simple().to_string()),
@@ -233,7 +232,7 @@ impl Captive {
         }
         let Some(device) = done else { return Ok(None) };
         let proof = random_token(32);
-        if !self.store().set_proof(claims.sub, device, sha256(proof.as_bytes()).to_vec()).await? {
+        if !self.devices.set_proof(claims.sub, device, sha256(proof.as_bytes()).to_vec()).await? {
             return Ok(None);
         }
         let access = self

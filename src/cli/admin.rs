@@ -10,10 +10,10 @@ use uuid::Uuid;
 
 use crate::admin::lifecycle::{Changed, Expiry};
 use crate::admin::{Actor, Admin};
+use crate::app::App;
 use crate::config::Settings;
 use crate::db::models::User;
 use crate::domain::{GIB, Msisdn, Role};
-use crate::services::Services;
 
 #[derive(Debug, Subcommand)]
 pub enum Lifecycle {
@@ -100,11 +100,15 @@ async fn find(admin: &Admin, who: &str) -> anyhow::Result<User> {
         return admin.user(id).await.map_err(|e| anyhow::anyhow!("{e}"));
     }
     let phone = Msisdn::parse(who).map_err(|e| anyhow::anyhow!("{who:?} is neither a user id nor a phone: {e}"))?;
-    admin.captive.user_by_phone(&phone).await.map_err(|e| anyhow::anyhow!("{}: {e}", phone.as_e164()))
+    match admin.accounts.find_by_phone(&phone).await {
+        Ok(Some(u)) => Ok(u),
+        Ok(None) => Err(anyhow::anyhow!("{}: no user with this phone number", phone.as_e164())),
+        Err(e) => Err(anyhow::anyhow!("{}: {e}", phone.as_e164())),
+    }
 }
 
 fn show(admin: &Admin, u: &User) {
-    let status = admin.captive.status_of(u);
+    let status = admin.status_of(u);
     println!("id:         {}", u.id);
     println!("phone:      {}", u.phone_number.as_e164());
     println!("name:       {}", u.full_name);
@@ -128,7 +132,7 @@ fn report(admin: &Admin, what: &str, before: &User, c: &Changed) {
     } else if !c.changed {
         println!("{what}: nothing to change");
     } else {
-        let (a, b) = (admin.captive.status_of(before), admin.captive.status_of(&c.user));
+        let (a, b) = (admin.status_of(before), admin.status_of(&c.user));
         println!("{what}: done");
         if a != b {
             println!("status:     {a} -> {b}");
@@ -139,15 +143,9 @@ fn report(admin: &Admin, what: &str, before: &User, c: &Changed) {
 
 pub async fn run(cmd: Lifecycle, settings: Settings) -> anyhow::Result<()> {
     let tz = settings.timezone;
-    let services = Services::connect(settings)?;
-    services.runtime.reload().await.context("database unavailable")?;
-    let admin = Admin {
-        captive: services.captive(),
-        runtime: services.runtime.clone(),
-        messenger: services.messenger.clone(),
-        queues: services.queues.clone(),
-        stats_cache: Default::default(),
-    };
+    let app = App::connect(settings)?;
+    app.runtime.reload().await.context("database unavailable")?;
+    let admin: Admin = app.admin();
     let actor = Actor::cli();
     let err = |e: crate::admin::AdminError| anyhow::anyhow!("{e}");
     let what = cmd.name();
@@ -175,7 +173,10 @@ pub async fn run(cmd: Lifecycle, settings: Settings) -> anyhow::Result<()> {
                 (None, Some(s)) => {
                     let date = NaiveDate::parse_from_str(&s, "%Y-%m-%d")
                         .map_err(|_| anyhow::anyhow!("--until must be YYYY-MM-DD"))?;
-                    Expiry::Set(crate::users::expiry_from_date(date, tz).context("--until is not a valid local date")?)
+                    Expiry::Set(
+                        crate::accounts::create::expiry_from_date(date, tz)
+                            .context("--until is not a valid local date")?,
+                    )
                 }
                 _ => bail!("give --extend-days N or --until YYYY-MM-DD"),
             };

@@ -2,8 +2,8 @@
 
 use anyhow::{Context, bail};
 
+use crate::app::App;
 use crate::config::Settings;
-use crate::services::Services;
 
 pub(super) async fn healthcheck(url: Option<String>, settings: &Settings) -> anyhow::Result<()> {
     let url = url.unwrap_or_else(|| {
@@ -26,10 +26,10 @@ pub(super) async fn healthcheck(url: Option<String>, settings: &Settings) -> any
 }
 
 pub(super) async fn worker_healthcheck(settings: Settings) -> anyhow::Result<()> {
-    let services = Services::connect(settings)?;
+    let app = App::connect(settings)?;
     let host = crate::worker::host_name();
     // Heartbeats come every 5 s; three missed ones make the worker unhealthy.
-    match services.queues.worker_alive(&format!("{host}-"), std::time::Duration::from_secs(15)).await {
+    match app.queues.worker_alive(&format!("{host}-"), std::time::Duration::from_secs(15)).await {
         Ok(true) => {
             println!("healthy");
             Ok(())
@@ -43,8 +43,8 @@ pub(super) async fn sync_now(now: bool, settings: Settings) -> anyhow::Result<()
     if !now {
         bail!("use --now to run a cycle now (the worker runs them on its schedule)");
     }
-    let services = Services::connect(settings)?;
-    let mut ctx = crate::services::sync_context(&services)?;
+    let app = App::connect(settings)?;
+    let mut ctx = app.sync_context()?;
     let interactive = std::io::IsTerminal::is_terminal(&std::io::stderr());
     if interactive {
         let started = std::time::Instant::now();
@@ -53,8 +53,9 @@ pub(super) async fn sync_now(now: bool, settings: Settings) -> anyhow::Result<()
             eprint!("\r\x1b[2Ksync [{:>6.1} s] {stage}", started.elapsed().as_secs_f64());
         }));
     }
-    match crate::sync::run::tick(&ctx, &services.kv, std::time::Duration::from_secs(300), "cli", None).await? {
-        crate::sync::run::TickOutcome::Ran(s) => {
+    let every = std::time::Duration::from_secs(300);
+    match crate::sync::tick(&ctx, &app.kv, every, crate::domain::SyncTrigger::Cli, None).await? {
+        crate::sync::TickOutcome::Ran(s) => {
             if interactive {
                 eprintln!("\r\x1b[2Ksync done");
             }
@@ -76,12 +77,12 @@ pub(super) async fn sync_now(now: bool, settings: Settings) -> anyhow::Result<()
             for e in s.errors.iter().take(10) {
                 println!("  error: {e}");
             }
-            if s.status == "failed" {
+            if s.status == crate::domain::RunStatus::Failed {
                 bail!("the sync failed");
             }
             Ok(())
         }
-        crate::sync::run::TickOutcome::Locked => bail!("another sync is running; try again when it finishes"),
-        crate::sync::run::TickOutcome::Throttled => bail!("a sync ran moments ago"),
+        crate::sync::TickOutcome::Locked => bail!("another sync is running; try again when it finishes"),
+        crate::sync::TickOutcome::Throttled => bail!("a sync ran moments ago"),
     }
 }

@@ -6,10 +6,10 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 
 use super::UserAdd;
+use crate::accounts::{self, CreateUser};
+use crate::app::App;
 use crate::config::Settings;
 use crate::domain::{ApprovalStatus, GIB, Msisdn, Role};
-use crate::services::Services;
-use crate::users::{self, CreateUser};
 
 pub(super) async fn user_add(args: UserAdd, settings: Settings) -> anyhow::Result<()> {
     let phone = Msisdn::parse(&args.phone).map_err(|e| anyhow::anyhow!("--phone: {e}"))?;
@@ -20,7 +20,10 @@ pub(super) async fn user_add(args: UserAdd, settings: Settings) -> anyhow::Resul
         Some(s) => {
             let date = NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map_err(|_| anyhow::anyhow!("--expires must be YYYY-MM-DD"))?;
-            Some(users::expiry_from_date(date, settings.timezone).context("--expires is not a valid local date")?)
+            Some(
+                accounts::create::expiry_from_date(date, settings.timezone)
+                    .context("--expires is not a valid local date")?,
+            )
         }
     };
     let password = if args.password_stdin {
@@ -37,7 +40,7 @@ pub(super) async fn user_add(args: UserAdd, settings: Settings) -> anyhow::Resul
     if role.is_admin() && password.is_none() {
         bail!("--role {role} needs --password-stdin");
     }
-    let services = Services::connect(settings)?;
+    let app = App::connect(settings)?;
     let input = CreateUser {
         phone,
         full_name: args.name,
@@ -52,9 +55,9 @@ pub(super) async fn user_add(args: UserAdd, settings: Settings) -> anyhow::Resul
         profile: Default::default(),
     };
     // Argon2 hashing and the insert both block: run them on the blocking pool.
-    let user = services
+    let user = app
         .db
-        .run(move |conn| Ok(users::create_user(conn, input)))
+        .run(move |conn| Ok(accounts::create::create_user(conn, input)))
         .await
         .context("database unavailable")?
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -63,8 +66,8 @@ pub(super) async fn user_add(args: UserAdd, settings: Settings) -> anyhow::Resul
 }
 
 pub(super) async fn user_list(limit: i64, settings: Settings) -> anyhow::Result<()> {
-    let services = Services::connect(settings)?;
-    let rows = services.db.run(move |conn| users::list_users(conn, limit)).await.context("cannot list users")?;
+    let app = App::connect(settings)?;
+    let rows = app.db.run(move |conn| accounts::list(conn, limit)).await.context("cannot list users")?;
     println!(
         "{:<36}  {:<16}  {:<24}  {:<11}  {:<8}  {:>10}  {:>10}",
         "id", "phone", "name", "role", "approval", "quota_gib", "used_gib"

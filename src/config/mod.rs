@@ -28,6 +28,8 @@ pub use router::{DEV_ROUTER_PASSWORD, RouterSettings};
 pub use runtime::RuntimeSettings;
 pub use whatsapp::{ProviderKind, ProviderSettings, WhatsAppSettings};
 
+use secrecy::{ExposeSecret, SecretString};
+
 use crate::domain::Cidr;
 use crate::domain::policy::{PerStatus, RouterPolicy};
 
@@ -102,16 +104,16 @@ pub struct Settings {
     pub redis_prefix: String,
     pub redis_timeout: Duration,
 
-    pub jwt_secret: String,
-    pub otp_secret: String,
+    pub jwt_secret: SecretString,
+    pub otp_secret: SecretString,
 
     pub router: Option<RouterSettings>,
     pub whatsapp: Option<WhatsAppSettings>,
     /// Shared secret of `POST /api/webhooks/whatsapp/{provider}` (HMAC-SHA256 of the body).
-    pub wa_webhook_secret: Option<String>,
+    pub wa_webhook_secret: Option<SecretString>,
     /// The secret in Fonnte's status-callback URL (`/api/webhooks/fonnte/status/{secret}`):
     /// Fonnte signs nothing, so the unguessable URL is what authenticates it.
-    pub fonnte_callback_secret: Option<String>,
+    pub fonnte_callback_secret: Option<SecretString>,
     /// JSON object of template name → text overriding the built-in Indonesian texts.
     pub wa_templates_file: Option<std::path::PathBuf>,
     pub auth: AuthSettings,
@@ -297,14 +299,18 @@ impl Settings {
             redis_url,
             redis_prefix,
             redis_timeout: src.millis("HOTSPOT_REDIS_TIMEOUT_MS", 1_000, 50, 60_000)?,
-            jwt_secret: src.string("HOTSPOT_JWT_SECRET", DEV_JWT_SECRET),
-            otp_secret: src.string("HOTSPOT_OTP_SECRET", DEV_OTP_SECRET),
+            jwt_secret: src.string("HOTSPOT_JWT_SECRET", DEV_JWT_SECRET).into(),
+            otp_secret: src.string("HOTSPOT_OTP_SECRET", DEV_OTP_SECRET).into(),
             router,
             whatsapp: whatsapp::whatsapp_settings(src)?,
-            wa_webhook_secret: Some(src.string("HOTSPOT_WA_WEBHOOK_SECRET", "")).filter(|s| !s.is_empty()),
+            wa_webhook_secret: Some(src.string("HOTSPOT_WA_WEBHOOK_SECRET", ""))
+                .filter(|s| !s.is_empty())
+                .map(SecretString::from),
             fonnte_callback_secret: match src.string("HOTSPOT_WA_FONNTE_CALLBACK_SECRET", "") {
                 s if s.is_empty() => None,
-                s if s.len() >= 16 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => Some(s),
+                s if s.len() >= 16 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => {
+                    Some(s.into())
+                }
                 _ => {
                     return Err(err(
                         "HOTSPOT_WA_FONNTE_CALLBACK_SECRET",
@@ -328,8 +334,8 @@ impl Settings {
 
     fn check_secrets(&self) -> Result<(), ConfigError> {
         let secrets = [
-            ("HOTSPOT_JWT_SECRET", &self.jwt_secret, DEV_JWT_SECRET),
-            ("HOTSPOT_OTP_SECRET", &self.otp_secret, DEV_OTP_SECRET),
+            ("HOTSPOT_JWT_SECRET", self.jwt_secret.expose_secret(), DEV_JWT_SECRET),
+            ("HOTSPOT_OTP_SECRET", self.otp_secret.expose_secret(), DEV_OTP_SECRET),
         ];
         for (var, value, default) in secrets {
             if self.env == Environment::Production {
@@ -341,10 +347,11 @@ impl Settings {
                 }
             }
         }
-        if self.jwt_secret == self.otp_secret && self.env == Environment::Production {
+        if self.jwt_secret.expose_secret() == self.otp_secret.expose_secret() && self.env == Environment::Production {
             return Err(err("HOTSPOT_OTP_SECRET", "must differ from HOTSPOT_JWT_SECRET"));
         }
-        let router_default = self.router.as_ref().is_some_and(|r| r.client.password == DEV_ROUTER_PASSWORD);
+        let router_default =
+            self.router.as_ref().is_some_and(|r| r.client.password.expose_secret() == DEV_ROUTER_PASSWORD);
         if router_default && self.env == Environment::Production {
             return Err(err("HOTSPOT_ROUTER_PASSWORD", "the development default is refused in production"));
         }

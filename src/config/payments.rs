@@ -1,6 +1,7 @@
 //! Selling quota: the Midtrans account (optional: without it the shop sells by voucher and
 //! cash only), the payment window, and when pending payments are checked with Midtrans.
 
+use secrecy::SecretString;
 use std::time::Duration;
 
 use super::{ConfigError, Environment, Source, err};
@@ -8,7 +9,7 @@ use super::{ConfigError, Environment, Source, err};
 #[derive(Clone)]
 pub struct MidtransSettings {
     /// HTTP Basic user of every API call and the notification signature's key. Secret.
-    pub server_key: String,
+    pub server_key: SecretString,
     /// The browser's key for Snap.js (public).
     pub client_key: Option<String>,
     /// Core API host (`/v2/{order_id}/status`).
@@ -86,7 +87,7 @@ pub(super) fn payment_settings(src: &Source<'_>, env: Environment) -> Result<Pay
             })
             .transpose()?;
         Some(MidtransSettings {
-            server_key,
+            server_key: server_key.into(),
             client_key: Some(src.string("HOTSPOT_MIDTRANS_CLIENT_KEY", "")).filter(|s| !s.is_empty()),
             api_base,
             snap_base,

@@ -1,5 +1,6 @@
 //! WhatsApp gateways: the primary provider, an optional failover, timeouts and retries.
 
+use secrecy::SecretString;
 use std::time::Duration;
 
 use super::{ConfigError, Source, err};
@@ -15,7 +16,7 @@ pub enum ProviderKind {
 pub struct ProviderSettings {
     pub kind: ProviderKind,
     pub base_url: String,
-    pub token: Option<String>,
+    pub token: Option<SecretString>,
 }
 
 #[derive(Clone)]
@@ -47,6 +48,7 @@ fn provider(src: &Source<'_>, prefix: Prefix) -> Result<Option<ProviderSettings>
     if kind == ProviderKind::Fonnte && token.is_none() {
         return Err(err(token_var, "Fonnte needs its device token"));
     }
+    let token = token.map(SecretString::from);
     Ok(Some(ProviderSettings { kind, base_url: base_url.trim_end_matches('/').to_owned(), token }))
 }
 

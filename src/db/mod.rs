@@ -1,9 +1,14 @@
 //! Postgres access: the r2d2 pool, the one helper that runs diesel work on the blocking pool,
 //! embedded migrations, and database creation for the demo and tests.
 
+mod memory;
 pub mod models;
+mod prune;
 pub mod schema;
 pub mod types;
+
+pub use memory::release_free_memory;
+pub use prune::{Aged, CHUNK, delete_older};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

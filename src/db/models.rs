@@ -7,9 +7,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::schema::{quota_ledger, sync_runs, user_devices, users};
+use super::schema::{sync_runs, user_devices, users};
 use crate::domain::policy::UserFacts;
-use crate::domain::{AccessStatus, ApprovalStatus, ClientIp, Language, MacAddress, Msisdn, Role};
+use crate::domain::{
+    AccessStatus, ApprovalStatus, ClientIp, Language, MacAddress, Msisdn, Role, RunStatus, SyncTrigger,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -94,17 +96,6 @@ pub struct NewUser<'a> {
     pub access_status: AccessStatus,
 }
 
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = quota_ledger)]
-pub struct NewLedgerEntry<'a> {
-    pub user_id: Uuid,
-    pub delta_bytes: i64,
-    pub source: &'a str,
-    pub idempotency_key: &'a str,
-    pub details: serde_json::Value,
-    pub created_by: Option<Uuid>,
-}
-
 /// A user's device as the API shows it.
 #[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]
 #[diesel(table_name = user_devices)]
@@ -141,9 +132,11 @@ pub struct DeviceRow {
 #[diesel(check_for_backend(diesel::pg::Pg))]
 pub struct SyncRun {
     pub id: i64,
-    pub trigger: String,
+    #[schema(value_type = String)]
+    pub trigger: SyncTrigger,
     pub job_id: Option<String>,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: RunStatus,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub users_count: i32,

@@ -8,7 +8,10 @@ use diesel::pg::{Pg, PgValue};
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::Text;
 
-use crate::domain::{AccessStatus, ApprovalStatus, ClientIp, Language, MacAddress, Msisdn, Role, TxState};
+use crate::domain::{
+    AccessStatus, ApprovalStatus, AuditAction, AuditTarget, ClientIp, Language, LedgerSource, LoginMethod, MacAddress,
+    MessageStatus, Msisdn, Role, RunStatus, SaleChannel, SyncTrigger, TxEventSource, TxState,
+};
 
 /// `FromSql`/`ToSql` for a domain type over a text column: `$parse` reads, `$text` writes.
 macro_rules! text_column {
@@ -38,3 +41,12 @@ text_column!(ApprovalStatus, |a: &ApprovalStatus| a.as_str().to_owned());
 text_column!(AccessStatus, |a: &AccessStatus| a.as_str().to_owned());
 text_column!(Language, |l: &Language| l.as_str().to_owned());
 text_column!(TxState, |t: &TxState| t.as_str().to_owned());
+text_column!(LedgerSource, |v: &LedgerSource| v.as_str().to_owned());
+text_column!(LoginMethod, |v: &LoginMethod| v.as_str().to_owned());
+text_column!(SyncTrigger, |v: &SyncTrigger| v.as_str().to_owned());
+text_column!(RunStatus, |v: &RunStatus| v.as_str().to_owned());
+text_column!(MessageStatus, |v: &MessageStatus| v.as_str().to_owned());
+text_column!(SaleChannel, |v: &SaleChannel| v.as_str().to_owned());
+text_column!(TxEventSource, |v: &TxEventSource| v.as_str().to_owned());
+text_column!(AuditAction, |v: &AuditAction| v.as_str().to_owned());
+text_column!(AuditTarget, |v: &AuditTarget| v.as_str().to_owned());

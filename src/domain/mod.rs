@@ -33,7 +33,9 @@ macro_rules! masked_text_type {
 pub(crate) use masked_text_type;
 
 pub mod code;
+pub mod days;
 pub mod ip;
+pub mod kinds;
 pub mod mac;
 pub mod msisdn;
 pub mod network;
@@ -41,13 +43,16 @@ pub mod payment;
 pub mod policy;
 pub mod status;
 pub mod text;
+pub mod units;
 
 pub use code::OtpCode;
 pub use ip::{Cidr, ClientIp, IpError};
+pub use kinds::{
+    AuditAction, AuditTarget, LedgerSource, LoginMethod, MessageStatus, RunStatus, SaleChannel, SyncTrigger,
+    TxEventSource,
+};
 pub use mac::{MacAddress, MacError};
 pub use msisdn::{Msisdn, MsisdnError};
 pub use payment::{Rupiah, TxState};
 pub use status::{AccessStatus, ApprovalStatus, Language, Role};
-
-/// Bytes in one GiB; quota is always integer bytes.
-pub const GIB: i64 = 1024 * 1024 * 1024;
+pub use units::{Bytes, GIB, MIB};

@@ -36,6 +36,21 @@ impl Rupiah {
     }
 }
 
+/// `Rp15.000`: the way Indonesian receipts write money.
+impl std::fmt::Display for Rupiah {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digits = self.0.unsigned_abs().to_string();
+        f.write_str(if self.0 < 0 { "-Rp" } else { "Rp" })?;
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                f.write_str(".")?;
+            }
+            write!(f, "{c}")?;
+        }
+        Ok(())
+    }
+}
+
 /// What the provider says about a transaction (`transaction_status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderWord {

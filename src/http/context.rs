@@ -86,7 +86,7 @@ pub async fn request_context(
 
     // A change sent from another site's page is refused before anything runs (CSRF), signed in
     // or not; requests without an Origin (curl, server-to-server) are not from a page.
-    if state.as_ref().is_some_and(|s| super::session::foreign_origin(req.request(), &s.settings.trusted_origins)) {
+    if state.as_ref().is_some_and(|s| super::cookies::foreign_origin(req.request(), &s.settings.trusted_origins)) {
         let (http_req, _) = req.into_parts();
         let res = ServiceResponse::new(http_req, HttpResponse::from_error(super::error::refuse::origin_invalid()));
         return Ok(finish(res, &Ctx { request_id, lang, method, state, started, span }));

@@ -8,10 +8,10 @@ use futures_util::future::LocalBoxFuture;
 use actix_web::HttpMessage;
 
 use super::AppState;
+use super::client_meta::RequestMeta;
 use super::context::Deadline;
+use super::cookies::{Authed, authenticate};
 use super::error::{ApiError, refuse};
-use super::meta::RequestMeta;
-use super::session::{Authed, authenticate};
 use crate::captive::ClientInfo;
 
 fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {

@@ -1,28 +1,28 @@
 //! The HTTP door: app factory, server start-up and shutdown.
 
+pub mod client_meta;
 pub mod context;
+pub mod cookies;
 pub mod error;
 pub mod extract;
 pub mod input;
-pub mod meta;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
-pub mod session;
 
 use std::sync::Arc;
 
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
+use crate::accounts::Accounts;
 use crate::captive::Captive;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::kv::Kv;
+use crate::notify::Notify;
 use crate::router::ops::Ops;
-use crate::services::Services;
 use crate::shutdown::Shutdown;
-use crate::whatsapp::Messenger;
 use error::ApiError;
 use input::BodyLimit;
 use metrics::Metrics;
@@ -33,18 +33,23 @@ pub struct AppState {
     pub db: Db,
     pub kv: Kv,
     pub router: Option<Ops>,
-    pub messenger: Option<Messenger>,
     /// The sign-in room (codes, devices, sessions).
     pub captive: Captive,
     /// The admin room (user lifecycle, audit, runtime settings, stats).
     pub admin: crate::admin::Admin,
     /// The billing room (packages, payments, vouchers, cash sales).
     pub billing: crate::billing::Billing,
+    /// A user's own account: profile, usage, histories.
+    pub accounts: Accounts,
+    /// Messages: the gateways and their delivery receipts.
+    pub notify: Notify,
     /// The job queues (manual sync).
     pub queues: hotspot_jobs::Queues,
     pub metrics: Arc<Metrics>,
     /// The health endpoint's cached router and gateway checks.
     pub peer_checks: routes::health::PeerChecks,
+    /// The OpenAPI document, rendered once.
+    pub openapi: bytes::Bytes,
 }
 
 /// Registers every route, the extractor configs and the request-context middleware.
@@ -67,25 +72,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::validation("query", e.to_string()).into()))
         .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
         .configure(routes::register_all);
-}
-
-pub fn build_state(services: &Services) -> anyhow::Result<web::Data<AppState>> {
-    let metrics = Arc::new(Metrics::new()?);
-    let settings = services.settings.clone();
-    let admin = services.admin();
-    Ok(web::Data::new(AppState {
-        captive: services.captive(),
-        billing: crate::billing::Billing::new(admin.clone(), services.midtrans.clone()),
-        admin,
-        queues: services.queues.clone(),
-        messenger: services.messenger.clone(),
-        settings: settings.clone(),
-        db: services.db.clone(),
-        kv: services.kv.clone(),
-        router: services.router.clone(),
-        metrics,
-        peer_checks: Default::default(),
-    }))
 }
 
 /// Binds and runs the server until `shutdown` fires; in-flight requests get the configured

@@ -9,7 +9,9 @@ use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::routes::{account, admin, auth, billing, devices, health, meta, public, register, selfservice, webhooks};
+use super::routes::{
+    account, admin, auth, billing, devices, health, operations, public, register, selfservice, webhooks,
+};
 
 /// The error envelope of every response with status >= 400. Some refusals add fields:
 /// `status` and `status_token` (ACCOUNT_STATUS), `checks` (the health report).
@@ -39,9 +41,9 @@ pub struct ErrorEnvelope {
         license(name = "AGPL-3.0-or-later")
     ),
     paths(
-        meta::metrics,
+        operations::metrics,
         health::health,
-        meta::openapi,
+        operations::openapi,
         auth::request_otp,
         auth::verify_otp,
         auth::auto_login,
@@ -223,4 +225,9 @@ impl Modify for Contract {
             }
         }
     }
+}
+
+/// The document as the server sends it, rendered once at start-up.
+pub fn document() -> Result<bytes::Bytes, serde_json::Error> {
+    Ok(bytes::Bytes::from(serde_json::to_vec(&ApiDoc::openapi())?))
 }

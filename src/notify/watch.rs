@@ -2,8 +2,7 @@
 //! super admin is told through the secondary provider (the primary cannot carry it). The last
 //! seen state is kept in Redis, so only a change is told, once, whichever worker sees it.
 
-use crate::domain::Role;
-use crate::services::Services;
+use super::Notify;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Watch {
@@ -29,61 +28,53 @@ pub enum WatchError {
 
 const KEY: &str = "wa:primary:up";
 
-pub async fn check_gateway(services: &Services) -> Result<Watch, WatchError> {
-    let Some(m) = services.messenger.clone() else { return Ok(Watch::NoGateway) };
-    let provider = m.providers().first().copied().unwrap_or("none");
-    let up = matches!(m.session_of(0).await, Some(Ok(s)) if s.up);
-    crate::metrics::with(|x| x.whatsapp_session_up.with_label_values(&[provider]).set(i64::from(up)));
-    let kv = &services.kv;
-    let key = kv.key(KEY);
-    let now = chrono::Utc::now();
-    // "1" while up; the time of the drop while down (kept across looks).
-    let value = if up { "1".to_owned() } else { now.to_rfc3339() };
-    let before: Option<String> = kv
-        .with_timeout(async {
-            let mut c = kv.conn();
-            let old: Option<String> = redis::cmd("GETSET").arg(&key).arg(&value).query_async(&mut c).await?;
-            Ok(old)
-        })
-        .await?;
-    let was_up = before.as_deref().is_none_or(|b| b == "1");
-    match (was_up, up) {
-        (_, true) if !was_up => {
-            tracing::info!(provider, "WhatsApp session restored");
-            Ok(Watch::Restored)
-        }
-        (_, true) => Ok(Watch::Up),
-        (false, false) => Ok(Watch::StillDown),
-        (true, false) => {
-            tracing::error!(provider, "WhatsApp session dropped: codes and messages do not go out through it");
-            let admins = services
-                .db
-                .run(|c| {
-                    use crate::db::schema::users;
-                    use diesel::prelude::*;
-                    Ok(users::table
-                        .filter(users::role.eq(Role::SuperAdmin))
-                        .filter(users::is_active.eq(true))
-                        .select((users::id, users::phone_number, users::language))
-                        .load::<(uuid::Uuid, crate::domain::Msisdn, crate::domain::Language)>(c)?)
-                })
-                .await?;
-            let since = now.with_timezone(&services.settings.timezone).format("%d-%m-%Y %H:%M").to_string();
-            let mut told = 0;
-            for (id, phone, lang) in admins {
-                let template = if lang == crate::domain::Language::En { "gateway_down.en" } else { "gateway_down" };
-                let vars = [("provider", provider), ("since", since.as_str())];
-                let key = format!("gateway_down:{id}:{}", now.timestamp());
-                match m.send_on(1, &phone, template, &vars, &key).await {
-                    None => {
-                        tracing::warn!("no secondary WhatsApp provider to tell the operators through");
-                        break;
-                    }
-                    Some(Ok(_)) => told += 1,
-                    Some(Err(e)) => tracing::warn!(error = %e, "could not tell an operator of the dropped session"),
-                }
+impl Notify {
+    /// Looks at the primary gateway's session and tells the operators of a drop, once.
+    pub async fn check_gateway(&self) -> Result<Watch, WatchError> {
+        let Some(m) = self.messenger.clone() else { return Ok(Watch::NoGateway) };
+        let provider = m.providers().first().copied().unwrap_or("none");
+        let up = matches!(m.session_of(0).await, Some(Ok(s)) if s.up);
+        crate::metrics::with(|x| x.whatsapp_session_up.with_label_values(&[provider]).set(i64::from(up)));
+        let kv = &self.kv;
+        let key = kv.key(KEY);
+        let now = chrono::Utc::now();
+        // "1" while up; the time of the drop while down (kept across looks).
+        let value = if up { "1".to_owned() } else { now.to_rfc3339() };
+        let before: Option<String> = kv
+            .with_timeout(async {
+                let mut c = kv.conn();
+                let old: Option<String> = redis::cmd("GETSET").arg(&key).arg(&value).query_async(&mut c).await?;
+                Ok(old)
+            })
+            .await?;
+        let was_up = before.as_deref().is_none_or(|b| b == "1");
+        match (was_up, up) {
+            (_, true) if !was_up => {
+                tracing::info!(provider, "WhatsApp session restored");
+                Ok(Watch::Restored)
             }
-            Ok(Watch::Dropped { told })
+            (_, true) => Ok(Watch::Up),
+            (false, false) => Ok(Watch::StillDown),
+            (true, false) => {
+                tracing::error!(provider, "WhatsApp session dropped: codes and messages do not go out through it");
+                let admins = self.db.run(crate::accounts::super_admins).await?;
+                let since = now.with_timezone(&self.timezone).format("%d-%m-%Y %H:%M").to_string();
+                let mut told = 0;
+                for (id, phone, lang) in admins {
+                    let template = if lang == crate::domain::Language::En { "gateway_down.en" } else { "gateway_down" };
+                    let vars = [("provider", provider), ("since", since.as_str())];
+                    let key = format!("gateway_down:{id}:{}", now.timestamp());
+                    match m.send_on(1, &phone, template, &vars, &key).await {
+                        None => {
+                            tracing::warn!("no secondary WhatsApp provider to tell the operators through");
+                            break;
+                        }
+                        Some(Ok(_)) => told += 1,
+                        Some(Err(e)) => tracing::warn!(error = %e, "could not tell an operator of the dropped session"),
+                    }
+                }
+                Ok(Watch::Dropped { told })
+            }
         }
     }
 }

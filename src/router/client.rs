@@ -17,6 +17,8 @@ use tokio::sync::Semaphore;
 use super::breaker::Breaker;
 use super::command::Command;
 use super::error::RouterError;
+use secrecy::{ExposeSecret, SecretString};
+
 use super::rows::Row;
 
 #[derive(Clone)]
@@ -25,7 +27,7 @@ pub struct RouterConfig {
     /// `host:port`.
     pub addr: String,
     pub username: String,
-    pub password: String,
+    pub password: SecretString,
     /// API-SSL (8729).
     pub tls: bool,
     /// The router's certificate, pinned (routers carry self-signed ones); without it a TLS link
@@ -53,7 +55,7 @@ impl RouterConfig {
             name: name.to_owned(),
             addr: addr.to_owned(),
             username: username.to_owned(),
-            password: password.to_owned(),
+            password: SecretString::from(password),
             tls: false,
             tls_fingerprint: None,
             connect_timeout: Duration::from_secs(3),
@@ -317,7 +319,8 @@ impl RouterClient {
 
 async fn connect(cfg: &RouterConfig) -> Result<MikrotikDevice, RouterError> {
     crate::ensure_crypto_provider();
-    let builder = MikrotikDevice::builder(cfg.addr.as_str()).credentials(&cfg.username, Some(&cfg.password));
+    let builder =
+        MikrotikDevice::builder(cfg.addr.as_str()).credentials(&cfg.username, Some(cfg.password.expose_secret()));
     let result = match (cfg.tls, cfg.tls_fingerprint) {
         (false, _) => builder.connect().await,
         (true, Some(pin)) => {

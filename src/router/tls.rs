@@ -22,7 +22,7 @@ impl Fingerprint {
     }
 
     pub fn of(der: &[u8]) -> Self {
-        Fingerprint(crate::auth::crypto::sha256(der))
+        Fingerprint(crate::crypto::sha256(der))
     }
 }
 
@@ -49,7 +49,7 @@ impl ServerCertVerifier for Pinned {
         _now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
         let seen = Fingerprint::of(end_entity.as_ref());
-        if crate::auth::crypto::ct_eq(&seen.0, &self.fingerprint.0) {
+        if crate::crypto::ct_eq(&seen.0, &self.fingerprint.0) {
             Ok(ServerCertVerified::assertion())
         } else {
             tracing::error!(seen = %hex::encode(seen.0), "the router's certificate is not the pinned one");

@@ -1,16 +1,16 @@
-//! What a cycle writes to Postgres: per batch of users, usage, daily usage, the day's ledger row
-//! and baselines in one transaction; the cycle's record in `sync_runs`.
+//! What a cycle writes to Postgres: per batch of users, usage, daily usage, the day's ledger row,
+//! baselines and the devices seen, in one transaction. The charge is the fused write named in
+//! docs/architecture.md (one statement over the accounts room's tables, its ledger source
+//! bound as the accounts room's type); `device_counters` are this room's own.
 
-use chrono::Utc;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Date, Int4, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Date, Int4, Text, Uuid as SqlUuid};
 use uuid::Uuid;
 
+use super::context::{FailPoint, SyncError};
 use super::plan::{self, Baseline, Map, Plan};
-use super::run::{FailPoint, Summary, SyncError};
 use crate::db::DbError;
-use crate::db::schema::sync_runs;
-use crate::domain::{AccessStatus, ClientIp, MacAddress};
+use crate::domain::{ClientIp, LedgerSource, MacAddress};
 
 /// The charges that moved baselines, applied: the user's total, the day's usage and the day's
 /// ledger row, each accumulated in place. The ledger holds one usage row per user and local day
@@ -21,7 +21,7 @@ WITH c AS (
     SELECT * FROM unnest($1::uuid[], $2::int8[]) AS t(user_id, delta)
 ), led AS (
     INSERT INTO quota_ledger (user_id, delta_bytes, source, idempotency_key, details)
-    SELECT user_id, delta, 'sync_usage', 'usage:' || user_id::text || ':' || $4::date::text,
+    SELECT user_id, delta, $6::text, 'usage:' || user_id::text || ':' || $4::date::text,
            jsonb_build_object('day', $4::date, 'last_run', $3::bigint) FROM c
     ON CONFLICT (idempotency_key) DO UPDATE
         SET delta_bytes = quota_ledger.delta_bytes + EXCLUDED.delta_bytes, details = EXCLUDED.details
@@ -64,26 +64,6 @@ INSERT INTO device_counters (router_id, mac_address, host_id, last_bytes, last_u
 SELECT $1, m, h, b, u, now() FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[]) AS t(m, h, b, u)
 ON CONFLICT (router_id, mac_address) DO NOTHING
 "#;
-
-/// Devices seen: the planner picked those whose IP moved or whose `last_seen_at` is old.
-const SEEN_SQL: &str = r#"
-UPDATE user_devices d SET ip_address = COALESCE(t.ip, d.ip_address), last_seen_at = now()
-FROM unnest($1::int8[], $2::text[]) AS t(id, ip)
-WHERE d.id = t.id
-"#;
-
-/// Stores the statuses that changed, in one statement.
-pub(super) fn write_statuses(conn: &mut PgConnection, updates: &[(Uuid, AccessStatus)]) -> Result<(), DbError> {
-    let (ids, statuses): (Vec<Uuid>, Vec<&str>) = updates.iter().map(|(id, s)| (*id, s.as_str())).unzip();
-    diesel::sql_query(
-        "UPDATE users u SET access_status = t.s FROM unnest($1::uuid[], $2::text[]) AS t(id, s) \
-         WHERE u.id = t.id AND u.access_status <> t.s",
-    )
-    .bind::<Array<SqlUuid>, _>(ids)
-    .bind::<Array<Text>, _>(statuses)
-    .execute(conn)?;
-    Ok(())
-}
 
 #[derive(QueryableByName)]
 struct UserCharge {
@@ -242,38 +222,14 @@ pub(super) fn apply_batch(
                 .bind::<BigInt, _>(run_id)
                 .bind::<Date, _>(day)
                 .bind::<Int4, _>(shard)
+                .bind::<Text, _>(LedgerSource::SyncUsage)
                 .get_result(tx)
                 .map_err(DbError::from)?;
         }
-        if !batch.seen_ids.is_empty() {
-            diesel::sql_query(SEEN_SQL)
-                .bind::<Array<BigInt>, _>(std::mem::take(&mut batch.seen_ids))
-                .bind::<Array<Nullable<Text>>, _>(std::mem::take(&mut batch.seen_ips))
-                .execute(tx)
-                .map_err(DbError::from)?;
-        }
+        crate::devices::mark_seen(tx, std::mem::take(&mut batch.seen_ids), std::mem::take(&mut batch.seen_ips))?;
         if fail == FailPoint::BeforeCommit {
             return Err(SyncError::Injected("before commit"));
         }
         Ok((charged.users, charged.bytes))
     })
-}
-
-pub(super) fn finish(conn: &mut PgConnection, run_id: i64, s: &Summary, router_commands: usize) -> Result<(), DbError> {
-    diesel::update(sync_runs::table.find(run_id))
-        .set((
-            sync_runs::status.eq(s.status),
-            sync_runs::finished_at.eq(Utc::now()),
-            sync_runs::users_count.eq(s.users as i32),
-            sync_runs::devices_count.eq(s.devices as i32),
-            sync_runs::bytes_charged.eq(clamp(s.bytes_charged)),
-            sync_runs::router_commands.eq(router_commands as i32),
-            sync_runs::router_writes.eq(s.router_writes as i32),
-            sync_runs::error_count.eq(s.errors.len() as i32),
-            sync_runs::hosts_count.eq(s.online as i32),
-            sync_runs::errors.eq(serde_json::json!(s.errors.iter().take(100).collect::<Vec<_>>())),
-            sync_runs::stage.eq(None::<String>),
-        ))
-        .execute(conn)?;
-    Ok(())
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::plan::{Baseline, DeviceInput, Map, UserInput};
 use crate::db::DbError;
 use crate::db::models::DeviceRow;
-use crate::db::schema::{device_counters, routers, user_devices, users};
+use crate::db::schema::{device_counters, user_devices, users};
 use crate::domain::policy::RouterPolicy;
 use crate::domain::policy::UserFacts;
 use crate::domain::{AccessStatus, ApprovalStatus, MacAddress, Msisdn};
@@ -66,13 +66,7 @@ pub(super) fn load(
     policy: &RouterPolicy,
     now: DateTime<Utc>,
 ) -> Result<Loaded, DbError> {
-    let router_id: i32 = diesel::insert_into(routers::table)
-        .values((routers::name.eq(router_name), routers::host.eq(router_host), routers::username.eq("api")))
-        .on_conflict(routers::name)
-        .do_update()
-        .set(routers::updated_at.eq(Utc::now()))
-        .returning(routers::id)
-        .get_result(conn)?;
+    let router_id = crate::sites::register(conn, router_name, router_host)?;
     let mut errors = Vec::new();
     // Row by row: at 250,000 devices a whole result set held by libpq beside the typed rows
     // was the largest share of the cycle's peak memory.

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redis::Script;
 
-use crate::auth::crypto::random_token;
+use crate::crypto::random_token;
 use crate::kv::{Kv, KvError};
 
 const RELEASE: &str = r#"

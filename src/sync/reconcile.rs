@@ -6,8 +6,8 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::context::{SyncContext, SyncError};
 use super::plan::{self, DeviceInput, Map, Rules, UserInput};
-use super::run::{SyncContext, SyncError};
 use crate::db::models::{DeviceRow, User};
 use crate::db::schema::user_devices;
 use crate::domain::{AccessStatus, ClientIp};
@@ -23,7 +23,7 @@ pub struct Reconciled {
 type Loaded = (User, Vec<DeviceRow>, Vec<ClientIp>);
 
 fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<Loaded>, crate::db::DbError> {
-    let Some(user) = crate::users::find(conn, id)? else { return Ok(None) };
+    let Some(user) = crate::accounts::find(conn, id)? else { return Ok(None) };
     let devices: Vec<DeviceRow> =
         user_devices::table.filter(user_devices::user_id.eq(id)).select(DeviceRow::as_select()).load(conn)?;
     let ips: Vec<ClientIp> = devices.iter().filter_map(|d| d.ip_address).collect();
@@ -77,7 +77,7 @@ pub async fn reconcile_user(ctx: &SyncContext, id: Uuid) -> Result<Option<Reconc
         return Err(SyncError::Router(e));
     }
     if status != user.access_status {
-        ctx.db.run(move |conn| super::apply::write_statuses(conn, &[(id, status)])).await?;
+        ctx.db.run(move |conn| crate::accounts::status::store_all(conn, &[(id, status)])).await?;
     }
     Ok(Some(Reconciled { status, changes }))
 }

@@ -1,179 +1,62 @@
-//! One sync cycle: snapshot the router, load users, devices and baselines, plan, apply usage and
-//! baselines in one transaction, then the router diff, and record the cycle in sync_runs.
+//! One sync cycle: snapshot the router and load users, devices and baselines side by side,
+//! plan (pure), charge usage and baselines in one transaction per batch, store the statuses
+//! that moved and queue the users' messages, then write the router diff; the cycle is recorded
+//! in the sites room's `sync_runs`.
 
-use std::time::{Duration, Instant};
-
-use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use serde::Serialize;
+use uuid::Uuid;
 
-use super::apply::{apply_batch, batches, finish};
+use super::apply::{Batch, apply_batch, batches};
+use super::context::{FailPoint, Stage, Summary, SyncContext, SyncError};
 use super::load::load;
 use super::plan::{self, Rules};
 use super::progress::write_reporting;
-pub use super::progress::{Progress, Stage};
-use crate::db::schema::sync_runs;
-use crate::db::{Db, DbError};
-use crate::domain::AccessStatus;
-use crate::router::RouterError;
-use crate::router::ops::Ops;
-
-#[derive(Debug, thiserror::Error)]
-pub enum SyncError {
-    #[error("router: {0}")]
-    Router(#[from] RouterError),
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error("fault injected: {0}")]
-    Injected(&'static str),
-}
-
-impl From<diesel::result::Error> for SyncError {
-    fn from(e: diesel::result::Error) -> Self {
-        SyncError::Db(e.into())
-    }
-}
-
-/// Where to stop on purpose (tests of crash safety): the cycle fails at that point.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum FailPoint {
-    #[default]
-    None,
-    /// Inside the usage transaction, after the writes, before COMMIT.
-    BeforeCommit,
-    /// After the usage commit, before the router diff.
-    AfterCommit,
-}
-
-#[derive(Clone)]
-pub struct SyncContext {
-    pub db: Db,
-    pub router: Ops,
-    pub router_name: String,
-    pub router_host: String,
-    /// Runtime settings: what each status means on the router (the one policy sign-in uses
-    /// too), read afresh by each cycle.
-    pub runtime: crate::runtime::Runtime,
-    /// Marks the router entries we own.
-    pub comment_prefix: String,
-    pub timezone: chrono_tz::Tz,
-    /// Usage transactions of one cycle run side by side on this many connections, each for its
-    /// share of the users (a user's devices, ledger row and totals always in one transaction).
-    pub writers: usize,
-    /// Told of each stage as it starts, and of the router writes' progress.
-    pub progress: Option<Progress>,
-    /// How often a long write-out reports its progress (the callback and the cycle's row).
-    pub progress_every: Duration,
-    /// How long the cycle lock lasts without renewal: longer than a cycle may take.
-    pub lock_ttl: Duration,
-    /// Tests only: stop between planning and charging until told to go on (an overlap).
-    pub pause: Option<Arc<Pause>>,
-    /// Where the users' messages go (status changes, quota running low); none: nobody is told.
-    pub notify: Option<hotspot_jobs::Queues>,
-}
-
-/// A place a cycle waits at (tests of overlapping cycles).
-#[derive(Default)]
-pub struct Pause {
-    pub reached: tokio::sync::Notify,
-    pub resume: tokio::sync::Notify,
-}
-
-impl SyncContext {
-    /// Tells the progress callback and records the stage on the cycle's row (the admin's sync
-    /// status shows it); a failure to record it is only logged.
-    pub(super) async fn report(&self, run_id: i64, stage: Stage) {
-        if let Some(p) = &self.progress {
-            p(stage);
-        }
-        let text = stage.to_string();
-        let recorded = self
-            .db
-            .run(move |conn| {
-                diesel::update(sync_runs::table.find(run_id)).set(sync_runs::stage.eq(text)).execute(conn)?;
-                Ok(())
-            })
-            .await;
-        if let Err(e) = recorded {
-            tracing::debug!(error = %e, run_id, "sync stage not recorded");
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    pub run_id: i64,
-    pub status: &'static str,
-    pub users: usize,
-    pub devices: usize,
-    pub hosts: usize,
-    /// Our devices among the router's hosts (online this cycle).
-    pub online: usize,
-    pub bytes_charged: u64,
-    pub users_charged: usize,
-    pub router_commands: usize,
-    pub router_writes: usize,
-    pub status_changes: usize,
-    pub errors: Vec<String>,
-    pub millis: u128,
-}
+use crate::db::DbError;
+use crate::domain::policy::RouterPolicy;
+use crate::domain::{AccessStatus, RunStatus, SyncTrigger};
+use crate::notify::{Event, tell};
+use crate::router::ops::Change;
 
 /// Runs one cycle. A router that cannot be read fails the cycle (recorded) and charges nothing;
 /// the next cycle catches up from the stored baselines.
 pub async fn run_cycle(
     ctx: &SyncContext,
-    trigger: &str,
+    trigger: SyncTrigger,
     job_id: Option<String>,
     fail: FailPoint,
 ) -> Result<Summary, SyncError> {
     let started = Instant::now();
     let now = Utc::now();
-    let trig = trigger.to_owned();
-    let run_id: i64 = ctx
-        .db
-        .run(move |conn| {
-            Ok(diesel::insert_into(sync_runs::table)
-                .values((sync_runs::trigger.eq(trig), sync_runs::job_id.eq(job_id)))
-                .returning(sync_runs::id)
-                .get_result(conn)?)
-        })
-        .await?;
+    let run_id = ctx.db.run(move |conn| crate::sites::runs::start(conn, trigger, job_id)).await?;
     let commands_before = ctx.router.client.stats().commands;
-    let mut summary = Summary {
-        run_id,
-        status: "failed",
-        users: 0,
-        devices: 0,
-        hosts: 0,
-        online: 0,
-        bytes_charged: 0,
-        users_charged: 0,
-        router_commands: 0,
-        router_writes: 0,
-        status_changes: 0,
-        errors: vec![],
-        millis: 0,
-    };
+    let mut summary = Summary::new(run_id);
     let result = cycle(ctx, run_id, now, fail, &mut summary).await;
     // The cycle's snapshot and plan are dropped by now.
-    crate::memory::release_free_memory();
+    crate::db::release_free_memory();
     if let Err(e) = &result {
-        summary.status = "failed";
+        summary.status = RunStatus::Failed;
         summary.errors.push(e.to_string());
     }
     summary.router_commands = (ctx.router.client.stats().commands - commands_before) as usize;
     summary.millis = started.elapsed().as_millis();
-    let (s, commands) = (summary.clone(), summary.router_commands);
-    if let Err(e) = ctx.db.run(move |conn| finish(conn, run_id, &s, commands)).await {
+    record(ctx, &summary).await;
+    result.map(|_| summary)
+}
+
+/// The cycle's row, metrics and log line.
+async fn record(ctx: &SyncContext, summary: &Summary) {
+    let (run_id, finished) = (summary.run_id, summary.finished());
+    if let Err(e) = ctx.db.run(move |conn| crate::sites::runs::finish(conn, run_id, &finished)).await {
         tracing::error!(error = %e, run_id, "could not record the sync run");
     }
     crate::metrics::with(|m| {
-        m.sync_duration.with_label_values(&[summary.status]).observe(started.elapsed().as_secs_f64());
+        let status = summary.status.as_str();
+        m.sync_duration.with_label_values(&[status]).observe(summary.millis as f64 / 1000.0);
         m.sync_bytes_charged.inc_by(summary.bytes_charged);
         m.sync_router_writes.inc_by(summary.router_writes as u64);
-        if summary.status == "failed" {
+        if summary.status == RunStatus::Failed {
             m.sync_failures.inc();
         } else {
             m.sync_devices_seen.set(summary.online as i64);
@@ -182,14 +65,24 @@ pub async fn run_cycle(
     });
     tracing::info!(
         run_id,
-        status = summary.status,
+        status = %summary.status,
         users = summary.users,
         bytes = summary.bytes_charged,
         writes = summary.router_writes,
         ms = summary.millis as u64,
         "sync cycle"
     );
-    result.map(|_| summary)
+}
+
+/// What planning leaves for the rest of the cycle.
+struct Planned {
+    router_id: i32,
+    batches: Vec<Batch>,
+    router: Vec<Change>,
+    /// Statuses that differ from the stored ones.
+    statuses: Vec<(Uuid, AccessStatus)>,
+    /// Users whose remaining quota crossed a threshold: (user, percent, purchased).
+    crossings: Vec<(Uuid, u8, i64)>,
 }
 
 async fn cycle(
@@ -201,11 +94,52 @@ async fn cycle(
 ) -> Result<(), SyncError> {
     ctx.report(run_id, Stage::Reading).await;
     // One policy for the whole cycle, even if an operator changes the settings meanwhile.
-    let policy_now = ctx.runtime.policy();
-    let (name, host, policy) = (ctx.router_name.clone(), ctx.router_host.clone(), policy_now.clone());
-    // The router and Postgres answer side by side.
+    let planned = read_and_plan(ctx, ctx.runtime.policy(), now, summary).await?;
+    if let Some(p) = &ctx.pause {
+        p.reached.notify_one();
+        p.resume.notified().await;
+    }
+    let stage = Stage::Charging { hosts: summary.hosts, users: summary.users, devices: summary.devices };
+    ctx.report(run_id, stage).await;
+    let day = now.with_timezone(&ctx.timezone).date_naive();
+    charge(ctx, run_id, planned.router_id, day, planned.batches, fail, summary).await?;
+    // The statuses this cycle's usage led to, for the admin's filters and counts (the router
+    // below is told the same).
+    let updates = planned.statuses.clone();
+    if !updates.is_empty()
+        && let Err(e) = ctx.db.run(move |conn| crate::accounts::status::store_all(conn, &updates)).await
+    {
+        summary.errors.push(format!("stored statuses not updated: {e}"));
+    }
+    if let Some(queues) = &ctx.notify {
+        tell_users(queues, run_id, &planned.statuses, &planned.crossings).await;
+    }
+    if fail == FailPoint::AfterCommit {
+        return Err(SyncError::Injected("after commit"));
+    }
+    let changes = planned.router.len();
+    ctx.report(run_id, Stage::WritingRouter { done: 0, changes }).await;
+    let report = write_reporting(ctx, run_id, planned.router).await;
+    summary.router_writes = report.applied;
+    for (change, e) in &report.failed {
+        summary.errors.push(format!("{change:?}: {e}"));
+    }
+    summary.status =
+        if report.failed.is_empty() && summary.errors.is_empty() { RunStatus::Succeeded } else { RunStatus::Partial };
+    Ok(())
+}
+
+/// The router snapshot and the database load side by side, then the plan; the snapshot is
+/// dropped as soon as the plan is made (at 250,000 devices it is a third of the peak memory).
+async fn read_and_plan(
+    ctx: &SyncContext,
+    policy: std::sync::Arc<RouterPolicy>,
+    now: DateTime<Utc>,
+    summary: &mut Summary,
+) -> Result<Planned, SyncError> {
+    let (name, host, p) = (ctx.router_name.clone(), ctx.router_host.clone(), policy.clone());
     let (snapshot, loaded) =
-        tokio::join!(ctx.router.snapshot(), ctx.db.run(move |conn| load(conn, &name, &host, &policy, now)));
+        tokio::join!(ctx.router.snapshot(), ctx.db.run(move |conn| load(conn, &name, &host, &p, now)));
     let (snapshot, mut loaded) = (snapshot?, loaded?);
     let view = plan::Snapshot {
         hosts: &snapshot.hosts,
@@ -213,22 +147,20 @@ async fn cycle(
         list_entries: &snapshot.list_entries,
         users: &snapshot.users,
     };
-    let rules = Rules { policy: policy_now.clone(), comment_prefix: ctx.comment_prefix.clone() };
+    let rules = Rules { policy, comment_prefix: ctx.comment_prefix.clone() };
     let mut plan = plan::plan(&view, &loaded.baselines, &loaded.users, &loaded.devices, &rules, now);
     summary.hosts = snapshot.hosts.len();
-    // The snapshot's part is done: at 250,000 devices it is a third of the cycle's peak memory.
     drop(snapshot);
     summary.users = loaded.users.len();
     summary.devices = loaded.devices.len();
     summary.online = plan.charges.len();
     summary.errors.extend(loaded.errors.iter().cloned());
     summary.status_changes = plan.statuses.iter().filter(|(id, s)| loaded.before.get(id) != Some(s)).count();
-    let router_id = loaded.router_id;
-    let status_updates: Vec<(uuid::Uuid, AccessStatus)> =
+    let statuses =
         plan.statuses.iter().filter(|(id, s)| loaded.stored.get(id) != Some(s)).map(|(id, s)| (*id, *s)).collect();
     // Who is told what once this cycle's usage is committed.
     let thresholds = ctx.runtime.get().quota_low_percents.clone();
-    let crossings: Vec<(uuid::Uuid, u8, i64)> = loaded
+    let crossings = loaded
         .users
         .iter()
         .filter(|u| !u.facts.is_unlimited)
@@ -245,17 +177,25 @@ async fn cycle(
         })
         .collect();
     let baselines = std::mem::take(&mut loaded.baselines);
+    let router_id = loaded.router_id;
     drop(loaded);
     let batches = batches(&mut plan, baselines, ctx.writers);
     // Only the router diff is needed from here on.
-    let router_changes = plan.router;
+    Ok(Planned { router_id, batches, router: plan.router, statuses, crossings })
+}
 
-    if let Some(p) = &ctx.pause {
-        p.reached.notify_one();
-        p.resume.notified().await;
-    }
-    ctx.report(run_id, Stage::Charging { hosts: summary.hosts, users: summary.users, devices: summary.devices }).await;
-    let day = now.with_timezone(&ctx.timezone).date_naive();
+/// The batches' usage transactions, side by side. Batches are independent: each committed one
+/// is final, a failed one charges nothing and its users are caught up from their unchanged
+/// baselines next cycle.
+async fn charge(
+    ctx: &SyncContext,
+    run_id: i64,
+    router_id: i32,
+    day: chrono::NaiveDate,
+    batches: Vec<Batch>,
+    fail: FailPoint,
+    summary: &mut Summary,
+) -> Result<(), SyncError> {
     let results = futures_util::future::join_all(batches.into_iter().enumerate().map(|(shard, batch)| {
         ctx.db.run(move |conn| {
             apply_batch(conn, run_id, router_id, day, shard as i32, batch, fail).map_err(|e| match e {
@@ -265,8 +205,6 @@ async fn cycle(
         })
     }))
     .await;
-    // Batches are independent: each committed one is final, a failed one charges nothing and
-    // its users are caught up from their unchanged baselines next cycle.
     let mut failed = None;
     for r in results {
         match r {
@@ -277,34 +215,10 @@ async fn cycle(
             Err(e) => failed = failed.or(Some(e)),
         }
     }
-    if let Some(e) = failed {
-        return Err(e.into());
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
     }
-    // The statuses this cycle's usage led to, for the admin's filters and counts (the router
-    // below is told the same).
-    if !status_updates.is_empty()
-        && let Err(e) = {
-            let updates = status_updates.clone();
-            ctx.db.run(move |conn| super::apply::write_statuses(conn, &updates)).await
-        }
-    {
-        summary.errors.push(format!("stored statuses not updated: {e}"));
-    }
-    if let Some(queues) = &ctx.notify {
-        tell_users(queues, run_id, &status_updates, &crossings).await;
-    }
-    if fail == FailPoint::AfterCommit {
-        return Err(SyncError::Injected("after commit"));
-    }
-    let changes = router_changes.len();
-    ctx.report(run_id, Stage::WritingRouter { done: 0, changes }).await;
-    let report = write_reporting(ctx, run_id, router_changes).await;
-    summary.router_writes = report.applied;
-    for (change, e) in &report.failed {
-        summary.errors.push(format!("{change:?}: {e}"));
-    }
-    summary.status = if report.failed.is_empty() && summary.errors.is_empty() { "succeeded" } else { "partial" };
-    Ok(())
 }
 
 /// Queues the cycle's messages: each status change (named by the run, so a change is told
@@ -313,12 +227,11 @@ async fn cycle(
 async fn tell_users(
     queues: &hotspot_jobs::Queues,
     run_id: i64,
-    statuses: &[(uuid::Uuid, AccessStatus)],
-    crossings: &[(uuid::Uuid, u8, i64)],
+    statuses: &[(Uuid, AccessStatus)],
+    crossings: &[(Uuid, u8, i64)],
 ) {
-    use crate::notify::{Event, tell};
     use futures_util::StreamExt;
-    let changed: std::collections::HashSet<uuid::Uuid> = statuses.iter().map(|(u, _)| *u).collect();
+    let changed: std::collections::HashSet<Uuid> = statuses.iter().map(|(u, _)| *u).collect();
     let status_events = statuses
         .iter()
         .filter(|(_, s)| Event::worth_telling(*s))
@@ -335,61 +248,3 @@ async fn tell_users(
 
 /// Messages queued side by side by one cycle.
 const TELL_CONCURRENCY: usize = 64;
-
-/// Waits helper for callers that poll (CLI progress).
-pub const POLL: Duration = Duration::from_millis(200);
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TickOutcome {
-    Ran(Box<Summary>),
-    /// Another process holds the lock.
-    Locked,
-    /// The last run is more recent than the interval allows.
-    Throttled,
-}
-
-/// One scheduled tick as every worker process fires it: throttled by the last run's time,
-/// serialized by the lock, so a tick is processed once however many workers there are.
-pub async fn tick(
-    ctx: &SyncContext,
-    kv: &crate::kv::Kv,
-    interval: Duration,
-    trigger: &str,
-    job_id: Option<String>,
-) -> Result<TickOutcome, SyncError> {
-    use super::lock;
-    let kv_err = |e: crate::kv::KvError| SyncError::Db(DbError::Unavailable(e.to_string()));
-    // 10 % slack: ticks of several processes are not perfectly aligned.
-    let min_gap = interval.as_secs().saturating_mul(9) / 10;
-    if trigger == "schedule" && lock::since_last_run(kv).await.map_err(kv_err)?.is_some_and(|s| s < min_gap) {
-        return Ok(TickOutcome::Throttled);
-    }
-    // The lock outlives the longest cycle and is renewed while this one runs, so no second
-    // cycle starts beside it; the baseline compare-and-set fences whatever overlaps anyway.
-    let Some(held) = lock::SyncLock::acquire(kv, ctx.lock_ttl).await.map_err(kv_err)? else {
-        return Ok(TickOutcome::Locked);
-    };
-    // Re-check under the lock: a worker that just finished may have run this tick already.
-    if trigger == "schedule" && lock::since_last_run(kv).await.map_err(kv_err)?.is_some_and(|s| s < min_gap) {
-        let _ = held.release().await;
-        return Ok(TickOutcome::Throttled);
-    }
-    let renewing = held.keep_alive(ctx.lock_ttl);
-    let result = run_cycle(ctx, trigger, job_id, FailPoint::None).await;
-    renewing.abort();
-    if result.is_ok() {
-        let _ = lock::mark_run(kv).await;
-    }
-    if let Err(e) = held.release().await {
-        tracing::warn!(error = %e, "could not release the sync lock; it expires by itself");
-    }
-    result.map(|s| TickOutcome::Ran(Box::new(s)))
-}
-
-impl PartialEq for Summary {
-    fn eq(&self, other: &Self) -> bool {
-        self.run_id == other.run_id
-    }
-}
-
-impl Eq for Summary {}

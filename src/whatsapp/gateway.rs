@@ -1,5 +1,6 @@
 //! The `Gateway` trait and the two provider adapters: the seed system's gateway API and Fonnte.
 
+use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -92,7 +93,7 @@ async fn json_of<T: for<'de> Deserialize<'de>>(res: reqwest::Response) -> Result
 pub struct SeedGateway {
     http: reqwest::Client,
     base: String,
-    token: Option<String>,
+    token: Option<SecretString>,
 }
 
 #[derive(Deserialize)]
@@ -120,13 +121,13 @@ struct SeedOk {
 }
 
 impl SeedGateway {
-    pub fn new(http: reqwest::Client, base: &str, token: Option<String>) -> Self {
+    pub fn new(http: reqwest::Client, base: &str, token: Option<SecretString>) -> Self {
         Self { http, base: base.trim_end_matches('/').to_owned(), token }
     }
 
     fn auth(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.token {
-            Some(t) => req.bearer_auth(t),
+            Some(t) => req.bearer_auth(t.expose_secret()),
             None => req,
         }
     }
@@ -194,7 +195,7 @@ impl Gateway for SeedGateway {
 pub struct FonnteGateway {
     http: reqwest::Client,
     base: String,
-    token: String,
+    token: SecretString,
 }
 
 #[derive(Deserialize)]
@@ -211,13 +212,15 @@ struct FonnteAnswer {
 }
 
 impl FonnteGateway {
-    pub fn new(http: reqwest::Client, base: &str, token: String) -> Self {
+    pub fn new(http: reqwest::Client, base: &str, token: SecretString) -> Self {
         Self { http, base: base.trim_end_matches('/').to_owned(), token }
     }
 
     /// A call to Fonnte's `path`, with the device token.
     fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http.post(format!("{}/{path}", self.base)).header(reqwest::header::AUTHORIZATION, &self.token)
+        self.http
+            .post(format!("{}/{path}", self.base))
+            .header(reqwest::header::AUTHORIZATION, self.token.expose_secret())
     }
 }
 
@@ -272,7 +275,10 @@ pub fn build(p: &ProviderSettings, timeout: Duration) -> Result<Box<dyn Gateway>
     let http = http_client(timeout)?;
     Ok(match p.kind {
         ProviderKind::Seed => Box::new(SeedGateway::new(http, &p.base_url, p.token.clone())),
-        ProviderKind::Fonnte => Box::new(FonnteGateway::new(http, &p.base_url, p.token.clone().unwrap_or_default())),
+        ProviderKind::Fonnte => {
+            let token = p.token.clone().unwrap_or_else(|| SecretString::from(""));
+            Box::new(FonnteGateway::new(http, &p.base_url, token))
+        }
     })
 }
 

@@ -1,12 +1,10 @@
-//! WhatsApp: the gateway trait with its adapters, message templates, and the messenger that logs,
-//! retries and fails over.
+//! WhatsApp gateways as peers: the gateway trait with its adapters (the seed gateway's HTTP
+//! API, Fonnte), the pairing QR as a picture, and the seed gateway's real-time receipts. What
+//! is sent and its paper trail are the notify room's.
 
 pub mod gateway;
-pub mod messenger;
 pub mod qr;
+pub mod reports;
 pub mod seed_events;
-pub mod templates;
 
 pub use gateway::{Gateway, GatewayError};
-pub use messenger::{Messenger, SendError};
-pub use templates::Templates;

@@ -1,5 +1,5 @@
 //! The seed gateway's delivery receipts, read from its real-time events (Socket.IO, through the
-//! `rust_socketio` client) and applied to the message log, forward only.
+//! `rust_socketio` client) and handed to a sink (the notify room moves its message log forward).
 //!
 //! The gateway pushes `message-sent` when a message leaves it and `message-ack` as WhatsApp
 //! acknowledges it (levels -1 error, 1 server, 2 delivered, 3 read, 4 played); some builds send
@@ -15,14 +15,9 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::config::{ProviderKind, ProviderSettings};
-use crate::db::Db;
+use crate::domain::MessageStatus;
 use crate::shutdown::Shutdown;
-use crate::whatsapp::messenger::record_delivery;
 
-/// The provider name the seed gateway's messages carry in `message_log`.
-const PROVIDER: &str = "seed";
-/// A receipt can overtake the send's answer (the row has no provider id yet): tried again once.
-const RETRY_AFTER: Duration = Duration::from_secs(2);
 const BACKOFF_MIN: Duration = Duration::from_secs(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
 
@@ -30,8 +25,11 @@ const BACKOFF_MAX: Duration = Duration::from_secs(60);
 #[derive(Debug, PartialEq, Eq)]
 pub struct Receipt {
     pub message_id: String,
-    pub status: &'static str,
+    pub status: MessageStatus,
 }
+
+/// Where receipts go, one at a time, in the order they arrive.
+pub type Sink = std::sync::Arc<dyn Fn(Receipt) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync>;
 
 /// The gateway's message id as it appears in events: a string, a number, or whatsapp-web.js's
 /// `{_serialized: …}`.
@@ -45,22 +43,22 @@ fn id_of(v: &Value) -> Option<String> {
     (!id.is_empty() && id.len() <= 200).then_some(id)
 }
 
-fn status_word(word: &str) -> Option<&'static str> {
+fn status_word(word: &str) -> Option<MessageStatus> {
     match word.to_ascii_lowercase().as_str() {
-        "sent" | "server" => Some("sent"),
-        "delivered" | "device" => Some("delivered"),
-        "read" | "played" => Some("read"),
-        "failed" | "error" => Some("failed"),
+        "sent" | "server" => Some(MessageStatus::Sent),
+        "delivered" | "device" => Some(MessageStatus::Delivered),
+        "read" | "played" => Some(MessageStatus::Read),
+        "failed" | "error" => Some(MessageStatus::Failed),
         _ => None,
     }
 }
 
-fn ack_level(ack: i64) -> Option<&'static str> {
+fn ack_level(ack: i64) -> Option<MessageStatus> {
     match ack {
-        -1 => Some("failed"),
-        1 => Some("sent"),
-        2 => Some("delivered"),
-        3 | 4 => Some("read"),
+        -1 => Some(MessageStatus::Failed),
+        1 => Some(MessageStatus::Sent),
+        2 => Some(MessageStatus::Delivered),
+        3 | 4 => Some(MessageStatus::Read),
         _ => None,
     }
 }
@@ -76,15 +74,15 @@ pub fn receipt_of(event: &str, payload: &Value) -> Option<Receipt> {
     let message_id = ["messageId", "message_id", "id"].iter().find_map(|k| body.get(*k).and_then(id_of))?;
     let status = match event {
         "message-sent" => match body.get("success") {
-            Some(Value::Bool(false)) => Some("failed"),
-            _ => body.get("status").and_then(Value::as_str).map_or(Some("sent"), status_word),
+            Some(Value::Bool(false)) => Some(MessageStatus::Failed),
+            _ => body.get("status").and_then(Value::as_str).map_or(Some(MessageStatus::Sent), status_word),
         },
         "message-ack" | "message_ack" => match body.get("ack") {
             Some(ack) => ack.as_i64().and_then(ack_level),
             None => body.get("status").and_then(Value::as_str).and_then(status_word),
         },
         "message-status" => body.get("status").and_then(Value::as_str).and_then(status_word),
-        "message-failed" => Some("failed"),
+        "message-failed" => Some(MessageStatus::Failed),
         _ => None,
     }?;
     Some(Receipt { message_id, status })
@@ -95,15 +93,15 @@ fn socket_url(base: &str) -> String {
 }
 
 /// One listener per configured seed gateway (primary and secondary), until shutdown.
-pub fn spawn_listeners(db: &Db, providers: &[&ProviderSettings], shutdown: &Shutdown) {
+pub fn spawn_listeners(providers: &[&ProviderSettings], sink: Sink, shutdown: &Shutdown) {
     for p in providers.iter().filter(|p| p.kind == ProviderKind::Seed) {
-        tokio::spawn(listen(db.clone(), (*p).clone(), shutdown.clone()));
+        tokio::spawn(listen((*p).clone(), sink.clone(), shutdown.clone()));
     }
 }
 
 /// Connects, applies what arrives, connects again after a failure (doubling waits up to a
 /// minute); the client library reconnects a dropped connection itself.
-pub async fn listen(db: Db, provider: ProviderSettings, shutdown: Shutdown) {
+pub async fn listen(provider: ProviderSettings, sink: Sink, shutdown: Shutdown) {
     let (tx, mut rx) = mpsc::channel::<(String, Value)>(4096);
     let mut backoff = BACKOFF_MIN;
     let client = loop {
@@ -130,30 +128,13 @@ pub async fn listen(db: Db, provider: ProviderSettings, shutdown: Shutdown) {
             got = rx.recv() => {
                 let Some((event, payload)) = got else { break };
                 if let Some(r) = receipt_of(&event, &payload) {
-                    apply(&db, r).await;
+                    sink(r).await;
                 }
             }
             _ = shutdown.clone().wait() => break,
         }
     }
     let _ = client.disconnect().await;
-}
-
-async fn apply(db: &Db, r: Receipt) {
-    match record_delivery(db, PROVIDER.into(), r.message_id.clone(), r.status).await {
-        Ok(true) => {}
-        // Not moved: already further along, or the send's answer is not recorded yet.
-        Ok(false) => {
-            let db = db.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(RETRY_AFTER).await;
-                if let Err(e) = record_delivery(&db, PROVIDER.into(), r.message_id, r.status).await {
-                    tracing::warn!(error = %e, "a seed delivery receipt could not be recorded");
-                }
-            });
-        }
-        Err(e) => tracing::warn!(error = %e, "a seed delivery receipt could not be recorded"),
-    }
 }
 
 async fn connect(p: &ProviderSettings, tx: mpsc::Sender<(String, Value)>) -> Result<Client, rust_socketio::Error> {
@@ -183,6 +164,7 @@ async fn connect(p: &ProviderSettings, tx: mpsc::Sender<(String, Value)>) -> Res
             .boxed()
         });
     if let Some(token) = &p.token {
+        let token = secrecy::ExposeSecret::expose_secret(token);
         builder = builder
             .opening_header("Authorization", format!("Bearer {token}"))
             .auth(serde_json::json!({ "token": token }));
@@ -198,7 +180,7 @@ mod tests {
 
     #[test]
     fn receipts_from_events() {
-        let r = |id: &str, status: &'static str| Some(Receipt { message_id: id.into(), status });
+        let r = |id: &str, status: &str| Some(Receipt { message_id: id.into(), status: status.parse().unwrap() });
         let cases = [
             ("message-sent", json!([{ "messageId": "m1", "to": "628", "status": "sent" }]), r("m1", "sent")),
             ("message-sent", json!([{ "messageId": "m1" }]), r("m1", "sent")),

@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+use hotspot::app::App;
 use hotspot::config::{Settings, Source};
-use hotspot::modes;
-use hotspot::services::Services;
 use hotspot::shutdown::{Shutdown, ShutdownTrigger};
 
 /// Server URL without a database; override with HOTSPOT_TEST_PG_URL.
@@ -188,7 +187,8 @@ pub struct TestApp {
     /// The simulated Midtrans, when started with one.
     pub midtrans: Option<hotspot::sim::midtrans::MidtransSim>,
     pub client: reqwest::Client,
-    pub services: Services,
+    /// The backend as the assembler built it (pools, clients, rooms).
+    pub backend: App,
     pub redis_prefix: String,
     trigger: ShutdownTrigger,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -271,9 +271,9 @@ impl TestApp {
         phone: &str,
         name: &str,
         quota_gib: i64,
-        tweak: impl FnOnce(&mut hotspot::users::CreateUser) + Send + 'static,
+        tweak: impl FnOnce(&mut hotspot::accounts::CreateUser) + Send + 'static,
     ) -> hotspot::db::models::User {
-        let mut input = hotspot::users::CreateUser {
+        let mut input = hotspot::accounts::CreateUser {
             phone: hotspot::domain::Msisdn::parse(phone).expect("phone"),
             full_name: name.into(),
             role: hotspot::domain::Role::User,
@@ -287,9 +287,9 @@ impl TestApp {
             profile: Default::default(),
         };
         tweak(&mut input);
-        self.services
+        self.backend
             .db
-            .run(move |conn| Ok(hotspot::users::create_user(conn, input)))
+            .run(move |conn| Ok(hotspot::accounts::create::create_user(conn, input)))
             .await
             .expect("db")
             .expect("create user")
@@ -297,7 +297,11 @@ impl TestApp {
 
     /// Marks a user's phone as proven by a code (what verify-otp does for a registration).
     pub async fn prove_phone(&self, id: uuid::Uuid) {
-        self.services.db.run(move |conn| hotspot::users::mark_phone_proven(conn, id)).await.expect("prove phone");
+        self.backend
+            .db
+            .run(move |conn| hotspot::accounts::create::mark_phone_proven(conn, id))
+            .await
+            .expect("prove phone");
     }
 
     /// A client that talks from 127.0.0.2: the internet, as far as the hotspot is concerned.
@@ -362,11 +366,11 @@ impl TestApp {
         let vars = test_vars(&db, &prefix, overrides);
         let settings = Settings::from_source(&Source::new(&vars)).expect("test settings");
         hotspot::telemetry::init(&settings.log_filter, settings.log_format);
-        let services = Services::connect(settings).expect("services");
+        let backend = App::connect(settings).expect("backend");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (trigger, shutdown) = Shutdown::new();
-        let server = tokio::spawn(modes::run_http(services.clone(), listener, shutdown));
+        let server = tokio::spawn(hotspot::app::run_http(backend.clone(), listener, shutdown));
         let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
         Self {
             base,
@@ -374,7 +378,7 @@ impl TestApp {
             whatsapp: None,
             midtrans: None,
             client,
-            services,
+            backend,
             redis_prefix: prefix,
             trigger,
             server: Some(server),
@@ -382,16 +386,16 @@ impl TestApp {
         }
     }
 
-    /// Another server process over this app's database and Redis namespace (its own services,
+    /// Another server process over this app's database and Redis namespace (its own pools,
     /// caches and runtime settings); its base URL. It runs until the test ends.
     pub async fn second_server(&self) -> String {
         let vars = test_vars(&self.db, &self.redis_prefix, &[]);
         let settings = Settings::from_source(&Source::new(&vars)).expect("test settings");
-        let services = Services::connect(settings).expect("services");
+        let backend = App::connect(settings).expect("backend");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (trigger, shutdown) = Shutdown::new();
-        tokio::spawn(modes::run_http(services, listener, shutdown));
+        tokio::spawn(hotspot::app::run_http(backend, listener, shutdown));
         // Kept for the test's lifetime: dropping the trigger would not stop the server anyway.
         std::mem::forget(trigger);
         let c = reqwest::Client::new();
@@ -404,11 +408,11 @@ impl TestApp {
         base
     }
 
-    /// Starts a worker (scheduled jobs and queue consumers) over this app's services; it stops
+    /// Starts a worker (scheduled jobs and queue consumers) over this app's backend; it stops
     /// when the returned trigger fires or the app is dropped.
     pub fn start_worker(&self) -> (ShutdownTrigger, tokio::task::JoinHandle<anyhow::Result<()>>) {
         let (trigger, shutdown) = Shutdown::new();
-        let handle = tokio::spawn(hotspot::worker::run(self.services.clone(), shutdown));
+        let handle = tokio::spawn(hotspot::app::run_worker(self.backend.clone(), shutdown));
         (trigger, handle)
     }
 

@@ -20,6 +20,7 @@ use serde_json::json;
 
 use super::load::{self, Call};
 use super::machine::{self, CpuTicks};
+use super::percentile;
 use serve::{Login, Served, ServerStats, Setup};
 
 pub struct Options {
@@ -30,14 +31,6 @@ pub struct Options {
     pub db_pool: Option<u32>,
     pub database_url: String,
     pub redis_url: String,
-}
-
-pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 pub(super) struct Run {

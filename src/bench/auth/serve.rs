@@ -13,14 +13,14 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::super::machine;
+use crate::accounts::create::{self as users, CreateUser};
+use crate::app::App as Services;
 use crate::auth::otp::OtpStore;
 use crate::db;
 use crate::domain::{ApprovalStatus, GIB, MacAddress, Msisdn, Role};
-use crate::services::Services;
 use crate::shutdown::{Shutdown, ShutdownTrigger};
 use crate::sim::router::{SimConfig, SimRouter};
 use crate::sim::whatsapp::WhatsAppSim;
-use crate::users::{self, CreateUser};
 
 /// One sign-in's inputs: a user's phone, a code issued for it, and the address of the user's
 /// device on the hotspot.
@@ -103,14 +103,14 @@ impl Served {
         let a = &services.settings.auth;
         let otp = OtpStore::new(
             services.kv.clone(),
-            services.settings.otp_secret.as_bytes(),
+            secrecy::ExposeSecret::expose_secret(&services.settings.otp_secret).as_bytes(),
             a.otp_ttl,
             a.otp_cooldown,
             a.otp_max_attempts,
         );
         let addr = listener.local_addr()?;
         let (trigger, shutdown) = Shutdown::new();
-        let server = tokio::spawn(crate::modes::run_http(services.clone(), listener, shutdown));
+        let server = tokio::spawn(crate::app::run_http(services.clone(), listener, shutdown));
         Ok(Self { services, router, wa, otp, prefix, next_user: AtomicUsize::new(0), addr, trigger, server })
     }
 

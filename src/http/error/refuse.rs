@@ -250,21 +250,13 @@ pub fn registration_closed() -> ApiError {
     )
 }
 
-impl From<crate::admin::AdminError> for ApiError {
-    fn from(e: crate::admin::AdminError) -> Self {
-        use crate::admin::AdminError as A;
+impl From<crate::accounts::AccountError> for ApiError {
+    fn from(e: crate::accounts::AccountError) -> Self {
+        use crate::accounts::AccountError as A;
         match e {
             A::UserNotFound => user_not_found(),
-            A::DeviceNotFound => device_gone(),
             A::Forbidden(why) => forbidden().with_details(json!({ "reason": why })),
             A::Invalid { field, reason } => ApiError::validation(&field, reason),
-            A::InvalidState(why) => ApiError::new(
-                StatusCode::CONFLICT,
-                ErrorCode::InvalidState,
-                "Tindakan ini tidak berlaku untuk keadaan pengguna sekarang.",
-                "This action does not apply to the user's current state.",
-            )
-            .with_details(json!({ "reason": why })),
             A::IdempotencyConflict => ApiError::new(
                 StatusCode::CONFLICT,
                 ErrorCode::IdempotencyConflict,
@@ -273,8 +265,24 @@ impl From<crate::admin::AdminError> for ApiError {
             ),
             A::PhoneTaken => phone_taken(),
             A::Db(d) => d.into(),
+        }
+    }
+}
+
+impl From<crate::admin::AdminError> for ApiError {
+    fn from(e: crate::admin::AdminError) -> Self {
+        use crate::admin::AdminError as A;
+        match e {
+            A::Account(a) => a.into(),
+            A::DeviceNotFound => device_gone(),
+            A::InvalidState(why) => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::InvalidState,
+                "Tindakan ini tidak berlaku untuk keadaan pengguna sekarang.",
+                "This action does not apply to the user's current state.",
+            )
+            .with_details(json!({ "reason": why })),
             A::Kv(k) => k.into(),
-            A::Captive(c) => c.into(),
         }
     }
 }
@@ -351,7 +359,7 @@ impl From<crate::billing::BillingError> for ApiError {
                 "This request conflicts with existing data.",
             )
             .with_details(json!({ "reason": why })),
-            B::Admin(a) => a.into(),
+            B::Account(a) => a.into(),
             B::Db(d) => d.into(),
             B::Kv(k) => k.into(),
         }

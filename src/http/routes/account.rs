@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::admin::Paging;
-use crate::history::{HistoryQuery, QuotaLine, SignIn};
+use crate::accounts::history::{HistoryQuery, QuotaLine, SignIn};
+use crate::accounts::usage::Period;
+use crate::domain::LedgerSource;
+use crate::domain::days::{local_midnight, today};
 use crate::http::AppState;
 use crate::http::error::{ApiError, refuse};
 use crate::http::extract::CurrentUser;
 use crate::http::input::Input;
-use crate::usage::{self, Period, local_midnight};
 
 type Data = web::Data<AppState>;
 
@@ -54,7 +56,7 @@ pub async fn usage(state: Data, user: CurrentUser, q: web::Query<UsageQuery>) ->
         Some(p) => Period::parse(p).ok_or_else(|| ApiError::validation("period", "day, week or month"))?,
     };
     let tz = state.settings.timezone;
-    let points = usage::series(&state.db, user.id(), period, usage::today(tz)).await?;
+    let points = state.accounts.series(user.id(), period, today(tz)).await?;
     let total_bytes = points.iter().map(|p| p.1).sum();
     Ok(HttpResponse::Ok().json(UsageSeries {
         period: period.as_str(),
@@ -124,13 +126,14 @@ pub struct QuotaHistory {
 
 fn item(line: QuotaLine) -> HistoryItem {
     let mb = (line.bytes as f64 / MIB * 100.0).round() / 100.0;
-    let (category, title, deltas) = match (line.kind.as_str(), line.source.as_str()) {
-        ("usage", _) => ("usage", "Pemakaian harian".to_owned(), serde_json::json!({ "used_mb": mb })),
-        (_, "purchase") => ("purchase", "Pembelian paket".to_owned(), serde_json::json!({ "purchased_mb": mb })),
-        (_, "voucher") => ("purchase", "Voucher".to_owned(), serde_json::json!({ "purchased_mb": mb })),
-        (_, "cash_sale") => ("purchase", "Pembelian tunai".to_owned(), serde_json::json!({ "purchased_mb": mb })),
-        _ => ("policy", "Penyesuaian admin".to_owned(), serde_json::json!({ "purchased_mb": mb })),
+    let (category, title, deltas) = match (line.kind.as_str(), line.source) {
+        ("usage", _) => ("usage", "Pemakaian harian", serde_json::json!({ "used_mb": mb })),
+        (_, LedgerSource::Purchase) => ("purchase", "Pembelian paket", serde_json::json!({ "purchased_mb": mb })),
+        (_, LedgerSource::Voucher) => ("purchase", "Voucher", serde_json::json!({ "purchased_mb": mb })),
+        (_, LedgerSource::CashSale) => ("purchase", "Pembelian tunai", serde_json::json!({ "purchased_mb": mb })),
+        _ => ("policy", "Penyesuaian admin", serde_json::json!({ "purchased_mb": mb })),
     };
+    let title = title.to_owned();
     let cause = &line.details["cause"];
     let description = cause["package"]
         .as_str()
@@ -162,7 +165,7 @@ pub async fn quota_history(
     let _ = &q.search;
     let p = Paging::new(q.page, q.per_page.or(q.items_per_page), 100)?;
     let tz = state.settings.timezone;
-    let today = usage::today(tz);
+    let today = today(tz);
     let last = day("end_date", q.end_date.as_deref())?.unwrap_or(today);
     // A year at most is kept in view (the answer's `filters` says which days were read); a
     // start after the end reads nothing.
@@ -177,7 +180,7 @@ pub async fn quota_history(
         page: p.page,
         per_page: p.per_page,
     };
-    let (lines, total) = crate::history::quota_history(&state.db, hq).await?;
+    let (lines, total) = state.accounts.quota_history(hq).await?;
     let items: Vec<HistoryItem> = lines.into_iter().map(item).collect();
     let used: f64 = items.iter().filter(|i| i.category == "usage").map(|i| i.line.bytes as f64 / MIB).sum();
     let bought: f64 = items.iter().filter(|i| i.category != "usage").map(|i| i.line.bytes as f64 / MIB).sum();
@@ -231,7 +234,7 @@ pub async fn login_history(
     q: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let p = Paging::new(q.page, q.per_page, 100)?;
-    let (items, total) = crate::history::sign_ins(&state.db, user.id(), p.page, p.per_page).await?;
+    let (items, total) = state.accounts.sign_ins(user.id(), p.page, p.per_page).await?;
     Ok(HttpResponse::Ok().json(SignIns { items, total, page: p.page, per_page: p.per_page }))
 }
 
@@ -257,15 +260,17 @@ pub struct ProfileBody {
         (status = 422, description = "VALIDATION_ERROR")))]
 pub async fn profile(state: Data, user: CurrentUser, body: Input<ProfileBody>) -> Result<HttpResponse, ApiError> {
     let b = body.0;
-    let own =
-        crate::users::OwnProfile { full_name: b.full_name, language: b.language, messages_opt_out: b.messages_opt_out };
-    let id = user.id();
+    let own = crate::accounts::write::OwnProfile {
+        full_name: b.full_name,
+        language: b.language,
+        messages_opt_out: b.messages_opt_out,
+    };
     let after = state
-        .db
-        .run(move |conn| Ok(crate::users::update_own_profile(conn, id, &own)))
-        .await?
+        .accounts
+        .update_own_profile(user.id(), own)
+        .await
         .map_err(|e| match e {
-            crate::users::UserError::Db(d) => ApiError::from(d),
+            crate::accounts::UserError::Db(d) => ApiError::from(d),
             other => ApiError::validation("full_name", other.to_string()),
         })?
         .ok_or_else(refuse::auth_required)?;

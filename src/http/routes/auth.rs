@@ -6,19 +6,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::auth::status_token;
 use crate::captive::session::Tokens;
 use crate::captive::{SignedIn, VerifyOtp};
 use crate::domain::text::flexible_bool;
 use crate::domain::{ClientIp, MacAddress, Msisdn, OtpCode};
 use crate::http::AppState;
-use crate::http::error::{ApiError, Lang, refuse};
-use crate::http::extract::{Client, CurrentUser};
-use crate::http::input::Input;
-use crate::http::session::{
+use crate::http::cookies::{
     check_origin, clear_session_cookies, device_cookie, refresh_cookie, set_access_cookie, set_device_cookie,
     set_session_cookies,
 };
+use crate::http::error::{ApiError, Lang, refuse};
+use crate::http::extract::{Client, CurrentUser};
+use crate::http::input::Input;
 
 type Data = web::Data<AppState>;
 
@@ -392,6 +391,6 @@ pub struct ValidAnswer {
     request_body(content((StatusTokenBody = "application/json"), (StatusTokenBody = "application/x-www-form-urlencoded"))),
     responses((status = 200, body = ValidAnswer)))]
 pub async fn status_token_verify(state: Data, input: Input<StatusTokenBody>) -> Result<HttpResponse, ApiError> {
-    let valid = status_token::verify(state.settings.jwt_secret.as_bytes(), &input.status, &input.token);
+    let valid = state.captive.status_token_valid(&input.status, &input.token);
     Ok(HttpResponse::Ok().json(json!({ "valid": valid })))
 }

@@ -12,14 +12,14 @@ use super::admin::Paging;
 use super::billing_views::Pagination;
 use super::billing_views::{PackageView, TxView, frontend_status_of, package_view, pagination, tx_view};
 use crate::billing::history::TxFilter;
-use crate::billing::midtrans::ProviderStatus;
-use crate::billing::purchase::Transaction;
+use crate::billing::orders::Transaction;
 use crate::db::models::User;
 use crate::domain::TxState;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{Client, CurrentUser};
 use crate::http::input::Input;
+use crate::midtrans::ProviderStatus;
 
 type Data = web::Data<AppState>;
 

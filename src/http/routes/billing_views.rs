@@ -7,10 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::billing::orders::{Transaction, TxEvent};
 use crate::billing::packages::Package;
-use crate::billing::purchase::{Transaction, TxEvent};
 use crate::db::models::User;
-use crate::domain::{GIB, TxState};
+use crate::domain::{GIB, SaleChannel, TxState};
 
 /// GiB for display, two decimals (the frontend's `data_quota_gb`); bytes stay the truth.
 pub fn gib(bytes: i64) -> f64 {
@@ -65,7 +65,8 @@ pub struct TxView {
     /// `pending`, `paid`, `failed`, `expired`, `refunded`.
     state: TxState,
     /// `midtrans` or `cash`.
-    channel: String,
+    #[schema(value_type = String)]
+    channel: SaleChannel,
     amount_idr: i64,
     package_id: Uuid,
     package_name: String,
@@ -129,7 +130,7 @@ pub fn tx_view(t: Transaction, events: Option<Vec<TxEvent>>, user: Option<&User>
         status,
         amount: t.amount_idr,
         package_price: t.amount_idr,
-        payment_method: t.payment_type.clone().or_else(|| (t.channel == "cash").then(|| "cash".to_owned())),
+        payment_method: t.payment_type.clone().or_else(|| (t.channel == SaleChannel::Cash).then(|| "cash".to_owned())),
         payment_time: t.paid_at,
         payment_settlement_time: t.paid_at,
         expiry_time: t.expires_at,

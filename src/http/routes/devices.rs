@@ -10,10 +10,10 @@ use crate::db::models::Device;
 use crate::domain::text::flexible_bool;
 use crate::domain::{ClientIp, MacAddress};
 use crate::http::AppState;
+use crate::http::cookies::set_device_cookie;
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::extract::{Client, CurrentUser};
 use crate::http::input::Input;
-use crate::http::session::set_device_cookie;
 
 type Data = web::Data<AppState>;
 

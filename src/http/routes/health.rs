@@ -76,7 +76,7 @@ pub async fn peers(state: &AppState) -> (CheckResult, CheckResult) {
         }
     };
     let whatsapp = async {
-        match &state.messenger {
+        match &state.notify.messenger {
             Some(m) => {
                 let up = async {
                     match m.session_up().await {

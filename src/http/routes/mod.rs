@@ -10,10 +10,10 @@ pub mod billing_views;
 pub mod devices;
 pub mod health;
 pub mod me;
-pub mod meta;
+pub mod operations;
+pub mod patterns;
 pub mod public;
 pub mod register;
-pub mod schema;
 pub mod selfservice;
 pub mod webhooks;
 
@@ -40,10 +40,22 @@ macro_rules! routes {
 /// The table. A literal path comes before a parameter at the same place (`bind-current` before
 /// `{id}`).
 pub fn table() -> Vec<RouteSpec> {
+    let groups = [operations_routes(), sign_in_routes(), self_service_routes(), billing_routes(), admin_routes()];
+    groups.into_iter().flatten().collect()
+}
+
+/// Health, metrics and the contract.
+fn operations_routes() -> Vec<RouteSpec> {
     routes![
-        GET "/metrics" => meta::metrics,
+        GET "/metrics" => operations::metrics,
         GET "/api/health" => health::health,
-        GET "/api/openapi.json" => meta::openapi,
+        GET "/api/openapi.json" => operations::openapi,
+    ]
+}
+
+/// The captive door: codes, sessions, registration, devices, the public settings.
+fn sign_in_routes() -> Vec<RouteSpec> {
+    routes![
         POST "/api/auth/request-otp" => auth::request_otp,
         POST "/api/auth/verify-otp" => auth::verify_otp,
         POST "/api/auth/auto-login" => auth::auto_login,
@@ -60,6 +72,49 @@ pub fn table() -> Vec<RouteSpec> {
         POST "/api/users/me/devices/bind-current" => devices::bind_current,
         DELETE "/api/users/me/devices/{id}" => devices::remove,
         PUT "/api/users/me/devices/{id}/label" => devices::label,
+        GET "/api/settings/public" => public::settings_public,
+        GET "/api/public/promos/active" => public::promos_active,
+        POST "/api/users/validate-whatsapp" => public::validate_whatsapp,
+    ]
+}
+
+/// A signed-in user's own records.
+fn self_service_routes() -> Vec<RouteSpec> {
+    routes![
+        GET "/api/auth/me/telegram/status" => public::telegram_status,
+        GET "/api/users/me/quota" => selfservice::quota,
+        GET "/api/users/me/weekly-usage" => selfservice::weekly_usage,
+        GET "/api/users/me/monthly-usage" => selfservice::monthly_usage,
+        GET "/api/users/me/weekly-spending" => selfservice::weekly_spending,
+        GET "/api/users/me/quota-debts" => selfservice::quota_debts,
+        GET "/api/users/me/usage" => account::usage,
+        GET "/api/users/me/quota-history" => account::quota_history,
+        GET "/api/users/me/login-history" => account::login_history,
+        PUT "/api/auth/me/profile" => account::profile,
+    ]
+}
+
+/// The shop, payments, vouchers and the providers' webhooks.
+fn billing_routes() -> Vec<RouteSpec> {
+    routes![
+        GET "/api/packages" => billing::packages,
+        GET "/api/settings/payment-availability" => billing::payment_availability,
+        POST "/api/transactions" => billing::start,
+        POST "/api/transactions/initiate" => billing::initiate,
+        POST "/api/transactions/notification" => billing::notification,
+        GET "/api/transactions/by-order-id/{order_id}" => billing::by_order_id,
+        GET "/api/transactions/{order_id}" => billing::get,
+        POST "/api/transactions/{order_id}/cancel" => billing::cancel,
+        GET "/api/users/me/transactions" => billing::mine,
+        POST "/api/vouchers/redeem" => billing::redeem,
+        POST "/api/webhooks/fonnte/status/{secret}" => webhooks::fonnte_status,
+        POST "/api/webhooks/whatsapp/{provider}" => webhooks::whatsapp,
+    ]
+}
+
+/// The operator's console.
+fn admin_routes() -> Vec<RouteSpec> {
+    routes![
         GET "/api/admin/sync/status" => admin::sync_status,
         POST "/api/admin/sync" => admin::sync_now,
         GET "/api/admin/users" => admin::users::list,
@@ -105,31 +160,6 @@ pub fn table() -> Vec<RouteSpec> {
         GET "/api/admin/transactions/{order_id}" => admin::billing::transaction,
         GET "/api/admin/transactions/{order_id}/detail" => admin::billing::transaction_detail,
         POST "/api/admin/transactions/{order_id}/reconcile" => admin::billing::reconcile,
-        GET "/api/packages" => billing::packages,
-        GET "/api/settings/payment-availability" => billing::payment_availability,
-        POST "/api/transactions" => billing::start,
-        POST "/api/transactions/initiate" => billing::initiate,
-        POST "/api/transactions/notification" => billing::notification,
-        GET "/api/transactions/by-order-id/{order_id}" => billing::by_order_id,
-        GET "/api/transactions/{order_id}" => billing::get,
-        POST "/api/transactions/{order_id}/cancel" => billing::cancel,
-        GET "/api/users/me/transactions" => billing::mine,
-        POST "/api/vouchers/redeem" => billing::redeem,
-        POST "/api/webhooks/fonnte/status/{secret}" => webhooks::fonnte_status,
-        POST "/api/webhooks/whatsapp/{provider}" => webhooks::whatsapp,
-        GET "/api/settings/public" => public::settings_public,
-        GET "/api/public/promos/active" => public::promos_active,
-        POST "/api/users/validate-whatsapp" => public::validate_whatsapp,
-        GET "/api/auth/me/telegram/status" => public::telegram_status,
-        GET "/api/users/me/quota" => selfservice::quota,
-        GET "/api/users/me/weekly-usage" => selfservice::weekly_usage,
-        GET "/api/users/me/monthly-usage" => selfservice::monthly_usage,
-        GET "/api/users/me/weekly-spending" => selfservice::weekly_spending,
-        GET "/api/users/me/quota-debts" => selfservice::quota_debts,
-        GET "/api/users/me/usage" => account::usage,
-        GET "/api/users/me/quota-history" => account::quota_history,
-        GET "/api/users/me/login-history" => account::login_history,
-        PUT "/api/auth/me/profile" => account::profile,
     ]
 }
 

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::accounts::UserError;
 use crate::captive::register::{RegisterError, Registration};
 use crate::domain::Msisdn;
 use crate::domain::text::flexible_bool;
@@ -12,7 +13,6 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, Lang, refuse};
 use crate::http::extract::Client;
 use crate::http::input::Input;
-use crate::users::UserError;
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterBody {

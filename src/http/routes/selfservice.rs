@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::days::today;
 use crate::http::AppState;
 use crate::http::error::{ApiError, refuse};
 use crate::http::extract::CurrentUser;
-use crate::usage;
 
 const MIB: f64 = 1_048_576.0;
 
@@ -54,7 +54,7 @@ pub struct QuotaAnswer {
     responses((status = 200, body = QuotaAnswer), (status = 401, description = "AUTH_REQUIRED")))]
 pub async fn quota(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
     let u = state.captive.user_by_id(user.id()).await?.ok_or_else(refuse::auth_required)?;
-    let last_sync_time = crate::sync::last_success(&state.db).await?;
+    let last_sync_time = crate::sites::runs::last_success(&state.db).await?;
     let remaining = u.quota_remaining_bytes();
     let debt = state.billing.quota_debt(&u).await?;
     Ok(HttpResponse::Ok().json(QuotaAnswer {
@@ -99,8 +99,8 @@ pub struct WeeklyUsage {
 #[utoipa::path(get, path = "/api/users/me/weekly-usage", tag = "self-service", security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, body = WeeklyUsage), (status = 401, description = "AUTH_REQUIRED")))]
 pub async fn weekly_usage(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
-    let today = usage::today(state.settings.timezone);
-    let days = usage::daily(&state.db, user.id(), today, 7).await?;
+    let today = today(state.settings.timezone);
+    let days = state.accounts.daily(user.id(), today, 7).await?;
     let period =
         Period { start_date: days.first().map(|d| d.0.to_string()).unwrap_or_default(), end_date: today.to_string() };
     Ok(HttpResponse::Ok().json(WeeklyUsage {
@@ -127,8 +127,8 @@ pub struct MonthlyUsage {
 #[utoipa::path(get, path = "/api/users/me/monthly-usage", tag = "self-service", security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, body = MonthlyUsage), (status = 401, description = "AUTH_REQUIRED")))]
 pub async fn monthly_usage(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
-    let today = usage::today(state.settings.timezone);
-    let months = usage::monthly(&state.db, user.id(), today, 12).await?;
+    let today = today(state.settings.timezone);
+    let months = state.accounts.monthly(user.id(), today, 12).await?;
     let monthly_data = months
         .into_iter()
         .map(|(y, m, b)| MonthUsage { month_year: format!("{y:04}-{m:02}"), usage_mb: mib(b) })
@@ -155,7 +155,7 @@ pub struct WeeklySpending {
     responses((status = 200, body = WeeklySpending, description = "Rupiah paid per local day (paid and later refunded sales count on the day paid)"),
         (status = 401, description = "AUTH_REQUIRED")))]
 pub async fn weekly_spending(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
-    let today = usage::today(state.settings.timezone);
+    let today = today(state.settings.timezone);
     let first = today - chrono::Duration::days(6);
     let categories: Vec<String> = first.iter_days().take(7).map(|d| d.to_string()).collect();
     let data = state.billing.spending_per_day(user.id(), today, 7).await?;

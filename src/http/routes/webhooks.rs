@@ -5,10 +5,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::auth::crypto::verify_body_signature;
+use secrecy::ExposeSecret;
+
+use crate::crypto::verify_body_signature;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorCode};
-use crate::whatsapp::messenger::record_delivery;
+use crate::whatsapp::reports::{FonnteStatus, fonnte_word, relay_word};
 
 #[derive(Deserialize)]
 struct Report {
@@ -35,17 +37,6 @@ fn signature_invalid() -> ApiError {
         "Tanda tangan tidak valid.",
         "Invalid signature.",
     )
-}
-
-/// Providers' words for delivery states → ours.
-fn normalize(status: &str) -> Option<&'static str> {
-    match status.to_ascii_lowercase().as_str() {
-        "sent" | "server_ack" | "pending" => Some("sent"),
-        "delivered" | "delivery_ack" => Some("delivered"),
-        "read" | "played" => Some("read"),
-        "failed" | "error" | "invalid" | "expired" => Some("failed"),
-        _ => None,
-    }
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -78,7 +69,7 @@ pub async fn whatsapp(
     let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
     let now = chrono::Utc::now().timestamp();
     if !verify_body_signature(
-        secret.as_bytes(),
+        secret.expose_secret().as_bytes(),
         header("x-hotspot-timestamp"),
         &body,
         header("x-hotspot-signature"),
@@ -92,36 +83,9 @@ pub async fn whatsapp(
         serde_json::Value::Number(n) => n.to_string(),
         _ => return Err(ApiError::validation("message_id", "must be a string or a number")),
     };
-    let status = normalize(&report.status).ok_or_else(|| ApiError::validation("status", "unknown delivery status"))?;
-    let updated = record_delivery(&state.db, provider, message_id, status).await?;
+    let status = relay_word(&report.status).ok_or_else(|| ApiError::validation("status", "unknown delivery status"))?;
+    let updated = state.notify.receipt(&provider, message_id, status).await?;
     Ok(HttpResponse::Ok().json(Updated { updated }))
-}
-
-/// Fonnte's status callback (its device setting `webhookstatus`): JSON `{device, id, stateid?,
-/// status?, state?}`; `state` (delivered, read) when the recipient's phone reports, `status`
-/// (sent, invalid, expired, …) when Fonnte does.
-#[derive(serde::Deserialize)]
-struct FonnteStatus {
-    id: serde_json::Value,
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    state: Option<String>,
-}
-
-/// Fonnte's words → ours; `None` for a word that moves nothing (pending, processing).
-fn fonnte_word(r: &FonnteStatus) -> Option<&'static str> {
-    let state = r.state.as_deref().map(str::to_ascii_lowercase);
-    match state.as_deref() {
-        Some("delivered") => return Some("delivered"),
-        Some("read") => return Some("read"),
-        _ => {}
-    }
-    match r.status.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        Some("sent") => Some("sent"),
-        Some("invalid" | "expired" | "failed" | "url unreachable") => Some("failed"),
-        _ => None,
-    }
 }
 
 #[utoipa::path(post, path = "/api/webhooks/fonnte/status/{secret}", tag = "webhooks",
@@ -139,7 +103,7 @@ pub async fn fonnte_status(
     let Some(secret) = state.settings.fonnte_callback_secret.clone() else {
         return Err(webhook_disabled());
     };
-    if !crate::auth::crypto::ct_eq(secret.as_bytes(), path.as_bytes()) {
+    if !crate::crypto::ct_eq(secret.expose_secret().as_bytes(), path.as_bytes()) {
         return Err(signature_invalid());
     }
     let report: FonnteStatus =
@@ -152,33 +116,6 @@ pub async fn fonnte_status(
     let Some(status) = fonnte_word(&report) else {
         return Ok(HttpResponse::Ok().json(Updated { updated: false }));
     };
-    let updated = record_delivery(&state.db, "fonnte".into(), message_id, status).await?;
+    let updated = state.notify.receipt("fonnte", message_id, status).await?;
     Ok(HttpResponse::Ok().json(Updated { updated }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fonntes_words() {
-        let r = |status: Option<&str>, state: Option<&str>| FonnteStatus {
-            id: serde_json::json!(1),
-            status: status.map(str::to_owned),
-            state: state.map(str::to_owned),
-        };
-        let cases = [
-            (r(Some("sent"), None), Some("sent")),
-            (r(Some("sent"), Some("delivered")), Some("delivered")),
-            (r(None, Some("read")), Some("read")),
-            (r(Some("invalid"), None), Some("failed")),
-            (r(Some("expired"), None), Some("failed")),
-            (r(Some("pending"), None), None),
-            (r(Some("processing"), None), None),
-            (r(None, None), None),
-        ];
-        for (report, want) in cases {
-            assert_eq!(fonnte_word(&report), want, "{:?} {:?}", report.status, report.state);
-        }
-    }
 }

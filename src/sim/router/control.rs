@@ -163,22 +163,7 @@ pub fn run(sim: &SimRouter, line: &str) -> Result<Value, String> {
         }
         ("arp" | "lease", Some("add")) => {
             let (ip, m) = (ipv4(b)?, mac(c)?);
-            let path = if cmd == "arp" { state::ARP } else { state::DHCP_LEASE };
-            sim.with_state(|s| {
-                let mut attrs = BTreeMap::new();
-                attrs.insert("address".to_owned(), ip.to_string());
-                attrs.insert("mac-address".to_owned(), m.canonical());
-                attrs.insert("dynamic".to_owned(), "true".to_owned());
-                attrs.insert("disabled".to_owned(), "false".to_owned());
-                if cmd == "arp" {
-                    attrs.insert("interface".to_owned(), "bridge-hotspot".to_owned());
-                    attrs.insert("status".to_owned(), "reachable".to_owned());
-                } else {
-                    attrs.insert("status".to_owned(), "bound".to_owned());
-                    attrs.insert("server".to_owned(), "dhcp-hotspot".to_owned());
-                }
-                s.table_mut(path).map(|t| t.insert(attrs))
-            });
+            add_neighbour(sim, cmd == "arp", ip, m);
             Ok(json!(null))
         }
         ("advance", _) => {
@@ -194,52 +179,81 @@ pub fn run(sim: &SimRouter, line: &str) -> Result<Value, String> {
             sim.drop_connections();
             Ok(json!(null))
         }
-        ("fault", Some(kind)) => {
-            let mut err = None;
-            sim.set_faults(|f| {
-                let r: Result<(), String> = (|| {
-                    match kind {
-                        "latency" => f.latency = Duration::from_millis(num(b)?),
-                        "stall" => f.stall = if b == Some("off") { None } else { Some(b.unwrap_or("").to_owned()) },
-                        "drop" => f.drop_mid_sentence = num(b)?,
-                        "login" => f.refuse_login = b == Some("refuse"),
-                        "max-sessions" => f.max_sessions = num(b)?,
-                        "empty" => f.empty_replies = on_off(b)?,
-                        "tag" => f.tag_position = if b == Some("last") { TagPosition::Last } else { TagPosition::Second },
-                        "legacy" => f.legacy_login = on_off(b)?,
-                        "down" => f.down = on_off(b)?,
-                        "clear" => *f = super::Faults::default(),
-                        _ => return Err(format!("unknown fault {kind}")),
-                    }
-                    Ok(())
-                })();
-                err = r.err();
-            });
-            if kind == "down" && b == Some("on") {
-                sim.drop_connections();
-            }
-            err.map_or(Ok(json!(null)), Err)
-        }
-        ("show", Some(what)) => sim.with_state(|s| {
-            Ok(match what {
-                "stats" => json!({ "sim": sim.stats(), "hosts": s.hosts.len(), "uptime": s.uptime, "boots": s.boots }),
-                "hosts" => s
-                    .hosts
-                    .iter()
-                    .take(1000)
-                    .map(|h| json!({ ".id": state::format_id(h.id), "mac-address": h.mac.canonical(), "address": h.address.to_string(), "bytes-in": h.bytes_in, "bytes-out": h.bytes_out }))
-                    .collect(),
-                "bindings" => rows(s, state::IP_BINDING),
-                "address-list" => rows(s, state::ADDRESS_LIST),
-                "users" => rows(s, state::HOTSPOT_USER),
-                "active" => rows(s, state::ACTIVE),
-                other => return Err(format!("unknown table {other}")),
-            })
-        }),
+        ("fault", Some(kind)) => fault(sim, kind, b),
+        ("show", Some(what)) => show(sim, what),
         ("truth", _) => {
             let m = mac(a)?;
             Ok(json!({ "lifetime_bytes": sim.with_state(|s| s.lifetime_bytes.get(&m).copied().unwrap_or(0)) }))
         }
         _ => Err(format!("unknown command {line:?}")),
     }
+}
+
+/// An ARP entry or a DHCP lease (`arp add IP MAC`, `lease add IP MAC`), as the router keeps them.
+fn add_neighbour(sim: &SimRouter, arp: bool, ip: std::net::Ipv4Addr, m: crate::domain::MacAddress) {
+    let path = if arp { state::ARP } else { state::DHCP_LEASE };
+    sim.with_state(|s| {
+        let mut attrs = BTreeMap::new();
+        attrs.insert("address".to_owned(), ip.to_string());
+        attrs.insert("mac-address".to_owned(), m.canonical());
+        attrs.insert("dynamic".to_owned(), "true".to_owned());
+        attrs.insert("disabled".to_owned(), "false".to_owned());
+        if arp {
+            attrs.insert("interface".to_owned(), "bridge-hotspot".to_owned());
+            attrs.insert("status".to_owned(), "reachable".to_owned());
+        } else {
+            attrs.insert("status".to_owned(), "bound".to_owned());
+            attrs.insert("server".to_owned(), "dhcp-hotspot".to_owned());
+        }
+        s.table_mut(path).map(|t| t.insert(attrs))
+    });
+}
+
+/// `fault KIND VALUE`: latency, stalls, dropped sentences, refused logins, session limits,
+/// `!empty` replies, the tag's position, the legacy login, down; `fault clear`.
+fn fault(sim: &SimRouter, kind: &str, b: Option<&str>) -> Result<Value, String> {
+    let mut err = None;
+    sim.set_faults(|f| {
+        let r: Result<(), String> = (|| {
+            match kind {
+                "latency" => f.latency = Duration::from_millis(num(b)?),
+                "stall" => f.stall = if b == Some("off") { None } else { Some(b.unwrap_or("").to_owned()) },
+                "drop" => f.drop_mid_sentence = num(b)?,
+                "login" => f.refuse_login = b == Some("refuse"),
+                "max-sessions" => f.max_sessions = num(b)?,
+                "empty" => f.empty_replies = on_off(b)?,
+                "tag" => f.tag_position = if b == Some("last") { TagPosition::Last } else { TagPosition::Second },
+                "legacy" => f.legacy_login = on_off(b)?,
+                "down" => f.down = on_off(b)?,
+                "clear" => *f = super::Faults::default(),
+                _ => return Err(format!("unknown fault {kind}")),
+            }
+            Ok(())
+        })();
+        err = r.err();
+    });
+    if kind == "down" && b == Some("on") {
+        sim.drop_connections();
+    }
+    err.map_or(Ok(json!(null)), Err)
+}
+
+/// `show stats|hosts|bindings|address-list|users|active`.
+fn show(sim: &SimRouter, what: &str) -> Result<Value, String> {
+    sim.with_state(|s| {
+        Ok(match what {
+            "stats" => json!({ "sim": sim.stats(), "hosts": s.hosts.len(), "uptime": s.uptime, "boots": s.boots }),
+            "hosts" => s
+                .hosts
+                .iter()
+                .take(1000)
+                .map(|h| json!({ ".id": state::format_id(h.id), "mac-address": h.mac.canonical(), "address": h.address.to_string(), "bytes-in": h.bytes_in, "bytes-out": h.bytes_out }))
+                .collect(),
+            "bindings" => rows(s, state::IP_BINDING),
+            "address-list" => rows(s, state::ADDRESS_LIST),
+            "users" => rows(s, state::HOTSPOT_USER),
+            "active" => rows(s, state::ACTIVE),
+            other => return Err(format!("unknown table {other}")),
+        })
+    })
 }

@@ -3,13 +3,18 @@
 //! the WhatsApp session's pairing states, and both providers' delivery reports: the seed
 //! gateway's Socket.IO events ([`socketio`]) and Fonnte's status callback.
 
+mod control;
+mod fonnte;
 mod socketio;
+
+use control::{kick_sockets, last_code, outbox, set_fonnte_webhook, set_mode, set_session};
+use fonnte::{fonnte_device, fonnte_disconnect, fonnte_send};
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -186,163 +191,6 @@ async fn seed_clear(s: Shared) -> HttpResponse {
     }
     lock(&s).set_session(SimSession::Pairing { qr: new_qr() });
     HttpResponse::Ok().json(json!({ "success": true, "message": "session cleared; scan the new QR" }))
-}
-
-/// Fonnte's `/disconnect`.
-async fn fonnte_disconnect(s: Shared, req: HttpRequest) -> HttpResponse {
-    if let Err(r) = gate(&s).await {
-        return r;
-    }
-    if !fonnte_authorized(&s, &req) {
-        return HttpResponse::Ok().json(json!({ "status": false, "reason": "invalid token" }));
-    }
-    lock(&s).set_session(SimSession::Disconnected);
-    HttpResponse::Ok().json(json!({ "status": true, "detail": "device disconnected" }))
-}
-
-#[derive(Deserialize)]
-struct SessionBody {
-    /// `authenticated` (the QR was scanned), `pairing` (a new QR), `disconnected` (dropped).
-    state: String,
-}
-
-async fn set_session(s: Shared, body: web::Json<SessionBody>) -> HttpResponse {
-    let next = match body.state.as_str() {
-        "authenticated" => SimSession::Authenticated,
-        "pairing" => SimSession::Pairing { qr: new_qr() },
-        "disconnected" => SimSession::Disconnected,
-        _ => return HttpResponse::BadRequest().json(json!({ "error": "authenticated, pairing or disconnected" })),
-    };
-    lock(&s).set_session(next.clone());
-    HttpResponse::Ok().json(next)
-}
-
-#[derive(Deserialize)]
-struct FonnteSend {
-    target: String,
-    message: String,
-    #[serde(rename = "countryCode", default)]
-    _country_code: Option<String>,
-}
-
-fn fonnte_authorized(s: &Shared, req: &HttpRequest) -> bool {
-    let token = lock(s).fonnte_token.clone();
-    req.headers().get("authorization").and_then(|v| v.to_str().ok()) == Some(token.as_str())
-}
-
-async fn fonnte_send(s: Shared, req: HttpRequest, form: web::Form<FonnteSend>) -> HttpResponse {
-    if let Err(r) = gate(&s).await {
-        return r;
-    }
-    if !fonnte_authorized(&s, &req) {
-        return HttpResponse::Ok().json(json!({ "status": false, "reason": "invalid token" }));
-    }
-    match record(&s, "fonnte", &form.target, &form.message) {
-        Some(id) => {
-            let (url, deliverable) = {
-                let st = lock(&s);
-                (st.fonnte_status_url.clone(), st.mode != Mode::Undeliverable)
-            };
-            if let Some(url) = url {
-                tokio::spawn(fonnte_callbacks(url, id.clone(), deliverable));
-            }
-            HttpResponse::Ok().json(json!({
-            "status": true, "detail": "success! message in queue", "id": [id], "process": "pending", "target": [form.target]
-            }))
-        }
-        None => HttpResponse::Ok().json(json!({ "status": false, "reason": "device disconnected" })),
-    }
-}
-
-async fn fonnte_device(s: Shared, req: HttpRequest) -> HttpResponse {
-    if let Err(r) = gate(&s).await {
-        return r;
-    }
-    if !fonnte_authorized(&s, &req) {
-        return HttpResponse::Ok().json(json!({ "status": false, "reason": "invalid token" }));
-    }
-    let st = lock(&s);
-    let up = st.mode != Mode::Refusing && st.session == SimSession::Authenticated;
-    let device_status = if up { "connect" } else { "disconnect" };
-    HttpResponse::Ok().json(json!({ "status": true, "device_status": device_status }))
-}
-
-/// What Fonnte reports of a sent message, in order: sent, then delivered and read by the
-/// recipient's phone (a little later each); or that the number is not on WhatsApp.
-async fn fonnte_callbacks(url: String, id: String, deliverable: bool) {
-    let Ok(http) = reqwest::Client::builder().timeout(Duration::from_secs(5)).build() else { return };
-    let reports = if deliverable {
-        vec![
-            json!({ "device": "6280000000000", "id": id, "status": "sent" }),
-            json!({ "device": "6280000000000", "id": id, "stateid": format!("{id}-d"), "state": "delivered" }),
-            json!({ "device": "6280000000000", "id": id, "stateid": format!("{id}-r"), "state": "read" }),
-        ]
-    } else {
-        vec![json!({ "device": "6280000000000", "id": id, "status": "invalid" })]
-    };
-    for r in reports {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        if let Err(e) = http.post(&url).json(&r).send().await {
-            tracing::debug!(error = %e, "fonnte status callback not delivered");
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct OutboxQuery {
-    to: Option<String>,
-}
-
-async fn outbox(s: Shared, q: web::Query<OutboxQuery>) -> HttpResponse {
-    let st = lock(&s);
-    let to = q.to.as_deref().map(digits_of);
-    let list: Vec<&OutMessage> =
-        st.outbox.iter().rev().filter(|m| to.as_deref().is_none_or(|t| m.to == t)).take(100).collect();
-    HttpResponse::Ok().json(list)
-}
-
-/// The six-digit code in the newest message to a number (the demo reads its codes here).
-async fn last_code(s: Shared, q: web::Query<OutboxQuery>) -> HttpResponse {
-    let st = lock(&s);
-    let Some(to) = q.to.as_deref().map(digits_of) else {
-        return HttpResponse::BadRequest().json(json!({ "error": "?to=628… is required" }));
-    };
-    match st.outbox.iter().rev().find(|m| m.to == to).and_then(|m| extract_code(&m.message)) {
-        Some(code) => HttpResponse::Ok().json(json!({ "to": to, "code": code })),
-        None => HttpResponse::NotFound().json(json!({ "error": "no code sent to that number" })),
-    }
-}
-
-#[derive(Deserialize)]
-struct ModeBody {
-    mode: Mode,
-    delay_ms: Option<u64>,
-}
-
-async fn set_mode(s: Shared, body: web::Json<ModeBody>) -> HttpResponse {
-    let mut st = lock(&s);
-    st.mode = body.mode;
-    if let Some(d) = body.delay_ms {
-        st.delay = Duration::from_millis(d);
-    }
-    HttpResponse::Ok().json(json!({ "mode": st.mode }))
-}
-
-#[derive(Deserialize)]
-struct WebhookBody {
-    url: Option<String>,
-}
-
-/// Sets Fonnte's `webhookstatus` (as its dashboard or `update-device` does).
-async fn set_fonnte_webhook(s: Shared, body: web::Json<WebhookBody>) -> HttpResponse {
-    lock(&s).fonnte_status_url = body.url.clone();
-    HttpResponse::Ok().json(json!({ "webhookstatus": body.url }))
-}
-
-/// Drops every Socket.IO connection (a gateway restart, a proxy closing idle sockets).
-async fn kick_sockets(s: Shared) -> HttpResponse {
-    let _ = lock(&s).pushes.send(socketio::Push::Kick);
-    HttpResponse::Ok().json(json!({ "kicked": true }))
 }
 
 /// `0812…`, `+62812…` or `62812…` → `62812…` (how the gateways receive numbers).

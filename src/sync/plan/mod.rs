@@ -2,18 +2,18 @@
 //! and devices, it computes what to charge, the new baselines, and the router changes that
 //! differ from what the router has now.
 
-use std::collections::hash_map::Entry;
+mod charges;
+mod diff;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::network::witness_expiry;
 use crate::domain::policy::{RouterPolicy, UserFacts};
 use crate::domain::{AccessStatus, ClientIp, MacAddress};
-use crate::router::ops::{ADDRESS_LIST, Change, HOTSPOT_USER, IP_BINDING};
+use crate::router::ops::Change;
 use crate::router::rows::{AddressListRow, BindingRow, HostRow, HotspotUserRow};
 
 /// The planner's maps hold every device and user of the hotspot each cycle: foldhash (seeded per
@@ -110,7 +110,7 @@ pub struct Rules {
 }
 
 impl Rules {
-    fn owns(&self, comment: Option<&str>) -> bool {
+    pub(crate) fn owns(&self, comment: Option<&str>) -> bool {
         comment.is_some_and(|c| c.starts_with(&self.comment_prefix))
     }
 }
@@ -173,7 +173,6 @@ pub fn plan(
     rules: &Rules,
     now: DateTime<Utc>,
 ) -> Plan {
-    let policy = &*rules.policy;
     // Maps and vectors sized up front: at 250,000 devices a doubling's old and new tables side
     // by side were a large share of the cycle's peak memory.
     let mut out = Plan {
@@ -182,162 +181,19 @@ pub fn plan(
         statuses: Map::with_capacity_and_hasher(users.len(), Default::default()),
         ..Plan::default()
     };
-    let mut device_by_mac: Map<MacAddress, &DeviceInput> =
-        Map::with_capacity_and_hasher(devices.len(), Default::default());
-    device_by_mac.extend(devices.iter().map(|d| (d.mac, d)));
-    let mut host_ip: Map<MacAddress, IpAddr> = Map::with_capacity_and_hasher(snapshot.hosts.len(), Default::default());
-
-    for h in snapshot.hosts {
-        let Some(dev) = device_by_mac.get(&h.mac) else {
-            out.unknown_hosts += 1;
-            continue;
-        };
-        if let Some(ip) = h.address {
-            host_ip.insert(h.mac, ip);
-        }
-        let bytes = h.total_bytes();
-        let stored = baselines.get(&h.mac);
-        let observation = observe(stored, &h.id, bytes, h.uptime_secs);
-        let charge = observation.charge();
-        if charge > 0 {
-            *out.per_user.entry(dev.user_id).or_insert(0) += charge;
-        }
-        out.charges.push(DeviceCharge {
-            device_id: dev.id,
-            user_id: dev.user_id,
-            mac: h.mac,
-            bytes: charge,
-            observation,
-        });
-        let baseline = Baseline { host_id: h.id.clone(), bytes, uptime_secs: h.uptime_secs };
-        if stored != Some(&baseline) {
-            out.baselines.push(NewBaseline { mac: h.mac, user_id: dev.user_id, baseline, stored: stored.is_some() });
-        }
-        let ip = h.address.and_then(|a| ClientIp::new(a).ok());
-        if dev.seen_due(ip, now) {
-            out.seen.push(DeviceSeen { device_id: dev.id, user_id: dev.user_id, ip });
-        }
-    }
-
+    let host_ip = charges::charge_hosts(snapshot.hosts, baselines, devices, now, &mut out);
     // Statuses after charging.
     for u in users {
         let mut facts = u.facts;
         let extra = out.per_user.get(&u.id).copied().unwrap_or(0);
         facts.used_bytes = facts.used_bytes.saturating_add(i64::try_from(extra).unwrap_or(i64::MAX));
-        out.statuses.insert(u.id, policy.status(&facts, now));
+        out.statuses.insert(u.id, rules.policy.status(&facts, now));
     }
-
-    // Router diff, managed entries only. Bindings: one per authorized device's MAC. The first
-    // of ours per MAC in one map, the rare duplicates in another (not a vector per MAC).
-    let mut ours_by_mac: Map<MacAddress, &BindingRow> =
-        Map::with_capacity_and_hasher(snapshot.bindings.len(), Default::default());
-    let mut extra_by_mac: Map<MacAddress, Vec<&BindingRow>> = Map::default();
-    let mut operator_macs: Set<MacAddress> = Set::default();
-    for b in snapshot.bindings {
-        let Some(mac) = b.mac else { continue };
-        if rules.owns(b.comment.as_deref()) {
-            match ours_by_mac.entry(mac) {
-                Entry::Vacant(v) => {
-                    v.insert(b);
-                }
-                Entry::Occupied(_) => extra_by_mac.entry(mac).or_default().push(b),
-            }
-        } else {
-            operator_macs.insert(mac);
-        }
-    }
-    let no_extras: &[&BindingRow] = &[];
-    let extras_of = |mac: &MacAddress| extra_by_mac.get(mac).map_or(no_extras, Vec::as_slice);
-    let mut wanted_macs: Set<MacAddress> = Set::with_capacity_and_hasher(devices.len(), Default::default());
-    for d in devices.iter().filter(|d| d.authorized) {
-        let Some(status) = out.statuses.get(&d.user_id) else { continue };
-        if operator_macs.contains(&d.mac) {
-            continue;
-        }
-        wanted_macs.insert(d.mac);
-        let want = policy.binding(*status);
-        match ours_by_mac.get(&d.mac) {
-            None => out.router.push(Change::AddBinding {
-                mac: d.mac,
-                kind: want,
-                comment: format!("{}u:{}", rules.comment_prefix, d.user_id.simple()),
-            }),
-            Some(first) => {
-                if first.kind != want || first.disabled {
-                    out.router.push(Change::SetBinding { id: first.id.clone(), kind: want });
-                }
-                for extra in extras_of(&d.mac) {
-                    out.router.push(Change::Remove { menu: IP_BINDING, id: extra.id.clone() });
-                }
-            }
-        }
-    }
-    for (mac, first) in &ours_by_mac {
-        if !wanted_macs.contains(mac) {
-            for r in std::iter::once(first).chain(extras_of(mac)) {
-                out.router.push(Change::Remove { menu: IP_BINDING, id: r.id.clone() });
-            }
-        }
-    }
-
-    // Address lists: each authorized device's current IP on its user's status list.
-    // Keyed by the list's name (borrowed from the policy) and the parsed address: no strings
-    // per device.
-    let managed_lists: Set<String> = policy.managed_lists().into_iter().collect();
-    let mut wanted_entries: Set<(&str, IpAddr)> = Set::with_capacity_and_hasher(devices.len(), Default::default());
-    for d in devices.iter().filter(|d| d.authorized) {
-        let Some(status) = out.statuses.get(&d.user_id) else { continue };
-        let Some(ip) = host_ip.get(&d.mac).copied().or_else(|| d.ip.map(|i| i.addr())) else { continue };
-        wanted_entries.insert((policy.list(*status), ip));
-    }
-    let mut present: Set<(&str, IpAddr)> =
-        Set::with_capacity_and_hasher(snapshot.list_entries.len(), Default::default());
-    for e in snapshot.list_entries {
-        if !managed_lists.contains(&e.list) {
-            continue;
-        }
-        // An address that is not one IP (a range, a name) is never one we want.
-        let key = e.address.parse::<IpAddr>().ok().map(|ip| (e.list.as_str(), ip));
-        if let Some(key) = key.filter(|k| wanted_entries.contains(k)) {
-            present.insert(key);
-        } else if rules.owns(e.comment.as_deref()) {
-            out.router.push(Change::Remove { menu: ADDRESS_LIST, id: e.id.clone() });
-        } else {
-            // The operator's own entry on one of our lists: it counts as present, never removed.
-            present.extend(key);
-        }
-    }
-    let mut adds: Vec<&(&str, IpAddr)> = wanted_entries.iter().filter(|k| !present.contains(*k)).collect();
-    adds.sort();
-    for (list, address) in adds {
-        out.router.push(Change::AddListEntry {
-            list: (*list).to_owned(),
-            address: address.to_string(),
-            comment: format!("{}sync", rules.comment_prefix),
-        });
-    }
-
-    // Hotspot users we manage: their profile follows the status.
-    let mut user_by_name: Map<&str, &UserInput> = Map::with_capacity_and_hasher(users.len(), Default::default());
-    user_by_name.extend(users.iter().map(|u| (u.hotspot_name.as_str(), u)));
-    for hu in snapshot.users {
-        if !rules.owns(hu.comment.as_deref()) {
-            continue;
-        }
-        // A one-time witness user left behind (its watcher did not finish): gone once expired.
-        if let Some(expires) = witness_expiry(&hu.name) {
-            if expires < now.timestamp() {
-                out.router.push(Change::Remove { menu: HOTSPOT_USER, id: hu.id.clone() });
-            }
-            continue;
-        }
-        let Some(u) = user_by_name.get(hu.name.as_str()) else { continue };
-        let Some(status) = out.statuses.get(&u.id) else { continue };
-        let profile = policy.profile(*status);
-        if hu.profile.as_deref() != Some(profile) {
-            out.router.push(Change::SetUserProfile { id: hu.id.clone(), profile: profile.to_owned() });
-        }
-    }
+    // The router diff, our entries only.
+    let statuses = &out.statuses;
+    diff::bindings(snapshot.bindings, devices, statuses, rules, &mut out.router);
+    diff::list_entries(snapshot.list_entries, devices, &host_ip, statuses, rules, &mut out.router);
+    diff::hotspot_users(snapshot.users, users, statuses, rules, now, &mut out.router);
     out
 }
 

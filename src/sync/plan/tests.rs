@@ -3,6 +3,7 @@
 use super::*;
 use crate::domain::GIB;
 use crate::domain::policy::PerStatus;
+use crate::router::ops::{ADDRESS_LIST, HOTSPOT_USER, IP_BINDING};
 use crate::router::rows::BindingType;
 
 fn b(host: &str, bytes: u64, up: u64) -> Baseline {

@@ -225,7 +225,7 @@ fn local_day(state: &AppState, field: &str, raw: &str, next: bool) -> Result<Dat
     let day =
         NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| ApiError::validation(field, "YYYY-MM-DD"))?;
     let day = if next { day.succ_opt().ok_or_else(|| ApiError::validation(field, "a real day"))? } else { day };
-    Ok(crate::usage::local_midnight(day, state.settings.timezone))
+    Ok(crate::domain::days::local_midnight(day, state.settings.timezone))
 }
 
 #[utoipa::path(get, path = "/api/admin/transactions", tag = "admin", security(("bearer" = []), ("cookie" = [])),
@@ -323,6 +323,6 @@ pub async fn reconcile(state: Data, a: AdminActor, order_id: web::Path<String>) 
         state: t.state,
         midtrans_status: r.provider_status,
         quota_applied: r.granted,
-        whatsapp_sent: r.granted && state.messenger.is_some(),
+        whatsapp_sent: r.granted && state.notify.messenger.is_some(),
     }))
 }

@@ -8,16 +8,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Paging;
-use crate::admin::audit::{AuditEntry, AuditFilter};
-use crate::admin::query::{MESSAGE_STATUSES, MessageFilter, MessageRow};
-use crate::admin::settings::{SettingEntry, entries};
+use crate::admin::query::{MessageFilter, MessageRow};
 use crate::admin::stats::Stats;
+use crate::audit::{AuditEntry, AuditFilter};
 use crate::db::models::Device;
-use crate::domain::Role;
+use crate::domain::{MessageStatus, Role};
 use crate::http::AppState;
 use crate::http::error::{ApiError, refuse};
 use crate::http::extract::AdminActor;
 use crate::http::input::Input;
+use crate::settings::{SettingEntry, entries};
 
 type Data = web::Data<AppState>;
 
@@ -125,18 +125,24 @@ pub struct MessagePage {
 pub async fn messages(state: Data, _a: AdminActor, q: web::Query<MessagesQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let paging = Paging::new(q.page, q.per_page, 200)?;
-    if let Some(s) = &q.status
-        && !MESSAGE_STATUSES.contains(&s.as_str())
-    {
-        return Err(ApiError::validation("status", "queued, sent, delivered, read or failed"));
-    }
+    // Exactly as the document spells them (the parser alone would take any case).
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(
+            MessageStatus::ALL
+                .iter()
+                .copied()
+                .find(|m| m.as_str() == s)
+                .ok_or_else(|| ApiError::validation("status", "queued, sent, delivered, read or failed"))?,
+        ),
+    };
     let user = q
         .user_id
         .as_deref()
         .map(Uuid::parse_str)
         .transpose()
         .map_err(|_| ApiError::validation("user_id", "a user id"))?;
-    let f = MessageFilter { status: q.status, user, from: q.from, to: q.to };
+    let f = MessageFilter { status, user, from: q.from, to: q.to };
     let (items, total) = state.admin.messages(f, paging.page, paging.per_page).await?;
     Ok(HttpResponse::Ok().json(MessagePage { items, total, page: paging.page, per_page: paging.per_page }))
 }

@@ -76,7 +76,7 @@ pub async fn sync_status(
     if !(1..=200).contains(&limit) {
         return Err(ApiError::validation("limit", "1 to 200"));
     }
-    let runs = crate::sync::recent_runs(&state.db, limit).await?;
+    let runs = crate::sites::runs::recent(&state.db, limit).await?;
     Ok(HttpResponse::Ok().json(SyncRuns { runs }))
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Paging, user_id};
+use crate::accounts::CreateUser;
 use crate::admin::account::profile_field;
 use crate::admin::edit::Edit;
 use crate::admin::lifecycle::{Changed, UserPatch};
@@ -19,7 +20,6 @@ use crate::http::error::ApiError;
 use crate::http::extract::AdminActor;
 use crate::http::input::Input;
 use crate::http::routes::me::{MeAnswer, answer};
-use crate::users::CreateUser;
 
 type Data = web::Data<AppState>;
 
@@ -227,7 +227,7 @@ pub async fn create(state: Data, a: AdminActor, body: Input<CreateBody>) -> Resu
     let given: Vec<(&'static str, Option<String>)> =
         profile_of(&b.profile).into_iter().map(|(k, v)| (k, Some(v))).collect();
     let refs: Vec<(&'static str, Option<&str>)> = given.iter().map(|(k, v)| (*k, v.as_deref())).collect();
-    let profile = crate::users::profile_from(&refs).map_err(crate::admin::AdminError::from)?;
+    let profile = crate::accounts::create::profile_from(&refs).map_err(crate::admin::AdminError::from)?;
     let role = b.role.unwrap_or(Role::User);
     if role.is_admin() {
         return Err(ApiError::validation(

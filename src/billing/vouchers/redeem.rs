@@ -1,0 +1,143 @@
+//! Redeeming a code: one transaction holding the code's row, so of two phones racing for one
+//! code one wins and the other is told it is used; wrong guesses limited per user and address.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::codes::{code_hash, normalize};
+use crate::accounts::grant::{self, Grant, Outcome};
+use crate::accounts::status;
+use crate::auth::ratelimit::{Limiter, Verdict};
+use crate::billing::{Billing, BillingError, Receipt, load_user, may_buy, packages};
+use crate::db::models::User;
+use crate::db::schema::{voucher_batches, vouchers};
+use crate::domain::{ClientIp, LedgerSource};
+
+/// Wrong codes allowed per user and per address in a window.
+const FAILS_PER_USER: u32 = 5;
+const FAILS_PER_ADDRESS: u32 = 20;
+const FAIL_WINDOW_SECS: u64 = 900;
+
+/// A redemption: what it gave.
+#[derive(Debug, Clone)]
+pub struct Redeemed {
+    pub voucher_id: Uuid,
+    pub user: User,
+    /// The user's access status before the voucher.
+    pub before: crate::domain::AccessStatus,
+    pub package_name: String,
+    pub quota_bytes: i64,
+    pub is_unlimited: bool,
+    pub validity_days: i32,
+}
+
+impl Billing {
+    /// Redeems a code for a signed-in user: once, whoever races for it.
+    pub async fn redeem(&self, user_id: Uuid, client: Option<ClientIp>, code: &str) -> Result<Redeemed, BillingError> {
+        let limiter = self.limiter.clone();
+        let (user_key, addr_key) = (user_id.to_string(), client.map(|c| c.as_text()));
+        if let Verdict::Limited(after) =
+            Limiter::over(&limiter, "voucher_fail_user", &user_key, FAILS_PER_USER, FAIL_WINDOW_SECS).await?
+        {
+            return Err(BillingError::RateLimited(after));
+        }
+        if let Some(a) = &addr_key
+            && let Verdict::Limited(after) =
+                Limiter::over(&limiter, "voucher_fail_addr", a, FAILS_PER_ADDRESS, FAIL_WINDOW_SECS).await?
+        {
+            return Err(BillingError::RateLimited(after));
+        }
+        let result = self.redeem_once(user_id, code).await;
+        if matches!(result, Err(BillingError::VoucherInvalid(_))) {
+            limiter.hit("voucher_fail_user", &user_key, u32::MAX, FAIL_WINDOW_SECS).await?;
+            if let Some(a) = &addr_key {
+                limiter.hit("voucher_fail_addr", a, u32::MAX, FAIL_WINDOW_SECS).await?;
+            }
+        }
+        let r = result?;
+        let receipt = Receipt::new(
+            "voucher_receipt",
+            format!("voucher-{}", r.voucher_id),
+            &r.package_name,
+            0,
+            r.quota_bytes,
+            r.is_unlimited,
+        );
+        self.after_grant(&r.user, r.before, "voucher", receipt).await;
+        Ok(r)
+    }
+
+    async fn redeem_once(&self, user_id: Uuid, code: &str) -> Result<Redeemed, BillingError> {
+        let canonical = normalize(code).ok_or(BillingError::VoucherInvalid("not a voucher code"))?;
+        let hash = code_hash(&self.voucher_key(), &canonical);
+        let policy = self.runtime.policy();
+        self.db()
+            .run(move |conn| {
+                Ok(conn.transaction::<_, BillingError, _>(|tx| {
+                    let user = load_user(tx, user_id)?;
+                    may_buy(&user)?;
+                    // The code's row is held to the end: a second redeemer waits here, then
+                    // sees it used.
+                    let found: Option<(Uuid, Option<DateTime<Utc>>, Uuid)> = vouchers::table
+                        .filter(vouchers::code_hash.eq(&hash))
+                        .select((vouchers::id, vouchers::redeemed_at, vouchers::batch_id))
+                        .for_update()
+                        .first(tx)
+                        .optional()?;
+                    let Some((voucher_id, redeemed_at, batch_id)) = found else {
+                        return Err(BillingError::VoucherInvalid("unknown code"));
+                    };
+                    // Read, not locked: redemptions of one batch do not queue behind each other.
+                    let (package_id, revoked_at): (Uuid, Option<DateTime<Utc>>) = voucher_batches::table
+                        .find(batch_id)
+                        .select((voucher_batches::package_id, voucher_batches::revoked_at))
+                        .first(tx)?;
+                    if redeemed_at.is_some() {
+                        return Err(BillingError::VoucherUsed);
+                    }
+                    if revoked_at.is_some() {
+                        return Err(BillingError::VoucherInvalid("the batch was revoked"));
+                    }
+                    let p = crate::db::schema::packages::table
+                        .find(package_id)
+                        .select(packages::Package::as_select())
+                        .first(tx)?;
+                    let g = Grant {
+                        user: user_id,
+                        bytes: if p.is_unlimited { 0 } else { p.quota_bytes },
+                        extend_days: p.validity_days as u32,
+                        unlimited: p.is_unlimited.then_some(true),
+                        key: format!("voucher:{voucher_id}"),
+                        source: LedgerSource::Voucher,
+                        details: json!({ "voucher_id": voucher_id, "package": p.name }),
+                        by: None,
+                    };
+                    let (outcome, after) = grant::grant(tx, &g)?;
+                    let Outcome::Granted { ledger_id } = outcome else {
+                        return Err(BillingError::VoucherUsed);
+                    };
+                    diesel::update(vouchers::table.find(voucher_id))
+                        .set((
+                            vouchers::redeemed_by.eq(Some(user_id)),
+                            vouchers::redeemed_at.eq(Some(Utc::now())),
+                            vouchers::ledger_id.eq(Some(ledger_id)),
+                        ))
+                        .execute(tx)?;
+                    let before = after.access_status;
+                    let user = status::store(tx, after, &policy)?;
+                    Ok(Redeemed {
+                        voucher_id,
+                        user,
+                        before,
+                        package_name: p.name,
+                        quota_bytes: p.quota_bytes,
+                        is_unlimited: p.is_unlimited,
+                        validity_days: p.validity_days,
+                    })
+                }))
+            })
+            .await?
+    }
+}

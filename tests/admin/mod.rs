@@ -1,0 +1,3 @@
+//! The admin room over HTTP.
+
+mod lifecycle;

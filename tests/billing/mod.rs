@@ -1,0 +1,3 @@
+//! The billing room over HTTP against the Midtrans simulator.
+
+mod sales;

@@ -1,0 +1,4 @@
+//! The captive room: sign-in end to end, and the trust boundary it keeps on the open internet.
+
+mod boundary;
+mod sign_in;

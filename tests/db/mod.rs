@@ -1,0 +1,3 @@
+//! The database: migrations and the schema.
+
+mod schema;

@@ -1,0 +1,3 @@
+//! The notify room: lifecycle messages through the gateway simulator.
+
+mod messages;

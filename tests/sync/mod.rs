@@ -1,0 +1,3 @@
+//! The sync room against Postgres, Redis and the router simulator.
+
+mod cycles;

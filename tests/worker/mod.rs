@@ -1,0 +1,3 @@
+//! The worker door over a real app.
+
+mod jobs;
