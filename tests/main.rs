@@ -10,6 +10,7 @@ mod captive;
 mod cli;
 mod db;
 mod deploy;
+mod docs;
 mod http;
 mod layout;
 mod notify;

@@ -5,6 +5,7 @@ pub mod context;
 pub mod cookies;
 pub mod error;
 pub mod extract;
+pub mod ids;
 pub mod input;
 pub mod metrics;
 pub mod openapi;

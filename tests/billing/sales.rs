@@ -482,3 +482,24 @@ async fn cash_sales_packages_and_the_router_following_a_purchase() {
     let (status, body) = call(&app, &c, "POST", "/api/transactions", Some(json!({ "package_id": pkg }))).await;
     assert_eq!((status, body["code"].as_str()), (404, Some("PACKAGE_NOT_FOUND")));
 }
+
+/// An order id that cannot be one (a NUL byte, a space, too long) names no transaction: 404 in
+/// the envelope, before anything reaches the database (a NUL once answered 500).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_order_ids_are_not_found() {
+    let app = TestApp::spawn_billing(&[]).await;
+    let (_, c) = buyer(&app, "081234569901", 0).await;
+    let (_, admin) = staff(&app, "081299990901", hotspot::domain::Role::Admin).await;
+    for id in ["HS-%00X", "HS%20X", &"A".repeat(51)] {
+        for (client, method, path) in [
+            (&c, "GET", format!("/api/transactions/{id}")),
+            (&c, "GET", format!("/api/transactions/by-order-id/{id}")),
+            (&c, "POST", format!("/api/transactions/{id}/cancel")),
+            (&admin, "GET", format!("/api/admin/transactions/{id}")),
+        ] {
+            let (status, body) = call(&app, client, method, &path, None).await;
+            assert_eq!(status, 404, "{method} {path}: {body}");
+            assert_eq!(body["code"], "TRANSACTION_NOT_FOUND", "{method} {path}: {body}");
+        }
+    }
+}

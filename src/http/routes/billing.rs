@@ -6,7 +6,6 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::admin::Paging;
 use super::billing_views::Pagination;
@@ -18,6 +17,7 @@ use crate::domain::TxState;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{Client, CurrentUser};
+use crate::http::ids::{OrderPath, PathId, uuid_field};
 use crate::http::input::Input;
 use crate::midtrans::ProviderStatus;
 
@@ -106,10 +106,6 @@ pub struct Started {
     expires_at: DateTime<Utc>,
 }
 
-fn package_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw.trim()).map_err(|_| ApiError::validation("package_id", "a package id"))
-}
-
 #[utoipa::path(post, path = "/api/transactions", tag = "billing", security(("bearer" = []), ("cookie" = [])),
     request_body(content((StartBody = "application/json"), (StartBody = "application/x-www-form-urlencoded"))),
     responses((status = 201, body = Started, description = "The payment is open on Midtrans Snap"),
@@ -119,7 +115,7 @@ fn package_id(raw: &str) -> Result<Uuid, ApiError> {
 pub async fn start(state: Data, user: CurrentUser, body: Input<StartBody>) -> Result<HttpResponse, ApiError> {
     let b = body.0;
     let _ = (&b.payment_method, &b.va_bank);
-    let s = state.billing.start_purchase(user.id(), package_id(&b.package_id)?).await?;
+    let s = state.billing.start_purchase(user.id(), uuid_field("package_id", &b.package_id, "a package id")?).await?;
     let t = s.transaction;
     Ok(HttpResponse::Created().json(Started {
         status_url: format!("{}/payment/status?order_id={}", state.settings.public_base_url, t.order_id),
@@ -147,8 +143,8 @@ pub async fn initiate(state: Data, user: CurrentUser, body: Input<StartBody>) ->
     params(("order_id" = String, Path, max_length = 50)),
     responses((status = 200, body = TxView, description = "One of the caller's transactions with its events"),
         (status = 401, description = "AUTH_REQUIRED"), (status = 404, description = "TRANSACTION_NOT_FOUND")))]
-pub async fn get(state: Data, user: CurrentUser, order_id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let (t, events) = state.billing.transaction_of(user.id(), &order_id).await?;
+pub async fn get(state: Data, user: CurrentUser, order_id: PathId<OrderPath>) -> Result<HttpResponse, ApiError> {
+    let (t, events) = state.billing.transaction_of(user.id(), &order_id.0).await?;
     Ok(HttpResponse::Ok().json(tx_view(t, Some(events), None)))
 }
 
@@ -160,7 +156,7 @@ pub async fn get(state: Data, user: CurrentUser, order_id: web::Path<String>) ->
 pub async fn by_order_id(
     state: Data,
     user: CurrentUser,
-    order_id: web::Path<String>,
+    order_id: PathId<OrderPath>,
 ) -> Result<HttpResponse, ApiError> {
     get(state, user, order_id).await
 }
@@ -179,8 +175,8 @@ pub struct Cancelled {
     responses((status = 200, body = Cancelled, description = "A pending payment is cancelled; any other is left as it is"),
         (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "ORIGIN_INVALID"),
         (status = 404, description = "TRANSACTION_NOT_FOUND")))]
-pub async fn cancel(state: Data, user: CurrentUser, order_id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let t = state.billing.cancel(user.id(), &order_id).await?;
+pub async fn cancel(state: Data, user: CurrentUser, order_id: PathId<OrderPath>) -> Result<HttpResponse, ApiError> {
+    let t = state.billing.cancel(user.id(), &order_id.0).await?;
     let message = if t.state == TxState::Failed { "payment cancelled" } else { "the payment is no longer pending" };
     Ok(HttpResponse::Ok().json(Cancelled { success: true, status: frontend_status_of(&t), state: t.state, message }))
 }

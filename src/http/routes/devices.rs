@@ -13,6 +13,7 @@ use crate::http::AppState;
 use crate::http::cookies::set_device_cookie;
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::extract::{Client, CurrentUser};
+use crate::http::ids::{OwnDevicePath, PathId};
 use crate::http::input::Input;
 
 type Data = web::Data<AppState>;
@@ -120,8 +121,8 @@ pub async fn bind_current(
     params(("id" = i64, Path, description = "The device's id", minimum = 1)),
     responses((status = 200, body = super::auth::MessageBody), (status = 401, description = "AUTH_REQUIRED"),
         (status = 403, description = "ORIGIN_INVALID"), (status = 404, description = "DEVICE_NOT_FOUND")))]
-pub async fn remove(state: Data, user: CurrentUser, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    state.captive.remove_device(user.id(), path.into_inner()).await?;
+pub async fn remove(state: Data, user: CurrentUser, path: PathId<OwnDevicePath>) -> Result<HttpResponse, ApiError> {
+    state.captive.remove_device(user.id(), path.0).await?;
     Ok(HttpResponse::Ok().json(json!({ "message": "Perangkat dihapus." })))
 }
 
@@ -140,7 +141,7 @@ pub struct LabelBody {
 pub async fn label(
     state: Data,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: PathId<OwnDevicePath>,
     input: Input<LabelBody>,
 ) -> Result<HttpResponse, ApiError> {
     let label = input.label.trim().to_owned();
@@ -148,6 +149,6 @@ pub async fn label(
         return Err(ApiError::validation("label", format!("at most {LABEL_MAX} printable characters")));
     }
     let label = (!label.is_empty()).then_some(label);
-    let device = state.captive.label_device(user.id(), path.into_inner(), label).await?;
+    let device = state.captive.label_device(user.id(), path.0, label).await?;
     Ok(HttpResponse::Ok().json(device))
 }

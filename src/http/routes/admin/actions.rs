@@ -5,17 +5,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::user_id;
 use super::users::{ChangedAnswer, idempotency_key};
 use crate::admin::lifecycle::{Changed, Expiry};
 use crate::domain::Role;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::AdminActor;
+use crate::http::ids::{DevicePath, PathId, UserPath};
 use crate::http::input::Input;
 
 type Data = web::Data<AppState>;
-type Id = web::Path<String>;
+type Id = PathId<UserPath>;
 
 fn render(state: &AppState, c: Changed, message: &'static str) -> HttpResponse {
     super::users::changed_answer(state, c, message)
@@ -27,7 +27,7 @@ fn render(state: &AppState, c: Changed, message: &'static str) -> HttpResponse {
         (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
         (status = 404, description = "USER_NOT_FOUND")))]
 pub async fn approve(state: Data, a: AdminActor, id: Id) -> Result<HttpResponse, ApiError> {
-    let c = state.admin.approve(&a.0, user_id(&id)?).await?;
+    let c = state.admin.approve(&a.0, id.0).await?;
     Ok(render(&state, c, "user approved"))
 }
 
@@ -64,7 +64,7 @@ pub async fn reject(
 ) -> Result<HttpResponse, ApiError> {
     // The existing frontend rejects without a body.
     let reason = body.and_then(|b| b.0.reason).unwrap_or_else(|| "Ditolak oleh admin".into());
-    let c = state.admin.reject(&a.0, user_id(&id)?, &reason).await?;
+    let c = state.admin.reject(&a.0, id.0, &reason).await?;
     Ok(render(&state, c, "registration rejected"))
 }
 
@@ -85,7 +85,7 @@ pub struct BlockBody {
         (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
         (status = 404, description = "USER_NOT_FOUND")))]
 pub async fn block(state: Data, a: AdminActor, id: Id, body: Input<BlockBody>) -> Result<HttpResponse, ApiError> {
-    let c = state.admin.block(&a.0, user_id(&id)?, &body.reason).await?;
+    let c = state.admin.block(&a.0, id.0, &body.reason).await?;
     Ok(render(&state, c, "user blocked"))
 }
 
@@ -94,7 +94,7 @@ pub async fn block(state: Data, a: AdminActor, id: Id, body: Input<BlockBody>) -
     responses((status = 200, body = ChangedAnswer), (status = 401, description = "AUTH_REQUIRED"),
         (status = 403, description = "FORBIDDEN"), (status = 404, description = "USER_NOT_FOUND")))]
 pub async fn unblock(state: Data, a: AdminActor, id: Id) -> Result<HttpResponse, ApiError> {
-    let c = state.admin.unblock(&a.0, user_id(&id)?).await?;
+    let c = state.admin.unblock(&a.0, id.0).await?;
     Ok(render(&state, c, "user unblocked"))
 }
 
@@ -127,7 +127,7 @@ pub async fn quota(
     body: Input<QuotaBody>,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req)?;
-    let c = state.admin.adjust_quota(&a.0, user_id(&id)?, body.bytes, &body.reason, key.as_deref()).await?;
+    let c = state.admin.adjust_quota(&a.0, id.0, body.bytes, &body.reason, key.as_deref()).await?;
     Ok(render(&state, c, "quota changed"))
 }
 
@@ -161,7 +161,7 @@ pub async fn expiry(
         _ => return Err(ApiError::validation("expires_at", "give either expires_at or extend_days")),
     };
     let key = idempotency_key(&req)?;
-    let c = state.admin.set_expiry(&a.0, user_id(&id)?, e, key.as_deref()).await?;
+    let c = state.admin.set_expiry(&a.0, id.0, e, key.as_deref()).await?;
     Ok(render(&state, c, "expiry changed"))
 }
 
@@ -181,7 +181,7 @@ pub struct RoleBody {
         (status = 404, description = "USER_NOT_FOUND")))]
 pub async fn role(state: Data, a: AdminActor, id: Id, body: Input<RoleBody>) -> Result<HttpResponse, ApiError> {
     let b = body.0;
-    let c = state.admin.set_role(&a.0, user_id(&id)?, b.role, b.password).await?;
+    let c = state.admin.set_role(&a.0, id.0, b.role, b.password).await?;
     Ok(render(&state, c, "role changed"))
 }
 
@@ -191,7 +191,7 @@ pub async fn role(state: Data, a: AdminActor, id: Id, body: Input<RoleBody>) -> 
         (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
         (status = 404, description = "USER_NOT_FOUND")))]
 pub async fn deactivate(state: Data, a: AdminActor, id: Id) -> Result<HttpResponse, ApiError> {
-    let c = state.admin.deactivate(&a.0, user_id(&id)?).await?;
+    let c = state.admin.deactivate(&a.0, id.0).await?;
     Ok(render(&state, c, "user deactivated"))
 }
 
@@ -205,7 +205,7 @@ pub struct DevicesAnswer {
     responses((status = 200, body = DevicesAnswer), (status = 401, description = "AUTH_REQUIRED"),
         (status = 403, description = "FORBIDDEN"), (status = 404, description = "USER_NOT_FOUND")))]
 pub async fn user_devices(state: Data, _a: AdminActor, id: Id) -> Result<HttpResponse, ApiError> {
-    let devices = state.admin.devices_of(user_id(&id)?).await?;
+    let devices = state.admin.devices_of(id.0).await?;
     Ok(HttpResponse::Ok().json(DevicesAnswer { devices }))
 }
 
@@ -219,8 +219,7 @@ pub struct Message {
     responses((status = 200, body = Message, description = "Revoked: row deleted, router entries removed"),
         (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
         (status = 404, description = "DEVICE_NOT_FOUND")))]
-pub async fn revoke_device(state: Data, a: AdminActor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id: i64 = id.parse().ok().filter(|n| *n > 0).ok_or_else(|| ApiError::validation("id", "a device id"))?;
-    state.admin.revoke_device(&a.0, id).await?;
+pub async fn revoke_device(state: Data, a: AdminActor, id: PathId<DevicePath>) -> Result<HttpResponse, ApiError> {
+    state.admin.revoke_device(&a.0, id.0).await?;
     Ok(HttpResponse::Ok().json(Message { message: "device revoked" }))
 }

@@ -6,25 +6,21 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
+use super::Paging;
 use super::packages::ListQuery;
 use super::users::idempotency_key;
-use super::{Paging, user_id};
 use crate::billing::history::TxFilter;
 use crate::billing::vouchers::{BatchSummary, CodeState};
 use crate::domain::TxState;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminActor, AdminUser};
+use crate::http::ids::{BatchPath, OrderPath, PathId, UserPath, uuid_field};
 use crate::http::input::Input;
 use crate::http::routes::billing_views::{TxView, tx_view};
 
 type Data = web::Data<AppState>;
-
-pub(super) fn id_of(field: &str, raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw.trim()).map_err(|_| ApiError::validation(field, "an id"))
-}
 
 #[derive(Deserialize, ToSchema)]
 pub struct BatchBody {
@@ -52,7 +48,8 @@ pub struct BatchMade {
         (status = 422, description = "VALIDATION_ERROR")))]
 pub async fn create_batch(state: Data, a: AdminActor, body: Input<BatchBody>) -> Result<HttpResponse, ApiError> {
     let b = body.0;
-    let made = state.billing.create_batch(&a.0, id_of("package_id", &b.package_id)?, b.count, b.note).await?;
+    let made =
+        state.billing.create_batch(&a.0, uuid_field("package_id", &b.package_id, "an id")?, b.count, b.note).await?;
     let (summary, _) = state.billing.batch(made.batch.id).await?;
     Ok(HttpResponse::Created().json(BatchMade {
         csv_url: format!("/api/admin/vouchers/{}.csv", made.batch.id),
@@ -90,8 +87,8 @@ pub struct BatchDetail {
     responses((status = 200, body = BatchDetail, description = "The batch and each code's state"),
         (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
         (status = 404, description = "NOT_FOUND")))]
-pub async fn batch(state: Data, _a: AdminUser, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found())?;
+pub async fn batch(state: Data, _a: AdminUser, id: PathId<BatchPath>) -> Result<HttpResponse, ApiError> {
+    let id = id.0;
     let (batch, codes) = state.billing.batch(id).await?;
     Ok(HttpResponse::Ok().json(BatchDetail { batch, codes }))
 }
@@ -101,8 +98,8 @@ pub async fn batch(state: Data, _a: AdminUser, id: web::Path<String>) -> Result<
     responses((status = 200, content_type = "text/csv", body = String, description = "batch,seq,code,package,state,redeemed_at"),
         (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
         (status = 404, description = "NOT_FOUND"), (status = 409, description = "CONFLICT: made under another secret")))]
-pub async fn batch_csv(state: Data, _a: AdminUser, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found())?;
+pub async fn batch_csv(state: Data, _a: AdminUser, id: PathId<BatchPath>) -> Result<HttpResponse, ApiError> {
+    let id = id.0;
     let csv = state.billing.batch_csv(id).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
@@ -123,8 +120,8 @@ pub struct Revoked {
     responses((status = 200, body = Revoked, description = "The batch's unused codes no longer redeem"),
         (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
         (status = 404, description = "NOT_FOUND")))]
-pub async fn revoke_batch(state: Data, a: AdminActor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found())?;
+pub async fn revoke_batch(state: Data, a: AdminActor, id: PathId<BatchPath>) -> Result<HttpResponse, ApiError> {
+    let id = id.0;
     let (b, changed) = state.billing.revoke_batch(&a.0, id).await?;
     let message = if changed { "batch revoked" } else { "the batch was already revoked" };
     Ok(HttpResponse::Ok().json(Revoked { message, changed, revoked_at: b.revoked_at }))
@@ -159,14 +156,14 @@ pub async fn cash_sale(
     state: Data,
     a: AdminActor,
     req: HttpRequest,
-    id: web::Path<String>,
+    id: PathId<UserPath>,
     body: Input<SaleBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = user_id(&id)?;
+    let user = id.0;
     let b = body.0;
     let sold = state
         .billing
-        .cash_sale(&a.0, user, id_of("package_id", &b.package_id)?, b.note, idempotency_key(&req)?)
+        .cash_sale(&a.0, user, uuid_field("package_id", &b.package_id, "an id")?, b.note, idempotency_key(&req)?)
         .await?;
     let answer = SaleAnswer {
         message: if sold.replayed { "this sale was recorded before" } else { "cash sale recorded" },
@@ -242,7 +239,7 @@ pub async fn transactions(state: Data, _a: AdminUser, q: web::Query<TxQuery>) ->
         None => None,
     };
     let user = match q.user_id.as_deref().filter(|s| !s.is_empty()) {
-        Some(u) => Some(id_of("user_id", u)?),
+        Some(u) => Some(uuid_field("user_id", u, "an id")?),
         None => None,
     };
     let search = match q.search.filter(|s| !s.trim().is_empty()) {
@@ -277,8 +274,8 @@ pub async fn transactions(state: Data, _a: AdminUser, q: web::Query<TxQuery>) ->
     responses((status = 200, body = TxView, description = "One transaction with its events and buyer"),
         (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
         (status = 404, description = "TRANSACTION_NOT_FOUND")))]
-pub async fn transaction(state: Data, _a: AdminUser, order_id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let (t, events) = state.billing.transaction(&order_id).await?;
+pub async fn transaction(state: Data, _a: AdminUser, order_id: PathId<OrderPath>) -> Result<HttpResponse, ApiError> {
+    let (t, events) = state.billing.transaction(&order_id.0).await?;
     let user = state.captive.user_by_id(t.user_id).await?;
     Ok(HttpResponse::Ok().json(tx_view(t, Some(events), user.as_ref())))
 }
@@ -291,7 +288,7 @@ pub async fn transaction(state: Data, _a: AdminUser, order_id: web::Path<String>
 pub async fn transaction_detail(
     state: Data,
     a: AdminUser,
-    order_id: web::Path<String>,
+    order_id: PathId<OrderPath>,
 ) -> Result<HttpResponse, ApiError> {
     transaction(state, a, order_id).await
 }
@@ -314,8 +311,8 @@ pub struct Reconciled {
     responses((status = 200, body = Reconciled, description = "Midtrans was asked and its answer applied (a grant only for money received)"),
         (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
         (status = 404, description = "TRANSACTION_NOT_FOUND"), (status = 503, description = "PAYMENT_GATEWAY_UNAVAILABLE")))]
-pub async fn reconcile(state: Data, a: AdminActor, order_id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let r = state.billing.admin_reconcile(&a.0, &order_id).await?;
+pub async fn reconcile(state: Data, a: AdminActor, order_id: PathId<OrderPath>) -> Result<HttpResponse, ApiError> {
+    let r = state.billing.admin_reconcile(&a.0, &order_id.0).await?;
     let t = &r.transaction;
     Ok(HttpResponse::Ok().json(Reconciled {
         message: if r.granted { "payment confirmed; package granted" } else { "checked with Midtrans" },

@@ -5,7 +5,6 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::Paging;
 use crate::admin::query::{MessageFilter, MessageRow};
@@ -16,6 +15,7 @@ use crate::domain::{MessageStatus, Role};
 use crate::http::AppState;
 use crate::http::error::{ApiError, refuse};
 use crate::http::extract::AdminActor;
+use crate::http::ids::uuid_field;
 use crate::http::input::Input;
 use crate::settings::{SettingEntry, entries};
 
@@ -88,8 +88,7 @@ pub async fn audit(state: Data, _a: AdminActor, q: web::Query<AuditQuery>) -> Re
     let paging = Paging::new(q.page, q.per_page, 200)?;
     let target = q.target.map(|t| super::text_param("target", t, 100)).transpose()?;
     let action = q.action.map(|t| super::text_param("action", t, 100)).transpose()?;
-    let actor =
-        q.actor.as_deref().map(Uuid::parse_str).transpose().map_err(|_| ApiError::validation("actor", "a user id"))?;
+    let actor = q.actor.as_deref().map(|a| uuid_field("actor", a, "a user id")).transpose()?;
     let f = AuditFilter { actor, target, action, from: q.from, to: q.to };
     let (items, total) = state.admin.audit(f, paging.page, paging.per_page).await?;
     Ok(HttpResponse::Ok().json(AuditPage { items, total, page: paging.page, per_page: paging.per_page }))
@@ -136,12 +135,7 @@ pub async fn messages(state: Data, _a: AdminActor, q: web::Query<MessagesQuery>)
                 .ok_or_else(|| ApiError::validation("status", "queued, sent, delivered, read or failed"))?,
         ),
     };
-    let user = q
-        .user_id
-        .as_deref()
-        .map(Uuid::parse_str)
-        .transpose()
-        .map_err(|_| ApiError::validation("user_id", "a user id"))?;
+    let user = q.user_id.as_deref().map(|u| uuid_field("user_id", u, "a user id")).transpose()?;
     let f = MessageFilter { status, user, from: q.from, to: q.to };
     let (items, total) = state.admin.messages(f, paging.page, paging.per_page).await?;
     Ok(HttpResponse::Ok().json(MessagePage { items, total, page: paging.page, per_page: paging.per_page }))

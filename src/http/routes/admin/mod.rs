@@ -46,11 +46,6 @@ pub fn text_param(field: &str, v: String, max: usize) -> Result<String, ApiError
     Ok(v)
 }
 
-/// A user id from the path.
-pub fn user_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(raw).map_err(|_| ApiError::validation("id", "a user id"))
-}
-
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Limit {

@@ -5,7 +5,6 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::Paging;
 use crate::billing::packages::{PackageFields, PackageSort};
@@ -13,6 +12,7 @@ use crate::domain::GIB;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminActor, AdminUser};
+use crate::http::ids::{PackagePath, PathId};
 use crate::http::input::Input;
 use crate::http::routes::billing_views::{PackageView, package_view};
 
@@ -155,10 +155,10 @@ pub async fn create_package(state: Data, a: AdminActor, body: Input<PackageBody>
 pub async fn update_package(
     state: Data,
     a: AdminActor,
-    id: web::Path<String>,
+    id: PathId<PackagePath>,
     body: Input<PackageBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::validation("id", "a package id"))?;
+    let id = id.0;
     let (p, _) = state.billing.update_package(&a.0, id, body.0.fields()?).await?;
     Ok(HttpResponse::Ok().json(package_view(p)))
 }
@@ -173,7 +173,7 @@ pub async fn update_package(
 pub async fn put_package(
     state: Data,
     a: AdminActor,
-    id: web::Path<String>,
+    id: PathId<PackagePath>,
     body: Input<PackageBody>,
 ) -> Result<HttpResponse, ApiError> {
     update_package(state, a, id, body).await
@@ -190,8 +190,8 @@ pub struct Withdrawn {
     responses((status = 200, body = Withdrawn, description = "Off sale and out of the lists; its sales keep it"),
         (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
         (status = 404, description = "PACKAGE_NOT_FOUND")))]
-pub async fn delete_package(state: Data, a: AdminActor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::validation("id", "a package id"))?;
+pub async fn delete_package(state: Data, a: AdminActor, id: PathId<PackagePath>) -> Result<HttpResponse, ApiError> {
+    let id = id.0;
     let p = state.billing.delete_package(&a.0, id).await?;
     Ok(HttpResponse::Ok().json(Withdrawn { message: "package withdrawn", package: package_view(p) }))
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Paging, user_id};
+use super::Paging;
 use crate::accounts::CreateUser;
 use crate::admin::account::profile_field;
 use crate::admin::edit::Edit;
@@ -18,6 +18,7 @@ use crate::domain::{ApprovalStatus, GIB, Msisdn, Role};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::AdminActor;
+use crate::http::ids::{PathId, UserPath};
 use crate::http::input::Input;
 use crate::http::routes::me::{MeAnswer, answer};
 
@@ -269,8 +270,8 @@ pub struct DetailAnswer {
     params(("id" = String, Path, description = "The user's id", format = Uuid)),
     responses((status = 200, body = DetailAnswer), (status = 401, description = "AUTH_REQUIRED"),
         (status = 403, description = "FORBIDDEN"), (status = 404, description = "USER_NOT_FOUND")))]
-pub async fn detail(state: Data, _a: AdminActor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let Detail { user, devices, usage, ledger } = state.admin.detail(user_id(&id)?).await?;
+pub async fn detail(state: Data, _a: AdminActor, id: PathId<UserPath>) -> Result<HttpResponse, ApiError> {
+    let Detail { user, devices, usage, ledger } = state.admin.detail(id.0).await?;
     let n = devices.len() as i64;
     Ok(HttpResponse::Ok().json(DetailAnswer { user: view(&state, user, Some(n)), devices, usage_30d: usage, ledger }))
 }
@@ -336,10 +337,10 @@ pub async fn patch(
     state: Data,
     a: AdminActor,
     req: HttpRequest,
-    id: web::Path<String>,
+    id: PathId<UserPath>,
     body: Input<PatchBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = user_id(&id)?;
+    let id = id.0;
     let b = body.0;
     // The frontend's editor sends its role select too; a super admin's change of it is a role
     // change, the same value is none.
@@ -377,7 +378,7 @@ pub async fn put(
     state: Data,
     a: AdminActor,
     req: HttpRequest,
-    id: web::Path<String>,
+    id: PathId<UserPath>,
     body: Input<PatchBody>,
 ) -> Result<HttpResponse, ApiError> {
     patch(state, a, req, id, body).await
