@@ -227,3 +227,16 @@ async fn a_late_retry_leaves_a_device_that_logged_in_again_alone() {
     assert_eq!(bindings_for(&app, other), 0);
     app.stop().await;
 }
+
+/// Every scheduled job's failures are a series the alert rules can read from the start: its name
+/// is one the metrics set up at zero.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scheduled_job_has_its_failure_series() {
+    let app = TestApp::spawn().await;
+    let preview = app.backend.schedule_preview(1).unwrap();
+    assert!(preview.len() >= 6, "{preview:?}");
+    for (job, next) in preview {
+        assert!(hotspot::metrics::SCHEDULED_JOBS.contains(&job), "{job} has no zeroed failure series");
+        assert_eq!(next.len(), 1, "{job} fires");
+    }
+}

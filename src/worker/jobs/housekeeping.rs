@@ -18,7 +18,7 @@ pub const REVOKED_RETENTION: Duration = Duration::from_secs(24 * 3600);
 pub struct Housekeeping;
 
 impl Scheduled<Ctx> for Housekeeping {
-    const NAME: &'static str = "refresh-token-cleanup";
+    const NAME: &'static str = "housekeeping";
 
     fn schedule(ctx: &Ctx) -> Schedule {
         Schedule::cron(ctx.settings.jobs.token_cleanup_cron.clone())
@@ -26,7 +26,7 @@ impl Scheduled<Ctx> for Housekeeping {
 
     fn run(ctx: &Ctx, _tick: u64) -> JobFuture {
         let (db, runtime) = (ctx.db.clone(), ctx.runtime.get());
-        counted("housekeeping", async move {
+        counted(Self::NAME, async move {
             let tokens = db.run(|c| crate::auth::refresh::delete_dead(c, REVOKED_RETENTION)).await?;
             let unproven = db.run(crate::accounts::create::delete_unproven).await?;
             let kept = retention(&db, &runtime, Utc::now()).await?;

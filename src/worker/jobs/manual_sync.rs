@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use hotspot_jobs::{Done, JobFuture, ManualSync, Queued, Rule};
+use hotspot_jobs::{Done, JobFuture, ManualSync, Payload, Queued, Rule};
 
 use super::quota_sync::describe;
 use super::{Ctx, boxed, counted};
@@ -18,7 +18,7 @@ impl Queued<Ctx> for ManualSync {
 
     fn run(self, ctx: &Ctx, job_id: String) -> JobFuture {
         let (sync, kv, every) = (ctx.sync.clone(), ctx.kv.clone(), ctx.settings.jobs.sync_interval);
-        counted("manual-sync", async move {
+        counted(Self::QUEUE, async move {
             let Some(sync) = sync else { return Err("no router is configured (HOTSPOT_ROUTER_ADDR)".into()) };
             loop {
                 match tick(&sync, &kv, every, SyncTrigger::Manual, Some(job_id.clone())).await.map_err(boxed)? {

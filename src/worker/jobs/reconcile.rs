@@ -1,6 +1,6 @@
 //! One user's router entries brought in line with their access status now.
 
-use hotspot_jobs::{Done, JobFuture, Queued, Reconcile, Rule};
+use hotspot_jobs::{Done, JobFuture, Payload, Queued, Reconcile, Rule};
 
 use super::{Ctx, boxed, counted};
 
@@ -9,7 +9,7 @@ impl Queued<Ctx> for Reconcile {
 
     fn run(self, ctx: &Ctx, _job_id: String) -> JobFuture {
         let sync = ctx.sync.clone();
-        counted("reconcile", async move {
+        counted(Self::QUEUE, async move {
             let Some(sync) = sync else { return Ok(Done::new("no router configured; nothing to reconcile")) };
             // Parsed at the edge; a payload that is not a user id can never succeed.
             let Ok(id) = uuid::Uuid::parse_str(&self.user_id) else {

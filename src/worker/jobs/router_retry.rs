@@ -1,6 +1,6 @@
 //! Router removals that failed earlier (the router was down), tried again.
 
-use hotspot_jobs::{Done, JobFuture, Queued, RouterRetry, Rule};
+use hotspot_jobs::{Done, JobFuture, Payload, Queued, RouterRetry, Rule};
 
 use super::{Ctx, boxed, counted};
 use crate::domain::{ClientIp, MacAddress};
@@ -10,7 +10,7 @@ impl Queued<Ctx> for RouterRetry {
 
     fn run(self, ctx: &Ctx, _job_id: String) -> JobFuture {
         let devices = ctx.devices.clone();
-        counted("router-retry", async move {
+        counted(Self::QUEUE, async move {
             // Parsed at the edge like any input; a malformed entry is dropped, not retried forever.
             let macs: Vec<MacAddress> = self.forget_macs.iter().filter_map(|m| MacAddress::parse(m).ok()).collect();
             let ips: Vec<ClientIp> = self.forget_ips.iter().filter_map(|i| ClientIp::parse(i).ok()).collect();
