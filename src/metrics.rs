@@ -32,9 +32,6 @@ pub struct Families {
 pub const OTP_OUTCOMES: &[&str] = &["sent", "verified", "failed", "locked"];
 /// The job queues (the jobs crate's Redis queues).
 pub const QUEUES: &[&str] = hotspot_jobs::QUEUES;
-/// Scheduled jobs, counted in `hotspot_job_failures_total` beside the queues.
-pub const SCHEDULED_JOBS: &[&str] =
-    &["quota-sync", "payment-reconcile", "expiry-warnings", "gateway-watch", "housekeeping", "device-cleanup"];
 /// What `hotspot_queue_jobs` counts per queue.
 pub const QUEUE_STATES: &[&str] = &["pending", "running", "scheduled", "dead"];
 
@@ -141,11 +138,7 @@ fn zero_series(f: &Families) {
     for o in OTP_OUTCOMES {
         f.otp.with_label_values(&[o]);
     }
-    for j in SCHEDULED_JOBS {
-        f.job_failures.with_label_values(&[j]);
-    }
     for q in QUEUES {
-        f.job_failures.with_label_values(&[q]);
         for s in QUEUE_STATES {
             f.queue_jobs.with_label_values(&[q, s]);
         }
@@ -190,6 +183,13 @@ pub async fn refresh_queues(queues: &hotspot_jobs::Queues) {
         }),
         Err(e) => tracing::debug!(error = %e, "queue counts not read"),
     }
+}
+
+/// Shows `job`'s failure series at zero (the worker does so for each job it registers).
+pub fn job_failed_series(job: &str) {
+    with(|m| {
+        m.job_failures.with_label_values(&[job]);
+    });
 }
 
 /// Counts a failed job run of `queue`.

@@ -117,6 +117,17 @@ impl<C: Send + Sync + 'static> Worker<C> {
         self
     }
 
+    /// The names of every registered job: queues, then scheduled jobs (for the metrics' zeroed
+    /// series: a new job is counted without being listed anywhere else).
+    pub fn jobs(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.queues.iter().copied().chain(self.schedules.iter().map(|(name, _)| *name))
+    }
+
+    /// The queues this worker consumes.
+    pub fn queues(&self) -> &[&'static str] {
+        &self.queues
+    }
+
     /// The next `n` fire times of each scheduled job.
     pub fn preview(&self, n: usize) -> Vec<(&'static str, Vec<String>)> {
         self.schedules.iter().map(|(name, s)| (*name, s.preview(self.config.timezone, n))).collect()

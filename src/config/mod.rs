@@ -220,54 +220,10 @@ impl Settings {
         let default_format = if env == Environment::Production { LogFormat::Json } else { LogFormat::Text };
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
 
-        let public_base_url = src.string("HOTSPOT_PUBLIC_BASE_URL", "http://localhost:3000");
-        if !(public_base_url.starts_with("http://") || public_base_url.starts_with("https://")) {
-            return Err(err("HOTSPOT_PUBLIC_BASE_URL", "must start with http:// or https://"));
-        }
-        let public_base_url = public_base_url.trim_end_matches('/').to_owned();
-
-        let mut trusted_origins = src.list("HOTSPOT_TRUSTED_ORIGINS", "");
-        for o in &trusted_origins {
-            if !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/') {
-                return Err(err(
-                    "HOTSPOT_TRUSTED_ORIGINS",
-                    format!("{o:?} is not an origin like https://wifi.example.id"),
-                ));
-            }
-        }
-        if !trusted_origins.contains(&public_base_url) {
-            trusted_origins.push(public_base_url.clone());
-        }
-
-        // Proxies by exact address: a whole subnet would believe any container in it.
-        let trusted_proxies = src
-            .list("HOTSPOT_TRUSTED_PROXIES", "127.0.0.1,::1")
-            .iter()
-            .map(|c| match Cidr::parse(c) {
-                Ok(cidr) if cidr.is_single_address() => Ok(cidr),
-                Ok(_) => Err(err("HOTSPOT_TRUSTED_PROXIES", format!("{c:?}: name each proxy by its exact address"))),
-                Err(e) => Err(err("HOTSPOT_TRUSTED_PROXIES", format!("{c:?}: {e}"))),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-
+        let (public_base_url, trusted_origins) = public_url_and_origins(src)?;
+        let trusted_proxies = trusted_proxies(src)?;
         let timezone: chrono_tz::Tz = src.parse("HOTSPOT_TIMEZONE", chrono_tz::Asia::Makassar)?;
-
-        let database_url = src.string("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hotspot");
-        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(err("DATABASE_URL", "must be a postgres:// URL"));
-        }
-        let redis_url = src.string("REDIS_URL", "redis://127.0.0.1:6379/0");
-        if !(redis_url.starts_with("redis://")
-            || redis_url.starts_with("rediss://")
-            || redis_url.starts_with("unix://"))
-        {
-            return Err(err("REDIS_URL", "must be a redis://, rediss:// or unix:// URL"));
-        }
-        let redis_prefix = src.string("HOTSPOT_REDIS_PREFIX", "hotspot:");
-        if redis_prefix.contains(char::is_whitespace) {
-            return Err(err("HOTSPOT_REDIS_PREFIX", "must not contain white space"));
-        }
-
+        let (database_url, redis_url, redis_prefix) = store_urls(src)?;
         let router = router::router_settings(src, env)?;
         let auth = auth::auth_settings(src)?;
         let policy = RouterPolicy {
@@ -306,18 +262,7 @@ impl Settings {
             wa_webhook_secret: Some(src.string("HOTSPOT_WA_WEBHOOK_SECRET", ""))
                 .filter(|s| !s.is_empty())
                 .map(SecretString::from),
-            fonnte_callback_secret: match src.string("HOTSPOT_WA_FONNTE_CALLBACK_SECRET", "") {
-                s if s.is_empty() => None,
-                s if s.len() >= 16 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => {
-                    Some(s.into())
-                }
-                _ => {
-                    return Err(err(
-                        "HOTSPOT_WA_FONNTE_CALLBACK_SECRET",
-                        "at least 16 letters, digits, '-' or '_' (it goes in a URL)",
-                    ));
-                }
-            },
+            fonnte_callback_secret: fonnte_callback_secret(src)?,
             wa_templates_file: Some(src.string("HOTSPOT_WA_TEMPLATES_FILE", ""))
                 .filter(|s| !s.is_empty())
                 .map(Into::into),
@@ -360,5 +305,66 @@ impl Settings {
 
     pub fn is_production(&self) -> bool {
         self.env == Environment::Production
+    }
+}
+
+/// The public URL (no trailing `/`) and the origins allowed to send cookies (it among them).
+fn public_url_and_origins(src: &Source<'_>) -> Result<(String, Vec<String>), ConfigError> {
+    let public_base_url = src.string("HOTSPOT_PUBLIC_BASE_URL", "http://localhost:3000");
+    if !(public_base_url.starts_with("http://") || public_base_url.starts_with("https://")) {
+        return Err(err("HOTSPOT_PUBLIC_BASE_URL", "must start with http:// or https://"));
+    }
+    let public_base_url = public_base_url.trim_end_matches('/').to_owned();
+    let mut trusted_origins = src.list("HOTSPOT_TRUSTED_ORIGINS", "");
+    for o in &trusted_origins {
+        if !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/') {
+            return Err(err("HOTSPOT_TRUSTED_ORIGINS", format!("{o:?} is not an origin like https://wifi.example.id")));
+        }
+    }
+    if !trusted_origins.contains(&public_base_url) {
+        trusted_origins.push(public_base_url.clone());
+    }
+    Ok((public_base_url, trusted_origins))
+}
+
+/// Proxies by exact address: a whole subnet would believe any container in it.
+fn trusted_proxies(src: &Source<'_>) -> Result<Vec<Cidr>, ConfigError> {
+    src.list("HOTSPOT_TRUSTED_PROXIES", "127.0.0.1,::1")
+        .iter()
+        .map(|c| match Cidr::parse(c) {
+            Ok(cidr) if cidr.is_single_address() => Ok(cidr),
+            Ok(_) => Err(err("HOTSPOT_TRUSTED_PROXIES", format!("{c:?}: name each proxy by its exact address"))),
+            Err(e) => Err(err("HOTSPOT_TRUSTED_PROXIES", format!("{c:?}: {e}"))),
+        })
+        .collect()
+}
+
+/// Postgres's URL, Redis's URL and the prefix of every Redis key.
+fn store_urls(src: &Source<'_>) -> Result<(String, String, String), ConfigError> {
+    let database_url = src.string("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hotspot");
+    if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        return Err(err("DATABASE_URL", "must be a postgres:// URL"));
+    }
+    let redis_url = src.string("REDIS_URL", "redis://127.0.0.1:6379/0");
+    if !["redis://", "rediss://", "unix://"].iter().any(|s| redis_url.starts_with(s)) {
+        return Err(err("REDIS_URL", "must be a redis://, rediss:// or unix:// URL"));
+    }
+    let redis_prefix = src.string("HOTSPOT_REDIS_PREFIX", "hotspot:");
+    if redis_prefix.contains(char::is_whitespace) {
+        return Err(err("HOTSPOT_REDIS_PREFIX", "must not contain white space"));
+    }
+    Ok((database_url, redis_url, redis_prefix))
+}
+
+/// Fonnte's callback secret goes in a URL: letters, digits, `-` and `_` only.
+fn fonnte_callback_secret(src: &Source<'_>) -> Result<Option<SecretString>, ConfigError> {
+    match src.string("HOTSPOT_WA_FONNTE_CALLBACK_SECRET", "") {
+        s if s.is_empty() => Ok(None),
+        s if s.len() >= 16 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => {
+            Ok(Some(s.into()))
+        }
+        _ => {
+            Err(err("HOTSPOT_WA_FONNTE_CALLBACK_SECRET", "at least 16 letters, digits, '-' or '_' (it goes in a URL)"))
+        }
     }
 }

@@ -73,9 +73,13 @@ pub fn worker_config(settings: &Settings, queues: hotspot_jobs::QueueSettings) -
     }
 }
 
-/// The worker with every job registered.
+/// The worker with every job registered, each job's failure series shown at zero.
 pub fn build(ctx: Ctx, config: WorkerConfig, conn: hotspot_jobs::ConnectionManager) -> Worker<Ctx> {
-    jobs::register(Worker::new(config, conn, ctx))
+    let worker = jobs::register(Worker::new(config, conn, ctx));
+    for job in worker.jobs() {
+        crate::metrics::job_failed_series(job);
+    }
+    worker
 }
 
 /// Runs the worker until `shutdown` fires.

@@ -58,14 +58,18 @@ impl Source {
         out
     }
 
-    /// The code before the tests (`#[cfg(test)]`), without comment lines.
+    /// The code without its test items and comment lines.
     fn code(&self) -> String {
-        let before = self.text.split("#[cfg(test)]").next().unwrap_or("");
-        before.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
+        without_tests(&self.text)
+            .into_iter()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
+    /// The module's length without its test items.
     fn lines_before_tests(&self) -> usize {
-        self.text.split("#[cfg(test)]").next().unwrap_or("").lines().count()
+        without_tests(&self.text).len()
     }
 
     /// `sync/run.rs` → `[sync, run]`; `sync/mod.rs` → `[sync]`; `lib.rs` → `[]`.
@@ -281,6 +285,37 @@ fn siblings(from: &[String], to: &[String]) -> Option<(Vec<String>, Vec<String>)
     Some((from[..=common].to_vec(), to[..=common].to_vec()))
 }
 
+/// The lines of `text` without each `#[cfg(test)]` item (as rustfmt lays it out: a one-line
+/// item ends with `;`, a block ends with a `}` at the item's indent). Code after a test module
+/// still counts.
+fn without_tests(text: &str) -> Vec<&str> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i].trim() != "#[cfg(test)]" {
+            out.push(lines[i]);
+            i += 1;
+            continue;
+        }
+        // Past further attributes to the item itself.
+        let mut j = i + 1;
+        while j < lines.len() && lines[j].trim_start().starts_with("#[") {
+            j += 1;
+        }
+        let Some(item) = lines.get(j) else { break };
+        let indent = &item[..item.len() - item.trim_start().len()];
+        let close = format!("{indent}}}");
+        i = if item.trim_end().ends_with(';') {
+            j + 1
+        } else {
+            // An unclosed item hides the rest of the file, as the compiler would refuse it anyway.
+            lines[j..].iter().position(|l| l.trim_end() == close).map_or(lines.len(), |end| j + end + 1)
+        };
+    }
+    out
+}
+
 /// The tables written: diesel's `insert_into`/`update`/`delete` of `x::table`, and SQL's
 /// `INSERT INTO x`, `UPDATE x`, `DELETE FROM x` (a name built at run time is nobody's).
 fn writes(code: &str) -> Vec<String> {
@@ -299,8 +334,7 @@ fn long_functions(text: &str, max: usize) -> Vec<(String, usize, usize)> {
         Regex::new(r"^(\s*)(?:pub(?:\([^)]*\))?\s+)?(?:const\s+)?(?:async\s+)?(?:unsafe\s+)?fn\s+([a-z_][a-z0-9_]*)")
             .expect("regex")
     });
-    let code = text.split("#[cfg(test)]").next().unwrap_or("");
-    let lines: Vec<&str> = code.lines().collect();
+    let lines = without_tests(text);
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let Some(c) = FN.captures(line) else { continue };

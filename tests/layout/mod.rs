@@ -176,6 +176,11 @@ fn the_checker_finds_up_imports_sibling_imports_circles_and_foreign_writes() {
     assert_eq!(with(vec![src("db/mod.rs", &long)]), vec![Kind::LongModule]);
     let tested = format!("fn a() {{}}\n#[cfg(test)]\nmod tests {{\n{long}}}\n");
     assert_eq!(with(vec![src("db/mod.rs", &tested)]), vec![]);
+    // Code after the tests still counts.
+    let after = "#[cfg(test)]\nmod tests {\n    fn t() {}\n}\nfn w() { diesel::update(users::table) }\n";
+    assert_eq!(with(vec![src("billing/mod.rs", after)]), vec![Kind::ForeignWrite]);
+    let one_line = "#[cfg(test)]\nuse std::fmt;\nuse crate::billing::Sale;\n";
+    assert_eq!(with(vec![src("audit/mod.rs", one_line)]), vec![Kind::UpImport]);
     let long_fn = format!("fn a() {{\n{}}}\n", "    x();\n".repeat(6));
     assert_eq!(with(vec![src("db/mod.rs", &long_fn)]), vec![Kind::LongFunction]);
 }

@@ -228,15 +228,27 @@ async fn a_late_retry_leaves_a_device_that_logged_in_again_alone() {
     app.stop().await;
 }
 
-/// Every scheduled job's failures are a series the alert rules can read from the start: its name
-/// is one the metrics set up at zero.
+/// Every job's failures are a series the alert rules can read from the start (the worker sets
+/// each registered job's up at zero), and every queue the worker consumes is one the queue
+/// metrics look at.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_scheduled_job_has_its_failure_series() {
+async fn every_job_has_its_failure_series_and_every_queue_its_depth() {
     let app = TestApp::spawn().await;
-    let preview = app.backend.schedule_preview(1).unwrap();
-    assert!(preview.len() >= 6, "{preview:?}");
-    for (job, next) in preview {
-        assert!(hotspot::metrics::SCHEDULED_JOBS.contains(&job), "{job} has no zeroed failure series");
+    let conn = hotspot_jobs::queue::connection(&app.backend.settings.redis_url, Duration::from_secs(2)).unwrap();
+    let worker = hotspot::worker::build(app.backend.worker_ctx(), app.backend.worker_config(), conn);
+    let mut queues = worker.queues().to_vec();
+    queues.sort_unstable();
+    let mut listed = hotspot_jobs::QUEUES.to_vec();
+    listed.sort_unstable();
+    assert_eq!(queues, listed, "the queues consumed are the queues measured");
+    let text = hotspot::metrics::render(Vec::new()).unwrap();
+    let jobs: Vec<_> = worker.jobs().collect();
+    assert!(jobs.len() >= 10, "{jobs:?}");
+    for job in jobs {
+        let series = format!("hotspot_job_failures_total{{queue=\"{job}\"}}");
+        assert!(text.contains(&series), "{series} missing");
+    }
+    for (job, next) in worker.preview(1) {
         assert_eq!(next.len(), 1, "{job} fires");
     }
 }
