@@ -38,6 +38,32 @@ pub struct Grant {
     pub by: Option<Uuid>,
 }
 
+impl Grant {
+    /// What a package gives (as listed or as sold): its days, its bytes (none counted when
+    /// unlimited: the flag carries it) and the unlimited flag when set. `details` and `by` are
+    /// the caller's to fill.
+    pub fn package(
+        user: Uuid,
+        quota_bytes: i64,
+        validity_days: i32,
+        unlimited: bool,
+        key: String,
+        source: LedgerSource,
+    ) -> Self {
+        Grant {
+            user,
+            bytes: if unlimited { 0 } else { quota_bytes },
+            // The column's CHECK keeps it in 1..=3650.
+            extend_days: u32::try_from(validity_days).unwrap_or(0),
+            unlimited: unlimited.then_some(true),
+            key,
+            source,
+            details: Value::Null,
+            by: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Granted {

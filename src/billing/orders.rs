@@ -139,15 +139,11 @@ pub(crate) fn insert_sale(
 
 /// The grant a sale gives: its package as sold, keyed by its order.
 pub(crate) fn sale_grant(t: &Transaction, source: LedgerSource, by: Option<Uuid>) -> Grant {
+    let key = format!("order:{}", t.order_id);
     Grant {
-        user: t.user_id,
-        bytes: if t.is_unlimited { 0 } else { t.quota_bytes },
-        extend_days: t.validity_days as u32,
-        unlimited: t.is_unlimited.then_some(true),
-        key: format!("order:{}", t.order_id),
-        source,
         details: json!({ "order_id": t.order_id, "package": t.package_name, "amount_idr": t.amount_idr }),
         by,
+        ..Grant::package(t.user_id, t.quota_bytes, t.validity_days, t.is_unlimited, key, source)
     }
 }
 

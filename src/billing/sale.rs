@@ -143,15 +143,12 @@ impl Billing {
                 Ok(conn.transaction::<_, BillingError, _>(|tx| {
                     let before = accounts::lock(tx, id)?;
                     let p = packages::live(tx, package_id, false)?;
+                    let key = format!("package:{id}:{package_id}:initial");
+                    let source = LedgerSource::AdminAdjust;
                     let g = accounts::Grant {
-                        user: id,
-                        bytes: if p.is_unlimited { 0 } else { p.quota_bytes },
-                        extend_days: p.validity_days as u32,
-                        unlimited: p.is_unlimited.then_some(true),
-                        key: format!("package:{id}:{package_id}:initial"),
-                        source: LedgerSource::AdminAdjust,
                         details: json!({ "package": p.name, "reason": "initial package" }),
                         by: a.user_id,
+                        ..accounts::Grant::package(id, p.quota_bytes, p.validity_days, p.is_unlimited, key, source)
                     };
                     let (_, after) = accounts::grant::grant(tx, &g)?;
                     let after = accounts::status::store(tx, after, &policy)?;

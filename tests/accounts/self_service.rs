@@ -2,7 +2,7 @@
 //! (zero-filled, operator's days), the quota history (usage per day beside grants), the
 //! sign-ins, the quota card's thresholds, and the profile they may change.
 
-use hotspot::domain::{ClientIp, GIB, MacAddress};
+use hotspot::domain::GIB;
 use hotspot::sync::{FailPoint, run_cycle};
 use serde_json::json;
 
@@ -14,9 +14,8 @@ async fn usage_history_sign_ins_and_profile_after_real_syncs() {
     let phone = "081234561001";
     let u = app.user(phone, "Pemakai", 10).await;
     let (mac, ip) = ("02:AC:00:00:00:01", "10.5.60.11");
-    app.device(mac, ip);
-    let (id, m, i) = (u.id, MacAddress::parse(mac).unwrap(), ClientIp::parse(ip).unwrap());
-    app.backend.db.run(move |c| hotspot::captive::register_device(c, id, &m, &i, vec![])).await.unwrap();
+    let id = u.id;
+    app.owned_device(id, mac, ip).await;
     let ctx = app.backend.sync_context().unwrap();
     app.sim().advance(60);
     run_cycle(&ctx, hotspot::domain::SyncTrigger::Cli, None, FailPoint::None).await.unwrap();

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use hotspot::db::schema::{audit_log, quota_ledger};
-use hotspot::domain::{ClientIp, GIB, MacAddress, Role};
+use hotspot::domain::{GIB, Role};
 use serde_json::{Value, json};
 
 use crate::common::{TestApp, call, staff};
@@ -81,9 +81,7 @@ async fn an_operator_approves_grants_and_blocks_and_the_router_follows() {
 
     // A device of theirs on the hotspot.
     let (mac, ip) = ("02:AD:00:00:00:01", "10.5.50.77");
-    app.device(mac, ip);
-    let (m, i) = (MacAddress::parse(mac).unwrap(), ClientIp::parse(ip).unwrap());
-    app.backend.db.run(move |c| hotspot::captive::register_device(c, id, &m, &i, vec![])).await.unwrap();
+    app.owned_device(id, mac, ip).await;
 
     // Grant 2 GiB with an Idempotency-Key: a double click grants once.
     let grant = |key: &'static str, bytes: i64| {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use hotspot::db::schema::{audit_log, quota_ledger, transactions};
-use hotspot::domain::{ClientIp, GIB, MacAddress, Role};
+use hotspot::domain::{GIB, Role};
 use serde_json::{Value, json};
 
 use crate::common::{MIDTRANS_KEY, TestApp, call, staff};
@@ -398,9 +398,7 @@ async fn cash_sales_packages_and_the_router_following_a_purchase() {
     // A user out of quota with a device on the hotspot.
     let (id, c) = buyer(&app, "081234560008", 0).await;
     let (mac, ip) = ("02:AD:00:00:00:08", "10.5.50.88");
-    app.device(mac, ip);
-    let (m, i) = (MacAddress::parse(mac).unwrap(), ClientIp::parse(ip).unwrap());
-    app.backend.db.run(move |c| hotspot::captive::register_device(c, id, &m, &i, vec![])).await.unwrap();
+    app.owned_device(id, mac, ip).await;
     let me = call(&app, &c, "GET", "/api/auth/me", None).await.1;
     assert_eq!(me["access_status"], "habis", "{me}");
 

@@ -324,6 +324,18 @@ impl TestApp {
         self.sim().with_state(|s| s.add_host(m, a));
     }
 
+    /// A device on the hotspot (`device`) already registered to `user`, as a sign-in leaves it.
+    pub async fn owned_device(&self, user: uuid::Uuid, mac: &str, ip: &str) {
+        self.device(mac, ip);
+        let m = hotspot::domain::MacAddress::parse(mac).expect("mac");
+        let i = hotspot::domain::ClientIp::parse(ip).expect("ip");
+        self.backend
+            .db
+            .run(move |c| hotspot::captive::register_device(c, user, &m, &i, vec![]))
+            .await
+            .expect("register");
+    }
+
     /// A browser: its own cookie jar, the trusted Origin on every request.
     pub fn browser(&self) -> reqwest::Client {
         let mut headers = reqwest::header::HeaderMap::new();

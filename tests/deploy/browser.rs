@@ -59,10 +59,8 @@ async fn the_existing_frontend_end_to_end() {
     app.device("02:DE:00:00:00:04", "10.5.50.14");
     // Sari's phone used 1 GiB, charged by two real sync cycles: her dashboard shows it.
     let (mac, ip) = ("02:DE:00:00:00:02", "10.5.50.12");
-    app.device(mac, ip);
-    let (m, i, sid) =
-        (hotspot::domain::MacAddress::parse(mac).unwrap(), hotspot::domain::ClientIp::parse(ip).unwrap(), sari.id);
-    app.backend.db.run(move |c| hotspot::captive::register_device(c, sid, &m, &i, vec![])).await.unwrap();
+    app.owned_device(sari.id, mac, ip).await;
+    let m = hotspot::domain::MacAddress::parse(mac).unwrap();
     let ctx = app.backend.sync_context().unwrap();
     hotspot::sync::run_cycle(&ctx, hotspot::domain::SyncTrigger::Cli, None, hotspot::sync::FailPoint::None)
         .await

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::Timelike;
 use diesel::prelude::*;
 use hotspot::db::schema::{message_log, users};
-use hotspot::domain::{ClientIp, GIB, MacAddress};
+use hotspot::domain::GIB;
 use hotspot::notify::{Event, Outcome};
 use hotspot::sync::{FailPoint, run_cycle};
 
@@ -56,9 +56,8 @@ async fn one_message_per_threshold_crossing_across_many_syncs() {
     let (_worker, _w) = app.start_worker();
     let u = app.user("081234562001", "Hemat", 1).await;
     let (mac, ip) = ("02:AD:00:00:20:01", "10.5.61.11");
-    app.device(mac, ip);
-    let (id, m, i) = (u.id, MacAddress::parse(mac).unwrap(), ClientIp::parse(ip).unwrap());
-    app.backend.db.run(move |c| hotspot::captive::register_device(c, id, &m, &i, vec![])).await.unwrap();
+    let id = u.id;
+    app.owned_device(id, mac, ip).await;
     let ctx = app.backend.sync_context().unwrap();
     app.sim().advance(60);
     run_cycle(&ctx, hotspot::domain::SyncTrigger::Cli, None, FailPoint::None).await.unwrap();

@@ -58,9 +58,7 @@ async fn runs(app: &TestApp) -> Vec<(String, Option<String>, String)> {
 
 async fn user_with_device(app: &TestApp) -> uuid::Uuid {
     let u = app.user(PHONE, "Budi", 10).await;
-    app.device(MAC, IP);
-    let (uid, mac, ip) = (u.id, MacAddress::parse(MAC).unwrap(), ClientIp::parse(IP).unwrap());
-    app.backend.db.run(move |c| hotspot::captive::register_device(c, uid, &mac, &ip, vec![])).await.unwrap();
+    app.owned_device(u.id, MAC, IP).await;
     u.id
 }
 

@@ -104,15 +104,17 @@ impl Billing {
                         .find(package_id)
                         .select(packages::Package::as_select())
                         .first(tx)?;
+                    let key = format!("voucher:{voucher_id}");
                     let g = Grant {
-                        user: user_id,
-                        bytes: if p.is_unlimited { 0 } else { p.quota_bytes },
-                        extend_days: p.validity_days as u32,
-                        unlimited: p.is_unlimited.then_some(true),
-                        key: format!("voucher:{voucher_id}"),
-                        source: LedgerSource::Voucher,
                         details: json!({ "voucher_id": voucher_id, "package": p.name }),
-                        by: None,
+                        ..Grant::package(
+                            user_id,
+                            p.quota_bytes,
+                            p.validity_days,
+                            p.is_unlimited,
+                            key,
+                            LedgerSource::Voucher,
+                        )
                     };
                     let (outcome, after) = grant::grant(tx, &g)?;
                     let Outcome::Granted { ledger_id } = outcome else {

@@ -59,7 +59,7 @@ pub(super) async fn set_mode(s: Shared, body: web::Json<ModeBody>) -> HttpRespon
     let mut st = lock(&s);
     st.mode = body.mode;
     if let Some(d) = body.delay_ms {
-        st.delay = Duration::from_millis(d);
+        st.delay = Duration::from_millis(d.min(120_000));
     }
     HttpResponse::Ok().json(json!({ "mode": st.mode }))
 }
