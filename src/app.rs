@@ -193,7 +193,7 @@ impl App {
             writers: settings.jobs.sync_writers.min(settings.db_pool_size as usize / 2).max(1),
             progress: None,
             progress_every: std::time::Duration::from_secs(1),
-            lock_ttl: settings.jobs.sync_timeout + std::time::Duration::from_secs(60),
+            lock_ttl: crate::sync::LOCK_LEASE,
             pause: None,
             notify: Some(self.queues.clone()),
         })
@@ -269,6 +269,8 @@ pub async fn work(app: App) -> anyhow::Result<()> {
 }
 
 pub async fn run_worker(app: App, shutdown: Shutdown) -> anyhow::Result<()> {
+    let stop = shutdown.clone();
+    app.kv.keep_fresh(async move { stop.wait().await });
     crate::worker::run(app.worker_ctx(), app.worker_config(), shutdown).await
 }
 
@@ -295,6 +297,8 @@ pub async fn serve_and_work(app: App, listener: TcpListener) -> anyhow::Result<(
 pub async fn run_http(app: App, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     app.runtime.start(&app.settings.redis_url).await;
+    let stop = shutdown.clone();
+    app.kv.keep_fresh(async move { stop.wait().await });
     let state = app.http_state()?;
     tracing::info!(%addr, env = ?app.settings.env, "HTTP server listening");
     crate::http::serve(state, listener, shutdown).await

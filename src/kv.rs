@@ -74,6 +74,35 @@ impl Kv {
             .map_err(|_| KvError::Unavailable(format!("no answer within {} ms", self.timeout.as_millis())))?
     }
 
+    /// PINGs every second until `stop`: after Redis went away and came back, the shared
+    /// connection reconnects on the next command that fails, so without this the first real
+    /// command after the outage (a sign-in's token check) would be the one to fail.
+    pub fn keep_fresh(&self, stop: impl std::future::Future<Output = ()> + Send + 'static) {
+        let kv = self.clone();
+        tokio::spawn(async move {
+            tokio::pin!(stop);
+            let mut down = false;
+            loop {
+                tokio::select! {
+                    _ = &mut stop => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                match kv.ping().await {
+                    Ok(()) if down => {
+                        tracing::info!("redis answers again");
+                        down = false;
+                    }
+                    Ok(()) => {}
+                    Err(e) if !down => {
+                        tracing::warn!(error = %e, "redis does not answer");
+                        down = true;
+                    }
+                    Err(_) => {}
+                }
+            }
+        });
+    }
+
     pub async fn ping(&self) -> Result<(), KvError> {
         self.with_timeout(async {
             let mut conn = self.conn();

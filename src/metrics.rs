@@ -26,6 +26,8 @@ pub struct Families {
     pub whatsapp_session_up: IntGaugeVec,
     pub queue_jobs: IntGaugeVec,
     pub job_failures: IntCounterVec,
+    pub consumer_up: IntGaugeVec,
+    pub consumer_restarts: IntCounterVec,
 }
 
 /// Code outcomes counted by `hotspot_otp_codes_total`.
@@ -127,6 +129,18 @@ fn build() -> Result<Families, prometheus::Error> {
             &["queue", "state"],
         )?,
         job_failures: counters(r, "job_failures_total", "Job runs that failed, by queue", &["queue"])?,
+        consumer_up: gauges(
+            r,
+            "worker_consumer_up",
+            "1 while this worker's consumer of the queue runs; 0 while it waits to start again",
+            &["queue"],
+        )?,
+        consumer_restarts: counters(
+            r,
+            "worker_consumer_restarts_total",
+            "Times this worker's consumer of the queue stopped (Redis lost) and was started again",
+            &["queue"],
+        )?,
         registry,
     };
     zero_series(&f);
@@ -189,6 +203,24 @@ pub async fn refresh_queues(queues: &hotspot_jobs::Queues) {
 pub fn job_failed_series(job: &str) {
     with(|m| {
         m.job_failures.with_label_values(&[job]);
+    });
+}
+
+/// A queue's consumer in this worker stopped (`false`) or runs (`true`).
+pub fn consumer(queue: &str, up: bool) {
+    with(|m| {
+        m.consumer_up.with_label_values(&[queue]).set(i64::from(up));
+        if !up {
+            m.consumer_restarts.with_label_values(&[queue]).inc();
+        }
+    });
+}
+
+/// Shows a queue's consumer as running, its restarts at zero (the worker does so at start).
+pub fn consumer_series(queue: &str) {
+    with(|m| {
+        m.consumer_up.with_label_values(&[queue]).set(1);
+        m.consumer_restarts.with_label_values(&[queue]);
     });
 }
 

@@ -158,6 +158,25 @@ impl Queues {
             return Ok(Enqueued { job_id: self.push(job).await?, created: true });
         };
         let value = serde_json::to_value(&job).map_err(|e| QueueError::Encode(e.to_string()))?;
+        // After Redis came back, the shared connection's first command fails on the dead socket
+        // and reconnects; one more try then succeeds. Pushing a unique job twice is harmless:
+        // the second push finds the first one's key.
+        match self.push_unique_once::<J>(&value, unique).await {
+            Err(QueueError::Encode(e)) => Err(QueueError::Encode(e)),
+            Err(e) => {
+                tracing::debug!(error = %e, "unique push failed; trying once more");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                self.push_unique_once::<J>(&value, unique).await
+            }
+            ok => ok,
+        }
+    }
+
+    async fn push_unique_once<J: Payload>(
+        &self,
+        value: &serde_json::Value,
+        unique: &str,
+    ) -> Result<Enqueued, QueueError> {
         self.bounded(async {
             let key = self.settings.unique_key(J::QUEUE, unique);
             let mut storage = self.settings.storage(self.conn.clone(), J::QUEUE);
@@ -202,9 +221,10 @@ impl Queues {
         self.unique_pending::<ManualSync>().await
     }
 
-    /// Whether a worker whose name starts with `prefix` sent a heartbeat within `within` (the
-    /// apalis-redis workers set of the manual-sync queue, which every worker consumes).
-    pub async fn worker_alive(&self, prefix: &str, within: Duration) -> Result<bool, QueueError> {
+    /// The queues none of whose consumers named `prefix…` sent a heartbeat within `within`
+    /// (each queue's apalis-redis workers set; every worker consumes every queue): empty when
+    /// the worker is whole, a queue's name while its consumer is down.
+    pub async fn silent_queues(&self, prefix: &str, within: Duration) -> Result<Vec<&'static str>, QueueError> {
         self.bounded(async {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -212,13 +232,17 @@ impl Queues {
                 .unwrap_or_default();
             let since = now.saturating_sub(within.as_secs());
             let mut conn = self.conn.clone();
-            let names: Vec<String> = redis::cmd("ZRANGEBYSCORE")
-                .arg(self.settings.redis_config(ManualSync::QUEUE).workers_set())
-                .arg(since)
-                .arg("+inf")
-                .query_async(&mut conn)
-                .await?;
-            Ok(names.iter().any(|n| n.starts_with(prefix)))
+            let mut pipe = redis::pipe();
+            for q in QUEUES {
+                pipe.cmd("ZRANGEBYSCORE").arg(self.settings.redis_config(q).workers_set()).arg(since).arg("+inf");
+            }
+            let names: Vec<Vec<String>> = pipe.query_async(&mut conn).await?;
+            Ok(QUEUES
+                .iter()
+                .zip(names)
+                .filter(|(_, alive)| !alive.iter().any(|n| n.starts_with(prefix)))
+                .map(|(q, _)| *q)
+                .collect())
         })
         .await
     }

@@ -1,8 +1,18 @@
-//! The worker: every registered queue and schedule on one apalis Monitor, with retries,
-//! backoff, deadlines and caught panics. A job is registered in one line.
+//! The worker: every schedule on one apalis Monitor, every queue's consumer on a monitor of its
+//! own under a supervisor, with retries, backoff, deadlines and caught panics. A job is
+//! registered in one line.
+//!
+//! apalis ends a queue's worker for good when its backend fails (a Redis blip: `PollNextError`,
+//! broken pipe) while the rest of the monitor runs on, so a worker would look alive with dead
+//! queues. Each consumer is therefore supervised: started again with a backoff, its state
+//! reported (metrics, the health check through its heartbeats).
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
 
 use apalis::layers::WorkerBuilderExt;
 use apalis::prelude::{BackendExt, Event, Monitor, WorkerBuilder};
@@ -23,12 +33,20 @@ pub enum WorkerError {
     Monitor(String),
 }
 
+/// Told when a queue's consumer stops (`false`) and when it runs again (`true`).
+pub type ConsumerReport = Arc<dyn Fn(&'static str, bool) + Send + Sync>;
+
+/// Builds one run of a queue's consumer: a monitor holding its one worker, named for the run.
+type ConsumerFactory = Arc<dyn Fn(usize) -> Monitor + Send + Sync>;
+
 /// A worker being put together over the application's context `C`.
 pub struct Worker<C> {
     config: Arc<WorkerConfig>,
     conn: ConnectionManager,
     ctx: Arc<C>,
     monitor: Monitor,
+    consumers: Vec<(&'static str, ConsumerFactory)>,
+    report: ConsumerReport,
     queues: Vec<&'static str>,
     schedules: Vec<(&'static str, Schedule)>,
 }
@@ -40,6 +58,8 @@ impl<C: Send + Sync + 'static> Worker<C> {
             conn,
             ctx: Arc::new(ctx),
             monitor: Monitor::new(),
+            consumers: Vec::new(),
+            report: Arc::new(|_, _| {}),
             queues: Vec::new(),
             schedules: Vec::new(),
         }
@@ -68,18 +88,31 @@ impl<C: Send + Sync + 'static> Worker<C> {
             .queues
             .storage(self.conn.clone(), J::QUEUE)
             .poll_with_interval(self.config.queues.poll_interval);
-        let name = format!("{}:{}", self.config.name, J::QUEUE);
+        let base = format!("{}:{}", self.config.name, J::QUEUE);
         let rule = queue_ctx.rule;
-        self.monitor = self.monitor.register(move |_| {
-            WorkerBuilder::new(name.clone())
-                .backend(storage.clone())
-                .retry(rule.policy())
-                .timeout(rule.backstop())
-                .catch_panic()
-                .data(queue_ctx.clone())
-                .build(queued_job)
+        // Each run has its own name: apalis hands a silent worker's jobs to others by name, so
+        // a run that died must not be impersonated by the next one.
+        let factory: ConsumerFactory = Arc::new(move |run| {
+            let name = if run == 0 { base.clone() } else { format!("{base}:r{run}") };
+            let (storage, queue_ctx) = (storage.clone(), queue_ctx.clone());
+            Monitor::new().on_event(|ctx, ev| log_event(ctx.name(), ev)).register(move |_| {
+                WorkerBuilder::new(name.clone())
+                    .backend(storage.clone())
+                    .retry(rule.policy())
+                    .timeout(rule.backstop())
+                    .catch_panic()
+                    .data(queue_ctx.clone())
+                    .build(queued_job)
+            })
         });
+        self.consumers.push((J::QUEUE, factory));
         self.queues.push(J::QUEUE);
+        self
+    }
+
+    /// Called when a queue's consumer stops and when it runs again.
+    pub fn on_consumer(mut self, report: impl Fn(&'static str, bool) + Send + Sync + 'static) -> Self {
+        self.report = Arc::new(report);
         self
     }
 
@@ -143,16 +176,72 @@ impl<C: Send + Sync + 'static> Worker<C> {
         for (job, next) in me.preview(1) {
             tracing::info!(job, next = next.first().map(String::as_str).unwrap_or("never"), "scheduled");
         }
-        me.monitor
-            .on_event(|ctx, ev| log_event(ctx.name(), ev))
-            .shutdown_timeout(me.config.shutdown_timeout)
-            .run_with_signal(async move {
-                signal.await;
-                tracing::info!("worker stopping");
-                Ok(())
-            })
-            .await
-            .map_err(|e| WorkerError::Monitor(e.to_string()))
+        let signal: Shared<BoxFuture<'static, ()>> = signal.boxed().shared();
+        let grace = me.config.shutdown_timeout;
+        let consumers = futures_util::future::join_all(
+            me.consumers
+                .into_iter()
+                .map(|(queue, make)| supervise(queue, make, signal.clone(), grace, me.report.clone())),
+        );
+        let stop = signal.clone();
+        let schedules =
+            me.monitor.on_event(|ctx, ev| log_event(ctx.name(), ev)).shutdown_timeout(grace).run_with_signal(
+                async move {
+                    stop.await;
+                    tracing::info!("worker stopping");
+                    Ok(())
+                },
+            );
+        let (_, scheduled) = futures_util::future::join(consumers, schedules).await;
+        scheduled.map_err(|e| WorkerError::Monitor(e.to_string()))
+    }
+}
+
+/// The wait before a stopped consumer's next run: 1 s, doubling to 30 s.
+fn backoff(failures: u32) -> Duration {
+    Duration::from_secs(1u64 << failures.saturating_sub(1).min(5)).min(Duration::from_secs(30))
+}
+
+/// Runs one queue's consumer until `signal`, starting it again whenever it stops on its own.
+async fn supervise(
+    queue: &'static str,
+    make: ConsumerFactory,
+    signal: Shared<BoxFuture<'static, ()>>,
+    grace: Duration,
+    report: ConsumerReport,
+) {
+    let mut failures = 0u32;
+    for run in 0usize.. {
+        let monitor = make(run);
+        let ctx = monitor.context();
+        let started = Instant::now();
+        let consumer = monitor.run();
+        tokio::pin!(consumer);
+        if run > 0 {
+            tracing::info!(queue, run, "queue consumer started again");
+            report(queue, true);
+        }
+        let ended = tokio::select! {
+            r = &mut consumer => r,
+            _ = signal.clone() => {
+                let _ = ctx.shutdown();
+                let _ = tokio::time::timeout(grace, consumer).await;
+                return;
+            }
+        };
+        // A run that held for a while starts the backoff over.
+        failures = if started.elapsed() > Duration::from_secs(60) { 1 } else { failures + 1 };
+        let wait = backoff(failures);
+        let why = match ended {
+            Ok(()) => "ended".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        tracing::error!(queue, error = %why, retry_in_s = wait.as_secs(), "queue consumer stopped; starting it again");
+        report(queue, false);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = signal.clone() => return,
+        }
     }
 }
 
@@ -162,5 +251,18 @@ fn log_event(worker: &str, ev: &Event) {
         Event::Start => tracing::debug!(worker, "worker started"),
         Event::Stop | Event::Exit => tracing::debug!(worker, "worker stopped"),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_to_thirty_seconds() {
+        let waits: Vec<u64> = (1..=8).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 30, 30, 30]);
+        assert_eq!(backoff(0), Duration::from_secs(1));
     }
 }

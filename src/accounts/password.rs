@@ -32,6 +32,16 @@ pub fn check_or_waste(password: &str, stored: Option<&str>) -> bool {
     }
 }
 
+/// How many argon2 checks run at once in this process: each takes ~20 MiB and a core for tens
+/// of milliseconds, so a burst of sign-ins waits its turn instead of taking the server down.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// [`check_or_waste`] on the blocking pool, at most [`HASHING`]'s permits at a time.
+pub async fn check_bounded(password: String, stored: Option<String>) -> Result<bool, tokio::task::JoinError> {
+    let _permit = HASHING.acquire().await;
+    tokio::task::spawn_blocking(move || check_or_waste(&password, stored.as_deref())).await
+}
+
 /// A real argon2id hash of a random string, only ever compared against to equalize timing.
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hash_password(&crate::crypto::random_token(24)).unwrap_or_default());

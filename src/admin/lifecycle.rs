@@ -177,8 +177,12 @@ impl Admin {
         });
         let c = Self::done(self.change(actor, id, AuditAction::UserReject, true, step).await?);
         self.end_sessions(id).await;
-        let cause = Uuid::new_v4().to_string();
-        self.tell(c.user.id, Event::Rejected { reason: why, cause }).await;
+        // A registration nobody proved may hold a stranger's number and a name chosen to be
+        // sent to it: it is rejected silently.
+        if c.user.phone_verified_at.is_some() {
+            let cause = Uuid::new_v4().to_string();
+            self.tell(c.user.id, Event::Rejected { reason: why, cause }).await;
+        }
         Ok(c)
     }
 

@@ -82,8 +82,10 @@ impl Admin {
         GatewayStatus { configured: true, providers, checked_at }
     }
 
-    /// The primary gateway's QR while it waits to be paired.
-    pub async fn whatsapp_qr(&self) -> Result<PairingQr, SessionError> {
+    /// The primary gateway's QR while it waits to be paired. Super admins only: whoever pairs
+    /// the gateway reads every sign-in code it sends.
+    pub async fn whatsapp_qr(&self, actor: &Actor) -> Result<PairingQr, SessionError> {
+        pairing_rights(actor)?;
         let m = self.messenger.as_ref().ok_or(SessionError::NotConfigured)?;
         let provider = m.providers().first().copied().ok_or(SessionError::NotConfigured)?;
         let s = m.session_of(0).await.ok_or(SessionError::NotConfigured)?.map_err(SessionError::Gateway)?;
@@ -93,8 +95,10 @@ impl Admin {
         }
     }
 
-    /// Logs the primary gateway's WhatsApp device out (a new QR follows), audited.
+    /// Logs the primary gateway's WhatsApp device out (a new QR follows), audited. Super admins
+    /// only: it stops sign-in for everyone until the gateway is paired again.
     pub async fn clear_whatsapp_session(&self, actor: &Actor) -> Result<GatewayStatus, SessionError> {
+        pairing_rights(actor)?;
         let m = self.messenger.as_ref().ok_or(SessionError::NotConfigured)?;
         let provider = m.providers().first().copied().ok_or(SessionError::NotConfigured)?;
         m.clear_session_of(0).await.ok_or(SessionError::NotConfigured)?.map_err(SessionError::Gateway)?;
@@ -107,6 +111,14 @@ impl Admin {
             .map_err(AdminError::from)?;
         tracing::warn!(provider, "WhatsApp session cleared by an admin; the gateway waits to be paired");
         Ok(self.whatsapp_status().await)
+    }
+}
+
+fn pairing_rights(actor: &Actor) -> Result<(), SessionError> {
+    if actor.role == crate::domain::Role::SuperAdmin {
+        Ok(())
+    } else {
+        Err(AdminError::forbidden("only a super admin may pair the WhatsApp gateway").into())
     }
 }
 

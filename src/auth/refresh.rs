@@ -20,15 +20,18 @@ pub struct NewRefresh {
     pub hash: [u8; 32],
     pub family: Uuid,
     pub expires_at: DateTime<Utc>,
+    /// Started by an admin's password sign-in: only such a family carries admin rights.
+    pub elevated: bool,
 }
 
-/// id, user, family, expires, rotated, revoked, device.
-type TokenRow = (i64, Uuid, Uuid, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<i64>);
+/// id, user, family, expires, rotated, revoked, device, elevated.
+type TokenRow = (i64, Uuid, Uuid, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<i64>, bool);
 
-pub fn mint(family: Uuid, ttl: Duration) -> NewRefresh {
+pub fn mint(family: Uuid, ttl: Duration, elevated: bool) -> NewRefresh {
     let token = random_token(32);
     let hash = sha256(token.as_bytes());
-    NewRefresh { token, hash, family, expires_at: Utc::now() + chrono::Duration::seconds(ttl.as_secs() as i64) }
+    let expires_at = Utc::now() + chrono::Duration::seconds(ttl.as_secs() as i64);
+    NewRefresh { token, hash, family, expires_at, elevated }
 }
 
 pub fn hash_of(token: &str) -> [u8; 32] {
@@ -56,6 +59,7 @@ pub fn insert(
             refresh_tokens::ip_address.eq(ip),
             refresh_tokens::user_agent.eq(truncate(ua, 512)),
             refresh_tokens::device_id.eq(device),
+            refresh_tokens::elevated.eq(t.elevated),
         ))
         .returning(refresh_tokens::id)
         .get_result(conn)?)
@@ -64,6 +68,7 @@ pub fn insert(
 #[derive(Debug)]
 pub enum Rotation {
     /// The new token; the user it belongs to and the session's device (it rides the family).
+    /// The new token carries the family's `elevated`.
     Rotated { next: NewRefresh, user: Uuid, role: Role, device: Option<i64> },
     /// Unknown, expired or revoked.
     Invalid,
@@ -94,11 +99,12 @@ pub fn rotate(
                 refresh_tokens::rotated_at,
                 refresh_tokens::revoked_at,
                 refresh_tokens::device_id,
+                refresh_tokens::elevated,
             ))
             .for_update()
             .first(tx)
             .optional()?;
-        let Some((id, user, family, expires_at, rotated_at, revoked_at, device)) = row else {
+        let Some((id, user, family, expires_at, rotated_at, revoked_at, device, elevated)) = row else {
             return Ok(Rotation::Invalid);
         };
         let now = Utc::now();
@@ -117,7 +123,7 @@ pub fn rotate(
             revoke_family(tx, family, "account_disabled")?;
             return Ok(Rotation::AccountDisabled { user });
         }
-        let next = mint(family, ttl);
+        let next = mint(family, ttl, elevated);
         let next_id = insert(tx, user, &next, device, ip, ua)?;
         if rotated_at.is_none() {
             diesel::update(refresh_tokens::table.find(id))

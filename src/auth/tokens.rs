@@ -32,6 +32,10 @@ pub struct Claims {
     /// end it.
     #[serde(default)]
     pub ims: i64,
+    /// Admin rights: only a session started with the admin's password holds them (a WhatsApp
+    /// code alone signs an admin in as a hotspot user).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adm: bool,
 }
 
 impl Claims {
@@ -75,6 +79,7 @@ impl AccessTokens {
         role: Role,
         family: Option<Uuid>,
         device: Option<i64>,
+        elevated: bool,
     ) -> Result<(String, Claims), TokenError> {
         let now_ms = Utc::now().timestamp_millis();
         let now = now_ms / 1000;
@@ -87,6 +92,7 @@ impl AccessTokens {
             fam: family,
             did: device,
             ims: now_ms,
+            adm: elevated && role.is_admin(),
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|_| TokenError::Invalid)?;
         Ok((token, claims))
@@ -183,7 +189,7 @@ mod tests {
         let t = AccessTokens::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(1800));
         let user = Uuid::new_v4();
         let fam = Uuid::new_v4();
-        let (token, claims) = t.issue(user, Role::User, Some(fam), Some(7)).unwrap();
+        let (token, claims) = t.issue(user, Role::User, Some(fam), Some(7), false).unwrap();
         let back = t.verify(&token).unwrap();
         assert_eq!(back, claims);
         assert_eq!(back.exp - back.iat, 1800);
@@ -208,6 +214,7 @@ mod tests {
             fam: None,
             did: None,
             ims: 0,
+            adm: false,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &t.encoding).unwrap();
         assert_eq!(t.verify(&token), Err(TokenError::Expired));

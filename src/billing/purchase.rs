@@ -14,7 +14,7 @@ use super::orders::{Transaction, by_order, grant_sale, insert_event, insert_sale
 use super::{Billing, BillingError, Receipt, invalid, load_user, may_buy, packages};
 use crate::db::models::User;
 use crate::db::schema::transactions;
-use crate::domain::payment::{ProviderWord, Step, decide};
+use crate::domain::payment::{ProviderWord, Step, believable_alone, decide};
 use crate::domain::{LedgerSource, Rupiah, SaleChannel, TxEventSource, TxState};
 use crate::midtrans::{Breaker, MidtransError, ProviderStatus, SnapOrder, signature_valid};
 
@@ -208,7 +208,10 @@ impl Billing {
     }
 
     /// A Midtrans HTTP notification: believed only through its signature; the amount must be
-    /// the stored one; then the state machine. A bad signature changes nothing.
+    /// the stored one; then the state machine. A bad signature changes nothing. A word the
+    /// signature does not pin down (anything that pays or refunds, or disagrees with its signed
+    /// status code) is asked of the status API, whose answer is applied instead; Midtrans
+    /// unreachable then answers 503 and Midtrans sends the notification again.
     pub async fn notification(&self, s: ProviderStatus) -> Result<Applied, BillingError> {
         let midtrans = self.midtrans()?;
         let given = s.signature_key.as_deref().unwrap_or("");
@@ -218,7 +221,23 @@ impl Billing {
         {
             return Err(BillingError::SignatureInvalid);
         }
-        self.apply_word(s, TxEventSource::Notification).await
+        if believable_alone(ProviderWord::parse(&s.transaction_status), &s.status_code) {
+            return self.apply_word(s, TxEventSource::Notification).await;
+        }
+        let order = s.order_id.clone();
+        let t = self.db().run(move |conn| Ok(by_order(conn, &order, false))).await??;
+        if t.channel != SaleChannel::Midtrans {
+            return Err(BillingError::TransactionNotFound);
+        }
+        if Rupiah::parse_provider(&s.gross_amount) != Some(Rupiah(t.amount_idr)) {
+            return Err(BillingError::AmountMismatch);
+        }
+        // Midtrans not knowing the order (a Snap page nobody chose a method on) confirms nothing.
+        Ok(self.check_with_provider(&s.order_id).await?.unwrap_or(Applied {
+            transaction: t,
+            changed: false,
+            granted: false,
+        }))
     }
 
     pub(crate) async fn apply_word(&self, s: ProviderStatus, source: TxEventSource) -> Result<Applied, BillingError> {

@@ -11,6 +11,7 @@ use crate::domain::{AccessStatus, ApprovalStatus, ClientIp, Msisdn};
 use crate::notify::SendError;
 
 const HOUR: u64 = 3_600;
+const DAY: u64 = 86_400;
 
 /// A code that matched; [`Captive::sign_in`] consumes it once everything else is ready.
 #[derive(Debug, Clone)]
@@ -77,15 +78,31 @@ impl Captive {
     /// Sends a fresh code to `phone` over WhatsApp: to an account that may sign in, or to a
     /// registration whose phone the code is to prove. Limits: per client address per hour (not
     /// from the hotspot, where a whole venue shares one address), per phone per hour, and a
-    /// cooldown between codes. A gateway failure leaves no code behind and gives the cooldown
-    /// and the hourly allowance back.
+    /// cooldown between codes. Numbers nobody holds and registrations nobody proved are limited
+    /// per address on the hotspot too, and codes to the latter per day for the whole backend.
+    /// A gateway failure leaves no code behind and gives the cooldown and the hourly allowance
+    /// back.
     pub async fn request_code(&self, phone: &Msisdn, client: Option<&ClientIp>) -> Result<(), CaptiveError> {
         let a = &self.settings.auth;
         if let Some(ip) = client.filter(|ip| !self.settings.hotspot.networks.on_hotspot(Some(ip))) {
             self.limit("otp-ip", &ip.as_text(), a.otp_per_ip_per_hour, HOUR).await?;
         }
-        let user = self.user_by_phone(phone).await?;
+        let user = match self.user_by_phone(phone).await {
+            Err(CaptiveError::UserNotFound) => {
+                if let Some(ip) = client {
+                    self.limit("otp-unknown-ip", &ip.as_text(), a.unknown_phone_per_ip_per_hour, HOUR).await?;
+                }
+                return Err(CaptiveError::UserNotFound);
+            }
+            found => found?,
+        };
         self.ensure_may_hold_session(&user)?;
+        if user.phone_verified_at.is_none() {
+            if let Some(ip) = client {
+                self.limit("otp-unproven-ip", &ip.as_text(), a.otp_unproven_per_ip_per_hour, HOUR).await?;
+            }
+            self.limit("otp-unproven", "all", a.otp_unproven_per_day, DAY).await?;
+        }
         let Some(messenger) = self.messenger.clone() else {
             return Err(CaptiveError::WhatsAppUnavailable);
         };

@@ -77,14 +77,21 @@ impl Captive {
 
 impl Captive {
     /// Whether a phone is held by an account (a registration nobody proved holds nothing). At
-    /// most 30 checks per client address per hour off the hotspot.
+    /// most 30 checks per client address per hour off the hotspot; on it (a venue shares the
+    /// address) as many as its numbers-nobody-holds allowance, so a venue cannot be used to
+    /// list who has an account.
     pub async fn phone_taken(
         &self,
         phone: &crate::domain::Msisdn,
         client: Option<&ClientIp>,
     ) -> Result<bool, CaptiveError> {
-        if let Some(ip) = client.filter(|ip| !self.settings.hotspot.networks.on_hotspot(Some(ip))) {
-            self.limit("validate-ip", &ip.as_text(), 30, 3_600).await?;
+        if let Some(ip) = client {
+            if self.settings.hotspot.networks.on_hotspot(Some(ip)) {
+                let max = self.settings.auth.unknown_phone_per_ip_per_hour;
+                self.limit("validate-hotspot", &ip.as_text(), max, 3_600).await?;
+            } else {
+                self.limit("validate-ip", &ip.as_text(), 30, 3_600).await?;
+            }
         }
         match self.user_by_phone(phone).await {
             Ok(u) => Ok(u.phone_verified_at.is_some() || u.approval_status != ApprovalStatus::Pending),

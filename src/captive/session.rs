@@ -12,6 +12,10 @@ use crate::auth::tokens::{self, Claims};
 use crate::db::models::User;
 use crate::domain::{LoginMethod, Msisdn, Role};
 
+/// Wrong admin passwords allowed per client address and phone in a window of seconds.
+const ADMIN_LOGIN_FAILS: u32 = 10;
+const ADMIN_LOGIN_WINDOW: u64 = 900;
+
 /// The cookies' contents.
 #[derive(Debug, Clone)]
 pub struct Tokens {
@@ -29,14 +33,20 @@ pub struct IssuedSession {
 }
 
 impl Captive {
-    /// A fresh refresh family for `user`.
-    pub(super) fn mint_refresh(&self) -> NewRefresh {
-        refresh::mint(Uuid::new_v4(), self.settings.auth.refresh_ttl)
+    /// A fresh refresh family for `user`; `elevated` only for an admin's password sign-in.
+    pub(super) fn mint_refresh(&self, elevated: bool) -> NewRefresh {
+        refresh::mint(Uuid::new_v4(), self.settings.auth.refresh_ttl, elevated)
     }
 
-    fn access_token(&self, user: Uuid, role: Role, family: Uuid, device: Option<i64>) -> Result<String, CaptiveError> {
+    fn access_token(
+        &self,
+        user: Uuid,
+        role: Role,
+        refresh: &NewRefresh,
+        device: Option<i64>,
+    ) -> Result<String, CaptiveError> {
         self.tokens
-            .issue(user, role, Some(family), device)
+            .issue(user, role, Some(refresh.family), device, refresh.elevated)
             .map(|(t, _)| t)
             .map_err(|e| CaptiveError::Internal(format!("access token: {e}")))
     }
@@ -50,7 +60,7 @@ impl Captive {
         device: Option<i64>,
         hotspot_login_context: bool,
     ) -> Result<IssuedSession, CaptiveError> {
-        let access = self.access_token(user.id, user.role, refresh.family, device)?;
+        let access = self.access_token(user.id, user.role, &refresh, device)?;
         let grant = SessionGrant { user: user.id, device };
         let token = handover::create(&self.kv, &grant, self.settings.auth.session_token_ttl).await?;
         let next = if hotspot_login_context { "/captive/terhubung" } else { "/dashboard" };
@@ -71,8 +81,8 @@ impl Captive {
         method: LoginMethod,
         client: ClientInfo,
     ) -> Result<Tokens, CaptiveError> {
-        let refresh = self.mint_refresh();
-        let access = self.access_token(user.id, user.role, refresh.family, device)?;
+        let refresh = self.mint_refresh(method == LoginMethod::Password);
+        let access = self.access_token(user.id, user.role, &refresh, device)?;
         let token = refresh.token.clone();
         let record = SessionRecord { method, refresh, user_agent: client.user_agent };
         record::record_session(&self.db, user.id, device, record, client.ip).await?;
@@ -87,17 +97,21 @@ impl Captive {
         self.start_session(&user, grant.device, LoginMethod::SessionToken, client).await
     }
 
-    /// An admin's sign-in with a password. Failures only are counted, per client address and
-    /// phone: nobody can lock an admin out from elsewhere. The hash is checked even for unknown
-    /// phones so timing does not reveal accounts.
+    /// An admin's sign-in with a password. Failures only are held against the client address
+    /// and phone together: nobody can lock an admin out from elsewhere. Each attempt is counted
+    /// before the hash and given back when it succeeds, so a burst of guesses cannot all be
+    /// checked before the first failure is counted; hashes run a few at a time. The hash is
+    /// checked even for unknown phones so timing does not reveal accounts.
     pub async fn password_login(
         &self,
         phone: &Msisdn,
         password: String,
         client: ClientInfo,
     ) -> Result<Tokens, CaptiveError> {
+        const KIND: &str = "admin-login-fail";
         let who = format!("{}|{}", client.ip.map(|i| i.as_text()).unwrap_or_default(), phone.as_e164());
-        if let Verdict::Limited(secs) = self.limiter.over("admin-login-fail", &who, 10, 900).await? {
+        if let Verdict::Limited(secs) = self.limiter.hit(KIND, &who, ADMIN_LOGIN_FAILS, ADMIN_LOGIN_WINDOW).await? {
+            self.limiter.refund(KIND, &who, ADMIN_LOGIN_WINDOW).await?;
             return Err(CaptiveError::RateLimited { retry_after: secs, reason: "admin-login" });
         }
         let candidate = match self.user_by_phone(phone).await {
@@ -106,14 +120,13 @@ impl Captive {
             Err(e) => return Err(e),
         };
         let hash = candidate.as_ref().and_then(|u| u.password_hash.clone());
-        let ok =
-            tokio::task::spawn_blocking(move || crate::accounts::password::check_or_waste(&password, hash.as_deref()))
-                .await
-                .map_err(|e| CaptiveError::Internal(e.to_string()))?;
+        let ok = crate::accounts::password::check_bounded(password, hash)
+            .await
+            .map_err(|e| CaptiveError::Internal(e.to_string()))?;
         let Some(user) = candidate.filter(|_| ok) else {
-            self.limiter.hit("admin-login-fail", &who, u32::MAX, 900).await?;
             return Err(CaptiveError::InvalidCredentials);
         };
+        self.limiter.refund(KIND, &who, ADMIN_LOGIN_WINDOW).await?;
         self.ensure_can_sign_in(&user)?;
         self.start_session(&user, None, LoginMethod::Password, client).await
     }
@@ -135,7 +148,7 @@ impl Captive {
         match rotation {
             Rotation::Rotated { next, user, role, device } => {
                 let Some(u) = self.user_by_id(user).await? else { return Ok(None) };
-                let access = self.access_token(user, role, next.family, device)?;
+                let access = self.access_token(user, role, &next, device)?;
                 Ok(Some((u, Tokens { access, refresh: next.token })))
             }
             Rotation::ReuseDetected { user, family } => {

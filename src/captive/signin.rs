@@ -170,7 +170,7 @@ impl Captive {
             }
             self.consume_code(code).await?;
         }
-        let refresh = s.session.as_ref().map(|_| self.mint_refresh());
+        let refresh = s.session.as_ref().map(|_| self.mint_refresh(false));
         let session_record = s.session.as_ref().zip(refresh.clone()).map(|(req, refresh)| SessionRecord {
             method: req.method,
             refresh,

@@ -237,7 +237,7 @@ impl Captive {
         }
         let access = self
             .tokens
-            .issue(claims.sub, claims.role, Some(family), Some(device))
+            .issue(claims.sub, claims.role, Some(family), Some(device), claims.adm)
             .map(|(t, _)| t)
             .map_err(|e| CaptiveError::Internal(e.to_string()))?;
         Ok(Some(Handover { device_proof: proof, access }))

@@ -28,13 +28,14 @@ pub(super) async fn healthcheck(url: Option<String>, settings: &Settings) -> any
 pub(super) async fn worker_healthcheck(settings: Settings) -> anyhow::Result<()> {
     let app = App::connect(settings)?;
     let host = crate::worker::host_name();
-    // Heartbeats come every 5 s; three missed ones make the worker unhealthy.
-    match app.queues.worker_alive(&format!("{host}-"), std::time::Duration::from_secs(15)).await {
-        Ok(true) => {
+    // Heartbeats come every 5 s from each queue's consumer; three missed ones on any queue
+    // (its consumer stopped and has not come back) make the worker unhealthy.
+    match app.queues.silent_queues(&format!("{host}-"), std::time::Duration::from_secs(15)).await {
+        Ok(silent) if silent.is_empty() => {
             println!("healthy");
             Ok(())
         }
-        Ok(false) => bail!("no heartbeat from a worker on {host} in the last 15 s"),
+        Ok(silent) => bail!("no heartbeat in the last 15 s from this host's consumer of: {}", silent.join(", ")),
         Err(e) => bail!("cannot read worker heartbeats: {e}"),
     }
 }

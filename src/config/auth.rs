@@ -22,6 +22,14 @@ pub struct AuthSettings {
     /// verify-otp per client address per hour (not from the hotspot: there it is per phone and
     /// per router-confirmed MAC).
     pub verify_per_ip_per_hour: u32,
+    /// Codes to registrations nobody has proved yet, per client address per hour (on the
+    /// hotspot too: a venue shares it) and for the whole backend per day: each one messages a
+    /// stranger from the operator's number, and WhatsApp bans numbers that do that freely.
+    pub otp_unproven_per_ip_per_hour: u32,
+    pub otp_unproven_per_day: u32,
+    /// Numbers nobody holds asked for, per client address per hour (on the hotspot too): bounds
+    /// how fast a venue can be used to find out who has an account.
+    pub unknown_phone_per_ip_per_hour: u32,
     pub device_limit: usize,
     pub device_stale_after: Duration,
     pub session_token_ttl: Duration,
@@ -62,6 +70,9 @@ pub(super) fn auth_settings(src: &Source<'_>) -> Result<AuthSettings, ConfigErro
         otp_per_phone_per_hour: src.ranged("HOTSPOT_OTP_PER_PHONE_PER_HOUR", 5, 1, 10_000)?,
         otp_per_ip_per_hour: src.ranged("HOTSPOT_OTP_PER_IP_PER_HOUR", 30, 1, 1_000_000)?,
         verify_per_ip_per_hour: src.ranged("HOTSPOT_VERIFY_PER_IP_PER_HOUR", 60, 1, 1_000_000)?,
+        otp_unproven_per_ip_per_hour: src.ranged("HOTSPOT_OTP_UNPROVEN_PER_IP_PER_HOUR", 10, 1, 1_000_000)?,
+        otp_unproven_per_day: src.ranged("HOTSPOT_OTP_UNPROVEN_PER_DAY", 200, 1, 1_000_000)?,
+        unknown_phone_per_ip_per_hour: src.ranged("HOTSPOT_UNKNOWN_PHONE_PER_IP_PER_HOUR", 30, 1, 1_000_000)?,
         device_limit: src.ranged(
             "HOTSPOT_DEVICE_LIMIT",
             3,

@@ -81,6 +81,7 @@ diesel::table! {
         ip_address -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         device_id -> Nullable<Int8>,
+        elevated -> Bool,
     }
 }
 

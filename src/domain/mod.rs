@@ -33,6 +33,7 @@ macro_rules! masked_text_type {
 pub(crate) use masked_text_type;
 
 pub mod code;
+pub mod csv;
 pub mod days;
 pub mod ip;
 pub mod kinds;

@@ -24,6 +24,10 @@ impl Rupiah {
         if whole.is_empty() || whole.len() > 12 || !whole.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
+        // Midtrans writes amounts without leading zeros; "05000.00" is not its word.
+        if whole.len() > 1 && whole.starts_with('0') {
+            return None;
+        }
         if frac.len() > 2 || !frac.bytes().all(|b| b == b'0') {
             return None;
         }
@@ -88,6 +92,19 @@ impl ProviderWord {
     }
 }
 
+/// Whether a signed notification's word may be believed on its own. Midtrans signs the status
+/// code and the amount, not the word (nor the fraud verdict): a genuine `pending` (201) sent
+/// again saying `settlement` carries a valid signature. So only a word that moves no money and
+/// agrees with its signed code stands alone; a word that pays, refunds or disagrees is asked
+/// of the status API first.
+pub fn believable_alone(word: ProviderWord, status_code: &str) -> bool {
+    use ProviderWord as W;
+    matches!(
+        (word, status_code),
+        (W::Pending | W::Authorize, "201") | (W::Deny | W::Expire | W::Failure | W::Cancel, "202")
+    )
+}
+
 /// What a provider's word does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Step {
@@ -148,11 +165,28 @@ mod tests {
             ("", None),
             (".00", None),
             ("9999999999999.00", None),
+            ("05000.00", None),
+            ("00", None),
         ];
         for (text, want) in cases {
             assert_eq!(Rupiah::parse_provider(text), want.map(Rupiah), "{text:?}");
         }
         assert_eq!(Rupiah(15_000).provider_text(), "15000.00");
+    }
+
+    #[test]
+    fn only_words_that_move_no_money_and_agree_with_their_code_stand_alone() {
+        assert!(believable_alone(W::Pending, "201"));
+        assert!(believable_alone(W::Expire, "202"));
+        // A genuine pending (201) replayed as settlement, a settlement however signed, a
+        // refund, a capture (its fraud verdict is not signed): asked of the status API.
+        assert!(!believable_alone(W::Settlement, "201"));
+        assert!(!believable_alone(W::Settlement, "200"));
+        assert!(!believable_alone(W::Capture, "200"));
+        assert!(!believable_alone(W::Refund, "200"));
+        assert!(!believable_alone(W::Pending, "200"));
+        assert!(!believable_alone(W::Expire, "201"));
+        assert!(!believable_alone(W::Unknown, "202"));
     }
 
     #[test]

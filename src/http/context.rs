@@ -81,8 +81,10 @@ pub async fn request_context(
     let lang = Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     let method = req.method().to_string();
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    // The path only: query strings may carry MACs and IPs.
-    let span = tracing::info_span!("http", request_id = %request_id.0, method = %method, path = %req.path());
+    // The route's pattern, never the path: query strings may carry MACs and IPs, and a path may
+    // carry a secret (the Fonnte callback's) or an order id.
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let span = tracing::info_span!("http", request_id = %request_id.0, method = %method, route = %route);
 
     // A change sent from another site's page is refused before anything runs (CSRF), signed in
     // or not; requests without an Origin (curl, server-to-server) are not from a page.
@@ -153,9 +155,9 @@ fn finish(res: ServiceResponse<BoxBody>, ctx: &Ctx) -> ServiceResponse<BoxBody> 
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
         if status >= 500 {
-            tracing::error!(status, route = %route, latency_ms, "request");
+            tracing::error!(status, latency_ms, "request");
         } else {
-            tracing::info!(status, route = %route, latency_ms, "request");
+            tracing::info!(status, latency_ms, "request");
         }
     });
     res

@@ -46,7 +46,8 @@ impl CurrentUser {
 }
 
 /// A signed-in admin or super admin, as the database says now (a role taken away or an account
-/// blocked ends admin access at once, whatever the token says).
+/// blocked ends admin access at once, whatever the token says), in a session started with the
+/// admin's password: a WhatsApp code alone never opens the console.
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub Authed, pub Box<crate::db::models::User>);
 
@@ -59,6 +60,9 @@ impl FromRequest for AdminUser {
         let state = state_of(req);
         Box::pin(async move {
             let CurrentUser(a) = user.await?;
+            if !a.claims.adm {
+                return Err(refuse::admin_password_required());
+            }
             let state = state?;
             let row = state.captive.user_by_id(a.claims.sub).await?.ok_or_else(refuse::auth_required)?;
             if !row.role.is_admin() || row.is_blocked || !row.is_active {

@@ -36,13 +36,34 @@ fn invalid(field: &str, reason: impl Into<String>) -> SettingsError {
     SettingsError::Invalid { field: field.to_owned(), reason: reason.into() }
 }
 
+/// What a setting's value is, for the OpenAPI document: a switch, a number, a text or a list
+/// (the key says which).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum SettingValue {
+    Switch(bool),
+    Number(f64),
+    Text(String),
+    List(Vec<SettingItem>),
+}
+
+/// One item of a list setting: a number (hours of the quiet window, percentages) or a text.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum SettingItem {
+    Number(f64),
+    Text(String),
+}
+
 /// One setting as the admin page shows it: our key and the existing frontend's spelling.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SettingEntry {
     pub key: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = SettingValue)]
     pub value: Value,
-    #[schema(value_type = Object)]
+    #[schema(value_type = SettingValue)]
     pub default: Value,
     /// Shown by `GET /api/settings/public` too.
     pub public: bool,

@@ -27,12 +27,28 @@ fn clamp(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-/// A cycle's row, `running`; its id.
+/// A cycle's row, `running`; its id. A cycle starts under the sync lock, so a row still
+/// `running` then belongs to a cycle whose process died (or lost its database) before it could
+/// say how it ended: it is closed as failed first, in the same transaction.
 pub fn start(conn: &mut PgConnection, trigger: SyncTrigger, job_id: Option<String>) -> Result<i64, DbError> {
-    Ok(diesel::insert_into(sync_runs::table)
-        .values((sync_runs::trigger.eq(trigger), sync_runs::job_id.eq(job_id)))
-        .returning(sync_runs::id)
-        .get_result(conn)?)
+    conn.transaction(|tx| {
+        let abandoned = diesel::update(sync_runs::table.filter(sync_runs::status.eq(RunStatus::Running)))
+            .set((
+                sync_runs::status.eq(RunStatus::Failed),
+                sync_runs::finished_at.eq(Utc::now()),
+                sync_runs::error_count.eq(1),
+                sync_runs::errors.eq(serde_json::json!(["abandoned: its process stopped before the cycle ended"])),
+                sync_runs::stage.eq(None::<String>),
+            ))
+            .execute(tx)?;
+        if abandoned > 0 {
+            tracing::warn!(abandoned, "sync runs left running by a stopped process closed as failed");
+        }
+        Ok(diesel::insert_into(sync_runs::table)
+            .values((sync_runs::trigger.eq(trigger), sync_runs::job_id.eq(job_id)))
+            .returning(sync_runs::id)
+            .get_result(tx)?)
+    })
 }
 
 /// What the running cycle is doing now.

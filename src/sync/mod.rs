@@ -15,4 +15,4 @@ pub mod tick;
 
 pub use context::{FailPoint, Pause, Progress, Stage, Summary, SyncContext, SyncError};
 pub use run::run_cycle;
-pub use tick::{POLL, TickOutcome, tick};
+pub use tick::{LOCK_LEASE, POLL, TickOutcome, tick};

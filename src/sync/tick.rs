@@ -10,6 +10,11 @@ use super::run::run_cycle;
 use crate::db::DbError;
 use crate::domain::SyncTrigger;
 
+/// How long the sync lock is held without being renewed: the holder renews it every third of
+/// this while its cycle runs, so a crashed holder (kill -9, a lost machine) frees it within this
+/// lease instead of after the longest cycle; an overlap is fenced by the baselines anyway.
+pub const LOCK_LEASE: Duration = Duration::from_secs(20);
+
 /// Waits helper for callers that poll (CLI progress).
 pub const POLL: Duration = Duration::from_millis(200);
 
@@ -38,8 +43,9 @@ pub async fn tick(
     {
         return Ok(TickOutcome::Throttled);
     }
-    // The lock outlives the longest cycle and is renewed while this one runs, so no second
-    // cycle starts beside it; the baseline compare-and-set fences whatever overlaps anyway.
+    // The lock is a short lease renewed while this cycle runs, so no second cycle starts beside
+    // it and a dead holder's lease runs out soon; the baseline compare-and-set fences whatever
+    // overlaps anyway.
     let Some(held) = lock::SyncLock::acquire(kv, ctx.lock_ttl).await.map_err(kv_err)? else {
         return Ok(TickOutcome::Locked);
     };

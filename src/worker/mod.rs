@@ -75,9 +75,12 @@ pub fn worker_config(settings: &Settings, queues: hotspot_jobs::QueueSettings) -
 
 /// The worker with every job registered, each job's failure series shown at zero.
 pub fn build(ctx: Ctx, config: WorkerConfig, conn: hotspot_jobs::ConnectionManager) -> Worker<Ctx> {
-    let worker = jobs::register(Worker::new(config, conn, ctx));
+    let worker = jobs::register(Worker::new(config, conn, ctx)).on_consumer(crate::metrics::consumer);
     for job in worker.jobs() {
         crate::metrics::job_failed_series(job);
+    }
+    for queue in worker.queues() {
+        crate::metrics::consumer_series(queue);
     }
     worker
 }

@@ -186,11 +186,13 @@ async fn an_operator_approves_grants_and_blocks_and_the_router_follows() {
     let (status, body) = call(&app, &admin, "DELETE", &format!("/api/admin/users/{id}"), None).await;
     assert_eq!((status, body["user"]["access_status"].as_str()), (200, Some("inactive")), "{body}");
 
-    // A registration rejected: the user is told why.
+    // A registration whose phone was proved, rejected: the user is told why (an unproven one
+    // is rejected silently: tests/captive/limits.rs).
     let (_, reg) = app
         .post(&app.browser(), "/api/auth/register", json!({ "phone_number": "081234567005", "full_name": "Joko" }))
         .await;
     let rid = reg["user_id"].as_str().unwrap().to_owned();
+    app.prove_phone(rid.parse().unwrap()).await;
     let (status, body) = call(
         &app,
         &admin,

@@ -1,3 +1,4 @@
 //! The admin room over HTTP.
 
 mod lifecycle;
+mod rights;

@@ -1,3 +1,4 @@
 //! The billing room over HTTP against the Midtrans simulator.
 
+mod abuse;
 mod sales;

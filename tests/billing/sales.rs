@@ -23,7 +23,7 @@ async fn wait_for<F: FnMut() -> bool>(what: &str, within: Duration, mut f: F) {
 }
 
 /// An approved user signed in from the internet (cookies, the trusted Origin).
-async fn buyer(app: &TestApp, phone: &str, quota_gib: i64) -> (uuid::Uuid, reqwest::Client) {
+pub(super) async fn buyer(app: &TestApp, phone: &str, quota_gib: i64) -> (uuid::Uuid, reqwest::Client) {
     let u = app.user(phone, "Pembeli", quota_gib).await;
     let c = app.internet();
     let code = app.code_for(&c, phone).await;
@@ -32,7 +32,14 @@ async fn buyer(app: &TestApp, phone: &str, quota_gib: i64) -> (uuid::Uuid, reqwe
     (u.id, c)
 }
 
-async fn package(app: &TestApp, admin: &reqwest::Client, name: &str, price: i64, gib: i64, days: i32) -> String {
+pub(super) async fn package(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    name: &str,
+    price: i64,
+    gib: i64,
+    days: i32,
+) -> String {
     let (status, body) = call(
         app,
         admin,
@@ -45,21 +52,21 @@ async fn package(app: &TestApp, admin: &reqwest::Client, name: &str, price: i64,
     body["id"].as_str().unwrap().to_owned()
 }
 
-async fn start(app: &TestApp, c: &reqwest::Client, package_id: &str) -> String {
+pub(super) async fn start(app: &TestApp, c: &reqwest::Client, package_id: &str) -> String {
     let (status, body) = call(app, c, "POST", "/api/transactions", Some(json!({ "package_id": package_id }))).await;
     assert_eq!(status, 201, "{body}");
     assert!(body["snap_token"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
     body["order_id"].as_str().unwrap().to_owned()
 }
 
-async fn notify(app: &TestApp, body: &Value) -> (u16, Value) {
+pub(super) async fn notify(app: &TestApp, body: &Value) -> (u16, Value) {
     let res = app.client.post(app.url("/api/transactions/notification")).json(body).send().await.unwrap();
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
 /// The transaction's state and the number of ledger rows its order granted.
-async fn settled(app: &TestApp, order: &str) -> (String, i64) {
+pub(super) async fn settled(app: &TestApp, order: &str) -> (String, i64) {
     let o = order.to_owned();
     app.backend
         .db
@@ -76,7 +83,7 @@ async fn settled(app: &TestApp, order: &str) -> (String, i64) {
         .unwrap()
 }
 
-async fn purchased(app: &TestApp, c: &reqwest::Client) -> i64 {
+pub(super) async fn purchased(app: &TestApp, c: &reqwest::Client) -> i64 {
     call(app, c, "GET", "/api/auth/me", None).await.1["quota_purchased_bytes"].as_i64().unwrap()
 }
 

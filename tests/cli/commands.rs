@@ -274,3 +274,41 @@ fn the_demo_refuses_production() {
     assert_ne!(code, 0);
     assert!(err.contains("refuses HOTSPOT_ENV=production"), "{err}");
 }
+
+/// Issue 30, item 6: the request log names the route, never the path (the Fonnte callback's
+/// path carries its secret).
+#[test]
+fn the_request_log_names_routes_not_paths() {
+    let db = TestDb::create();
+    let port = closed_port();
+    let dir = std::env::temp_dir().join(format!("hotspot-log-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (out, err) = (dir.join("out.log"), dir.join("err.log"));
+    let mut c = hotspot(&db);
+    c.env("HOTSPOT_LISTEN", format!("127.0.0.1:{port}"))
+        .env("HOTSPOT_LOG", "info")
+        .env("HOTSPOT_WA_FONNTE_CALLBACK_SECRET", "callback-secret-0123456789")
+        .arg("serve")
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap());
+    let mut child = c.spawn().unwrap();
+    assert!(wait_healthy(port, Duration::from_secs(20)), "server did not become healthy");
+    for secret in ["callback-secret-0123456789", "guessed-secret-abcdef"] {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        use std::io::{Read, Write};
+        let body = "{}";
+        let req = format!(
+            "POST /api/webhooks/fonnte/status/{secret} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).unwrap();
+        let mut buf = String::new();
+        let _ = s.read_to_string(&mut buf);
+        assert!(buf.starts_with("HTTP/1.1 "), "{buf}");
+    }
+    sigterm_and_wait(&mut child, Duration::from_secs(10)).expect("stopped");
+    let logs = std::fs::read_to_string(&out).unwrap() + &std::fs::read_to_string(&err).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(logs.contains("/api/webhooks/fonnte/status/{secret}"), "the route is logged: {logs}");
+    assert!(!logs.contains("callback-secret-0123456789") && !logs.contains("guessed-secret"), "{logs}");
+}

@@ -34,7 +34,17 @@ struct Nginx {
 }
 
 impl Drop for Nginx {
+    /// SIGTERM to the master, which stops its workers; SIGKILL would orphan them, still
+    /// listening on the port (issue 30, item 16). SIGKILL only if it does not stop in 5 s.
     fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -242,7 +252,17 @@ async fn nginx_routes_headers_trust_limits_and_hides_metrics() {
         assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"), "{path}");
     }
 
+    // The access log never holds the Fonnte callback's secret (issue 30, item 6).
+    let _ = c.post(format!("{edge}/api/webhooks/fonnte/status/callback-secret-0123456789")).send().await.unwrap();
+    let log = std::fs::read_to_string(nginx.dir.join("logs/access.log")).unwrap();
+    assert!(log.contains("/api/webhooks/fonnte/status/[secret]"), "{log}");
+    assert!(!log.contains("callback-secret"), "{log}");
+
+    // Stopped, nothing of it listens any more (issue 30, item 16: a SIGKILLed master left a
+    // worker serving the port).
+    let port = nginx.port;
     drop(nginx);
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "an nginx worker still listens");
     fe.stop(false).await;
     app.stop().await;
 }

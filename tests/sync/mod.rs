@@ -1,3 +1,4 @@
 //! The sync room against Postgres, Redis and the router simulator.
 
 mod cycles;
+mod recovery;

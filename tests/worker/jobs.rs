@@ -71,7 +71,7 @@ async fn manual_sync_through_the_api_is_one_job_at_a_time_and_runs() {
     assert_eq!(app.client.post(app.url("/api/admin/sync")).send().await.unwrap().status(), 401);
     let alive = || async {
         let prefix = format!("{}-", hotspot::worker::host_name());
-        app.backend.queues.worker_alive(&prefix, Duration::from_secs(15)).await.unwrap()
+        app.backend.queues.silent_queues(&prefix, Duration::from_secs(15)).await.unwrap().is_empty()
     };
     assert!(!alive().await, "no worker yet: the container health check fails");
     let (worker_stop, worker) = app.start_worker();
@@ -249,4 +249,45 @@ async fn every_job_has_its_failure_series_and_every_queue_its_depth() {
     for (job, next) in worker.preview(1) {
         assert_eq!(next.len(), 1, "{job} fires");
     }
+}
+
+/// Issue 30, item 11: after a Redis blip every queue's consumer comes back by itself. While
+/// Redis is down the consumers are reported down (metrics; the health check's heartbeats stop);
+/// once it is back, a manual sync asked for through the API runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_consumers_come_back_after_redis_does() {
+    let mut redis = crate::common::OwnRedis::start();
+    let url = redis.url();
+    let app = TestApp::spawn_with_router(&[("HOTSPOT_JOB_POLL_MS", "100"), ("REDIS_URL", &url)]).await;
+    user_with_device(&app).await;
+    let admin = admin(&app).await;
+    let (_stop, _worker) = app.start_worker();
+    let prefix = format!("{}-", hotspot::worker::host_name());
+    let silent = || async {
+        app.backend.queues.silent_queues(&prefix, Duration::from_secs(6)).await.unwrap_or_else(|_| vec!["unknown"])
+    };
+    wait_until("every consumer's heartbeat", Duration::from_secs(20), || async { silent().await.is_empty() }).await;
+
+    // The metrics are the process's (other tests' workers share them): the restarts counter
+    // only grows, so its growth is this worker's consumer stopping.
+    let restarts = || {
+        let text = hotspot::metrics::render(Vec::new()).unwrap();
+        let series = "hotspot_worker_consumer_restarts_total{queue=\"manual-sync\"} ";
+        text.lines().find_map(|l| l.strip_prefix(series).and_then(|v| v.parse::<u64>().ok())).unwrap_or(0)
+    };
+    let before = restarts();
+    redis.down();
+    wait_until("the manual-sync consumer reported stopped", Duration::from_secs(30), || async { restarts() > before })
+        .await;
+
+    redis.up();
+    wait_until("every consumer back", Duration::from_secs(60), || async { silent().await.is_empty() }).await;
+    let res = admin.post(app.url("/api/admin/sync")).send().await.unwrap();
+    let status = res.status();
+    assert_eq!(status, 202, "{}", res.text().await.unwrap());
+    let job = res.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_owned();
+    wait_until("the manual run after the blip", Duration::from_secs(30), || async {
+        runs(&app).await.iter().any(|r| r.1.as_deref() == Some(job.as_str()) && r.2 == "succeeded")
+    })
+    .await;
 }

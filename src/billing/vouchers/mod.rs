@@ -261,9 +261,9 @@ impl Billing {
                     "these codes were made under another secret (HOTSPOT_OTP_SECRET changed); they still redeem but cannot be printed again",
                 ));
             }
-            let name = summary.package_name.replace('"', "\"\"");
             let at = state.redeemed_at.map(|t| t.to_rfc3339()).unwrap_or_default();
-            out.push_str(&format!("{id},{seq},{code},\"{name}\",{},{at}\n", state.state));
+            let cells = [id.to_string(), seq.to_string(), code, summary.package_name.clone(), state.state.into(), at];
+            out.push_str(&crate::domain::csv::row(&cells));
         }
         Ok(out)
     }

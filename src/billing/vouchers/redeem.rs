@@ -34,27 +34,33 @@ pub struct Redeemed {
 }
 
 impl Billing {
-    /// Redeems a code for a signed-in user: once, whoever races for it.
+    /// Redeems a code for a signed-in user: once, whoever races for it. Wrong codes are limited
+    /// per user, and per address only off the hotspot: behind its egress a whole venue shares
+    /// one address, and one group's guesses must not lock everyone else out. Each attempt is
+    /// counted before it is evaluated and given back unless the code was wrong, so a burst
+    /// cannot slip past the limit between the check and the count.
     pub async fn redeem(&self, user_id: Uuid, client: Option<ClientIp>, code: &str) -> Result<Redeemed, BillingError> {
         let limiter = self.limiter.clone();
-        let (user_key, addr_key) = (user_id.to_string(), client.map(|c| c.as_text()));
-        if let Verdict::Limited(after) =
-            Limiter::over(&limiter, "voucher_fail_user", &user_key, FAILS_PER_USER, FAIL_WINDOW_SECS).await?
-        {
-            return Err(BillingError::RateLimited(after));
+        let user_key = user_id.to_string();
+        let on_hotspot = self.settings.hotspot.networks.on_hotspot(client.as_ref());
+        let addr_key = client.filter(|_| !on_hotspot).map(|c| c.as_text());
+        let mut counted: Vec<(&str, &str)> = Vec::with_capacity(2);
+        let mut limits = vec![("voucher_fail_user", user_key.as_str(), FAILS_PER_USER)];
+        if let Some(a) = &addr_key {
+            limits.push(("voucher_fail_addr", a.as_str(), FAILS_PER_ADDRESS));
         }
-        if let Some(a) = &addr_key
-            && let Verdict::Limited(after) =
-                Limiter::over(&limiter, "voucher_fail_addr", a, FAILS_PER_ADDRESS, FAIL_WINDOW_SECS).await?
-        {
-            return Err(BillingError::RateLimited(after));
+        for (kind, value, max) in limits {
+            let verdict = limiter.hit(kind, value, max, FAIL_WINDOW_SECS).await?;
+            counted.push((kind, value));
+            if let Verdict::Limited(after) = verdict {
+                // Only the counts this attempt added go back; the window stays full.
+                give_back(&limiter, &counted).await?;
+                return Err(BillingError::RateLimited(after));
+            }
         }
         let result = self.redeem_once(user_id, code).await;
-        if matches!(result, Err(BillingError::VoucherInvalid(_))) {
-            limiter.hit("voucher_fail_user", &user_key, u32::MAX, FAIL_WINDOW_SECS).await?;
-            if let Some(a) = &addr_key {
-                limiter.hit("voucher_fail_addr", a, u32::MAX, FAIL_WINDOW_SECS).await?;
-            }
+        if !matches!(result, Err(BillingError::VoucherInvalid(_))) {
+            give_back(&limiter, &counted).await?;
         }
         let r = result?;
         let receipt = Receipt::new(
@@ -78,6 +84,13 @@ impl Billing {
                 Ok(conn.transaction::<_, BillingError, _>(|tx| {
                     let user = load_user(tx, user_id)?;
                     may_buy(&user)?;
+                    // An admin mints vouchers: redeeming one would be granting himself quota,
+                    // which only a super admin may do for an admin account.
+                    if user.role == crate::domain::Role::Admin {
+                        return Err(BillingError::AccountNotAllowed(
+                            "an admin account gets quota from a super admin, not from a voucher",
+                        ));
+                    }
                     // The code's row is held to the end: a second redeemer waits here, then
                     // sees it used.
                     let found: Option<(Uuid, Option<DateTime<Utc>>, Uuid)> = vouchers::table
@@ -142,4 +155,12 @@ impl Billing {
             })
             .await?
     }
+}
+
+/// Gives back the counts one attempt added (it was refused, or the code was not a wrong one).
+async fn give_back(limiter: &Limiter, counted: &[(&str, &str)]) -> Result<(), BillingError> {
+    for (kind, value) in counted {
+        limiter.refund(kind, value, FAIL_WINDOW_SECS).await?;
+    }
+    Ok(())
 }

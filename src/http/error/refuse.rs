@@ -150,6 +150,16 @@ pub fn forbidden() -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "Akses ditolak.", "Forbidden.")
 }
 
+/// An admin's session from a WhatsApp code: the console needs the admin's password sign-in.
+pub fn admin_password_required() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::Forbidden,
+        "Akses admin memerlukan masuk dengan kata sandi di halaman admin.",
+        "Admin access needs the admin sign-in with a password.",
+    )
+}
+
 pub fn invalid_credentials() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,

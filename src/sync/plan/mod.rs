@@ -33,10 +33,14 @@ pub struct Baseline {
 pub enum Observation {
     /// No baseline yet: start counting from here.
     FirstSight,
-    /// The host row was re-created (the device left and came back): start again, no charge.
+    /// Another host row, no younger than the one we knew: which of its bytes are new cannot be
+    /// told, so counting starts again from here.
     RowChanged,
-    /// Uptime went backwards on the same row: start again, no charge.
-    UptimeRegressed,
+    /// The row's uptime went backwards (a router reboot, or the device's row re-created, under
+    /// the same or a new id): its counter started again with it, so all of it is new traffic.
+    Restarted {
+        charge: u64,
+    },
     /// The counter went backwards (router reboot): the new counter is all new traffic.
     CounterReset {
         charge: u64,
@@ -49,7 +53,9 @@ pub enum Observation {
 impl Observation {
     pub fn charge(&self) -> u64 {
         match self {
-            Observation::CounterReset { charge } | Observation::Normal { charge } => *charge,
+            Observation::CounterReset { charge }
+            | Observation::Normal { charge }
+            | Observation::Restarted { charge } => *charge,
             _ => 0,
         }
     }
@@ -58,11 +64,11 @@ impl Observation {
 /// The delta rule for one MAC.
 pub fn observe(previous: Option<&Baseline>, host_id: &str, bytes: u64, uptime_secs: u64) -> Observation {
     let Some(b) = previous else { return Observation::FirstSight };
+    if uptime_secs < b.uptime_secs {
+        return Observation::Restarted { charge: bytes };
+    }
     if b.host_id != host_id {
         return Observation::RowChanged;
-    }
-    if uptime_secs < b.uptime_secs {
-        return Observation::UptimeRegressed;
     }
     if bytes < b.bytes {
         return Observation::CounterReset { charge: bytes };

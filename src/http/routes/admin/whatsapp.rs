@@ -64,18 +64,18 @@ pub struct QrAnswer {
 #[utoipa::path(get, path = "/api/admin/whatsapp/qr", tag = "admin", security(("bearer" = []), ("cookie" = [])),
     params(QrQuery),
     responses((status = 200, content((QrAnswer = "application/json"), (Vec<u8> = "image/png")),
-            description = "The QR to pair the gateway again (`?format=png`: image/png)"),
-        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
+            description = "The QR to pair the gateway again (`?format=png`: image/png); super admin only"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN: not a super admin"),
         (status = 409, description = "INVALID_STATE: the session is paired, nothing to scan"),
         (status = 422, description = "VALIDATION_ERROR"),
         (status = 503, description = "WHATSAPP_UNAVAILABLE")))]
-pub async fn qr(state: Data, _a: AdminUser, q: web::Query<QrQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn qr(state: Data, a: AdminActor, q: web::Query<QrQuery>) -> Result<HttpResponse, ApiError> {
     let png = match q.format.as_deref() {
         None | Some("json") => false,
         Some("png") => true,
         Some(_) => return Err(ApiError::validation("format", "json or png")),
     };
-    let p = state.admin.whatsapp_qr().await?;
+    let p = state.admin.whatsapp_qr(&a.0).await?;
     if png {
         let bytes = crate::whatsapp::qr::png_of(&p.qr).map_err(|e| {
             tracing::warn!(error = %e, "the gateway's QR could not be drawn");
@@ -99,8 +99,8 @@ pub async fn qr(state: Data, _a: AdminUser, q: web::Query<QrQuery>) -> Result<Ht
 }
 
 #[utoipa::path(post, path = "/api/admin/whatsapp/clear-session", tag = "admin", security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = GatewayStatus, description = "The primary gateway's device logged out; a new QR follows"),
-        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN, ORIGIN_INVALID"),
+    responses((status = 200, body = GatewayStatus, description = "The primary gateway's device logged out; a new QR follows; super admin only"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN (not a super admin), ORIGIN_INVALID"),
         (status = 503, description = "WHATSAPP_UNAVAILABLE")))]
 pub async fn clear_session(state: Data, a: AdminActor) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.admin.clear_whatsapp_session(&a.0).await?))
