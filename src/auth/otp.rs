@@ -89,6 +89,11 @@ impl OtpStore {
         hmac_hex(&self.secret, &[b"code", phone.as_e164().as_bytes(), code.as_bytes()])
     }
 
+    /// The wait between two codes to one number.
+    pub fn cooldown(&self) -> Duration {
+        self.cooldown
+    }
+
     /// Takes the cooldown slot (fails with the seconds left if it is taken). Doubles as a lock
     /// against two concurrent requests for the same phone.
     pub async fn take_cooldown(&self, phone: &Msisdn) -> Result<Result<(), u64>, KvError> {

@@ -107,7 +107,15 @@ impl Captive {
             return Err(CaptiveError::WhatsAppUnavailable);
         };
         if let Err(secs) = self.otp.take_cooldown(phone).await? {
-            return Err(CaptiveError::RateLimited { retry_after: secs, reason: "cooldown" });
+            // The last code was reported undeliverable: its cooldown is no reason to wait.
+            let since = chrono::Utc::now() - chrono::Duration::from_std(self.otp.cooldown()).unwrap_or_default();
+            if !messenger.last_failed(phone, "otp", since).await? {
+                return Err(CaptiveError::RateLimited { retry_after: secs, reason: "cooldown" });
+            }
+            self.otp.release_cooldown(phone).await?;
+            if let Err(secs) = self.otp.take_cooldown(phone).await? {
+                return Err(CaptiveError::RateLimited { retry_after: secs, reason: "cooldown" });
+            }
         }
         if let Verdict::Limited(secs) =
             self.limiter.hit("otp-phone", phone.as_e164(), a.otp_per_phone_per_hour, HOUR).await?

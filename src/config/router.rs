@@ -50,10 +50,13 @@ pub(super) fn router_settings(src: &Source<'_>, env: Environment) -> Result<Opti
         ));
     }
     // host:port, with the API's default port when none is given.
-    let addr = if addr.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
-        addr
-    } else {
-        format!("{addr}:{}", if tls { 8729 } else { 8728 })
+    // A port that is not one (`:99999`) is refused here, not found later as a DNS failure.
+    let addr = match addr.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') || host.ends_with(']') => match port.parse::<u16>() {
+            Ok(p) if p > 0 => addr,
+            _ => return Err(err("HOTSPOT_ROUTER_ADDR", format!("port {port:?} is not a port (1 to 65535)"))),
+        },
+        _ => format!("{addr}:{}", if tls { 8729 } else { 8728 }),
     };
     let list = |var: &'static str, default: &str| -> Result<String, ConfigError> {
         let v = src.string(var, default);

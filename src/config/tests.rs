@@ -93,6 +93,15 @@ fn router_is_optional_and_gets_a_default_port() {
     assert_eq!(r.lists.active, "hs_active");
     let tls = load(&[("HOTSPOT_ROUTER_ADDR", "router.lan"), ("HOTSPOT_ROUTER_TLS", "true")]).unwrap().router.unwrap();
     assert_eq!(tls.client.addr, "router.lan:8729");
+    // Issue 30, item 16: a port that is no port is refused, naming the variable.
+    for bad in ["10.0.0.1:99999", "router.lan:0", "router.lan:api"] {
+        let e = load(&[("HOTSPOT_ROUTER_ADDR", bad)]).unwrap_err().to_string();
+        assert!(e.contains("HOTSPOT_ROUTER_ADDR"), "{bad}: {e}");
+    }
+    assert_eq!(
+        load(&[("HOTSPOT_ROUTER_ADDR", "[fe80::1]:8728")]).unwrap().router.unwrap().client.addr,
+        "[fe80::1]:8728"
+    );
     let long = "x".repeat(40);
     let other = "y".repeat(40);
     let prod = |extra: &[(&'static str, &'static str)]| {

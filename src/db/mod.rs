@@ -1,6 +1,7 @@
 //! Postgres access: the r2d2 pool, the one helper that runs diesel work on the blocking pool,
 //! embedded migrations, and database creation for the demo and tests.
 
+mod checked;
 mod memory;
 pub mod models;
 mod prune;
@@ -16,15 +17,17 @@ use std::time::Duration;
 
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{CustomizeConnection, Pool, PooledConnection};
+
+use checked::{CheckedManager, Suspicion};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
-pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
+pub type PgPool = Pool<CheckedManager>;
+pub type PgConn = PooledConnection<CheckedManager>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -103,6 +106,7 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSetup {
 pub struct Db {
     pool: PgPool,
     statements: Arc<AtomicU64>,
+    suspicion: Suspicion,
 }
 
 #[derive(Debug, Clone)]
@@ -118,19 +122,21 @@ impl Db {
     /// Postgres is down, and connects as soon as it is back.
     pub fn new(opts: &DbOptions) -> Self {
         let url = with_connect_timeout(&opts.url, opts.connect_timeout);
-        let manager = ConnectionManager::<PgConnection>::new(url);
+        let suspicion = Suspicion::default();
+        let manager = CheckedManager::new(url, suspicion.clone());
         let statements = Arc::new(AtomicU64::new(0));
+        // Checked on checkout only while suspect (see `checked`): no round trip otherwise.
         let pool = Pool::builder()
             .max_size(opts.pool_size)
             .min_idle(Some(opts.pool_size.min(2)))
             .connection_timeout(opts.connect_timeout)
-            .test_on_check_out(false)
+            .test_on_check_out(true)
             .connection_customizer(Box::new(SessionSetup {
                 statement_timeout_ms: opts.statement_timeout.as_millis(),
                 statements: statements.clone(),
             }))
             .build_unchecked(manager);
-        Self { pool, statements }
+        Self { pool, statements, suspicion }
     }
 
     /// SQL statements sent through this pool so far.
@@ -148,10 +154,16 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut PgConnection) -> Result<T, DbError> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, suspicion) = (self.pool.clone(), self.suspicion.clone());
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
-            f(&mut conn)
+            let r = f(&mut conn);
+            // The server went away under this connection: its siblings in the pool likely died
+            // with it, so checkouts are checked for a while.
+            if r.as_ref().is_err_and(DbError::is_unavailable) {
+                suspicion.raise();
+            }
+            r
         })
         .await
         .map_err(|e| DbError::Task(e.to_string()))?

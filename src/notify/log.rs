@@ -84,6 +84,46 @@ pub fn mark_sent(
     Ok(())
 }
 
+/// Sent as far as we know: the gateway took the request and did not answer in time. Its
+/// receipt, if one comes, moves it on; `error` says the answer never came.
+pub fn mark_unconfirmed(
+    conn: &mut PgConnection,
+    id: i64,
+    provider: &str,
+    error: String,
+    attempts: u32,
+) -> Result<(), DbError> {
+    diesel::update(message_log::table.find(id))
+        .set((
+            message_log::status.eq(MessageStatus::Sent),
+            message_log::provider.eq(provider),
+            message_log::error.eq(error),
+            message_log::attempts.eq(i32::try_from(attempts).unwrap_or(i32::MAX)),
+            message_log::sent_at.eq(Utc::now()),
+            message_log::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Whether the newest `template` message to `to` since `since` is `failed`.
+pub fn last_failed(
+    conn: &mut PgConnection,
+    to: &Msisdn,
+    template: &str,
+    since: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let newest: Option<MessageStatus> = message_log::table
+        .filter(message_log::to_msisdn.eq(to))
+        .filter(message_log::template.eq(template))
+        .filter(message_log::created_at.ge(since))
+        .order(message_log::id.desc())
+        .select(message_log::status)
+        .first(conn)
+        .optional()?;
+    Ok(newest == Some(MessageStatus::Failed))
+}
+
 pub fn mark_failed(conn: &mut PgConnection, id: i64, error: String, attempts: u32) -> Result<(), DbError> {
     diesel::update(message_log::table.find(id))
         .set((

@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use uuid::Uuid;
 
 use super::log;
@@ -40,6 +42,9 @@ pub struct Delivered {
     pub log_id: i64,
     pub provider: &'static str,
     pub message_id: Option<String>,
+    /// False when the gateway took the request and never answered: the message may or may not
+    /// have gone out (its log row says so), and it is not sent again.
+    pub confirmed: bool,
 }
 
 impl Messenger {
@@ -121,6 +126,13 @@ impl Messenger {
         self.deliver(Some(user_id), to, template, text, Some(key.to_owned()), None).await
     }
 
+    /// Whether the newest `template` message to `to` since `since` ended failed (the gateway
+    /// took it, then reported it undeliverable).
+    pub async fn last_failed(&self, to: &Msisdn, template: &str, since: DateTime<Utc>) -> Result<bool, DbError> {
+        let (to, template) = (to.clone(), template.to_owned());
+        self.db.run(move |conn| log::last_failed(conn, &to, &template, since)).await
+    }
+
     /// The configured providers' names, primary first.
     pub fn providers(&self) -> Vec<&'static str> {
         self.gateways.iter().map(|g| g.name()).collect()
@@ -187,7 +199,23 @@ impl Messenger {
                     if let Err(e) = recorded {
                         tracing::error!(log_id, error = %e, "message sent but its log row could not be updated");
                     }
-                    return Ok(Some(Delivered { log_id, provider: g.name(), message_id: sent.message_id }));
+                    return Ok(Some(Delivered {
+                        log_id,
+                        provider: g.name(),
+                        message_id: sent.message_id,
+                        confirmed: true,
+                    }));
+                }
+                Err(e @ GatewayError::Unanswered(_)) => {
+                    // Neither again nor through the other gateway: it may have gone out.
+                    tracing::warn!(provider = g.name(), error = %e, "whatsapp send unanswered; not sent again");
+                    let (name, note) = (g.name(), e.to_string());
+                    let recorded =
+                        self.db.run(move |conn| log::mark_unconfirmed(conn, log_id, name, note, total_attempts)).await;
+                    if let Err(e) = recorded {
+                        tracing::error!(log_id, error = %e, "an unanswered message's log row could not be updated");
+                    }
+                    return Ok(Some(Delivered { log_id, provider: g.name(), message_id: None, confirmed: false }));
                 }
                 Err(e) => {
                     tracing::warn!(provider = g.name(), error = %e, "whatsapp provider failed");

@@ -12,9 +12,15 @@ use crate::domain::Msisdn;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum GatewayError {
-    /// No answer: connection refused, timeout, reset. Worth retrying.
+    /// Not reached: connection refused, reset, a connect timeout. Nothing went out; worth
+    /// retrying.
     #[error("gateway unreachable: {0}")]
     Network(String),
+    /// The request went out and no answer came in time: the message may have been sent, so it
+    /// is not sent again (a code sent twice is harmless, a code withdrawn after it arrived is
+    /// not; the same message thrice is spam).
+    #[error("gateway did not answer in time: {0}")]
+    Unanswered(String),
     /// HTTP error status; 5xx is worth retrying, 4xx is not.
     #[error("gateway answered HTTP {0}")]
     Status(u16),
@@ -30,7 +36,7 @@ impl GatewayError {
         match self {
             GatewayError::Network(_) => true,
             GatewayError::Status(s) => *s >= 500 || *s == 429,
-            GatewayError::Rejected(_) | GatewayError::Decode(_) => false,
+            GatewayError::Rejected(_) | GatewayError::Decode(_) | GatewayError::Unanswered(_) => false,
         }
     }
 }
@@ -78,7 +84,9 @@ pub fn http_client(timeout: Duration) -> Result<reqwest::Client, GatewayError> {
 
 fn network(e: reqwest::Error) -> GatewayError {
     // reqwest's Display includes the URL, never the body; the URL holds no phone number.
-    GatewayError::Network(e.without_url().to_string())
+    let unanswered = e.is_timeout() && !e.is_connect();
+    let text = e.without_url().to_string();
+    if unanswered { GatewayError::Unanswered(text) } else { GatewayError::Network(text) }
 }
 
 async fn json_of<T: for<'de> Deserialize<'de>>(res: reqwest::Response) -> Result<T, GatewayError> {
@@ -302,5 +310,6 @@ mod tests {
         assert!(GatewayError::Status(429).is_retryable());
         assert!(!GatewayError::Status(401).is_retryable());
         assert!(!GatewayError::Rejected("no session".into()).is_retryable());
+        assert!(!GatewayError::Unanswered("timed out".into()).is_retryable());
     }
 }

@@ -966,3 +966,71 @@ async fn a_sign_in_relaxes_durability_for_itself_only() {
         .unwrap();
     assert_eq!(after.synchronous_commit, "on", "the connection's next transaction commits durably");
 }
+
+/// Issue 30, item 14: a gateway that takes the message and answers too late. The send is not
+/// tried again (it may have gone out: it had), the code is not withdrawn, the request answers
+/// 200, and the one code delivered signs in. The log row says the answer never came.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_gateway_sends_a_code_once_and_it_stays_valid() {
+    let app = app().await;
+    let b = app.browser();
+    app.wa().set_delay(std::time::Duration::from_millis(1_500));
+    app.wa().set_mode(Mode::Slow);
+    let (status, body) = app.post(&b, "/api/auth/request-otp", json!({ "phone_number": PHONE })).await;
+    assert_eq!(status, 200, "{body}");
+    tokio::time::sleep(std::time::Duration::from_millis(3_000)).await;
+    assert_eq!(app.wa().outbox().len(), 1, "sent once, not once per retry");
+    let code = app.wa().last_code(PHONE).expect("the code went out");
+    app.wa().set_mode(Mode::Ok);
+    let (status, body) =
+        app.post(&b, "/api/auth/verify-otp", json!({ "phone_number": PHONE, "otp": code, "client_ip": IP })).await;
+    assert_eq!(status, 200, "the delivered code works: {body}");
+    let rows =
+        app.backend
+            .db
+            .run(|c| {
+                use diesel::prelude::*;
+                use hotspot::db::schema::message_log;
+                Ok(message_log::table
+                    .select((message_log::status, message_log::attempts, message_log::error))
+                    .load::<(String, i32, Option<String>)>(c)?)
+            })
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!((rows[0].0.as_str(), rows[0].1), ("sent", 1), "{rows:?}");
+    assert!(rows[0].2.as_deref().is_some_and(|e| e.contains("did not answer")), "{rows:?}");
+    app.stop().await;
+}
+
+/// Issue 30, item 14: the gateway took the code, then reported it undeliverable; the phone may
+/// ask for a new one at once instead of waiting out the cooldown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undeliverable_code_can_be_asked_for_again_at_once() {
+    let app = app().await;
+    let b = app.browser();
+    app.wa().set_mode(Mode::Undeliverable);
+    let (status, body) = app.post(&b, "/api/auth/request-otp", json!({ "phone_number": PHONE })).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app.post(&b, "/api/auth/request-otp", json!({ "phone_number": PHONE })).await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("RATE_LIMITED")), "no report yet: the cooldown holds");
+    let mid = app
+        .backend
+        .db
+        .run(|c| {
+            use diesel::prelude::*;
+            use hotspot::db::schema::message_log;
+            Ok(message_log::table.select(message_log::provider_message_id).first::<Option<String>>(c)?)
+        })
+        .await
+        .unwrap()
+        .expect("a message id");
+    let moved = app.backend.notify().receipt("seed", mid, hotspot::domain::MessageStatus::Failed).await.unwrap();
+    assert!(moved);
+    app.wa().set_mode(Mode::Ok);
+    let code = app.code_for(&b, PHONE).await;
+    let (status, _) =
+        app.post(&b, "/api/auth/verify-otp", json!({ "phone_number": PHONE, "otp": code, "client_ip": IP })).await;
+    assert_eq!(status, 200);
+    app.stop().await;
+}

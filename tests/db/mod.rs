@@ -1,3 +1,4 @@
 //! The database: migrations and the schema.
 
+mod outage;
 mod schema;

@@ -152,7 +152,7 @@ impl Served {
             })
             .await?;
         let ips: Vec<String> =
-            indices.iter().map(|i| format!("10.{}.{}.{}", 60 + i / 65_000, (i / 250) % 260, i % 250 + 2)).collect();
+            indices.iter().map(|i| format!("10.{}.{}.{}", 60 + i / 62_500, (i / 250) % 250, i % 250 + 2)).collect();
         self.router.with_state(|s| {
             for (i, ip) in indices.iter().zip(&ips) {
                 let i = *i as u32;
