@@ -173,6 +173,23 @@ pub fn apply_delivery_status(
     Ok(n > 0)
 }
 
+/// Many reports in one transaction; returns those that moved nothing.
+pub fn apply_deliveries(
+    conn: &mut PgConnection,
+    provider: &str,
+    reports: Vec<(String, MessageStatus)>,
+) -> Result<Vec<(String, MessageStatus)>, DbError> {
+    conn.transaction(|tx| {
+        let mut rest = Vec::new();
+        for (id, status) in reports {
+            if !apply_delivery_status(tx, provider, &id, status)? {
+                rest.push((id, status));
+            }
+        }
+        Ok(rest)
+    })
+}
+
 /// [`apply_delivery_status`] on the blocking pool.
 pub async fn record_delivery(
     db: &Db,

@@ -29,7 +29,14 @@ pub struct Receipt {
 }
 
 /// Where receipts go, one at a time, in the order they arrive.
-pub type Sink = std::sync::Arc<dyn Fn(Receipt) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync>;
+/// Where receipts go, a batch at a time (whatever arrived while the last batch was recorded).
+pub type Sink = std::sync::Arc<dyn Fn(Vec<Receipt>) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync>;
+
+/// At most this many receipts are recorded in one go.
+const BATCH: usize = 512;
+/// How long an event waits for room in the queue (the socket is not read meanwhile, so the
+/// gateway slows down) before it is given up.
+const QUEUE_WAIT: Duration = Duration::from_secs(10);
 
 /// The gateway's message id as it appears in events: a string, a number, or whatsapp-web.js's
 /// `{_serialized: …}`.
@@ -126,9 +133,16 @@ pub async fn listen(provider: ProviderSettings, sink: Sink, shutdown: Shutdown) 
     loop {
         tokio::select! {
             got = rx.recv() => {
-                let Some((event, payload)) = got else { break };
-                if let Some(r) = receipt_of(&event, &payload) {
-                    sink(r).await;
+                let Some(first) = got else { break };
+                // Everything that arrived meanwhile goes with it: one database round per batch,
+                // not per receipt, so receipts keep up with a burst of sends.
+                let mut batch: Vec<Receipt> = receipt_of(&first.0, &first.1).into_iter().collect();
+                while batch.len() < BATCH {
+                    let Ok((event, payload)) = rx.try_recv() else { break };
+                    batch.extend(receipt_of(&event, &payload));
+                }
+                if !batch.is_empty() {
+                    sink(batch).await;
                 }
             }
             _ = shutdown.clone().wait() => break,
@@ -147,8 +161,9 @@ async fn connect(p: &ProviderSettings, tx: mpsc::Sender<(String, Value)>) -> Res
             let tx = tx.clone();
             async move {
                 if let (Event::Custom(name), Payload::Text(args)) = (event, payload) {
-                    // A full queue means the database is far behind: drop rather than grow.
-                    if tx.try_send((name, Value::Array(args))).is_err() {
+                    // A full queue waits (the socket is not read meanwhile, which slows the
+                    // gateway); only a database far behind for long loses an event.
+                    if tx.send_timeout((name, Value::Array(args)), QUEUE_WAIT).await.is_err() {
                         tracing::warn!("seed gateway events arrive faster than they are recorded; one dropped");
                     }
                 }

@@ -100,6 +100,20 @@ pub async fn run(ctx: Ctx, config: WorkerConfig, shutdown: Shutdown) -> anyhow::
             .map_err(|e| anyhow::anyhow!("cannot listen on {at} (HOTSPOT_WORKER_METRICS_LISTEN): {e}"))?;
         scrape::serve(listener, ctx.queues.clone(), shutdown.clone())?;
     }
+    if let Some(sync) = &ctx.sync {
+        // Said once at start, so a wrong password shows up when the worker is deployed, not as
+        // a failed cycle minutes later.
+        let router = sync.router.clone();
+        tokio::spawn(async move {
+            match router.ping().await {
+                Ok(()) => tracing::info!("the router answers"),
+                Err(crate::router::RouterError::LoginRefused) => tracing::error!(
+                    "the router refused the API login: check HOTSPOT_ROUTER_USERNAME and HOTSPOT_ROUTER_PASSWORD"
+                ),
+                Err(e) => tracing::warn!(error = %e, "the router does not answer yet; the sync retries each cycle"),
+            }
+        });
+    }
     let name = config.name.clone();
     tracing::info!(worker = %name, "worker running");
     build(ctx, config, conn).run(shutdown.wait()).await?;

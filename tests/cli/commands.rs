@@ -312,3 +312,33 @@ fn the_request_log_names_routes_not_paths() {
     assert!(logs.contains("/api/webhooks/fonnte/status/{secret}"), "the route is logged: {logs}");
     assert!(!logs.contains("callback-secret-0123456789") && !logs.contains("guessed-secret"), "{logs}");
 }
+
+/// Issue 30, item 16: a worker whose router refuses its login says so when it starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_says_at_start_that_the_router_refused_its_login() {
+    let sim = hotspot::sim::router::SimRouter::start("127.0.0.1:0".parse().unwrap(), Default::default()).await.unwrap();
+    let db = TestDb::create();
+    let dir = std::env::temp_dir().join(format!("hotspot-worker-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (out, err) = (dir.join("out.log"), dir.join("err.log"));
+    let mut c = hotspot(&db);
+    c.env("HOTSPOT_LOG", "info")
+        .env("HOTSPOT_REDIS_PREFIX", format!("test:{}:", uuid::Uuid::new_v4().simple()))
+        .env("HOTSPOT_ROUTER_ADDR", sim.addr().to_string())
+        .env("HOTSPOT_ROUTER_PASSWORD", "not-the-password")
+        .arg("worker")
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap());
+    let mut child = c.spawn().unwrap();
+    let read =
+        || std::fs::read_to_string(&out).unwrap_or_default() + &std::fs::read_to_string(&err).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !read().contains("refused the API login") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sigterm_and_wait(&mut child, Duration::from_secs(10));
+    let logs = read();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(logs.contains("refused the API login") && logs.contains("HOTSPOT_ROUTER_PASSWORD"), "{logs}");
+    assert!(!logs.contains("not-the-password"), "{logs}");
+}

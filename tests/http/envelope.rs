@@ -171,3 +171,43 @@ fn every_setting_is_documented_in_env_example() {
     }
     assert!(missing.is_empty(), "not in .env.example: {missing:?}");
 }
+
+/// Issue 30, item 16: with the router down, `/api/health` stays 200 `degraded` (a router outage
+/// is every instance's; a load balancer must not empty the pool for it), and a monitor that
+/// asks for every dependency (`?require=all`) gets 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_tells_a_monitor_the_router_is_down() {
+    let addr = format!("127.0.0.1:{}", closed_port());
+    let app =
+        TestApp::spawn_with(&[("HOTSPOT_ROUTER_ADDR", &addr), ("HOTSPOT_ROUTER_CONNECT_TIMEOUT_MS", "300")]).await;
+    let res = app.get("/api/health").await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        (body["status"].as_str(), body["checks"]["router"]["status"].as_str()),
+        (Some("degraded"), Some("down"))
+    );
+    let res = app.get("/api/health?require=all").await;
+    assert_eq!(res.status(), 503);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        (body["code"].as_str(), body["checks"]["router"]["status"].as_str()),
+        (Some("SERVICE_DEGRADED"), Some("down"))
+    );
+    assert_eq!(app.get("/api/health?require=essential").await.status(), 200);
+    assert_eq!(app.get("/api/health?require=maybe").await.status(), 422);
+    app.stop().await;
+}
+
+/// Issue 30, item 16: a 503 that explains itself in a sentence is not wrapped in another one
+/// ("… dikonfigurasi. sedang tidak tersedia …").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unavailable_messages_are_not_garbled() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = crate::common::staff(&app, "081299990001", hotspot::domain::Role::SuperAdmin).await;
+    let (status, body) = crate::common::call(&app, &admin, "POST", "/api/admin/sync", None).await;
+    assert_eq!((status, body["message"].as_str()), (503, Some("Tidak ada router yang dikonfigurasi.")), "{body}");
+    let (status, body) = crate::common::call(&app, &admin, "GET", "/api/admin/whatsapp/qr", None).await;
+    assert_eq!((status, body["message"].as_str()), (503, Some("Gateway WhatsApp belum dikonfigurasi.")), "{body}");
+    app.stop().await;
+}

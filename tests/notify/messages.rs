@@ -330,3 +330,46 @@ async fn seed_gateway_events_move_the_log_forward_only() {
     assert_ne!(failed, id);
     trigger.trigger();
 }
+
+/// Issue 30, item 16: a burst of delivery events (6,000 for 3,000 messages) is recorded whole:
+/// receipts go to the database in batches and a full queue slows the socket instead of
+/// dropping events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_seed_receipts_is_recorded_whole() {
+    const N: i64 = 3_000;
+    let app = TestApp::spawn_captive(&[]).await;
+    let provider = app.backend.settings.whatsapp.as_ref().unwrap().primary.clone();
+    let (_trigger, shutdown) = hotspot::shutdown::Shutdown::new();
+    let sink = hotspot::notify::receipts::seed_sink(app.backend.db.clone());
+    tokio::spawn(hotspot::whatsapp::seed_events::listen(provider, sink, shutdown));
+    wait_for("the listener to connect", Duration::from_secs(10), || app.wa().socket_clients() == 1).await;
+    app.backend
+        .db
+        .run(|c| {
+            diesel::sql_query(
+                "INSERT INTO message_log (to_msisdn, template, provider, provider_message_id, status, attempts) \
+                 SELECT '+6281234500001', 'otp', 'seed', 'burst-' || g, 'sent', 1 FROM generate_series(1, 3000) g",
+            )
+            .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    for i in 1..=N {
+        app.wa().push_event("message-ack", serde_json::json!({ "messageId": format!("burst-{i}"), "ack": 2 }));
+        app.wa().push_event("message-ack", serde_json::json!({ "messageId": format!("burst-{i}"), "ack": 3 }));
+    }
+    let read = || {
+        let db = app.backend.db.clone();
+        async move {
+            db.run(|c| Ok(message_log::table.filter(message_log::status.eq("read")).count().get_result::<i64>(c)?))
+                .await
+                .unwrap()
+        }
+    };
+    let start = Instant::now();
+    while read().await < N {
+        assert!(start.elapsed() < Duration::from_secs(60), "{} of {N} read after 60 s", read().await);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

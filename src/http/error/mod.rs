@@ -118,6 +118,12 @@ impl ApiError {
         .with_retry_after(5)
     }
 
+    /// A 503 whose reason is told in whole sentences (what is missing and why), not as the
+    /// name of what is unavailable.
+    pub fn unavailable_because(code: ErrorCode, id: &str, en: &str) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, id.to_owned(), en.to_owned()).with_retry_after(5)
+    }
+
     /// The generic error for a status that no handler described (actix's own 404/405/413…).
     pub fn from_status(status: StatusCode) -> Self {
         match status.as_u16() {

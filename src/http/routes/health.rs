@@ -97,17 +97,34 @@ pub async fn peers(state: &AppState) -> (CheckResult, CheckResult) {
 
 const NOT_CONFIGURED: CheckResult = CheckResult { status: "not_configured", latency_ms: None };
 
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HealthQuery {
+    /// `essential` (default): 503 only when Postgres or Redis is down, what a load balancer
+    /// should act on (a router outage is every instance's; taking instances out does not help).
+    /// `all`: 503 when any configured dependency is down (router, WhatsApp too), for monitors.
+    #[param(pattern = "^(essential|all)$")]
+    require: Option<String>,
+}
+
 #[utoipa::path(
     get,
     path = "/api/health",
     tag = "operations",
+    params(HealthQuery),
     responses(
-        (status = 200, description = "Postgres and Redis answer", body = Health),
-        (status = 503, description = "Postgres or Redis is down: the error envelope with `status: degraded` and `checks`"),
+        (status = 200, description = "Postgres and Redis answer (with `require=all`: every configured dependency)", body = Health),
+        (status = 422, description = "VALIDATION_ERROR: `require` is neither `essential` nor `all`"),
+        (status = 503, description = "Postgres or Redis is down (with `require=all`: any dependency): the error envelope with `status: degraded` and `checks`"),
     )
 )]
 
-pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn health(state: web::Data<AppState>, q: web::Query<HealthQuery>) -> Result<HttpResponse, ApiError> {
+    let all = match q.require.as_deref() {
+        None | Some("essential") => false,
+        Some("all") => true,
+        Some(_) => return Err(ApiError::validation("require", "essential or all")),
+    };
     let peers = peers(&state);
     let (database, redis, (router, whatsapp)) =
         tokio::join!(timed("database", state.db.ping()), timed("redis", state.kv.ping()), peers);
@@ -116,7 +133,7 @@ pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     // captive flow only; the API itself still answers.
     let essential_down = checks.database.status != "up" || checks.redis.status != "up";
     let degraded = essential_down || checks.router.status == "down" || checks.whatsapp.status == "down";
-    if essential_down {
+    if essential_down || (all && degraded) {
         let checks = serde_json::to_value(&checks).unwrap_or_default();
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

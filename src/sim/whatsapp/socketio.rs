@@ -32,7 +32,9 @@ pub enum Push {
 pub type Pushes = broadcast::Sender<Push>;
 
 pub fn channel() -> Pushes {
-    broadcast::channel(1024).0
+    // A real gateway buffers what it has to emit; the simulator keeps a burst of this many
+    // events for a slow listener before it would drop any.
+    broadcast::channel(65_536).0
 }
 
 /// Engine.IO's heartbeat: the server pings, the client must answer within the timeout.

@@ -95,7 +95,7 @@ pub async fn sync_now(
 ) -> Result<HttpResponse, ApiError> {
     let admin = &actor.1;
     if state.router.is_none() {
-        return Err(ApiError::service_unavailable(
+        return Err(ApiError::unavailable_because(
             ErrorCode::RouterUnavailable,
             "Tidak ada router yang dikonfigurasi.",
             "No router is configured.",
@@ -107,7 +107,7 @@ pub async fn sync_now(
     };
     let queued = state.queues.enqueue_manual_sync(job).await.map_err(|e| {
         tracing::error!(error = %e, "could not queue a manual sync");
-        ApiError::service_unavailable(
+        ApiError::unavailable_because(
             ErrorCode::QueueUnavailable,
             "Antrean tugas tidak tersedia; coba lagi sebentar lagi.",
             "The job queue is unavailable; try again shortly.",

@@ -15,12 +15,12 @@ type Data = web::Data<AppState>;
 impl From<SessionError> for ApiError {
     fn from(e: SessionError) -> Self {
         match e {
-            SessionError::NotConfigured => ApiError::service_unavailable(
+            SessionError::NotConfigured => ApiError::unavailable_because(
                 ErrorCode::WhatsAppUnavailable,
                 "Gateway WhatsApp belum dikonfigurasi.",
                 "No WhatsApp gateway is configured.",
             ),
-            SessionError::Gateway(_) => ApiError::service_unavailable(
+            SessionError::Gateway(_) => ApiError::unavailable_because(
                 ErrorCode::WhatsAppUnavailable,
                 "Gateway WhatsApp tidak dapat dihubungi.",
                 "The WhatsApp gateway cannot be reached.",
@@ -79,7 +79,7 @@ pub async fn qr(state: Data, a: AdminActor, q: web::Query<QrQuery>) -> Result<Ht
     if png {
         let bytes = crate::whatsapp::qr::png_of(&p.qr).map_err(|e| {
             tracing::warn!(error = %e, "the gateway's QR could not be drawn");
-            ApiError::service_unavailable(
+            ApiError::unavailable_because(
                 ErrorCode::WhatsAppUnavailable,
                 "QR dari gateway tidak dapat dibaca.",
                 "The gateway's QR could not be read.",
