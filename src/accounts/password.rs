@@ -36,10 +36,28 @@ pub fn check_or_waste(password: &str, stored: Option<&str>) -> bool {
 /// of milliseconds, so a burst of sign-ins waits its turn instead of taking the server down.
 static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
-/// [`check_or_waste`] on the blocking pool, at most [`HASHING`]'s permits at a time.
-pub async fn check_bounded(password: String, stored: Option<String>) -> Result<bool, tokio::task::JoinError> {
-    let _permit = HASHING.acquire().await;
-    tokio::task::spawn_blocking(move || check_or_waste(&password, stored.as_deref())).await
+/// How long a check waits for its turn before the sign-in is told to come back.
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Why a password could not be checked.
+#[derive(Debug)]
+pub enum Busy {
+    /// Too many checks waiting already.
+    Queue,
+    /// The blocking task failed.
+    Task(String),
+}
+
+/// [`check_or_waste`] on the blocking pool, at most [`HASHING`]'s permits at a time; a check
+/// that cannot start within a few seconds is refused rather than queued without end.
+pub async fn check_bounded(password: String, stored: Option<String>) -> Result<bool, Busy> {
+    let _permit = match tokio::time::timeout(HASHING_WAIT, HASHING.acquire()).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(_)) | Err(_) => return Err(Busy::Queue),
+    };
+    tokio::task::spawn_blocking(move || check_or_waste(&password, stored.as_deref()))
+        .await
+        .map_err(|e| Busy::Task(e.to_string()))
 }
 
 /// A real argon2id hash of a random string, only ever compared against to equalize timing.

@@ -17,6 +17,11 @@ fn now_secs() -> u64 {
 
 /// Counts one hit on `name` in the current window of `window_secs`; `limit` hits are allowed.
 pub async fn hit(kv: &Kv, name: &str, limit: u32, window_secs: u64) -> Result<Verdict, KvError> {
+    Ok(hit_keyed(kv, name, limit, window_secs).await?.0)
+}
+
+/// [`hit`], and the key the hit went to (to give that very hit back later).
+async fn hit_keyed(kv: &Kv, name: &str, limit: u32, window_secs: u64) -> Result<(Verdict, String), KvError> {
     let now = now_secs();
     let window = now / window_secs;
     let key = kv.key(&format!("rl:{name}:{window}"));
@@ -33,7 +38,9 @@ pub async fn hit(kv: &Kv, name: &str, limit: u32, window_secs: u64) -> Result<Ve
             Ok(count)
         })
         .await?;
-    if count > u64::from(limit) { Ok(Verdict::Limited((window + 1) * window_secs - now)) } else { Ok(Verdict::Allowed) }
+    let verdict =
+        if count > u64::from(limit) { Verdict::Limited((window + 1) * window_secs - now) } else { Verdict::Allowed };
+    Ok((verdict, key))
 }
 
 /// Decrements only a counter that exists and is above zero: a refund never creates a key
@@ -46,7 +53,10 @@ return 0
 
 /// Gives back one hit (an attempt that failed on our side should not count against the user).
 pub async fn refund(kv: &Kv, name: &str, window_secs: u64) -> Result<(), KvError> {
-    let key = kv.key(&format!("rl:{name}:{}", now_secs() / window_secs));
+    refund_key(kv, kv.key(&format!("rl:{name}:{}", now_secs() / window_secs))).await
+}
+
+async fn refund_key(kv: &Kv, key: String) -> Result<(), KvError> {
     kv.with_timeout(async {
         let mut c = kv.conn();
         let _: i64 = redis::Script::new(REFUND_SCRIPT).key(&key).invoke_async(&mut c).await?;
@@ -54,6 +64,11 @@ pub async fn refund(kv: &Kv, name: &str, window_secs: u64) -> Result<(), KvError
     })
     .await
 }
+
+/// One counted attempt, to give back when it turns out not to count (it succeeded): the very
+/// window it was counted in, even if the clock moved on to the next meanwhile.
+#[derive(Debug, Clone)]
+pub struct Counted(String);
 
 /// Named limits keyed by a keyed hash of what they count (a phone, an address): no raw numbers
 /// or addresses in Redis key names.
@@ -78,23 +93,23 @@ impl Limiter {
         hit(&self.kv, &self.name(kind, value), max, window_secs).await
     }
 
-    /// Whether `value` is over its allowance, without counting a hit (limits that count only
-    /// failures check first and [`Limiter::hit`] on a failure).
-    pub async fn over(&self, kind: &str, value: &str, max: u32, window_secs: u64) -> Result<Verdict, KvError> {
-        let now = now_secs();
-        let window = now / window_secs;
-        let key = self.kv.key(&format!("rl:{}:{window}", self.name(kind, value)));
-        let count: Option<u64> = self
-            .kv
-            .with_timeout(async {
-                let mut c = self.kv.conn();
-                Ok(redis::cmd("GET").arg(&key).query_async(&mut c).await?)
-            })
-            .await?;
-        if count.unwrap_or(0) >= u64::from(max) {
-            Ok(Verdict::Limited((window + 1) * window_secs - now))
-        } else {
-            Ok(Verdict::Allowed)
+    /// Counts an attempt before it is evaluated: the verdict, and the count to give back with
+    /// [`Limiter::give_back`] when the attempt turns out not to count.
+    pub async fn count(
+        &self,
+        kind: &str,
+        value: &str,
+        max: u32,
+        window_secs: u64,
+    ) -> Result<(Verdict, Counted), KvError> {
+        let (verdict, key) = hit_keyed(&self.kv, &self.name(kind, value), max, window_secs).await?;
+        Ok((verdict, Counted(key)))
+    }
+
+    /// Gives a counted attempt back; a Redis that fails now only leaves it counted (logged).
+    pub async fn give_back(&self, counted: &Counted) {
+        if let Err(e) = refund_key(&self.kv, counted.0.clone()).await {
+            tracing::warn!(error = %e, "an attempt could not be given back to its limit");
         }
     }
 

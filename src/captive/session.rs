@@ -14,6 +14,8 @@ use crate::domain::{LoginMethod, Msisdn, Role};
 
 /// Wrong admin passwords allowed per client address and phone in a window of seconds.
 const ADMIN_LOGIN_FAILS: u32 = 10;
+/// Wrong admin passwords allowed per client address (any phone) in the same window.
+const ADMIN_LOGIN_FAILS_PER_ADDRESS: u32 = 30;
 const ADMIN_LOGIN_WINDOW: u64 = 900;
 
 /// The cookies' contents.
@@ -97,9 +99,10 @@ impl Captive {
         self.start_session(&user, grant.device, LoginMethod::SessionToken, client).await
     }
 
-    /// An admin's sign-in with a password. Failures only are held against the client address
-    /// and phone together: nobody can lock an admin out from elsewhere. Each attempt is counted
-    /// before the hash and given back when it succeeds, so a burst of guesses cannot all be
+    /// An admin's sign-in with a password. Failures are held against the client address and
+    /// phone together (nobody can lock an admin out from elsewhere) and, more loosely, against
+    /// the address alone (one address trying many phones). Each attempt is counted before the
+    /// hash and given back unless the password was wrong, so a burst of guesses cannot all be
     /// checked before the first failure is counted; hashes run a few at a time. The hash is
     /// checked even for unknown phones so timing does not reveal accounts.
     pub async fn password_login(
@@ -108,27 +111,59 @@ impl Captive {
         password: String,
         client: ClientInfo,
     ) -> Result<Tokens, CaptiveError> {
-        const KIND: &str = "admin-login-fail";
-        let who = format!("{}|{}", client.ip.map(|i| i.as_text()).unwrap_or_default(), phone.as_e164());
-        if let Verdict::Limited(secs) = self.limiter.hit(KIND, &who, ADMIN_LOGIN_FAILS, ADMIN_LOGIN_WINDOW).await? {
-            self.limiter.refund(KIND, &who, ADMIN_LOGIN_WINDOW).await?;
-            return Err(CaptiveError::RateLimited { retry_after: secs, reason: "admin-login" });
+        let address = client.ip.map(|i| i.as_text()).unwrap_or_default();
+        let pair = format!("{address}|{}", phone.as_e164());
+        let mut counted = Vec::with_capacity(2);
+        for (kind, value, max) in [
+            ("admin-login-fail", pair.as_str(), ADMIN_LOGIN_FAILS),
+            ("admin-login-fail-addr", address.as_str(), ADMIN_LOGIN_FAILS_PER_ADDRESS),
+        ] {
+            let verdict = match self.limiter.count(kind, value, max, ADMIN_LOGIN_WINDOW).await {
+                Ok((verdict, c)) => {
+                    counted.push(c);
+                    verdict
+                }
+                Err(e) => {
+                    self.give_back(&counted).await;
+                    return Err(e.into());
+                }
+            };
+            if let Verdict::Limited(secs) = verdict {
+                self.give_back(&counted).await;
+                return Err(CaptiveError::RateLimited { retry_after: secs, reason: "admin-login" });
+            }
         }
+        let result = self.check_password(phone, password).await;
+        // Only a wrong password counts; a success, or a failure on our side, is given back.
+        if !matches!(result, Err(CaptiveError::InvalidCredentials)) {
+            self.give_back(&counted).await;
+        }
+        let user = result?;
+        self.ensure_can_sign_in(&user)?;
+        self.start_session(&user, None, LoginMethod::Password, client).await
+    }
+
+    async fn check_password(&self, phone: &Msisdn, password: String) -> Result<User, CaptiveError> {
         let candidate = match self.user_by_phone(phone).await {
             Ok(u) => Some(u).filter(|u| u.role.is_admin()),
             Err(CaptiveError::UserNotFound) => None,
             Err(e) => return Err(e),
         };
         let hash = candidate.as_ref().and_then(|u| u.password_hash.clone());
-        let ok = crate::accounts::password::check_bounded(password, hash)
-            .await
-            .map_err(|e| CaptiveError::Internal(e.to_string()))?;
-        let Some(user) = candidate.filter(|_| ok) else {
-            return Err(CaptiveError::InvalidCredentials);
+        let ok = match crate::accounts::password::check_bounded(password, hash).await {
+            Ok(ok) => ok,
+            Err(crate::accounts::password::Busy::Queue) => {
+                return Err(CaptiveError::RateLimited { retry_after: 5, reason: "admin-login-busy" });
+            }
+            Err(crate::accounts::password::Busy::Task(e)) => return Err(CaptiveError::Internal(e)),
         };
-        self.limiter.refund(KIND, &who, ADMIN_LOGIN_WINDOW).await?;
-        self.ensure_can_sign_in(&user)?;
-        self.start_session(&user, None, LoginMethod::Password, client).await
+        candidate.filter(|_| ok).ok_or(CaptiveError::InvalidCredentials)
+    }
+
+    async fn give_back(&self, counted: &[crate::auth::ratelimit::Counted]) {
+        for c in counted {
+            self.limiter.give_back(c).await;
+        }
     }
 
     pub async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, CaptiveError> {

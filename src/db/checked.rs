@@ -4,7 +4,6 @@
 //! tried (40 s of 503s after a blip). So: after a connection is found broken, every checkout
 //! for the next 30 s is checked with a `SELECT 1` and a dead one replaced; otherwise none is.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -18,29 +17,28 @@ fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
-/// When connections stop being suspect (Unix ms); shared by the pool's manager and its users.
-#[derive(Clone, Debug, Default)]
-pub struct Suspicion(Arc<AtomicI64>);
+/// Until when (Unix ms) checkouts are checked. One for the process: its pools talk to one
+/// server, and a lost connection is noticed wherever diesel's error is turned into ours
+/// (including work that hands back `Ok(Err(…))`), which knows no pool.
+static SUSPECT_UNTIL: AtomicI64 = AtomicI64::new(0);
 
-impl Suspicion {
-    /// A connection was found broken: check every checkout for a while.
-    pub fn raise(&self) {
-        self.0.store(now_ms() + SUSPECT_FOR.as_millis() as i64, Ordering::Relaxed);
-    }
+/// A connection was found lost (closed, or a command could not be sent): check every checkout
+/// for a while. Not for statement timeouts or a busy pool: those are load, not dead sockets.
+pub fn raise() {
+    SUSPECT_UNTIL.store(now_ms() + SUSPECT_FOR.as_millis() as i64, Ordering::Relaxed);
+}
 
-    pub fn active(&self) -> bool {
-        self.0.load(Ordering::Relaxed) > now_ms()
-    }
+fn active() -> bool {
+    SUSPECT_UNTIL.load(Ordering::Relaxed) > now_ms()
 }
 
 pub struct CheckedManager {
     inner: ConnectionManager<PgConnection>,
-    suspicion: Suspicion,
 }
 
 impl CheckedManager {
-    pub fn new(url: String, suspicion: Suspicion) -> Self {
-        Self { inner: ConnectionManager::new(url), suspicion }
+    pub fn new(url: String) -> Self {
+        Self { inner: ConnectionManager::new(url) }
     }
 }
 
@@ -53,13 +51,13 @@ impl ManageConnection for CheckedManager {
     }
 
     fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
-        if self.suspicion.active() { self.inner.is_valid(conn) } else { Ok(()) }
+        if active() { self.inner.is_valid(conn) } else { Ok(()) }
     }
 
     fn has_broken(&self, conn: &mut PgConnection) -> bool {
         let broken = self.inner.has_broken(conn);
         if broken {
-            self.suspicion.raise();
+            raise();
         }
         broken
     }

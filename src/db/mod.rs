@@ -19,7 +19,7 @@ use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection
 use diesel::pg::PgConnection;
 use diesel::r2d2::{CustomizeConnection, Pool, PooledConnection};
 
-use checked::{CheckedManager, Suspicion};
+use checked::CheckedManager;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -52,7 +52,12 @@ impl From<DieselError> for DbError {
             DieselError::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,
-            ) => DbError::Unavailable(info.message().to_owned()),
+            ) => {
+                // The server went away under this connection: its siblings in the pool likely
+                // died with it, so checkouts are checked for a while.
+                checked::raise();
+                DbError::Unavailable(info.message().to_owned())
+            }
             // 57014 query_canceled: our statement_timeout fired; the server is overloaded.
             DieselError::DatabaseError(_, info)
                 if info.message().contains("canceling statement due to statement timeout") =>
@@ -106,7 +111,6 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSetup {
 pub struct Db {
     pool: PgPool,
     statements: Arc<AtomicU64>,
-    suspicion: Suspicion,
 }
 
 #[derive(Debug, Clone)]
@@ -122,8 +126,7 @@ impl Db {
     /// Postgres is down, and connects as soon as it is back.
     pub fn new(opts: &DbOptions) -> Self {
         let url = with_connect_timeout(&opts.url, opts.connect_timeout);
-        let suspicion = Suspicion::default();
-        let manager = CheckedManager::new(url, suspicion.clone());
+        let manager = CheckedManager::new(url);
         let statements = Arc::new(AtomicU64::new(0));
         // Checked on checkout only while suspect (see `checked`): no round trip otherwise.
         let pool = Pool::builder()
@@ -136,7 +139,7 @@ impl Db {
                 statements: statements.clone(),
             }))
             .build_unchecked(manager);
-        Self { pool, statements, suspicion }
+        Self { pool, statements }
     }
 
     /// SQL statements sent through this pool so far.
@@ -154,16 +157,10 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut PgConnection) -> Result<T, DbError> + Send + 'static,
     {
-        let (pool, suspicion) = (self.pool.clone(), self.suspicion.clone());
+        let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
-            let r = f(&mut conn);
-            // The server went away under this connection: its siblings in the pool likely died
-            // with it, so checkouts are checked for a while.
-            if r.as_ref().is_err_and(DbError::is_unavailable) {
-                suspicion.raise();
-            }
-            r
+            f(&mut conn)
         })
         .await
         .map_err(|e| DbError::Task(e.to_string()))?

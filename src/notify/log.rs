@@ -64,40 +64,22 @@ pub fn queue(conn: &mut PgConnection, r: &NewRow) -> Result<Option<i64>, DbError
         .map(|r| r.id))
 }
 
+/// Sent. `note`: why it is only as far as we know (the gateway took the request and did not
+/// answer in time: no provider id, so no receipt can reach the row).
 pub fn mark_sent(
     conn: &mut PgConnection,
     id: i64,
     provider: &str,
     message_id: Option<String>,
     attempts: u32,
+    note: Option<String>,
 ) -> Result<(), DbError> {
     diesel::update(message_log::table.find(id))
         .set((
             message_log::status.eq(MessageStatus::Sent),
             message_log::provider.eq(provider),
             message_log::provider_message_id.eq(message_id),
-            message_log::attempts.eq(i32::try_from(attempts).unwrap_or(i32::MAX)),
-            message_log::sent_at.eq(Utc::now()),
-            message_log::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Sent as far as we know: the gateway took the request and did not answer in time. Its
-/// receipt, if one comes, moves it on; `error` says the answer never came.
-pub fn mark_unconfirmed(
-    conn: &mut PgConnection,
-    id: i64,
-    provider: &str,
-    error: String,
-    attempts: u32,
-) -> Result<(), DbError> {
-    diesel::update(message_log::table.find(id))
-        .set((
-            message_log::status.eq(MessageStatus::Sent),
-            message_log::provider.eq(provider),
-            message_log::error.eq(error),
+            message_log::error.eq(note),
             message_log::attempts.eq(i32::try_from(attempts).unwrap_or(i32::MAX)),
             message_log::sent_at.eq(Utc::now()),
             message_log::updated_at.eq(Utc::now()),
@@ -177,8 +159,11 @@ pub fn apply_delivery_status(
 pub fn apply_deliveries(
     conn: &mut PgConnection,
     provider: &str,
-    reports: Vec<(String, MessageStatus)>,
+    mut reports: Vec<(String, MessageStatus)>,
 ) -> Result<Vec<(String, MessageStatus)>, DbError> {
+    // Rows taken in one order by every batch: two batches (a retry beside new receipts) never
+    // wait on each other in opposite orders.
+    reports.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.rank().cmp(&b.1.rank())));
     conn.transaction(|tx| {
         let mut rest = Vec::new();
         for (id, status) in reports {

@@ -194,7 +194,7 @@ impl Messenger {
                 Ok(sent) => {
                     let (name, mid) = (g.name(), sent.message_id.clone());
                     let recorded =
-                        self.db.run(move |conn| log::mark_sent(conn, log_id, name, mid, total_attempts)).await;
+                        self.db.run(move |conn| log::mark_sent(conn, log_id, name, mid, total_attempts, None)).await;
                     // The message went out: a failure to note it must not turn it into an error.
                     if let Err(e) = recorded {
                         tracing::error!(log_id, error = %e, "message sent but its log row could not be updated");
@@ -210,8 +210,10 @@ impl Messenger {
                     // Neither again nor through the other gateway: it may have gone out.
                     tracing::warn!(provider = g.name(), error = %e, "whatsapp send unanswered; not sent again");
                     let (name, note) = (g.name(), e.to_string());
-                    let recorded =
-                        self.db.run(move |conn| log::mark_unconfirmed(conn, log_id, name, note, total_attempts)).await;
+                    let recorded = self
+                        .db
+                        .run(move |conn| log::mark_sent(conn, log_id, name, None, total_attempts, Some(note)))
+                        .await;
                     if let Err(e) = recorded {
                         tracing::error!(log_id, error = %e, "an unanswered message's log row could not be updated");
                     }

@@ -45,7 +45,9 @@ pub struct HostRow {
     pub address: Option<IpAddr>,
     pub bytes_in: u64,
     pub bytes_out: u64,
-    pub uptime_secs: u64,
+    /// `None` when the router gave none that parses: such a row charges nothing (an uptime
+    /// read as 0 would look like a restart and charge the whole counter again).
+    pub uptime_secs: Option<u64>,
 }
 
 /// The properties the sync reads from hosts; nothing else is asked for.
@@ -59,7 +61,7 @@ impl HostRow {
             address: ip(row, "address"),
             bytes_in: counter(row, "bytes-in"),
             bytes_out: counter(row, "bytes-out"),
-            uptime_secs: get(row, "uptime").and_then(parse_duration_secs).unwrap_or(0),
+            uptime_secs: get(row, "uptime").and_then(parse_duration_secs),
         })
     }
 
@@ -166,7 +168,7 @@ mod tests {
         let h = HostRow::parse(&r).unwrap();
         assert_eq!(h.bytes_in, 8_589_934_592);
         assert_eq!(h.total_bytes(), 8_589_938_688);
-        assert_eq!(h.uptime_secs, 93_784);
+        assert_eq!(h.uptime_secs, Some(93_784));
         assert!(HostRow::parse(&row(&[(".id", "*1")])).is_none(), "a host without a MAC is useless");
     }
 

@@ -34,9 +34,10 @@ pub type Sink = std::sync::Arc<dyn Fn(Vec<Receipt>) -> futures_util::future::Box
 
 /// At most this many receipts are recorded in one go.
 const BATCH: usize = 512;
-/// How long an event waits for room in the queue (the socket is not read meanwhile, so the
-/// gateway slows down) before it is given up.
-const QUEUE_WAIT: Duration = Duration::from_secs(10);
+/// Events waiting to be recorded. The socket's callback must never wait (it would stop the
+/// client answering the gateway's pings, and the gateway would hang up), so the queue is deep
+/// instead: with receipts recorded in batches, only a database stalled for long fills it.
+const QUEUE: usize = 65_536;
 
 /// The gateway's message id as it appears in events: a string, a number, or whatsapp-web.js's
 /// `{_serialized: …}`.
@@ -109,7 +110,7 @@ pub fn spawn_listeners(providers: &[&ProviderSettings], sink: Sink, shutdown: &S
 /// Connects, applies what arrives, connects again after a failure (doubling waits up to a
 /// minute); the client library reconnects a dropped connection itself.
 pub async fn listen(provider: ProviderSettings, sink: Sink, shutdown: Shutdown) {
-    let (tx, mut rx) = mpsc::channel::<(String, Value)>(4096);
+    let (tx, mut rx) = mpsc::channel::<(String, Value)>(QUEUE);
     let mut backoff = BACKOFF_MIN;
     let client = loop {
         if shutdown.is_triggered() {
@@ -160,12 +161,10 @@ async fn connect(p: &ProviderSettings, tx: mpsc::Sender<(String, Value)>) -> Res
         .on_any(move |event, payload, _| {
             let tx = tx.clone();
             async move {
-                if let (Event::Custom(name), Payload::Text(args)) = (event, payload) {
-                    // A full queue waits (the socket is not read meanwhile, which slows the
-                    // gateway); only a database far behind for long loses an event.
-                    if tx.send_timeout((name, Value::Array(args)), QUEUE_WAIT).await.is_err() {
-                        tracing::warn!("seed gateway events arrive faster than they are recorded; one dropped");
-                    }
+                if let (Event::Custom(name), Payload::Text(args)) = (event, payload)
+                    && tx.try_send((name, Value::Array(args))).is_err()
+                {
+                    tracing::warn!("seed gateway events arrive faster than they are recorded; one dropped");
                 }
             }
             .boxed()

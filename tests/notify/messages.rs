@@ -278,11 +278,7 @@ async fn gateway_session_for_operators_and_the_drop_alert() {
 async fn seed_gateway_events_move_the_log_forward_only() {
     use hotspot::sim::whatsapp::Mode;
     let app = TestApp::spawn_captive(&[]).await;
-    let provider = app.backend.settings.whatsapp.as_ref().unwrap().primary.clone();
-    let (trigger, shutdown) = hotspot::shutdown::Shutdown::new();
-    let sink = hotspot::notify::receipts::seed_sink(app.backend.db.clone());
-    tokio::spawn(hotspot::whatsapp::seed_events::listen(provider, sink, shutdown));
-    wait_for("the listener to connect", Duration::from_secs(10), || app.wa().socket_clients() == 1).await;
+    let trigger = listen_to_seed(&app).await;
     let newest = |app: &TestApp| {
         let db = app.backend.db.clone();
         async move {
@@ -332,17 +328,12 @@ async fn seed_gateway_events_move_the_log_forward_only() {
 }
 
 /// Issue 30, item 16: a burst of delivery events (6,000 for 3,000 messages) is recorded whole:
-/// receipts go to the database in batches and a full queue slows the socket instead of
-/// dropping events.
+/// receipts go to the database in batches, from a queue deep enough for a burst.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_seed_receipts_is_recorded_whole() {
     const N: i64 = 3_000;
     let app = TestApp::spawn_captive(&[]).await;
-    let provider = app.backend.settings.whatsapp.as_ref().unwrap().primary.clone();
-    let (_trigger, shutdown) = hotspot::shutdown::Shutdown::new();
-    let sink = hotspot::notify::receipts::seed_sink(app.backend.db.clone());
-    tokio::spawn(hotspot::whatsapp::seed_events::listen(provider, sink, shutdown));
-    wait_for("the listener to connect", Duration::from_secs(10), || app.wa().socket_clients() == 1).await;
+    let _trigger = listen_to_seed(&app).await;
     app.backend
         .db
         .run(|c| {
@@ -372,4 +363,14 @@ async fn a_burst_of_seed_receipts_is_recorded_whole() {
         assert!(start.elapsed() < Duration::from_secs(60), "{} of {N} read after 60 s", read().await);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// The worker's listener to the seed gateway's events, connected; it stops with the trigger.
+async fn listen_to_seed(app: &TestApp) -> hotspot::shutdown::ShutdownTrigger {
+    let provider = app.backend.settings.whatsapp.as_ref().unwrap().primary.clone();
+    let (trigger, shutdown) = hotspot::shutdown::Shutdown::new();
+    let sink = hotspot::notify::receipts::seed_sink(app.backend.db.clone());
+    tokio::spawn(hotspot::whatsapp::seed_events::listen(provider, sink, shutdown));
+    wait_for("the listener to connect", Duration::from_secs(10), || app.wa().socket_clients() == 1).await;
+    trigger
 }

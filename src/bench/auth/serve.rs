@@ -151,8 +151,7 @@ impl Served {
                 Ok(())
             })
             .await?;
-        let ips: Vec<String> =
-            indices.iter().map(|i| format!("10.{}.{}.{}", 60 + i / 62_500, (i / 250) % 250, i % 250 + 2)).collect();
+        let ips: Vec<String> = indices.iter().map(|i| client_address(*i)).collect();
         self.router.with_state(|s| {
             for (i, ip) in indices.iter().zip(&ips) {
                 let i = *i as u32;
@@ -286,4 +285,24 @@ where
         }
     })
     .await
+}
+
+/// User `i`'s phone address on the simulated hotspot: 250 per /24, 62,500 per /16, from
+/// 10.60.0.2 (a valid address for every user up to a million; `/24`s of 260 once gave
+/// `10.60.256.2` to users past 64,000).
+fn client_address(i: usize) -> String {
+    format!("10.{}.{}.{}", 60 + i / 62_500, (i / 250) % 250, i % 250 + 2)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_users_address_is_an_address_and_its_own() {
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..130_000 {
+            let a = super::client_address(i);
+            assert!(a.parse::<std::net::Ipv4Addr>().is_ok(), "{i}: {a}");
+            assert!(seen.insert(a), "{i}");
+        }
+    }
 }

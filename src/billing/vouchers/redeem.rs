@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::codes::{code_hash, normalize};
 use crate::accounts::grant::{self, Grant, Outcome};
 use crate::accounts::status;
-use crate::auth::ratelimit::{Limiter, Verdict};
+use crate::auth::ratelimit::{Counted, Limiter, Verdict};
 use crate::billing::{Billing, BillingError, Receipt, load_user, may_buy, packages};
 use crate::db::models::User;
 use crate::db::schema::{voucher_batches, vouchers};
@@ -44,23 +44,30 @@ impl Billing {
         let user_key = user_id.to_string();
         let on_hotspot = self.settings.hotspot.networks.on_hotspot(client.as_ref());
         let addr_key = client.filter(|_| !on_hotspot).map(|c| c.as_text());
-        let mut counted: Vec<(&str, &str)> = Vec::with_capacity(2);
         let mut limits = vec![("voucher_fail_user", user_key.as_str(), FAILS_PER_USER)];
         if let Some(a) = &addr_key {
             limits.push(("voucher_fail_addr", a.as_str(), FAILS_PER_ADDRESS));
         }
+        let mut counted = Vec::with_capacity(limits.len());
         for (kind, value, max) in limits {
-            let verdict = limiter.hit(kind, value, max, FAIL_WINDOW_SECS).await?;
-            counted.push((kind, value));
+            let (verdict, c) = match limiter.count(kind, value, max, FAIL_WINDOW_SECS).await {
+                Ok(got) => got,
+                Err(e) => {
+                    give_back(&limiter, &counted).await;
+                    return Err(e.into());
+                }
+            };
+            counted.push(c);
             if let Verdict::Limited(after) = verdict {
                 // Only the counts this attempt added go back; the window stays full.
-                give_back(&limiter, &counted).await?;
+                give_back(&limiter, &counted).await;
                 return Err(BillingError::RateLimited(after));
             }
         }
         let result = self.redeem_once(user_id, code).await;
+        // Only a wrong code counts against the limits.
         if !matches!(result, Err(BillingError::VoucherInvalid(_))) {
-            give_back(&limiter, &counted).await?;
+            give_back(&limiter, &counted).await;
         }
         let r = result?;
         let receipt = Receipt::new(
@@ -158,9 +165,8 @@ impl Billing {
 }
 
 /// Gives back the counts one attempt added (it was refused, or the code was not a wrong one).
-async fn give_back(limiter: &Limiter, counted: &[(&str, &str)]) -> Result<(), BillingError> {
-    for (kind, value) in counted {
-        limiter.refund(kind, value, FAIL_WINDOW_SECS).await?;
+async fn give_back(limiter: &Limiter, counted: &[Counted]) {
+    for c in counted {
+        limiter.give_back(c).await;
     }
-    Ok(())
 }

@@ -108,7 +108,7 @@ fn host(i: u8, id: &str, bytes: u64, up: u64) -> HostRow {
         address: Some(format!("10.5.50.{i}").parse().unwrap()),
         bytes_in: bytes,
         bytes_out: 0,
-        uptime_secs: up,
+        uptime_secs: Some(up),
     }
 }
 
@@ -212,6 +212,45 @@ fn charges_move_users_between_statuses_and_the_router_follows() {
         Utc::now(),
     );
     assert_eq!(p.statuses[&u3.id], AccessStatus::Expired);
+}
+
+/// Review of issue 30, item 13: a MAC listed twice (its old row waiting out its keepalive
+/// after the device moved to another hotspot server) is charged from one row only: the
+/// baseline's row while it is there, then the younger row's counter once; a row whose uptime
+/// did not parse charges nothing.
+#[test]
+fn a_mac_listed_twice_is_charged_once() {
+    let u = user(10, 0);
+    let devices = [device(&u, 1, "10.5.50.1")];
+    let charge = |hosts: &[HostRow], baselines: &Map<MacAddress, Baseline>| {
+        let snap = Snapshot { hosts, bindings: &[], list_entries: &[], users: &[] };
+        let p = plan(&snap, baselines, std::slice::from_ref(&u), &devices, &policy(), Utc::now());
+        (
+            p.per_user.get(&u.id).copied().unwrap_or(0),
+            p.baselines.iter().map(|b| b.baseline.clone()).collect::<Vec<_>>(),
+        )
+    };
+    let known: Map<_, _> = [(mac(1), b("*80000001", 5_000, 600))].into_iter().collect();
+    // Old row still listed (grown by 100), the new one young with 3,000: the old row counts.
+    let both = [host(1, "*80000009", 3_000, 30), host(1, "*80000001", 5_100, 630)];
+    let (charged, baselines) = charge(&both, &known);
+    assert_eq!(charged, 100);
+    assert_eq!(baselines, vec![b("*80000001", 5_100, 630)]);
+    // Next cycle, the same: the young row is never charged against the old row's baseline.
+    let known: Map<_, _> = [(mac(1), b("*80000001", 5_100, 630))].into_iter().collect();
+    let both = [host(1, "*80000009", 4_000, 330), host(1, "*80000001", 5_100, 930)];
+    let (charged, baselines) = charge(&both, &known);
+    assert_eq!(charged, 0);
+    let known: Map<_, _> = baselines.into_iter().map(|b| (mac(1), b)).collect();
+    // The old row gone: the young row's whole counter, once.
+    let (charged, baselines) = charge(&[host(1, "*80000009", 4_500, 630)], &known);
+    assert_eq!(charged, 4_500);
+    let known: Map<_, _> = baselines.into_iter().map(|b| (mac(1), b)).collect();
+    assert_eq!(charge(&[host(1, "*80000009", 4_600, 930)], &known).0, 100);
+    // An uptime the router did not give: nothing charged, the baseline kept.
+    let mut unreadable = host(1, "*80000009", 9_999, 0);
+    unreadable.uptime_secs = None;
+    assert_eq!(charge(&[unreadable], &known), (0, vec![]));
 }
 
 #[test]
