@@ -3,6 +3,7 @@
 //! succeed and fail, router commands and errors, the gateway's session, the queues).
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -54,6 +55,9 @@ async fn every_metric_the_dashboard_and_the_alerts_use_is_exported() {
     );
     app.sim().set_faults(|x| x.down = false);
     app.backend.notify().check_gateway().await.unwrap();
+    // A worker built in this process shows its consumers' series.
+    let conn = hotspot_jobs::queue::connection(&app.backend.settings.redis_url, Duration::from_secs(2)).unwrap();
+    let _worker = hotspot::worker::build(app.backend.worker_ctx(), app.backend.worker_config(), conn);
 
     let text = app.get("/metrics").await.text().await.unwrap();
     let have = exported(&text);
