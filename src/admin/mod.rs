@@ -116,7 +116,7 @@ impl Admin {
         &self,
         actor: &Actor,
         changes: serde_json::Map<String, serde_json::Value>,
-    ) -> Result<crate::config::RuntimeSettings, AdminError> {
+    ) -> Result<crate::settings::Updated, AdminError> {
         Ok(self.runtime.update(actor, changes).await?)
     }
 

@@ -13,6 +13,7 @@ use super::{Billing, BillingError, invalid};
 use crate::audit::{self, Actor, Target};
 use crate::config::runtime::MAX_QUOTA_BYTES;
 use crate::db::schema::packages;
+use crate::domain::spellings::Spellings;
 use crate::domain::{AuditAction, AuditTarget};
 
 pub const MAX_PRICE_IDR: i64 = 100_000_000;
@@ -51,6 +52,30 @@ pub struct PackageFields {
     pub validity_days: Option<i32>,
     pub is_active: Option<bool>,
     pub sort_order: Option<i32>,
+    /// The existing frontend's spellings of the same fields (`price`, `data_quota_gb` with 0
+    /// meaning unlimited, `duration_days`): its editor sends ours back beside them, stale, so
+    /// the one that was edited wins (`domain::spellings`).
+    pub frontend: FrontendSpellings,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FrontendSpellings {
+    pub price: Option<i64>,
+    pub quota: Option<PackageQuota>,
+    pub duration_days: Option<i32>,
+}
+
+/// What a package gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageQuota {
+    Bytes(i64),
+    Unlimited,
+}
+
+impl PackageQuota {
+    fn of(p: &Package) -> Self {
+        if p.is_unlimited { PackageQuota::Unlimited } else { PackageQuota::Bytes(p.quota_bytes) }
+    }
 }
 
 fn printable(field: &str, v: &str, max: usize, multiline: bool) -> Result<String, BillingError> {
@@ -75,20 +100,36 @@ fn merged(base: Option<&Package>, f: &PackageFields) -> Result<Package, BillingE
         (Some(_), _) => None,
         (None, b) => b.and_then(|b| b.description.clone()),
     };
-    let price_idr = f.price_idr.or(base.map(|b| b.price_idr)).ok_or_else(|| invalid("price_idr", "required"))?;
+    let price_idr = Spellings::new(f.price_idr, f.frontend.price)
+        .pick(base.map(|b| b.price_idr))
+        .or(base.map(|b| b.price_idr))
+        .ok_or_else(|| invalid("price_idr", "required"))?;
     if !(0..=MAX_PRICE_IDR).contains(&price_idr) {
         return Err(invalid("price_idr", format!("whole rupiah, 0 to {MAX_PRICE_IDR}")));
     }
-    let is_unlimited = f.is_unlimited.or(base.map(|b| b.is_unlimited)).unwrap_or(false);
-    let quota_bytes = if is_unlimited { 0 } else { f.quota_bytes.or(base.map(|b| b.quota_bytes)).unwrap_or(0) };
+    let stored = base.map(PackageQuota::of);
+    // Ours: `is_unlimited` over `quota_bytes`; `is_unlimited: false` alone keeps the bytes.
+    let ours = match (f.is_unlimited, f.quota_bytes) {
+        (Some(true), _) => Some(PackageQuota::Unlimited),
+        (_, Some(b)) => Some(PackageQuota::Bytes(b)),
+        (Some(false), None) => Some(PackageQuota::Bytes(base.map(|b| b.quota_bytes).unwrap_or(0))),
+        (None, None) => None,
+    };
+    let quota = Spellings::new(ours, f.frontend.quota).pick(stored).or(stored).unwrap_or(PackageQuota::Bytes(0));
+    let (quota_bytes, is_unlimited) = match quota {
+        PackageQuota::Unlimited => (0, true),
+        PackageQuota::Bytes(b) => (b, false),
+    };
     if !(0..=MAX_QUOTA_BYTES).contains(&quota_bytes) {
         return Err(invalid("quota_bytes", format!("0 to {MAX_QUOTA_BYTES} bytes")));
     }
     if !is_unlimited && quota_bytes == 0 {
         return Err(invalid("quota_bytes", "a package gives quota (bytes above 0) or is unlimited"));
     }
-    let validity_days =
-        f.validity_days.or(base.map(|b| b.validity_days)).ok_or_else(|| invalid("validity_days", "required"))?;
+    let validity_days = Spellings::new(f.validity_days, f.frontend.duration_days)
+        .pick(base.map(|b| b.validity_days))
+        .or(base.map(|b| b.validity_days))
+        .ok_or_else(|| invalid("validity_days", "required"))?;
     if !(1..=MAX_VALIDITY_DAYS).contains(&validity_days) {
         return Err(invalid("validity_days", format!("1 to {MAX_VALIDITY_DAYS}")));
     }

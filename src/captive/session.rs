@@ -140,7 +140,25 @@ impl Captive {
         }
         let user = result?;
         self.ensure_can_sign_in(&user)?;
-        self.start_session(&user, None, LoginMethod::Password, client).await
+        let tokens = self.start_session(&user, None, LoginMethod::Password, client).await?;
+        self.tell_of_admin_login(&user);
+        Ok(tokens)
+    }
+
+    /// With `admin_login_notifications` on, the admin hears of each console sign-in over
+    /// WhatsApp (a stolen password shows itself); sent beside the answer, never delaying it.
+    fn tell_of_admin_login(&self, user: &User) {
+        let (Some(messenger), true) = (self.messenger.clone(), self.runtime.get().admin_login_notifications) else {
+            return;
+        };
+        let (id, phone, name) = (user.id, user.phone_number.clone(), user.full_name.clone());
+        let time = crate::domain::days::local_time_text(chrono::Utc::now(), self.settings.timezone);
+        tokio::spawn(async move {
+            let vars = [("name", name.as_str()), ("time", time.as_str())];
+            if let Err(e) = messenger.send(Some(id), &phone, "admin_login", &vars).await {
+                tracing::warn!(error = %e, "the admin's sign-in notice was not sent");
+            }
+        });
     }
 
     async fn check_password(&self, phone: &Msisdn, password: String) -> Result<User, CaptiveError> {

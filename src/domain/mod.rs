@@ -42,6 +42,7 @@ pub mod msisdn;
 pub mod network;
 pub mod payment;
 pub mod policy;
+pub mod spellings;
 pub mod status;
 pub mod text;
 pub mod units;

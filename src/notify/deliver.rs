@@ -77,7 +77,7 @@ impl Notify {
         } else {
             Bytes(user.quota_remaining_bytes()).to_string()
         };
-        let local = |t: chrono::DateTime<Utc>| t.with_timezone(&tz).format("%d-%m-%Y %H:%M").to_string();
+        let local = |t: chrono::DateTime<Utc>| crate::domain::days::local_time_text(t, tz);
         let expiry = user.quota_expiry_date.map(local).unwrap_or_else(|| "-".into());
         let mut vars: Vec<(&str, String)> =
             vec![("name", user.full_name.clone()), ("remaining", remaining), ("expiry", expiry)];

@@ -26,6 +26,10 @@ const DEFAULTS: &[(&str, &str)] = &[
         "gateway_down.en",
         "Hotspot alert: the {provider} WhatsApp gateway's session dropped at {since}. Codes and messages do not go out through it. Open Admin > WhatsApp to scan a new QR.",
     ),
+    (
+        "admin_login",
+        "Halo {name}, akun admin Anda baru saja masuk ke konsol hotspot ({time}). Jika itu bukan Anda, segera ganti kata sandi dan hubungi super admin.",
+    ),
     ("status_active", "Halo {name}, akses internet Anda aktif kembali. Sisa kuota: {remaining}."),
     (
         "status_fup",

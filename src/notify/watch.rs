@@ -58,7 +58,7 @@ impl Notify {
             (true, false) => {
                 tracing::error!(provider, "WhatsApp session dropped: codes and messages do not go out through it");
                 let admins = self.db.run(crate::accounts::super_admins).await?;
-                let since = now.with_timezone(&self.timezone).format("%d-%m-%Y %H:%M").to_string();
+                let since = crate::domain::days::local_time_text(now, self.timezone);
                 let mut told = 0;
                 for (id, phone, lang) in admins {
                     let template = if lang == crate::domain::Language::En { "gateway_down.en" } else { "gateway_down" };

@@ -6,7 +6,7 @@
 
 mod update;
 
-pub use update::{SettingEntry, SettingsError, entries};
+pub use update::{Ignored, SettingEntry, SettingsError, Updated, entries};
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;

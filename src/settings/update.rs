@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::Runtime;
 use crate::audit::{self, Actor, Target};
 use crate::config::RuntimeSettings;
-use crate::config::runtime::KEYS;
+use crate::config::runtime::{KEYS, canonical_key, not_taken};
 use crate::db::DbError;
 use crate::db::schema::runtime_settings;
 use crate::domain::{AuditAction, AuditTarget, Role};
@@ -103,10 +103,73 @@ pub fn entries(current: &RuntimeSettings, defaults: &RuntimeSettings) -> Vec<Set
     out
 }
 
+/// A key a save left out, and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Ignored {
+    pub key: String,
+    pub reason: String,
+}
+
+/// What a save did: the settings now, the keys whose value changed, the keys left out.
+#[derive(Debug, Clone)]
+pub struct Updated {
+    pub settings: RuntimeSettings,
+    pub changed: Vec<String>,
+    pub ignored: Vec<Ignored>,
+}
+
+/// The taken keys over the stored settings, under a table lock so two admins' saves never
+/// overwrite each other's keys: rows written, and audited, only for values that change.
+fn write_changes(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    runtime: &Runtime,
+    taken: &Map<String, Value>,
+) -> Result<(RuntimeSettings, Vec<String>), SettingsError> {
+    diesel::sql_query("LOCK TABLE runtime_settings IN SHARE ROW EXCLUSIVE MODE").execute(tx)?;
+    let rows = super::load_rows(tx)?;
+    let stored: std::collections::HashMap<String, Value> = rows.iter().cloned().collect();
+    let before = runtime.overlay(&rows);
+    let mut next = before.clone();
+    let mut diff = Map::new();
+    for (k, v) in taken {
+        let was = next.clone();
+        let (key, value) = next.set(k, v).map_err(|e| invalid(&e.key, e.reason))?;
+        // Unchanged when the value in force is the same and, for a default, nothing is stored
+        // differently: a page that sends every key back writes only what was edited.
+        if next == was && stored.get(&key).is_none_or(|s| *s == value) {
+            continue;
+        }
+        diesel::insert_into(runtime_settings::table)
+            .values((
+                runtime_settings::key.eq(&key),
+                runtime_settings::value.eq(&value),
+                runtime_settings::updated_by.eq(actor.user_id),
+            ))
+            .on_conflict(runtime_settings::key)
+            .do_update()
+            .set((
+                runtime_settings::value.eq(&value),
+                runtime_settings::updated_at.eq(Utc::now()),
+                runtime_settings::updated_by.eq(actor.user_id),
+            ))
+            .execute(tx)?;
+        diff.insert(key, value);
+    }
+    if !diff.is_empty() {
+        let target = Target::new(AuditTarget::Settings, "runtime");
+        let details = json!({ "before": serde_json::to_value(&before).unwrap_or(Value::Null), "changed": diff });
+        audit::record(tx, actor, AuditAction::SettingsUpdate, Some(target), details)?;
+    }
+    Ok((next, diff.keys().cloned().collect()))
+}
+
 impl Runtime {
-    /// Applies `changes` (key → value, either spelling) over the stored settings. All or
-    /// nothing: the first invalid key refuses the whole request.
-    pub async fn update(&self, actor: &Actor, changes: Map<String, Value>) -> Result<RuntimeSettings, SettingsError> {
+    /// Applies `changes` (key → value, either spelling) over the stored settings. Keys this
+    /// backend does not take (unknown, secrets, features it lacks) are left out and named in
+    /// the outcome; an invalid value of a key it takes refuses the whole save. Only keys whose
+    /// value changes are written and audited; a save that changes nothing writes nothing.
+    pub async fn update(&self, actor: &Actor, changes: Map<String, Value>) -> Result<Updated, SettingsError> {
         if actor.role != Role::SuperAdmin {
             return Err(SettingsError::Forbidden("settings are the super admin's"));
         }
@@ -116,53 +179,31 @@ impl Runtime {
         if changes.len() > 64 {
             return Err(invalid("settings", "at most 64 keys at once"));
         }
+        let mut ignored = Vec::new();
+        let mut taken = Map::new();
+        for (k, v) in changes {
+            match (not_taken(&k), canonical_key(&k)) {
+                (Some(why), _) => ignored.push(Ignored { key: k, reason: why.to_owned() }),
+                (None, Err(e)) => ignored.push(Ignored { key: k, reason: e.reason }),
+                (None, Ok(_)) => {
+                    taken.insert(k, v);
+                }
+            }
+        }
+        for i in &ignored {
+            tracing::warn!(key = %i.key, reason = %i.reason, "a settings key was not taken");
+        }
         let (a, runtime) = (actor.clone(), self.clone());
-        let next = self
+        let (next, changed) = self
             .0
             .db
-            .run(move |conn| {
-                Ok(conn.transaction::<_, SettingsError, _>(|tx| {
-                    // Serialize writers so two admins' changes never overwrite each other's keys.
-                    diesel::sql_query("LOCK TABLE runtime_settings IN SHARE ROW EXCLUSIVE MODE").execute(tx)?;
-                    let rows = super::load_rows(tx)?;
-                    let before = runtime.overlay(&rows);
-                    let mut next = before.clone();
-                    let mut written = Vec::new();
-                    for (k, v) in &changes {
-                        let (key, value) = next.set(k, v).map_err(|e| invalid(&e.key, e.reason))?;
-                        written.push((key, value));
-                    }
-                    let mut diff = Map::new();
-                    for (key, value) in &written {
-                        diesel::insert_into(runtime_settings::table)
-                            .values((
-                                runtime_settings::key.eq(key),
-                                runtime_settings::value.eq(value),
-                                runtime_settings::updated_by.eq(a.user_id),
-                            ))
-                            .on_conflict(runtime_settings::key)
-                            .do_update()
-                            .set((
-                                runtime_settings::value.eq(value),
-                                runtime_settings::updated_at.eq(Utc::now()),
-                                runtime_settings::updated_by.eq(a.user_id),
-                            ))
-                            .execute(tx)?;
-                        diff.insert(key.clone(), value.clone());
-                    }
-                    let target = Target::new(AuditTarget::Settings, "runtime");
-                    let details = json!({
-                        "before": serde_json::to_value(&before).unwrap_or(Value::Null),
-                        "changed": diff,
-                    });
-                    audit::record(tx, &a, AuditAction::SettingsUpdate, Some(target), details)?;
-                    Ok(next)
-                }))
-            })
+            .run(move |conn| Ok(conn.transaction::<_, SettingsError, _>(|tx| write_changes(tx, &a, &runtime, &taken))))
             .await??;
-        self.install(next.clone());
-        self.announce().await;
-        Ok(next)
+        if !changed.is_empty() {
+            self.install(next.clone());
+            self.announce().await;
+        }
+        Ok(Updated { settings: next, changed, ignored })
     }
 
     /// Tells every process to reload (a missed message is covered by their periodic reload).

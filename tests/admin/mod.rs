@@ -1,4 +1,5 @@
 //! The admin room over HTTP.
 
+mod console;
 mod lifecycle;
 mod rights;

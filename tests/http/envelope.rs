@@ -160,8 +160,17 @@ fn every_setting_is_documented_in_env_example() {
     let example = std::fs::read_to_string(root.join(".env.example")).unwrap();
     let re = regex::Regex::new(r#""((?:HOTSPOT|DATABASE|REDIS)_[A-Z0-9_]+)""#).unwrap();
     let mut missing = Vec::new();
-    for entry in std::fs::read_dir(root.join("src/config")).unwrap().flatten() {
-        let text = std::fs::read_to_string(entry.path()).unwrap();
+    let mut files = vec![root.join("src/config")];
+    let mut sources = Vec::new();
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().flatten().map(|e| e.path()));
+        } else {
+            sources.push(p);
+        }
+    }
+    for path in sources {
+        let text = std::fs::read_to_string(path).unwrap();
         for cap in re.captures_iter(&text) {
             let var = &cap[1];
             if !example.contains(&format!("{var}=")) && !missing.contains(&var.to_owned()) {

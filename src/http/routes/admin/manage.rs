@@ -17,7 +17,7 @@ use crate::http::error::{ApiError, refuse};
 use crate::http::extract::AdminActor;
 use crate::http::ids::uuid_field;
 use crate::http::input::Input;
-use crate::settings::{SettingEntry, entries};
+use crate::settings::{Ignored, SettingEntry, entries};
 
 type Data = web::Data<AppState>;
 
@@ -174,14 +174,33 @@ pub struct SettingsBody {
     settings: serde_json::Map<String, serde_json::Value>,
 }
 
+/// What a save did.
+#[derive(Serialize, ToSchema)]
+pub struct SettingsSaved {
+    /// "Pengaturan berhasil diperbarui." or, when nothing changed, "Tidak ada perubahan."
+    message: &'static str,
+    /// Our names of the keys whose value changed (written and audited).
+    changed: Vec<String>,
+    /// Keys left out (not taken by this backend: unknown, secrets, features it lacks), and why.
+    ignored: Vec<Ignored>,
+    settings: Vec<SettingEntry>,
+}
+
 #[utoipa::path(put, path = "/api/admin/settings", tag = "admin", security(("bearer" = []), ("cookie" = [])),
     request_body(content((SettingsBody = "application/json"))),
-    responses((status = 200, body = Vec<SettingEntry>, description = "Stored, in force in every process within a second"),
-        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN: super admin only")))]
+    responses((status = 200, body = SettingsSaved, description = "Stored, in force in every process within a second; keys not taken are listed, not refused"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN: super admin only"),
+        (status = 422, description = "VALIDATION_ERROR: a value this backend takes is invalid (nothing is stored)")))]
 pub async fn settings_put(state: Data, a: AdminActor, body: Input<SettingsBody>) -> Result<HttpResponse, ApiError> {
     super_admin(&a)?;
-    let next = state.admin.update_settings(&a.0, body.0.settings).await?;
-    Ok(HttpResponse::Ok().json(entries(&next, state.admin.runtime.defaults())))
+    let saved = state.admin.update_settings(&a.0, body.0.settings).await?;
+    let message = if saved.changed.is_empty() { "Tidak ada perubahan." } else { "Pengaturan berhasil diperbarui." };
+    Ok(HttpResponse::Ok().json(SettingsSaved {
+        message,
+        changed: saved.changed,
+        ignored: saved.ignored,
+        settings: entries(&saved.settings, state.admin.runtime.defaults()),
+    }))
 }
 
 #[derive(Serialize, ToSchema)]

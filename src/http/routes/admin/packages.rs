@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Paging;
-use crate::billing::packages::{PackageFields, PackageSort};
+use crate::billing::packages::{FrontendSpellings, PackageFields, PackageQuota, PackageSort};
 use crate::domain::GIB;
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -113,25 +113,29 @@ pub struct PackageBody {
 }
 
 impl PackageBody {
+    /// Ours and the frontend's spellings side by side: the billing room decides which one was
+    /// edited against the stored package.
     fn fields(self) -> Result<PackageFields, ApiError> {
         // The frontend's dialog: 0 GB means unlimited.
-        let (quota_bytes, frontend_unlimited) = match (self.quota_bytes, self.data_quota_gb) {
-            (Some(b), _) => (Some(b), None),
-            (None, Some(gb)) if gb.is_finite() && (0.0..=1_048_576.0).contains(&gb) => {
-                ((gb > 0.0).then(|| (gb * GIB as f64).round() as i64), Some(gb == 0.0))
-            }
-            (None, Some(_)) => return Err(ApiError::validation("data_quota_gb", "0 to 1,048,576 GiB")),
-            (None, None) => (None, None),
+        let frontend_quota = match self.data_quota_gb {
+            Some(gb) if gb.is_finite() && (0.0..=1_048_576.0).contains(&gb) => Some(if gb == 0.0 {
+                PackageQuota::Unlimited
+            } else {
+                PackageQuota::Bytes((gb * GIB as f64).round() as i64)
+            }),
+            Some(_) => return Err(ApiError::validation("data_quota_gb", "0 to 1,048,576 GiB")),
+            None => None,
         };
         Ok(PackageFields {
             name: self.name,
             description: self.description.map(Some),
-            price_idr: self.price_idr.or(self.price),
-            quota_bytes,
-            is_unlimited: self.is_unlimited.or(frontend_unlimited),
-            validity_days: self.validity_days.or(self.duration_days),
+            price_idr: self.price_idr,
+            quota_bytes: self.quota_bytes,
+            is_unlimited: self.is_unlimited,
+            validity_days: self.validity_days,
             is_active: self.is_active,
             sort_order: self.sort_order,
+            frontend: FrontendSpellings { price: self.price, quota: frontend_quota, duration_days: self.duration_days },
         })
     }
 }

@@ -46,9 +46,21 @@ pub struct RuntimeSettings {
     pub retention_message_log_days: u32,
     pub retention_sync_runs_days: u32,
     pub retention_audit_log_days: u32,
+    /// Tell an admin over WhatsApp each time their account signs in to the console.
+    pub admin_login_notifications: bool,
+    /// How buyers pay: Midtrans `snap` (its payment page) or `core_api` (QRIS, e-wallets and
+    /// virtual accounts shown by our pages), with the methods and banks offered in the latter.
+    pub payment_provider_mode: String,
+    pub core_api_payment_methods: Vec<String>,
+    pub core_api_va_banks: Vec<String>,
     /// The frontend's presentation settings, by its own key names.
     pub ui: BTreeMap<String, String>,
 }
+
+/// The payment keys' choices, as Midtrans names them.
+const PAYMENT_MODES: &[&str] = &["snap", "core_api"];
+const PAYMENT_METHODS: &[&str] = &["qris", "gopay", "va", "shopeepay"];
+const VA_BANKS: &[&str] = &["bca", "bni", "bri", "cimb", "mandiri", "permata"];
 
 /// The retention keys' ranges, in days: history for at least a week; the audit trail for at
 /// least a year (what it is kept for: who did what, asked about months later).
@@ -84,7 +96,28 @@ pub const KEYS: &[(&str, Option<&str>, bool)] = &[
     ("retention_message_log_days", None, false),
     ("retention_sync_runs_days", None, false),
     ("retention_audit_log_days", None, false),
+    ("admin_login_notifications", Some("ENABLE_WHATSAPP_LOGIN_NOTIFICATION"), false),
+    ("payment_provider_mode", Some("PAYMENT_PROVIDER_MODE"), true),
+    ("core_api_payment_methods", Some("CORE_API_ENABLED_PAYMENT_METHODS"), true),
+    ("core_api_va_banks", Some("CORE_API_ENABLED_VA_BANKS"), true),
 ];
+
+/// Keys the existing frontend's settings page sends that this backend does not take, and why:
+/// a save ignores them (with this reason in its answer) instead of refusing the rest.
+pub fn not_taken(key: &str) -> Option<&'static str> {
+    let upper = key.to_ascii_uppercase();
+    if ["KEY", "TOKEN", "PASSWORD", "SECRET"].iter().any(|s| upper.contains(s)) {
+        return Some("secrets are set in the server's environment, never through the API");
+    }
+    match upper.as_str() {
+        "MIKROTIK_HOST" | "MIKROTIK_USER" => Some("the router is set in the server's environment"),
+        "DEMO_MODE_ENABLED" => Some("there is no demo sign-in: accounts sign in with their code"),
+        k if k.starts_with("TELEGRAM_") || k == "ENABLE_TELEGRAM_NOTIFICATIONS" => {
+            Some("Telegram is not connected to this backend yet")
+        }
+        _ => None,
+    }
+}
 
 /// Our name for a key given in either spelling; `None` for a frontend presentation key.
 pub fn canonical_key(key: &str) -> Result<Option<&'static str>, SettingError> {
@@ -129,6 +162,27 @@ fn as_text(key: &str, v: &Value, min: usize, max: usize) -> Result<String, Setti
     Ok(s.to_owned())
 }
 
+/// One of `choices` (`core-api` and `coreapi` are the frontend's other spellings of `core_api`).
+fn as_choice(key: &str, v: &Value, choices: &[&str]) -> Result<String, SettingError> {
+    let t = as_text(key, v, 1, 20)?.to_ascii_lowercase().replace('-', "_");
+    let t = if t == "coreapi" { "core_api".to_owned() } else { t };
+    if choices.contains(&t.as_str()) { Ok(t) } else { Err(refuse(key, format!("one of {}", choices.join(", ")))) }
+}
+
+/// A non-empty set of `choices`, as a list or comma-separated text, in `choices`' order.
+fn as_subset(key: &str, v: &Value, choices: &[&str]) -> Result<Vec<String>, SettingError> {
+    let items: Vec<String> = match v {
+        Value::Array(a) => a.iter().map(|x| x.as_str().unwrap_or_default().to_owned()).collect(),
+        Value::String(s) => s.split(',').map(str::to_owned).collect(),
+        _ => return Err(refuse(key, "expected a list")),
+    };
+    let items: Vec<String> = items.iter().map(|i| i.trim().to_ascii_lowercase()).filter(|i| !i.is_empty()).collect();
+    if items.is_empty() || items.iter().any(|i| !choices.contains(&i.as_str())) {
+        return Err(refuse(key, format!("one or more of {}", choices.join(", "))));
+    }
+    Ok(choices.iter().filter(|c| items.iter().any(|i| i == *c)).map(|c| (*c).to_owned()).collect())
+}
+
 fn as_percents(key: &str, v: &Value) -> Result<Vec<u8>, SettingError> {
     let items: Vec<Value> = match v {
         Value::Array(a) => a.clone(),
@@ -167,6 +221,10 @@ impl RuntimeSettings {
             retention_message_log_days: 180,
             retention_sync_runs_days: 30,
             retention_audit_log_days: 730,
+            admin_login_notifications: false,
+            payment_provider_mode: "snap".into(),
+            core_api_payment_methods: ["qris", "gopay", "va"].map(String::from).to_vec(),
+            core_api_va_banks: VA_BANKS.iter().map(|b| (*b).to_owned()).collect(),
             ui: BTreeMap::new(),
         }
     }
@@ -241,9 +299,32 @@ impl RuntimeSettings {
                 self.retention_audit_log_days = as_int(k, v, AUDIT_RETENTION_RANGE.0, AUDIT_RETENTION_RANGE.1)? as u32;
                 json!(self.retention_audit_log_days)
             }
-            _ => return Err(refuse(key, "unknown setting")),
+            _ => self.set_console(k, v)?,
         };
         Ok((k.to_owned(), value))
+    }
+
+    /// The console's own keys: the admin's sign-in notice and how buyers pay.
+    fn set_console(&mut self, k: &str, v: &Value) -> Result<Value, SettingError> {
+        Ok(match k {
+            "admin_login_notifications" => {
+                self.admin_login_notifications = as_bool(k, v)?;
+                json!(self.admin_login_notifications)
+            }
+            "payment_provider_mode" => {
+                self.payment_provider_mode = as_choice(k, v, PAYMENT_MODES)?;
+                json!(self.payment_provider_mode)
+            }
+            "core_api_payment_methods" => {
+                self.core_api_payment_methods = as_subset(k, v, PAYMENT_METHODS)?;
+                json!(self.core_api_payment_methods)
+            }
+            "core_api_va_banks" => {
+                self.core_api_va_banks = as_subset(k, v, VA_BANKS)?;
+                json!(self.core_api_va_banks)
+            }
+            _ => return Err(refuse(k, "unknown setting")),
+        })
     }
 
     /// Applies a stored row (`ui_*` rows carry their frontend key).
@@ -268,7 +349,9 @@ impl RuntimeSettings {
             Value::Bool(true) => "True".into(),
             Value::Bool(false) => "False".into(),
             Value::String(s) => s.clone(),
-            Value::Array(a) => a.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","),
+            Value::Array(a) => {
+                a.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned)).collect::<Vec<_>>().join(",")
+            }
             other => other.to_string(),
         }
     }
@@ -293,80 +376,4 @@ impl RuntimeSettings {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn base() -> RuntimeSettings {
-        RuntimeSettings {
-            fup_threshold_bytes: 3 * GIB,
-            quota_low_percents: vec![20, 5],
-            device_limit: 3,
-            device_stale_days: 30,
-            registration_open: true,
-            maintenance_mode: false,
-            maintenance_message: String::new(),
-            default_quota_bytes: 0,
-            default_validity_days: 0,
-            app_name: "Portal".into(),
-            whatsapp_notifications: true,
-            retention_login_history_days: 180,
-            retention_message_log_days: 180,
-            retention_sync_runs_days: 30,
-            retention_audit_log_days: 730,
-            ui: BTreeMap::new(),
-        }
-    }
-
-    #[test]
-    fn keys_are_validated_like_the_startup_variables() {
-        let cases: &[(&str, Value, Result<Value, &str>)] = &[
-            ("device_limit", json!(5), Ok(json!(5))),
-            ("device_limit", json!("7"), Ok(json!(7))),
-            ("device_limit", json!(0), Err("1 to 100")),
-            ("device_limit", json!(101), Err("1 to 100")),
-            ("device_limit", json!(-1), Err("1 to 100")),
-            ("device_limit", json!(2.5), Err("1 to 100")),
-            ("device_stale_days", json!(3_651), Err("1 to 3650")),
-            ("fup_threshold_bytes", json!(0), Ok(json!(0))),
-            ("fup_threshold_bytes", json!(FUP_GIB_MAX * GIB + 1), Err("whole number")),
-            ("maintenance_mode", json!("True"), Ok(json!(true))),
-            ("MAINTENANCE_MODE_ACTIVE", json!("False"), Ok(json!(false))),
-            ("maintenance_mode", json!("yes"), Err("true or false")),
-            ("quota_low_percents", json!([5, 20, 20]), Ok(json!([20, 5]))),
-            ("quota_low_percents", json!("10, 50"), Ok(json!([50, 10]))),
-            ("quota_low_percents", json!([0]), Err("1 to 99")),
-            ("quota_low_percents", json!([1, 2, 3, 4, 5, 6]), Err("at most 5")),
-            ("app_name", json!(""), Err("1 to 100")),
-            ("app_name", json!("  Wifi Desa  "), Ok(json!("Wifi Desa"))),
-            ("maintenance_message", json!("a".repeat(501)), Err("0 to 500")),
-            ("default_quota_bytes", json!(MAX_QUOTA_BYTES + 1), Err("whole number")),
-            ("MIDTRANS_SERVER_KEY", json!("x"), Err("secrets")),
-            ("nonsense", json!(1), Err("unknown")),
-        ];
-        for (key, v, want) in cases {
-            let mut s = base();
-            match (s.set(key, v), want) {
-                (Ok((_, got)), Ok(w)) => assert_eq!(&got, w, "{key} {v}"),
-                (Err(e), Err(w)) => assert!(e.reason.contains(w), "{key} {v}: {e}"),
-                (got, want) => panic!("{key} {v}: got {got:?}, want {want:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn stored_rows_round_trip_and_public_hides_policy() {
-        let mut s = base();
-        let (k, v) = s.set("THEME", &json!("dark")).unwrap();
-        let (k2, v2) = s.set("maintenance_mode", &json!(true)).unwrap();
-        let mut t = base();
-        t.apply_stored(&k, &v).unwrap();
-        t.apply_stored(&k2, &v2).unwrap();
-        assert_eq!(s, t);
-        let p = t.public();
-        assert_eq!(p["MAINTENANCE_MODE_ACTIVE"], json!("True"));
-        assert_eq!(p["maintenance_mode"], json!(true));
-        assert_eq!(p["THEME"], json!("dark"));
-        assert!(p.get("fup_threshold_bytes").is_none());
-        assert!(p.get("default_quota_bytes").is_none());
-    }
-}
+mod tests;

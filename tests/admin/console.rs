@@ -1,0 +1,160 @@
+//! Issue 31: the existing frontend's console pages, as they send and read.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::common::{STAFF_PASSWORD, TestApp, call, staff};
+use hotspot::domain::{GIB, Role};
+
+const SUPER: &str = "081299990001";
+
+/// What `/admin/settings/general` sends on save: every switch as "True"/"False", the layout,
+/// the payment keys as lower-case lists, and whatever the GET gave back with a value.
+fn general_page_save(payment_mode: &str, banks: &str) -> Value {
+    json!({ "settings": {
+        "MAINTENANCE_MODE_ACTIVE": "False", "MAINTENANCE_MODE_MESSAGE": "",
+        "ENABLE_WHATSAPP_NOTIFICATIONS": "True", "ENABLE_WHATSAPP_LOGIN_NOTIFICATION": "True",
+        "ENABLE_TELEGRAM_NOTIFICATIONS": "False", "DEMO_MODE_ENABLED": "False",
+        "THEME": "system", "SKIN": "bordered", "LAYOUT": "horizontal", "CONTENT_WIDTH": "boxed",
+        "APP_NAME": "Hotspot Desa", "APP_BROWSER_TITLE": "Hotspot Desa",
+        "PAYMENT_PROVIDER_MODE": payment_mode,
+        "CORE_API_ENABLED_PAYMENT_METHODS": "qris,va", "CORE_API_ENABLED_VA_BANKS": banks,
+        "MIDTRANS_SERVER_KEY": "SB-Mid-server-typed-in", "WHATSAPP_API_KEY": "typed-in",
+        "MIKROTIK_HOST": "10.0.0.1", "TELEGRAM_BOT_USERNAME": "hotspot_bot"
+    }})
+}
+
+async fn audit_count(app: &TestApp, action: &'static str) -> i64 {
+    app.backend
+        .db
+        .run(move |c| {
+            use diesel::prelude::*;
+            use hotspot::db::schema::audit_log;
+            Ok(audit_log::table.filter(audit_log::action.eq(action)).count().get_result(c)?)
+        })
+        .await
+        .unwrap()
+}
+
+/// Item 1: the general settings page saves. The keys this backend takes are stored (the
+/// payment keys for the money pages), the rest named in `ignored` instead of refusing the
+/// save, secrets never taken; the same save again changes nothing and says so; an invalid
+/// value refuses the save and stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_general_settings_page_saves_what_it_means() {
+    let app = TestApp::spawn_captive(&[]).await;
+    let (_, sup) = staff(&app, SUPER, Role::SuperAdmin).await;
+
+    let (status, body) =
+        call(&app, &sup, "PUT", "/api/admin/settings", Some(general_page_save("core_api", "bni,bri"))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["message"], "Pengaturan berhasil diperbarui.");
+    let changed: Vec<&str> = body["changed"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    for key in [
+        "payment_provider_mode",
+        "core_api_payment_methods",
+        "core_api_va_banks",
+        "admin_login_notifications",
+        "app_name",
+    ] {
+        assert!(changed.contains(&key), "{key} not in {changed:?}");
+    }
+    let ignored: Vec<&str> = body["ignored"].as_array().unwrap().iter().filter_map(|i| i["key"].as_str()).collect();
+    for key in [
+        "MIDTRANS_SERVER_KEY",
+        "WHATSAPP_API_KEY",
+        "MIKROTIK_HOST",
+        "DEMO_MODE_ENABLED",
+        "ENABLE_TELEGRAM_NOTIFICATIONS",
+        "TELEGRAM_BOT_USERNAME",
+    ] {
+        assert!(ignored.contains(&key), "{key} not in {ignored:?}");
+    }
+    assert!(!body.to_string().contains("SB-Mid-server-typed-in"), "a secret came back: {body}");
+
+    // The page reads its own spellings back.
+    let (_, list) = call(&app, &sup, "GET", "/api/admin/settings", None).await;
+    let text = |key: &str| {
+        list.as_array().unwrap().iter().find(|e| e["setting_key"] == key).map(|e| e["setting_value"].clone())
+    };
+    assert_eq!(text("PAYMENT_PROVIDER_MODE"), Some(json!("core_api")));
+    assert_eq!(text("CORE_API_ENABLED_PAYMENT_METHODS"), Some(json!("qris,va")));
+    assert_eq!(text("CORE_API_ENABLED_VA_BANKS"), Some(json!("bni,bri")));
+    assert_eq!(text("ENABLE_WHATSAPP_LOGIN_NOTIFICATION"), Some(json!("True")));
+    assert_eq!(text("MIDTRANS_SERVER_KEY"), None);
+
+    // The same save: nothing changes, nothing is audited again.
+    let audited = audit_count(&app, "settings.update").await;
+    let (status, body) =
+        call(&app, &sup, "PUT", "/api/admin/settings", Some(general_page_save("core_api", "bni,bri"))).await;
+    assert_eq!((status, body["message"].as_str()), (200, Some("Tidak ada perubahan.")), "{body}");
+    assert_eq!(body["changed"], json!([]));
+    assert_eq!(audit_count(&app, "settings.update").await, audited);
+
+    // A bank we do not know: refused, nothing stored (the mode stays core_api).
+    let (status, body) =
+        call(&app, &sup, "PUT", "/api/admin/settings", Some(general_page_save("snap", "bni,bank-x"))).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("VALIDATION_ERROR")), "{body}");
+    assert_eq!(app.backend.runtime.get().payment_provider_mode, "core_api");
+
+    // The login notice the page switched on: the next console sign-in tells the admin.
+    let b = app.browser();
+    let (status, _) =
+        app.post(&b, "/api/auth/admin/login", json!({ "username": SUPER, "password": STAFF_PASSWORD })).await;
+    assert_eq!(status, 200);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !app.wa().outbox().iter().any(|m| m.to == "6281299990001" && m.message.contains("baru saja masuk")) {
+        assert!(std::time::Instant::now() < deadline, "no sign-in notice: {:?}", app.wa().outbox());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.stop().await;
+}
+
+/// Item 2: the packages page sends the whole object back, ours and its spellings side by side:
+/// the field the admin edited wins, whichever spelling it is in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_packages_editor_saves_the_field_that_was_edited() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = staff(&app, "081299990002", Role::Admin).await;
+    let (status, made) = call(
+        &app,
+        &admin,
+        "POST",
+        "/api/admin/packages",
+        Some(json!({ "name": "Mingguan", "price": 15000, "data_quota_gb": 5, "duration_days": 7 })),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let id = made["id"].as_str().unwrap().to_owned();
+    let item = || async {
+        let (_, page) = call(&app, &admin, "GET", "/api/admin/packages?page=1&itemsPerPage=10", None).await;
+        page["items"].as_array().unwrap().iter().find(|p| p["id"] == id.as_str()).cloned().unwrap()
+    };
+    let save = |mut body: Value| {
+        let (c, url) = (admin.clone(), app.url(&format!("/api/admin/packages/{id}")));
+        body.as_object_mut().unwrap().remove("profile");
+        async move {
+            let r = c.put(url).json(&body).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    for (field, value) in [("price", json!(20000)), ("data_quota_gb", json!(8)), ("duration_days", json!(30))] {
+        let mut body = item().await;
+        body[field] = value.clone();
+        let (status, saved) = save(body).await;
+        assert_eq!(status, 200, "{field}: {saved}");
+        assert_eq!(item().await[field].as_f64(), value.as_f64(), "{field} edited, not the stale copy of ours");
+    }
+    let now = item().await;
+    assert_eq!(
+        (now["price_idr"].as_i64(), now["quota_bytes"].as_i64(), now["validity_days"].as_i64()),
+        (Some(20_000), Some(8 * GIB), Some(30))
+    );
+    // 0 GB in the page's dialog: unlimited, though our `is_unlimited: false` came back with it.
+    let mut body = now.clone();
+    body["data_quota_gb"] = json!(0);
+    assert_eq!(save(body).await.0, 200);
+    assert_eq!(item().await["is_unlimited"], true);
+    app.stop().await;
+}
