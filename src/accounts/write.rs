@@ -91,6 +91,14 @@ pub fn set_role(tx: &mut PgConnection, id: Uuid, role: Role, password_hash: Opti
         .get_result(tx)?)
 }
 
+/// A new password hash for an account that signs in with one.
+pub fn set_password(tx: &mut PgConnection, id: Uuid, password_hash: String) -> Changed {
+    Ok(diesel::update(users::table.find(id))
+        .set((users::password_hash.eq(Some(password_hash)), users::updated_at.eq(Utc::now())))
+        .returning(User::as_returning())
+        .get_result(tx)?)
+}
+
 /// What an admin's profile edit writes, whole.
 #[derive(Debug, Clone)]
 pub struct Fields {

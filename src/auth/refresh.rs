@@ -150,6 +150,25 @@ pub fn revoke_all(conn: &mut PgConnection, user: Uuid, reason: &str) -> Result<u
     .execute(conn)?)
 }
 
+/// Revokes every session of `user` but `keep`; returns the revoked families (their access
+/// tokens are ended by their not-before).
+pub fn revoke_others(
+    conn: &mut PgConnection,
+    user: Uuid,
+    keep: Option<Uuid>,
+    reason: &str,
+) -> Result<Vec<Uuid>, DbError> {
+    let others = refresh_tokens::table
+        .filter(refresh_tokens::user_id.eq(user))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .filter(refresh_tokens::family_id.nullable().ne(keep).or(keep.is_none().into_sql::<diesel::sql_types::Bool>()));
+    let families: Vec<Uuid> = others.select(refresh_tokens::family_id).distinct().load(conn)?;
+    diesel::update(others)
+        .set((refresh_tokens::revoked_at.eq(Utc::now()), refresh_tokens::revoked_reason.eq(reason)))
+        .execute(conn)?;
+    Ok(families)
+}
+
 /// The session's device, once the router witnessed it (logout then deauthorizes it).
 pub fn attach_device(conn: &mut PgConnection, user: Uuid, family: Uuid, device: i64) -> Result<usize, DbError> {
     Ok(diesel::update(

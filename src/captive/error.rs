@@ -50,6 +50,9 @@ pub enum CaptiveError {
     InvalidCredentials,
     #[error("too little of the request's time is left to finish")]
     DeadlineExceeded,
+    /// A field of the request that cannot be taken as it is.
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
     #[error("internal: {0}")]
     Internal(String),
     #[error(transparent)]

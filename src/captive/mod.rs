@@ -15,6 +15,7 @@
 pub mod codes;
 pub mod devices;
 pub mod error;
+pub mod password;
 pub mod plan;
 pub mod record;
 pub mod register;

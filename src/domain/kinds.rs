@@ -92,6 +92,7 @@ text_enum!(
         UserDeactivate => "user.deactivate",
         UserReactivate => "user.reactivate",
         UserRole => "user.role",
+        UserPassword => "user.password",
         UserUpdate => "user.update",
         UserQuota => "user.quota",
         UserExpiry => "user.expiry",

@@ -130,6 +130,8 @@ pub struct ErrorEnvelope {
         account::quota_history,
         account::login_history,
         account::profile,
+        account::console_profile,
+        account::change_password,
     ),
     components(schemas(ErrorEnvelope, health::Health, health::Checks, health::CheckResult)),
     modifiers(&Contract),

@@ -158,3 +158,62 @@ async fn the_packages_editor_saves_the_field_that_was_edited() {
     assert_eq!(item().await["is_unlimited"], true);
     app.stop().await;
 }
+
+/// `/akun` as an admin: the profile saves (the number must stay the account's own) and the
+/// password changes with the current one; the other sessions end, this one stays, the new
+/// password signs in and the old one no more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_saves_their_profile_and_changes_their_password() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = staff(&app, "081299990002", Role::Admin).await;
+    let other_session = app.browser();
+    let (status, _) = app
+        .post(
+            &other_session,
+            "/api/auth/admin/login",
+            json!({ "username": "081299990002", "password": STAFF_PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, me) = call(
+        &app,
+        &admin,
+        "PUT",
+        "/api/admin/users/me",
+        Some(json!({ "full_name": "Admin Baru", "phone_number": "+6281299990002" })),
+    )
+    .await;
+    assert_eq!((status, me["full_name"].as_str()), (200, Some("Admin Baru")), "{me}");
+    let (status, body) = call(
+        &app,
+        &admin,
+        "PUT",
+        "/api/admin/users/me",
+        Some(json!({ "full_name": "X", "phone_number": "+6281299990099" })),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("VALIDATION_ERROR")), "{body}");
+
+    let change = |current: &str, new: &str| {
+        let body = json!({ "current_password": current, "new_password": new });
+        let c = admin.clone();
+        let url = app.url("/api/auth/me/change-password");
+        async move {
+            let r = c.post(url).json(&body).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    assert_eq!(change("wrong-password-x", "a-brand-new-password").await.0, 422);
+    assert_eq!(change(STAFF_PASSWORD, "short").await.0, 422);
+    let (status, body) = change(STAFF_PASSWORD, "a-brand-new-password").await;
+    assert_eq!((status, body["message"].as_str()), (200, Some("Kata sandi berhasil diubah.")), "{body}");
+    assert_eq!(call(&app, &admin, "GET", "/api/admin/users", None).await.0, 200, "this session stays");
+    assert_eq!(call(&app, &other_session, "GET", "/api/admin/users", None).await.0, 401, "the other session ended");
+    for (password, want) in [(STAFF_PASSWORD, 401), ("a-brand-new-password", 200)] {
+        let b = app.browser();
+        let (status, _) =
+            app.post(&b, "/api/auth/admin/login", json!({ "username": "081299990002", "password": password })).await;
+        assert_eq!(status, want, "{password}");
+    }
+    app.stop().await;
+}

@@ -233,6 +233,7 @@ impl From<CaptiveError> for ApiError {
             C::AuthRequired => auth_required(),
             C::SessionInvalid => session_invalid(),
             C::InvalidCredentials => invalid_credentials(),
+            C::Invalid { field, reason } => ApiError::validation(field, reason),
             C::WitnessGone => session_invalid(),
             C::DeadlineExceeded => ApiError::deadline_exceeded(),
             C::Internal(what) => {

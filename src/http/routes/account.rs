@@ -276,3 +276,85 @@ pub async fn profile(state: Data, user: CurrentUser, body: Input<ProfileBody>) -
         .ok_or_else(refuse::auth_required)?;
     Ok(HttpResponse::Ok().json(super::me::answer(&state, after)))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct ConsoleProfileBody {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
+    full_name: Option<String>,
+    /// The account's number as the page sends it back (E.164); it must be the account's own:
+    /// a console account's number is changed by a super admin in the user editor.
+    #[schema(value_type = Option<String>, pattern = r"^(?:(?:\+62|0062|62|0)?8[0-9]{8,11}|\+(?:[1-57-9][0-9]{7,14}|6[013-9][0-9]{6,13}))$")]
+    phone_number: Option<crate::domain::Msisdn>,
+}
+
+/// The existing frontend's `/akun` saves an admin's or a Komandan's own profile here.
+#[utoipa::path(put, path = "/api/admin/users/me", tag = "self-service", security(("bearer" = []), ("cookie" = [])),
+    request_body(content((ConsoleProfileBody = "application/json"))),
+    responses((status = 200, body = super::me::MeAnswer, description = "The account after the change"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "ORIGIN_INVALID"),
+        (status = 422, description = "VALIDATION_ERROR: a name out of bounds, or a number that is not the account's own")))]
+pub async fn console_profile(
+    state: Data,
+    user: CurrentUser,
+    body: Input<ConsoleProfileBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let me = state.accounts.find(user.id()).await?.ok_or_else(refuse::auth_required)?;
+    if b.phone_number.is_some_and(|phone| phone != me.phone_number) {
+        return Err(ApiError::validation(
+            "phone_number",
+            "a console account's number is changed by a super admin in the user editor",
+        ));
+    }
+    let own = crate::accounts::write::OwnProfile { full_name: b.full_name, language: None, messages_opt_out: None };
+    let after = state
+        .accounts
+        .update_own_profile(user.id(), own)
+        .await
+        .map_err(|e| match e {
+            crate::accounts::UserError::Db(d) => ApiError::from(d),
+            other => ApiError::validation("full_name", other.to_string()),
+        })?
+        .ok_or_else(refuse::auth_required)?;
+    Ok(HttpResponse::Ok().json(super::me::answer(&state, after)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChangePasswordBody {
+    #[schema(min_length = 1, max_length = 200)]
+    current_password: String,
+    #[schema(min_length = 10, max_length = 200)]
+    new_password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PasswordChanged {
+    message: &'static str,
+}
+
+/// An account with a password (the console's) changes it; its other sessions end.
+#[utoipa::path(post, path = "/api/auth/me/change-password", tag = "self-service", security(("bearer" = []), ("cookie" = [])),
+    request_body(content((ChangePasswordBody = "application/json"))),
+    responses((status = 200, body = PasswordChanged),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "ORIGIN_INVALID"),
+        (status = 422, description = "VALIDATION_ERROR: the current password is wrong, the new one too short or the same, or the account has none"),
+        (status = 429, description = "RATE_LIMITED: too many wrong current passwords")))]
+pub async fn change_password(
+    state: Data,
+    req: actix_web::HttpRequest,
+    user: CurrentUser,
+    client: crate::http::extract::Client,
+    body: Input<ChangePasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    if b.current_password.len() > 200 || b.new_password.len() > 200 {
+        return Err(ApiError::validation("new_password", "at most 200 characters"));
+    }
+    let rid = crate::http::context::request_id(&req);
+    state.captive.change_password(&user.0.claims, b.current_password, b.new_password, rid, client.0.ip).await?;
+    Ok(HttpResponse::Ok().json(PasswordChanged { message: "Kata sandi berhasil diubah." }))
+}

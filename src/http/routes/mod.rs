@@ -91,6 +91,8 @@ fn self_service_routes() -> Vec<RouteSpec> {
         GET "/api/users/me/quota-history" => account::quota_history,
         GET "/api/users/me/login-history" => account::login_history,
         PUT "/api/auth/me/profile" => account::profile,
+        PUT "/api/admin/users/me" => account::console_profile,
+        POST "/api/auth/me/change-password" => account::change_password,
     ]
 }
 
