@@ -351,7 +351,12 @@ impl Admin {
                 kamars.sort();
                 Ok((bloks, kamars))
             })
-            .await?)
+            .await
+            .map(|(held_bloks, held_kamars)| {
+                // The operator's lists first (a fresh install offers them), then what users hold.
+                let rt = self.runtime.get();
+                (with_held(&rt.address_bloks, held_bloks), with_held(&rt.address_kamars, held_kamars))
+            })?)
     }
 
     pub async fn audit(
@@ -362,6 +367,13 @@ impl Admin {
     ) -> Result<(Vec<crate::audit::AuditEntry>, i64), AdminError> {
         Ok(self.db.run(move |conn| crate::audit::list(conn, &f, page, per_page)).await?)
     }
+}
+
+/// `configured`, then the `held` values not in it.
+fn with_held(configured: &[String], held: Vec<String>) -> Vec<String> {
+    let mut out = configured.to_vec();
+    out.extend(held.into_iter().filter(|h| !configured.contains(h)));
+    out
 }
 
 #[cfg(test)]

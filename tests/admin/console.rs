@@ -217,3 +217,38 @@ async fn an_admin_saves_their_profile_and_changes_their_password() {
     }
     app.stop().await;
 }
+
+/// Item 3 (address options): a fresh install offers the operator's lists (default blocks A–F,
+/// rooms 1–6), so the user editor can create a USER; values users hold are offered after them;
+/// the lists are runtime settings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn address_options_have_defaults_and_follow_the_settings() {
+    let app = TestApp::spawn().await;
+    let (_, sup) = staff(&app, SUPER, Role::SuperAdmin).await;
+    let (status, opts) = call(&app, &sup, "GET", "/api/admin/form-options/alamat", None).await;
+    assert_eq!(status, 200, "{opts}");
+    assert_eq!(opts["bloks"], json!(["A", "B", "C", "D", "E", "F"]));
+    assert_eq!(opts["kamars"], json!(["1", "2", "3", "4", "5", "6"]));
+    let (status, made) = call(
+        &app,
+        &sup,
+        "POST",
+        "/api/admin/users",
+        Some(json!({ "phone_number": "081234565001", "full_name": "Warga Baru", "role": "USER", "blok": "Melati", "kamar": "2" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let (status, body) = call(
+        &app,
+        &sup,
+        "PUT",
+        "/api/admin/settings",
+        Some(json!({ "settings": { "address_bloks": "Mawar, Anggrek", "address_kamars": ["1", "2", "3"] } })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, opts) = call(&app, &sup, "GET", "/api/admin/form-options/alamat", None).await;
+    assert_eq!(opts["bloks"], json!(["Mawar", "Anggrek", "Melati"]));
+    assert_eq!(opts["kamars"], json!(["1", "2", "3"]));
+    app.stop().await;
+}

@@ -7,7 +7,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Settings;
+
+mod values;
 use crate::domain::GIB;
+use values::{as_bool, as_choice, as_int, as_names, as_percents, as_subset, as_text, refuse};
 
 /// HOTSPOT_FUP_THRESHOLD_GIB's range, in GiB.
 pub const FUP_GIB_MAX: i64 = 10_000;
@@ -53,6 +56,10 @@ pub struct RuntimeSettings {
     pub payment_provider_mode: String,
     pub core_api_payment_methods: Vec<String>,
     pub core_api_va_banks: Vec<String>,
+    /// The choices the user editor and registration offer for where a user lives (values users
+    /// already hold are offered too).
+    pub address_bloks: Vec<String>,
+    pub address_kamars: Vec<String>,
     /// The frontend's presentation settings, by its own key names.
     pub ui: BTreeMap<String, String>,
 }
@@ -73,10 +80,6 @@ pub const AUDIT_RETENTION_RANGE: (u64, u64) = (365, 3_650);
 pub struct SettingError {
     pub key: String,
     pub reason: String,
-}
-
-fn refuse(key: &str, reason: impl Into<String>) -> SettingError {
-    SettingError { key: key.to_owned(), reason: reason.into() }
 }
 
 /// Every key: our name, the existing frontend's name, whether the public endpoint shows it.
@@ -100,6 +103,8 @@ pub const KEYS: &[(&str, Option<&str>, bool)] = &[
     ("payment_provider_mode", Some("PAYMENT_PROVIDER_MODE"), true),
     ("core_api_payment_methods", Some("CORE_API_ENABLED_PAYMENT_METHODS"), true),
     ("core_api_va_banks", Some("CORE_API_ENABLED_VA_BANKS"), true),
+    ("address_bloks", None, false),
+    ("address_kamars", None, false),
 ];
 
 /// Keys the existing frontend's settings page sends that this backend does not take, and why:
@@ -134,74 +139,6 @@ pub fn canonical_key(key: &str) -> Result<Option<&'static str>, SettingError> {
     Err(refuse(key, "unknown setting"))
 }
 
-fn as_bool(key: &str, v: &Value) -> Result<bool, SettingError> {
-    match v {
-        Value::Bool(b) => Ok(*b),
-        Value::String(s) if s.eq_ignore_ascii_case("true") || s == "1" => Ok(true),
-        Value::String(s) if s.eq_ignore_ascii_case("false") || s == "0" => Ok(false),
-        _ => Err(refuse(key, "expected true or false")),
-    }
-}
-
-fn as_int(key: &str, v: &Value, min: u64, max: u64) -> Result<u64, SettingError> {
-    let n = match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse::<u64>().ok(),
-        _ => None,
-    };
-    n.filter(|n| (min..=max).contains(n)).ok_or_else(|| refuse(key, format!("expected a whole number {min} to {max}")))
-}
-
-fn as_text(key: &str, v: &Value, min: usize, max: usize) -> Result<String, SettingError> {
-    let Value::String(s) = v else { return Err(refuse(key, "expected text")) };
-    let s = s.trim();
-    let n = s.chars().count();
-    if n < min || n > max || s.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(refuse(key, format!("{min} to {max} printable characters")));
-    }
-    Ok(s.to_owned())
-}
-
-/// One of `choices` (`core-api` and `coreapi` are the frontend's other spellings of `core_api`).
-fn as_choice(key: &str, v: &Value, choices: &[&str]) -> Result<String, SettingError> {
-    let t = as_text(key, v, 1, 20)?.to_ascii_lowercase().replace('-', "_");
-    let t = if t == "coreapi" { "core_api".to_owned() } else { t };
-    if choices.contains(&t.as_str()) { Ok(t) } else { Err(refuse(key, format!("one of {}", choices.join(", ")))) }
-}
-
-/// A non-empty set of `choices`, as a list or comma-separated text, in `choices`' order.
-fn as_subset(key: &str, v: &Value, choices: &[&str]) -> Result<Vec<String>, SettingError> {
-    let items: Vec<String> = match v {
-        Value::Array(a) => a.iter().map(|x| x.as_str().unwrap_or_default().to_owned()).collect(),
-        Value::String(s) => s.split(',').map(str::to_owned).collect(),
-        _ => return Err(refuse(key, "expected a list")),
-    };
-    let items: Vec<String> = items.iter().map(|i| i.trim().to_ascii_lowercase()).filter(|i| !i.is_empty()).collect();
-    if items.is_empty() || items.iter().any(|i| !choices.contains(&i.as_str())) {
-        return Err(refuse(key, format!("one or more of {}", choices.join(", "))));
-    }
-    Ok(choices.iter().filter(|c| items.iter().any(|i| i == *c)).map(|c| (*c).to_owned()).collect())
-}
-
-fn as_percents(key: &str, v: &Value) -> Result<Vec<u8>, SettingError> {
-    let items: Vec<Value> = match v {
-        Value::Array(a) => a.clone(),
-        Value::String(s) if s.trim().is_empty() => Vec::new(),
-        Value::String(s) => s.split(',').map(|p| Value::String(p.trim().to_owned())).collect(),
-        _ => return Err(refuse(key, "expected a list of percentages")),
-    };
-    let mut out = Vec::with_capacity(items.len());
-    for i in &items {
-        out.push(as_int(key, i, 1, 99)? as u8);
-    }
-    out.sort_unstable_by(|a, b| b.cmp(a));
-    out.dedup();
-    if out.len() > 5 {
-        return Err(refuse(key, "at most 5 thresholds"));
-    }
-    Ok(out)
-}
-
 impl RuntimeSettings {
     /// The start-up values: what holds while no row overrides them.
     pub fn defaults(s: &Settings) -> Self {
@@ -225,6 +162,8 @@ impl RuntimeSettings {
             payment_provider_mode: "snap".into(),
             core_api_payment_methods: ["qris", "gopay", "va"].map(String::from).to_vec(),
             core_api_va_banks: VA_BANKS.iter().map(|b| (*b).to_owned()).collect(),
+            address_bloks: ["A", "B", "C", "D", "E", "F"].map(String::from).to_vec(),
+            address_kamars: ["1", "2", "3", "4", "5", "6"].map(String::from).to_vec(),
             ui: BTreeMap::new(),
         }
     }
@@ -322,6 +261,14 @@ impl RuntimeSettings {
             "core_api_va_banks" => {
                 self.core_api_va_banks = as_subset(k, v, VA_BANKS)?;
                 json!(self.core_api_va_banks)
+            }
+            "address_bloks" => {
+                self.address_bloks = as_names(k, v, 100)?;
+                json!(self.address_bloks)
+            }
+            "address_kamars" => {
+                self.address_kamars = as_names(k, v, 200)?;
+                json!(self.address_kamars)
             }
             _ => return Err(refuse(k, "unknown setting")),
         })

@@ -21,6 +21,8 @@ fn base() -> RuntimeSettings {
         payment_provider_mode: "snap".into(),
         core_api_payment_methods: vec!["qris".into()],
         core_api_va_banks: vec!["bni".into()],
+        address_bloks: vec!["A".into()],
+        address_kamars: vec!["1".into()],
         ui: BTreeMap::new(),
     }
 }
@@ -51,6 +53,8 @@ fn keys_are_validated_like_the_startup_variables() {
         ("CORE_API_ENABLED_PAYMENT_METHODS", json!(""), Err("one or more")),
         ("CORE_API_ENABLED_VA_BANKS", json!("bca,bank-x"), Err("one or more")),
         ("ENABLE_WHATSAPP_LOGIN_NOTIFICATION", json!("True"), Ok(json!(true))),
+        ("address_bloks", json!("A, B,A ,Melati"), Ok(json!(["A", "B", "Melati"]))),
+        ("address_kamars", json!([]), Err("1 to 200 names")),
         ("app_name", json!("  Wifi Desa  "), Ok(json!("Wifi Desa"))),
         ("maintenance_message", json!("a".repeat(501)), Err("0 to 500")),
         ("default_quota_bytes", json!(MAX_QUOTA_BYTES + 1), Err("whole number")),
