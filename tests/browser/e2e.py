@@ -216,7 +216,18 @@ async def admin_flow(page, mark, portal=None, name="Tono Menunggu"):
     await row.wait_for(timeout=15000)
     await mark("approve")
     await row.locator("button:has(i.tabler-check)").click()
-    await page.locator(".confirm-dialog__actionBtn").last.click()
+    # The confirmation opens with a transition; a click during it can fall through, so the
+    # click is repeated while the dialog stays open (approving twice is refused server-side).
+    confirm = page.locator(".confirm-dialog__actionBtn").last
+    await confirm.wait_for(state="visible", timeout=10000)
+    for _ in range(5):
+        await confirm.click()
+        try:
+            await row.locator("text=Disetujui").wait_for(timeout=3000)
+            break
+        except Exception:
+            if not await confirm.is_visible():
+                break
     await row.locator("text=Disetujui").wait_for(timeout=15000)
     await mark("add quota")
     await row.locator("button:has(i.tabler-pencil)").click()
