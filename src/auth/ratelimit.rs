@@ -106,6 +106,40 @@ impl Limiter {
         Ok((verdict, Counted(key)))
     }
 
+    /// Counts one attempt against each of `limits` (kind, value, allowance) before it is
+    /// evaluated. `Ok(Err(secs))`: over one of them, nothing of this attempt left counted;
+    /// `Ok(Ok(counted))`: give those back with [`Limiter::give_back_all`] unless the attempt
+    /// turns out to be a failure.
+    pub async fn count_all(
+        &self,
+        limits: &[(&str, &str, u32)],
+        window_secs: u64,
+    ) -> Result<Result<Vec<Counted>, u64>, KvError> {
+        let mut counted = Vec::with_capacity(limits.len());
+        for (kind, value, max) in limits {
+            match self.count(kind, value, *max, window_secs).await {
+                Ok((verdict, c)) => {
+                    counted.push(c);
+                    if let Verdict::Limited(secs) = verdict {
+                        self.give_back_all(&counted).await;
+                        return Ok(Err(secs));
+                    }
+                }
+                Err(e) => {
+                    self.give_back_all(&counted).await;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Ok(counted))
+    }
+
+    pub async fn give_back_all(&self, counted: &[Counted]) {
+        for c in counted {
+            self.give_back(c).await;
+        }
+    }
+
     /// Gives a counted attempt back; a Redis that fails now only leaves it counted (logged).
     pub async fn give_back(&self, counted: &Counted) {
         if let Err(e) = refund_key(&self.kv, counted.0.clone()).await {

@@ -7,7 +7,6 @@ use serde_json::json;
 use super::{Captive, CaptiveError};
 use crate::accounts::password::{Busy, MIN_PASSWORD_LEN, check_bounded, hash_password};
 use crate::audit::{self, Actor, Target};
-use crate::auth::ratelimit::Verdict;
 use crate::auth::refresh;
 use crate::auth::tokens::{self, Claims};
 use crate::domain::{AuditAction, ClientIp};
@@ -46,15 +45,14 @@ impl Captive {
             return Err(CaptiveError::Invalid { field: "new_password", reason: "the same as the current one".into() });
         }
         let who = user.id.to_string();
-        let (verdict, counted) = self.limiter.count("password-change-fail", &who, FAILS, WINDOW).await?;
-        if let Verdict::Limited(secs) = verdict {
-            self.limiter.give_back(&counted).await;
-            return Err(CaptiveError::RateLimited { retry_after: secs, reason: "password-change" });
-        }
+        let counted = match self.limiter.count_all(&[("password-change-fail", &who, FAILS)], WINDOW).await? {
+            Ok(counted) => counted,
+            Err(secs) => return Err(CaptiveError::RateLimited { retry_after: secs, reason: "password-change" }),
+        };
         let ok = match check_bounded(current, Some(stored)).await {
             Ok(ok) => ok,
             Err(e) => {
-                self.limiter.give_back(&counted).await;
+                self.limiter.give_back_all(&counted).await;
                 return Err(match e {
                     Busy::Queue => CaptiveError::RateLimited { retry_after: 5, reason: "password-busy" },
                     Busy::Task(t) => CaptiveError::Internal(t),
@@ -64,7 +62,7 @@ impl Captive {
         if !ok {
             return Err(CaptiveError::Invalid { field: "current_password", reason: "not the current password".into() });
         }
-        self.limiter.give_back(&counted).await;
+        self.limiter.give_back_all(&counted).await;
         let hash = tokio::task::spawn_blocking(move || hash_password(&new))
             .await
             .map_err(|e| CaptiveError::Internal(e.to_string()))?

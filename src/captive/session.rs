@@ -6,7 +6,6 @@ use uuid::Uuid;
 use super::record::{self, ClientInfo, SessionRecord};
 use super::{Captive, CaptiveError};
 use crate::auth::handover::{self, SessionGrant};
-use crate::auth::ratelimit::Verdict;
 use crate::auth::refresh::{self, NewRefresh, Rotation};
 use crate::auth::tokens::{self, Claims};
 use crate::db::models::User;
@@ -113,30 +112,18 @@ impl Captive {
     ) -> Result<Tokens, CaptiveError> {
         let address = client.ip.map(|i| i.as_text()).unwrap_or_default();
         let pair = format!("{address}|{}", phone.as_e164());
-        let mut counted = Vec::with_capacity(2);
-        for (kind, value, max) in [
+        let limits = [
             ("admin-login-fail", pair.as_str(), ADMIN_LOGIN_FAILS),
             ("admin-login-fail-addr", address.as_str(), ADMIN_LOGIN_FAILS_PER_ADDRESS),
-        ] {
-            let verdict = match self.limiter.count(kind, value, max, ADMIN_LOGIN_WINDOW).await {
-                Ok((verdict, c)) => {
-                    counted.push(c);
-                    verdict
-                }
-                Err(e) => {
-                    self.give_back(&counted).await;
-                    return Err(e.into());
-                }
-            };
-            if let Verdict::Limited(secs) = verdict {
-                self.give_back(&counted).await;
-                return Err(CaptiveError::RateLimited { retry_after: secs, reason: "admin-login" });
-            }
-        }
+        ];
+        let counted = match self.limiter.count_all(&limits, ADMIN_LOGIN_WINDOW).await? {
+            Ok(counted) => counted,
+            Err(secs) => return Err(CaptiveError::RateLimited { retry_after: secs, reason: "admin-login" }),
+        };
         let result = self.check_password(phone, password).await;
         // Only a wrong password counts; a success, or a failure on our side, is given back.
         if !matches!(result, Err(CaptiveError::InvalidCredentials)) {
-            self.give_back(&counted).await;
+            self.limiter.give_back_all(&counted).await;
         }
         let user = result?;
         self.ensure_can_sign_in(&user)?;
@@ -176,12 +163,6 @@ impl Captive {
             Err(crate::accounts::password::Busy::Task(e)) => return Err(CaptiveError::Internal(e)),
         };
         candidate.filter(|_| ok).ok_or(CaptiveError::InvalidCredentials)
-    }
-
-    async fn give_back(&self, counted: &[crate::auth::ratelimit::Counted]) {
-        for c in counted {
-            self.limiter.give_back(c).await;
-        }
     }
 
     pub async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, CaptiveError> {

@@ -9,7 +9,6 @@ use uuid::Uuid;
 use super::codes::{code_hash, normalize};
 use crate::accounts::grant::{self, Grant, Outcome};
 use crate::accounts::status;
-use crate::auth::ratelimit::{Counted, Limiter, Verdict};
 use crate::billing::{Billing, BillingError, Receipt, load_user, may_buy, packages};
 use crate::db::models::User;
 use crate::db::schema::{voucher_batches, vouchers};
@@ -48,26 +47,14 @@ impl Billing {
         if let Some(a) = &addr_key {
             limits.push(("voucher_fail_addr", a.as_str(), FAILS_PER_ADDRESS));
         }
-        let mut counted = Vec::with_capacity(limits.len());
-        for (kind, value, max) in limits {
-            let (verdict, c) = match limiter.count(kind, value, max, FAIL_WINDOW_SECS).await {
-                Ok(got) => got,
-                Err(e) => {
-                    give_back(&limiter, &counted).await;
-                    return Err(e.into());
-                }
-            };
-            counted.push(c);
-            if let Verdict::Limited(after) = verdict {
-                // Only the counts this attempt added go back; the window stays full.
-                give_back(&limiter, &counted).await;
-                return Err(BillingError::RateLimited(after));
-            }
-        }
+        let counted = match limiter.count_all(&limits, FAIL_WINDOW_SECS).await? {
+            Ok(counted) => counted,
+            Err(after) => return Err(BillingError::RateLimited(after)),
+        };
         let result = self.redeem_once(user_id, code).await;
         // Only a wrong code counts against the limits.
         if !matches!(result, Err(BillingError::VoucherInvalid(_))) {
-            give_back(&limiter, &counted).await;
+            limiter.give_back_all(&counted).await;
         }
         let r = result?;
         let receipt = Receipt::new(
@@ -161,12 +148,5 @@ impl Billing {
                 }))
             })
             .await?
-    }
-}
-
-/// Gives back the counts one attempt added (it was refused, or the code was not a wrong one).
-async fn give_back(limiter: &Limiter, counted: &[Counted]) {
-    for c in counted {
-        limiter.give_back(c).await;
     }
 }

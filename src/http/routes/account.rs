@@ -265,16 +265,25 @@ pub async fn profile(state: Data, user: CurrentUser, body: Input<ProfileBody>) -
         language: b.language,
         messages_opt_out: b.messages_opt_out,
     };
+    save_own(&state, user.id(), own).await
+}
+
+/// Writes the account's own profile and answers it as `/api/auth/me` does.
+async fn save_own(
+    state: &Data,
+    id: uuid::Uuid,
+    own: crate::accounts::write::OwnProfile,
+) -> Result<HttpResponse, ApiError> {
     let after = state
         .accounts
-        .update_own_profile(user.id(), own)
+        .update_own_profile(id, own)
         .await
         .map_err(|e| match e {
             crate::accounts::UserError::Db(d) => ApiError::from(d),
             other => ApiError::validation("full_name", other.to_string()),
         })?
         .ok_or_else(refuse::auth_required)?;
-    Ok(HttpResponse::Ok().json(super::me::answer(&state, after)))
+    Ok(HttpResponse::Ok().json(super::me::answer(state, after)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -311,16 +320,7 @@ pub async fn console_profile(
         ));
     }
     let own = crate::accounts::write::OwnProfile { full_name: b.full_name, language: None, messages_opt_out: None };
-    let after = state
-        .accounts
-        .update_own_profile(user.id(), own)
-        .await
-        .map_err(|e| match e {
-            crate::accounts::UserError::Db(d) => ApiError::from(d),
-            other => ApiError::validation("full_name", other.to_string()),
-        })?
-        .ok_or_else(refuse::auth_required)?;
-    Ok(HttpResponse::Ok().json(super::me::answer(&state, after)))
+    save_own(&state, user.id(), own).await
 }
 
 #[derive(Deserialize, ToSchema)]
