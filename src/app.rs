@@ -229,6 +229,7 @@ impl App {
             devices: self.devices(),
             billing: self.billing(),
             notify: self.notify(),
+            admin: self.admin(),
             sync: self.sync_context().ok(),
             queues: self.queues.clone(),
         }

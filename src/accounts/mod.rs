@@ -7,6 +7,7 @@
 //! - `grant`: the one grant path (quota and time, keyed by cause).
 //! - `status`: the one function that stores access statuses.
 //! - `write`: every other change of a user's row, inside the caller's transaction.
+//! - `submissions`: the public database-update form's submissions until an admin decides.
 //! - `usage`, `history`: what a user used and what happened to their quota and sign-ins.
 
 pub mod create;
@@ -14,6 +15,7 @@ pub mod grant;
 pub mod history;
 pub mod password;
 pub mod status;
+pub mod submissions;
 pub mod usage;
 pub mod write;
 

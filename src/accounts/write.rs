@@ -72,6 +72,13 @@ pub fn deactivate(tx: &mut PgConnection, id: Uuid) -> Changed {
         .get_result(tx)?)
 }
 
+/// Deletes the account; its devices, sign-ins, ledger and usage go with it (sales records
+/// refuse the delete: the caller deletes only accounts without any).
+pub fn delete(tx: &mut PgConnection, id: Uuid) -> Result<(), DbError> {
+    diesel::delete(users::table.find(id)).execute(tx)?;
+    Ok(())
+}
+
 pub fn reactivate(tx: &mut PgConnection, id: Uuid) -> Changed {
     Ok(diesel::update(users::table.find(id))
         .set((

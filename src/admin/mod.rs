@@ -9,11 +9,13 @@
 
 pub mod account;
 pub mod edit;
+pub mod inactive;
 pub mod lifecycle;
 pub mod query;
 pub mod quota;
 pub mod sales;
 pub mod stats;
+pub mod submissions;
 pub mod trail;
 pub mod whatsapp;
 
@@ -42,6 +44,12 @@ pub enum AdminError {
     /// The user is not in a state this action applies to (rejecting an approved user, …).
     #[error("{0}")]
     InvalidState(&'static str),
+    /// A refusal the operator reads as it is (Indonesian and English).
+    #[error("{en}")]
+    Refused { id: &'static str, en: &'static str },
+    /// No such record (a submission, a request, a promo, …).
+    #[error("no such {0}")]
+    NotFound(&'static str),
     #[error(transparent)]
     Kv(#[from] KvError),
 }
@@ -78,6 +86,10 @@ impl From<SettingsError> for AdminError {
             SettingsError::Db(d) => AccountError::Db(d),
         })
     }
+}
+
+pub fn refused(id: &'static str, en: &'static str) -> AdminError {
+    AdminError::Refused { id, en }
 }
 
 pub fn invalid(field: &str, reason: impl Into<String>) -> AdminError {

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{Admin, AdminError, invalid};
 use crate::db::DbError;
+use crate::db::like_escape;
 use crate::db::models::{Device, User};
 use crate::db::schema::{message_log, quota_ledger, usage_daily, user_devices, users};
 use crate::domain::{AccessStatus, ApprovalStatus, LedgerSource, MessageStatus, Role};
@@ -55,10 +56,6 @@ pub fn parse_search(raw: &str) -> Option<Search> {
         });
     }
     Some(Search::Name(q.chars().take(100).collect()))
-}
-
-fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// A status filter in our words or the existing frontend's.

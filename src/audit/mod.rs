@@ -35,6 +35,11 @@ impl Actor {
         Self { user_id: Some(user.id), role: user.role, label: user.phone_number.masked(), request_id, client_ip }
     }
 
+    /// A worker job applying the operator's policy: an admin's rights, never a super admin's.
+    pub fn job(name: &str) -> Self {
+        Self { user_id: None, role: Role::Admin, label: format!("worker:{name}"), request_id: None, client_ip: None }
+    }
+
     /// Someone who is not signed in (a failed admin login).
     pub fn anonymous(request_id: Option<String>, client_ip: Option<ClientIp>) -> Self {
         Self { user_id: None, role: Role::User, label: "anonymous".into(), request_id, client_ip }

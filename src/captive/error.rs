@@ -53,6 +53,9 @@ pub enum CaptiveError {
     /// A field of the request that cannot be taken as it is.
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    /// A public feature the operator has switched off.
+    #[error("{0} is switched off")]
+    FeatureOff(&'static str),
     #[error("internal: {0}")]
     Internal(String),
     #[error(transparent)]

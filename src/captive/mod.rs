@@ -22,6 +22,7 @@ pub mod register;
 pub mod router;
 pub mod session;
 pub mod signin;
+pub mod submission;
 pub mod witness;
 
 use std::sync::Arc;

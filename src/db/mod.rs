@@ -268,6 +268,11 @@ pub fn drop_database(url: &str) -> Result<(), String> {
     conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).map_err(|e| e.to_string())
 }
 
+/// Text matched literally inside a LIKE pattern (its `%`, `_` and `\\` escaped).
+pub fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -291,6 +291,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    update_submissions (id) {
+        id -> Uuid,
+        phone_number -> Text,
+        full_name -> Text,
+        role -> Text,
+        blok -> Nullable<Text>,
+        kamar -> Nullable<Text>,
+        tamping_type -> Nullable<Text>,
+        status -> Text,
+        rejection_reason -> Nullable<Text>,
+        processed_by -> Nullable<Uuid>,
+        processed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(user_devices -> users (user_id));
 diesel::joinable!(user_devices -> routers (router_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -327,4 +345,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     transaction_events,
     voucher_batches,
     vouchers,
+    update_submissions,
 );

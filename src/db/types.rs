@@ -10,7 +10,8 @@ use diesel::sql_types::Text;
 
 use crate::domain::{
     AccessStatus, ApprovalStatus, AuditAction, AuditTarget, ClientIp, Language, LedgerSource, LoginMethod, MacAddress,
-    MessageStatus, Msisdn, Role, RunStatus, SaleChannel, SyncTrigger, TxEventSource, TxState,
+    MessageStatus, Msisdn, Role, RunStatus, SaleChannel, SubmissionRole, SubmissionStatus, SyncTrigger, TxEventSource,
+    TxState,
 };
 
 /// `FromSql`/`ToSql` for a domain type over a text column: `$parse` reads, `$text` writes.
@@ -50,3 +51,5 @@ text_column!(SaleChannel, |v: &SaleChannel| v.as_str().to_owned());
 text_column!(TxEventSource, |v: &TxEventSource| v.as_str().to_owned());
 text_column!(AuditAction, |v: &AuditAction| v.as_str().to_owned());
 text_column!(AuditTarget, |v: &AuditTarget| v.as_str().to_owned());
+text_column!(SubmissionStatus, |v: &SubmissionStatus| v.as_str().to_owned());
+text_column!(SubmissionRole, |v: &SubmissionRole| v.as_str().to_owned());

@@ -96,6 +96,10 @@ text_enum!(
         UserUpdate => "user.update",
         UserQuota => "user.quota",
         UserExpiry => "user.expiry",
+        UserDelete => "user.delete",
+        UserResetLogin => "user.reset_login",
+        SubmissionApprove => "submission.approve",
+        SubmissionReject => "submission.reject",
         UserPackage => "user.package",
         DeviceRevoke => "device.revoke",
         SyncManual => "sync.manual",
@@ -124,6 +128,7 @@ text_enum!(
         Transaction => "transaction",
         Package => "package",
         VoucherBatch => "voucher_batch",
+        Submission => "submission",
     }
 );
 

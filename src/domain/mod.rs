@@ -33,6 +33,7 @@ macro_rules! masked_text_type {
 pub(crate) use masked_text_type;
 
 pub mod code;
+pub mod console;
 pub mod csv;
 pub mod days;
 pub mod ip;
@@ -48,6 +49,7 @@ pub mod text;
 pub mod units;
 
 pub use code::OtpCode;
+pub use console::{SubmissionRole, SubmissionStatus};
 pub use ip::{Cidr, ClientIp, IpError};
 pub use kinds::{
     AuditAction, AuditTarget, LedgerSource, LoginMethod, MessageStatus, RunStatus, SaleChannel, SyncTrigger,

@@ -77,6 +77,16 @@ impl IdKind for BatchPath {
     }
 }
 
+/// A record of the console's own (a submission, a request, a promo): 404 when malformed.
+pub enum RecordPath {}
+
+impl IdKind for RecordPath {
+    type Value = Uuid;
+    fn parse(raw: &str) -> Result<Uuid, ApiError> {
+        uuid(raw).ok_or_else(ApiError::not_found)
+    }
+}
+
 /// A device's id in the admin's console: a positive integer, 422 `id` otherwise.
 pub enum DevicePath {}
 

@@ -10,7 +10,7 @@ use utoipa::openapi::{ContentBuilder, HeaderBuilder, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::routes::{
-    account, admin, auth, billing, devices, health, operations, public, register, selfservice, webhooks,
+    account, admin, auth, billing, devices, forms, health, operations, public, register, selfservice, webhooks,
 };
 
 /// The error envelope of every response with status >= 400. Some refusals add fields:
@@ -132,6 +132,12 @@ pub struct ErrorEnvelope {
         account::profile,
         account::console_profile,
         account::change_password,
+        forms::submit,
+        forms::status,
+        admin::submissions::list,
+        admin::submissions::approve,
+        admin::submissions::reject,
+        admin::submissions::cleanup_preview,
     ),
     components(schemas(ErrorEnvelope, health::Health, health::Checks, health::CheckResult)),
     modifiers(&Contract),

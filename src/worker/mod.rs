@@ -31,6 +31,8 @@ pub struct Ctx {
     pub devices: Devices,
     pub billing: Billing,
     pub notify: Notify,
+    /// The operator's policies the worker applies (inactive accounts).
+    pub admin: crate::admin::Admin,
     /// The quota sync's context; `None` without a router (the sync jobs say so and succeed).
     pub sync: Option<SyncContext>,
     pub queues: hotspot_jobs::Queues,

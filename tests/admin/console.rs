@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{STAFF_PASSWORD, TestApp, call, staff};
+use crate::common::{STAFF_PASSWORD, TestApp, audit_count, call, staff};
 use hotspot::domain::{GIB, Role};
 
 const SUPER: &str = "081299990001";
@@ -23,18 +23,6 @@ fn general_page_save(payment_mode: &str, banks: &str) -> Value {
         "MIDTRANS_SERVER_KEY": "SB-Mid-server-typed-in", "WHATSAPP_API_KEY": "typed-in",
         "MIKROTIK_HOST": "10.0.0.1", "TELEGRAM_BOT_USERNAME": "hotspot_bot"
     }})
-}
-
-async fn audit_count(app: &TestApp, action: &'static str) -> i64 {
-    app.backend
-        .db
-        .run(move |c| {
-            use diesel::prelude::*;
-            use hotspot::db::schema::audit_log;
-            Ok(audit_log::table.filter(audit_log::action.eq(action)).count().get_result(c)?)
-        })
-        .await
-        .unwrap()
 }
 
 /// Item 1: the general settings page saves. The keys this backend takes are stored (the

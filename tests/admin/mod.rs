@@ -2,4 +2,5 @@
 
 mod console;
 mod lifecycle;
+mod panels;
 mod rights;

@@ -540,6 +540,19 @@ pub async fn staff(app: &TestApp, phone: &str, role: hotspot::domain::Role) -> (
     (u.id, b)
 }
 
+/// How many audit entries of this action there are.
+pub async fn audit_count(app: &TestApp, action: &'static str) -> i64 {
+    app.backend
+        .db
+        .run(move |c| {
+            use diesel::prelude::*;
+            use hotspot::db::schema::audit_log;
+            Ok(audit_log::table.filter(audit_log::action.eq(action)).count().get_result(c)?)
+        })
+        .await
+        .unwrap()
+}
+
 /// One request; its status and JSON body (`Null` when the body is not JSON).
 pub async fn call(
     app: &TestApp,

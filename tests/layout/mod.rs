@@ -47,6 +47,7 @@ const FLOORS: &[(&str, Floor)] = &[
 /// Each table and the room that writes it.
 const OWNERS: &[(&str, &str)] = &[
     ("users", "accounts"),
+    ("update_submissions", "accounts"),
     ("quota_ledger", "accounts"),
     ("login_history", "accounts"),
     ("usage_daily", "accounts"),

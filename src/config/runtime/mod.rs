@@ -60,6 +60,14 @@ pub struct RuntimeSettings {
     /// already hold are offered too).
     pub address_bloks: Vec<String>,
     pub address_kamars: Vec<String>,
+    /// The public database-update form (`/update`) takes submissions.
+    pub update_form_open: bool,
+    /// Accounts unused this many days are deactivated, this many deleted (an account with sales
+    /// is kept deactivated), by the worker when `inactive_cleanup` is on; the preview shows the
+    /// candidates either way.
+    pub inactive_cleanup: bool,
+    pub inactive_deactivate_days: u32,
+    pub inactive_delete_days: u32,
     /// The frontend's presentation settings, by its own key names.
     pub ui: BTreeMap<String, String>,
 }
@@ -105,7 +113,14 @@ pub const KEYS: &[(&str, Option<&str>, bool)] = &[
     ("core_api_va_banks", Some("CORE_API_ENABLED_VA_BANKS"), true),
     ("address_bloks", None, false),
     ("address_kamars", None, false),
+    ("update_form_open", Some("PUBLIC_DB_UPDATE_FORM_ENABLED"), true),
+    ("inactive_cleanup", Some("INACTIVE_CLEANUP_ENABLED"), false),
+    ("inactive_deactivate_days", Some("INACTIVE_DEACTIVATE_DAYS"), false),
+    ("inactive_delete_days", Some("INACTIVE_DELETE_DAYS"), false),
 ];
+
+/// The inactive-account thresholds' range, in days.
+pub const INACTIVE_DAYS_RANGE: (u64, u64) = (7, 3_650);
 
 /// Keys the existing frontend's settings page sends that this backend does not take, and why:
 /// a save ignores them (with this reason in its answer) instead of refusing the rest.
@@ -164,6 +179,10 @@ impl RuntimeSettings {
             core_api_va_banks: VA_BANKS.iter().map(|b| (*b).to_owned()).collect(),
             address_bloks: ["A", "B", "C", "D", "E", "F"].map(String::from).to_vec(),
             address_kamars: ["1", "2", "3", "4", "5", "6"].map(String::from).to_vec(),
+            update_form_open: false,
+            inactive_cleanup: false,
+            inactive_deactivate_days: 45,
+            inactive_delete_days: 90,
             ui: BTreeMap::new(),
         }
     }
@@ -270,8 +289,29 @@ impl RuntimeSettings {
                 self.address_kamars = as_names(k, v, 200)?;
                 json!(self.address_kamars)
             }
+            "update_form_open" => {
+                self.update_form_open = as_bool(k, v)?;
+                json!(self.update_form_open)
+            }
+            "inactive_cleanup" => {
+                self.inactive_cleanup = as_bool(k, v)?;
+                json!(self.inactive_cleanup)
+            }
+            "inactive_deactivate_days" => {
+                self.inactive_deactivate_days = as_int(k, v, INACTIVE_DAYS_RANGE.0, INACTIVE_DAYS_RANGE.1)? as u32;
+                json!(self.inactive_deactivate_days)
+            }
+            "inactive_delete_days" => {
+                self.inactive_delete_days = as_int(k, v, INACTIVE_DAYS_RANGE.0, INACTIVE_DAYS_RANGE.1)? as u32;
+                json!(self.inactive_delete_days)
+            }
             _ => return Err(refuse(k, "unknown setting")),
         })
+    }
+
+    /// The inactive thresholds in force: deletion never comes before deactivation.
+    pub fn inactive_thresholds(&self) -> (u32, u32) {
+        (self.inactive_deactivate_days, self.inactive_delete_days.max(self.inactive_deactivate_days))
     }
 
     /// Applies a stored row (`ui_*` rows carry their frontend key).

@@ -23,6 +23,10 @@ fn base() -> RuntimeSettings {
         core_api_va_banks: vec!["bni".into()],
         address_bloks: vec!["A".into()],
         address_kamars: vec!["1".into()],
+        update_form_open: false,
+        inactive_cleanup: false,
+        inactive_deactivate_days: 45,
+        inactive_delete_days: 90,
         ui: BTreeMap::new(),
     }
 }
@@ -31,6 +35,9 @@ fn base() -> RuntimeSettings {
 fn keys_are_validated_like_the_startup_variables() {
     let cases: &[(&str, Value, Result<Value, &str>)] = &[
         ("device_limit", json!(5), Ok(json!(5))),
+        ("INACTIVE_DEACTIVATE_DAYS", json!("30"), Ok(json!(30))),
+        ("inactive_delete_days", json!(6), Err("7 to 3650")),
+        ("PUBLIC_DB_UPDATE_FORM_ENABLED", json!("True"), Ok(json!(true))),
         ("device_limit", json!("7"), Ok(json!(7))),
         ("device_limit", json!(0), Err("1 to 100")),
         ("device_limit", json!(101), Err("1 to 100")),

@@ -72,6 +72,7 @@ error_codes! {
     VoucherInvalid => "VOUCHER_INVALID",
     VoucherUsed => "VOUCHER_USED",
     Conflict => "CONFLICT",
+    FeatureDisabled => "FEATURE_DISABLED",
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -236,6 +236,7 @@ impl From<CaptiveError> for ApiError {
             C::Invalid { field, reason } => ApiError::validation(field, reason),
             C::WitnessGone => session_invalid(),
             C::DeadlineExceeded => ApiError::deadline_exceeded(),
+            C::FeatureOff(_) => feature_off(),
             C::Internal(what) => {
                 tracing::error!(error = %what, "sign-in failed");
                 ApiError::internal()
@@ -250,6 +251,15 @@ pub fn maintenance(message: &str) -> ApiError {
     let text = if message.trim().is_empty() { "Layanan sedang dalam perbaikan." } else { message };
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Maintenance, text.to_owned(), text.to_owned())
         .with_retry_after(300)
+}
+
+pub fn feature_off() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::FeatureDisabled,
+        "Fitur ini sedang dinonaktifkan oleh operator.",
+        "The operator has switched this feature off.",
+    )
 }
 
 pub fn registration_closed() -> ApiError {
@@ -293,6 +303,8 @@ impl From<crate::admin::AdminError> for ApiError {
                 "This action does not apply to the user's current state.",
             )
             .with_details(json!({ "reason": why })),
+            A::Refused { id, en } => ApiError::new(StatusCode::CONFLICT, ErrorCode::InvalidState, id, en),
+            A::NotFound(what) => ApiError::not_found().with_details(json!({ "what": what })),
             A::Kv(k) => k.into(),
         }
     }

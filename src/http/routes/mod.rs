@@ -8,6 +8,7 @@ pub mod auth;
 pub mod billing;
 pub mod billing_views;
 pub mod devices;
+pub mod forms;
 pub mod health;
 pub mod me;
 pub mod operations;
@@ -75,6 +76,8 @@ fn sign_in_routes() -> Vec<RouteSpec> {
         GET "/api/settings/public" => public::settings_public,
         GET "/api/public/promos/active" => public::promos_active,
         POST "/api/users/validate-whatsapp" => public::validate_whatsapp,
+        POST "/api/users/database-update-submissions" => forms::submit,
+        GET "/api/users/database-update-submissions/status" => forms::status,
     ]
 }
 
@@ -119,7 +122,11 @@ fn admin_routes() -> Vec<RouteSpec> {
     routes![
         GET "/api/admin/sync/status" => admin::sync_status,
         POST "/api/admin/sync" => admin::sync_now,
+        GET "/api/admin/update-submissions" => admin::submissions::list,
+        POST "/api/admin/update-submissions/{id}/approve" => admin::submissions::approve,
+        POST "/api/admin/update-submissions/{id}/reject" => admin::submissions::reject,
         GET "/api/admin/users" => admin::users::list,
+        GET "/api/admin/users/inactive-cleanup-preview" => admin::submissions::cleanup_preview,
         POST "/api/admin/users" => admin::users::create,
         GET "/api/admin/users/{id}" => admin::users::detail,
         PATCH "/api/admin/users/{id}" => admin::users::patch,

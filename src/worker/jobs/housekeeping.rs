@@ -1,13 +1,14 @@
-//! The hourly housekeeping: dead refresh tokens, registrations nobody proved, and history past
-//! the operator's retention (sign-ins, messages, sync runs, the audit log), each deleted by the
-//! room that owns it.
+//! The hourly housekeeping: dead refresh tokens, registrations nobody proved, history past the
+//! operator's retention (sign-ins, messages, sync runs, the audit log), each deleted by the room
+//! that owns it; and, when the operator turns it on, the inactive-account policy.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use hotspot_jobs::{Done, JobFuture, Schedule, Scheduled};
 
-use super::{Ctx, counted};
+use super::{Ctx, boxed, counted};
+use crate::audit::Actor;
 use crate::config::RuntimeSettings;
 use crate::db::{Db, DbError};
 
@@ -25,12 +26,20 @@ impl Scheduled<Ctx> for Housekeeping {
     }
 
     fn run(ctx: &Ctx, _tick: u64) -> JobFuture {
-        let (db, runtime) = (ctx.db.clone(), ctx.runtime.get());
+        let (db, runtime, admin) = (ctx.db.clone(), ctx.runtime.get(), ctx.admin.clone());
         counted(Self::NAME, async move {
             let tokens = db.run(|c| crate::auth::refresh::delete_dead(c, REVOKED_RETENTION)).await?;
             let unproven = db.run(crate::accounts::create::delete_unproven).await?;
             let kept = retention(&db, &runtime, Utc::now()).await?;
-            Ok(Done::new(format!("{tokens} refresh tokens and {unproven} unproven registrations deleted; {kept}")))
+            let idle = if runtime.inactive_cleanup {
+                let s = admin.sweep_inactive(&Actor::job("inactive-cleanup")).await.map_err(boxed)?;
+                format!("; inactive accounts: {} deactivated, {} deleted", s.deactivated, s.deleted)
+            } else {
+                String::new()
+            };
+            Ok(Done::new(format!(
+                "{tokens} refresh tokens and {unproven} unproven registrations deleted; {kept}{idle}"
+            )))
         })
     }
 }

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod billing;
 pub mod manage;
 pub mod packages;
+pub mod submissions;
 pub mod users;
 pub mod whatsapp;
 
