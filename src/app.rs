@@ -160,6 +160,7 @@ impl App {
             tokens: self.tokens(),
             messenger: self.messenger.clone(),
             stats_cache: Default::default(),
+            promos: crate::settings::promos::Promos { db: self.db.clone() },
         }
     }
 

@@ -153,6 +153,49 @@ pub fn grant(conn: &mut PgConnection, g: &Grant) -> Result<(Outcome, User), Acco
     Ok((Outcome::Granted { ledger_id }, after))
 }
 
+/// Sets the user's used total (a super admin's correction), inside the caller's transaction:
+/// the ledger row first, keyed, holding the change as used bytes (negative gives quota back),
+/// then the total. The sync's charges add to whatever total is there when they commit.
+pub fn correct_used(
+    conn: &mut PgConnection,
+    user: Uuid,
+    used: i64,
+    key: &str,
+    cause: Value,
+    by: Option<Uuid>,
+) -> Result<Option<User>, AccountError> {
+    if !(0..=MAX_TOTAL_BYTES).contains(&used) {
+        return Err(invalid("set_used_mb", "0 or more"));
+    }
+    let before = super::lock(conn, user)?;
+    let delta = used - before.quota_used_bytes;
+    if delta == 0 {
+        return Ok(None);
+    }
+    let details = json!({ "cause": cause, "used_before": before.quota_used_bytes, "used_after": used });
+    let inserted = diesel::insert_into(quota_ledger::table)
+        .values((
+            quota_ledger::user_id.eq(user),
+            quota_ledger::delta_bytes.eq(delta),
+            quota_ledger::source.eq(LedgerSource::Reset),
+            quota_ledger::idempotency_key.eq(key),
+            quota_ledger::details.eq(&details),
+            quota_ledger::created_by.eq(by),
+        ))
+        .on_conflict(quota_ledger::idempotency_key)
+        .do_nothing()
+        .execute(conn)?;
+    if inserted == 0 {
+        return Err(AccountError::IdempotencyConflict);
+    }
+    Ok(Some(
+        diesel::update(users::table.find(user))
+            .set((users::quota_used_bytes.eq(used), users::updated_at.eq(Utc::now())))
+            .returning(User::as_returning())
+            .get_result(conn)?,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

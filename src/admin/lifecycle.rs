@@ -154,7 +154,26 @@ impl Admin {
                 };
                 after = grant::grant(tx, &g)?.1;
             }
-            Ok(Some((after, json!({ "default_quota_bytes": bytes, "default_validity_days": days }))))
+            // The registration bonus running at approval, once per user and promotion.
+            let bonus = match crate::settings::promos::bonus_now(tx)? {
+                Some(p) if u.role == crate::domain::Role::User => {
+                    let g = Grant {
+                        user: u.id,
+                        bytes: p.fields.bonus_value_mb.unwrap_or(0).saturating_mul(crate::domain::MIB),
+                        extend_days: u32::try_from(p.fields.bonus_duration_days.unwrap_or(0)).unwrap_or(0),
+                        unlimited: None,
+                        key: format!("promo:{}:{}", p.id, u.id),
+                        source: LedgerSource::AdminAdjust,
+                        details: json!({ "promo": p.id, "reason": p.fields.name }),
+                        by,
+                    };
+                    after = grant::grant(tx, &g)?.1;
+                    Some(p.id)
+                }
+                _ => None,
+            };
+            let extra = json!({ "default_quota_bytes": bytes, "default_validity_days": days, "bonus_promo": bonus });
+            Ok(Some((after, extra)))
         });
         let c = Self::done(self.change(actor, id, AuditAction::UserApprove, true, step).await?);
         if c.changed {

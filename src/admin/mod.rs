@@ -9,10 +9,12 @@
 
 pub mod account;
 pub mod edit;
+pub mod editor;
 pub mod inactive;
 pub mod lifecycle;
 pub mod query;
 pub mod quota;
+pub mod router_view;
 pub mod sales;
 pub mod stats;
 pub mod submissions;
@@ -111,6 +113,8 @@ pub struct Admin {
     pub messenger: Option<Messenger>,
     /// The dashboard's last figures (see [`stats::STATS_FRESH_FOR`]).
     pub stats_cache: Arc<stats::StatsCache>,
+    /// Promotions (the settings room's): the console manages them, approvals read the bonus.
+    pub promos: crate::settings::promos::Promos,
 }
 
 impl Admin {

@@ -9,9 +9,9 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::Text;
 
 use crate::domain::{
-    AccessStatus, ApprovalStatus, AuditAction, AuditTarget, ClientIp, Language, LedgerSource, LoginMethod, MacAddress,
-    MessageStatus, Msisdn, Role, RunStatus, SaleChannel, SubmissionRole, SubmissionStatus, SyncTrigger, TxEventSource,
-    TxState,
+    AccessStatus, AlertEvent, ApprovalStatus, AuditAction, AuditTarget, ClientIp, Language, LedgerSource, LoginMethod,
+    MacAddress, MessageStatus, Msisdn, PromoKind, PromoStatus, RequestKind, RequestStatus, Role, RunStatus,
+    SaleChannel, SubmissionRole, SubmissionStatus, SyncTrigger, TxEventSource, TxState,
 };
 
 /// `FromSql`/`ToSql` for a domain type over a text column: `$parse` reads, `$text` writes.
@@ -53,3 +53,8 @@ text_column!(AuditAction, |v: &AuditAction| v.as_str().to_owned());
 text_column!(AuditTarget, |v: &AuditTarget| v.as_str().to_owned());
 text_column!(SubmissionStatus, |v: &SubmissionStatus| v.as_str().to_owned());
 text_column!(SubmissionRole, |v: &SubmissionRole| v.as_str().to_owned());
+text_column!(PromoKind, |v: &PromoKind| v.as_str().to_owned());
+text_column!(PromoStatus, |v: &PromoStatus| v.as_str().to_owned());
+text_column!(RequestKind, |v: &RequestKind| v.as_str().to_owned());
+text_column!(RequestStatus, |v: &RequestStatus| v.as_str().to_owned());
+text_column!(AlertEvent, |v: &AlertEvent| v.as_str().to_owned());

@@ -9,7 +9,7 @@ mod forget;
 mod store;
 
 pub use forget::RetryError;
-pub use store::{DeviceKeys, deauthorize_in, mark_seen, owner_of, remove_device_in};
+pub use store::{DeviceKeys, deauthorize_in, mark_seen, owner_of, remove_all_in, remove_device_in};
 
 use crate::db::Db;
 use crate::router::ops::Ops;

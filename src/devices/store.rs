@@ -185,6 +185,13 @@ pub fn remove_device_in(conn: &mut PgConnection, user: Uuid, id: i64) -> Result<
         .optional()?)
 }
 
+/// Deletes every device of the user's inside the caller's transaction; their router keys.
+pub fn remove_all_in(conn: &mut PgConnection, user: Uuid) -> Result<Vec<DeviceKeys>, DbError> {
+    Ok(diesel::delete(user_devices::table.filter(user_devices::user_id.eq(user)))
+        .returning((user_devices::mac_address, user_devices::ip_address))
+        .get_results(conn)?)
+}
+
 /// The owner of a device, whoever they are.
 pub fn owner_of(conn: &mut PgConnection, device: i64) -> Result<Option<Uuid>, DbError> {
     Ok(user_devices::table.find(device).select(user_devices::user_id).first(conn).optional()?)

@@ -99,6 +99,11 @@ text_enum!(
         UserDelete => "user.delete",
         UserResetLogin => "user.reset_login",
         SubmissionApprove => "submission.approve",
+        PromoCreate => "promo.create",
+        PromoUpdate => "promo.update",
+        PromoDelete => "promo.delete",
+        RequestProcess => "quota_request.process",
+        RecipientsUpdate => "notification_recipients.update",
         SubmissionReject => "submission.reject",
         UserPackage => "user.package",
         DeviceRevoke => "device.revoke",
@@ -129,6 +134,8 @@ text_enum!(
         Package => "package",
         VoucherBatch => "voucher_batch",
         Submission => "submission",
+        Promo => "promo",
+        QuotaRequest => "quota_request",
     }
 );
 

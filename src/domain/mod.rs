@@ -49,7 +49,7 @@ pub mod text;
 pub mod units;
 
 pub use code::OtpCode;
-pub use console::{SubmissionRole, SubmissionStatus};
+pub use console::{AlertEvent, PromoKind, PromoStatus, RequestKind, RequestStatus, SubmissionRole, SubmissionStatus};
 pub use ip::{Cidr, ClientIp, IpError};
 pub use kinds::{
     AuditAction, AuditTarget, LedgerSource, LoginMethod, MessageStatus, RunStatus, SaleChannel, SyncTrigger,

@@ -146,6 +146,26 @@ fn missing_field(message: &str) -> String {
     message.split('`').nth(1).filter(|_| message.starts_with("missing field")).unwrap_or("body").to_owned()
 }
 
+/// A page request, checked: page from 1, a bounded page size.
+pub struct Paging {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl Paging {
+    pub fn new(page: Option<i64>, per_page: Option<i64>, max: i64) -> Result<Self, super::error::ApiError> {
+        let page = page.unwrap_or(1);
+        if !(1..=1_000_000).contains(&page) {
+            return Err(super::error::ApiError::validation("page", "1 or more"));
+        }
+        let per_page = per_page.unwrap_or(20);
+        if !(1..=max).contains(&per_page) {
+            return Err(super::error::ApiError::validation("per_page", format!("1 to {max}")));
+        }
+        Ok(Self { page, per_page })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,10 @@ const DEFAULTS: &[(&str, &str)] = &[
         "admin_login",
         "Halo {name}, akun admin Anda baru saja masuk ke konsol hotspot ({time}). Jika itu bukan Anda, segera ganti kata sandi dan hubungi super admin.",
     ),
+    (
+        "password_reset",
+        "Halo {name}, kata sandi konsol hotspot Anda direset oleh admin. Kata sandi baru: {password}\n\nMasuk lalu segera ganti kata sandi di halaman Akun. Jangan berikan kepada siapa pun.",
+    ),
     ("status_active", "Halo {name}, akses internet Anda aktif kembali. Sisa kuota: {remaining}."),
     (
         "status_fup",
@@ -46,6 +50,10 @@ const DEFAULTS: &[(&str, &str)] = &[
     (
         "otp.en",
         "Your hotspot verification code: {code}\n\nValid for {minutes} minutes. Never share this code with anyone.",
+    ),
+    (
+        "password_reset.en",
+        "Hello {name}, an admin reset your hotspot console password. New password: {password}\n\nSign in and change it at once on the Account page. Never share it.",
     ),
     ("approved.en", "Hello {name}, your hotspot account is active. Sign in with this WhatsApp number."),
     ("rejected.en", "Hello {name}, we could not approve your hotspot registration. Reason: {reason}"),
@@ -191,6 +199,7 @@ mod tests {
             "quota_low",
             "expiry_soon",
             "gateway_down",
+            "password_reset",
         ];
         for name in sent {
             assert!(t.render(name, &[]).is_ok(), "{name}");

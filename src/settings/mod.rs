@@ -4,6 +4,7 @@
 //! process reloads at once; a periodic reload covers a missed announcement (Redis pub/sub does
 //! not keep messages for a listener that was reconnecting).
 
+pub mod promos;
 mod update;
 
 pub use update::{Ignored, SettingEntry, SettingsError, Updated, entries};

@@ -1,6 +1,7 @@
 //! The admin room over HTTP.
 
 mod console;
+mod editor;
 mod lifecycle;
 mod panels;
 mod rights;

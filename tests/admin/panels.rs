@@ -171,3 +171,61 @@ async fn the_inactive_policy_previews_and_sweeps_only_its_candidates() {
     let again = app.backend.admin().sweep_inactive(&Actor::job("inactive-cleanup")).await.unwrap();
     assert_eq!((again.deactivated, again.deleted), (0, 0));
 }
+
+/// Promotions as the promos page writes them: super admins only, checked; the running ones are
+/// public; a registration bonus running at approval is granted once, with the default package.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promotions_show_while_running_and_the_bonus_is_granted_on_approval() {
+    let app = TestApp::spawn_captive(&[]).await;
+    let (_, sup) = staff(&app, SUPER, Role::SuperAdmin).await;
+    let (_, adm) = staff(&app, ADMIN, Role::Admin).await;
+    let now = chrono::Utc::now();
+    let bonus = json!({ "name": "Bonus Desember", "description": "Daftar sekarang", "status": "ACTIVE",
+        "event_type": "BONUS_REGISTRATION", "start_date": now - chrono::Duration::days(1),
+        "bonus_value_mb": 2048, "bonus_duration_days": 7 });
+    let (s, _) = call(&app, &adm, "POST", "/api/admin/promos", Some(bonus.clone())).await;
+    assert_eq!(s, 403, "an admin lists, a super admin writes");
+    let mut bad = bonus.clone();
+    bad["bonus_duration_days"] = json!(0);
+    let (s, _) = call(&app, &sup, "POST", "/api/admin/promos", Some(bad)).await;
+    assert_eq!(s, 422);
+    let (s, p) = call(&app, &sup, "POST", "/api/admin/promos", Some(bonus)).await;
+    assert_eq!(s, 201, "{p}");
+    let draft = json!({ "name": "Pengumuman", "status": "DRAFT", "event_type": "GENERAL_ANNOUNCEMENT",
+        "start_date": now, "bonus_value_mb": 0, "bonus_duration_days": 30 });
+    let (s, d) = call(&app, &sup, "POST", "/api/admin/promos", Some(draft)).await;
+    assert_eq!((s, d["bonus_value_mb"].clone()), (201, Value::Null), "{d}");
+
+    let (_, list) =
+        call(&app, &adm, "GET", "/api/admin/promos?page=1&itemsPerPage=10&sortBy=name&sortOrder=asc", None).await;
+    assert_eq!(list["totalItems"], 2, "{list}");
+    let (_, running) = call(&app, &app.client.clone(), "GET", "/api/public/promos/active", None).await;
+    assert_eq!(running.as_array().map(Vec::len), Some(1), "only the active one: {running}");
+
+    // The page sends the whole object back on edit; an emptied end date is cleared.
+    let mut edited = d.clone();
+    edited["status"] = json!("ACTIVE");
+    edited["end_date"] = json!(now + chrono::Duration::days(3));
+    let (s, e) =
+        call(&app, &sup, "PUT", &format!("/api/admin/promos/{}", d["id"].as_str().unwrap()), Some(edited.clone()))
+            .await;
+    assert_eq!((s, e["status"].as_str()), (200, Some("ACTIVE")), "{e}");
+    edited.as_object_mut().unwrap().remove("end_date");
+    let (_, e) =
+        call(&app, &sup, "PUT", &format!("/api/admin/promos/{}", d["id"].as_str().unwrap()), Some(edited)).await;
+    assert_eq!(e["end_date"], Value::Null);
+
+    // A registration approved while the bonus runs gets it once.
+    let pending =
+        app.user_with("081244440001", "Baru", 0, |u| u.approval = hotspot::domain::ApprovalStatus::Pending).await;
+    let (s, _) = call(&app, &adm, "POST", &format!("/api/admin/users/{}/approve", pending.id), None).await;
+    assert_eq!(s, 200);
+    let u = app.backend.accounts().get(pending.id).await.unwrap();
+    assert_eq!(u.quota_purchased_bytes, 2048 * hotspot::domain::MIB);
+    assert!(u.quota_expiry_date.is_some());
+    let (s, _) = call(&app, &sup, "DELETE", &format!("/api/admin/promos/{}", p["id"].as_str().unwrap()), None).await;
+    assert_eq!(s, 200);
+    let (s, _) = call(&app, &sup, "DELETE", &format!("/api/admin/promos/{}", p["id"].as_str().unwrap()), None).await;
+    assert_eq!(s, 404);
+    assert_eq!(audit_count(&app, "promo.create").await, 2);
+}

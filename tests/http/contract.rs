@@ -194,3 +194,40 @@ async fn schemathesis_finds_no_server_error_and_no_nonconforming_response() {
     }
     app.stop().await;
 }
+
+/// The document names schemas by type name and the last one wins: two answer types of one name
+/// made a reset-login's answer be checked against the editor's. Every schema type's name is one.
+#[test]
+fn schema_type_names_are_unique() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    let mut seen: std::collections::HashMap<String, std::path::PathBuf> = std::collections::HashMap::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
+            if !(l.contains("derive(") && l.contains("ToSchema")) {
+                continue;
+            }
+            let Some(decl) = lines[i + 1..].iter().find(|n| n.contains("pub struct ") || n.contains("pub enum "))
+            else {
+                continue;
+            };
+            let name = decl.split_whitespace().skip_while(|w| *w != "struct" && *w != "enum").nth(1).unwrap_or("");
+            let name = name.trim_end_matches(['{', '(', ';']).split('<').next().unwrap_or("").to_owned();
+            if let Some(other) = seen.insert(name.clone(), f.clone()) {
+                panic!("schema type {name} is declared in {} and {}", other.display(), f.display());
+            }
+        }
+    }
+}

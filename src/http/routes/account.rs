@@ -6,7 +6,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::admin::Paging;
 use crate::accounts::history::{HistoryQuery, QuotaLine, SignIn};
 use crate::accounts::usage::Period;
 use crate::domain::LedgerSource;
@@ -15,6 +14,7 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, refuse};
 use crate::http::extract::CurrentUser;
 use crate::http::input::Input;
+use crate::http::input::Paging;
 
 type Data = web::Data<AppState>;
 
@@ -103,8 +103,14 @@ pub struct HistoryItem {
     title: String,
     description: String,
     created_at: DateTime<Utc>,
+    /// In the operator's timezone, as the pages print it.
+    created_at_display: String,
     #[schema(value_type = Object)]
     deltas: serde_json::Value,
+    /// The same changes as signed text (`+1.024 MB`), as the pages print them.
+    #[schema(value_type = Object)]
+    deltas_display: serde_json::Value,
+    highlights: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -124,15 +130,27 @@ pub struct QuotaHistory {
     filters: serde_json::Value,
 }
 
-fn item(line: QuotaLine) -> HistoryItem {
+fn signed_mb(mb: f64) -> String {
+    format!("{}{mb} MB", if mb > 0.0 { "+" } else { "" })
+}
+
+fn item(line: QuotaLine, tz: chrono_tz::Tz) -> HistoryItem {
     let mb = (line.bytes as f64 / MIB * 100.0).round() / 100.0;
-    let (category, title, deltas) = match (line.kind.as_str(), line.source) {
-        ("usage", _) => ("usage", "Pemakaian harian", serde_json::json!({ "used_mb": mb })),
-        (_, LedgerSource::Purchase) => ("purchase", "Pembelian paket", serde_json::json!({ "purchased_mb": mb })),
-        (_, LedgerSource::Voucher) => ("purchase", "Voucher", serde_json::json!({ "purchased_mb": mb })),
-        (_, LedgerSource::CashSale) => ("purchase", "Pembelian tunai", serde_json::json!({ "purchased_mb": mb })),
-        _ => ("policy", "Penyesuaian admin", serde_json::json!({ "purchased_mb": mb })),
+    let (category, title, key) = match (line.kind.as_str(), line.source) {
+        ("usage", _) => ("usage", "Pemakaian harian", "used"),
+        (_, LedgerSource::Purchase) => ("purchase", "Pembelian paket", "purchased"),
+        (_, LedgerSource::Voucher) => ("purchase", "Voucher", "purchased"),
+        (_, LedgerSource::CashSale) => ("purchase", "Pembelian tunai", "purchased"),
+        (_, LedgerSource::Reset) => ("adjustment", "Koreksi pemakaian", "used"),
+        (_, _) if line.details["cause"]["correction"] == true => ("adjustment", "Koreksi kuota", "purchased"),
+        _ => ("policy", "Penyesuaian admin", "purchased"),
     };
+    let deltas = serde_json::json!({ format!("{key}_mb"): mb });
+    let deltas_display = serde_json::json!({
+        "purchased": (key == "purchased").then(|| signed_mb(mb)),
+        "used": (key == "used").then(|| signed_mb(mb)),
+        "debt_total": null, "remaining_before": null, "remaining_after": null,
+    });
     let title = title.to_owned();
     let cause = &line.details["cause"];
     let description = cause["package"]
@@ -140,7 +158,20 @@ fn item(line: QuotaLine) -> HistoryItem {
         .or_else(|| cause["reason"].as_str())
         .map(str::to_owned)
         .unwrap_or_else(|| format!("{mb} MB"));
-    HistoryItem { category, title, description, created_at: line.at, deltas, line }
+    let created_at_display = crate::domain::days::local_time_text(line.at, tz);
+    let highlights =
+        line.details["extend_days"].as_u64().filter(|d| *d > 0).map(|d| format!("+{d} hari")).into_iter().collect();
+    HistoryItem {
+        category,
+        title,
+        description,
+        created_at: line.at,
+        created_at_display,
+        deltas,
+        deltas_display,
+        highlights,
+        line,
+    }
 }
 
 fn day(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
@@ -161,7 +192,11 @@ pub async fn quota_history(
     user: CurrentUser,
     q: web::Query<HistoryParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = q.into_inner();
+    Ok(HttpResponse::Ok().json(history_of(&state, user.id(), q.into_inner()).await?))
+}
+
+/// A user's quota history as the pages read it (the user's own, and the admin's view of one).
+pub async fn history_of(state: &AppState, user: uuid::Uuid, q: HistoryParams) -> Result<QuotaHistory, ApiError> {
     let _ = &q.search;
     let p = Paging::new(q.page, q.per_page.or(q.items_per_page), 100)?;
     let tz = state.settings.timezone;
@@ -173,7 +208,7 @@ pub async fn quota_history(
         .unwrap_or(last - chrono::Duration::days(89))
         .max(last - chrono::Duration::days(365));
     let hq = HistoryQuery {
-        user: user.id(),
+        user,
         from: local_midnight(first, tz),
         to: local_midnight(last + chrono::Duration::days(1), tz),
         tz,
@@ -181,7 +216,7 @@ pub async fn quota_history(
         per_page: p.per_page,
     };
     let (lines, total) = state.accounts.quota_history(hq).await?;
-    let items: Vec<HistoryItem> = lines.into_iter().map(item).collect();
+    let items: Vec<HistoryItem> = lines.into_iter().map(|l| item(l, tz)).collect();
     let used: f64 = items.iter().filter(|i| i.category == "usage").map(|i| i.line.bytes as f64 / MIB).sum();
     let bought: f64 = items.iter().filter(|i| i.category != "usage").map(|i| i.line.bytes as f64 / MIB).sum();
     let summary = serde_json::json!({
@@ -193,8 +228,12 @@ pub async fn quota_history(
         "total_net_purchased_mb": (bought * 100.0).round() / 100.0,
         "total_net_used_mb": (used * 100.0).round() / 100.0,
     });
-    let filters = serde_json::json!({ "search": "", "start_date": first, "end_date": last, "retention_days": 366 });
-    Ok(HttpResponse::Ok().json(QuotaHistory {
+    let (from_text, to_text) = (first.format("%d-%m-%Y").to_string(), last.format("%d-%m-%Y").to_string());
+    let filters = serde_json::json!({
+        "search": "", "start_date": first, "end_date": last, "retention_days": 366,
+        "start_date_display": from_text, "end_date_display": to_text, "label": format!("{from_text} s/d {to_text}"),
+    });
+    Ok(QuotaHistory {
         items,
         total,
         page: p.page,
@@ -204,7 +243,7 @@ pub async fn quota_history(
         items_per_page: p.per_page,
         summary,
         filters,
-    }))
+    })
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

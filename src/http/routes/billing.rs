@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::admin::Paging;
 use super::billing_views::Pagination;
 use super::billing_views::{PackageView, TxView, frontend_status_of, package_view, pagination, tx_view};
 use crate::billing::history::TxFilter;
@@ -19,6 +18,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{Client, CurrentUser};
 use crate::http::ids::{OrderPath, PathId, uuid_field};
 use crate::http::input::Input;
+use crate::http::input::Paging;
 use crate::midtrans::ProviderStatus;
 
 type Data = web::Data<AppState>;

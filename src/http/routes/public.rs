@@ -38,17 +38,10 @@ pub async fn settings_public(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(list)
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Promo {
-    id: String,
-    event_type: String,
-    name: String,
-}
-
 #[utoipa::path(get, path = "/api/public/promos/active", tag = "public",
-    responses((status = 200, body = Vec<Promo>, description = "The promotions running now (none until promotions are managed)")))]
-pub async fn promos_active() -> HttpResponse {
-    HttpResponse::Ok().json(Vec::<Promo>::new())
+    responses((status = 200, body = Vec<crate::settings::promos::Promo>, description = "The promotions running now (ACTIVE and within their dates), newest first")))]
+pub async fn promos_active(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.admin.promos.running().await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -1,7 +1,6 @@
 //! Hotspot operations on one router. Entries we manage carry our comment prefix; entries without
 //! it belong to the operator and are never changed or removed.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -22,6 +21,7 @@ pub const HOTSPOT_USER: &str = "/ip/hotspot/user";
 pub const HOST: &str = "/ip/hotspot/host";
 pub const ACTIVE: &str = "/ip/hotspot/active";
 
+mod hosts;
 mod logins;
 pub use logins::ActiveLogin;
 
@@ -133,7 +133,7 @@ fn expected_rows(last: &AtomicUsize) -> usize {
     if last == 0 { 0 } else { last + last / 32 + 64 }
 }
 
-fn parse_rows<T>(rows: Vec<super::rows::Row>, f: impl Fn(&super::rows::Row) -> Option<T>) -> Vec<T> {
+pub(super) fn parse_rows<T>(rows: Vec<super::rows::Row>, f: impl Fn(&super::rows::Row) -> Option<T>) -> Vec<T> {
     rows.iter().filter_map(f).collect()
 }
 
@@ -186,14 +186,6 @@ impl Ops {
             field(r, "active-mac-address").or_else(|| field(r, "mac-address")).and_then(|m| MacAddress::parse(m).ok())
         });
         Ok(mac.map(|m| (m, MacSource::Dhcp)))
-    }
-
-    pub async fn ip_for_mac(&self, mac: &MacAddress) -> Result<Option<IpAddr>, RouterError> {
-        let rows = self
-            .client
-            .run(&Command::new(format!("{HOST}/print")).proplist(&["address"]).query_eq("mac-address", mac.canonical()))
-            .await?;
-        Ok(rows.iter().find_map(|r| field(r, "address").and_then(|a| a.parse().ok())))
     }
 
     pub async fn bindings_for(&self, mac: &MacAddress) -> Result<Vec<BindingRow>, RouterError> {

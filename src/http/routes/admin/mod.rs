@@ -3,8 +3,10 @@
 
 pub mod actions;
 pub mod billing;
+pub mod editor;
 pub mod manage;
 pub mod packages;
+pub mod promos;
 pub mod submissions;
 pub mod users;
 pub mod whatsapp;
@@ -18,25 +20,7 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::extract::{AdminActor, AdminUser};
 
-/// A page request, checked: page from 1, a bounded page size.
-pub struct Paging {
-    pub page: i64,
-    pub per_page: i64,
-}
-
-impl Paging {
-    pub fn new(page: Option<i64>, per_page: Option<i64>, max: i64) -> Result<Self, ApiError> {
-        let page = page.unwrap_or(1);
-        if !(1..=1_000_000).contains(&page) {
-            return Err(ApiError::validation("page", "1 or more"));
-        }
-        let per_page = per_page.unwrap_or(20);
-        if !(1..=max).contains(&per_page) {
-            return Err(ApiError::validation("per_page", format!("1 to {max}")));
-        }
-        Ok(Self { page, per_page })
-    }
-}
+pub use crate::http::input::Paging;
 
 /// A text query parameter: bounded, no control characters (Postgres refuses NUL, and nothing
 /// an admin types holds them).

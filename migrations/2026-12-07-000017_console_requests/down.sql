@@ -1,0 +1,3 @@
+DROP TABLE notification_recipients;
+DROP TABLE quota_requests;
+DROP TABLE promos;
