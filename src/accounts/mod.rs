@@ -14,6 +14,7 @@ pub mod create;
 pub mod grant;
 pub mod history;
 pub mod password;
+pub mod requests;
 pub mod status;
 pub mod submissions;
 pub mod usage;

@@ -14,6 +14,7 @@ pub mod inactive;
 pub mod lifecycle;
 pub mod query;
 pub mod quota;
+pub mod requests;
 pub mod router_view;
 pub mod sales;
 pub mod stats;
@@ -49,6 +50,9 @@ pub enum AdminError {
     /// A refusal the operator reads as it is (Indonesian and English).
     #[error("{en}")]
     Refused { id: &'static str, en: &'static str },
+    /// Too soon after the last one (a komandan's request): when to try again.
+    #[error("too soon; retry in {retry_after_secs} s")]
+    TooSoon { retry_after_secs: u64, retry_at: chrono::DateTime<chrono::Utc> },
     /// No such record (a submission, a request, a promo, …).
     #[error("no such {0}")]
     NotFound(&'static str),

@@ -271,6 +271,15 @@ impl Captive {
             // The code proved a registration's phone.
             let id = user.id;
             self.db.run(move |conn| crate::accounts::create::mark_phone_proven(conn, id)).await?;
+            // A real person now waits for approval: the subscribed admins hear of it.
+            let alert = crate::notify::Event::Alert {
+                template: "alert_registration".into(),
+                subject: user.full_name.clone(),
+                detail: user.phone_number.local(),
+                cause: format!("registration:{id}"),
+            };
+            let event = crate::domain::AlertEvent::NewRegistration;
+            crate::notify::recipients::alert(&self.db, &self.accounts.queues, event, alert).await;
         }
         // A registration waiting for approval gets a session that shows it waiting, no device.
         let location = if Self::is_waiting(&user) { Location::Internet } else { location };

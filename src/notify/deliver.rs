@@ -106,6 +106,14 @@ impl Notify {
                 vars.push(("amount", Rupiah(*amount_idr).to_string()));
                 vars.push(("quota", quota.clone()));
             }
+            Event::Alert { subject, detail, .. } => {
+                vars.push(("subject", subject.clone()));
+                vars.push(("detail", detail.clone()));
+            }
+            Event::RequestDecided { detail, reason, .. } => {
+                vars.push(("detail", detail.clone()));
+                vars.push(("reason", reason.clone()));
+            }
         }
         vars
     }

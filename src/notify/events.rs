@@ -44,6 +44,21 @@ pub enum Event {
         amount_idr: i64,
         quota: String,
     },
+    /// An operator event told to a subscribed admin (`alert_registration`,
+    /// `alert_quota_request`): who it is about and what.
+    Alert {
+        template: String,
+        subject: String,
+        detail: String,
+        cause: String,
+    },
+    /// A komandan's request decided (`request_approved`, `request_partial`, `request_rejected`).
+    RequestDecided {
+        template: String,
+        detail: String,
+        reason: String,
+        request: Uuid,
+    },
 }
 
 impl Event {
@@ -56,6 +71,8 @@ impl Event {
             Event::Approved => format!("approved:{user}"),
             Event::Rejected { cause, .. } => format!("rejected:{user}:{cause}"),
             Event::Receipt { reference, .. } => format!("receipt:{reference}"),
+            Event::Alert { cause, .. } => format!("alert:{user}:{cause}"),
+            Event::RequestDecided { request, .. } => format!("request:{request}"),
         }
     }
 
@@ -72,7 +89,9 @@ impl Event {
             Event::ExpirySoon { .. } => "expiry_soon",
             Event::Approved => "approved",
             Event::Rejected { .. } => "rejected",
-            Event::Receipt { template, .. } => template,
+            Event::Receipt { template, .. }
+            | Event::Alert { template, .. }
+            | Event::RequestDecided { template, .. } => template,
         }
     }
 
@@ -82,7 +101,11 @@ impl Event {
     /// expired) and expiry warnings are reminders.
     pub fn transactional(&self) -> bool {
         match self {
-            Event::Approved | Event::Rejected { .. } | Event::Receipt { .. } => true,
+            Event::Approved
+            | Event::Rejected { .. }
+            | Event::Receipt { .. }
+            | Event::Alert { .. }
+            | Event::RequestDecided { .. } => true,
             Event::Status { to, cause, .. } => *to == AccessStatus::Blocked || !cause.starts_with(SYNC_CAUSE),
             Event::QuotaLow { .. } | Event::ExpirySoon { .. } => false,
         }

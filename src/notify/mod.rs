@@ -12,6 +12,7 @@ mod expiry;
 pub mod log;
 pub mod messenger;
 pub mod receipts;
+pub mod recipients;
 pub mod templates;
 pub mod watch;
 
@@ -68,5 +69,10 @@ impl Notify {
     /// Queues `event` for `user` (see [`tell`]).
     pub async fn tell(&self, user: Uuid, event: Event) {
         tell(&self.queues, user, event).await
+    }
+
+    /// Who hears which operator event.
+    pub fn recipients(&self) -> recipients::Recipients {
+        recipients::Recipients { db: self.db.clone() }
     }
 }

@@ -34,6 +34,11 @@ const DEFAULTS: &[(&str, &str)] = &[
         "password_reset",
         "Halo {name}, kata sandi konsol hotspot Anda direset oleh admin. Kata sandi baru: {password}\n\nMasuk lalu segera ganti kata sandi di halaman Akun. Jangan berikan kepada siapa pun.",
     ),
+    ("alert_registration", "Halo {name}, pendaftaran baru menunggu persetujuan: {subject} ({detail})."),
+    ("alert_quota_request", "Halo {name}, permintaan kuota baru dari komandan {subject}: {detail}."),
+    ("request_approved", "Halo {name}, permintaan Anda disetujui: {detail}."),
+    ("request_partial", "Halo {name}, permintaan Anda disetujui sebagian: {detail}. Catatan admin: {reason}"),
+    ("request_rejected", "Halo {name}, permintaan Anda ditolak. Alasan: {reason}"),
     ("status_active", "Halo {name}, akses internet Anda aktif kembali. Sisa kuota: {remaining}."),
     (
         "status_fup",
@@ -55,6 +60,11 @@ const DEFAULTS: &[(&str, &str)] = &[
         "password_reset.en",
         "Hello {name}, an admin reset your hotspot console password. New password: {password}\n\nSign in and change it at once on the Account page. Never share it.",
     ),
+    ("alert_registration.en", "Hello {name}, a new registration is waiting for approval: {subject} ({detail})."),
+    ("alert_quota_request.en", "Hello {name}, a new quota request from komandan {subject}: {detail}."),
+    ("request_approved.en", "Hello {name}, your request was approved: {detail}."),
+    ("request_partial.en", "Hello {name}, your request was approved in part: {detail}. The admin's note: {reason}"),
+    ("request_rejected.en", "Hello {name}, your request was rejected. Reason: {reason}"),
     ("approved.en", "Hello {name}, your hotspot account is active. Sign in with this WhatsApp number."),
     ("rejected.en", "Hello {name}, we could not approve your hotspot registration. Reason: {reason}"),
     (
@@ -200,6 +210,11 @@ mod tests {
             "expiry_soon",
             "gateway_down",
             "password_reset",
+            "alert_registration",
+            "alert_quota_request",
+            "request_approved",
+            "request_partial",
+            "request_rejected",
         ];
         for name in sent {
             assert!(t.render(name, &[]).is_ok(), "{name}");

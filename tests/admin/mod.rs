@@ -4,4 +4,5 @@ mod console;
 mod editor;
 mod lifecycle;
 mod panels;
+mod requests;
 mod rights;

@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 
 use super::Settings;
 
+mod console;
 mod values;
 use crate::domain::GIB;
-use values::{as_bool, as_choice, as_int, as_names, as_percents, as_subset, as_text, refuse};
+use values::{as_bool, as_int, as_percents, as_text, refuse};
 
 /// HOTSPOT_FUP_THRESHOLD_GIB's range, in GiB.
 pub const FUP_GIB_MAX: i64 = 10_000;
@@ -68,6 +69,12 @@ pub struct RuntimeSettings {
     pub inactive_cleanup: bool,
     pub inactive_deactivate_days: u32,
     pub inactive_delete_days: u32,
+    /// What a komandan may ask for in one request, and how often.
+    pub komandan_max_quota_mb: i64,
+    pub komandan_max_days: u32,
+    pub komandan_allow_unlimited: bool,
+    pub komandan_max_unlimited_days: u32,
+    pub komandan_cooldown_hours: u32,
     /// The frontend's presentation settings, by its own key names.
     pub ui: BTreeMap<String, String>,
 }
@@ -117,6 +124,11 @@ pub const KEYS: &[(&str, Option<&str>, bool)] = &[
     ("inactive_cleanup", Some("INACTIVE_CLEANUP_ENABLED"), false),
     ("inactive_deactivate_days", Some("INACTIVE_DEACTIVATE_DAYS"), false),
     ("inactive_delete_days", Some("INACTIVE_DELETE_DAYS"), false),
+    ("komandan_max_quota_mb", Some("KOMANDAN_MAX_QUOTA_MB"), true),
+    ("komandan_max_days", Some("KOMANDAN_MAX_QUOTA_DAYS"), true),
+    ("komandan_allow_unlimited", Some("KOMANDAN_ALLOW_UNLIMITED_REQUEST"), true),
+    ("komandan_max_unlimited_days", Some("KOMANDAN_MAX_UNLIMITED_DAYS"), true),
+    ("komandan_cooldown_hours", Some("KOMANDAN_REQUEST_COOLDOWN_HOURS"), true),
 ];
 
 /// The inactive-account thresholds' range, in days.
@@ -183,6 +195,11 @@ impl RuntimeSettings {
             inactive_cleanup: false,
             inactive_deactivate_days: 45,
             inactive_delete_days: 90,
+            komandan_max_quota_mb: 51_200,
+            komandan_max_days: 30,
+            komandan_allow_unlimited: true,
+            komandan_max_unlimited_days: 30,
+            komandan_cooldown_hours: 6,
             ui: BTreeMap::new(),
         }
     }
@@ -260,53 +277,6 @@ impl RuntimeSettings {
             _ => self.set_console(k, v)?,
         };
         Ok((k.to_owned(), value))
-    }
-
-    /// The console's own keys: the admin's sign-in notice and how buyers pay.
-    fn set_console(&mut self, k: &str, v: &Value) -> Result<Value, SettingError> {
-        Ok(match k {
-            "admin_login_notifications" => {
-                self.admin_login_notifications = as_bool(k, v)?;
-                json!(self.admin_login_notifications)
-            }
-            "payment_provider_mode" => {
-                self.payment_provider_mode = as_choice(k, v, PAYMENT_MODES)?;
-                json!(self.payment_provider_mode)
-            }
-            "core_api_payment_methods" => {
-                self.core_api_payment_methods = as_subset(k, v, PAYMENT_METHODS)?;
-                json!(self.core_api_payment_methods)
-            }
-            "core_api_va_banks" => {
-                self.core_api_va_banks = as_subset(k, v, VA_BANKS)?;
-                json!(self.core_api_va_banks)
-            }
-            "address_bloks" => {
-                self.address_bloks = as_names(k, v, 100)?;
-                json!(self.address_bloks)
-            }
-            "address_kamars" => {
-                self.address_kamars = as_names(k, v, 200)?;
-                json!(self.address_kamars)
-            }
-            "update_form_open" => {
-                self.update_form_open = as_bool(k, v)?;
-                json!(self.update_form_open)
-            }
-            "inactive_cleanup" => {
-                self.inactive_cleanup = as_bool(k, v)?;
-                json!(self.inactive_cleanup)
-            }
-            "inactive_deactivate_days" => {
-                self.inactive_deactivate_days = as_int(k, v, INACTIVE_DAYS_RANGE.0, INACTIVE_DAYS_RANGE.1)? as u32;
-                json!(self.inactive_deactivate_days)
-            }
-            "inactive_delete_days" => {
-                self.inactive_delete_days = as_int(k, v, INACTIVE_DAYS_RANGE.0, INACTIVE_DAYS_RANGE.1)? as u32;
-                json!(self.inactive_delete_days)
-            }
-            _ => return Err(refuse(k, "unknown setting")),
-        })
     }
 
     /// The inactive thresholds in force: deletion never comes before deactivation.

@@ -27,6 +27,11 @@ fn base() -> RuntimeSettings {
         inactive_cleanup: false,
         inactive_deactivate_days: 45,
         inactive_delete_days: 90,
+        komandan_max_quota_mb: 51_200,
+        komandan_max_days: 30,
+        komandan_allow_unlimited: true,
+        komandan_max_unlimited_days: 30,
+        komandan_cooldown_hours: 6,
         ui: BTreeMap::new(),
     }
 }

@@ -305,6 +305,15 @@ impl From<crate::admin::AdminError> for ApiError {
             .with_details(json!({ "reason": why })),
             A::Refused { id, en } => ApiError::new(StatusCode::CONFLICT, ErrorCode::InvalidState, id, en),
             A::NotFound(what) => ApiError::not_found().with_details(json!({ "what": what })),
+            A::TooSoon { retry_after_secs, retry_at } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RateLimited,
+                "Silakan tunggu sebelum mengajukan permintaan berikutnya.",
+                "Wait before filing the next request.",
+            )
+            .with_retry_after(retry_after_secs)
+            .with_extra("retry_after_seconds", json!(retry_after_secs))
+            .with_extra("retry_at", json!(retry_at)),
             A::Kv(k) => k.into(),
         }
     }

@@ -96,6 +96,8 @@ fn self_service_routes() -> Vec<RouteSpec> {
         PUT "/api/auth/me/profile" => account::profile,
         PUT "/api/admin/users/me" => account::console_profile,
         POST "/api/auth/me/change-password" => account::change_password,
+        POST "/api/komandan/requests" => admin::requests::file,
+        GET "/api/komandan/requests/history" => admin::requests::history,
     ]
 }
 
@@ -169,6 +171,10 @@ fn admin_routes() -> Vec<RouteSpec> {
         POST "/api/admin/promos" => admin::promos::create,
         PUT "/api/admin/promos/{id}" => admin::promos::update,
         DELETE "/api/admin/promos/{id}" => admin::promos::delete,
+        GET "/api/admin/quota-requests" => admin::requests::list,
+        POST "/api/admin/quota-requests/{id}/process" => admin::requests::process,
+        GET "/api/admin/notification-recipients" => admin::requests::recipients,
+        POST "/api/admin/notification-recipients" => admin::requests::save_recipients,
         GET "/api/admin/vouchers" => admin::billing::batches,
         POST "/api/admin/vouchers" => admin::billing::create_batch,
         GET "/api/admin/vouchers/{batch}.csv" => admin::billing::batch_csv,

@@ -32,6 +32,20 @@ pub async fn settings_public(state: web::Data<AppState>) -> HttpResponse {
         PublicSetting { setting_key: "REGISTRATION_OPEN".into(), setting_value: yes_no(r.registration_open) },
         PublicSetting { setting_key: "DEVICE_LIMIT".into(), setting_value: r.device_limit.to_string() },
         PublicSetting { setting_key: "TIMEZONE".into(), setting_value: state.settings.timezone.name().into() },
+        // What the komandan's request form offers.
+        PublicSetting {
+            setting_key: "KOMANDAN_MAX_QUOTA_MB".into(),
+            setting_value: r.komandan_max_quota_mb.to_string(),
+        },
+        PublicSetting { setting_key: "KOMANDAN_MAX_QUOTA_DAYS".into(), setting_value: r.komandan_max_days.to_string() },
+        PublicSetting {
+            setting_key: "KOMANDAN_ALLOW_UNLIMITED_REQUEST".into(),
+            setting_value: yes_no(r.komandan_allow_unlimited),
+        },
+        PublicSetting {
+            setting_key: "KOMANDAN_MAX_UNLIMITED_DAYS".into(),
+            setting_value: r.komandan_max_unlimited_days.to_string(),
+        },
     ];
     // The frontend's own presentation settings (theme, layout, …) as an operator stored them.
     list.extend(r.ui.iter().map(|(k, v)| PublicSetting { setting_key: k.clone(), setting_value: v.clone() }));

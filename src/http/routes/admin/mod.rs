@@ -7,6 +7,7 @@ pub mod editor;
 pub mod manage;
 pub mod packages;
 pub mod promos;
+pub mod requests;
 pub mod submissions;
 pub mod users;
 pub mod whatsapp;

@@ -1,0 +1,76 @@
+//! The console's own runtime keys: the admin's sign-in notice, how buyers pay, the address
+//! choices, the update form, the inactive-account policy, what komandans may request.
+
+use serde_json::{Value, json};
+
+use super::values::{as_bool, as_choice, as_int, as_names, as_subset, refuse};
+use super::{INACTIVE_DAYS_RANGE, PAYMENT_METHODS, PAYMENT_MODES, RuntimeSettings, SettingError, VA_BANKS};
+
+impl RuntimeSettings {
+    /// The console's own keys: the admin's sign-in notice and how buyers pay.
+    pub(super) fn set_console(&mut self, k: &str, v: &Value) -> Result<Value, SettingError> {
+        Ok(match k {
+            "admin_login_notifications" => {
+                self.admin_login_notifications = as_bool(k, v)?;
+                json!(self.admin_login_notifications)
+            }
+            "payment_provider_mode" => {
+                self.payment_provider_mode = as_choice(k, v, PAYMENT_MODES)?;
+                json!(self.payment_provider_mode)
+            }
+            "core_api_payment_methods" => {
+                self.core_api_payment_methods = as_subset(k, v, PAYMENT_METHODS)?;
+                json!(self.core_api_payment_methods)
+            }
+            "core_api_va_banks" => {
+                self.core_api_va_banks = as_subset(k, v, VA_BANKS)?;
+                json!(self.core_api_va_banks)
+            }
+            "address_bloks" => {
+                self.address_bloks = as_names(k, v, 100)?;
+                json!(self.address_bloks)
+            }
+            "address_kamars" => {
+                self.address_kamars = as_names(k, v, 200)?;
+                json!(self.address_kamars)
+            }
+            "update_form_open" => {
+                self.update_form_open = as_bool(k, v)?;
+                json!(self.update_form_open)
+            }
+            "inactive_cleanup" => {
+                self.inactive_cleanup = as_bool(k, v)?;
+                json!(self.inactive_cleanup)
+            }
+            "inactive_deactivate_days" => {
+                self.inactive_deactivate_days = as_int(k, v, INACTIVE_DAYS_RANGE.0, INACTIVE_DAYS_RANGE.1)? as u32;
+                json!(self.inactive_deactivate_days)
+            }
+            "inactive_delete_days" => {
+                self.inactive_delete_days = as_int(k, v, INACTIVE_DAYS_RANGE.0, INACTIVE_DAYS_RANGE.1)? as u32;
+                json!(self.inactive_delete_days)
+            }
+            "komandan_max_quota_mb" => {
+                self.komandan_max_quota_mb = as_int(k, v, 1, 1 << 30)? as i64;
+                json!(self.komandan_max_quota_mb)
+            }
+            "komandan_max_days" => {
+                self.komandan_max_days = as_int(k, v, 1, 3_650)? as u32;
+                json!(self.komandan_max_days)
+            }
+            "komandan_allow_unlimited" => {
+                self.komandan_allow_unlimited = as_bool(k, v)?;
+                json!(self.komandan_allow_unlimited)
+            }
+            "komandan_max_unlimited_days" => {
+                self.komandan_max_unlimited_days = as_int(k, v, 1, 3_650)? as u32;
+                json!(self.komandan_max_unlimited_days)
+            }
+            "komandan_cooldown_hours" => {
+                self.komandan_cooldown_hours = as_int(k, v, 0, 720)? as u32;
+                json!(self.komandan_cooldown_hours)
+            }
+            _ => return Err(refuse(k, "unknown setting")),
+        })
+    }
+}
