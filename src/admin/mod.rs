@@ -8,13 +8,18 @@
 //! after it commits queues the user's router reconcile when the change can alter access.
 
 pub mod account;
+pub mod broadcast;
 pub mod edit;
 pub mod editor;
 pub mod inactive;
 pub mod lifecycle;
+pub mod logs;
+pub mod parity;
 pub mod query;
 pub mod quota;
+pub mod reliability;
 pub mod requests;
+pub mod router_check;
 pub mod router_view;
 pub mod sales;
 pub mod stats;

@@ -12,6 +12,7 @@ use crate::app::{App, bind, migrate, serve_and_work};
 use crate::config::{RouterSettings, Settings};
 use crate::db::{self, Db};
 use crate::domain::{ApprovalStatus, GIB, Msisdn, Role};
+use crate::router::ops::setup::WALLED_GARDEN;
 
 /// One demo account: phone, name, role, quota GiB, days until expiry, approval.
 struct DemoUser {
@@ -125,6 +126,35 @@ const DEMO_PACKAGES: &[(&str, i64, i64, i32)] = &[
 pub const DEMO_MIDTRANS_SERVER_KEY: &str = "SB-Mid-server-demo-simulator";
 
 /// Puts the demo's packages on sale when there are none yet; returns how many were created.
+/// Sets the simulated router up as an operator would from the router check: each missing item
+/// added by its own line's attributes, the walled garden placed. Returns how many were added.
+pub async fn prepare_router(app: &App) -> anyhow::Result<usize> {
+    let (Some(ops), Some(check)) = (app.router.as_ref(), app.admin().router_check().await?) else { return Ok(0) };
+    ops.ensure_walled_garden(&app.settings.walled_garden_hosts()).await?;
+    let missing: Vec<_> = check.checks.into_iter().filter(|c| !c.found && c.menu != WALLED_GARDEN).collect();
+    for c in &missing {
+        ops.add_row(c.menu, &c.add).await?;
+    }
+    Ok(missing.len())
+}
+
+/// The payment simulator as Midtrans (its sandbox key unless one is given).
+fn demo_midtrans(base: String) -> crate::config::MidtransSettings {
+    crate::config::MidtransSettings {
+        server_key: std::env::var("HOTSPOT_MIDTRANS_SERVER_KEY")
+            .ok()
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| DEMO_MIDTRANS_SERVER_KEY.to_owned())
+            .into(),
+        client_key: Some("SB-Mid-client-demo-simulator".into()),
+        api_base: base.clone(),
+        snap_base: base,
+        production: false,
+        timeout: std::time::Duration::from_secs(5),
+        notification_url: None,
+    }
+}
+
 pub async fn seed_packages(billing: &crate::billing::Billing) -> anyhow::Result<usize> {
     let (_, existing) = billing.packages_admin(1, 1, crate::billing::packages::PackageSort::Shop).await?;
     if existing > 0 {
@@ -259,24 +289,19 @@ pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
         seed_events: true,
     });
     let mt_base = sims.midtrans.base_url();
-    settings.payments.midtrans = Some(crate::config::MidtransSettings {
-        server_key: std::env::var("HOTSPOT_MIDTRANS_SERVER_KEY")
-            .ok()
-            .filter(|k| !k.is_empty())
-            .unwrap_or_else(|| DEMO_MIDTRANS_SERVER_KEY.to_owned())
-            .into(),
-        client_key: Some("SB-Mid-client-demo-simulator".into()),
-        api_base: mt_base.clone(),
-        snap_base: mt_base.clone(),
-        production: false,
-        timeout: std::time::Duration::from_secs(5),
-        notification_url: None,
-    });
+    settings.payments.midtrans = Some(demo_midtrans(mt_base.clone()));
     let app = App::connect(settings)?;
     let applied = migrate(&app.db).await?;
     let seeded = seed_demo(&app.db).await?;
     let packages = seed_packages(&app.billing()).await?;
-    tracing::info!(migrations = applied, seeded_users = seeded, seeded_packages = packages, "demo database ready");
+    let prepared = prepare_router(&app).await?;
+    tracing::info!(
+        migrations = applied,
+        seeded_users = seeded,
+        seeded_packages = packages,
+        prepared,
+        "demo database ready"
+    );
     let listener = bind(&app.settings)?;
     let addr = listener.local_addr()?;
     sims.midtrans.set_notify_url(Some(format!("http://{addr}/api/transactions/notification")));

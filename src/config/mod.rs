@@ -306,6 +306,27 @@ impl Settings {
     pub fn is_production(&self) -> bool {
         self.env == Environment::Production
     }
+
+    /// The hosts a phone reaches before it may browse (the router's walled garden): the portal,
+    /// and the payment provider's pages and API when payments are on.
+    pub fn walled_garden_hosts(&self) -> Vec<String> {
+        let host = |url: &str| -> Option<String> {
+            let rest = url.split("://").nth(1)?;
+            let authority = rest.split(['/', '?', '#']).next()?;
+            let h = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            let h = if h.starts_with('[') { h.split(']').next().map(|x| &x[1..]) } else { h.split(':').next() }?;
+            (!h.is_empty()).then(|| h.to_ascii_lowercase())
+        };
+        let mut hosts: Vec<String> = Vec::new();
+        let urls = std::iter::once(self.public_base_url.as_str())
+            .chain(self.payments.midtrans.iter().flat_map(|m| [m.snap_base.as_str(), m.api_base.as_str()]));
+        for h in urls.filter_map(host) {
+            if !hosts.contains(&h) {
+                hosts.push(h);
+            }
+        }
+        hosts
+    }
 }
 
 /// The public URL (no trailing `/`) and the origins allowed to send cookies (it among them).

@@ -36,6 +36,9 @@ impl Notify {
         if !event.transactional()
             && let Some(held) = self.reminder_held(&user, &job).await?
         {
+            if let (Event::Broadcast { broadcast, .. }, Outcome::OptedOut | Outcome::Capped) = (&event, &held) {
+                self.count_skipped(*broadcast).await;
+            }
             return Ok(held);
         }
         let vars = self.values(&user, &event);
@@ -43,6 +46,23 @@ impl Notify {
         let sent =
             messenger.send_once(user.id, &user.phone_number, event.template(), user.language, &refs, &job.key).await?;
         Ok(if sent.is_some() { Outcome::Sent } else { Outcome::AlreadySent })
+    }
+
+    /// A broadcast's message that will not go (opted out, over the cap), counted for its progress.
+    async fn count_skipped(&self, broadcast: Uuid) {
+        let key = self.kv.key(&format!("broadcast:{broadcast}:skipped"));
+        let r = self
+            .kv
+            .with_timeout(async {
+                let mut c = self.kv.conn();
+                let _: i64 = redis::cmd("INCR").arg(&key).query_async(&mut c).await?;
+                let () = redis::cmd("EXPIRE").arg(&key).arg(30 * 86_400).query_async(&mut c).await?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "could not count a broadcast's skipped message");
+        }
     }
 
     /// Why a reminder does not go now (opted out, the quiet hours, the daily cap), if it does not.
@@ -110,6 +130,7 @@ impl Notify {
                 vars.push(("subject", subject.clone()));
                 vars.push(("detail", detail.clone()));
             }
+            Event::Broadcast { message, .. } => vars.push(("message", message.clone())),
             Event::RequestDecided { detail, reason, .. } => {
                 vars.push(("detail", detail.clone()));
                 vars.push(("reason", reason.clone()));

@@ -52,6 +52,11 @@ pub enum Event {
         detail: String,
         cause: String,
     },
+    /// An operator's broadcast (a reminder: quiet hours, the daily cap and opt-outs apply).
+    Broadcast {
+        broadcast: Uuid,
+        message: String,
+    },
     /// A komandan's request decided (`request_approved`, `request_partial`, `request_rejected`).
     RequestDecided {
         template: String,
@@ -73,6 +78,7 @@ impl Event {
             Event::Receipt { reference, .. } => format!("receipt:{reference}"),
             Event::Alert { cause, .. } => format!("alert:{user}:{cause}"),
             Event::RequestDecided { request, .. } => format!("request:{request}"),
+            Event::Broadcast { broadcast, .. } => format!("broadcast:{broadcast}:{user}"),
         }
     }
 
@@ -89,6 +95,7 @@ impl Event {
             Event::ExpirySoon { .. } => "expiry_soon",
             Event::Approved => "approved",
             Event::Rejected { .. } => "rejected",
+            Event::Broadcast { .. } => "broadcast",
             Event::Receipt { template, .. }
             | Event::Alert { template, .. }
             | Event::RequestDecided { template, .. } => template,
@@ -107,7 +114,7 @@ impl Event {
             | Event::Alert { .. }
             | Event::RequestDecided { .. } => true,
             Event::Status { to, cause, .. } => *to == AccessStatus::Blocked || !cause.starts_with(SYNC_CAUSE),
-            Event::QuotaLow { .. } | Event::ExpirySoon { .. } => false,
+            Event::QuotaLow { .. } | Event::ExpirySoon { .. } | Event::Broadcast { .. } => false,
         }
     }
 
@@ -125,6 +132,7 @@ pub const SYNC_CAUSE: &str = "run-";
 pub fn is_reminder_key(key: &str) -> bool {
     key.starts_with("quota_low:")
         || key.starts_with("expiry:")
+        || key.starts_with("broadcast:")
         || (key.starts_with("status:") && key.contains(&format!(":{SYNC_CAUSE}")) && !key.contains(":blocked:"))
 }
 

@@ -3,6 +3,7 @@
 mod console;
 mod editor;
 mod lifecycle;
+mod ops;
 mod panels;
 mod requests;
 mod rights;

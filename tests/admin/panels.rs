@@ -229,3 +229,78 @@ async fn promotions_show_while_running_and_the_bonus_is_granted_on_approval() {
     assert_eq!(s, 404);
     assert_eq!(audit_count(&app, "promo.create").await, 2);
 }
+
+/// The logs page: the trail in its shape (its action names, admin and target), filtered by
+/// text, target and local days, exported as CSV with formula cells neutralised; the purge is a
+/// super admin's, keeps the last year and is itself recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_logs_page_reads_exports_and_purges_the_trail() {
+    let app = TestApp::spawn_captive(&[]).await;
+    let (_, sup) = staff(&app, SUPER, Role::SuperAdmin).await;
+    let (admin_id, adm) = staff(&app, ADMIN, Role::Admin).await;
+    let u = app.user("081244449901", "=HYPERLINK(\"x\")", 1).await;
+    let (s, _) =
+        call(&app, &adm, "POST", &format!("/api/admin/users/{}/block", u.id), Some(json!({ "reason": "uji log" })))
+            .await;
+    assert_eq!(s, 200);
+
+    let (s, page) = call(
+        &app,
+        &adm,
+        "GET",
+        &format!(
+            "/api/admin/action-logs?page=1&itemsPerPage=15&sortBy=created_at&sortOrder=desc&search=&target_user_id={}",
+            u.id
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(page["totalItems"], 1, "{page}");
+    let item = &page["items"][0];
+    assert_eq!(
+        (item["action_type"].as_str(), item["admin"]["id"].as_str()),
+        (Some("BLOCK_USER"), Some(admin_id.to_string().as_str()))
+    );
+    assert_eq!(item["target_user"]["id"], u.id.to_string());
+    assert!(item["details"].as_str().unwrap().contains("uji log"));
+    let (_, found) = call(&app, &adm, "GET", "/api/admin/action-logs?search=uji%20log", None).await;
+    assert_eq!(found["totalItems"], 1);
+    // The page sends the instant of a local midnight; the local day is meant.
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
+    let midnight = hotspot::domain::days::local_midnight(today, chrono_tz::Asia::Jakarta).to_rfc3339();
+    let q = format!(
+        "/api/admin/action-logs?start_date={}&end_date={}",
+        midnight.replace('+', "%2B"),
+        midnight.replace('+', "%2B")
+    );
+    let (s, days) = call(&app, &adm, "GET", &q, None).await;
+    assert_eq!(s, 200, "{days}");
+    assert!(days["totalItems"].as_i64().unwrap() >= 3, "today's entries: {days}");
+
+    let res = adm.get(app.url("/api/admin/action-logs/export?format=csv&page=1&itemsPerPage=-1")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    assert!(text.starts_with("\"Waktu\",\"Admin Pelaku\""), "{text}");
+    assert!(
+        text.contains(",\"'=HYPERLINK") && !text.contains(",\"=HYPERLINK"),
+        "a formula cell went out as a formula: {text}"
+    );
+
+    // An entry older than a year goes; today's stay; the purge is recorded.
+    app.backend
+        .db
+        .run(|c| {
+            use diesel::prelude::*;
+            diesel::sql_query("UPDATE audit_log SET created_at = now() - interval '400 days' WHERE action = 'admin.login' AND id = (SELECT min(id) FROM audit_log WHERE action = 'admin.login')").execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (s, _) = call(&app, &adm, "DELETE", "/api/admin/action-logs", None).await;
+    assert_eq!(s, 403);
+    let (s, v) = call(&app, &sup, "DELETE", "/api/admin/action-logs", None).await;
+    assert_eq!((s, v["deleted"].as_i64()), (200, Some(1)), "{v}");
+    assert_eq!(audit_count(&app, "user.block").await, 1, "the last year is kept");
+    assert_eq!(audit_count(&app, "audit.purge").await, 1);
+}

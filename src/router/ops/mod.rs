@@ -23,6 +23,7 @@ pub const ACTIVE: &str = "/ip/hotspot/active";
 
 mod hosts;
 mod logins;
+pub mod setup;
 pub use logins::ActiveLogin;
 
 /// What we own on the router: the comment prefix, the status address-lists, the hotspot server.

@@ -10,6 +10,7 @@ pub mod quota_sync;
 pub mod reconcile;
 pub mod router_retry;
 pub mod stale_devices;
+pub mod walled_garden;
 
 use hotspot_jobs::{BoxError, Done, JobFuture, Worker};
 
@@ -30,6 +31,7 @@ pub fn register(w: Worker<Ctx>) -> Worker<Ctx> {
         .queued::<hotspot_jobs::Notify>()
         .scheduled::<expiry_warnings::ExpiryWarnings>()
         .scheduled::<gateway_watch::GatewayWatch>()
+        .scheduled::<walled_garden::WalledGarden>()
 }
 
 /// A job's future, counted in `hotspot_job_failures_total` when it fails.

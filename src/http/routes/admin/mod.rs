@@ -4,7 +4,9 @@
 pub mod actions;
 pub mod billing;
 pub mod editor;
+pub mod logs;
 pub mod manage;
+pub mod ops;
 pub mod packages;
 pub mod promos;
 pub mod requests;

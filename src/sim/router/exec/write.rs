@@ -35,8 +35,29 @@ pub(super) fn normalize_value(key: &str, value: &str) -> Result<String, String> 
             "regular" | "bypassed" | "blocked" => Ok(value.into()),
             _ => Err(format!("invalid value for argument type: {value}")),
         },
+        // The union of the firewall's, NAT's, mangle's and the walled garden's actions.
         "action" => match value {
-            "accept" | "drop" | "reject" => Ok(value.into()),
+            "accept"
+            | "drop"
+            | "reject"
+            | "allow"
+            | "deny"
+            | "masquerade"
+            | "src-nat"
+            | "dst-nat"
+            | "redirect"
+            | "mark-packet"
+            | "mark-connection"
+            | "mark-routing"
+            | "return"
+            | "jump"
+            | "passthrough"
+            | "log"
+            | "fasttrack-connection"
+            | "tarpit"
+            | "notrack"
+            | "add-src-to-address-list"
+            | "add-dst-to-address-list" => Ok(value.into()),
             _ => Err(format!("invalid value for argument action: {value}")),
         },
         "to-address" if !value.is_empty() => value

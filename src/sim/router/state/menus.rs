@@ -25,6 +25,49 @@ pub const ARP: &str = "/ip/arp";
 pub const DHCP_LEASE: &str = "/ip/dhcp-server/lease";
 pub const WALLED_GARDEN_IP: &str = "/ip/hotspot/walled-garden/ip";
 pub const HOST: &str = "/ip/hotspot/host";
+pub const HOTSPOT_SERVER: &str = "/ip/hotspot";
+pub const WALLED_GARDEN: &str = "/ip/hotspot/walled-garden";
+pub const FILTER: &str = "/ip/firewall/filter";
+pub const NAT: &str = "/ip/firewall/nat";
+pub const MANGLE: &str = "/ip/firewall/mangle";
+pub const RAW: &str = "/ip/firewall/raw";
+
+/// What a firewall rule menu takes (filter, nat, mangle, raw share the matchers).
+const RULE_ATTRS: &[&str] = &[
+    "chain",
+    "action",
+    "src-address",
+    "dst-address",
+    "src-address-list",
+    "dst-address-list",
+    "protocol",
+    "dst-port",
+    "in-interface",
+    "out-interface",
+    "jump-target",
+    "new-packet-mark",
+    "new-connection-mark",
+    "packet-mark",
+    "passthrough",
+    "to-addresses",
+    "to-ports",
+    "hotspot",
+    "comment",
+    "disabled",
+];
+
+const fn rules(path: &'static str) -> MenuSpec {
+    MenuSpec {
+        path,
+        indexed: &[],
+        settable: RULE_ATTRS,
+        required: &["chain"],
+        defaults: &[("action", "accept"), ("disabled", "false"), ("dynamic", "false"), ("invalid", "false")],
+        unique: None,
+        extra: &[],
+        can_add: true,
+    }
+}
 
 pub const MENUS: &[MenuSpec] = &[
     MenuSpec {
@@ -202,6 +245,30 @@ pub const MENUS: &[MenuSpec] = &[
         extra: &[],
         can_add: true,
     },
+    MenuSpec {
+        path: HOTSPOT_SERVER,
+        indexed: &["name"],
+        settable: &["name", "interface", "address-pool", "profile", "addresses-per-mac", "idle-timeout", "disabled"],
+        required: &["name", "interface"],
+        defaults: &[("profile", "default"), ("address-pool", "none"), ("disabled", "false"), ("invalid", "false")],
+        unique: Some((&["name"], "failure: server with such name already exists")),
+        extra: &[],
+        can_add: true,
+    },
+    MenuSpec {
+        path: WALLED_GARDEN,
+        indexed: &["dst-host"],
+        settable: &["server", "src-address", "dst-host", "dst-port", "path", "method", "action", "comment", "disabled"],
+        required: &[],
+        defaults: &[("action", "allow"), ("disabled", "false"), ("dynamic", "false")],
+        unique: None,
+        extra: &[],
+        can_add: true,
+    },
+    rules(FILTER),
+    rules(NAT),
+    rules(MANGLE),
+    rules(RAW),
 ];
 
 pub fn menu(path: &str) -> Option<&'static MenuSpec> {
