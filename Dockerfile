@@ -22,8 +22,16 @@ RUN touch src/main.rs src/lib.rs jobs/src/lib.rs \
 
 FROM debian:bookworm-slim AS runtime
 # libssl3: the Socket.IO client (seed gateway events) links the system OpenSSL.
+# postgresql-client-16 (PostgreSQL's own apt repository: Debian 12 carries 15): the console's
+# backups run pg_dump and pg_restore of the database server's major version.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates tzdata libssl3 \
+    && apt-get install -y --no-install-recommends ca-certificates tzdata libssl3 curl \
+    && install -d /usr/share/postgresql-common/pgdg \
+    && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+    && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" > /etc/apt/sources.list.d/pgdg.list \
+    && apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client-16 \
+    && apt-get purge -y curl && apt-get autoremove -y \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 hotspot \
     && useradd --system --uid 10001 --gid hotspot --home-dir /nonexistent --shell /usr/sbin/nologin hotspot

@@ -8,6 +8,7 @@
 //! after it commits queues the user's router reconcile when the change can alter access.
 
 pub mod account;
+pub mod backups;
 pub mod broadcast;
 pub mod edit;
 pub mod editor;

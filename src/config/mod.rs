@@ -4,6 +4,7 @@
 //! with a message naming the variable.
 
 mod auth;
+pub mod backups;
 mod hotspot;
 mod jobs;
 mod notify;
@@ -125,6 +126,7 @@ pub struct Settings {
     pub payments: PaymentSettings,
     /// What each access status means on the router (sign-in and the sync share it).
     pub policy: RouterPolicy,
+    pub backups: backups::BackupSettings,
 }
 
 /// Secrets never reach Debug output (settings are logged at start-up in debug builds).
@@ -272,6 +274,7 @@ impl Settings {
             payments: payments::payment_settings(src, env)?,
             notify: notify::notify_settings(src)?,
             policy,
+            backups: backups::backup_settings(src)?,
         };
         settings.check_secrets()?;
         Ok(settings)

@@ -207,6 +207,14 @@ fn with_connect_timeout(url: &str, timeout: Duration) -> String {
 }
 
 /// Applies pending embedded migrations; returns how many ran.
+/// The migrations this build carries, by version (as `__diesel_schema_migrations` stores them).
+pub fn schema_versions() -> Vec<String> {
+    use diesel::migration::MigrationSource;
+    MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
+        .map(|ms| ms.iter().map(|m| m.name().version().to_string()).collect())
+        .unwrap_or_default()
+}
+
 pub fn migrate(conn: &mut PgConnection) -> Result<usize, String> {
     let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| e.to_string())?;
     Ok(applied.len())

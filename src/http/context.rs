@@ -44,6 +44,9 @@ pub struct Deadline(pub Instant);
 /// answer in time, not a connection the client already gave up on. Wrapped around each resource
 /// (after routing; the request may be cloned only then). The rooms stop before their point of
 /// no return when too little of it is left (`captive::signin`).
+/// The deadline of the backup routes.
+pub const LONG_DEADLINE: Duration = Duration::from_secs(30 * 60);
+
 pub async fn deadline(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -51,6 +54,9 @@ pub async fn deadline(
     let Some(limit) = req.app_data::<web::Data<AppState>>().map(|s| s.settings.request_deadline) else {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
+    // A backup made, uploaded, restored or downloaded takes as long as the database is big.
+    let limit =
+        if req.match_pattern().is_some_and(|p| p.starts_with("/api/admin/backups")) { LONG_DEADLINE } else { limit };
     // What must be left at a point of no return (a code consumed): the rest of a sign-in is one
     // statement and one Redis write.
     let reserve = (limit / 4).min(Duration::from_secs(2));

@@ -207,7 +207,8 @@ impl Runtime {
     }
 
     /// Tells every process to reload (a missed message is covered by their periodic reload).
-    async fn announce(&self) {
+    /// Tells every process to reload (a change here, or a restored database).
+    pub async fn announce(&self) {
         let kv = &self.0.kv;
         let channel = self.channel().to_owned();
         let r = kv

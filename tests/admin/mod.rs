@@ -1,5 +1,6 @@
 //! The admin room over HTTP.
 
+mod backups;
 mod console;
 mod editor;
 mod lifecycle;

@@ -1,14 +1,22 @@
 """The existing Nuxt frontend against our backend, in headless Chromium (Debian's, driven by
-playwright; no browser is downloaded). Run by tests/browser.rs, which starts the backend on the
-simulators and serves the frontend; this script gets the addresses in its environment:
-PORTAL (the frontend), OUTBOX (the WhatsApp simulator), SHOTS (where screenshots of a failing
-step go), ADMIN_PHONE and ADMIN_PASSWORD (a super admin's). Each scenario prints one line; any
-failure exits non-zero."""
+playwright; no browser is downloaded). Run by tests/deploy/browser.rs, which starts the backend on
+the simulators, seeds it and serves the frontend; this script gets the addresses in its
+environment: PORTAL (the frontend), OUTBOX (the WhatsApp simulator), SHOTS (where screenshots of a
+failing step go), ADMIN_PHONE and ADMIN_PASSWORD (a super admin's). Each scenario prints one line;
+any failure exits non-zero.
+
+Besides the flows (captive, login, waiting, register, admin, buy, admin billing), every page is
+visited: each page under /admin as the super admin, the komandan's pages and the user's pages, with
+no failing /api call (ApiWatch), and each page's main action in its own scenario: a promo created,
+the komandan's quota request filed and approved, a notification recipient toggled and saved, a
+WhatsApp test message sent, the action logs loaded and exported as CSV."""
 
 import asyncio
 import json
 import os
+import re
 import sys
+import urllib.parse
 import urllib.request
 
 from playwright.async_api import async_playwright
@@ -25,6 +33,183 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 def last_code(phone):
     with urllib.request.urlopen(f"{OUTBOX}/_sim/last-code?to={phone}") as r:
         return json.load(r)["code"]
+
+
+def outbox(phone):
+    """The WhatsApp simulator's messages to a number, newest first."""
+    with urllib.request.urlopen(f"{OUTBOX}/_sim/outbox?to={phone}") as r:
+        return json.load(r)
+
+
+def api_path(url):
+    u = urllib.parse.urlsplit(url)
+    return u.path + (f"?{u.query}" if u.query else "")
+
+
+def said(text):
+    """What a failing answer says: its message (or error/code), short."""
+    try:
+        body = json.loads(text)
+        if isinstance(body, dict):
+            text = " / ".join(str(body[k]) for k in ("code", "message", "error") if body.get(k)) or text
+    except Exception:
+        pass
+    text = " ".join(str(text).split())
+    return text[:160] + ("…" if len(text) > 160 else "")
+
+
+class ApiWatch:
+    """Every call to /api/ the browser makes that answers >= 400 (or fails outright), filed under
+    the page visit or step in progress (`where`), with the answer's message. Calls the Nuxt
+    server makes itself during a full page load (SSR: /api/auth/me, /api/settings/public and
+    server-side useAsyncData) never reach the browser, so pages are reached by client-side
+    navigation (`go`), which makes every call of the page from the browser.
+
+    Expected by design, and only these, are ignored:
+    - 401 of GET /api/auth/me before the scenario has signed in: a guest's page asks who is
+      signed in and "nobody" is that answer; after sign-in a 401 there is a real failure.
+    - a request aborted (net::ERR_ABORTED) because the page navigated away while it was in
+      flight; it never got an answer to judge."""
+
+    def __init__(self, page):
+        self.page = page
+        WATCHES[id(page)] = self
+        self.reported = False
+        self.where = "sign-in"
+        self.signed_in = False
+        self.failures = []  # [where, method, path, status, message]
+        self.problems = []  # (where, what): a page not reached, an action that did not happen
+        self.errors = []  # (where, uncaught page error), for the report only
+        self.pending = []
+        self.inflight = set()  # the /api/ requests not answered yet
+        self.calls = 0  # every /api/ request seen
+        self.pages = []  # the pages visited, each reached by client-side navigation or not
+        page.on("request", self._request)
+        page.on("requestfinished", lambda r: self.inflight.discard(r))
+        page.on("response", self._response)
+        page.on("requestfailed", self._failed)
+        page.on("pageerror", lambda e: self.errors.append((self.where, str(e).splitlines()[0][:160])))
+
+    def _expected(self, method, path, status):
+        return not self.signed_in and method == "GET" and path.split("?")[0] == "/api/auth/me" and status == 401
+
+    def _response(self, response):
+        if "/api/" not in response.url or response.status < 400:
+            return
+        method, path = response.request.method, api_path(response.url)
+        if self._expected(method, path, response.status):
+            return
+        entry = [self.where, method, path, response.status, ""]
+        self.failures.append(entry)
+
+        async def body():
+            try:
+                entry[4] = said(await response.text())
+            except Exception:
+                pass
+        self.pending.append(asyncio.ensure_future(body()))
+
+    def _request(self, request):
+        if "/api/" in request.url:
+            self.inflight.add(request)
+            self.calls += 1
+
+    def summary(self):
+        routed = sum(1 for _, r in self.pages if r)
+        return f"{len(self.pages)} pages ({routed} by client-side navigation), {self.calls} /api calls seen"
+
+    async def idle(self, quiet_ms=800, timeout_ms=15000):
+        """Waits until no /api/ call has been in flight for quiet_ms (a client-side navigation
+        has no load state to wait for)."""
+        quiet = waited = 0
+        while quiet < quiet_ms and waited < timeout_ms:
+            await self.page.wait_for_timeout(100)
+            waited += 100
+            quiet = 0 if self.inflight else quiet + 100
+
+    def _failed(self, request):
+        self.inflight.discard(request)
+        failure = request.failure or ""
+        if "/api/" not in request.url or "ERR_ABORTED" in failure:
+            return
+        self.failures.append([self.where, request.method, api_path(request.url), "no answer", failure])
+
+    def problem(self, what):
+        self.problems.append((self.where, what))
+
+    async def lines(self):
+        """Every problem and failing call, in order, each with its page; uncaught page errors
+        after them (a hint, not a failure by themselves)."""
+        if self.pending:
+            await asyncio.gather(*self.pending, return_exceptions=True)
+        lines = [f"{w}: {what}" for w, what in self.problems]
+        lines += [f"{w} → {m} {p} {st}" + (f" ({msg})" if msg else "") for w, m, p, st, msg in self.failures]
+        if lines:
+            lines += sorted(set(f"{w}: page error: {e}" for w, e in self.errors))[:5]
+        return lines
+
+    async def check(self):
+        """Raises with every failing call and problem, grouped by page, if there is any."""
+        lines = await self.lines()
+        if lines:
+            self.reported = True
+            raise AssertionError("\n    " + "\n    ".join(lines))
+
+
+WATCHES = {}  # id(page) → its ApiWatch, for scenario() to report what it saw when a step fails
+
+
+async def go(page, watch, path, expect=None):
+    """Client-side navigation to a page (as the menu does), then the page settled: every call
+    it makes is the browser's. `expect`: the path the frontend is meant to land on, if not
+    `path` (its role rules send a komandan from /beli to /requests)."""
+    watch.where = path
+    routed = await page.evaluate("""path => {
+        const app = document.querySelector('#__nuxt')?.__vue_app__
+        const router = app?.config?.globalProperties?.$router
+        if (!router) return false
+        router.push(path)
+        return true
+    }""", path)
+    watch.pages.append((path, routed))
+    if not routed:
+        await page.goto(f"{PORTAL}{path}")
+    target = expect or path
+    try:
+        await page.wait_for_url(lambda u: urllib.parse.urlsplit(u).path.rstrip("/") == target, timeout=15000)
+    except Exception:
+        pass
+    await watch.idle()
+    await page.wait_for_timeout(1000)  # calls started by a first timer
+    await watch.idle()
+    landed = urllib.parse.urlsplit(page.url).path.rstrip("/")
+    if landed != target:
+        watch.problem(f"landed on {landed or '/'} instead of {target}")
+    for text in ("Akses Ditolak",):
+        if await page.locator(f"text={text}").count():
+            watch.problem(f"the page says '{text}'")
+
+
+async def answer(page, watch, method, part, action, timeout_ms=20000):
+    """Does `action` and waits for its call (method, URL containing `part`); returns the
+    answer's status and text, and fails with them if it is >= 400."""
+    async with page.expect_response(
+            lambda r: part in r.url and r.request.method == method, timeout=timeout_ms) as info:
+        await action()
+    r = await info.value
+    text = await r.text()
+    if r.status >= 400:
+        raise AssertionError(f"{method} {api_path(r.url)} answered {r.status} ({said(text)})")
+    return r.status, text
+
+
+async def choose(page, scope, label, option):
+    """An AppSelect (its label above a VSelect): opens it and picks the option."""
+    box = scope.locator(".app-select").filter(has=page.locator("label", has_text=label)).first
+    await box.locator(".v-field").click()
+    item = page.locator(".v-overlay--active .v-list-item").filter(has_text=option).last
+    await item.click()
+    await page.wait_for_timeout(300)
 
 
 async def fill(page, selector, value):
@@ -52,18 +237,24 @@ async def scenario(browser, name, steps):
         async def mark(s):
             nonlocal step
             step = s
-        await steps(page, mark)
-        print(f"ok   {name}")
+        summary = await steps(page, mark)
+        print(f"ok   {name}" + (f" ({summary})" if summary else ""))
         return True
     except Exception as e:  # report, keep the picture, go on with the others
-        shot = os.path.join(SHOTS, f"{name}-{step}.png".replace(" ", "_"))
+        shot = os.path.join(SHOTS, f"{name}-{step}.png".replace(" ", "_").replace("/", "_"))
         try:
             await page.screenshot(path=shot, full_page=True)
         except Exception:
             shot = "(no screenshot)"
-        print(f"FAIL {name} at {step}: {e} (url {page.url}; screenshot {shot})")
+        seen = ""
+        watch = WATCHES.get(id(page))
+        if watch and not watch.reported:  # the failing calls it saw before the step failed
+            lines = await watch.lines()
+            seen = "".join(f"\n    {line}" for line in lines)
+        print(f"FAIL {name} at {step}: {e} (url {page.url}; screenshot {shot}){seen}")
         return False
     finally:
+        WATCHES.pop(id(page), None)
         await context.close()
 
 
@@ -248,13 +439,208 @@ async def admin_flow(page, mark, portal=None, name="Tono Menunggu"):
     await row.locator("text=Blokir").wait_for(timeout=15000)
 
 
+# Every page under frontend/pages/admin but index (the login form, or a redirect to the
+# dashboard), login and test (a developer's scratch page).
+ADMIN_PAGES = ["/admin/dashboard", "/admin/users", "/admin/packages", "/admin/transactions", "/admin/promos",
+               "/admin/requests", "/admin/operations", "/admin/logs", "/admin/backup", "/admin/mikrotik",
+               "/admin/whatsapp", "/admin/settings/general", "/admin/settings/notifications"]
+KOMANDAN = ("081234567007", "Komandan Bayu")  # seeded by browser.rs: a komandan with 5 GB
+PAGES_USER = "081234567006"  # seeded by browser.rs: a user with 3 GB
+
+
+async def signed_in_admin(page, mark):
+    watch = ApiWatch(page)
+    await admin_login(page, mark, PORTAL)
+    watch.signed_in = True
+    return watch
+
+
+async def admin_pages(page, mark):
+    """Every page under /admin as the super admin: each reached and settled with no failing
+    /api call; all failures are reported together."""
+    watch = await signed_in_admin(page, mark)
+    for path in ADMIN_PAGES:
+        await mark(path)
+        await go(page, watch, path)
+    await mark("report")
+    await watch.check()
+    return watch.summary()
+
+
+async def komandan_pages(page, mark):
+    """The komandan's pages (/beli and /riwayat are the users'; the frontend sends a komandan
+    to /requests instead), then a quota request filed from /requests and listed there as
+    waiting."""
+    watch = ApiWatch(page)
+    await login_as(page, mark, KOMANDAN[0], "5 GB")
+    watch.signed_in = True
+    for path, expect in [("/dashboard", None), ("/requests", None), ("/akun", None),
+                         ("/riwayat", "/requests"), ("/beli", "/requests")]:
+        await mark(path)
+        await go(page, watch, path, expect)
+    await mark("request form")
+    await go(page, watch, "/requests")
+    watch.where = "/requests: file a request"
+    await page.click("button:has-text('Buat Permintaan Baru')")
+    dialog = page.locator(".v-dialog:has-text('Formulir Pengajuan')").last
+    await dialog.wait_for(state="visible", timeout=10000)
+    await mark("choose quota")
+    await choose(page, dialog, "Jumlah Kuota", "10 GB")
+    await choose(page, dialog, "Masa Aktif", "30 Hari")
+    await mark("send request")
+    await answer(page, watch, "POST", "/api/komandan/requests",
+                 lambda: dialog.locator("button:has-text('Kirim Permintaan')").click())
+    await dialog.wait_for(state="hidden", timeout=10000)
+    await mark("listed")
+    row = page.locator("tbody tr").filter(has_text="10 GB / 30 hari")
+    await row.filter(has_text="Menunggu").first.wait_for(timeout=15000)
+    await mark("report")
+    await watch.check()
+    return watch.summary()
+
+
+async def user_pages(page, mark):
+    """The user's pages, each with no failing /api call."""
+    watch = ApiWatch(page)
+    await login_as(page, mark, PAGES_USER, "3 GB")
+    watch.signed_in = True
+    for path in ["/dashboard", "/akun", "/riwayat", "/beli"]:
+        await mark(path)
+        await go(page, watch, path)
+    await mark("report")
+    await watch.check()
+    return watch.summary()
+
+
+async def admin_promo(page, mark):
+    """/admin/promos: a promo created (a draft announcement) is listed."""
+    watch = await signed_in_admin(page, mark)
+    await mark("promos page")
+    await go(page, watch, "/admin/promos")
+    watch.where = "/admin/promos: create"
+    await page.click("button:has-text('Tambah Event')")
+    dialog = page.locator(".v-dialog:has-text('Tambah Event Baru')").last
+    await dialog.wait_for(state="visible", timeout=10000)
+    await mark("fill")
+    await dialog.get_by_label("Nama Event").fill("Promo Browser")
+    await dialog.get_by_label("Deskripsi Singkat").fill("Dibuat oleh uji peramban")
+    await mark("save")
+    await answer(page, watch, "POST", "/api/admin/promos",
+                 lambda: dialog.locator("button:has-text('Simpan')").click())
+    await mark("listed")
+    await page.locator("tbody tr").filter(has_text="Promo Browser").first.wait_for(timeout=15000)
+    await watch.check()
+
+
+async def admin_request(page, mark):
+    """/admin/requests: the komandan's waiting request (filed by the komandan scenario) approved
+    in full; it leaves the waiting list."""
+    watch = await signed_in_admin(page, mark)
+    await mark("requests page")
+    await go(page, watch, "/admin/requests")
+    watch.where = "/admin/requests: approve"
+    row = page.locator("tbody tr").filter(has_text=KOMANDAN[1])
+    try:
+        await row.first.wait_for(timeout=15000)
+    except Exception:
+        raise AssertionError(f"no waiting request from {KOMANDAN[1]} (the komandan scenario files it)")
+    await mark("process")
+    await row.first.locator("button:has-text('Proses')").click()
+    dialog = page.locator(".v-dialog:has-text('Proses Permintaan')").last
+    await dialog.wait_for(state="visible", timeout=10000)
+    await mark("approve")
+    await answer(page, watch, "POST", "/process", lambda: dialog.locator("button:has-text('Kirim Proses')").click())
+    await dialog.wait_for(state="hidden", timeout=10000)
+    await mark("gone from the waiting list")
+    await row.first.wait_for(state="detached", timeout=15000)
+    await watch.check()
+
+
+async def admin_notifications(page, mark):
+    """/admin/settings/notifications: the first recipient's switch toggled and saved; after a
+    reload the page shows the new state."""
+    watch = await signed_in_admin(page, mark)
+    await mark("notifications page")
+    await go(page, watch, "/admin/settings/notifications")
+    watch.where = "/admin/settings/notifications: toggle and save"
+    item = page.locator(".recipient-list__item").first
+    await item.wait_for(timeout=15000)
+    switch = item.locator("input[type=checkbox]")
+    before = await switch.is_checked()
+    await mark("toggle")
+    await switch.click(force=True)
+    await page.wait_for_timeout(300)
+    assert await switch.is_checked() != before, "the switch does not toggle"
+    await mark("save")
+    await answer(page, watch, "POST", "/api/admin/notification-recipients",
+                 lambda: page.click("button:has-text('Simpan Perubahan')"))
+    await mark("reload")
+    await page.reload()
+    await page.wait_for_load_state("networkidle")
+    item = page.locator(".recipient-list__item").first
+    await item.wait_for(timeout=15000)
+    assert await item.locator("input[type=checkbox]").is_checked() != before, "the saved choice is not kept"
+    await watch.check()
+
+
+async def admin_whatsapp(page, mark):
+    """/admin/whatsapp: a test message sent reaches the (simulated) gateway."""
+    watch = await signed_in_admin(page, mark)
+    await mark("whatsapp page")
+    await go(page, watch, "/admin/whatsapp")
+    watch.where = "/admin/whatsapp: test send"
+    await fill(page, "input[placeholder='08xxxxxxxxxx / 62xxxxxxxxxx']", "081277770099")
+    await mark("send")
+    await answer(page, watch, "POST", "/api/admin/whatsapp/test-send",
+                 lambda: page.click("button:has-text('Kirim Tes')"))
+    await page.wait_for_selector("text=berhasil dikirim", timeout=10000)
+    await mark("delivered")
+    sent = [m for m in outbox("081277770099") if "Tes WhatsApp dari panel admin hotspot." in m["message"]]
+    assert sent, "the test message is not in the gateway's outbox"
+    await mark("logged as sent")
+    await go(page, watch, "/admin/logs")
+    entry = page.locator("tbody tr").filter(has_text="SEND WHATSAPP NOTIFICATION").first
+    await entry.wait_for(timeout=15000)
+    shown = " ".join((await entry.inner_text()).split())
+    assert "Berhasil kirim" in shown, f"/admin/logs shows the delivered test message as: {shown!r}"
+    await watch.check()
+
+
+async def admin_logs(page, mark):
+    """/admin/logs: the action logs listed (earlier scenarios left some), then exported as CSV."""
+    watch = await signed_in_admin(page, mark)
+    await mark("logs page")
+    await go(page, watch, "/admin/logs")
+    watch.where = "/admin/logs: load and export"
+    await page.get_by_text(re.compile(r"^\s*[1-9][0-9]* log\s*$")).first.wait_for(timeout=15000)
+    await mark("export")
+    await page.click("button:has-text('Ekspor')")
+    csv = page.locator(".v-overlay--active .v-list-item").filter(has_text="CSV").first
+    # The page fetches the export and hands it to the browser as a download (a blob link);
+    # the file is what the operator gets (playwright has no body for the attachment answer).
+    async with page.expect_download(timeout=20000) as got:
+        await answer(page, watch, "GET", "/api/admin/action-logs/export", lambda: csv.click())
+    download = await got.value
+    with open(await download.path(), encoding="utf-8-sig") as f:
+        text = f.read()
+    lines = text.splitlines()
+    assert len(lines) > 1 and lines[0].startswith("Waktu,"), f"the export is not the logs as CSV: {text[:120]!r}"
+    assert download.suggested_filename.endswith(".csv"), download.suggested_filename
+    await page.wait_for_selector("text=Laporan log berhasil diunduh", timeout=10000)
+    await watch.check()
+
+
 async def main():
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=ARGS)
         results = []
         for name, steps in [("captive", captive_to_dashboard), ("login", login_off_hotspot),
                             ("waiting", waiting_user), ("register", register_tab), ("admin", admin_flow),
-                            ("buy", buy_package), ("admin billing", admin_billing_pages)]:
+                            ("buy", buy_package), ("admin billing", admin_billing_pages),
+                            ("admin pages", admin_pages), ("komandan pages", komandan_pages),
+                            ("user pages", user_pages), ("admin promo", admin_promo),
+                            ("admin request", admin_request), ("admin notifications", admin_notifications),
+                            ("admin whatsapp", admin_whatsapp), ("admin logs", admin_logs)]:
             results.append(await scenario(browser, name, steps))
         await browser.close()
     print(f"{sum(results)} passed, {len(results) - sum(results)} failed")

@@ -169,6 +169,9 @@ pub fn test_vars(db: &TestDb, prefix: &str, overrides: &[(&str, &str)]) -> HashM
     vars.insert("DATABASE_URL".into(), db.url.clone());
     vars.insert("REDIS_URL".into(), redis_url());
     vars.insert("HOTSPOT_REDIS_PREFIX".into(), prefix.to_owned());
+    // Each test's archives in a folder of its own, outside the repository.
+    let backups = std::env::temp_dir().join(format!("hotspot-test-backups-{}", db.name));
+    vars.insert("HOTSPOT_BACKUP_DIR".into(), backups.to_string_lossy().into_owned());
     for (k, v) in overrides {
         vars.insert((*k).to_owned(), (*v).to_owned());
     }

@@ -4,7 +4,11 @@
 //! dashboard, a waiting registration's pending page, the register tab, and the admin pages
 //! (login, the waiting user approved, quota added in the editor, a block), a package bought from
 //! `/beli` through the simulated Midtrans Snap, and the admin's packages and transactions
-//! pages. scripts/test.sh installs
+//! pages. Then every page: each page under `/admin` (super admin), the komandan's pages and the
+//! user's pages, reached and settled with no failing `/api` call; and each page's main action in
+//! its own scenario: a promo created, the komandan's quota request filed from `/requests` and
+//! approved on `/admin/requests`, a notification recipient toggled and saved, a WhatsApp test
+//! message sent, the action logs listed and exported as CSV. scripts/test.sh installs
 //! Debian's Chromium and playwright (pointed at it; no browser is downloaded). Screenshots of a
 //! failing step are left in target/browser-shots.
 
@@ -47,6 +51,11 @@ async fn the_existing_frontend_end_to_end() {
     })
     .await;
     let buyer = app.user("081234567005", "Pembeli Browser", 1).await;
+    // The page tours' accounts (e2e.py KOMANDAN and PAGES_USER): a komandan with 5 GB, who files
+    // a quota request the admin approves, and a user.
+    let komandan =
+        app.user_with("081234567007", "Komandan Bayu", 5, |u| u.role = hotspot::domain::Role::Komandan).await;
+    app.user("081234567006", "Uli Halaman", 3).await;
     let sale = hotspot::billing::packages::PackageFields {
         name: Some("Mingguan 5 GB".into()),
         price_idr: Some(15_000),
@@ -110,9 +119,9 @@ async fn the_existing_frontend_end_to_end() {
         if e2e.status.success() { Ok(text) } else { Err(text) }
     });
     let outcome =
-        tokio::time::timeout(Duration::from_secs(600), run).await.expect("the browser test in time").expect("join");
+        tokio::time::timeout(Duration::from_secs(900), run).await.expect("the browser test in time").expect("join");
     let text = outcome.unwrap_or_else(|e| panic!("the frontend does not work against this backend:\n{e}"));
-    assert!(text.contains("7 passed, 0 failed"), "{text}");
+    assert!(text.contains("15 passed, 0 failed"), "{text}");
     // The buyer paid through the simulated Snap: 1 GB + 5 GB, one paid transaction.
     let id = buyer.id;
     let after = app.backend.db.run(move |c| hotspot::accounts::find(c, id)).await.unwrap().unwrap();
@@ -124,6 +133,10 @@ async fn the_existing_frontend_end_to_end() {
     assert_eq!(after.quota_purchased_bytes, 2 * hotspot::domain::GIB);
     assert!(after.quota_expiry_date.is_some());
     assert_eq!((after.is_blocked, after.blocked_reason.as_deref()), (true, Some("Pelanggaran aturan")));
+    // The komandan's request (10 GB, 30 days), approved in full on /admin/requests.
+    let id = komandan.id;
+    let after = app.backend.db.run(move |c| hotspot::accounts::find(c, id)).await.unwrap().unwrap();
+    assert_eq!(after.quota_purchased_bytes, 15 * hotspot::domain::GIB);
     // The register tab's registration reached the database, waiting and unproven.
     let (status, proven) = app
         .backend

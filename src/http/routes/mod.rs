@@ -41,7 +41,14 @@ macro_rules! routes {
 /// The table. A literal path comes before a parameter at the same place (`bind-current` before
 /// `{id}`).
 pub fn table() -> Vec<RouteSpec> {
-    let groups = [operations_routes(), sign_in_routes(), self_service_routes(), billing_routes(), admin_routes()];
+    let groups = [
+        operations_routes(),
+        sign_in_routes(),
+        self_service_routes(),
+        billing_routes(),
+        admin_routes(),
+        console_routes(),
+    ];
     groups.into_iter().flatten().collect()
 }
 
@@ -170,21 +177,6 @@ fn admin_routes() -> Vec<RouteSpec> {
         PATCH "/api/admin/packages/{id}" => admin::packages::update_package,
         PUT "/api/admin/packages/{id}" => admin::packages::put_package,
         DELETE "/api/admin/packages/{id}" => admin::packages::delete_package,
-        GET "/api/admin/promos" => admin::promos::list,
-        POST "/api/admin/promos" => admin::promos::create,
-        PUT "/api/admin/promos/{id}" => admin::promos::update,
-        DELETE "/api/admin/promos/{id}" => admin::promos::delete,
-        GET "/api/admin/quota-requests" => admin::requests::list,
-        POST "/api/admin/quota-requests/{id}/process" => admin::requests::process,
-        GET "/api/admin/notification-recipients" => admin::requests::recipients,
-        POST "/api/admin/notification-recipients" => admin::requests::save_recipients,
-        GET "/api/admin/action-logs" => admin::logs::list,
-        GET "/api/admin/action-logs/export" => admin::logs::export,
-        DELETE "/api/admin/action-logs" => admin::logs::purge,
-        GET "/api/admin/metrics" => admin::ops::metrics,
-        GET "/api/admin/metrics/access-parity" => admin::ops::access_parity,
-        POST "/api/admin/metrics/access-parity/fix" => admin::ops::parity_fix,
-        GET "/api/admin/mikrotik/verify-rules" => admin::ops::verify_rules,
         GET "/api/admin/vouchers" => admin::billing::batches,
         POST "/api/admin/vouchers" => admin::billing::create_batch,
         GET "/api/admin/vouchers/{batch}.csv" => admin::billing::batch_csv,
@@ -195,6 +187,33 @@ fn admin_routes() -> Vec<RouteSpec> {
         GET "/api/admin/transactions/{order_id}" => admin::billing::transaction,
         GET "/api/admin/transactions/{order_id}/detail" => admin::billing::transaction_detail,
         POST "/api/admin/transactions/{order_id}/reconcile" => admin::billing::reconcile,
+    ]
+}
+
+/// The console's other pages: promotions, komandans' requests, who hears which event, backups,
+/// the action logs, the operations figures and the router check.
+fn console_routes() -> Vec<RouteSpec> {
+    routes![
+        GET "/api/admin/promos" => admin::promos::list,
+        POST "/api/admin/promos" => admin::promos::create,
+        PUT "/api/admin/promos/{id}" => admin::promos::update,
+        DELETE "/api/admin/promos/{id}" => admin::promos::delete,
+        GET "/api/admin/quota-requests" => admin::requests::list,
+        POST "/api/admin/quota-requests/{id}/process" => admin::requests::process,
+        GET "/api/admin/notification-recipients" => admin::requests::recipients,
+        POST "/api/admin/notification-recipients" => admin::requests::save_recipients,
+        GET "/api/admin/backups" => admin::backups::list,
+        POST "/api/admin/backups" => admin::backups::create,
+        POST "/api/admin/backups/upload" => admin::backups::upload,
+        POST "/api/admin/backups/restore" => admin::backups::restore,
+        GET "/api/admin/backups/{name}" => admin::backups::download,
+        GET "/api/admin/action-logs" => admin::logs::list,
+        GET "/api/admin/action-logs/export" => admin::logs::export,
+        DELETE "/api/admin/action-logs" => admin::logs::purge,
+        GET "/api/admin/metrics" => admin::ops::metrics,
+        GET "/api/admin/metrics/access-parity" => admin::ops::access_parity,
+        POST "/api/admin/metrics/access-parity/fix" => admin::ops::parity_fix,
+        GET "/api/admin/mikrotik/verify-rules" => admin::ops::verify_rules,
     ]
 }
 

@@ -1,5 +1,6 @@
 //! Every job the worker runs, one type each, registered here in one line.
 
+pub mod backup;
 pub mod expiry_warnings;
 pub mod gateway_watch;
 pub mod housekeeping;
@@ -32,6 +33,7 @@ pub fn register(w: Worker<Ctx>) -> Worker<Ctx> {
         .scheduled::<expiry_warnings::ExpiryWarnings>()
         .scheduled::<gateway_watch::GatewayWatch>()
         .scheduled::<walled_garden::WalledGarden>()
+        .scheduled::<backup::Backup>()
 }
 
 /// A job's future, counted in `hotspot_job_failures_total` when it fails.

@@ -2,6 +2,7 @@
 //! `users` and `actions`, the operator's views and settings in `manage`.
 
 pub mod actions;
+pub mod backups;
 pub mod billing;
 pub mod editor;
 pub mod logs;
