@@ -44,6 +44,8 @@ pub struct App {
     pub runtime: Runtime,
     /// The Midtrans client (one per process: its breaker is shared), when configured.
     pub midtrans: Option<Arc<Midtrans>>,
+    /// The operator's Telegram bot, when configured.
+    pub telegram: Option<crate::telegram::TelegramClient>,
 }
 
 /// Names, polling and key lifetimes of the job queues, from the settings.
@@ -98,7 +100,11 @@ impl App {
             Some(m) => Some(Arc::new(Midtrans::new(m.clone()).context("HOTSPOT_MIDTRANS_BASE_URL")?)),
             None => None,
         };
-        Ok(Self { settings: Arc::new(settings), db, kv, router, messenger, queues, runtime, midtrans })
+        let telegram = match &settings.telegram {
+            Some(t) => Some(crate::telegram::TelegramClient::new(t.clone()).context("HOTSPOT_TELEGRAM_API_BASE")?),
+            None => None,
+        };
+        Ok(Self { settings: Arc::new(settings), db, kv, router, messenger, queues, runtime, midtrans, telegram })
     }
 
     fn tokens(&self) -> AccessTokens {
@@ -125,6 +131,7 @@ impl App {
             messenger: self.messenger.clone(),
             timezone: self.settings.timezone,
             settings: self.settings.notify.clone(),
+            telegram: self.telegram.clone(),
         }
     }
 

@@ -33,6 +33,7 @@ pub mod shutdown;
 pub mod sim;
 pub mod sites;
 pub mod sync;
+pub mod telegram;
 pub mod telemetry;
 pub mod whatsapp;
 pub mod worker;

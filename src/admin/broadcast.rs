@@ -49,7 +49,8 @@ impl Admin {
         };
         let sent = m.send(None, to, "broadcast", &[("message", body.as_str())]).await;
         let a = actor.clone();
-        let details = json!({ "to": to.masked(), "delivered": sent.is_ok() });
+        // The logs page reads `success`, `template` and `recipient`.
+        let details = json!({ "success": sent.is_ok(), "template": "test", "recipient": to.masked() });
         self.db
             .run(move |c| {
                 audit::record(
@@ -89,7 +90,8 @@ impl Admin {
                     .filter(users::is_blocked.eq(false))
                     .select(users::id)
                     .load(c)?;
-                let details = json!({ "role": role, "total": to.len(), "chars": chars });
+                let recipient = format!("{} {} akun", role.as_str(), to.len());
+                let details = json!({ "success": true, "template": "broadcast", "recipient": recipient, "role": role, "total": to.len(), "chars": chars });
                 audit::record(
                     c,
                     &a,

@@ -138,6 +138,21 @@ pub async fn prepare_router(app: &App) -> anyhow::Result<usize> {
     Ok(missing.len())
 }
 
+/// The demo bot's token and webhook secret (the simulator's; nothing real).
+const DEMO_TELEGRAM_TOKEN: &str = "7000000001:demo-bot-token-simulator";
+pub const DEMO_TELEGRAM_SECRET: &str = "demo-telegram-webhook-secret-0123456789";
+
+/// The Telegram simulator as the operator's bot.
+fn demo_telegram(base: String) -> crate::config::telegram::TelegramSettings {
+    crate::config::telegram::TelegramSettings {
+        api_base: base,
+        bot_token: DEMO_TELEGRAM_TOKEN.into(),
+        bot_username: "hotspot_demo_bot".into(),
+        webhook_secret: DEMO_TELEGRAM_SECRET.into(),
+        timeout: std::time::Duration::from_secs(3),
+    }
+}
+
 /// The payment simulator as Midtrans (its sandbox key unless one is given).
 fn demo_midtrans(base: String) -> crate::config::MidtransSettings {
     crate::config::MidtransSettings {
@@ -180,6 +195,7 @@ struct DemoSims {
     router: Arc<crate::sim::router::SimRouter>,
     whatsapp: crate::sim::whatsapp::WhatsAppSim,
     midtrans: crate::sim::midtrans::MidtransSim,
+    telegram: crate::sim::telegram::TelegramSim,
     _control: tokio::task::JoinHandle<()>,
     _ticker: tokio::task::JoinHandle<()>,
 }
@@ -238,7 +254,16 @@ async fn start_demo_sims() -> anyhow::Result<DemoSims> {
     let midtrans = crate::sim::midtrans::MidtransSim::start(mt_listen, &key, None).await.with_context(|| {
         format!("cannot start the Midtrans simulator on {mt_listen} (HOTSPOT_DEMO_MIDTRANS_LISTEN)")
     })?;
-    Ok(DemoSims { router, whatsapp, midtrans, _control: control, _ticker: ticker })
+    let tg_listen: std::net::SocketAddr = std::env::var("HOTSPOT_DEMO_TELEGRAM_LISTEN")
+        .unwrap_or_else(|_| "127.0.0.1:18732".into())
+        .parse()
+        .context("HOTSPOT_DEMO_TELEGRAM_LISTEN must be host:port")?;
+    let telegram = crate::sim::telegram::TelegramSim::start(tg_listen, DEMO_TELEGRAM_TOKEN, "hotspot_demo_bot")
+        .await
+        .with_context(|| {
+        format!("cannot start the Telegram simulator on {tg_listen} (HOTSPOT_DEMO_TELEGRAM_LISTEN)")
+    })?;
+    Ok(DemoSims { router, whatsapp, midtrans, telegram, _control: control, _ticker: ticker })
 }
 
 /// `hotspot demo`: database created if missing, migrated, seeded, simulators started; server and
@@ -289,7 +314,9 @@ pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
         seed_events: true,
     });
     let mt_base = sims.midtrans.base_url();
+    let tg_base = sims.telegram.base_url();
     settings.payments.midtrans = Some(demo_midtrans(mt_base.clone()));
+    settings.telegram = Some(demo_telegram(sims.telegram.base_url()));
     let app = App::connect(settings)?;
     let applied = migrate(&app.db).await?;
     let seeded = seed_demo(&app.db).await?;
@@ -307,11 +334,12 @@ pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
     sims.midtrans.set_notify_url(Some(format!("http://{addr}/api/transactions/notification")));
     let control = std::env::var("HOTSPOT_DEMO_ROUTER_CONTROL").unwrap_or_else(|_| "127.0.0.1:18729".into());
     eprintln!(
-        "\nhotspot demo on http://{addr}\n  health:   curl -s http://{addr}/api/health\n  openapi:  curl -s http://{addr}/api/openapi.json\n  metrics:  curl -s http://{addr}/metrics\n  admin:    {DEMO_ADMIN_PHONE} / {DEMO_ADMIN_PASSWORD}\n  router:   RouterOS API simulator on {router_addr} (admin / sim-password), control port {control}\n  whatsapp: gateway simulator on {wa_base}; codes: curl -s '{wa_base}/_sim/last-code?to=081234567001'\n  midtrans: payment simulator on {mt_base}; pay an order: curl -s -X POST {mt_base}/_sim/transactions/ORDER_ID/pay\n"
+        "\nhotspot demo on http://{addr}\n  health:   curl -s http://{addr}/api/health\n  openapi:  curl -s http://{addr}/api/openapi.json\n  metrics:  curl -s http://{addr}/metrics\n  admin:    {DEMO_ADMIN_PHONE} / {DEMO_ADMIN_PASSWORD}\n  router:   RouterOS API simulator on {router_addr} (admin / sim-password), control port {control}\n  whatsapp: gateway simulator on {wa_base}; codes: curl -s '{wa_base}/_sim/last-code?to=081234567001'\n  midtrans: payment simulator on {mt_base}; pay an order: curl -s -X POST {mt_base}/_sim/transactions/ORDER_ID/pay\n  telegram: bot API simulator on {tg_base}; sent messages: curl -s {tg_base}/_sim/outbox\n"
     );
     let result = serve_and_work(app, listener).await;
     sims.router.shutdown();
     sims.whatsapp.stop().await;
     sims.midtrans.stop().await;
+    sims.telegram.stop().await;
     result
 }

@@ -11,6 +11,7 @@ mod notify;
 mod payments;
 mod router;
 pub mod runtime;
+pub mod telegram;
 #[cfg(test)]
 mod tests;
 mod whatsapp;
@@ -127,6 +128,7 @@ pub struct Settings {
     /// What each access status means on the router (sign-in and the sync share it).
     pub policy: RouterPolicy,
     pub backups: backups::BackupSettings,
+    pub telegram: Option<telegram::TelegramSettings>,
 }
 
 /// Secrets never reach Debug output (settings are logged at start-up in debug builds).
@@ -275,6 +277,7 @@ impl Settings {
             notify: notify::notify_settings(src)?,
             policy,
             backups: backups::backup_settings(src)?,
+            telegram: telegram::telegram_settings(src)?,
         };
         settings.check_secrets()?;
         Ok(settings)

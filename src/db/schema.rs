@@ -291,66 +291,6 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    update_submissions (id) {
-        id -> Uuid,
-        phone_number -> Text,
-        full_name -> Text,
-        role -> Text,
-        blok -> Nullable<Text>,
-        kamar -> Nullable<Text>,
-        tamping_type -> Nullable<Text>,
-        status -> Text,
-        rejection_reason -> Nullable<Text>,
-        processed_by -> Nullable<Uuid>,
-        processed_at -> Nullable<Timestamptz>,
-        created_at -> Timestamptz,
-        updated_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    promos (id) {
-        id -> Uuid,
-        name -> Text,
-        description -> Nullable<Text>,
-        event_type -> Text,
-        status -> Text,
-        start_date -> Timestamptz,
-        end_date -> Nullable<Timestamptz>,
-        bonus_value_mb -> Nullable<Int8>,
-        bonus_duration_days -> Nullable<Int4>,
-        created_by -> Nullable<Uuid>,
-        created_at -> Timestamptz,
-        updated_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    quota_requests (id) {
-        id -> Uuid,
-        requester_id -> Uuid,
-        request_type -> Text,
-        status -> Text,
-        requested_mb -> Nullable<Int8>,
-        requested_days -> Nullable<Int4>,
-        granted_mb -> Nullable<Int8>,
-        granted_days -> Nullable<Int4>,
-        rejection_reason -> Nullable<Text>,
-        processed_by -> Nullable<Uuid>,
-        processed_at -> Nullable<Timestamptz>,
-        created_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    notification_recipients (event, user_id) {
-        event -> Text,
-        user_id -> Uuid,
-        created_at -> Timestamptz,
-    }
-}
-
 diesel::joinable!(user_devices -> users (user_id));
 diesel::joinable!(user_devices -> routers (router_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -387,8 +327,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     transaction_events,
     voucher_batches,
     vouchers,
-    update_submissions,
-    promos,
-    quota_requests,
-    notification_recipients,
 );
+
+mod console;
+pub use console::*;

@@ -10,7 +10,8 @@ use utoipa::openapi::{ContentBuilder, HeaderBuilder, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::routes::{
-    account, admin, auth, billing, devices, forms, health, operations, public, register, selfservice, webhooks,
+    account, admin, auth, billing, devices, forms, health, operations, public, register, selfservice, telegram,
+    webhooks,
 };
 
 /// The error envelope of every response with status >= 400. Some refusals add fields:
@@ -120,7 +121,11 @@ pub struct ErrorEnvelope {
         public::settings_public,
         public::promos_active,
         public::validate_whatsapp,
-        public::telegram_status,
+        telegram::status,
+        telegram::link_token,
+        telegram::unlink,
+        telegram::webhook,
+        telegram::test_send,
         selfservice::quota,
         selfservice::weekly_usage,
         selfservice::monthly_usage,

@@ -43,6 +43,12 @@ impl Notify {
         }
         let vars = self.values(&user, &event);
         let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        // An operator's alert also goes to the admin's linked Telegram chat.
+        if matches!(event, Event::Alert { .. })
+            && let Some(text) = messenger.render_in(event.template(), user.language, &refs)
+        {
+            self.telegram_copy(user.id, &text, &job.key).await;
+        }
         let sent =
             messenger.send_once(user.id, &user.phone_number, event.template(), user.language, &refs, &job.key).await?;
         Ok(if sent.is_some() { Outcome::Sent } else { Outcome::AlreadySent })

@@ -98,6 +98,11 @@ impl Messenger {
         }
     }
 
+    /// A template's text in a language, for another channel (Telegram).
+    pub fn render_in(&self, template: &str, lang: crate::domain::Language, vars: &[(&str, &str)]) -> Option<String> {
+        self.templates.render_in(template, lang, vars).ok()
+    }
+
     /// Renders `template`, records it, sends it. The text itself is never stored (it may hold a
     /// code).
     pub async fn send(

@@ -13,6 +13,7 @@ pub mod log;
 pub mod messenger;
 pub mod receipts;
 pub mod recipients;
+pub mod telegram;
 pub mod templates;
 pub mod watch;
 
@@ -63,6 +64,8 @@ pub struct Notify {
     /// The operator's timezone (quiet hours, the daily cap, dates in messages).
     pub timezone: chrono_tz::Tz,
     pub settings: NotifySettings,
+    /// The operator's Telegram bot, when configured (links, admins' alerts).
+    pub telegram: Option<crate::telegram::TelegramClient>,
 }
 
 impl Notify {

@@ -2,4 +2,5 @@
 
 pub mod midtrans;
 pub mod router;
+pub mod telegram;
 pub mod whatsapp;

@@ -12,6 +12,8 @@ the komandan's quota request filed and approved, a notification recipient toggle
 WhatsApp test message sent, the action logs loaded and exported as CSV."""
 
 import asyncio
+import csv
+import io
 import json
 import os
 import re
@@ -615,16 +617,16 @@ async def admin_logs(page, mark):
     await page.get_by_text(re.compile(r"^\s*[1-9][0-9]* log\s*$")).first.wait_for(timeout=15000)
     await mark("export")
     await page.click("button:has-text('Ekspor')")
-    csv = page.locator(".v-overlay--active .v-list-item").filter(has_text="CSV").first
+    item = page.locator(".v-overlay--active .v-list-item").filter(has_text="CSV").first
     # The page fetches the export and hands it to the browser as a download (a blob link);
     # the file is what the operator gets (playwright has no body for the attachment answer).
     async with page.expect_download(timeout=20000) as got:
-        await answer(page, watch, "GET", "/api/admin/action-logs/export", lambda: csv.click())
+        await answer(page, watch, "GET", "/api/admin/action-logs/export", lambda: item.click())
     download = await got.value
     with open(await download.path(), encoding="utf-8-sig") as f:
         text = f.read()
-    lines = text.splitlines()
-    assert len(lines) > 1 and lines[0].startswith("Waktu,"), f"the export is not the logs as CSV: {text[:120]!r}"
+    rows = list(csv.reader(io.StringIO(text)))
+    assert len(rows) > 1 and rows[0][:2] == ["Waktu", "Admin Pelaku"], f"the export is not the logs as CSV: {text[:120]!r}"
     assert download.suggested_filename.endswith(".csv"), download.suggested_filename
     await page.wait_for_selector("text=Laporan log berhasil diunduh", timeout=10000)
     await watch.check()

@@ -37,7 +37,14 @@ fn database_columns(conn: &mut PgConnection) -> BTreeMap<String, Vec<(String, St
 
 /// Reads src/db/schema.rs: `table! { name (pk) { col -> Type, … } }`.
 fn diesel_columns() -> BTreeMap<String, Vec<(String, String, bool)>> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/db/schema.rs")).unwrap();
+    let text = [
+        concat!(env!("CARGO_MANIFEST_DIR"), "/src/db/schema.rs"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/src/db/schema/console.rs"),
+    ]
+    .iter()
+    .map(|p| std::fs::read_to_string(p).unwrap())
+    .collect::<Vec<_>>()
+    .join("\n");
     let mut out: BTreeMap<String, Vec<(String, String, bool)>> = BTreeMap::new();
     let mut current: Option<String> = None;
     for line in text.lines().map(str::trim) {

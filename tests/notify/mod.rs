@@ -1,3 +1,4 @@
 //! The notify room: lifecycle messages through the gateway simulator.
 
 mod messages;
+mod telegram;

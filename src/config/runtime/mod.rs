@@ -144,9 +144,9 @@ pub fn not_taken(key: &str) -> Option<&'static str> {
     match upper.as_str() {
         "MIKROTIK_HOST" | "MIKROTIK_USER" => Some("the router is set in the server's environment"),
         "DEMO_MODE_ENABLED" => Some("there is no demo sign-in: accounts sign in with their code"),
-        k if k.starts_with("TELEGRAM_") || k == "ENABLE_TELEGRAM_NOTIFICATIONS" => {
-            Some("Telegram is not connected to this backend yet")
-        }
+        k if k.starts_with("TELEGRAM_") || k == "ENABLE_TELEGRAM_NOTIFICATIONS" => Some(
+            "Telegram is configured in the server's environment (HOTSPOT_TELEGRAM_*); linked admins get alerts whenever a bot is set",
+        ),
         _ => None,
     }
 }

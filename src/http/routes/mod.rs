@@ -16,6 +16,7 @@ pub mod patterns;
 pub mod public;
 pub mod register;
 pub mod selfservice;
+pub mod telegram;
 pub mod webhooks;
 
 use actix_web::http::Method;
@@ -91,7 +92,9 @@ fn sign_in_routes() -> Vec<RouteSpec> {
 /// A signed-in user's own records.
 fn self_service_routes() -> Vec<RouteSpec> {
     routes![
-        GET "/api/auth/me/telegram/status" => public::telegram_status,
+        GET "/api/auth/me/telegram/status" => telegram::status,
+        POST "/api/auth/me/telegram/link-token" => telegram::link_token,
+        POST "/api/auth/me/telegram/unlink" => telegram::unlink,
         GET "/api/users/me/quota" => selfservice::quota,
         GET "/api/users/me/weekly-usage" => selfservice::weekly_usage,
         GET "/api/users/me/monthly-usage" => selfservice::monthly_usage,
@@ -123,6 +126,7 @@ fn billing_routes() -> Vec<RouteSpec> {
         POST "/api/vouchers/redeem" => billing::redeem,
         POST "/api/webhooks/fonnte/status/{secret}" => webhooks::fonnte_status,
         POST "/api/webhooks/whatsapp/{provider}" => webhooks::whatsapp,
+        POST "/api/webhooks/telegram/{secret}" => telegram::webhook,
     ]
 }
 
@@ -172,6 +176,7 @@ fn admin_routes() -> Vec<RouteSpec> {
         POST "/api/admin/whatsapp/test-send" => admin::whatsapp::test_send,
         POST "/api/admin/whatsapp/broadcast" => admin::whatsapp::broadcast,
         GET "/api/admin/whatsapp/broadcast/{id}" => admin::whatsapp::broadcast_progress,
+        POST "/api/admin/telegram/test-send" => telegram::test_send,
         GET "/api/admin/packages" => admin::packages::packages,
         POST "/api/admin/packages" => admin::packages::create_package,
         PATCH "/api/admin/packages/{id}" => admin::packages::update_package,

@@ -1,5 +1,5 @@
 //! What the existing frontend's pages read without a session: its public settings, the active
-//! promotions, the register tab's number check; and the Telegram link status of `/akun`.
+//! promotions, the register tab's number check.
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::domain::Msisdn;
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::extract::{Client, CurrentUser};
+use crate::http::extract::Client;
 use crate::http::input::Input;
 
 #[derive(Serialize, ToSchema)]
@@ -91,17 +91,4 @@ pub async fn validate_whatsapp(
         }
     };
     Ok(HttpResponse::Ok().json(answer))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TelegramStatus {
-    linked: bool,
-    telegram_username: Option<String>,
-}
-
-#[utoipa::path(get, path = "/api/auth/me/telegram/status", tag = "public", security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = TelegramStatus, description = "Telegram is not linked (not offered)"),
-        (status = 401, description = "AUTH_REQUIRED")))]
-pub async fn telegram_status(_user: CurrentUser) -> HttpResponse {
-    HttpResponse::Ok().json(TelegramStatus { linked: false, telegram_username: None })
 }
