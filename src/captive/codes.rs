@@ -96,7 +96,13 @@ impl Captive {
             }
             found => found?,
         };
-        self.ensure_may_hold_session(&user)?;
+        // A proven phone gets its code whatever the account's state: a blocked or deactivated
+        // account learns it after the code (verify-otp's 403 with the status token), where the
+        // frontend keeps the token for its policy page; here it would sign out and lose it. Nor
+        // does anyone without the phone learn the number's state.
+        if user.phone_verified_at.is_none() {
+            self.ensure_may_hold_session(&user)?;
+        }
         if user.phone_verified_at.is_none() {
             if let Some(ip) = client {
                 self.limit("otp-unproven-ip", &ip.as_text(), a.otp_unproven_per_ip_per_hour, HOUR).await?;

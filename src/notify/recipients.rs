@@ -13,7 +13,7 @@ use super::Event;
 use crate::audit::{self, Actor, Target};
 use crate::db::schema::{notification_recipients, users};
 use crate::db::{Db, DbError};
-use crate::domain::{AlertEvent, AuditAction, AuditTarget, Msisdn, Role};
+use crate::domain::{AlertEvent, AuditAction, AuditTarget, Language, Msisdn, Role};
 
 /// An admin account and whether it hears the event.
 #[derive(Debug, Clone, Serialize, ToSchema, Queryable)]
@@ -43,21 +43,26 @@ fn admins() -> users::BoxedQuery<'static, diesel::pg::Pg> {
     users::table.filter(users::role.eq_any([Role::Admin, Role::SuperAdmin])).into_boxed()
 }
 
-/// The active admins subscribed to `event`.
-pub fn subscribers(conn: &mut PgConnection, event: AlertEvent) -> Result<Vec<Uuid>, DbError> {
-    Ok(notification_recipients::table
+/// Who hears `event`: its subscribers; for an outage, every active super admin while nobody is
+/// subscribed (an install nobody configured still hears its router or gateway is down).
+pub fn hearers(conn: &mut PgConnection, event: AlertEvent) -> Result<Vec<(Uuid, Msisdn, Language)>, DbError> {
+    let subscribed: Vec<(Uuid, Msisdn, Language)> = notification_recipients::table
         .inner_join(users::table.on(users::id.eq(notification_recipients::user_id)))
         .filter(notification_recipients::event.eq(event))
         .filter(users::is_active.eq(true))
         .filter(users::role.eq_any([Role::Admin, Role::SuperAdmin]))
-        .select(notification_recipients::user_id)
-        .load(conn)?)
+        .select((users::id, users::phone_number, users::language))
+        .load(conn)?;
+    if subscribed.is_empty() && matches!(event, AlertEvent::RouterDown | AlertEvent::GatewayDown) {
+        return crate::accounts::super_admins(conn);
+    }
+    Ok(subscribed)
 }
 
-/// Queues `alert` (an [`Event::Alert`]) to every admin subscribed to `event`; a database or
-/// queue that fails is logged (the change it tells of is committed).
+/// Queues `alert` (an [`Event::Alert`]) to everyone who hears `event` ([`hearers`]); a database
+/// or queue that fails is logged (the change it tells of is committed).
 pub async fn alert(db: &Db, queues: &hotspot_jobs::Queues, event: AlertEvent, alert: Event) {
-    let to = match db.run(move |c| subscribers(c, event)).await {
+    let to = match db.run(move |c| Ok(hearers(c, event)?.into_iter().map(|(id, ..)| id).collect::<Vec<_>>())).await {
         Ok(to) => to,
         Err(e) => {
             tracing::warn!(error = %e, event = event.as_str(), "could not read who hears this alert");

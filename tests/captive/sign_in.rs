@@ -169,16 +169,43 @@ async fn request_otp_refusals() {
     let (status, _) = app.post(&b, "/api/auth/request-otp", json!({ "phone_number": "081234567002" })).await;
     assert_eq!(status, 200);
 
-    let (status, body) = app.post(&b, "/api/auth/request-otp", json!({ "phone_number": "081234567003" })).await;
+    // A blocked account gets its code too; its state is told after the code, with the token
+    // the frontend's policy page checks (a 403 at request-otp lost it: the frontend signs out).
+    let code = app.code_for(&b, "081234567003").await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, body) =
+        app.post(&b, "/api/auth/verify-otp", json!({ "phone_number": "081234567003", "otp": wrong })).await;
+    assert_eq!((status, body["status"].as_str()), (401, None), "a wrong code tells nothing: {body}");
+    let (status, body) =
+        app.post(&b, "/api/auth/verify-otp", json!({ "phone_number": "081234567003", "otp": code })).await;
     assert_eq!(
         (status, body["code"].as_str(), body["status"].as_str()),
-        (403, Some("ACCOUNT_STATUS"), Some("blocked"))
+        (403, Some("ACCOUNT_STATUS"), Some("blocked")),
+        "{body}"
     );
+    assert!(b.get(app.url("/api/auth/me")).send().await.unwrap().status() == 401, "no session for a blocked account");
     let token = body["status_token"].as_str().unwrap();
     let (_, v) = app.post(&b, "/api/auth/status-token/verify", json!({ "status": "blocked", "token": token })).await;
     assert_eq!(v["valid"], true);
     let (_, v) = app.post(&b, "/api/auth/status-token/verify", json!({ "status": "inactive", "token": token })).await;
     assert_eq!(v["valid"], false);
+
+    // A deactivated account (the inactive-account policy) likewise, to the inactive page.
+    let dormant = app.user("081234567005", "Dormant", 1).await.id;
+    app.backend
+        .db
+        .run(move |c| {
+            use diesel::prelude::*;
+            use hotspot::db::schema::users;
+            diesel::update(users::table.find(dormant)).set(users::is_active.eq(false)).execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let code = app.code_for(&b, "081234567005").await;
+    let (status, body) =
+        app.post(&b, "/api/auth/verify-otp", json!({ "phone_number": "081234567005", "otp": code })).await;
+    assert_eq!((status, body["status"].as_str()), (403, Some("inactive")), "{body}");
 
     // Cooldown: a second request within 60 s is refused with Retry-After.
     assert_eq!(app.post(&b, "/api/auth/request-otp", json!({ "phone_number": "081234567004" })).await.0, 200);
@@ -187,7 +214,7 @@ async fn request_otp_refusals() {
     assert_eq!(res.status(), 429);
     let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry));
-    assert_eq!(app.wa().outbox().len(), 2);
+    assert_eq!(app.wa().outbox().len(), 4);
     app.stop().await;
 }
 

@@ -238,13 +238,19 @@ async fn gateway_session_for_operators_and_the_drop_alert() {
     let (status, body) = crate::common::call(&app, &admin, "GET", "/api/admin/whatsapp/qr", None).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("INVALID_STATE")), "{body}");
 
-    // The session drops: logged, and the super admin hears it through the secondary, once.
+    // The session drops: logged, and the admin who hears GATEWAY_DOWN is told through the
+    // secondary, once (the super admin only while nobody is chosen: see outages below).
+    let (on_call, _) = crate::common::staff(&app, "081299990004", hotspot::domain::Role::Admin).await;
+    let body = serde_json::json!({ "notification_type": "GATEWAY_DOWN", "subscribed_admin_ids": [on_call] });
+    let (status, _) = crate::common::call(&app, &admin, "POST", "/api/admin/notification-recipients", Some(body)).await;
+    assert_eq!(status, 200);
     app.wa().set_session(SimSession::Disconnected);
     assert_eq!(s.notify().check_gateway().await.unwrap(), Watch::Dropped { told: 1 });
     assert_eq!(s.notify().check_gateway().await.unwrap(), Watch::StillDown);
-    let alerts: Vec<_> = secondary.outbox().into_iter().filter(|m| m.to == "6281299990003").collect();
+    let alerts: Vec<_> = secondary.outbox().into_iter().filter(|m| m.to == "6281299990004").collect();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert!(alerts[0].message.contains("terputus"), "{}", alerts[0].message);
+    assert!(secondary.outbox().iter().all(|m| m.to != "6281299990003"), "the super admin was not chosen");
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(metrics.contains("hotspot_peer_up{peer=\"whatsapp\"}"), "{metrics}");
 
@@ -400,4 +406,46 @@ async fn listen_to_seed(app: &TestApp) -> hotspot::shutdown::ShutdownTrigger {
     tokio::spawn(hotspot::whatsapp::seed_events::listen(provider, sink, shutdown));
     wait_for("the listener to connect", Duration::from_secs(10), || app.wa().socket_clients() == 1).await;
     trigger
+}
+
+/// The router going down and coming back is told once each, queued to the admins who hear
+/// ROUTER_DOWN; while nobody is chosen, to the super admins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_outages_are_told_once_each_to_who_hears_them() {
+    use hotspot::notify::watch::Watch;
+    let app = TestApp::spawn_captive(&[]).await;
+    let (_, sup) = crate::common::staff(&app, "081299990071", hotspot::domain::Role::SuperAdmin).await;
+    let (on_call, _) = crate::common::staff(&app, "081299990072", hotspot::domain::Role::Admin).await;
+    let n = app.backend.notify();
+    assert_eq!(n.router_seen("gedung-a", true).await.unwrap(), Watch::Up);
+    assert_eq!(n.router_seen("gedung-a", false).await.unwrap(), Watch::Dropped { told: 1 });
+    assert_eq!(n.router_seen("gedung-a", false).await.unwrap(), Watch::StillDown);
+    assert_eq!(n.router_seen("gedung-a", true).await.unwrap(), Watch::Restored);
+    assert_eq!(n.router_seen("gedung-a", true).await.unwrap(), Watch::Up);
+
+    let body = serde_json::json!({ "notification_type": "ROUTER_DOWN", "subscribed_admin_ids": [on_call] });
+    let (status, _) = crate::common::call(&app, &sup, "POST", "/api/admin/notification-recipients", Some(body)).await;
+    assert_eq!(status, 200);
+    assert_eq!(n.router_seen("gedung-a", false).await.unwrap(), Watch::Dropped { told: 1 });
+
+    let (_w, _j) = app.start_worker();
+    let wanted = |to: &'static str, text: &'static str| {
+        let app = &app;
+        async move {
+            for _ in 0..100 {
+                let n = app.wa().outbox().iter().filter(|m| m.to == to && m.message.contains(text)).count();
+                if n > 0 {
+                    return n;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            0
+        }
+    };
+    assert_eq!(wanted("6281299990071", "tidak menjawab").await, 1, "{:?}", app.wa().outbox());
+    assert_eq!(wanted("6281299990071", "menjawab lagi").await, 1);
+    assert_eq!(wanted("6281299990072", "tidak menjawab").await, 1);
+    let sup_down =
+        app.wa().outbox().iter().filter(|m| m.to == "6281299990071" && m.message.contains("tidak menjawab")).count();
+    assert_eq!(sup_down, 1, "the second outage went to the chosen admin only");
 }

@@ -34,7 +34,8 @@ pub struct MessageBody {
 
 #[utoipa::path(post, path = "/api/auth/request-otp", tag = "auth",
     request_body(content((RequestOtpBody = "application/json"), (RequestOtpBody = "application/x-www-form-urlencoded"))),
-    responses((status = 200, body = MessageBody), (status = 403, description = "ACCOUNT_STATUS"),
+    responses((status = 200, body = MessageBody),
+        (status = 403, description = "ACCOUNT_STATUS: only a registration nobody proved (a proven phone gets its code; a blocked or inactive account hears its state at verify-otp)"),
         (status = 404, description = "USER_NOT_FOUND"), (status = 429, description = "RATE_LIMITED"),
         (status = 503, description = "WHATSAPP_UNAVAILABLE")))]
 pub async fn request_otp(

@@ -10,6 +10,7 @@ pub mod payment_reconcile;
 pub mod quota_sync;
 pub mod reconcile;
 pub mod router_retry;
+pub mod router_watch;
 pub mod stale_devices;
 pub mod walled_garden;
 
@@ -32,6 +33,7 @@ pub fn register(w: Worker<Ctx>) -> Worker<Ctx> {
         .queued::<hotspot_jobs::Notify>()
         .scheduled::<expiry_warnings::ExpiryWarnings>()
         .scheduled::<gateway_watch::GatewayWatch>()
+        .scheduled::<router_watch::RouterWatch>()
         .scheduled::<walled_garden::WalledGarden>()
         .scheduled::<backup::Backup>()
 }
