@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the local PostgreSQL and Redis this project needs are up; starts them when they are
 # installed but stopped, installs them (Debian packages) when missing; likewise the OpenSSL
-# headers the build links (the Socket.IO client's TLS). Idempotent.
+# headers the build links (the Socket.IO client's TLS) and the PostgreSQL client tools the
+# console's backups run. Idempotent.
 set -euo pipefail
 
 pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
@@ -17,6 +18,12 @@ need_root() {
 if ! pkg-config --exists openssl 2>/dev/null; then
   need_root "installing the OpenSSL headers the build needs (libssl-dev, pkg-config)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libssl-dev pkg-config >/dev/null
+fi
+
+# The console's backups run pg_dump/pg_restore.
+if ! command -v pg_restore >/dev/null 2>&1; then
+  need_root "installing the PostgreSQL client tools the backups use (postgresql-client)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
 fi
 
 if ! pg_up; then

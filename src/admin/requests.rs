@@ -53,6 +53,10 @@ impl Admin {
         if komandan.role != Role::Komandan {
             return Err(AdminError::forbidden("only a komandan files quota requests"));
         }
+        // A blocked or deactivated komandan holds a session that only shows its state.
+        if komandan.is_blocked || !komandan.is_active {
+            return Err(AdminError::forbidden("a blocked or inactive account files no requests"));
+        }
         let r = self.runtime.get();
         let (mb, days) = match kind {
             RequestKind::Unlimited if !r.komandan_allow_unlimited => {

@@ -70,9 +70,19 @@ impl Captive {
         u.approval_status == ApprovalStatus::Pending && u.is_active && !u.is_blocked
     }
 
-    /// An account that may hold a session: one that may sign in, or one waiting for approval.
+    /// An approved account that is blocked or deactivated: its code signs it in to a session
+    /// that only shows its state (no device, no purchase, no request; refresh refuses it, so it
+    /// ends with its access token). The existing frontend opens its policy page only for a
+    /// signed-in user: a refusal's status token it loses on the way (its 403 handler signs out
+    /// and clears it).
+    pub fn is_status_only(u: &User) -> bool {
+        u.approval_status == ApprovalStatus::Approved && (u.is_blocked || !u.is_active)
+    }
+
+    /// An account that may hold a session: one that may sign in, one waiting for approval, or
+    /// one whose session only shows its state.
     pub fn ensure_may_hold_session(&self, u: &User) -> Result<(), CaptiveError> {
-        if Self::is_waiting(u) { Ok(()) } else { self.ensure_can_sign_in(u) }
+        if Self::is_waiting(u) || Self::is_status_only(u) { Ok(()) } else { self.ensure_can_sign_in(u) }
     }
 
     /// Sends a fresh code to `phone` over WhatsApp: to an account that may sign in, or to a
@@ -96,13 +106,9 @@ impl Captive {
             }
             found => found?,
         };
-        // A proven phone gets its code whatever the account's state: a blocked or deactivated
-        // account learns it after the code (verify-otp's 403 with the status token), where the
-        // frontend keeps the token for its policy page; here it would sign out and lose it. Nor
-        // does anyone without the phone learn the number's state.
-        if user.phone_verified_at.is_none() {
-            self.ensure_may_hold_session(&user)?;
-        }
+        // A blocked or deactivated account gets its code and a session that shows its state
+        // (see `is_status_only`); nobody without the phone learns the number's state.
+        self.ensure_may_hold_session(&user)?;
         if user.phone_verified_at.is_none() {
             if let Some(ip) = client {
                 self.limit("otp-unproven-ip", &ip.as_text(), a.otp_unproven_per_ip_per_hour, HOUR).await?;

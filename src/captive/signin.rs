@@ -281,8 +281,10 @@ impl Captive {
             let event = crate::domain::AlertEvent::NewRegistration;
             crate::notify::recipients::alert(&self.db, &self.accounts.queues, event, alert).await;
         }
-        // A registration waiting for approval gets a session that shows it waiting, no device.
-        let location = if Self::is_waiting(&user) { Location::Internet } else { location };
+        // A registration waiting for approval, or a blocked or deactivated account, gets a
+        // session that shows where it stands, no device.
+        let location =
+            if Self::is_waiting(&user) || Self::is_status_only(&user) { Location::Internet } else { location };
         self.ensure_may_hold_session(&user)?;
         self.sign_in(SignIn {
             account: Account::User(Box::new(user)),

@@ -169,26 +169,42 @@ async fn request_otp_refusals() {
     let (status, _) = app.post(&b, "/api/auth/request-otp", json!({ "phone_number": "081234567002" })).await;
     assert_eq!(status, 200);
 
-    // A blocked account gets its code too; its state is told after the code, with the token
-    // the frontend's policy page checks (a 403 at request-otp lost it: the frontend signs out).
+    // A blocked account gets its code too, and the code a session that only shows its state:
+    // the existing frontend opens /policy/blocked for a signed-in blocked user (a refusal's
+    // status token it loses: its 403 handler signs out and clears it). No device is bound, even
+    // from the hotspot; nothing else is open to it; refresh refuses it.
     let code = app.code_for(&b, "081234567003").await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let (status, body) =
         app.post(&b, "/api/auth/verify-otp", json!({ "phone_number": "081234567003", "otp": wrong })).await;
     assert_eq!((status, body["status"].as_str()), (401, None), "a wrong code tells nothing: {body}");
-    let (status, body) =
-        app.post(&b, "/api/auth/verify-otp", json!({ "phone_number": "081234567003", "otp": code })).await;
-    assert_eq!(
-        (status, body["code"].as_str(), body["status"].as_str()),
-        (403, Some("ACCOUNT_STATUS"), Some("blocked")),
-        "{body}"
-    );
-    assert!(b.get(app.url("/api/auth/me")).send().await.unwrap().status() == 401, "no session for a blocked account");
+    let (status, body) = app
+        .post(
+            &b,
+            "/api/auth/verify-otp",
+            json!({ "phone_number": "081234567003", "otp": code, "client_ip": "10.5.50.13", "client_mac": "02:DE:00:00:00:03" }),
+        )
+        .await;
+    assert_eq!((status, body["hotspot_binding_active"].as_bool()), (200, Some(false)), "{body}");
+    let me: Value = b.get(app.url("/api/auth/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!((me["is_blocked"].as_bool(), me["access_status"].as_str()), (Some(true), Some("blocked")), "{me}");
+    let list: Value = b.get(app.url("/api/users/me/devices")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["devices"].as_array().map(Vec::len), Some(0), "{list}");
+    let (status, body) = app
+        .post(
+            &b,
+            "/api/users/me/devices/bind-current",
+            json!({ "client_ip": "10.5.50.13", "client_mac": "02:DE:00:00:00:03" }),
+        )
+        .await;
+    assert_eq!((status, body["status"].as_str()), (403, Some("blocked")), "{body}");
     let token = body["status_token"].as_str().unwrap();
     let (_, v) = app.post(&b, "/api/auth/status-token/verify", json!({ "status": "blocked", "token": token })).await;
     assert_eq!(v["valid"], true);
     let (_, v) = app.post(&b, "/api/auth/status-token/verify", json!({ "status": "inactive", "token": token })).await;
     assert_eq!(v["valid"], false);
+    let res = b.post(app.url("/api/auth/refresh")).send().await.unwrap();
+    assert_eq!(res.status(), 401, "the status session ends with its access token");
 
     // A deactivated account (the inactive-account policy) likewise, to the inactive page.
     let dormant = app.user("081234567005", "Dormant", 1).await.id;
@@ -202,10 +218,13 @@ async fn request_otp_refusals() {
         })
         .await
         .unwrap();
-    let code = app.code_for(&b, "081234567005").await;
+    let d = app.browser();
+    let code = app.code_for(&d, "081234567005").await;
     let (status, body) =
-        app.post(&b, "/api/auth/verify-otp", json!({ "phone_number": "081234567005", "otp": code })).await;
-    assert_eq!((status, body["status"].as_str()), (403, Some("inactive")), "{body}");
+        app.post(&d, "/api/auth/verify-otp", json!({ "phone_number": "081234567005", "otp": code })).await;
+    assert_eq!(status, 200, "{body}");
+    let me: Value = d.get(app.url("/api/auth/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!((me["is_active"].as_bool(), me["access_status"].as_str()), (Some(false), Some("inactive")), "{me}");
 
     // Cooldown: a second request within 60 s is refused with Retry-After.
     assert_eq!(app.post(&b, "/api/auth/request-otp", json!({ "phone_number": "081234567004" })).await.0, 200);

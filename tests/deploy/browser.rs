@@ -8,9 +8,16 @@
 //! user's pages, reached and settled with no failing `/api` call; and each page's main action in
 //! its own scenario: a promo created, the komandan's quota request filed from `/requests` and
 //! approved on `/admin/requests`, a notification recipient toggled and saved, a WhatsApp test
-//! message sent, the action logs listed and exported as CSV. scripts/test.sh installs
-//! Debian's Chromium and playwright (pointed at it; no browser is downloaded). Screenshots of a
-//! failing step are left in target/browser-shots.
+//! message sent, the action logs listed and exported as CSV, the app's name changed on
+//! `/admin/settings/general` and still shown after a reload, the package's price edited on
+//! `/admin/packages` and listed anew after a reload, a WhatsApp broadcast to the users queued
+//! from `/admin/whatsapp`, a blocked account's sign-in on `/login` ending on `/policy/blocked`
+//! (a session that only shows its state), a user's Telegram linked from `/akun` (the deep link issued, Telegram's `/start`
+//! posted to our webhook as the simulated Bot API does, the page then showing the chat linked),
+//! and last (it replaces the database) a backup made on `/admin/backup` and restored from, the
+//! console still working after. scripts/test.sh installs Debian's Chromium, playwright (pointed
+//! at it; no browser is downloaded) and the PostgreSQL client (pg_dump, pg_restore). Screenshots
+//! of a failing step are left in target/browser-shots.
 
 use std::path::Path;
 use std::process::Command;
@@ -20,6 +27,10 @@ use crate::common::TestApp;
 
 const ADMIN_PHONE: &str = "081200000001";
 const ADMIN_PASSWORD: &str = "browser-admin-password";
+/// The simulated Telegram bot (e2e.py links a user's chat through it).
+const TG_TOKEN: &str = "7000000002:AAbrowser-test-token-for-the-sim";
+const TG_BOT: &str = "hotspot_browser_bot";
+const TG_SECRET: &str = "browser-webhook-secret-0123456789abcdef";
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
@@ -34,10 +45,19 @@ async fn the_existing_frontend_end_to_end() {
     );
     let (portal_port, nuxt_port) = (free_port(), free_port());
     let portal = format!("http://127.0.0.1:{portal_port}");
+    let tg = hotspot::sim::telegram::TelegramSim::start("127.0.0.1:0".parse().unwrap(), TG_TOKEN, TG_BOT)
+        .await
+        .expect("start the Telegram simulator");
+    let tg_base = tg.base_url();
+    // The backup page's archives go to a folder of the test's own (test_vars' HOTSPOT_BACKUP_DIR).
     let app = TestApp::spawn_billing(&[
         ("HOTSPOT_PUBLIC_BASE_URL", &portal),
         ("HOTSPOT_TRUSTED_ORIGINS", &portal),
         ("HOTSPOT_CLIENT_CIDRS", "10.5.50.0/24"),
+        ("HOTSPOT_TELEGRAM_BOT_TOKEN", TG_TOKEN),
+        ("HOTSPOT_TELEGRAM_BOT_USERNAME", TG_BOT),
+        ("HOTSPOT_TELEGRAM_WEBHOOK_SECRET", TG_SECRET),
+        ("HOTSPOT_TELEGRAM_API_BASE", &tg_base),
     ])
     .await;
     app.user("081234567001", "Budi Aktif", 10).await;
@@ -56,6 +76,22 @@ async fn the_existing_frontend_end_to_end() {
     let komandan =
         app.user_with("081234567007", "Komandan Bayu", 5, |u| u.role = hotspot::domain::Role::Komandan).await;
     app.user("081234567006", "Uli Halaman", 3).await;
+    // e2e.py BLOCKED: a blocked account (its sign-in only shows its state), and
+    // TELEGRAM_USER, who links a Telegram chat from /akun.
+    let blocked = app.user("081234567008", "Badu Diblokir", 2).await.id;
+    app.backend
+        .db
+        .run(move |c| {
+            use diesel::prelude::*;
+            use hotspot::db::schema::users;
+            diesel::update(users::table.find(blocked))
+                .set((users::is_blocked.eq(true), users::blocked_reason.eq("Penyalahgunaan jaringan")))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    app.user("081234567009", "Tari Telegram", 2).await;
     let sale = hotspot::billing::packages::PackageFields {
         name: Some("Mingguan 5 GB".into()),
         price_idr: Some(15_000),
@@ -97,6 +133,7 @@ async fn the_existing_frontend_end_to_end() {
         c
     };
     let (base, outbox) = (app.base.clone(), app.wa().base_url());
+    let tg_hook = app.url(&format!("/api/webhooks/telegram/{TG_SECRET}"));
     let (mut start, mut stop) = (frontend("start"), frontend("stop"));
     start.arg(&base);
     let run = tokio::task::spawn_blocking(move || {
@@ -111,6 +148,10 @@ async fn the_existing_frontend_end_to_end() {
             .env("SHOTS", &shots)
             .env("ADMIN_PHONE", ADMIN_PHONE)
             .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("TELEGRAM_SIM", &tg_base)
+            .env("TELEGRAM_HOOK", &tg_hook)
+            .env("TELEGRAM_SECRET", TG_SECRET)
+            .env("TELEGRAM_BOT", TG_BOT)
             .output()
             .map_err(|e| format!("cannot run python3: {e}"));
         let _ = stop.output();
@@ -121,7 +162,7 @@ async fn the_existing_frontend_end_to_end() {
     let outcome =
         tokio::time::timeout(Duration::from_secs(900), run).await.expect("the browser test in time").expect("join");
     let text = outcome.unwrap_or_else(|e| panic!("the frontend does not work against this backend:\n{e}"));
-    assert!(text.contains("15 passed, 0 failed"), "{text}");
+    assert!(text.contains("21 passed, 0 failed"), "{text}");
     // The buyer paid through the simulated Snap: 1 GB + 5 GB, one paid transaction.
     let id = buyer.id;
     let after = app.backend.db.run(move |c| hotspot::accounts::find(c, id)).await.unwrap().unwrap();
@@ -152,5 +193,24 @@ async fn the_existing_frontend_end_to_end() {
         .await
         .unwrap();
     assert_eq!((status.as_str(), proven), ("PENDING_APPROVAL", false));
+    // The package's new price, saved on /admin/packages, and nothing else of it changed (the
+    // restore brought back the archive made after the edit).
+    let package = app
+        .backend
+        .db
+        .run(|c| {
+            use diesel::prelude::*;
+            use hotspot::db::schema::packages;
+            Ok(packages::table
+                .filter(packages::name.eq("Mingguan 5 GB"))
+                .select((packages::price_idr, packages::quota_bytes, packages::validity_days, packages::is_active))
+                .first::<(i64, i64, i32, bool)>(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(package, (17_500, 5 * hotspot::domain::GIB, 7, true));
+    // The bot greeted the chat the user linked.
+    assert!(tg.outbox().iter().any(|m| m.text.contains("terhubung")), "{:?}", tg.outbox());
     app.stop().await;
+    tg.stop().await;
 }

@@ -96,6 +96,8 @@ impl Demo {
             .env("HOTSPOT_REDIS_PREFIX", format!("test:{db}:"))
             .env("HOTSPOT_BINDING_MODE", mode)
             .env("HOTSPOT_LOG", "warn")
+            // The console's backups (the walkthrough makes one) go to a scratch folder.
+            .env("HOTSPOT_BACKUP_DIR", std::env::temp_dir().join(format!("{db}-backups")))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         let child = cmd.spawn().expect("start the demo");
@@ -112,7 +114,7 @@ impl Demo {
             }
             assert!(
                 Instant::now() < deadline,
-                "the demo did not answer on 127.0.0.1:8080 (are 8080 and 18728-18731 free?)"
+                "the demo did not answer on 127.0.0.1:8080 (are 8080 and 18728-18732 free?)"
             );
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -136,6 +138,7 @@ impl Drop for Demo {
         if let Ok(mut admin) = PgConnection::establish(&format!("{}/postgres", pg_server_url())) {
             let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.db));
         }
+        let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("{}-backups", self.db)));
     }
 }
 

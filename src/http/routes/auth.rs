@@ -35,7 +35,7 @@ pub struct MessageBody {
 #[utoipa::path(post, path = "/api/auth/request-otp", tag = "auth",
     request_body(content((RequestOtpBody = "application/json"), (RequestOtpBody = "application/x-www-form-urlencoded"))),
     responses((status = 200, body = MessageBody),
-        (status = 403, description = "ACCOUNT_STATUS: only a registration nobody proved (a proven phone gets its code; a blocked or inactive account hears its state at verify-otp)"),
+        (status = 403, description = "ACCOUNT_STATUS: a rejected registration (a blocked or deactivated account gets its code, and verify-otp a session that only shows its state)"),
         (status = 404, description = "USER_NOT_FOUND"), (status = 429, description = "RATE_LIMITED"),
         (status = 503, description = "WHATSAPP_UNAVAILABLE")))]
 pub async fn request_otp(
