@@ -121,6 +121,7 @@ pub struct ErrorEnvelope {
         public::settings_public,
         public::promos_active,
         public::validate_whatsapp,
+        public::check_or_register,
         telegram::status,
         telegram::link_token,
         telegram::unlink,

@@ -80,3 +80,30 @@ async fn a_burst_of_admin_passwords_is_checked_at_most_the_limit() {
     assert_eq!(answers.iter().filter(|s| **s == 429).count(), 150 - checked, "{answers:?}");
     app.stop().await;
 }
+
+/// The shop's contact form (`/beli` signed out): whether a number holds an account, nothing
+/// created, under validate-whatsapp's limit (shared: 30 checks an hour per address off the
+/// hotspot), a bad number refused clearly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shops_contact_form_answers_within_the_lookup_limit() {
+    let app = TestApp::spawn_captive(&[]).await;
+    app.user("081234563002", "Pelanggan", 1).await;
+    let c = app.internet();
+    let ask = |phone: &'static str| json!({ "phone_number": phone, "full_name": "Tamu Toko" });
+    let (status, body) = app.post(&c, "/api/users/check-or-register", ask("081234563002")).await;
+    assert_eq!((status, body["user_exists"].as_bool()), (200, Some(true)), "{body}");
+    let (status, body) = app.post(&c, "/api/users/check-or-register", ask("081234563003")).await;
+    assert_eq!((status, body["user_exists"].as_bool()), (200, Some(false)), "{body}");
+    let (status, body) = app.post(&c, "/api/users/check-or-register", ask("0812")).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("VALIDATION_ERROR")), "{body}");
+    let (_, admin) = staff(&app, "081299990009", Role::Admin).await;
+    let (_, page) = call(&app, &admin, "GET", "/api/admin/users?q=081234563003", None).await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(0), "nothing registered: {page}");
+    for _ in 0..28 {
+        let (status, _) = app.post(&c, "/api/users/validate-whatsapp", json!({ "phone_number": "081234563004" })).await;
+        assert_eq!(status, 200);
+    }
+    let (status, body) = app.post(&c, "/api/users/check-or-register", ask("081234563002")).await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("RATE_LIMITED")), "{body}");
+    app.stop().await;
+}

@@ -84,6 +84,7 @@ fn sign_in_routes() -> Vec<RouteSpec> {
         GET "/api/settings/public" => public::settings_public,
         GET "/api/public/promos/active" => public::promos_active,
         POST "/api/users/validate-whatsapp" => public::validate_whatsapp,
+        POST "/api/users/check-or-register" => public::check_or_register,
         POST "/api/users/database-update-submissions" => forms::submit,
         GET "/api/users/database-update-submissions/status" => forms::status,
     ]

@@ -92,3 +92,40 @@ pub async fn validate_whatsapp(
     };
     Ok(HttpResponse::Ok().json(answer))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct ContactBody {
+    #[schema(value_type = String, pattern = r"^(?:(?:\+62|0062|62|0)?8[0-9]{8,11}|\+(?:[1-57-9][0-9]{7,14}|6[013-9][0-9]{6,13}))$", example = "081234567890")]
+    phone_number: Msisdn,
+    /// What the visitor typed; not stored (registering is the register page's).
+    #[schema(max_length = 100)]
+    full_name: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactAnswer {
+    user_exists: bool,
+    message: &'static str,
+}
+
+#[utoipa::path(post, path = "/api/users/check-or-register", tag = "public",
+    request_body(content((ContactBody = "application/json"))),
+    responses((status = 200, body = ContactAnswer, description = "Whether the number holds an account: the shop's contact form then sends the visitor to sign in or to register (nothing is created here)"),
+        (status = 422, description = "VALIDATION_ERROR"), (status = 429, description = "RATE_LIMITED")))]
+pub async fn check_or_register(
+    state: web::Data<AppState>,
+    client: Client,
+    input: Input<ContactBody>,
+) -> Result<HttpResponse, ApiError> {
+    if input.full_name.as_ref().is_some_and(|n| n.chars().count() > 100) {
+        return Err(ApiError::validation("full_name", "at most 100 characters"));
+    }
+    // The same answer, under the same limits, as validate-whatsapp's.
+    let user_exists = state.captive.phone_taken(&input.phone_number, client.0.ip.as_ref()).await?;
+    let message = if user_exists {
+        "Nomor Anda sudah terdaftar. Silakan login."
+    } else {
+        "Nomor Anda belum terdaftar. Silakan registrasi."
+    };
+    Ok(HttpResponse::Ok().json(ContactAnswer { user_exists, message }))
+}
