@@ -57,6 +57,6 @@ pub use kinds::{
 };
 pub use mac::{MacAddress, MacError};
 pub use msisdn::{Msisdn, MsisdnError};
-pub use payment::{Rupiah, TxState};
+pub use payment::{PaymentMethod, ProviderMode, Rupiah, TxState, VaBank};
 pub use status::{AccessStatus, ApprovalStatus, Language, Role};
 pub use units::{Bytes, GIB, MIB};

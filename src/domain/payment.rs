@@ -9,6 +9,22 @@ text_enum!(
     TxState { Pending => "pending", Paid => "paid", Failed => "failed", Expired => "expired", Refunded => "refunded" }
 );
 
+text_enum!(
+    /// How the shop opens payments: Midtrans's Snap page, or its Core API (the buyer picks a
+    /// method in the frontend and pays from our status page).
+    ProviderMode { Snap => "snap", CoreApi => "core_api" }
+);
+
+text_enum!(
+    /// A Core API payment method the operator may offer.
+    PaymentMethod { Qris => "qris", Gopay => "gopay", Shopeepay => "shopeepay", Va => "va" }
+);
+
+text_enum!(
+    /// The banks whose virtual accounts the Core API opens (Mandiri's is a bill payment).
+    VaBank { Bca => "bca", Bni => "bni", Bri => "bri", Mandiri => "mandiri", Permata => "permata", Cimb => "cimb" }
+);
+
 /// Integer rupiah. Midtrans writes amounts as `"10000.00"`; only whole rupiah exist here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Rupiah(pub i64);

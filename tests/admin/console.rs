@@ -84,7 +84,7 @@ async fn the_general_settings_page_saves_what_it_means() {
     let (status, body) =
         call(&app, &sup, "PUT", "/api/admin/settings", Some(general_page_save("snap", "bni,bank-x"))).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("VALIDATION_ERROR")), "{body}");
-    assert_eq!(app.backend.runtime.get().payment_provider_mode, "core_api");
+    assert_eq!(app.backend.runtime.get().payment_provider_mode, hotspot::domain::ProviderMode::CoreApi);
 
     // The login notice the page switched on: the next console sign-in tells the admin.
     let b = app.browser();

@@ -121,7 +121,8 @@ async fn the_days_figures_come_from_the_records() {
 /// once each, and its progress says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn whatsapp_test_and_broadcast_reach_who_they_should() {
-    let app = TestApp::spawn_captive(&[]).await;
+    // A broadcast is a reminder: no quiet hours, or after 21:00 local it waits for the morning.
+    let app = TestApp::spawn_captive(&[("HOTSPOT_NOTIFY_QUIET_HOURS", "0-0")]).await;
     let (_, adm) = staff(&app, ADMIN, Role::Admin).await;
     let body = json!({ "phone_number": "081277771234", "message": "Halo dari konsol" });
     let (s, v) = call(&app, &adm, "POST", "/api/admin/whatsapp/test-send", Some(body.clone())).await;

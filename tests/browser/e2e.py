@@ -643,8 +643,17 @@ async def admin_logs(page, mark):
     watch.where = "/admin/logs: load and export"
     await page.get_by_text(re.compile(r"^\s*[1-9][0-9]* log\s*$")).first.wait_for(timeout=15000)
     await mark("export")
-    await page.click("button:has-text('Ekspor')")
     item = page.locator(".v-overlay--active .v-list-item").filter(has_text="CSV").first
+    # The menu opens on the button's click once the page has settled; a click during its
+    # opening transition (a loaded machine) is clicked again.
+    for _ in range(5):
+        await page.click("button:has-text('Ekspor')")
+        try:
+            await item.wait_for(state="visible", timeout=3000)
+            break
+        except Exception:
+            await page.keyboard.press("Escape")
+    await item.wait_for(state="visible", timeout=3000)
     # The page fetches the export and hands it to the browser as a download (a blob link);
     # the file is what the operator gets (playwright has no body for the attachment answer).
     async with page.expect_download(timeout=20000) as got:

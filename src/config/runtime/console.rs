@@ -3,8 +3,9 @@
 
 use serde_json::{Value, json};
 
-use super::values::{as_bool, as_choice, as_int, as_names, as_subset, refuse};
+use super::values::{as_bool, as_choice, as_int, as_kinds, as_names, refuse};
 use super::{INACTIVE_DAYS_RANGE, PAYMENT_METHODS, PAYMENT_MODES, RuntimeSettings, SettingError, VA_BANKS};
+use crate::domain::{PaymentMethod, VaBank};
 
 impl RuntimeSettings {
     /// The console's own keys: the admin's sign-in notice and how buyers pay.
@@ -15,15 +16,16 @@ impl RuntimeSettings {
                 json!(self.admin_login_notifications)
             }
             "payment_provider_mode" => {
-                self.payment_provider_mode = as_choice(k, v, PAYMENT_MODES)?;
+                let mode = as_choice(k, v, PAYMENT_MODES)?;
+                self.payment_provider_mode = mode.parse().map_err(|_| refuse(k, PAYMENT_MODES.join(", ")))?;
                 json!(self.payment_provider_mode)
             }
             "core_api_payment_methods" => {
-                self.core_api_payment_methods = as_subset(k, v, PAYMENT_METHODS)?;
+                self.core_api_payment_methods = as_kinds(k, v, PAYMENT_METHODS, PaymentMethod::as_str)?;
                 json!(self.core_api_payment_methods)
             }
             "core_api_va_banks" => {
-                self.core_api_va_banks = as_subset(k, v, VA_BANKS)?;
+                self.core_api_va_banks = as_kinds(k, v, VA_BANKS, VaBank::as_str)?;
                 json!(self.core_api_va_banks)
             }
             "address_bloks" => {

@@ -10,7 +10,7 @@ use super::Settings;
 
 mod console;
 mod values;
-use crate::domain::GIB;
+use crate::domain::{GIB, PaymentMethod, ProviderMode, VaBank};
 use values::{as_bool, as_int, as_percents, as_text, refuse};
 
 /// HOTSPOT_FUP_THRESHOLD_GIB's range, in GiB.
@@ -54,9 +54,9 @@ pub struct RuntimeSettings {
     pub admin_login_notifications: bool,
     /// How buyers pay: Midtrans `snap` (its payment page) or `core_api` (QRIS, e-wallets and
     /// virtual accounts shown by our pages), with the methods and banks offered in the latter.
-    pub payment_provider_mode: String,
-    pub core_api_payment_methods: Vec<String>,
-    pub core_api_va_banks: Vec<String>,
+    pub payment_provider_mode: ProviderMode,
+    pub core_api_payment_methods: Vec<PaymentMethod>,
+    pub core_api_va_banks: Vec<VaBank>,
     /// The choices the user editor and registration offer for where a user lives (values users
     /// already hold are offered too).
     pub address_bloks: Vec<String>,
@@ -81,8 +81,10 @@ pub struct RuntimeSettings {
 
 /// The payment keys' choices, as Midtrans names them.
 const PAYMENT_MODES: &[&str] = &["snap", "core_api"];
-const PAYMENT_METHODS: &[&str] = &["qris", "gopay", "va", "shopeepay"];
-const VA_BANKS: &[&str] = &["bca", "bni", "bri", "cimb", "mandiri", "permata"];
+/// In the order the frontend offers them.
+const PAYMENT_METHODS: &[PaymentMethod] =
+    &[PaymentMethod::Qris, PaymentMethod::Gopay, PaymentMethod::Va, PaymentMethod::Shopeepay];
+const VA_BANKS: &[VaBank] = &[VaBank::Bni, VaBank::Bca, VaBank::Bri, VaBank::Mandiri, VaBank::Permata, VaBank::Cimb];
 
 /// The retention keys' ranges, in days: history for at least a week; the audit trail for at
 /// least a year (what it is kept for: who did what, asked about months later).
@@ -186,9 +188,9 @@ impl RuntimeSettings {
             retention_sync_runs_days: 30,
             retention_audit_log_days: 730,
             admin_login_notifications: false,
-            payment_provider_mode: "snap".into(),
-            core_api_payment_methods: ["qris", "gopay", "va"].map(String::from).to_vec(),
-            core_api_va_banks: VA_BANKS.iter().map(|b| (*b).to_owned()).collect(),
+            payment_provider_mode: ProviderMode::Snap,
+            core_api_payment_methods: vec![PaymentMethod::Qris, PaymentMethod::Gopay, PaymentMethod::Va],
+            core_api_va_banks: VA_BANKS.to_vec(),
             address_bloks: ["A", "B", "C", "D", "E", "F"].map(String::from).to_vec(),
             address_kamars: ["1", "2", "3", "4", "5", "6"].map(String::from).to_vec(),
             update_form_open: false,

@@ -57,6 +57,18 @@ pub(super) fn as_subset(key: &str, v: &Value, choices: &[&str]) -> Result<Vec<St
     Ok(choices.iter().filter(|c| items.iter().any(|i| i == *c)).map(|c| (*c).to_owned()).collect())
 }
 
+/// A non-empty set of a fixed kind, spelled as [`as_subset`] reads it, in `choices`' order.
+pub(super) fn as_kinds<T: Copy>(
+    key: &str,
+    v: &Value,
+    choices: &[T],
+    text: fn(T) -> &'static str,
+) -> Result<Vec<T>, SettingError> {
+    let names: Vec<&str> = choices.iter().map(|c| text(*c)).collect();
+    let picked = as_subset(key, v, &names)?;
+    Ok(choices.iter().filter(|c| picked.iter().any(|p| p == text(**c))).copied().collect())
+}
+
 pub(super) fn as_percents(key: &str, v: &Value) -> Result<Vec<u8>, SettingError> {
     let items: Vec<Value> = match v {
         Value::Array(a) => a.clone(),
