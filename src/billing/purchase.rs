@@ -16,7 +16,7 @@ use crate::db::models::User;
 use crate::db::schema::transactions;
 use crate::domain::payment::{ProviderWord, Step, believable_alone, decide};
 use crate::domain::{LedgerSource, Rupiah, SaleChannel, TxEventSource, TxState};
-use crate::midtrans::{Breaker, MidtransError, ProviderStatus, SnapOrder, signature_valid};
+use crate::midtrans::{Breaker, MidtransError, Order, ProviderStatus, signature_valid};
 
 /// How many purchases one user may start per hour (each calls Snap).
 const STARTS_PER_HOUR: u32 = 20;
@@ -177,7 +177,7 @@ impl Billing {
         }
         let expiry = self.settings().payments.expiry;
         let (t, user) = self.db().run(move |conn| Ok(open_order(conn, user_id, package_id, expiry))).await??;
-        let order = SnapOrder {
+        let order = Order {
             order_id: &t.order_id,
             amount: Rupiah(t.amount_idr),
             item_id: t.package_id.to_string(),
@@ -185,7 +185,7 @@ impl Billing {
             customer_name: &user.full_name,
             customer_phone: user.phone_number.local(),
             expiry_minutes: expiry.as_secs() / 60,
-            finish_url: format!("{}/payment/finish?order_id={}", self.settings().public_base_url, t.order_id),
+            return_url: format!("{}/payment/finish?order_id={}", self.settings().public_base_url, t.order_id),
         };
         match midtrans.create_snap(&order).await {
             Ok(snap) => {

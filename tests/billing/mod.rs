@@ -1,4 +1,5 @@
 //! The billing room over HTTP against the Midtrans simulator.
 
 mod abuse;
+mod core_api;
 mod sales;

@@ -1,11 +1,12 @@
 //! A Midtrans simulator speaking the parts of its protocol we use: Snap (`POST
 //! /snap/v1/transactions`, HTTP Basic with the server key; `/snap/snap.js` for the browser),
-//! the status API (`GET /v2/{order_id}/status`), and signed HTTP notifications sent to the
+//! the Core API's charges and cancel (`core.rs`), the status API (`GET /v2/{order_id}/status`), and signed HTTP notifications sent to the
 //! merchant (each sent twice, as Midtrans resends; retried on a non-2xx answer). A control API
 //! (`/_sim/…`) pays, expires, denies, cancels or refunds a transaction, and sets faults: down
 //! (503), slow, or notifications signed with a wrong key.
 
 mod control;
+mod core;
 mod pages;
 
 use control::{Notifier, action_status, control, deliveries, list, pay_token, resend, set_mode};
@@ -50,6 +51,11 @@ pub struct SimTx {
     pub settled_at: Option<DateTime<Utc>>,
     pub notify_url: Option<String>,
     pub customer: Value,
+    /// A Core API charge's own fields (VA numbers, bill key, QR string, actions), echoed in
+    /// its notifications and status.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, Value>,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// One notification delivery attempt.
@@ -113,6 +119,23 @@ async fn gate(s: &Shared, req: &HttpRequest) -> Result<(), HttpResponse> {
     Ok(())
 }
 
+/// The order id and amount Snap and the Core API both check the same way.
+fn details(body: &Value) -> Result<(&str, i64), &'static str> {
+    let d = &body["transaction_details"];
+    let order_id = d["order_id"].as_str().filter(|o| !o.is_empty() && o.len() <= 50);
+    let order_id = order_id.ok_or("transaction_details.order_id is required")?;
+    let amount = d["gross_amount"].as_i64().filter(|a| *a >= 1);
+    let amount = amount.ok_or("transaction_details.gross_amount must be a whole number of at least 1")?;
+    if let Some(items) = body["item_details"].as_array() {
+        let sum: i64 =
+            items.iter().map(|i| i["price"].as_i64().unwrap_or(0) * i["quantity"].as_i64().unwrap_or(0)).sum();
+        if sum != amount {
+            return Err("transaction_details.gross_amount is not equal to the sum of item_details");
+        }
+    }
+    Ok((order_id, amount))
+}
+
 fn bad_request(msg: &str) -> HttpResponse {
     HttpResponse::BadRequest().json(json!({ "error_messages": [msg] }))
 }
@@ -121,20 +144,10 @@ async fn snap_create(s: Shared, req: HttpRequest, body: web::Json<Value>) -> Htt
     if let Err(r) = gate(&s, &req).await {
         return r;
     }
-    let d = &body["transaction_details"];
-    let Some(order_id) = d["order_id"].as_str().filter(|o| !o.is_empty() && o.len() <= 50) else {
-        return bad_request("transaction_details.order_id is required");
+    let (order_id, amount) = match details(&body) {
+        Ok(d) => d,
+        Err(why) => return bad_request(why),
     };
-    let Some(amount) = d["gross_amount"].as_i64().filter(|a| *a >= 1) else {
-        return bad_request("transaction_details.gross_amount must be a whole number of at least 1");
-    };
-    if let Some(items) = body["item_details"].as_array() {
-        let sum: i64 =
-            items.iter().map(|i| i["price"].as_i64().unwrap_or(0) * i["quantity"].as_i64().unwrap_or(0)).sum();
-        if sum != amount {
-            return bad_request("transaction_details.gross_amount is not equal to the sum of item_details");
-        }
-    }
     let override_url = req.headers().get("X-Override-Notification").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let base = format!("http://{}", req.connection_info().host());
     let mut st = lock(&s);
@@ -154,6 +167,8 @@ async fn snap_create(s: Shared, req: HttpRequest, body: web::Json<Value>) -> Htt
         settled_at: None,
         notify_url: override_url.or_else(|| st.notify_url.clone()),
         customer: body["customer_details"].clone(),
+        extra: serde_json::Map::new(),
+        expires_at: None,
     };
     st.tokens.insert(token.clone(), order_id.to_owned());
     st.txs.insert(order_id.to_owned(), tx);
@@ -197,6 +212,14 @@ fn word(t: &SimTx, key: &str) -> Value {
     }
     if status.contains("refund") {
         v["refund_amount"] = json!(gross);
+    }
+    if let Some(at) = t.expires_at {
+        v["expiry_time"] = json!(core::wib(at));
+    }
+    if let Value::Object(m) = &mut v {
+        for (k, x) in &t.extra {
+            m.entry(k.clone()).or_insert_with(|| x.clone());
+        }
     }
     v
 }
@@ -245,6 +268,10 @@ impl MidtransSim {
                 .route("/snap/snap.js", web::get().to(pages::snap_js))
                 .route("/snap/v2/vtweb/{token}", web::get().to(pages::vtweb))
                 .route("/v2/{order_id}/status", web::get().to(status))
+                .route("/v2/charge", web::post().to(core::charge))
+                .route("/v2/{order_id}/cancel", web::post().to(core::cancel))
+                .route("/v2/{kind}/{transaction_id}/qr-code", web::get().to(core::qr_image))
+                .route("/_sim/deeplink/{wallet}/{order_id}", web::get().to(core::deeplink))
                 .route("/_sim/pay-token/{token}", web::post().to(pay_token))
                 .route("/_sim/transactions", web::get().to(list))
                 .route("/_sim/transactions/{order_id}/notify", web::post().to(resend))

@@ -1,6 +1,11 @@
-//! The Midtrans client: Snap to open a payment, the status API to ask about one, and the
-//! notification signature. Every call has a timeout; repeated failures open a breaker that the
-//! shop's availability reports (the frontend closes its purchase buttons meanwhile).
+//! The Midtrans client: Snap or the Core API (`charge.rs`) to open a payment, the status API to
+//! ask about one, and the notification signature. Every call has a timeout; repeated failures
+//! open a breaker that the shop's availability reports (the frontend closes its purchase
+//! buttons meanwhile).
+
+mod charge;
+
+pub use charge::Charged;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -50,9 +55,9 @@ pub fn signature_valid(order_id: &str, status_code: &str, gross_amount: &str, se
     crate::crypto::ct_eq(want.as_bytes(), given.trim().to_ascii_lowercase().as_bytes())
 }
 
-/// What Snap needs to open a payment.
+/// A payment to open, through Snap or a Core API charge.
 #[derive(Debug, Clone)]
-pub struct SnapOrder<'a> {
+pub struct Order<'a> {
     pub order_id: &'a str,
     pub amount: Rupiah,
     pub item_id: String,
@@ -61,7 +66,22 @@ pub struct SnapOrder<'a> {
     /// Local form (`08…`), as Midtrans shows it on its page.
     pub customer_phone: String,
     pub expiry_minutes: u64,
-    pub finish_url: String,
+    /// Where the buyer returns: Snap's finish page, an e-wallet app's callback.
+    pub return_url: String,
+}
+
+impl Order<'_> {
+    /// The parts every way of paying sends alike.
+    fn details(&self) -> serde_json::Value {
+        let amount = self.amount.0;
+        json!({
+            "transaction_details": { "order_id": self.order_id, "gross_amount": amount },
+            "item_details": [{ "id": self.item_id, "price": amount, "quantity": 1,
+                "name": self.item_name.chars().take(50).collect::<String>() }],
+            "customer_details": { "first_name": self.customer_name.chars().take(50).collect::<String>(),
+                "phone": self.customer_phone },
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -169,18 +189,11 @@ impl Midtrans {
     }
 
     /// Opens a Snap payment.
-    pub async fn create_snap(&self, o: &SnapOrder<'_>) -> Result<SnapToken, MidtransError> {
+    pub async fn create_snap(&self, o: &Order<'_>) -> Result<SnapToken, MidtransError> {
         self.check_breaker()?;
-        let amount = o.amount.0;
-        let body = json!({
-            "transaction_details": { "order_id": o.order_id, "gross_amount": amount },
-            "item_details": [{ "id": o.item_id, "price": amount, "quantity": 1,
-                "name": o.item_name.chars().take(50).collect::<String>() }],
-            "customer_details": { "first_name": o.customer_name.chars().take(50).collect::<String>(),
-                "phone": o.customer_phone },
-            "expiry": { "unit": "minutes", "duration": o.expiry_minutes },
-            "callbacks": { "finish": o.finish_url },
-        });
+        let mut body = o.details();
+        body["expiry"] = json!({ "unit": "minutes", "duration": o.expiry_minutes });
+        body["callbacks"] = json!({ "finish": o.return_url });
         let mut req = self
             .http
             .post(format!("{}/snap/v1/transactions", self.settings.snap_base))
