@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::charges::Charge;
 use super::orders::{Transaction, TxEvent, by_order};
 use super::{Billing, BillingError};
 use crate::db::models::User;
@@ -17,15 +18,19 @@ impl Billing {
         &self,
         user_id: Uuid,
         order_id: &str,
-    ) -> Result<(Transaction, Vec<TxEvent>), BillingError> {
-        let (t, events) = self.transaction(order_id).await?;
+    ) -> Result<(Transaction, Vec<TxEvent>, Option<Charge>), BillingError> {
+        let (t, events, charge) = self.transaction(order_id).await?;
         if t.user_id != user_id {
             return Err(BillingError::TransactionNotFound);
         }
-        Ok((t, events))
+        Ok((t, events, charge))
     }
 
-    pub async fn transaction(&self, order_id: &str) -> Result<(Transaction, Vec<TxEvent>), BillingError> {
+    /// A transaction with its events, oldest first, and its Core API charge.
+    pub async fn transaction(
+        &self,
+        order_id: &str,
+    ) -> Result<(Transaction, Vec<TxEvent>, Option<Charge>), BillingError> {
         if order_id.is_empty() || order_id.len() > 50 {
             return Err(BillingError::TransactionNotFound);
         }
@@ -41,7 +46,8 @@ impl Billing {
                     .order(transaction_events::id.asc())
                     .select(TxEvent::as_select())
                     .load(conn)?;
-                Ok(Ok((t, events)))
+                let charge = super::charges::of_transaction(conn, t.id)?;
+                Ok(Ok((t, events, charge)))
             })
             .await?
     }

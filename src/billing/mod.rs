@@ -8,6 +8,7 @@
 //! commit the user's router reconcile is queued and the receipt sent. A cause grants once,
 //! whatever is resent, raced or retried.
 
+pub mod charges;
 pub mod history;
 pub mod orders;
 pub mod packages;
@@ -42,6 +43,8 @@ pub enum BillingError {
     TransactionNotFound,
     #[error("no such voucher batch")]
     BatchNotFound,
+    #[error("this payment has no QR")]
+    NoQr,
     /// A code that is not one of ours, or whose batch was revoked.
     #[error("voucher invalid: {0}")]
     VoucherInvalid(&'static str),

@@ -10,12 +10,13 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::charges::{self, Charge, CoreMethod, PayChoice};
 use super::orders::{Transaction, by_order, grant_sale, insert_event, insert_sale, new_order_id, set_snap};
 use super::{Billing, BillingError, Receipt, invalid, load_user, may_buy, packages};
 use crate::db::models::User;
 use crate::db::schema::transactions;
 use crate::domain::payment::{ProviderWord, Step, believable_alone, decide};
-use crate::domain::{LedgerSource, Rupiah, SaleChannel, TxEventSource, TxState};
+use crate::domain::{LedgerSource, ProviderMode, Rupiah, SaleChannel, TxEventSource, TxState};
 use crate::midtrans::{Breaker, MidtransError, Order, ProviderStatus, signature_valid};
 
 /// How many purchases one user may start per hour (each calls Snap).
@@ -130,12 +131,18 @@ fn open_order(
     })
 }
 
-/// A purchase that was started.
+/// A purchase that was started: on Snap's page (its token and URL in the row), or as a Core
+/// API charge.
 #[derive(Debug, Clone)]
 pub struct Started {
     pub transaction: Transaction,
-    pub snap_token: String,
-    pub redirect_url: String,
+    pub charge: Option<Charge>,
+}
+
+/// How Midtrans opened a payment.
+enum Opened {
+    Snap(crate::midtrans::SnapToken),
+    Core(CoreMethod, Box<crate::midtrans::Charged>),
 }
 
 /// The shop's state for the frontend.
@@ -165,18 +172,30 @@ impl Billing {
         }
     }
 
-    /// Starts a purchase: the pending transaction first, then Snap. A Snap failure leaves the
-    /// transaction failed (nothing was paid) and answers that the provider is unavailable.
-    pub async fn start_purchase(&self, user_id: Uuid, package_id: Uuid) -> Result<Started, BillingError> {
+    /// Starts a purchase: the pending transaction first, then Snap or a Core API charge as
+    /// the operator set the shop (the choice checked against what is offered before anything
+    /// is written). A refusal or failure of Midtrans leaves the transaction failed (nothing was
+    /// paid) and answers that the provider is unavailable.
+    pub async fn start_purchase(
+        &self,
+        user_id: Uuid,
+        package_id: Uuid,
+        choice: PayChoice,
+    ) -> Result<Started, BillingError> {
         let midtrans = self.midtrans()?.clone();
-        let limiter = &self.limiter;
+        let r = self.runtime.get();
+        let core = match r.payment_provider_mode {
+            ProviderMode::Snap => None,
+            ProviderMode::CoreApi => Some(choice.offered(&r.core_api_payment_methods, &r.core_api_va_banks)?),
+        };
         if let crate::auth::ratelimit::Verdict::Limited(after) =
-            limiter.hit("purchase_start", &user_id.to_string(), STARTS_PER_HOUR, 3_600).await?
+            self.limiter.hit("purchase_start", &user_id.to_string(), STARTS_PER_HOUR, 3_600).await?
         {
             return Err(BillingError::RateLimited(after));
         }
         let expiry = self.settings().payments.expiry;
         let (t, user) = self.db().run(move |conn| Ok(open_order(conn, user_id, package_id, expiry))).await??;
+        let base = &self.settings().public_base_url;
         let order = Order {
             order_id: &t.order_id,
             amount: Rupiah(t.amount_idr),
@@ -185,16 +204,29 @@ impl Billing {
             customer_name: &user.full_name,
             customer_phone: user.phone_number.local(),
             expiry_minutes: expiry.as_secs() / 60,
-            return_url: format!("{}/payment/finish?order_id={}", self.settings().public_base_url, t.order_id),
+            return_url: match core {
+                None => format!("{base}/payment/finish?order_id={}", t.order_id),
+                Some(_) => format!("{base}/payment/status?order_id={}", t.order_id),
+            },
         };
-        match midtrans.create_snap(&order).await {
-            Ok(snap) => {
-                let (id, token, url) = (t.id, snap.token.clone(), snap.redirect_url.clone());
+        let opened = match core {
+            None => midtrans.create_snap(&order).await.map(Opened::Snap),
+            Some(m) => midtrans.charge(&order, m.method, m.bank).await.map(|c| Opened::Core(m, Box::new(c))),
+        };
+        match opened {
+            Ok(Opened::Snap(snap)) => {
+                let (id, token, url) = (t.id, snap.token, snap.redirect_url);
                 let t = self.db().run(move |conn| Ok(set_snap(conn, id, token, url)?)).await?;
-                Ok(Started { transaction: t, snap_token: snap.token, redirect_url: snap.redirect_url })
+                Ok(Started { transaction: t, charge: None })
+            }
+            Ok(Opened::Core(m, charged)) => {
+                let charge = Charge::of(t.id, m, *charged);
+                let stored = charge.clone();
+                self.db().run(move |conn| Ok(charges::insert(conn, &stored)?)).await?;
+                Ok(Started { transaction: t, charge: Some(charge) })
             }
             Err(e) => {
-                tracing::warn!(error = %e, "Snap refused or unreachable; the purchase is marked failed");
+                tracing::warn!(error = %e, "Midtrans refused or unreachable; the purchase is marked failed");
                 let id = t.id;
                 let reason = match &e {
                     MidtransError::Refused(_) | MidtransError::Decode(_) => "provider_refused",

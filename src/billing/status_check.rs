@@ -63,10 +63,26 @@ impl Billing {
 
     /// The buyer closed the payment page: their pending order is cancelled here (a payment
     /// that still arrives for it is honoured).
+    /// A Core API charge is cancelled at Midtrans first, so its QR or virtual account stops
+    /// taking money; one Midtrans will not cancel (paid meanwhile) is asked about instead.
     pub async fn cancel(&self, user_id: Uuid, order_id: &str) -> Result<Transaction, BillingError> {
-        let t = self.transaction_of(user_id, order_id).await?.0;
+        let (t, _, charge) = self.transaction_of(user_id, order_id).await?;
         if t.state == TxState::Pending {
-            self.close_pending(t.id, TxState::Failed, "cancelled", TxEventSource::User).await?;
+            let refused = match (&charge, &self.midtrans) {
+                (Some(_), Some(m)) => match m.cancel(order_id).await {
+                    Ok(cancelled) => !cancelled,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "Midtrans did not take the cancel; the order is closed here");
+                        false
+                    }
+                },
+                _ => false,
+            };
+            if refused {
+                self.check_with_provider(order_id).await?;
+            } else {
+                self.close_pending(t.id, TxState::Failed, "cancelled", TxEventSource::User).await?;
+            }
         }
         Ok(self.transaction_of(user_id, order_id).await?.0)
     }
@@ -120,7 +136,7 @@ impl Billing {
     /// An admin's "check with Midtrans" on one order: its answer applied like a notification,
     /// the check audited.
     pub async fn admin_reconcile(&self, actor: &Actor, order_id: &str) -> Result<AdminChecked, BillingError> {
-        let (t, _) = self.transaction(order_id).await?;
+        let (t, ..) = self.transaction(order_id).await?;
         let checked = if t.channel != SaleChannel::Midtrans {
             AdminChecked { provider_status: t.channel.to_string(), transaction: t, granted: false }
         } else {

@@ -331,3 +331,6 @@ diesel::allow_tables_to_appear_in_same_query!(
 
 mod console;
 pub use console::*;
+
+mod money;
+pub use money::*;

@@ -10,8 +10,8 @@ use diesel::sql_types::Text;
 
 use crate::domain::{
     AccessStatus, AlertEvent, ApprovalStatus, AuditAction, AuditTarget, ClientIp, Language, LedgerSource, LoginMethod,
-    MacAddress, MessageStatus, Msisdn, PromoKind, PromoStatus, RequestKind, RequestStatus, Role, RunStatus,
-    SaleChannel, SubmissionRole, SubmissionStatus, SyncTrigger, TxEventSource, TxState,
+    MacAddress, MessageStatus, Msisdn, PaymentMethod, PromoKind, PromoStatus, RequestKind, RequestStatus, Role,
+    RunStatus, SaleChannel, SubmissionRole, SubmissionStatus, SyncTrigger, TxEventSource, TxState, VaBank,
 };
 
 /// `FromSql`/`ToSql` for a domain type over a text column: `$parse` reads, `$text` writes.
@@ -58,3 +58,5 @@ text_column!(PromoStatus, |v: &PromoStatus| v.as_str().to_owned());
 text_column!(RequestKind, |v: &RequestKind| v.as_str().to_owned());
 text_column!(RequestStatus, |v: &RequestStatus| v.as_str().to_owned());
 text_column!(AlertEvent, |v: &AlertEvent| v.as_str().to_owned());
+text_column!(PaymentMethod, |v: &PaymentMethod| v.as_str().to_owned());
+text_column!(VaBank, |v: &VaBank| v.as_str().to_owned());

@@ -113,6 +113,7 @@ pub struct ErrorEnvelope {
         billing::notification,
         billing::by_order_id,
         billing::get,
+        billing::qr,
         billing::cancel,
         billing::mine,
         billing::redeem,

@@ -92,3 +92,98 @@ async fn each_method_is_charged_with_what_the_buyer_needs() {
     assert!(matches!(m.charge(&order("HS-X"), PaymentMethod::Qris, None).await, Err(MidtransError::Paused(_))));
     sim.stop().await;
 }
+
+/// The shop in Core API mode over HTTP: the settings page's keys choose it; a QRIS purchase
+/// answers what the status page reads and its QR as a PNG, is paid on the simulator and granted
+/// once (the notification repeated); a BNI virtual account and Mandiri's bill payment show their
+/// numbers; GoPay answers its deep link; a method or bank the operator does not offer is refused
+/// with nothing written; a pending charge cancelled here is cancelled at Midtrans.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_core_api_shop_over_http() {
+    use crate::billing::sales::{buyer, package, purchased, settled};
+    use crate::common::{TestApp, call, staff};
+    use hotspot::domain::{GIB, Role};
+    use serde_json::json;
+
+    let app = TestApp::spawn_billing(&[]).await;
+    let (_, sup) = staff(&app, "081299990031", Role::SuperAdmin).await;
+    let pkg = package(&app, &sup, "Mingguan 5 GB", 15_000, 5, 7).await;
+    let settings = json!({ "settings": { "PAYMENT_PROVIDER_MODE": "core_api",
+        "CORE_API_ENABLED_PAYMENT_METHODS": "qris,gopay,va", "CORE_API_ENABLED_VA_BANKS": "bni,mandiri" } });
+    let (s, v) = call(&app, &sup, "PUT", "/api/admin/settings", Some(settings)).await;
+    assert_eq!(s, 200, "{v}");
+    let (_, c) = buyer(&app, "081234560031", 0).await;
+    let buy = |method: &'static str, bank: Option<&'static str>| {
+        let mut b = json!({ "package_id": pkg, "payment_method": method });
+        if let Some(bank) = bank {
+            b["va_bank"] = json!(bank);
+        }
+        b
+    };
+
+    let (s, q) = call(&app, &c, "POST", "/api/transactions/initiate", Some(buy("qris", None))).await;
+    assert_eq!((s, q["provider_mode"].as_str(), q["snap_token"].as_str()), (201, Some("core_api"), None), "{q}");
+    let order = q["order_id"].as_str().unwrap().to_owned();
+    assert_eq!(q["qr_code_url"], format!("/api/transactions/{order}/qr"));
+    let (s, t) = call(&app, &c, "GET", &format!("/api/transactions/by-order-id/{order}"), None).await;
+    assert_eq!((s, t["status"].as_str(), t["payment_method"].as_str()), (200, Some("PENDING"), Some("qris")), "{t}");
+    let png = c.get(app.url(&format!("/api/transactions/{order}/qr?download=1"))).send().await.unwrap();
+    assert_eq!(png.headers()["content-type"], "image/png");
+    assert!(png.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+    let other = app.internet();
+    assert_eq!(other.get(app.url(&format!("/api/transactions/{order}/qr"))).send().await.unwrap().status(), 401);
+
+    // Paid on the simulator: two notifications, one grant.
+    app.mt().act(&order, "pay", true).await.unwrap();
+    assert_eq!(settled(&app, &order).await, ("paid".into(), 1));
+    assert_eq!(purchased(&app, &c).await, 5 * GIB);
+    let (_, t) = call(&app, &c, "GET", &format!("/api/transactions/by-order-id/{order}"), None).await;
+    assert_eq!(t["status"], "SUCCESS", "{t}");
+
+    let (s, v) = call(&app, &c, "POST", "/api/transactions/initiate", Some(buy("va", Some("bni")))).await;
+    assert_eq!((s, v["payment_method"].as_str()), (201, Some("bni_va")), "{v}");
+    assert!(v["va_number"].as_str().is_some_and(|n| n.len() >= 8), "{v}");
+    assert!(v["qr_code_url"].is_null() && v["redirect_url"].is_null(), "{v}");
+    let (s, v) = call(&app, &c, "POST", "/api/transactions/initiate", Some(buy("va", Some("mandiri")))).await;
+    assert_eq!((s, v["payment_method"].as_str(), v["biller_code"].as_str()), (201, Some("echannel"), Some("70012")));
+    assert!(v["payment_code"].as_str().is_some(), "{v}");
+    let (s, g) = call(&app, &c, "POST", "/api/transactions/initiate", Some(buy("gopay", None))).await;
+    assert_eq!(s, 201, "{g}");
+    assert!(g["redirect_url"].as_str().is_some_and(|u| u.contains("/_sim/deeplink/gopay/")), "{g}");
+    let gopay = g["order_id"].as_str().unwrap().to_owned();
+    let png = c.get(app.url(&format!("/api/transactions/{gopay}/qr"))).send().await.unwrap();
+    assert_eq!(png.status(), 200, "GoPay's QR is Midtrans's image");
+
+    // Not offered: refused, nothing written.
+    let count = || {
+        let db = app.backend.db.clone();
+        async move {
+            db.run(|c| {
+                use diesel::prelude::*;
+                Ok(hotspot::db::schema::transactions::table.count().get_result::<i64>(c)?)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let before = count().await;
+    for (body, field) in [
+        (buy("shopeepay", None), "payment_method"),
+        (buy("va", Some("bca")), "va_bank"),
+        (buy("cash", None), "payment_method"),
+    ] {
+        let (s, v) = call(&app, &c, "POST", "/api/transactions/initiate", Some(body)).await;
+        assert_eq!(
+            (s, v["code"].as_str(), v["details"]["field"].as_str()),
+            (422, Some("VALIDATION_ERROR"), Some(field)),
+            "{v}"
+        );
+    }
+    assert_eq!(count().await, before);
+
+    // The buyer closes the page: cancelled at Midtrans too, so the QR takes no money.
+    let (s, v) = call(&app, &c, "POST", &format!("/api/transactions/{gopay}/cancel"), None).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("CANCELLED")), "{v}");
+    assert_eq!(app.mt().transaction(&gopay).unwrap().status.as_deref(), Some("cancel"));
+}

@@ -40,6 +40,7 @@ fn diesel_columns() -> BTreeMap<String, Vec<(String, String, bool)>> {
     let text = [
         concat!(env!("CARGO_MANIFEST_DIR"), "/src/db/schema.rs"),
         concat!(env!("CARGO_MANIFEST_DIR"), "/src/db/schema/console.rs"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/src/db/schema/money.rs"),
     ]
     .iter()
     .map(|p| std::fs::read_to_string(p).unwrap())

@@ -68,6 +68,7 @@ const OWNERS: &[(&str, &str)] = &[
     ("packages", "billing"),
     ("transactions", "billing"),
     ("transaction_events", "billing"),
+    ("transaction_charges", "billing"),
     ("voucher_batches", "billing"),
     ("vouchers", "billing"),
 ];

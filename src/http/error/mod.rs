@@ -11,6 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Map, Value, json};
 
+mod billing;
 pub mod code;
 pub mod lang;
 pub mod refuse;

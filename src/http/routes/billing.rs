@@ -9,10 +9,11 @@ use utoipa::ToSchema;
 
 use super::billing_views::Pagination;
 use super::billing_views::{PackageView, TxView, frontend_status_of, package_view, pagination, tx_view};
+use crate::billing::charges::{Charge, PayChoice};
 use crate::billing::history::TxFilter;
 use crate::billing::orders::Transaction;
 use crate::db::models::User;
-use crate::domain::TxState;
+use crate::domain::{ProviderMode, TxState};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{Client, CurrentUser};
@@ -84,48 +85,82 @@ pub async fn payment_availability(state: Data) -> HttpResponse {
 pub struct StartBody {
     #[schema(format = Uuid)]
     package_id: String,
-    /// The frontend's method choice; Snap offers every method on its own page.
-    #[schema(max_length = 20)]
+    /// The buyer's method when the shop uses the Core API (Snap offers every method on its own
+    /// page and ignores it).
+    #[schema(max_length = 20, pattern = "^(?i:qris|gopay|shopeepay|va)$")]
     payment_method: Option<String>,
-    #[schema(max_length = 20)]
+    /// A virtual account's bank.
+    #[schema(max_length = 20, pattern = "^(?i:bca|bni|bri|mandiri|permata|cimb)$")]
     va_bank: Option<String>,
+}
+
+/// A word among `kinds`, or none; anything else is a clear refusal.
+fn kind_of<T: std::str::FromStr>(
+    field: &'static str,
+    raw: &Option<String>,
+    kinds: &str,
+) -> Result<Option<T>, ApiError> {
+    match raw.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        None => Ok(None),
+        Some(w) => w.parse().map(Some).map_err(|_| ApiError::validation(field, format!("one of {kinds}"))),
+    }
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct Started {
     order_id: String,
-    snap_token: String,
-    redirect_url: String,
-    /// Always `snap`.
-    provider_mode: &'static str,
+    /// Snap's: the frontend opens Snap with it. None for a Core API payment.
+    snap_token: Option<String>,
+    /// Snap's payment page, or an e-wallet app's deep link (GoPay, ShopeePay).
+    redirect_url: Option<String>,
+    provider_mode: ProviderMode,
     /// Where the frontend shows the payment's state.
     status_url: String,
     /// `pending`.
     state: TxState,
     amount_idr: i64,
     expires_at: DateTime<Utc>,
+    expiry_time: DateTime<Utc>,
+    /// A Core API payment's method as the frontend names it (`qris`, `gopay`, `shopeepay`,
+    /// `echannel`, `<bank>_va`), and what to pay with.
+    payment_method: Option<String>,
+    va_number: Option<String>,
+    payment_code: Option<String>,
+    biller_code: Option<String>,
+    qr_code_url: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/transactions", tag = "billing", security(("bearer" = []), ("cookie" = [])),
     request_body(content((StartBody = "application/json"), (StartBody = "application/x-www-form-urlencoded"))),
-    responses((status = 201, body = Started, description = "The payment is open on Midtrans Snap"),
+    responses((status = 201, body = Started, description = "The payment is open: on Midtrans Snap, or as a Core API charge (QRIS, e-wallet, virtual account) the status page shows"),
         (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "PURCHASE_NOT_ALLOWED, ORIGIN_INVALID"),
-        (status = 404, description = "PACKAGE_NOT_FOUND"), (status = 429, description = "RATE_LIMITED"),
-        (status = 503, description = "PAYMENT_GATEWAY_UNAVAILABLE")))]
+        (status = 404, description = "PACKAGE_NOT_FOUND"), (status = 422, description = "VALIDATION_ERROR: a method or bank the shop does not offer"),
+        (status = 429, description = "RATE_LIMITED"), (status = 503, description = "PAYMENT_GATEWAY_UNAVAILABLE")))]
 pub async fn start(state: Data, user: CurrentUser, body: Input<StartBody>) -> Result<HttpResponse, ApiError> {
     let b = body.0;
-    let _ = (&b.payment_method, &b.va_bank);
-    let s = state.billing.start_purchase(user.id(), uuid_field("package_id", &b.package_id, "a package id")?).await?;
-    let t = s.transaction;
+    let choice = PayChoice {
+        method: kind_of("payment_method", &b.payment_method, "qris, gopay, shopeepay, va")?,
+        bank: kind_of("va_bank", &b.va_bank, "bca, bni, bri, mandiri, permata, cimb")?,
+    };
+    let package = uuid_field("package_id", &b.package_id, "a package id")?;
+    let s = state.billing.start_purchase(user.id(), package, choice).await?;
+    let (t, c) = (s.transaction, s.charge);
+    let qr_code_url = c.as_ref().filter(|c| c.has_qr()).map(|_| format!("/api/transactions/{}/qr", t.order_id));
     Ok(HttpResponse::Created().json(Started {
         status_url: format!("{}/payment/status?order_id={}", state.settings.public_base_url, t.order_id),
+        provider_mode: if c.is_some() { ProviderMode::CoreApi } else { ProviderMode::Snap },
+        redirect_url: c.as_ref().map_or(t.redirect_url.clone(), |c| c.deeplink_url.clone()),
+        payment_method: c.as_ref().map(Charge::frontend_method),
+        va_number: c.as_ref().and_then(|c| c.va_number.clone()),
+        payment_code: c.as_ref().and_then(|c| c.bill_key.clone()),
+        biller_code: c.as_ref().and_then(|c| c.biller_code.clone()),
+        qr_code_url,
         order_id: t.order_id,
-        snap_token: s.snap_token,
-        redirect_url: s.redirect_url,
-        provider_mode: "snap",
+        snap_token: t.snap_token,
         state: t.state,
         amount_idr: t.amount_idr,
         expires_at: t.expires_at,
+        expiry_time: t.expires_at,
     }))
 }
 
@@ -144,8 +179,8 @@ pub async fn initiate(state: Data, user: CurrentUser, body: Input<StartBody>) ->
     responses((status = 200, body = TxView, description = "One of the caller's transactions with its events"),
         (status = 401, description = "AUTH_REQUIRED"), (status = 404, description = "TRANSACTION_NOT_FOUND")))]
 pub async fn get(state: Data, user: CurrentUser, order_id: PathId<OrderPath>) -> Result<HttpResponse, ApiError> {
-    let (t, events) = state.billing.transaction_of(user.id(), &order_id.0).await?;
-    Ok(HttpResponse::Ok().json(tx_view(t, Some(events), None)))
+    let (t, events, charge) = state.billing.transaction_of(user.id(), &order_id.0).await?;
+    Ok(HttpResponse::Ok().json(tx_view(t, Some(events), None, charge.as_ref())))
 }
 
 /// The existing frontend's payment status page reads this.
@@ -159,6 +194,34 @@ pub async fn by_order_id(
     order_id: PathId<OrderPath>,
 ) -> Result<HttpResponse, ApiError> {
     get(state, user, order_id).await
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QrQuery {
+    /// `1`: as a file to save.
+    #[param(pattern = "^(0|1|true|false)$")]
+    download: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/transactions/{order_id}/qr", tag = "billing", security(("bearer" = []), ("cookie" = [])),
+    params(("order_id" = String, Path, max_length = 50), QrQuery),
+    responses((status = 200, content_type = "image/png", description = "The payment's QR to scan (QRIS, GoPay)"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 404, description = "TRANSACTION_NOT_FOUND, NOT_FOUND: no QR"),
+        (status = 503, description = "PAYMENT_GATEWAY_UNAVAILABLE: Midtrans's image could not be fetched")))]
+pub async fn qr(
+    state: Data,
+    user: CurrentUser,
+    order_id: PathId<OrderPath>,
+    q: web::Query<QrQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let png = state.billing.payment_qr(user.id(), &order_id.0).await?;
+    let how = if matches!(q.download.as_deref(), Some("1" | "true")) { "attachment" } else { "inline" };
+    Ok(HttpResponse::Ok()
+        .content_type("image/png")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Content-Disposition", format!("{how}; filename=\"{}-qr.png\"", order_id.0)))
+        .body(png))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -220,7 +283,7 @@ pub async fn mine(state: Data, user: CurrentUser, q: web::Query<PageQuery>) -> R
     };
     let (rows, total) = state.billing.transactions(f).await?;
     let views = |rows: &Vec<(Transaction, Option<User>)>| -> Vec<TxView> {
-        rows.iter().map(|(t, _)| tx_view(t.clone(), None, None)).collect()
+        rows.iter().map(|(t, _)| tx_view(t.clone(), None, None, None)).collect()
     };
     Ok(HttpResponse::Ok().json(MyTransactions {
         items: views(&rows),

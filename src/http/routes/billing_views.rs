@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::billing::charges::Charge;
 use crate::billing::orders::{Transaction, TxEvent};
 use crate::billing::packages::Package;
 use crate::db::models::User;
@@ -107,20 +108,29 @@ pub struct TxView {
     midtrans_transaction_id: Option<String>,
     #[schema(value_type = Object)]
     package: serde_json::Value,
+    // A Core API payment's: what the status page shows the buyer to pay with.
+    va_number: Option<String>,
+    /// Mandiri bill payment's bill key, and its biller code.
+    payment_code: Option<String>,
+    biller_code: Option<String>,
+    /// Our QR image of the payment (`/api/transactions/{order_id}/qr`), while there is one.
+    qr_code_url: Option<String>,
+    deeplink_redirect_url: Option<String>,
 }
 
 pub fn frontend_status_of(t: &Transaction) -> &'static str {
     match t.state {
         TxState::Pending => "PENDING",
         TxState::Paid => "SUCCESS",
-        TxState::Failed if t.failure_reason.as_deref() == Some("cancelled") => "CANCELLED",
+        // Ours ("cancelled": the buyer closed the page) or Midtrans's word ("cancel").
+        TxState::Failed if matches!(t.failure_reason.as_deref(), Some("cancelled" | "cancel")) => "CANCELLED",
         TxState::Failed => "FAILED",
         TxState::Expired => "EXPIRED",
         TxState::Refunded => "REFUNDED",
     }
 }
 
-pub fn tx_view(t: Transaction, events: Option<Vec<TxEvent>>, user: Option<&User>) -> TxView {
+pub fn tx_view(t: Transaction, events: Option<Vec<TxEvent>>, user: Option<&User>, charge: Option<&Charge>) -> TxView {
     let status = frontend_status_of(&t);
     let package = serde_json::json!({ "id": t.package_id, "name": t.package_name, "price": t.amount_idr,
         "data_quota_gb": if t.is_unlimited { 0.0 } else { gib(t.quota_bytes) }, "is_unlimited": t.is_unlimited });
@@ -130,7 +140,15 @@ pub fn tx_view(t: Transaction, events: Option<Vec<TxEvent>>, user: Option<&User>
         status,
         amount: t.amount_idr,
         package_price: t.amount_idr,
-        payment_method: t.payment_type.clone().or_else(|| (t.channel == SaleChannel::Cash).then(|| "cash".to_owned())),
+        payment_method: charge
+            .map(Charge::frontend_method)
+            .or_else(|| t.payment_type.clone())
+            .or_else(|| (t.channel == SaleChannel::Cash).then(|| "cash".to_owned())),
+        va_number: charge.and_then(|c| c.va_number.clone()),
+        payment_code: charge.and_then(|c| c.bill_key.clone()),
+        biller_code: charge.and_then(|c| c.biller_code.clone()),
+        qr_code_url: charge.filter(|c| c.has_qr()).map(|_| format!("/api/transactions/{}/qr", t.order_id)),
+        deeplink_redirect_url: charge.and_then(|c| c.deeplink_url.clone()),
         payment_time: t.paid_at,
         payment_settlement_time: t.paid_at,
         expiry_time: t.expires_at,

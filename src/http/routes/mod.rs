@@ -122,6 +122,7 @@ fn billing_routes() -> Vec<RouteSpec> {
         POST "/api/transactions/notification" => billing::notification,
         GET "/api/transactions/by-order-id/{order_id}" => billing::by_order_id,
         GET "/api/transactions/{order_id}" => billing::get,
+        GET "/api/transactions/{order_id}/qr" => billing::qr,
         POST "/api/transactions/{order_id}/cancel" => billing::cancel,
         GET "/api/users/me/transactions" => billing::mine,
         POST "/api/vouchers/redeem" => billing::redeem,

@@ -169,7 +169,7 @@ pub async fn cash_sale(
         message: if sold.replayed { "this sale was recorded before" } else { "cash sale recorded" },
         order_id: sold.transaction.order_id.clone(),
         replayed: sold.replayed,
-        transaction: tx_view(sold.transaction, None, None),
+        transaction: tx_view(sold.transaction, None, None, None),
         user: super::users::view(&state, sold.user, None),
     };
     Ok(if answer.replayed { HttpResponse::Ok() } else { HttpResponse::Created() }.json(answer))
@@ -265,7 +265,7 @@ pub async fn transactions(state: Data, _a: AdminUser, q: web::Query<TxQuery>) ->
         with_users: true,
     };
     let (rows, total) = state.billing.transactions(f).await?;
-    let items = rows.into_iter().map(|(t, u)| tx_view(t, None, u.as_ref())).collect();
+    let items = rows.into_iter().map(|(t, u)| tx_view(t, None, u.as_ref(), None)).collect();
     Ok(HttpResponse::Ok().json(TxPage { items, total, page: p.page, per_page: p.per_page, total_items: total }))
 }
 
@@ -275,9 +275,9 @@ pub async fn transactions(state: Data, _a: AdminUser, q: web::Query<TxQuery>) ->
         (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
         (status = 404, description = "TRANSACTION_NOT_FOUND")))]
 pub async fn transaction(state: Data, _a: AdminUser, order_id: PathId<OrderPath>) -> Result<HttpResponse, ApiError> {
-    let (t, events) = state.billing.transaction(&order_id.0).await?;
+    let (t, events, charge) = state.billing.transaction(&order_id.0).await?;
     let user = state.captive.user_by_id(t.user_id).await?;
-    Ok(HttpResponse::Ok().json(tx_view(t, Some(events), user.as_ref())))
+    Ok(HttpResponse::Ok().json(tx_view(t, Some(events), user.as_ref(), charge.as_ref())))
 }
 
 /// The existing admin page's detail row.
