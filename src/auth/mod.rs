@@ -5,6 +5,7 @@
 pub mod counters;
 pub mod handover;
 pub mod otp;
+pub mod payment_link;
 pub mod ratelimit;
 pub mod refresh;
 pub mod status_token;

@@ -104,6 +104,10 @@ impl super::Billing {
     /// Midtrans's own image (GoPay has no QR text).
     pub async fn payment_qr(&self, user_id: Uuid, order_id: &str) -> Result<Vec<u8>, BillingError> {
         let (_, _, charge) = self.transaction_of(user_id, order_id).await?;
+        self.qr_of(charge).await
+    }
+
+    pub(super) async fn qr_of(&self, charge: Option<Charge>) -> Result<Vec<u8>, BillingError> {
         let c = charge.filter(Charge::has_qr).ok_or(BillingError::NoQr)?;
         let unavailable = |e: String| BillingError::ProviderUnavailable(e);
         match (&c.qr_string, &c.qr_url) {

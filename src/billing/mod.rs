@@ -10,6 +10,7 @@
 
 pub mod charges;
 pub mod history;
+pub mod links;
 pub mod orders;
 pub mod packages;
 pub mod purchase;
@@ -45,6 +46,9 @@ pub enum BillingError {
     BatchNotFound,
     #[error("this payment has no QR")]
     NoQr,
+    /// A payment link's token that is not this order's, or has expired.
+    #[error("payment link invalid or expired")]
+    LinkInvalid,
     /// A code that is not one of ours, or whose batch was revoked.
     #[error("voucher invalid: {0}")]
     VoucherInvalid(&'static str),

@@ -205,8 +205,10 @@ impl Billing {
             customer_phone: user.phone_number.local(),
             expiry_minutes: expiry.as_secs() / 60,
             return_url: match core {
-                None => format!("{base}/payment/finish?order_id={}", t.order_id),
-                Some(_) => format!("{base}/payment/status?order_id={}", t.order_id),
+                None => format!("{base}/payment/finish?order_id={}&t={}", t.order_id, self.payment_link(&t.order_id)),
+                Some(_) => {
+                    format!("{base}/payment/status?order_id={}&t={}", t.order_id, self.payment_link(&t.order_id))
+                }
             },
         };
         let opened = match core {

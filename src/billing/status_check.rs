@@ -67,9 +67,14 @@ impl Billing {
     /// taking money; one Midtrans will not cancel (paid meanwhile) is asked about instead.
     pub async fn cancel(&self, user_id: Uuid, order_id: &str) -> Result<Transaction, BillingError> {
         let (t, _, charge) = self.transaction_of(user_id, order_id).await?;
+        self.cancel_order(t, charge.is_some()).await
+    }
+
+    pub(super) async fn cancel_order(&self, t: Transaction, charged: bool) -> Result<Transaction, BillingError> {
+        let order_id = t.order_id.as_str();
         if t.state == TxState::Pending {
-            let refused = match (&charge, &self.midtrans) {
-                (Some(_), Some(m)) => match m.cancel(order_id).await {
+            let refused = match (charged, &self.midtrans) {
+                (true, Some(m)) => match m.cancel(order_id).await {
                     Ok(cancelled) => !cancelled,
                     Err(e) => {
                         tracing::warn!(error = %e, "Midtrans did not take the cancel; the order is closed here");
@@ -84,7 +89,7 @@ impl Billing {
                 self.close_pending(t.id, TxState::Failed, "cancelled", TxEventSource::User).await?;
             }
         }
-        Ok(self.transaction_of(user_id, order_id).await?.0)
+        Ok(self.transaction(order_id).await?.0)
     }
 
     /// The worker's reconciliation: every payment pending for longer than the configured delay

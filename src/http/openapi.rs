@@ -10,8 +10,8 @@ use utoipa::openapi::{ContentBuilder, HeaderBuilder, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::routes::{
-    account, admin, auth, billing, devices, forms, health, operations, public, register, selfservice, telegram,
-    webhooks,
+    account, admin, auth, billing, devices, forms, health, operations, payment_pages, public, register, selfservice,
+    telegram, webhooks,
 };
 
 /// The error envelope of every response with status >= 400. Some refusals add fields:
@@ -113,7 +113,10 @@ pub struct ErrorEnvelope {
         billing::notification,
         billing::by_order_id,
         billing::get,
-        billing::qr,
+        payment_pages::qr,
+        payment_pages::public_by_order_id,
+        payment_pages::public_qr,
+        payment_pages::public_cancel,
         billing::cancel,
         billing::mine,
         billing::redeem,

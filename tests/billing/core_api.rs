@@ -187,3 +187,85 @@ async fn the_core_api_shop_over_http() {
     assert_eq!((s, v["status"].as_str()), (200, Some("CANCELLED")), "{v}");
     assert_eq!(app.mt().transaction(&gopay).unwrap().status.as_deref(), Some("cancel"));
 }
+
+/// Item 2: the payment link. Whoever holds it sees the payment (nothing of the account), its QR,
+/// and may cancel it, without signing in; the token works for its order only; a bad one
+/// changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_link_shows_and_cancels_its_order_only() {
+    use crate::billing::sales::{buyer, package};
+    use crate::common::{TestApp, call, staff};
+    use hotspot::domain::Role;
+    use serde_json::{Value, json};
+
+    let app = TestApp::spawn_billing(&[]).await;
+    let (_, sup) = staff(&app, "081299990032", Role::SuperAdmin).await;
+    let pkg = package(&app, &sup, "Harian 1 GB", 5_000, 1, 1).await;
+    let settings = json!({ "settings": { "PAYMENT_PROVIDER_MODE": "core_api" } });
+    assert_eq!(call(&app, &sup, "PUT", "/api/admin/settings", Some(settings)).await.0, 200);
+    let (_, c) = buyer(&app, "081234560032", 0).await;
+    let start = |c: reqwest::Client| {
+        let app = &app;
+        let pkg = pkg.clone();
+        async move {
+            let (s, v) = call(
+                app,
+                &c,
+                "POST",
+                "/api/transactions/initiate",
+                Some(json!({ "package_id": pkg, "payment_method": "qris" })),
+            )
+            .await;
+            assert_eq!(s, 201, "{v}");
+            v
+        }
+    };
+    let a = start(c.clone()).await;
+    let b = start(c.clone()).await;
+    let (order, token) = (a["order_id"].as_str().unwrap().to_owned(), a["status_token"].as_str().unwrap().to_owned());
+    assert!(a["status_url"].as_str().unwrap().ends_with(&format!("order_id={order}&t={token}")), "{a}");
+
+    let stranger = app.internet();
+    let get = |path: String| {
+        let s = stranger.clone();
+        let url = app.url(&path);
+        async move {
+            let r = s.get(url).send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (s, body) = get(format!("/api/transactions/public/by-order-id/{order}?t={token}")).await;
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (s, v["status"].as_str(), v["midtrans_order_id"].as_str()),
+        (200, Some("PENDING"), Some(order.as_str())),
+        "{v}"
+    );
+    assert_eq!(
+        (v["user"]["id"].as_str(), v["user"]["phone_number"].as_str()),
+        (Some(""), Some("-")),
+        "nothing of the account: {v}"
+    );
+    assert!(!String::from_utf8_lossy(&body).contains("234560032"), "no phone anywhere");
+    let (s, png) = get(format!("/api/transactions/public/{order}/qr?t={token}")).await;
+    assert_eq!(s, 200);
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+
+    // Another order's token, a forged one, none: refused; the order stays as it was.
+    let other = b["status_token"].as_str().unwrap();
+    for bad in [format!("?t={other}"), "?t=AAAA".into(), String::new()] {
+        assert_eq!(get(format!("/api/transactions/public/by-order-id/{order}{bad}")).await.0, 403, "{bad}");
+        let r = stranger.post(app.url(&format!("/api/transactions/public/{order}/cancel{bad}"))).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+    }
+    assert_eq!(get(format!("/api/transactions/public/by-order-id/{order}?t={token}")).await.0, 200);
+    let r = stranger.post(app.url(&format!("/api/transactions/public/{order}/cancel?t={token}"))).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "CANCELLED", "{v}");
+    assert_eq!(app.mt().transaction(&order).unwrap().status.as_deref(), Some("cancel"));
+    let (_, body) =
+        get(format!("/api/transactions/public/by-order-id/{}?t={other}", b["order_id"].as_str().unwrap())).await;
+    assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["status"], "PENDING", "the other order untouched");
+}

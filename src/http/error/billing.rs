@@ -107,6 +107,12 @@ fn payment(e: B) -> ApiError {
             "The payment service is unavailable; try again shortly.",
         )
         .with_retry_after(30),
+        B::LinkInvalid => ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "Tautan pembayaran tidak valid atau sudah kedaluwarsa.",
+            "The payment link is not valid or has expired.",
+        ),
         B::AccountNotAllowed(why) => ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::PurchaseNotAllowed,

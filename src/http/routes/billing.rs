@@ -114,8 +114,11 @@ pub struct Started {
     /// Snap's payment page, or an e-wallet app's deep link (GoPay, ShopeePay).
     redirect_url: Option<String>,
     provider_mode: ProviderMode,
-    /// Where the frontend shows the payment's state.
+    /// Where the frontend shows the payment's state (with the link's token: whoever holds it
+    /// sees the status and may cancel, without signing in).
     status_url: String,
+    /// The payment link's token (`t`), for this order only, a week.
+    status_token: String,
     /// `pending`.
     state: TxState,
     amount_idr: i64,
@@ -146,8 +149,13 @@ pub async fn start(state: Data, user: CurrentUser, body: Input<StartBody>) -> Re
     let s = state.billing.start_purchase(user.id(), package, choice).await?;
     let (t, c) = (s.transaction, s.charge);
     let qr_code_url = c.as_ref().filter(|c| c.has_qr()).map(|_| format!("/api/transactions/{}/qr", t.order_id));
+    let status_token = state.billing.payment_link(&t.order_id);
     Ok(HttpResponse::Created().json(Started {
-        status_url: format!("{}/payment/status?order_id={}", state.settings.public_base_url, t.order_id),
+        status_url: format!(
+            "{}/payment/status?order_id={}&t={status_token}",
+            state.settings.public_base_url, t.order_id
+        ),
+        status_token,
         provider_mode: if c.is_some() { ProviderMode::CoreApi } else { ProviderMode::Snap },
         redirect_url: c.as_ref().map_or(t.redirect_url.clone(), |c| c.deeplink_url.clone()),
         payment_method: c.as_ref().map(Charge::frontend_method),
@@ -196,34 +204,6 @@ pub async fn by_order_id(
     get(state, user, order_id).await
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct QrQuery {
-    /// `1`: as a file to save.
-    #[param(pattern = "^(0|1|true|false)$")]
-    download: Option<String>,
-}
-
-#[utoipa::path(get, path = "/api/transactions/{order_id}/qr", tag = "billing", security(("bearer" = []), ("cookie" = [])),
-    params(("order_id" = String, Path, max_length = 50), QrQuery),
-    responses((status = 200, content_type = "image/png", description = "The payment's QR to scan (QRIS, GoPay)"),
-        (status = 401, description = "AUTH_REQUIRED"), (status = 404, description = "TRANSACTION_NOT_FOUND, NOT_FOUND: no QR"),
-        (status = 503, description = "PAYMENT_GATEWAY_UNAVAILABLE: Midtrans's image could not be fetched")))]
-pub async fn qr(
-    state: Data,
-    user: CurrentUser,
-    order_id: PathId<OrderPath>,
-    q: web::Query<QrQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let png = state.billing.payment_qr(user.id(), &order_id.0).await?;
-    let how = if matches!(q.download.as_deref(), Some("1" | "true")) { "attachment" } else { "inline" };
-    Ok(HttpResponse::Ok()
-        .content_type("image/png")
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("Content-Disposition", format!("{how}; filename=\"{}-qr.png\"", order_id.0)))
-        .body(png))
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct Cancelled {
     success: bool,
@@ -240,8 +220,12 @@ pub struct Cancelled {
         (status = 404, description = "TRANSACTION_NOT_FOUND")))]
 pub async fn cancel(state: Data, user: CurrentUser, order_id: PathId<OrderPath>) -> Result<HttpResponse, ApiError> {
     let t = state.billing.cancel(user.id(), &order_id.0).await?;
+    Ok(HttpResponse::Ok().json(cancelled(&t)))
+}
+
+pub(super) fn cancelled(t: &Transaction) -> Cancelled {
     let message = if t.state == TxState::Failed { "payment cancelled" } else { "the payment is no longer pending" };
-    Ok(HttpResponse::Ok().json(Cancelled { success: true, status: frontend_status_of(&t), state: t.state, message }))
+    Cancelled { success: true, status: frontend_status_of(t), state: t.state, message }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -181,6 +181,15 @@ pub fn tx_view(t: Transaction, events: Option<Vec<TxEvent>>, user: Option<&User>
     }
 }
 
+/// A payment as its public page shows it to whoever holds the link: nothing of the account.
+pub fn public_view(t: Transaction, charge: Option<&Charge>) -> TxView {
+    let mut v = tx_view(t, None, None, charge);
+    v.user = Some(serde_json::json!({ "id": "", "full_name": "-", "phone_number": "-" }));
+    v.midtrans_transaction_id = None;
+    v.note = None;
+    v
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Pagination {
     page: i64,

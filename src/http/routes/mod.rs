@@ -13,6 +13,7 @@ pub mod health;
 pub mod me;
 pub mod operations;
 pub mod patterns;
+pub mod payment_pages;
 pub mod public;
 pub mod register;
 pub mod selfservice;
@@ -121,8 +122,11 @@ fn billing_routes() -> Vec<RouteSpec> {
         POST "/api/transactions/initiate" => billing::initiate,
         POST "/api/transactions/notification" => billing::notification,
         GET "/api/transactions/by-order-id/{order_id}" => billing::by_order_id,
+        GET "/api/transactions/public/by-order-id/{order_id}" => payment_pages::public_by_order_id,
+        GET "/api/transactions/public/{order_id}/qr" => payment_pages::public_qr,
+        POST "/api/transactions/public/{order_id}/cancel" => payment_pages::public_cancel,
         GET "/api/transactions/{order_id}" => billing::get,
-        GET "/api/transactions/{order_id}/qr" => billing::qr,
+        GET "/api/transactions/{order_id}/qr" => payment_pages::qr,
         POST "/api/transactions/{order_id}/cancel" => billing::cancel,
         GET "/api/users/me/transactions" => billing::mine,
         POST "/api/vouchers/redeem" => billing::redeem,
