@@ -269,3 +269,62 @@ async fn a_payment_link_shows_and_cancels_its_order_only() {
         get(format!("/api/transactions/public/by-order-id/{}?t={other}", b["order_id"].as_str().unwrap())).await;
     assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["status"], "PENDING", "the other order untouched");
 }
+
+/// A Core API charge passes Snap's replay and race checks: forged or unsigned words and a wrong
+/// amount change nothing; the same settlement twice at once grants once; late words never move
+/// a paid order back; a cancel racing the payment never grants twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn core_api_charges_grant_once_whatever_midtrans_sends() {
+    use crate::billing::sales::{buyer, notify, package, purchased, settled, word};
+    use crate::common::{MIDTRANS_KEY, TestApp, call, staff};
+    use hotspot::domain::{GIB, Role};
+    use serde_json::json;
+
+    let app = TestApp::spawn_billing(&[]).await;
+    let (_, sup) = staff(&app, "081299990033", Role::SuperAdmin).await;
+    let pkg = package(&app, &sup, "Mingguan 5 GB", 15_000, 5, 7).await;
+    let settings =
+        json!({ "settings": { "PAYMENT_PROVIDER_MODE": "core_api", "CORE_API_ENABLED_PAYMENT_METHODS": "va,qris" } });
+    assert_eq!(call(&app, &sup, "PUT", "/api/admin/settings", Some(settings)).await.0, 200);
+    let (_, c) = buyer(&app, "081234560033", 1).await;
+    let buy = |method: &'static str| json!({ "package_id": pkg, "payment_method": method, "va_bank": "bni" });
+    let (s, v) = call(&app, &c, "POST", "/api/transactions/initiate", Some(buy("va"))).await;
+    assert_eq!(s, 201, "{v}");
+    let order = v["order_id"].as_str().unwrap().to_owned();
+
+    app.mt().act(&order, "pay", false).await.unwrap();
+    let good = word(&app, &order, "settlement", MIDTRANS_KEY);
+    assert_eq!(good["va_numbers"][0]["bank"], "bni", "the VA's own notification");
+    let mut forged = good.clone();
+    forged["signature_key"] = json!(hotspot::midtrans::signature(&order, "200", "15000.00", "guess"));
+    assert_eq!(notify(&app, &forged).await.0, 401);
+    let mut cheaper = good.clone();
+    cheaper["gross_amount"] = json!("1500.00");
+    cheaper["signature_key"] = json!(hotspot::midtrans::signature(&order, "200", "1500.00", MIDTRANS_KEY));
+    assert_eq!(notify(&app, &cheaper).await.0, 422);
+    assert_eq!(settled(&app, &order).await, ("pending".into(), 0));
+
+    let (a, b) = tokio::join!(notify(&app, &good), notify(&app, &good));
+    assert_eq!((a.0, b.0), (200, 200), "{a:?} {b:?}");
+    for late in ["pending", "expire"] {
+        let (s, body) = notify(&app, &word(&app, &order, late, MIDTRANS_KEY)).await;
+        assert_eq!((s, body["state"].as_str()), (200, Some("paid")), "{late}: {body}");
+    }
+    assert_eq!(settled(&app, &order).await, ("paid".into(), 1));
+    assert_eq!(purchased(&app, &c).await, 6 * GIB);
+
+    // The buyer cancels while the bank app pays: whichever lands first, one grant at most, and a
+    // payment that arrives is honoured.
+    let (_, v) = call(&app, &c, "POST", "/api/transactions/initiate", Some(buy("qris"))).await;
+    let second = v["order_id"].as_str().unwrap().to_owned();
+    let paid = async {
+        app.mt().act(&second, "pay", false).await.unwrap();
+        notify(&app, &word(&app, &second, "settlement", MIDTRANS_KEY)).await
+    };
+    let cancel_path = format!("/api/transactions/{second}/cancel");
+    let cancel = call(&app, &c, "POST", &cancel_path, None);
+    let (p, (cs, cv)) = tokio::join!(paid, cancel);
+    assert_eq!((p.0, cs), (200, 200), "{p:?} {cv}");
+    assert_eq!(settled(&app, &second).await, ("paid".into(), 1), "Midtrans took the money: the order is paid, once");
+    assert_eq!(purchased(&app, &c).await, 11 * GIB);
+}

@@ -88,7 +88,7 @@ pub(super) async fn purchased(app: &TestApp, c: &reqwest::Client) -> i64 {
 }
 
 /// A notification as Midtrans would send it now for `order`, signed with `key`.
-fn word(app: &TestApp, order: &str, action: &str, key: &str) -> Value {
+pub(super) fn word(app: &TestApp, order: &str, action: &str, key: &str) -> Value {
     let mut b = app.mt().notification_body(order, key).expect("order known to the simulator");
     let (status, code) = match action {
         "settlement" => ("settlement", "200"),
