@@ -118,8 +118,24 @@ impl super::Billing {
     }
 }
 
-pub(crate) fn insert(conn: &mut PgConnection, c: &Charge) -> Result<(), diesel::result::Error> {
-    diesel::insert_into(transaction_charges::table).values(c).execute(conn).map(|_| ())
+/// The charge Midtrans opened for `t`, and, when an admin billed the user, its audit row, in
+/// one transaction.
+pub(crate) fn record(
+    conn: &mut PgConnection,
+    c: &Charge,
+    t: &super::orders::Transaction,
+    by: Option<&crate::audit::Actor>,
+) -> Result<(), BillingError> {
+    conn.transaction(|tx| {
+        diesel::insert_into(transaction_charges::table).values(c).execute(tx)?;
+        if let Some(a) = by {
+            let details = serde_json::json!({ "order_id": t.order_id, "package": t.package_name,
+                "amount_idr": t.amount_idr, "payment_method": c.frontend_method() });
+            let target = crate::audit::Target::user(t.user_id);
+            crate::audit::record(tx, a, crate::domain::AuditAction::BillCreate, Some(target), details)?;
+        }
+        Ok(())
+    })
 }
 
 pub(crate) fn of_transaction(conn: &mut PgConnection, id: Uuid) -> Result<Option<Charge>, diesel::result::Error> {

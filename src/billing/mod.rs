@@ -8,6 +8,7 @@
 //! commit the user's router reconcile is queued and the receipt sent. A cause grants once,
 //! whatever is resent, raced or retried.
 
+pub mod bills;
 pub mod charges;
 pub mod history;
 pub mod links;

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::charges::{self, Charge, CoreMethod, PayChoice};
 use super::orders::{Transaction, by_order, grant_sale, insert_event, insert_sale, new_order_id, set_snap};
 use super::{Billing, BillingError, Receipt, invalid, load_user, may_buy, packages};
+use crate::audit::Actor;
 use crate::db::models::User;
 use crate::db::schema::transactions;
 use crate::domain::payment::{ProviderWord, Step, believable_alone, decide};
@@ -112,9 +113,13 @@ fn open_order(
     user_id: Uuid,
     package_id: Uuid,
     expiry: std::time::Duration,
+    by: Option<&Actor>,
 ) -> Result<(Transaction, User), BillingError> {
     conn.transaction(|tx| {
         let user = load_user(tx, user_id)?;
+        if let Some(a) = by {
+            crate::accounts::may_act_on(a, &user)?;
+        }
         may_buy(&user)?;
         let p = packages::live(tx, package_id, false)?;
         if !p.is_active {
@@ -125,8 +130,11 @@ fn open_order(
         }
         let order_id = new_order_id("HS");
         let expires = Utc::now() + chrono::Duration::seconds(expiry.as_secs() as i64);
-        let t = insert_sale(tx, &order_id, user.id, &p, SaleChannel::Midtrans, TxState::Pending, expires, None)?;
-        insert_event(tx, t.id, TxEventSource::User, "created", TxState::Pending, json!({ "package": p.name }))?;
+        let made_by = by.map(|a| (None, a.user_id));
+        let t = insert_sale(tx, &order_id, user.id, &p, SaleChannel::Midtrans, TxState::Pending, expires, made_by)?;
+        let (source, what) =
+            if by.is_some() { (TxEventSource::Admin, "billed") } else { (TxEventSource::User, "created") };
+        insert_event(tx, t.id, source, what, TxState::Pending, json!({ "package": p.name }))?;
         Ok((t, user))
     })
 }
@@ -193,8 +201,23 @@ impl Billing {
         {
             return Err(BillingError::RateLimited(after));
         }
+        self.open_payment(&midtrans, user_id, package_id, core, None).await
+    }
+
+    /// The order written pending, then Snap or the charge; `by` an admin billing the user (the
+    /// charge audited with it).
+    pub(super) async fn open_payment(
+        &self,
+        midtrans: &super::Midtrans,
+        user_id: Uuid,
+        package_id: Uuid,
+        core: Option<CoreMethod>,
+        by: Option<&Actor>,
+    ) -> Result<Started, BillingError> {
         let expiry = self.settings().payments.expiry;
-        let (t, user) = self.db().run(move |conn| Ok(open_order(conn, user_id, package_id, expiry))).await??;
+        let actor = by.cloned();
+        let (t, user) =
+            self.db().run(move |conn| Ok(open_order(conn, user_id, package_id, expiry, actor.as_ref()))).await??;
         let base = &self.settings().public_base_url;
         let order = Order {
             order_id: &t.order_id,
@@ -223,8 +246,8 @@ impl Billing {
             }
             Ok(Opened::Core(m, charged)) => {
                 let charge = Charge::of(t.id, m, *charged);
-                let stored = charge.clone();
-                self.db().run(move |conn| Ok(charges::insert(conn, &stored)?)).await?;
+                let (stored, billed, actor) = (charge.clone(), t.clone(), by.cloned());
+                self.db().run(move |conn| Ok(charges::record(conn, &stored, &billed, actor.as_ref()))).await??;
                 Ok(Started { transaction: t, charge: Some(charge) })
             }
             Err(e) => {

@@ -125,6 +125,7 @@ text_enum!(
         VoucherBatchRevoke => "voucher.batch_revoke",
         CashSale => "billing.cash_sale",
         TransactionReconcile => "transaction.reconcile",
+        BillCreate => "billing.bill",
     }
 );
 

@@ -103,6 +103,7 @@ pub struct ErrorEnvelope {
         admin::billing::revoke_batch,
         admin::billing::cash_sale,
         admin::billing::transactions,
+        admin::bills::bill,
         admin::billing::transaction,
         admin::billing::transaction_detail,
         admin::billing::reconcile,

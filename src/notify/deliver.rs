@@ -132,6 +132,14 @@ impl Notify {
                 vars.push(("amount", Rupiah(*amount_idr).to_string()));
                 vars.push(("quota", quota.clone()));
             }
+            Event::Bill { reference, package, amount_idr, pay_with, link, due } => {
+                vars.push(("reference", reference.clone()));
+                vars.push(("package", package.clone()));
+                vars.push(("amount", Rupiah(*amount_idr).to_string()));
+                vars.push(("pay_with", pay_with.clone()));
+                vars.push(("link", link.clone()));
+                vars.push(("due", due.clone()));
+            }
             Event::Alert { subject, detail, .. } => {
                 vars.push(("subject", subject.clone()));
                 vars.push(("detail", detail.clone()));

@@ -44,6 +44,16 @@ pub enum Event {
         amount_idr: i64,
         quota: String,
     },
+    /// An admin's bill: a package to pay by the payment shown (a VA number, a bill key, or the
+    /// QR on the payment page the link opens).
+    Bill {
+        reference: String,
+        package: String,
+        amount_idr: i64,
+        pay_with: String,
+        link: String,
+        due: String,
+    },
     /// An operator event told to a subscribed admin (`alert_registration`,
     /// `alert_quota_request`): who it is about and what.
     Alert {
@@ -76,6 +86,7 @@ impl Event {
             Event::Approved => format!("approved:{user}"),
             Event::Rejected { cause, .. } => format!("rejected:{user}:{cause}"),
             Event::Receipt { reference, .. } => format!("receipt:{reference}"),
+            Event::Bill { reference, .. } => format!("bill:{reference}"),
             Event::Alert { cause, .. } => format!("alert:{user}:{cause}"),
             Event::RequestDecided { request, .. } => format!("request:{request}"),
             Event::Broadcast { broadcast, .. } => format!("broadcast:{broadcast}:{user}"),
@@ -96,6 +107,7 @@ impl Event {
             Event::Approved => "approved",
             Event::Rejected { .. } => "rejected",
             Event::Broadcast { .. } => "broadcast",
+            Event::Bill { .. } => "bill",
             Event::Receipt { template, .. }
             | Event::Alert { template, .. }
             | Event::RequestDecided { template, .. } => template,
@@ -111,6 +123,7 @@ impl Event {
             Event::Approved
             | Event::Rejected { .. }
             | Event::Receipt { .. }
+            | Event::Bill { .. }
             | Event::Alert { .. }
             | Event::RequestDecided { .. } => true,
             Event::Status { to, cause, .. } => *to == AccessStatus::Blocked || !cause.starts_with(SYNC_CAUSE),

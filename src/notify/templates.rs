@@ -11,6 +11,10 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("approved", "Halo {name}, akun hotspot Anda sudah aktif. Silakan masuk dengan nomor WhatsApp ini."),
     ("rejected", "Halo {name}, pendaftaran hotspot Anda tidak dapat kami setujui. Alasan: {reason}"),
     (
+        "bill",
+        "Halo {name}, tagihan {reference}: paket {package}, {amount}. Bayar lewat {pay_with} sebelum {due}. Status dan QR: {link}",
+    ),
+    (
         "purchase_receipt",
         "Halo {name}, pembayaran {reference} sebesar {amount} sudah kami terima. Paket {package} ({quota}) aktif, berlaku sampai {expiry}. Terima kasih.",
     ),
@@ -79,6 +83,10 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("request_rejected.en", "Hello {name}, your request was rejected. Reason: {reason}"),
     ("approved.en", "Hello {name}, your hotspot account is active. Sign in with this WhatsApp number."),
     ("rejected.en", "Hello {name}, we could not approve your hotspot registration. Reason: {reason}"),
+    (
+        "bill.en",
+        "Hello {name}, bill {reference}: package {package}, {amount}. Pay by {pay_with} before {due}. Status and QR: {link}",
+    ),
     (
         "purchase_receipt.en",
         "Hello {name}, we received your payment {reference} of {amount}. Package {package} ({quota}) is active until {expiry}. Thank you.",
@@ -212,6 +220,7 @@ mod tests {
             "approved",
             "rejected",
             "purchase_receipt",
+            "bill",
             "voucher_receipt",
             "status_active",
             "status_fup",

@@ -328,3 +328,74 @@ async fn core_api_charges_grant_once_whatever_midtrans_sends() {
     assert_eq!(settled(&app, &second).await, ("paid".into(), 1), "Midtrans took the money: the order is paid, once");
     assert_eq!(purchased(&app, &c).await, 11 * GIB);
 }
+
+/// Item 3: an admin's bill — a Core API charge for the user (whatever the shop's mode), the
+/// message on the user's WhatsApp with what to pay by and the payment link, audited; paid, it
+/// grants once. An admin may not bill an admin account; a method not offered is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_bills_a_user_over_whatsapp() {
+    use crate::billing::sales::{buyer, package, purchased, settled};
+    use crate::common::{TestApp, call, staff};
+    use hotspot::domain::{GIB, Role};
+    use serde_json::json;
+
+    let app = TestApp::spawn_billing(&[("HOTSPOT_NOTIFY_QUIET_HOURS", "0-0")]).await;
+    let (_, sup) = staff(&app, "081299990034", Role::SuperAdmin).await;
+    let (other_admin, adm) = staff(&app, "081299990035", Role::Admin).await;
+    let pkg = package(&app, &sup, "Bulanan 20 GB", 50_000, 20, 30).await;
+    let (user, c) = buyer(&app, "081234560034", 0).await;
+    let bill = |who: uuid::Uuid, method: &'static str, bank: Option<&'static str>| json!({ "user_id": who, "package_id": pkg, "payment_method": method, "va_bank": bank });
+
+    let (s, v) = call(&app, &adm, "POST", "/api/admin/transactions/bill", Some(bill(user, "va", Some("bni")))).await;
+    assert_eq!(
+        (s, v["payment_method"].as_str(), v["whatsapp_sent"].as_bool()),
+        (201, Some("bni_va"), Some(true)),
+        "{v}"
+    );
+    let number = v["va_number"].as_str().unwrap().to_owned();
+    let order = v["order_id"].as_str().unwrap().to_owned();
+    assert!(v["status_url"].as_str().unwrap().contains(&format!("order_id={order}&t=")), "{v}");
+    let (_w, _j) = app.start_worker();
+    let mut told = None;
+    for _ in 0..100 {
+        told = app.wa().outbox().into_iter().find(|m| m.to == "6281234560034" && m.message.contains(&order));
+        if told.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let told = told.expect("the bill on WhatsApp");
+    assert!(
+        told.message.contains(&format!("VA BNI {number}")) && told.message.contains("Rp50.000"),
+        "{}",
+        told.message
+    );
+    assert!(told.message.contains("/payment/status?order_id="), "{}", told.message);
+    let audited: i64 = app
+        .backend
+        .db
+        .run(|c| {
+            use diesel::prelude::*;
+            use hotspot::db::schema::audit_log;
+            Ok(audit_log::table.filter(audit_log::action.eq("billing.bill")).count().get_result(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+
+    // Paid: granted once, to the user billed.
+    app.mt().act(&order, "pay", true).await.unwrap();
+    assert_eq!(settled(&app, &order).await, ("paid".into(), 1));
+    assert_eq!(purchased(&app, &c).await, 20 * GIB);
+
+    // Refused, nothing written: an admin account, a method not offered, nobody.
+    let (s, _) = call(&app, &adm, "POST", "/api/admin/transactions/bill", Some(bill(other_admin, "qris", None))).await;
+    assert_eq!(s, 403);
+    let (s, v) = call(&app, &adm, "POST", "/api/admin/transactions/bill", Some(bill(user, "shopeepay", None))).await;
+    assert_eq!((s, v["details"]["field"].as_str()), (422, Some("payment_method")), "{v}");
+    let (s, _) =
+        call(&app, &adm, "POST", "/api/admin/transactions/bill", Some(bill(uuid::Uuid::new_v4(), "qris", None))).await;
+    assert_eq!(s, 404);
+    let (s, _) = call(&app, &c, "POST", "/api/admin/transactions/bill", Some(bill(user, "qris", None))).await;
+    assert!(s == 401 || s == 403, "a user bills nobody: {s}");
+}

@@ -95,7 +95,7 @@ pub struct StartBody {
 }
 
 /// A word among `kinds`, or none; anything else is a clear refusal.
-fn kind_of<T: std::str::FromStr>(
+pub(crate) fn kind_of<T: std::str::FromStr>(
     field: &'static str,
     raw: &Option<String>,
     kinds: &str,

@@ -195,6 +195,7 @@ fn admin_routes() -> Vec<RouteSpec> {
         POST "/api/admin/vouchers/{batch}/revoke" => admin::billing::revoke_batch,
         POST "/api/admin/users/{id}/sales" => admin::billing::cash_sale,
         GET "/api/admin/transactions" => admin::billing::transactions,
+        POST "/api/admin/transactions/bill" => admin::bills::bill,
         GET "/api/admin/transactions/{order_id}" => admin::billing::transaction,
         GET "/api/admin/transactions/{order_id}/detail" => admin::billing::transaction_detail,
         POST "/api/admin/transactions/{order_id}/reconcile" => admin::billing::reconcile,

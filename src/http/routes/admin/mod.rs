@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod backups;
 pub mod billing;
+pub mod bills;
 pub mod editor;
 pub mod logs;
 pub mod manage;
