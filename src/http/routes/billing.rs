@@ -87,15 +87,21 @@ pub struct StartBody {
     package_id: String,
     /// The buyer's method when the shop uses the Core API (Snap offers every method on its own
     /// page and ignores it).
+    #[serde(flatten)]
+    method: MethodFields,
+}
+
+/// A Core API method and a virtual account's bank, as the pages send them.
+#[derive(Deserialize, ToSchema)]
+pub struct MethodFields {
     #[schema(max_length = 20, pattern = "^(?i:qris|gopay|shopeepay|va)$")]
     payment_method: Option<String>,
-    /// A virtual account's bank.
     #[schema(max_length = 20, pattern = "^(?i:bca|bni|bri|mandiri|permata|cimb)$")]
     va_bank: Option<String>,
 }
 
 /// A word among `kinds`, or none; anything else is a clear refusal.
-pub(crate) fn kind_of<T: std::str::FromStr>(
+fn kind_of<T: std::str::FromStr>(
     field: &'static str,
     raw: &Option<String>,
     kinds: &str,
@@ -103,6 +109,16 @@ pub(crate) fn kind_of<T: std::str::FromStr>(
     match raw.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
         None => Ok(None),
         Some(w) => w.parse().map(Some).map_err(|_| ApiError::validation(field, format!("one of {kinds}"))),
+    }
+}
+
+impl MethodFields {
+    /// The words read as a choice; a word that is no method or bank is a clear refusal.
+    pub fn choice(&self) -> Result<PayChoice, ApiError> {
+        Ok(PayChoice {
+            method: kind_of("payment_method", &self.payment_method, "qris, gopay, shopeepay, va")?,
+            bank: kind_of("va_bank", &self.va_bank, "bca, bni, bri, mandiri, permata, cimb")?,
+        })
     }
 }
 
@@ -141,10 +157,7 @@ pub struct Started {
         (status = 429, description = "RATE_LIMITED"), (status = 503, description = "PAYMENT_GATEWAY_UNAVAILABLE")))]
 pub async fn start(state: Data, user: CurrentUser, body: Input<StartBody>) -> Result<HttpResponse, ApiError> {
     let b = body.0;
-    let choice = PayChoice {
-        method: kind_of("payment_method", &b.payment_method, "qris, gopay, shopeepay, va")?,
-        bank: kind_of("va_bank", &b.va_bank, "bca, bni, bri, mandiri, permata, cimb")?,
-    };
+    let choice = b.method.choice()?;
     let package = uuid_field("package_id", &b.package_id, "a package id")?;
     let s = state.billing.start_purchase(user.id(), package, choice).await?;
     let (t, c) = (s.transaction, s.charge);

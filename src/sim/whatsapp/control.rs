@@ -37,13 +37,14 @@ pub(super) async fn outbox(s: Shared, q: web::Query<OutboxQuery>) -> HttpRespons
     HttpResponse::Ok().json(list)
 }
 
-/// The six-digit code in the newest message to a number (the demo reads its codes here).
+/// The newest six-digit code sent to a number (the demo reads its codes here); messages without
+/// one (an approval notice the worker delivers after the code) are passed over.
 pub(super) async fn last_code(s: Shared, q: web::Query<OutboxQuery>) -> HttpResponse {
     let st = lock(&s);
     let Some(to) = q.to.as_deref().map(digits_of) else {
         return HttpResponse::BadRequest().json(json!({ "error": "?to=628… is required" }));
     };
-    match st.outbox.iter().rev().find(|m| m.to == to).and_then(|m| extract_code(&m.message)) {
+    match newest_code(&st.outbox, &to) {
         Some(code) => HttpResponse::Ok().json(json!({ "to": to, "code": code })),
         None => HttpResponse::NotFound().json(json!({ "error": "no code sent to that number" })),
     }

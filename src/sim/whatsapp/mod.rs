@@ -212,6 +212,12 @@ pub fn extract_code(text: &str) -> Option<String> {
     })
 }
 
+/// The code in the newest message to `to` that carries one: a notice the worker delivers after
+/// the code (an approval, a receipt) does not hide it.
+fn newest_code(outbox: &[OutMessage], to: &str) -> Option<String> {
+    outbox.iter().rev().filter(|m| m.to == to).find_map(|m| extract_code(&m.message))
+}
+
 impl WhatsAppSim {
     pub async fn start(listen: SocketAddr) -> std::io::Result<Self> {
         let state = Arc::new(Mutex::new(State {
@@ -309,10 +315,9 @@ impl WhatsAppSim {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).calls
     }
 
-    /// The code in the newest message to `to` (any phone form).
+    /// The newest code sent to `to` (any phone form).
     pub fn last_code(&self, to: &str) -> Option<String> {
-        let to = digits_of(to);
-        self.outbox().iter().rev().find(|m| m.to == to).and_then(|m| extract_code(&m.message))
+        newest_code(&self.outbox(), &digits_of(to))
     }
 
     pub async fn stop(&self) {
@@ -330,6 +335,25 @@ mod tests {
         assert_eq!(extract_code("call 08123456789 now"), None);
         assert_eq!(extract_code("no code"), None);
         assert_eq!(extract_code("654321"), Some("654321".into()));
+    }
+
+    #[test]
+    fn a_later_notice_does_not_hide_the_code() {
+        let at = chrono::Utc::now();
+        let m = |to: &str, message: &str| OutMessage {
+            id: "x".into(),
+            api: "seed",
+            to: to.into(),
+            message: message.into(),
+            at,
+        };
+        let outbox = vec![
+            m("628111", "Kode verifikasi hotspot Anda: 111111"),
+            m("628222", "Kode verifikasi hotspot Anda: 222222"),
+            m("628111", "Akun hotspot Anda sudah aktif."),
+        ];
+        assert_eq!(newest_code(&outbox, "628111").as_deref(), Some("111111"));
+        assert_eq!(newest_code(&outbox, "628333"), None);
     }
 
     #[test]

@@ -4,13 +4,13 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::billing::charges::{Charge, PayChoice};
+use crate::billing::charges::Charge;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::AdminActor;
 use crate::http::ids::uuid_field;
 use crate::http::input::Input;
-use crate::http::routes::billing::kind_of;
+use crate::http::routes::billing::MethodFields;
 
 #[derive(Deserialize, ToSchema)]
 pub struct BillBody {
@@ -19,10 +19,8 @@ pub struct BillBody {
     #[schema(format = Uuid)]
     package_id: String,
     /// Among the methods the operator offers (the first offered when none).
-    #[schema(max_length = 20, pattern = "^(?i:qris|gopay|shopeepay|va)$")]
-    payment_method: Option<String>,
-    #[schema(max_length = 20, pattern = "^(?i:bca|bni|bri|mandiri|permata|cimb)$")]
-    va_bank: Option<String>,
+    #[serde(flatten)]
+    method: MethodFields,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -55,10 +53,7 @@ pub async fn bill(state: web::Data<AppState>, a: AdminActor, body: Input<BillBod
     let b = body.0;
     let user = uuid_field("user_id", &b.user_id, "a user id")?;
     let package = uuid_field("package_id", &b.package_id, "a package id")?;
-    let choice = PayChoice {
-        method: kind_of("payment_method", &b.payment_method, "qris, gopay, shopeepay, va")?,
-        bank: kind_of("va_bank", &b.va_bank, "bca, bni, bri, mandiri, permata, cimb")?,
-    };
+    let choice = b.method.choice()?;
     let billed = state.billing.bill(&a.0, user, package, choice).await?;
     let (t, c) = (billed.started.transaction, billed.started.charge);
     Ok(HttpResponse::Created().json(BillSent {
