@@ -5,12 +5,15 @@
 //! - `create`: accounts made by an operator, the seed or a registration; finding them.
 //! - `password`: admin passwords (argon2id).
 //! - `grant`: the one grant path (quota and time, keyed by cause).
+//! - `debts`: quota on credit (`quota_debts`, `debt_settlements`): lent through the grant path,
+//!   paid by settlements.
 //! - `status`: the one function that stores access statuses.
 //! - `write`: every other change of a user's row, inside the caller's transaction.
 //! - `submissions`: the public database-update form's submissions until an admin decides.
 //! - `usage`, `history`: what a user used and what happened to their quota and sign-ins.
 
 pub mod create;
+pub mod debts;
 pub mod grant;
 pub mod history;
 pub mod password;
@@ -81,6 +84,12 @@ pub enum AccountError {
     IdempotencyConflict,
     #[error("a user with this phone number already exists")]
     PhoneTaken,
+    #[error("no such debt")]
+    DebtNotFound,
+    #[error("this debt is paid")]
+    DebtPaid,
+    #[error("nothing is owed")]
+    NothingOwed,
     #[error(transparent)]
     Db(#[from] DbError),
 }

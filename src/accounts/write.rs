@@ -11,7 +11,7 @@ use super::create::normalize_name;
 use crate::db::DbError;
 use crate::db::models::User;
 use crate::db::schema::users;
-use crate::domain::{ApprovalStatus, Language, Role};
+use crate::domain::{ApprovalStatus, BlockCause, Language, Role};
 
 type Changed = Result<User, DbError>;
 
@@ -41,10 +41,17 @@ pub fn reject(tx: &mut PgConnection, id: Uuid, reason: &str) -> Changed {
         .get_result(tx)?)
 }
 
+/// An admin's block.
 pub fn block(tx: &mut PgConnection, id: Uuid, reason: &str) -> Changed {
+    block_for(tx, id, reason, BlockCause::Admin)
+}
+
+/// A block and its cause (a debt rule's is lifted when the debts are paid).
+pub fn block_for(tx: &mut PgConnection, id: Uuid, reason: &str, cause: BlockCause) -> Changed {
     Ok(diesel::update(users::table.find(id))
         .set((
             users::is_blocked.eq(true),
+            users::block_cause.eq(Some(cause)),
             users::blocked_reason.eq(reason),
             users::blocked_at.eq(Utc::now()),
             users::updated_at.eq(Utc::now()),
@@ -57,6 +64,7 @@ pub fn unblock(tx: &mut PgConnection, id: Uuid) -> Changed {
     Ok(diesel::update(users::table.find(id))
         .set((
             users::is_blocked.eq(false),
+            users::block_cause.eq(None::<BlockCause>),
             users::blocked_reason.eq(None::<String>),
             users::blocked_at.eq(None::<DateTime<Utc>>),
             users::updated_at.eq(Utc::now()),

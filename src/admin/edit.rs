@@ -1,6 +1,6 @@
 //! The user editor's save (the existing frontend's edit dialog sends the whole user): each field
 //! that differs from the user's state becomes the lifecycle action it means, in a fixed order
-//! (role, profile, quota, time, block, activation), each one atomic and audited on its own.
+//! (role, profile, quota, time, a lend, block, activation), each one atomic and audited on its own.
 //! Fields equal to the current state change nothing.
 
 use uuid::Uuid;
@@ -23,6 +23,8 @@ pub struct Edit {
     pub blocked: Option<bool>,
     pub blocked_reason: Option<String>,
     pub active: Option<bool>,
+    /// A package lent on credit.
+    pub lend: Option<super::debts::LendRequest>,
     /// Makes a retried save grant its quota and days once.
     pub key: Option<String>,
 }
@@ -46,6 +48,10 @@ impl Admin {
         }
         if e.add_days > 0 {
             fold(self.set_expiry(actor, id, Expiry::Extend(e.add_days), e.key.as_deref()).await?);
+        }
+        if let Some(mut l) = e.lend {
+            l.key = l.key.or(e.key.clone());
+            fold(self.lend(actor, id, l).await?);
         }
         match (e.blocked, current.is_blocked) {
             (Some(true), _) => {

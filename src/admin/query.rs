@@ -62,7 +62,7 @@ pub fn parse_search(raw: &str) -> Option<Search> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusFilter {
     Is(AccessStatus),
-    /// Users with quota debt: this system never lends quota, so none.
+    /// Users who owe: use beyond the quota (not unlimited users), or an open debt.
     Debt,
 }
 
@@ -117,9 +117,6 @@ pub struct Listed {
 }
 
 fn list_users(conn: &mut PgConnection, f: &UserFilter) -> Result<(Vec<Listed>, i64), DbError> {
-    if f.status == Some(StatusFilter::Debt) {
-        return Ok((Vec::new(), 0));
-    }
     let build = || {
         let mut q = users::table.into_boxed();
         match &f.search {
@@ -129,8 +126,14 @@ fn list_users(conn: &mut PgConnection, f: &UserFilter) -> Result<(Vec<Listed>, i
             None => {}
         }
         // The stored status: as of the last sync or admin change, what the router enforces.
-        if let Some(StatusFilter::Is(s)) = f.status {
-            q = q.filter(users::access_status.eq(s));
+        match f.status {
+            Some(StatusFilter::Is(s)) => q = q.filter(users::access_status.eq(s)),
+            Some(StatusFilter::Debt) => {
+                let over =
+                    users::is_unlimited_user.eq(false).and(users::quota_used_bytes.gt(users::quota_purchased_bytes));
+                q = q.filter(over.or(users::manual_debt_items.gt(0)));
+            }
+            None => {}
         }
         if let Some(r) = f.role {
             q = q.filter(users::role.eq(r));

@@ -6,7 +6,9 @@
 use uuid::Uuid;
 
 use super::charges::{Charge, PayChoice};
-use super::purchase::Started;
+use diesel::PgConnection;
+
+use super::purchase::{Started, open_order};
 use super::{Billing, BillingError};
 use crate::audit::Actor;
 use crate::auth::ratelimit::Verdict;
@@ -54,7 +56,9 @@ impl Billing {
         if let Verdict::Limited(after) = self.limiter.hit("bill", &who, BILLS_PER_HOUR, 3_600).await? {
             return Err(BillingError::RateLimited(after));
         }
-        let started = self.open_payment(&midtrans, user_id, package_id, Some(method), Some(actor)).await?;
+        let (expiry, by) = (self.settings.payments.expiry, actor.clone());
+        let open = move |conn: &mut PgConnection| open_order(conn, user_id, package_id, expiry, Some(&by));
+        let started = self.open_payment(&midtrans, open, Some(method), Some(actor)).await?;
         let t = &started.transaction;
         let link = format!(
             "{}/payment/status?order_id={}&t={}",

@@ -10,6 +10,7 @@
 
 pub mod bills;
 pub mod charges;
+pub mod debts;
 pub mod history;
 pub mod links;
 pub mod orders;

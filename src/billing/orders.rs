@@ -10,11 +10,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::BillingError;
+use crate::accounts::debts::{self, Scope, Settle, Settled};
 use crate::accounts::grant::{self, Grant, Outcome};
 use crate::accounts::status;
 use crate::db::models::User;
 use crate::db::schema::{transaction_events, transactions};
-use crate::domain::{LedgerSource, SaleChannel, TxEventSource, TxState};
+use crate::domain::{AccessStatus, LedgerSource, SaleChannel, TxEventSource, TxPurpose, TxState};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = transactions)]
@@ -23,7 +24,8 @@ pub struct Transaction {
     pub id: Uuid,
     pub order_id: String,
     pub user_id: Uuid,
-    pub package_id: Uuid,
+    /// The package sold (none when the transaction pays debts).
+    pub package_id: Option<Uuid>,
     pub package_name: String,
     pub amount_idr: i64,
     pub quota_bytes: i64,
@@ -49,6 +51,12 @@ pub struct Transaction {
     pub refunded_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[schema(value_type = String)]
+    pub purpose: TxPurpose,
+    /// The one debt a debt payment pays (none: every debt open when it was priced).
+    pub debt_id: Option<Uuid>,
+    /// The automatic debt a debt payment was priced for (it pays at most this).
+    pub debt_auto_bytes: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
@@ -154,7 +162,7 @@ pub(crate) fn grant_sale(
     source: LedgerSource,
     by: Option<Uuid>,
     policy: &crate::domain::policy::RouterPolicy,
-) -> Result<(i64, User, crate::domain::AccessStatus), BillingError> {
+) -> Result<(i64, User, AccessStatus), BillingError> {
     let (outcome, user) = grant::grant(conn, &sale_grant(t, source, by))?;
     let ledger_id = match outcome {
         Outcome::Granted { ledger_id } | Outcome::Replayed { ledger_id } => ledger_id,
@@ -185,6 +193,34 @@ pub(crate) fn by_order(conn: &mut PgConnection, order_id: &str, lock: bool) -> R
     let q = transactions::table.filter(transactions::order_id.eq(order_id)).select(Transaction::as_select());
     let found = if lock { q.for_update().first(conn).optional()? } else { q.first(conn).optional()? };
     found.ok_or(BillingError::TransactionNotFound)
+}
+
+/// A paid debt order settles, in the caller's transaction (the notification's): what it was
+/// priced for, once per order; money that finds nothing left to pay is still recorded.
+pub(super) fn settle_paid(
+    conn: &mut PgConnection,
+    t: &Transaction,
+    policy: &crate::domain::policy::RouterPolicy,
+) -> Result<(Settled, AccessStatus), BillingError> {
+    let scope = match t.debt_id {
+        Some(id) => Scope::One(id),
+        None => Scope::All { as_of: t.created_at, auto_cap: Some(t.debt_auto_bytes.unwrap_or(0)) },
+    };
+    let s = Settle {
+        user: t.user_id,
+        scope,
+        channel: SaleChannel::Midtrans,
+        amount_idr: t.amount_idr,
+        receipt_no: t.order_id.clone(),
+        transaction_id: Some(t.id),
+        key: format!("order:{}", t.order_id),
+        by: None,
+        paid_already: true,
+    };
+    let mut settled = debts::settle(conn, &s)?;
+    let before = settled.user.access_status;
+    settled.user = status::store(conn, settled.user, policy)?;
+    Ok((settled, before))
 }
 
 #[cfg(test)]

@@ -13,11 +13,12 @@ use uuid::Uuid;
 use super::charges::{self, Charge, CoreMethod, PayChoice};
 use super::orders::{Transaction, by_order, grant_sale, insert_event, insert_sale, new_order_id, set_snap};
 use super::{Billing, BillingError, Receipt, invalid, load_user, may_buy, packages};
+use crate::accounts::debts::Settled;
 use crate::audit::Actor;
 use crate::db::models::User;
 use crate::db::schema::transactions;
 use crate::domain::payment::{ProviderWord, Step, believable_alone, decide};
-use crate::domain::{LedgerSource, ProviderMode, Rupiah, SaleChannel, TxEventSource, TxState};
+use crate::domain::{LedgerSource, ProviderMode, Rupiah, SaleChannel, TxEventSource, TxPurpose, TxState};
 use crate::midtrans::{Breaker, MidtransError, Order, ProviderStatus, signature_valid};
 
 /// How many purchases one user may start per hour (each calls Snap).
@@ -28,7 +29,10 @@ const STARTS_PER_HOUR: u32 = 20;
 pub struct Applied {
     pub transaction: Transaction,
     pub changed: bool,
+    /// Money came in now: the package granted, or the debts settled.
     pub granted: bool,
+    /// The settlement a paid debt order made.
+    pub settled: Option<Settled>,
 }
 
 /// The provider's word without its signature (kept on the event).
@@ -63,14 +67,23 @@ fn apply(
             t.provider_status.as_deref() == Some(s.transaction_status.as_str()) && t.fraud_status.as_deref() == fraud;
         if to == t.state && said_before {
             // A repeat: nothing to write.
-            return Ok((Applied { transaction: t, changed: false, granted: false }, None));
+            return Ok((Applied { transaction: t, changed: false, granted: false, settled: None }, None));
         }
-        let mut user = None;
+        let (mut user, mut settled) = (None, None);
         let mut ledger_id = t.ledger_id;
-        if grant {
-            let (id, u, before) = grant_sale(tx, &t, LedgerSource::Purchase, None, policy)?;
-            ledger_id = Some(id);
-            user = Some((u, before));
+        match (grant, t.purpose) {
+            (false, _) => {}
+            (true, TxPurpose::Package) => {
+                let (id, u, before) = grant_sale(tx, &t, LedgerSource::Purchase, None, policy)?;
+                ledger_id = Some(id);
+                user = Some((u, before));
+            }
+            (true, TxPurpose::Debt) => {
+                let (s, before) = super::orders::settle_paid(tx, &t, policy)?;
+                ledger_id = s.settlement.auto_ledger_id;
+                user = Some((s.user.clone(), before));
+                settled = Some(s);
+            }
         }
         let now = Utc::now();
         let paid_at = if grant { Some(now) } else { t.paid_at };
@@ -102,13 +115,13 @@ fn apply(
             .returning(Transaction::as_returning())
             .get_result(tx)?;
         insert_event(tx, t.id, source, &s.transaction_status, to, payload(s))?;
-        Ok((Applied { transaction: after, changed: to != t.state, granted: grant }, user))
+        Ok((Applied { transaction: after, changed: to != t.state, granted: grant, settled }, user))
     })
 }
 
 /// A purchase's order, pending, before Snap is asked: the account may buy, the package is on
 /// sale for money; its id unguessable.
-fn open_order(
+pub(super) fn open_order(
     conn: &mut PgConnection,
     user_id: Uuid,
     package_id: Uuid,
@@ -190,6 +203,21 @@ impl Billing {
         package_id: Uuid,
         choice: PayChoice,
     ) -> Result<Started, BillingError> {
+        let (midtrans, core) = self.payment_way(user_id, choice, "purchase_start").await?;
+        let expiry = self.settings().payments.expiry;
+        let open = move |conn: &mut PgConnection| open_order(conn, user_id, package_id, expiry, None);
+        self.open_payment(&midtrans, open, core, None).await
+    }
+
+    /// How a payment the user starts is made: Midtrans, and the Core API method chosen among
+    /// those offered when the shop uses it (checked before anything is written); counted in the
+    /// user's hourly `bucket`.
+    pub(super) async fn payment_way(
+        &self,
+        user_id: Uuid,
+        choice: PayChoice,
+        bucket: &str,
+    ) -> Result<(std::sync::Arc<super::Midtrans>, Option<CoreMethod>), BillingError> {
         let midtrans = self.midtrans()?.clone();
         let r = self.runtime.get();
         let core = match r.payment_provider_mode {
@@ -197,32 +225,32 @@ impl Billing {
             ProviderMode::CoreApi => Some(choice.offered(&r.core_api_payment_methods, &r.core_api_va_banks)?),
         };
         if let crate::auth::ratelimit::Verdict::Limited(after) =
-            self.limiter.hit("purchase_start", &user_id.to_string(), STARTS_PER_HOUR, 3_600).await?
+            self.limiter.hit(bucket, &user_id.to_string(), STARTS_PER_HOUR, 3_600).await?
         {
             return Err(BillingError::RateLimited(after));
         }
-        self.open_payment(&midtrans, user_id, package_id, core, None).await
+        Ok((midtrans, core))
     }
 
-    /// The order written pending, then Snap or the charge; `by` an admin billing the user (the
-    /// charge audited with it).
-    pub(super) async fn open_payment(
+    /// The order written pending by `open` (one unit of work), then Snap or the charge; `by` an
+    /// admin billing the user (the charge audited with it).
+    pub(super) async fn open_payment<F>(
         &self,
         midtrans: &super::Midtrans,
-        user_id: Uuid,
-        package_id: Uuid,
+        open: F,
         core: Option<CoreMethod>,
         by: Option<&Actor>,
-    ) -> Result<Started, BillingError> {
+    ) -> Result<Started, BillingError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<(Transaction, User), BillingError> + Send + 'static,
+    {
         let expiry = self.settings().payments.expiry;
-        let actor = by.cloned();
-        let (t, user) =
-            self.db().run(move |conn| Ok(open_order(conn, user_id, package_id, expiry, actor.as_ref()))).await??;
+        let (t, user) = self.db().run(move |conn| Ok(open(conn))).await??;
         let base = &self.settings().public_base_url;
         let order = Order {
             order_id: &t.order_id,
             amount: Rupiah(t.amount_idr),
-            item_id: t.package_id.to_string(),
+            item_id: t.package_id.map_or_else(|| "DEBT_SETTLEMENT".to_owned(), |p| p.to_string()),
             item_name: &t.package_name,
             customer_name: &user.full_name,
             customer_phone: user.phone_number.local(),
@@ -294,15 +322,20 @@ impl Billing {
             transaction: t,
             changed: false,
             granted: false,
+            settled: None,
         }))
     }
 
     pub(crate) async fn apply_word(&self, s: ProviderStatus, source: TxEventSource) -> Result<Applied, BillingError> {
         let policy = self.runtime.policy();
         let (applied, user) = self.db().run(move |conn| Ok(apply(conn, &s, source, &policy))).await??;
-        if let (true, Some((user, before))) = (applied.granted, user) {
-            let receipt = Receipt::of_sale(&applied.transaction);
-            self.after_grant(&user, before, "purchase", receipt).await;
+        match (&applied.settled, user) {
+            (Some(s), _) if s.new => self.after_settlement(s).await,
+            (None, Some((user, before))) if applied.granted => {
+                let receipt = Receipt::of_sale(&applied.transaction);
+                self.after_grant(&user, before, "purchase", receipt).await;
+            }
+            _ => {}
         }
         Ok(applied)
     }

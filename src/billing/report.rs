@@ -1,29 +1,14 @@
-//! What a user spent (their paid sales per local day, for the dashboard's spending chart) and
-//! what they owe (use beyond their quota, priced at the shop's best rate).
+//! What a user spent: their paid sales per local day, for the dashboard's spending chart.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{Billing, BillingError, estimate_rupiah};
-use crate::db::models::User;
+use super::{Billing, BillingError};
 use crate::db::schema::transactions;
 use crate::domain::TxState;
 
-/// Quota used beyond what was bought. There are no manual debts: quota is never lent.
-pub struct QuotaDebt {
-    pub bytes: i64,
-    /// Its price at the best finite rate on sale; `None` when nothing finite is sold.
-    pub estimated_idr: Option<i64>,
-}
-
 impl Billing {
-    pub async fn quota_debt(&self, u: &User) -> Result<QuotaDebt, BillingError> {
-        let bytes = u.quota_overage_bytes();
-        let estimated_idr = if bytes > 0 { estimate_rupiah(&self.packages_on_sale().await?, bytes) } else { Some(0) };
-        Ok(QuotaDebt { bytes, estimated_idr })
-    }
-
     /// Rupiah the user paid on each of the `days` local days ending `today`, oldest first.
     pub async fn spending_per_day(&self, user: Uuid, today: NaiveDate, days: u32) -> Result<Vec<i64>, BillingError> {
         let tz = self.settings().timezone;

@@ -58,7 +58,7 @@ fn record(
         .first(tx)
         .optional()?;
     if let Some(t) = existing {
-        if t.package_id != package_id || t.user_id != user_id {
+        if t.package_id != Some(package_id) || t.user_id != user_id {
             return Err(BillingError::Account(AccountError::IdempotencyConflict));
         }
         let status = before.access_status;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::schema::{sync_runs, user_devices, users};
 use crate::domain::policy::UserFacts;
 use crate::domain::{
-    AccessStatus, ApprovalStatus, ClientIp, Language, MacAddress, Msisdn, Role, RunStatus, SyncTrigger,
+    AccessStatus, ApprovalStatus, BlockCause, ClientIp, Language, MacAddress, Msisdn, Role, RunStatus, SyncTrigger,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -49,6 +49,11 @@ pub struct User {
     pub language: Language,
     /// No reminders (quota low, expiry soon); codes and receipts are still sent.
     pub messages_opt_out: bool,
+    /// Why the account is blocked, when a debt rule blocked it (`None` before this was kept).
+    pub block_cause: Option<BlockCause>,
+    /// Open debts summed (quota lent and not paid yet), and how many.
+    pub manual_debt_bytes: i64,
+    pub manual_debt_items: i32,
 }
 
 impl User {
@@ -61,6 +66,11 @@ impl User {
     /// since remaining is purchased minus used. Never for unlimited users.
     pub fn quota_overage_bytes(&self) -> i64 {
         if self.is_unlimited_user { 0 } else { (self.quota_used_bytes - self.quota_purchased_bytes).max(0) }
+    }
+
+    /// Whether the user owes anything: use beyond the quota, or an open debt.
+    pub fn owes(&self) -> bool {
+        self.quota_overage_bytes() > 0 || self.manual_debt_items > 0
     }
 
     /// What the access policy reads of this user.

@@ -29,6 +29,9 @@ diesel::table! {
         access_status -> Text,
         language -> Text,
         messages_opt_out -> Bool,
+        block_cause -> Nullable<Text>,
+        manual_debt_bytes -> Int8,
+        manual_debt_items -> Int4,
     }
 }
 
@@ -227,7 +230,7 @@ diesel::table! {
         id -> Uuid,
         order_id -> Text,
         user_id -> Uuid,
-        package_id -> Uuid,
+        package_id -> Nullable<Uuid>,
         package_name -> Text,
         amount_idr -> Int8,
         quota_bytes -> Int8,
@@ -251,6 +254,9 @@ diesel::table! {
         refunded_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        purpose -> Text,
+        debt_id -> Nullable<Uuid>,
+        debt_auto_bytes -> Nullable<Int8>,
     }
 }
 

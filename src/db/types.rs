@@ -9,9 +9,10 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::Text;
 
 use crate::domain::{
-    AccessStatus, AlertEvent, ApprovalStatus, AuditAction, AuditTarget, ClientIp, Language, LedgerSource, LoginMethod,
-    MacAddress, MessageStatus, Msisdn, PaymentMethod, PromoKind, PromoStatus, RequestKind, RequestStatus, Role,
-    RunStatus, SaleChannel, SubmissionRole, SubmissionStatus, SyncTrigger, TxEventSource, TxState, VaBank,
+    AccessStatus, AlertEvent, ApprovalStatus, AuditAction, AuditTarget, BlockCause, ClientIp, Language, LedgerSource,
+    LoginMethod, MacAddress, MessageStatus, Msisdn, PaymentMethod, PromoKind, PromoStatus, RequestKind, RequestStatus,
+    Role, RunStatus, SaleChannel, SubmissionRole, SubmissionStatus, SyncTrigger, TxEventSource, TxPurpose, TxState,
+    VaBank,
 };
 
 /// `FromSql`/`ToSql` for a domain type over a text column: `$parse` reads, `$text` writes.
@@ -49,6 +50,8 @@ text_column!(RunStatus, |v: &RunStatus| v.as_str().to_owned());
 text_column!(MessageStatus, |v: &MessageStatus| v.as_str().to_owned());
 text_column!(SaleChannel, |v: &SaleChannel| v.as_str().to_owned());
 text_column!(TxEventSource, |v: &TxEventSource| v.as_str().to_owned());
+text_column!(BlockCause, |v: &BlockCause| v.as_str().to_owned());
+text_column!(TxPurpose, |v: &TxPurpose| v.as_str().to_owned());
 text_column!(AuditAction, |v: &AuditAction| v.as_str().to_owned());
 text_column!(AuditTarget, |v: &AuditTarget| v.as_str().to_owned());
 text_column!(SubmissionStatus, |v: &SubmissionStatus| v.as_str().to_owned());

@@ -14,7 +14,20 @@ text_enum!(
         AdminAdjust => "admin_adjust",
         Reset => "reset",
         Refund => "refund",
+        DebtLend => "debt_lend",
+        DebtSettle => "debt_settle",
     }
+);
+
+text_enum!(
+    /// Why an account is blocked: an admin's decision, or a debt rule's (lifted when a
+    /// settlement clears every debt).
+    BlockCause { Admin => "admin", Debt => "debt" }
+);
+
+text_enum!(
+    /// What paying a transaction does: give its package, or pay debts.
+    TxPurpose { Package => "package", Debt => "debt" }
 );
 
 impl LedgerSource {
@@ -126,6 +139,9 @@ text_enum!(
         CashSale => "billing.cash_sale",
         TransactionReconcile => "transaction.reconcile",
         BillCreate => "billing.bill",
+        DebtLend => "debt.lend",
+        DebtSettle => "debt.settle",
+        DebtBlock => "debt.block",
     }
 );
 

@@ -52,8 +52,8 @@ pub use code::OtpCode;
 pub use console::{AlertEvent, PromoKind, PromoStatus, RequestKind, RequestStatus, SubmissionRole, SubmissionStatus};
 pub use ip::{Cidr, ClientIp, IpError};
 pub use kinds::{
-    AuditAction, AuditTarget, LedgerSource, LoginMethod, MessageStatus, RunStatus, SaleChannel, SyncTrigger,
-    TxEventSource,
+    AuditAction, AuditTarget, BlockCause, LedgerSource, LoginMethod, MessageStatus, RunStatus, SaleChannel,
+    SyncTrigger, TxEventSource, TxPurpose,
 };
 pub use mac::{MacAddress, MacError};
 pub use msisdn::{Msisdn, MsisdnError};

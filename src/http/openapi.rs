@@ -10,8 +10,8 @@ use utoipa::openapi::{ContentBuilder, HeaderBuilder, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::routes::{
-    account, admin, auth, billing, devices, forms, health, operations, payment_pages, public, register, selfservice,
-    telegram, webhooks,
+    account, admin, auth, billing, debts, devices, forms, health, operations, payment_pages, public, register,
+    selfservice, telegram, webhooks,
 };
 
 /// The error envelope of every response with status >= 400. Some refusals add fields:
@@ -104,6 +104,9 @@ pub struct ErrorEnvelope {
         admin::billing::cash_sale,
         admin::billing::transactions,
         admin::bills::bill,
+        admin::debts::ledger,
+        admin::debts::settle_all,
+        admin::debts::settle_one,
         admin::billing::transaction,
         admin::billing::transaction_detail,
         admin::billing::reconcile,
@@ -111,6 +114,7 @@ pub struct ErrorEnvelope {
         billing::payment_availability,
         billing::start,
         billing::initiate,
+        debts::initiate,
         billing::notification,
         billing::by_order_id,
         billing::get,
@@ -136,7 +140,7 @@ pub struct ErrorEnvelope {
         selfservice::weekly_usage,
         selfservice::monthly_usage,
         selfservice::weekly_spending,
-        selfservice::quota_debts,
+        debts::quota_debts,
         account::usage,
         account::quota_history,
         account::login_history,

@@ -145,6 +145,12 @@ impl Notify {
                 vars.push(("detail", detail.clone()));
             }
             Event::Broadcast { message, .. } => vars.push(("message", message.clone())),
+            Event::Debt { reference, amount_idr, detail, due, .. } => {
+                vars.push(("reference", reference.clone()));
+                vars.push(("amount", Rupiah(*amount_idr).to_string()));
+                vars.push(("detail", detail.clone()));
+                vars.push(("due", due.clone()));
+            }
             Event::RequestDecided { detail, reason, .. } => {
                 vars.push(("detail", detail.clone()));
                 vars.push(("reason", reason.clone()));

@@ -67,6 +67,16 @@ pub enum Event {
         broadcast: Uuid,
         message: String,
     },
+    /// Quota on credit: a package lent (`debt_lent`), a settlement received (`debt_settled`,
+    /// `debt_settled_unblock`), a due date near (`debt_due`, a reminder). `reference` names
+    /// what it is about once (a debt, a receipt, a debt and its days left).
+    Debt {
+        template: String,
+        reference: String,
+        amount_idr: i64,
+        detail: String,
+        due: String,
+    },
     /// A komandan's request decided (`request_approved`, `request_partial`, `request_rejected`).
     RequestDecided {
         template: String,
@@ -89,6 +99,8 @@ impl Event {
             Event::Bill { reference, .. } => format!("bill:{reference}"),
             Event::Alert { cause, .. } => format!("alert:{user}:{cause}"),
             Event::RequestDecided { request, .. } => format!("request:{request}"),
+            Event::Debt { template, reference, .. } if template == "debt_due" => format!("debt_due:{user}:{reference}"),
+            Event::Debt { reference, .. } => format!("debt:{user}:{reference}"),
             Event::Broadcast { broadcast, .. } => format!("broadcast:{broadcast}:{user}"),
         }
     }
@@ -110,6 +122,7 @@ impl Event {
             Event::Bill { .. } => "bill",
             Event::Receipt { template, .. }
             | Event::Alert { template, .. }
+            | Event::Debt { template, .. }
             | Event::RequestDecided { template, .. } => template,
         }
     }
@@ -127,6 +140,7 @@ impl Event {
             | Event::Alert { .. }
             | Event::RequestDecided { .. } => true,
             Event::Status { to, cause, .. } => *to == AccessStatus::Blocked || !cause.starts_with(SYNC_CAUSE),
+            Event::Debt { template, .. } => template != "debt_due",
             Event::QuotaLow { .. } | Event::ExpirySoon { .. } | Event::Broadcast { .. } => false,
         }
     }
@@ -146,6 +160,7 @@ pub fn is_reminder_key(key: &str) -> bool {
     key.starts_with("quota_low:")
         || key.starts_with("expiry:")
         || key.starts_with("broadcast:")
+        || key.starts_with("debt_due:")
         || (key.starts_with("status:") && key.contains(&format!(":{SYNC_CAUSE}")) && !key.contains(":blocked:"))
 }
 

@@ -49,6 +49,22 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("request_approved", "Halo {name}, permintaan Anda disetujui: {detail}."),
     ("request_partial", "Halo {name}, permintaan Anda disetujui sebagian: {detail}. Catatan admin: {reason}"),
     ("request_rejected", "Halo {name}, permintaan Anda ditolak. Alasan: {reason}"),
+    (
+        "debt_lent",
+        "Halo {name}, Anda menerima {detail} dengan bayar nanti sebesar {amount}, jatuh tempo {due}. Kuotanya sudah aktif; lunasi lewat menu Riwayat.",
+    ),
+    (
+        "debt_settled",
+        "Halo {name}, pelunasan tunggakan {reference} sebesar {amount} sudah kami terima ({detail}). Terima kasih.",
+    ),
+    (
+        "debt_settled_unblock",
+        "Halo {name}, pelunasan tunggakan {reference} sebesar {amount} sudah kami terima ({detail}). Akses internet Anda dibuka kembali.",
+    ),
+    (
+        "debt_due",
+        "Halo {name}, tunggakan {detail} sebesar {amount} jatuh tempo {due}. Lunasi lewat menu Riwayat agar akses tidak diblokir.",
+    ),
     ("status_active", "Halo {name}, akses internet Anda aktif kembali. Sisa kuota: {remaining}."),
     (
         "status_fup",
@@ -94,6 +110,19 @@ const DEFAULTS: &[(&str, &str)] = &[
     (
         "voucher_receipt.en",
         "Hello {name}, your voucher was redeemed. Package {package} ({quota}) is active until {expiry}.",
+    ),
+    (
+        "debt_lent.en",
+        "Hello {name}, you received {detail} to pay later: {amount}, due {due}. The quota is active; pay it from the History page.",
+    ),
+    ("debt_settled.en", "Hello {name}, we received your debt payment {reference} of {amount} ({detail}). Thank you."),
+    (
+        "debt_settled_unblock.en",
+        "Hello {name}, we received your debt payment {reference} of {amount} ({detail}). Your internet access is open again.",
+    ),
+    (
+        "debt_due.en",
+        "Hello {name}, your debt for {detail} of {amount} is due {due}. Pay it from the History page so your access is not blocked.",
     ),
     ("status_active.en", "Hello {name}, your internet access is active again. Quota left: {remaining}."),
     ("status_fup.en", "Hello {name}, you have {remaining} left; your speed is limited (fair use) until you add quota."),
@@ -239,6 +268,10 @@ mod tests {
             "request_approved",
             "request_partial",
             "request_rejected",
+            "debt_lent",
+            "debt_settled",
+            "debt_settled_unblock",
+            "debt_due",
         ];
         for name in sent {
             assert!(t.render(name, &[]).is_ok(), "{name}");

@@ -2,4 +2,5 @@
 
 mod abuse;
 mod core_api;
+mod debts;
 mod sales;

@@ -872,10 +872,10 @@ async fn redis_dropping_connections_and_coming_back() {
     };
     assert_eq!(me().await.status(), 200);
 
-    relay.sever(true);
+    relay.sever(true).await;
     recovers("the connection was dropped").await;
 
-    relay.sever(false);
+    relay.sever(false).await;
     for _ in 0..3 {
         let res = me().await;
         assert_eq!(res.status(), 503);

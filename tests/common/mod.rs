@@ -485,6 +485,8 @@ pub struct Relay {
     pub addr: std::net::SocketAddr,
     up: std::sync::Arc<std::sync::atomic::AtomicBool>,
     cut: tokio::sync::watch::Sender<u64>,
+    /// Connections being relayed now (a cut waits until they are closed).
+    live: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Relay {
@@ -493,7 +495,8 @@ impl Relay {
         let addr = listener.local_addr().expect("relay addr");
         let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let (cut, _) = tokio::sync::watch::channel(0u64);
-        let (flag, cuts) = (up.clone(), cut.clone());
+        let live = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (flag, cuts, count) = (up.clone(), cut.clone(), live.clone());
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
                 // Down: connections are accepted and closed at once, as a restarting server does.
@@ -501,22 +504,34 @@ impl Relay {
                     continue;
                 }
                 let mut severed = cuts.subscribe();
+                let count = count.clone();
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 tokio::spawn(async move {
-                    let Ok(mut server) = tokio::net::TcpStream::connect(target).await else { return };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                        _ = severed.changed() => {}
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                            _ = severed.changed() => {}
+                        }
                     }
+                    // Both sockets close here, before the count says so.
+                    drop(client);
+                    count.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                 });
             }
         });
-        Relay { addr, up, cut }
+        Relay { addr, up, cut, live }
     }
 
     /// Closes every relayed connection; with `up == false` new ones are refused until `set_up`.
-    pub fn sever(&self, up: bool) {
+    /// Closes every relayed connection (and, with `up` false, refuses new ones); returns once
+    /// they are closed, so what the test does next meets the cut.
+    pub async fn sever(&self, up: bool) {
         self.up.store(up, std::sync::atomic::Ordering::SeqCst);
         self.cut.send_modify(|n| *n += 1);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while self.live.load(std::sync::atomic::Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     pub fn set_up(&self) {

@@ -59,6 +59,8 @@ const OWNERS: &[(&str, &str)] = &[
     ("runtime_settings", "settings"),
     ("promos", "settings"),
     ("quota_requests", "accounts"),
+    ("quota_debts", "accounts"),
+    ("debt_settlements", "accounts"),
     ("notification_recipients", "notify"),
     ("telegram_links", "notify"),
     ("message_log", "notify"),

@@ -73,6 +73,9 @@ error_codes! {
     VoucherUsed => "VOUCHER_USED",
     Conflict => "CONFLICT",
     FeatureDisabled => "FEATURE_DISABLED",
+    DebtNotFound => "DEBT_NOT_FOUND",
+    DebtAlreadyPaid => "DEBT_ALREADY_PAID",
+    NoDebt => "NO_DEBT",
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -285,6 +285,24 @@ impl From<crate::accounts::AccountError> for ApiError {
                 "This Idempotency-Key was used for a different request.",
             ),
             A::PhoneTaken => phone_taken(),
+            A::DebtNotFound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                ErrorCode::DebtNotFound,
+                "Tunggakan tidak ditemukan.",
+                "No such debt.",
+            ),
+            A::DebtPaid => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::DebtAlreadyPaid,
+                "Tunggakan ini sudah lunas.",
+                "This debt is already paid.",
+            ),
+            A::NothingOwed => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::NoDebt,
+                "Tidak ada tunggakan kuota untuk dilunasi.",
+                "There is no quota debt to pay.",
+            ),
             A::Db(d) => d.into(),
         }
     }

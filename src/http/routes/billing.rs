@@ -160,12 +160,18 @@ pub async fn start(state: Data, user: CurrentUser, body: Input<StartBody>) -> Re
     let choice = b.method.choice()?;
     let package = uuid_field("package_id", &b.package_id, "a package id")?;
     let s = state.billing.start_purchase(user.id(), package, choice).await?;
+    Ok(HttpResponse::Created().json(started_answer(&state, s)))
+}
+
+/// A payment started (a purchase or a debt's), as the frontend reads it.
+pub fn started_answer(state: &AppState, s: crate::billing::purchase::Started) -> Started {
     let (t, c) = (s.transaction, s.charge);
     let qr_code_url = c.as_ref().filter(|c| c.has_qr()).map(|_| format!("/api/transactions/{}/qr", t.order_id));
     let status_token = state.billing.payment_link(&t.order_id);
-    Ok(HttpResponse::Created().json(Started {
+    let purpose = if t.purpose == crate::domain::TxPurpose::Debt { "&purpose=debt" } else { "" };
+    Started {
         status_url: format!(
-            "{}/payment/status?order_id={}&t={status_token}",
+            "{}/payment/status?order_id={}{purpose}&t={status_token}",
             state.settings.public_base_url, t.order_id
         ),
         status_token,
@@ -182,7 +188,7 @@ pub async fn start(state: Data, user: CurrentUser, body: Input<StartBody>) -> Re
         amount_idr: t.amount_idr,
         expires_at: t.expires_at,
         expiry_time: t.expires_at,
-    }))
+    }
 }
 
 /// The existing frontend's name for starting a purchase.

@@ -69,7 +69,8 @@ pub struct TxView {
     #[schema(value_type = String)]
     channel: SaleChannel,
     amount_idr: i64,
-    package_id: Uuid,
+    /// None when it pays debts.
+    package_id: Option<Uuid>,
     package_name: String,
     quota_bytes: i64,
     is_unlimited: bool,

@@ -43,8 +43,10 @@ pub struct MeAnswer {
     /// Use beyond the purchased quota, MiB (the next purchase pays it); its price is in
     /// `/api/users/me/quota`.
     quota_debt_auto_mb: f64,
-    /// Always 0: quota is never lent.
+    /// Quota lent on credit and not paid yet, MiB.
     quota_debt_manual_mb: f64,
+    /// The frontend's other name for it.
+    manual_debt_mb: f64,
     quota_debt_total_mb: f64,
     is_demo_user: bool,
     device_brand: Option<String>,
@@ -70,8 +72,9 @@ pub fn answer(state: &AppState, u: User) -> MeAnswer {
         total_quota_purchased_mb: u.quota_purchased_bytes as f64 / MIB,
         total_quota_used_mb: u.quota_used_bytes as f64 / MIB,
         quota_debt_auto_mb: u.quota_overage_bytes() as f64 / MIB,
-        quota_debt_manual_mb: 0.0,
-        quota_debt_total_mb: u.quota_overage_bytes() as f64 / MIB,
+        quota_debt_manual_mb: u.manual_debt_bytes as f64 / MIB,
+        manual_debt_mb: u.manual_debt_bytes as f64 / MIB,
+        quota_debt_total_mb: (u.quota_overage_bytes() + u.manual_debt_bytes) as f64 / MIB,
         is_demo_user: false,
         device_brand: None,
         device_model: None,

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod auth;
 pub mod billing;
 pub mod billing_views;
+pub mod debts;
 pub mod devices;
 pub mod forms;
 pub mod health;
@@ -101,7 +102,7 @@ fn self_service_routes() -> Vec<RouteSpec> {
         GET "/api/users/me/weekly-usage" => selfservice::weekly_usage,
         GET "/api/users/me/monthly-usage" => selfservice::monthly_usage,
         GET "/api/users/me/weekly-spending" => selfservice::weekly_spending,
-        GET "/api/users/me/quota-debts" => selfservice::quota_debts,
+        GET "/api/users/me/quota-debts" => debts::quota_debts,
         GET "/api/users/me/usage" => account::usage,
         GET "/api/users/me/quota-history" => account::quota_history,
         GET "/api/users/me/login-history" => account::login_history,
@@ -120,6 +121,7 @@ fn billing_routes() -> Vec<RouteSpec> {
         GET "/api/settings/payment-availability" => billing::payment_availability,
         POST "/api/transactions" => billing::start,
         POST "/api/transactions/initiate" => billing::initiate,
+        POST "/api/transactions/debt/initiate" => debts::initiate,
         POST "/api/transactions/notification" => billing::notification,
         GET "/api/transactions/by-order-id/{order_id}" => billing::by_order_id,
         GET "/api/transactions/public/by-order-id/{order_id}" => payment_pages::public_by_order_id,
@@ -196,6 +198,9 @@ fn admin_routes() -> Vec<RouteSpec> {
         POST "/api/admin/users/{id}/sales" => admin::billing::cash_sale,
         GET "/api/admin/transactions" => admin::billing::transactions,
         POST "/api/admin/transactions/bill" => admin::bills::bill,
+        GET "/api/admin/users/{id}/debts" => admin::debts::ledger,
+        POST "/api/admin/users/{id}/debts/settle-all" => admin::debts::settle_all,
+        POST "/api/admin/users/{id}/debts/{debt_id}/settle" => admin::debts::settle_one,
         GET "/api/admin/transactions/{order_id}" => admin::billing::transaction,
         GET "/api/admin/transactions/{order_id}/detail" => admin::billing::transaction_detail,
         POST "/api/admin/transactions/{order_id}/reconcile" => admin::billing::reconcile,

@@ -26,13 +26,14 @@ pub struct QuotaAnswer {
     total_quota_purchased_mb: f64,
     total_quota_used_mb: f64,
     remaining_mb: f64,
-    /// Use beyond the purchased quota (the next purchase pays it).
+    /// Use beyond the purchased quota (the next purchase or a settlement pays it).
     quota_debt_bytes: i64,
     quota_debt_auto_mb: f64,
-    /// Always 0: quota is never lent.
+    /// Quota lent on credit and not paid yet.
     quota_debt_manual_mb: f64,
     quota_debt_total_mb: f64,
-    /// The debt priced at the best finite package on sale (0 when none is).
+    /// What is owed in rupiah: the open debts' prices and the automatic debt at the best
+    /// finite package on sale.
     quota_debt_total_estimated_rp: i64,
     /// The router-side user name (the phone's local form).
     hotspot_username: String,
@@ -56,7 +57,7 @@ pub async fn quota(state: web::Data<AppState>, user: CurrentUser) -> Result<Http
     let u = state.captive.user_by_id(user.id()).await?.ok_or_else(refuse::auth_required)?;
     let last_sync_time = crate::sites::runs::last_success(&state.db).await?;
     let remaining = u.quota_remaining_bytes();
-    let debt = state.billing.quota_debt(&u).await?;
+    let owing = state.billing.owing(u.id, true).await?;
     Ok(HttpResponse::Ok().json(QuotaAnswer {
         success: true,
         quota_purchased_bytes: u.quota_purchased_bytes,
@@ -65,11 +66,11 @@ pub async fn quota(state: web::Data<AppState>, user: CurrentUser) -> Result<Http
         total_quota_purchased_mb: mib(u.quota_purchased_bytes),
         total_quota_used_mb: mib(u.quota_used_bytes),
         remaining_mb: mib(remaining),
-        quota_debt_bytes: debt.bytes,
-        quota_debt_auto_mb: mib(debt.bytes),
-        quota_debt_manual_mb: 0.0,
-        quota_debt_total_mb: mib(debt.bytes),
-        quota_debt_total_estimated_rp: debt.estimated_idr.unwrap_or(0),
+        quota_debt_bytes: owing.auto_bytes,
+        quota_debt_auto_mb: mib(owing.auto_bytes),
+        quota_debt_manual_mb: mib(owing.manual.bytes),
+        quota_debt_total_mb: mib(owing.auto_bytes + owing.manual.bytes),
+        quota_debt_total_estimated_rp: owing.total_idr(),
         hotspot_username: u.phone_number.local(),
         last_sync_time,
         is_unlimited_user: u.is_unlimited_user,
@@ -164,50 +165,5 @@ pub async fn weekly_spending(state: web::Data<AppState>, user: CurrentUser) -> R
         series: vec![Series { name: "Pengeluaran", data }],
         categories,
         total_this_week,
-    }))
-}
-
-#[derive(serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DebtsQuery {
-    /// `open`, `paid` or `all` (the frontend asks for `open`).
-    #[param(pattern = "^(open|paid|all)$")]
-    status: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct QuotaDebts {
-    success: bool,
-    /// Manual debts, as the frontend lists them: always empty, since quota is never lent here.
-    items: Vec<serde_json::Value>,
-    total: i64,
-    /// The automatic debt: use beyond the purchased quota, which the next purchase pays.
-    auto_debt_bytes: i64,
-    auto_debt_mb: f64,
-    /// Its price at the best finite package on sale (0 when none is).
-    auto_debt_estimated_rp: i64,
-}
-
-#[utoipa::path(get, path = "/api/users/me/quota-debts", tag = "self-service", security(("bearer" = []), ("cookie" = [])),
-    params(DebtsQuery),
-    responses((status = 200, body = QuotaDebts, description = "What the user owes: no manual debts, the automatic one"),
-        (status = 401, description = "AUTH_REQUIRED"), (status = 422, description = "VALIDATION_ERROR")))]
-pub async fn quota_debts(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    q: web::Query<DebtsQuery>,
-) -> Result<HttpResponse, ApiError> {
-    if !matches!(q.status.as_deref(), None | Some("open" | "paid" | "all")) {
-        return Err(ApiError::validation("status", "open, paid or all"));
-    }
-    let u = state.captive.user_by_id(user.id()).await?.ok_or_else(refuse::auth_required)?;
-    let debt = state.billing.quota_debt(&u).await?;
-    Ok(HttpResponse::Ok().json(QuotaDebts {
-        success: true,
-        items: Vec::new(),
-        total: 0,
-        auto_debt_bytes: debt.bytes,
-        auto_debt_mb: mib(debt.bytes),
-        auto_debt_estimated_rp: debt.estimated_idr.unwrap_or(0),
     }))
 }

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::users::{ChangedAnswer, idempotency_key};
+use super::idempotency_key;
+use super::users::ChangedAnswer;
 use crate::admin::lifecycle::{Changed, Expiry};
 use crate::domain::Role;
 use crate::http::AppState;

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Paging;
+use super::idempotency_key;
 use super::packages::ListQuery;
-use super::users::idempotency_key;
 use crate::billing::history::TxFilter;
 use crate::billing::vouchers::{BatchSummary, CodeState};
 use crate::domain::TxState;

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod backups;
 pub mod billing;
 pub mod bills;
+pub mod debts;
 pub mod editor;
 pub mod logs;
 pub mod manage;
@@ -109,4 +110,16 @@ pub async fn sync_now(
     }
     let message = if queued.created { "sync queued" } else { "a sync is already queued or running" };
     Ok(HttpResponse::Accepted().json(SyncQueued { job_id: queued.job_id, created: queued.created, message }))
+}
+
+/// An admin request's `Idempotency-Key` (a retried request does its work once).
+pub fn idempotency_key(req: &actix_web::HttpRequest) -> Result<Option<String>, crate::http::error::ApiError> {
+    match req.headers().get("Idempotency-Key") {
+        None => Ok(None),
+        Some(v) => {
+            v.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 100).map(|k| Some(k.to_owned())).ok_or_else(|| {
+                crate::http::error::ApiError::validation("Idempotency-Key", "1 to 100 visible ASCII characters")
+            })
+        }
+    }
 }

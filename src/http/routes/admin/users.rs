@@ -321,6 +321,14 @@ pub struct PatchBody {
     blocked_reason: Option<String>,
     /// False deactivates (sessions end, router entries go); true reactivates.
     is_active: Option<bool>,
+    /// A package lent on credit (a USER's): its quota now, its price owed by the month's end.
+    #[schema(format = Uuid)]
+    debt_package_id: Option<String>,
+    /// The debt's day (`YYYY-MM-DD`, today when none); read only with `debt_package_id`.
+    #[schema(max_length = 10)]
+    debt_date: Option<String>,
+    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$")]
+    debt_note: Option<String>,
     /// Profile attributes (`email`, `address`, `notes`, `blok`, `kamar`, `tamping_type`).
     #[serde(flatten)]
     #[schema(value_type = Object)]
@@ -361,7 +369,8 @@ pub async fn patch(
         blocked: b.is_blocked,
         blocked_reason: b.blocked_reason,
         active: b.is_active,
-        key: idempotency_key(&req)?,
+        lend: super::debts::lend_of(b.debt_package_id, b.debt_date, b.debt_note)?,
+        key: super::idempotency_key(&req)?,
     };
     let c = state.admin.edit(&a.0, id, edit).await?;
     Ok(changed_answer(&state, c, "user updated"))
@@ -382,16 +391,4 @@ pub async fn put(
     body: Input<PatchBody>,
 ) -> Result<HttpResponse, ApiError> {
     patch(state, a, req, id, body).await
-}
-
-pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    match req.headers().get("Idempotency-Key") {
-        None => Ok(None),
-        Some(v) => v
-            .to_str()
-            .ok()
-            .filter(|k| !k.is_empty() && k.len() <= 100)
-            .map(|k| Some(k.to_owned()))
-            .ok_or_else(|| ApiError::validation("Idempotency-Key", "1 to 100 visible ASCII characters")),
-    }
 }
