@@ -10,6 +10,7 @@
 pub mod account;
 pub mod backups;
 pub mod broadcast;
+pub mod debt_rules;
 pub mod debts;
 pub mod edit;
 pub mod editor;

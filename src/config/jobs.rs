@@ -15,6 +15,8 @@ pub struct JobSettings {
     pub token_cleanup_cron: cron::Schedule,
     /// Cron of the stale-device cleanup.
     pub device_cleanup_cron: cron::Schedule,
+    /// Cron of quota on credit's rules (blocks, lifts, due-date reminders).
+    pub debt_rules_cron: cron::Schedule,
     /// How often an idle worker polls the Redis queues.
     pub poll_interval: Duration,
     /// Extra attempts of a failed job (with exponential backoff).
@@ -34,6 +36,7 @@ pub(super) fn job_settings(src: &Source<'_>) -> Result<JobSettings, ConfigError>
         sync_timeout: Duration::from_secs(src.ranged("HOTSPOT_SYNC_TIMEOUT_SECS", 600, 10, 7_200)?),
         token_cleanup_cron: cron("HOTSPOT_CRON_TOKEN_CLEANUP", "0 15 * * * *")?,
         device_cleanup_cron: cron("HOTSPOT_CRON_DEVICE_CLEANUP", "0 30 3 * * *")?,
+        debt_rules_cron: cron("HOTSPOT_CRON_DEBT_RULES", "0 */15 * * * *")?,
         poll_interval: src.millis("HOTSPOT_JOB_POLL_MS", 1_000, 50, 60_000)?,
         retries: src.ranged("HOTSPOT_JOB_RETRIES", 3, 0, 20)?,
         sync_writers: src.ranged("HOTSPOT_SYNC_WRITERS", 2, 1, 16)?,

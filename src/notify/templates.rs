@@ -45,6 +45,10 @@ const DEFAULTS: &[(&str, &str)] = &[
         "alert_router_down",
         "Halo {name}, peringatan hotspot: router {subject} tidak menjawab sejak {detail}. Pengguna baru tidak bisa masuk dan pemakaian kuota belum tercatat.",
     ),
+    (
+        "alert_debt_limit",
+        "Halo {name}, akun {subject} diblokir: pemakaian di luar kuota ({detail}) melewati batas tunggakan.",
+    ),
     ("alert_router_up", "Halo {name}, router {subject} menjawab lagi sejak {detail}."),
     ("request_approved", "Halo {name}, permintaan Anda disetujui: {detail}."),
     ("request_partial", "Halo {name}, permintaan Anda disetujui sebagian: {detail}. Catatan admin: {reason}"),
@@ -72,7 +76,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ),
     ("status_habis", "Halo {name}, kuota internet Anda habis. Beli paket atau tukarkan voucher untuk melanjutkan."),
     ("status_expired", "Halo {name}, masa aktif paket Anda sudah berakhir. Beli paket untuk melanjutkan."),
-    ("status_blocked", "Halo {name}, akses internet Anda diblokir oleh admin. Alasan: {reason}"),
+    ("status_blocked", "Halo {name}, akses internet Anda diblokir. Alasan: {reason}"),
     (
         "quota_low",
         "Halo {name}, sisa kuota Anda tinggal {percent}% ({remaining}). Tambah kuota agar internet tidak terputus.",
@@ -92,6 +96,10 @@ const DEFAULTS: &[(&str, &str)] = &[
     (
         "alert_router_down.en",
         "Hello {name}, hotspot alert: router {subject} has not answered since {detail}. New users cannot sign in and quota use is not recorded yet.",
+    ),
+    (
+        "alert_debt_limit.en",
+        "Hello {name}, account {subject} is blocked: its use beyond the quota ({detail}) passed the debt limit.",
     ),
     ("alert_router_up.en", "Hello {name}, router {subject} answers again since {detail}."),
     ("request_approved.en", "Hello {name}, your request was approved: {detail}."),
@@ -128,7 +136,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("status_fup.en", "Hello {name}, you have {remaining} left; your speed is limited (fair use) until you add quota."),
     ("status_habis.en", "Hello {name}, your internet quota is used up. Buy a package or redeem a voucher to continue."),
     ("status_expired.en", "Hello {name}, your package has expired. Buy a package to continue."),
-    ("status_blocked.en", "Hello {name}, an admin blocked your internet access. Reason: {reason}"),
+    ("status_blocked.en", "Hello {name}, your internet access is blocked. Reason: {reason}"),
     ("quota_low.en", "Hello {name}, you have {percent}% of your quota left ({remaining}). Add quota to stay online."),
     ("expiry_soon.en", "Hello {name}, your package expires in {days} days ({expiry})."),
 ];
@@ -272,6 +280,7 @@ mod tests {
             "debt_settled",
             "debt_settled_unblock",
             "debt_due",
+            "alert_debt_limit",
         ];
         for name in sent {
             assert!(t.render(name, &[]).is_ok(), "{name}");

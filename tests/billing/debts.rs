@@ -147,3 +147,125 @@ async fn quota_lent_on_credit_is_paid_once_online_or_in_cash() {
     let (s, v) = lend(&app, &adm, other, "not-a-uuid", "lend-4").await;
     assert_eq!((s, v["details"]["field"].as_str()), (422, Some("debt_package_id")), "{v}");
 }
+
+/// The operator's debt rules: past the limit the account is blocked (the admins chosen hear it),
+/// turning the limit off lifts it; an overdue debt blocks until it is paid; an admin's block is
+/// never lifted by them; a debt falling due is reminded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debt_rules_block_and_lift_and_remind() {
+    use hotspot::db::schema::{audit_log, message_log};
+
+    let app = TestApp::spawn_billing(&[("HOTSPOT_NOTIFY_QUIET_HOURS", "0-0")]).await;
+    let (sup_id, sup) = staff(&app, "081299990051", Role::SuperAdmin).await;
+    let (_, adm) = staff(&app, "081299990052", Role::Admin).await;
+    let pkg = package(&app, &sup, "Mingguan 5 GB", 20_000, 5, 7).await;
+    let (user, c) = buyer(&app, "081234560051", 1).await;
+    let (held, _) = buyer(&app, "081234560052", 1).await;
+    let set = |k: &'static str, v: &'static str| {
+        call(&app, &sup, "PUT", "/api/admin/settings", Some(json!({ "settings": { k: v } })))
+    };
+    let (s, v) = set("QUOTA_DEBT_LIMIT_MB", "512").await;
+    assert_eq!(s, 200, "{v}");
+    let (s, _) = call(
+        &app,
+        &sup,
+        "POST",
+        "/api/admin/notification-recipients",
+        Some(json!({ "notification_type": "QUOTA_DEBT_LIMIT_EXCEEDED", "subscribed_admin_ids": [sup_id] })),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let admin = app.backend.admin();
+    let rules = || admin.apply_debt_rules(chrono::Utc::now());
+    let state =
+        |id: uuid::Uuid| {
+            app.backend.db.run(move |c| {
+                Ok(users::table
+                    .find(id)
+                    .select((users::is_blocked, users::block_cause, users::blocked_reason))
+                    .first::<(bool, Option<String>, Option<String>)>(c)?)
+            })
+        };
+
+    // 600 MiB beyond the quota: past the 512 MiB limit. An admin's block stays an admin's.
+    sql(&app, "UPDATE users SET quota_used_bytes = quota_purchased_bytes + 629145600 WHERE id = $1", user).await;
+    sql(&app, "UPDATE users SET quota_used_bytes = quota_purchased_bytes + 629145600 WHERE id = $1", held).await;
+    let (s, _) =
+        call(&app, &adm, "POST", &format!("/api/admin/users/{held}/block"), Some(json!({ "reason": "abuse" }))).await;
+    assert_eq!(s, 200);
+    let run = rules().await.unwrap();
+    assert_eq!((run.blocked, run.lifted), (1, 0), "{run:?}");
+    let (blocked, cause, reason) = state(user).await.unwrap();
+    assert_eq!((blocked, cause.as_deref()), (true, Some("debt")), "{reason:?}");
+    assert_eq!(rules().await.unwrap().blocked, 0, "applied again: nothing new");
+    let (s, v) = set("QUOTA_DEBT_LIMIT_MB", "0").await;
+    assert_eq!(s, 200, "{v}");
+    let run = rules().await.unwrap();
+    assert_eq!((run.blocked, run.lifted), (0, 1), "{run:?}");
+    assert!(!state(user).await.unwrap().0);
+    assert_eq!(state(held).await.unwrap(), (true, Some("admin".into()), Some("abuse".into())));
+
+    // Overdue: a debt lent last month, due at its end, blocks until it is paid.
+    let last_month = (chrono::Utc::now() - chrono::Duration::days(35)).format("%Y-%m-%d").to_string();
+    let res = adm
+        .put(app.url(&format!("/api/admin/users/{user}")))
+        .header("Origin", "http://localhost:3000")
+        .json(&json!({ "debt_package_id": pkg, "debt_date": last_month }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(rules().await.unwrap().blocked, 1);
+    let (s, v) = call(&app, &c, "POST", "/api/transactions/debt/initiate", None).await;
+    assert_eq!(s, 201, "a debt rule's block does not stop paying the debt: {v}");
+    let (s, v) = call(&app, &adm, "POST", &format!("/api/admin/users/{user}/debts/settle-all"), None).await;
+    assert_eq!((s, v["unblocked"].as_bool()), (200, Some(true)), "{v}");
+    assert_eq!(rules().await.unwrap().blocked, 0);
+
+    // Falling due in 3 days: reminded once.
+    let res = adm
+        .put(app.url(&format!("/api/admin/users/{user}")))
+        .header("Origin", "http://localhost:3000")
+        .json(&json!({ "debt_package_id": pkg }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    sql(&app, "UPDATE quota_debts SET due_date = (now() AT TIME ZONE 'Asia/Makassar')::date + 3 WHERE user_id = $1 AND paid_at IS NULL", user).await;
+    assert_eq!(rules().await.unwrap().reminded, 1);
+    rules().await.unwrap();
+    let (_w, _j) = app.start_worker();
+    let mut reminded = 0;
+    for _ in 0..100 {
+        reminded = app
+            .backend
+            .db
+            .run(|c| {
+                Ok(message_log::table.filter(message_log::template.eq("debt_due")).count().get_result::<i64>(c)?)
+            })
+            .await
+            .unwrap();
+        if reminded > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let audited: i64 = app
+        .backend
+        .db
+        .run(|c| Ok(audit_log::table.filter(audit_log::action.eq("debt.block")).count().get_result(c)?))
+        .await
+        .unwrap();
+    let alerted: i64 = app
+        .backend
+        .db
+        .run(|c| Ok(message_log::table.filter(message_log::template.eq("alert_debt_limit")).count().get_result(c)?))
+        .await
+        .unwrap();
+    assert_eq!(
+        (reminded, audited, alerted),
+        (1, 3, 1),
+        "one reminder; the limit's block and lift, the overdue block; one alert"
+    );
+}

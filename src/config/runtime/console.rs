@@ -1,5 +1,6 @@
 //! The console's own runtime keys: the admin's sign-in notice, how buyers pay, the address
-//! choices, the update form, the inactive-account policy, what komandans may request.
+//! choices, the update form, the inactive-account policy, what komandans may request, the
+//! rules of quota on credit.
 
 use serde_json::{Value, json};
 
@@ -71,6 +72,18 @@ impl RuntimeSettings {
             "komandan_cooldown_hours" => {
                 self.komandan_cooldown_hours = as_int(k, v, 0, 720)? as u32;
                 json!(self.komandan_cooldown_hours)
+            }
+            "debt_limit_mb" => {
+                self.debt_limit_mb = as_int(k, v, 0, 1 << 30)? as i64;
+                json!(self.debt_limit_mb)
+            }
+            "overdue_debt_block" => {
+                self.overdue_debt_block = as_bool(k, v)?;
+                json!(self.overdue_debt_block)
+            }
+            "debt_eom_block_hour" => {
+                self.debt_eom_block_hour = as_int(k, v, 0, 24)? as u32;
+                json!(self.debt_eom_block_hour)
             }
             _ => return Err(refuse(k, "unknown setting")),
         })

@@ -75,6 +75,13 @@ pub struct RuntimeSettings {
     pub komandan_allow_unlimited: bool,
     pub komandan_max_unlimited_days: u32,
     pub komandan_cooldown_hours: u32,
+    /// Quota on credit's rules (the worker applies them): use beyond the quota of this many MiB
+    /// blocks (0: no limit); an open debt past its due date blocks; on a month's last day, from
+    /// this local hour, every open debt due by then blocks (24: never). A debt rule's block is
+    /// lifted once no rule holds.
+    pub debt_limit_mb: i64,
+    pub overdue_debt_block: bool,
+    pub debt_eom_block_hour: u32,
     /// The frontend's presentation settings, by its own key names.
     pub ui: BTreeMap<String, String>,
 }
@@ -131,6 +138,9 @@ pub const KEYS: &[(&str, Option<&str>, bool)] = &[
     ("komandan_allow_unlimited", Some("KOMANDAN_ALLOW_UNLIMITED_REQUEST"), true),
     ("komandan_max_unlimited_days", Some("KOMANDAN_MAX_UNLIMITED_DAYS"), true),
     ("komandan_cooldown_hours", Some("KOMANDAN_REQUEST_COOLDOWN_HOURS"), true),
+    ("debt_limit_mb", Some("QUOTA_DEBT_LIMIT_MB"), false),
+    ("overdue_debt_block", Some("ENABLE_OVERDUE_DEBT_BLOCK"), false),
+    ("debt_eom_block_hour", Some("DEBT_EOM_BLOCK_MIN_HOUR"), false),
 ];
 
 /// The inactive-account thresholds' range, in days.
@@ -202,6 +212,9 @@ impl RuntimeSettings {
             komandan_allow_unlimited: true,
             komandan_max_unlimited_days: 30,
             komandan_cooldown_hours: 6,
+            debt_limit_mb: 0,
+            overdue_debt_block: true,
+            debt_eom_block_hour: 23,
             ui: BTreeMap::new(),
         }
     }

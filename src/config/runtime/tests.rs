@@ -32,6 +32,9 @@ fn base() -> RuntimeSettings {
         komandan_allow_unlimited: true,
         komandan_max_unlimited_days: 30,
         komandan_cooldown_hours: 6,
+        debt_limit_mb: 0,
+        overdue_debt_block: true,
+        debt_eom_block_hour: 23,
         ui: BTreeMap::new(),
     }
 }

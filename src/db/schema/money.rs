@@ -62,6 +62,7 @@ diesel::table! {
 
 diesel::joinable!(transaction_charges -> transactions (transaction_id));
 diesel::joinable!(quota_debts -> debt_settlements (settlement_id));
+diesel::joinable!(quota_debts -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(transactions, transaction_charges, quota_debts, debt_settlements);
 diesel::allow_tables_to_appear_in_same_query!(quota_debts, users);

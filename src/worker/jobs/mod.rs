@@ -1,6 +1,7 @@
 //! Every job the worker runs, one type each, registered here in one line.
 
 pub mod backup;
+pub mod debt_rules;
 pub mod expiry_warnings;
 pub mod gateway_watch;
 pub mod housekeeping;
@@ -36,6 +37,7 @@ pub fn register(w: Worker<Ctx>) -> Worker<Ctx> {
         .scheduled::<router_watch::RouterWatch>()
         .scheduled::<walled_garden::WalledGarden>()
         .scheduled::<backup::Backup>()
+        .scheduled::<debt_rules::DebtRules>()
 }
 
 /// A job's future, counted in `hotspot_job_failures_total` when it fails.
