@@ -24,8 +24,9 @@ FROM debian:bookworm-slim AS runtime
 # libssl3: the Socket.IO client (seed gateway events) links the system OpenSSL.
 # postgresql-client-16 (PostgreSQL's own apt repository: Debian 12 carries 15): the console's
 # backups run pg_dump and pg_restore of the database server's major version.
+# fonts-dejavu-core: the fonts documents (PDF invoices, receipts, reports) are written in.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates tzdata libssl3 curl \
+    && apt-get install -y --no-install-recommends ca-certificates tzdata libssl3 curl fonts-dejavu-core \
     && install -d /usr/share/postgresql-common/pgdg \
     && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc https://www.postgresql.org/media/keys/ACCC4CF8.asc \
     && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" > /etc/apt/sources.list.d/pgdg.list \

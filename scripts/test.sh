@@ -14,6 +14,9 @@ missing=()
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v pg_restore >/dev/null 2>&1 || missing+=(postgresql-client)
+# Documents: the fonts PDFs are written in, and poppler's pdftotext that reads them back.
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || missing+=(fonts-dejavu-core)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: install ${missing[*]} (Debian packages) first" >&2

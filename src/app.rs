@@ -46,6 +46,8 @@ pub struct App {
     pub midtrans: Option<Arc<Midtrans>>,
     /// The operator's Telegram bot, when configured.
     pub telegram: Option<crate::telegram::TelegramClient>,
+    /// The documents' fonts; none when they cannot be read (documents then answer 503).
+    pub fonts: Option<crate::pdf::Fonts>,
 }
 
 /// Names, polling and key lifetimes of the job queues, from the settings.
@@ -104,7 +106,14 @@ impl App {
             Some(t) => Some(crate::telegram::TelegramClient::new(t.clone()).context("HOTSPOT_TELEGRAM_API_BASE")?),
             None => None,
         };
-        Ok(Self { settings: Arc::new(settings), db, kv, router, messenger, queues, runtime, midtrans, telegram })
+        let fonts = match crate::pdf::Fonts::load(&settings.payments.pdf_fonts.0, &settings.payments.pdf_fonts.1) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                tracing::warn!(error = %e, "documents (PDF) are unavailable until HOTSPOT_PDF_FONT names a readable font");
+                None
+            }
+        };
+        Ok(Self { settings: Arc::new(settings), db, kv, router, messenger, queues, runtime, midtrans, telegram, fonts })
     }
 
     fn tokens(&self) -> AccessTokens {
@@ -180,6 +189,7 @@ impl App {
             accounts: self.accounts(),
             limiter: self.limiter(),
             midtrans: self.midtrans.clone(),
+            fonts: self.fonts.clone(),
         }
     }
 

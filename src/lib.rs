@@ -27,6 +27,7 @@ pub mod kv;
 pub mod metrics;
 pub mod midtrans;
 pub mod notify;
+pub mod pdf;
 pub mod router;
 pub mod settings;
 pub mod shutdown;

@@ -3,6 +3,7 @@
 //! one-time session hand-overs, status tokens, rate limits.
 
 pub mod counters;
+pub mod document_link;
 pub mod handover;
 pub mod otp;
 pub mod payment_link;

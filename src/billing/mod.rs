@@ -11,12 +11,14 @@
 pub mod bills;
 pub mod charges;
 pub mod debts;
+pub mod documents;
 pub mod history;
 pub mod links;
 pub mod orders;
 pub mod packages;
 pub mod purchase;
 pub mod report;
+mod report_doc;
 pub mod sale;
 pub mod status_check;
 pub mod vouchers;
@@ -48,9 +50,14 @@ pub enum BillingError {
     BatchNotFound,
     #[error("this payment has no QR")]
     NoQr,
+    /// Documents cannot be written (no readable font).
+    #[error("documents are unavailable: {0}")]
+    DocumentsUnavailable(String),
     /// A payment link's token that is not this order's, or has expired.
     #[error("payment link invalid or expired")]
     LinkInvalid,
+    #[error("document link invalid or expired")]
+    DocumentLinkInvalid,
     /// A code that is not one of ours, or whose batch was revoked.
     #[error("voucher invalid: {0}")]
     VoucherInvalid(&'static str),
@@ -102,6 +109,8 @@ pub struct Billing {
     pub limiter: Limiter,
     /// `None`: no Midtrans account configured; vouchers and cash sales still work.
     pub midtrans: Option<Arc<Midtrans>>,
+    /// The documents' fonts (`None`: documents are unavailable).
+    pub fonts: Option<crate::pdf::Fonts>,
 }
 
 impl Billing {

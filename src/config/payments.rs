@@ -43,7 +43,13 @@ pub struct PaymentSettings {
     pub reconcile_after: Duration,
     /// How often the worker looks for such payments.
     pub reconcile_every: Duration,
+    /// The TrueType fonts the money documents (PDF) are written in: regular and bold.
+    pub pdf_fonts: (std::path::PathBuf, std::path::PathBuf),
 }
+
+/// Debian's `fonts-dejavu-core`.
+const PDF_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+const PDF_BOLD: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
 
 fn base_url(src: &Source<'_>, var: &'static str, default: &str) -> Result<String, ConfigError> {
     let v = src.string(var, default);
@@ -98,6 +104,10 @@ pub(super) fn payment_settings(src: &Source<'_>, env: Environment) -> Result<Pay
     };
     Ok(PaymentSettings {
         midtrans,
+        pdf_fonts: (
+            src.string("HOTSPOT_PDF_FONT", PDF_FONT).into(),
+            src.string("HOTSPOT_PDF_FONT_BOLD", PDF_BOLD).into(),
+        ),
         expiry: Duration::from_secs(60 * src.ranged("HOTSPOT_PAYMENT_EXPIRY_MINUTES", 60u64, 5, 1_440)?),
         reconcile_after: Duration::from_secs(src.ranged("HOTSPOT_PAYMENT_RECONCILE_AFTER_SECS", 300u64, 10, 86_400)?),
         reconcile_every: Duration::from_secs(src.ranged("HOTSPOT_PAYMENT_RECONCILE_EVERY_SECS", 60u64, 5, 3_600)?),

@@ -10,8 +10,8 @@ use utoipa::openapi::{ContentBuilder, HeaderBuilder, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::routes::{
-    account, admin, auth, billing, debts, devices, forms, health, operations, payment_pages, public, register,
-    selfservice, telegram, webhooks,
+    account, admin, auth, billing, debts, devices, documents, forms, health, operations, payment_pages, public,
+    register, selfservice, telegram, webhooks,
 };
 
 /// The error envelope of every response with status >= 400. Some refusals add fields:
@@ -115,6 +115,10 @@ pub struct ErrorEnvelope {
         billing::start,
         billing::initiate,
         debts::initiate,
+        documents::invoice,
+        documents::report,
+        documents::export,
+        documents::linked,
         billing::notification,
         billing::by_order_id,
         billing::get,

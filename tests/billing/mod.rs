@@ -3,4 +3,5 @@
 mod abuse;
 mod core_api;
 mod debts;
+mod documents;
 mod sales;

@@ -24,6 +24,7 @@ const FLOORS: &[(&str, Floor)] = &[
     ("whatsapp", Floor::Infra),
     ("midtrans", Floor::Infra),
     ("telegram", Floor::Infra),
+    ("pdf", Floor::Infra),
     ("sim", Floor::Infra),
     ("accounts", Floor::Core),
     ("devices", Floor::Core),

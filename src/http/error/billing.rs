@@ -113,6 +113,21 @@ fn payment(e: B) -> ApiError {
             "Tautan pembayaran tidak valid atau sudah kedaluwarsa.",
             "The payment link is not valid or has expired.",
         ),
+        B::DocumentsUnavailable(why) => {
+            tracing::error!(reason = %why, "a document was asked for and cannot be written");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::ServiceUnavailable,
+                "Dokumen belum dapat dibuat; hubungi admin.",
+                "Documents cannot be made right now; tell an admin.",
+            )
+        }
+        B::DocumentLinkInvalid => ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "Tautan dokumen tidak valid atau sudah kedaluwarsa.",
+            "The document link is not valid or has expired.",
+        ),
         B::AccountNotAllowed(why) => ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::PurchaseNotAllowed,

@@ -9,6 +9,7 @@ pub mod billing;
 pub mod billing_views;
 pub mod debts;
 pub mod devices;
+pub mod documents;
 pub mod forms;
 pub mod health;
 pub mod me;
@@ -130,6 +131,8 @@ fn billing_routes() -> Vec<RouteSpec> {
         GET "/api/transactions/{order_id}" => billing::get,
         GET "/api/transactions/{order_id}/qr" => payment_pages::qr,
         POST "/api/transactions/{order_id}/cancel" => billing::cancel,
+        GET "/api/transactions/{order_id}/invoice" => documents::invoice,
+        GET "/api/documents/{token}" => documents::linked,
         GET "/api/users/me/transactions" => billing::mine,
         POST "/api/vouchers/redeem" => billing::redeem,
         POST "/api/webhooks/fonnte/status/{secret}" => webhooks::fonnte_status,
@@ -201,6 +204,8 @@ fn admin_routes() -> Vec<RouteSpec> {
         GET "/api/admin/users/{id}/debts" => admin::debts::ledger,
         POST "/api/admin/users/{id}/debts/settle-all" => admin::debts::settle_all,
         POST "/api/admin/users/{id}/debts/{debt_id}/settle" => admin::debts::settle_one,
+        GET "/api/admin/transactions/export" => documents::export,
+        GET "/api/admin/transactions/{order_id}/report.pdf" => documents::report,
         GET "/api/admin/transactions/{order_id}" => admin::billing::transaction,
         GET "/api/admin/transactions/{order_id}/detail" => admin::billing::transaction_detail,
         POST "/api/admin/transactions/{order_id}/reconcile" => admin::billing::reconcile,

@@ -83,11 +83,11 @@ pub struct Settled {
     unblocked: bool,
     /// This Idempotency-Key settled before; nothing new was written.
     replayed: bool,
-    /// The receipt as a document, when one is made.
+    /// The receipt (PDF) behind a link that works for an hour without signing in.
     receipt_url: Option<String>,
 }
 
-fn settled(c: crate::billing::debts::CashSettled) -> Settled {
+fn settled(state: &AppState, c: crate::billing::debts::CashSettled) -> Settled {
     let s = &c.settled.settlement;
     Settled {
         message: if c.settled.new { "debt settled" } else { "settled before" },
@@ -100,7 +100,7 @@ fn settled(c: crate::billing::debts::CashSettled) -> Settled {
         debt_manual_before_mb: mib(c.manual_before),
         unblocked: s.unblocked,
         replayed: !c.settled.new,
-        receipt_url: None,
+        receipt_url: state.billing.document_link("receipt", &s.id.to_string()),
     }
 }
 
@@ -116,7 +116,7 @@ pub async fn settle_all(
     id: PathId<UserPath>,
 ) -> Result<HttpResponse, ApiError> {
     let done = state.billing.settle_in_cash(&a.0, id.0, None, idempotency_key(&req)?).await?;
-    Ok(HttpResponse::Ok().json(settled(done)))
+    Ok(HttpResponse::Ok().json(settled(&state, done)))
 }
 
 #[utoipa::path(post, path = "/api/admin/users/{id}/debts/{debt_id}/settle", tag = "admin", security(("bearer" = []), ("cookie" = [])),
@@ -135,5 +135,5 @@ pub async fn settle_one(
     let user = uuid_field("id", &user, "a user id").map_err(|_| ApiError::not_found())?;
     let debt = uuid_field("debt_id", &debt, "a debt id").map_err(|_| ApiError::not_found())?;
     let done = state.billing.settle_in_cash(&a.0, user, Some(debt), idempotency_key(&req)?).await?;
-    Ok(HttpResponse::Ok().json(settled(done)))
+    Ok(HttpResponse::Ok().json(settled(&state, done)))
 }

@@ -1,0 +1,106 @@
+//! Money documents over HTTP (PDF): a purchase's invoice, an admin's report of one transaction,
+//! the sales report of a period, and a document opened by its short-lived signed link.
+
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::billing::documents::Pdf;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::{AdminActor, CurrentUser};
+use crate::http::ids::{OrderPath, PathId, uuid_field};
+
+type Data = web::Data<AppState>;
+
+/// A PDF answer, shown in the browser (`inline`) or saved (`attachment`); never cached, since
+/// each holds a person's data.
+pub fn pdf(doc: Pdf, disposition: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(("Content-Disposition", format!("{disposition}; filename=\"{}\"", doc.filename)))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(doc.bytes)
+}
+
+#[utoipa::path(get, path = "/api/transactions/{order_id}/invoice", tag = "billing", security(("bearer" = []), ("cookie" = [])),
+    params(("order_id" = String, Path, max_length = 50)),
+    responses((status = 200, content_type = "application/pdf", description = "The invoice of one's own paid purchase (a debt payment's: its receipt)"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 404, description = "TRANSACTION_NOT_FOUND"),
+        (status = 422, description = "VALIDATION_ERROR: not paid"), (status = 503, description = "SERVICE_UNAVAILABLE: no font")))]
+pub async fn invoice(state: Data, user: CurrentUser, order: PathId<OrderPath>) -> Result<HttpResponse, ApiError> {
+    // One's own only (the console has each transaction's report).
+    Ok(pdf(state.billing.invoice(Some(user.id()), &order.0).await?, "inline"))
+}
+
+#[utoipa::path(get, path = "/api/admin/transactions/{order_id}/report.pdf", tag = "admin", security(("bearer" = []), ("cookie" = [])),
+    params(("order_id" = String, Path, max_length = 50)),
+    responses((status = 200, content_type = "application/pdf", description = "One transaction: the sale, the buyer, Midtrans's word, its events"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
+        (status = 404, description = "TRANSACTION_NOT_FOUND"), (status = 503, description = "SERVICE_UNAVAILABLE: no font")))]
+pub async fn report(state: Data, _a: AdminActor, order: PathId<OrderPath>) -> Result<HttpResponse, ApiError> {
+    let order = order.0.strip_suffix(".pdf").unwrap_or(&order.0).to_owned();
+    Ok(pdf(state.billing.transaction_report(&order).await?, "inline"))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `pdf` (the only format; none means it).
+    #[param(pattern = "^(pdf)?$")]
+    format: Option<String>,
+    /// The first local day, `YYYY-MM-DD`.
+    #[param(max_length = 10)]
+    start_date: Option<String>,
+    /// The last local day (the first when none).
+    #[param(max_length = 10)]
+    end_date: Option<String>,
+    /// One user's sales only.
+    #[param(format = Uuid)]
+    user_id: Option<String>,
+    /// Totals per `daily` (the default), `monthly` or `yearly` period, or `none`.
+    #[param(pattern = "^(daily|monthly|yearly|none)?$")]
+    group_by: Option<String>,
+}
+
+fn day(field: &str, raw: &str) -> Result<NaiveDate, ApiError> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| ApiError::validation(field, "YYYY-MM-DD"))
+}
+
+#[utoipa::path(get, path = "/api/admin/transactions/export", tag = "admin", security(("bearer" = []), ("cookie" = [])),
+    params(ExportQuery),
+    responses((status = 200, content_type = "application/pdf", description = "The period's sales: totals per package, method and day, every sale"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
+        (status = 422, description = "VALIDATION_ERROR"), (status = 503, description = "SERVICE_UNAVAILABLE: no font")))]
+pub async fn export(state: Data, _a: AdminActor, q: web::Query<ExportQuery>) -> Result<HttpResponse, ApiError> {
+    if q.format.as_deref().is_some_and(|f| !f.is_empty() && f != "pdf") {
+        return Err(ApiError::validation("format", "pdf"));
+    }
+    let from =
+        day("start_date", q.start_date.as_deref().ok_or_else(|| ApiError::validation("start_date", "required"))?)?;
+    let to = match q.end_date.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(raw) => day("end_date", raw)?,
+        None => from,
+    };
+    let user = match q.user_id.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(raw) => Some(uuid_field("user_id", raw, "a user id")?),
+        None => None,
+    };
+    let group = match q.group_by.as_deref().unwrap_or("") {
+        "" | "daily" => Some("%Y-%m-%d"),
+        "monthly" => Some("%Y-%m"),
+        "yearly" => Some("%Y"),
+        "none" => None,
+        _ => return Err(ApiError::validation("group_by", "daily, monthly, yearly or none")),
+    };
+    Ok(pdf(state.billing.sales_report(from, to, user, group).await?, "attachment"))
+}
+
+#[utoipa::path(get, path = "/api/documents/{token}", tag = "billing",
+    params(("token" = String, Path, max_length = 404, description = "A document link's token (`.pdf` may follow)")),
+    responses((status = 200, content_type = "application/pdf", description = "The document the link names"),
+        (status = 403, description = "FORBIDDEN: a link that is not ours or has expired"),
+        (status = 503, description = "SERVICE_UNAVAILABLE: no font")))]
+pub async fn linked(state: Data, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    Ok(pdf(state.billing.linked_document(&token).await?, "inline"))
+}
