@@ -62,6 +62,32 @@ WITH h AS (
 )
 "#;
 
+/// How the pages file a line: its category, its title and which total it moved.
+pub fn label(line: &QuotaLine) -> (&'static str, &'static str, &'static str) {
+    match (line.kind.as_str(), line.source) {
+        ("usage", _) => ("usage", "Pemakaian harian", "used"),
+        (_, LedgerSource::Purchase) => ("purchase", "Pembelian paket", "purchased"),
+        (_, LedgerSource::Voucher) => ("purchase", "Voucher", "purchased"),
+        (_, LedgerSource::CashSale) => ("purchase", "Pembelian tunai", "purchased"),
+        (_, LedgerSource::DebtLend) => ("debt", "Paket bayar nanti", "purchased"),
+        (_, LedgerSource::DebtSettle) => ("debt", "Pelunasan pemakaian di luar kuota", "purchased"),
+        (_, LedgerSource::Reset) => ("adjustment", "Koreksi pemakaian", "used"),
+        (_, _) if line.details["cause"]["correction"] == true => ("adjustment", "Koreksi kuota", "purchased"),
+        _ => ("policy", "Penyesuaian admin", "purchased"),
+    }
+}
+
+/// What a line was: the package, the admin's reason, or its size.
+pub fn description(line: &QuotaLine) -> String {
+    let cause = &line.details["cause"];
+    cause["package"]
+        .as_str()
+        .or_else(|| cause["reason"].as_str())
+        .or_else(|| cause["receipt_no"].as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| crate::domain::Bytes(line.bytes).to_string())
+}
+
 pub struct HistoryQuery {
     pub user: Uuid,
     pub from: DateTime<Utc>,

@@ -52,7 +52,7 @@ impl Billing {
         }
     }
 
-    fn render(&self, doc: &Doc, filename: String) -> Result<Pdf, BillingError> {
+    pub(super) fn render_doc(&self, doc: &Doc, filename: String) -> Result<Pdf, BillingError> {
         let fonts = self.fonts.as_ref().ok_or_else(|| BillingError::DocumentsUnavailable("no font".into()))?;
         let bytes = doc.render(fonts).map_err(|e| BillingError::DocumentsUnavailable(e.to_string()))?;
         Ok(Pdf { filename, bytes })
@@ -62,7 +62,7 @@ impl Billing {
         crate::domain::days::local_time_text(t, self.settings.timezone)
     }
 
-    fn footer(&self) -> String {
+    pub(super) fn footer_text(&self) -> String {
         format!("{} · {}", self.runtime.get().app_name, self.local(Utc::now()))
     }
 
@@ -94,7 +94,7 @@ impl Billing {
         let user = self.accounts.get(t.user_id).await?;
         let method =
             charge.map(|c| c.frontend_method()).or(t.payment_type.clone()).unwrap_or_else(|| t.channel.to_string());
-        let mut doc = Doc::new("Invoice", &self.footer());
+        let mut doc = Doc::new("Invoice", &self.footer_text());
         doc.fields(vec![
             ("Nomor".into(), t.order_id.clone()),
             ("Tanggal bayar".into(), t.paid_at.map(|p| self.local(p)).unwrap_or_default()),
@@ -122,7 +122,7 @@ impl Billing {
             ("Metode".into(), method),
             ("Status".into(), if t.state == TxState::Refunded { "DIKEMBALIKAN".into() } else { "LUNAS".into() }),
         ]);
-        self.render(&doc, format!("invoice-{}.pdf", t.order_id))
+        self.render_doc(&doc, format!("invoice-{}.pdf", t.order_id))
     }
 
     /// A settlement's receipt.
@@ -147,7 +147,7 @@ impl Billing {
             SaleChannel::Cash => "Tunai di loket",
             SaleChannel::Midtrans => "Pembayaran online",
         };
-        let mut doc = Doc::new("Bukti Pelunasan Tunggakan", &self.footer());
+        let mut doc = Doc::new("Bukti Pelunasan Tunggakan", &self.footer_text());
         doc.fields(vec![
             ("Nomor".into(), s.receipt_no.clone()),
             ("Waktu".into(), self.local(s.created_at)),
@@ -160,7 +160,7 @@ impl Billing {
             ("Dicatat oleh".into(), by.unwrap_or_else(|| "-".into())),
             ("Akses dibuka kembali".into(), if s.unblocked { "Ya".into() } else { "-".into() }),
         ]);
-        self.render(&doc, format!("receipt-{}.pdf", s.receipt_no))
+        self.render_doc(&doc, format!("receipt-{}.pdf", s.receipt_no))
     }
 
     /// An admin's report of one transaction, whatever its state: the sale, the buyer, what
@@ -168,7 +168,7 @@ impl Billing {
     pub async fn transaction_report(&self, order_id: &str) -> Result<Pdf, BillingError> {
         let (t, events, charge) = self.transaction(order_id).await?;
         let user = self.accounts.find(t.user_id).await?;
-        let mut doc = Doc::new(&format!("Laporan Transaksi {}", t.order_id), &self.footer());
+        let mut doc = Doc::new(&format!("Laporan Transaksi {}", t.order_id), &self.footer_text());
         doc.fields(sale_fields(self, &t));
         if let Some(u) = &user {
             doc.heading("Pengguna").fields(vec![
@@ -192,7 +192,7 @@ impl Billing {
             ],
             events.iter().map(|e: &TxEvent| event_row(self, e)).collect(),
         );
-        self.render(&doc, format!("admin-report-{}.pdf", t.order_id))
+        self.render_doc(&doc, format!("admin-report-{}.pdf", t.order_id))
     }
 
     /// The sales of local days `from`..=`to` (one user's, or everyone's): totals, per package, per
@@ -243,8 +243,8 @@ impl Billing {
                 Ok(q.select(Settlement::as_select()).load(c)?)
             })
             .await?;
-        let doc = super::report_doc::sales(self, (from, to, group), &rows, &cash, &self.footer());
-        self.render(&doc, format!("laporan-transaksi-{from}-to-{to}.pdf"))
+        let doc = super::report_doc::sales(self, (from, to, group), &rows, &cash, &self.footer_text());
+        self.render_doc(&doc, format!("laporan-transaksi-{from}-to-{to}.pdf"))
     }
 
     pub(super) fn local_text(&self, t: DateTime<Utc>) -> String {

@@ -21,6 +21,7 @@ pub mod report;
 mod report_doc;
 pub mod sale;
 pub mod status_check;
+pub mod user_docs;
 pub mod vouchers;
 
 use std::sync::Arc;

@@ -121,4 +121,35 @@ async fn invoices_reports_receipts_and_the_sales_report_read_as_they_should() {
     assert_eq!(s, 403);
     let (s, _, _) = read(&app, &app.client, "/api/documents/cmVjZWlwdC4xLjEueA").await;
     assert_eq!(s, 403);
+
+    // The user's documents: the quota history (theirs, and the admin's view), the ledger, the
+    // detail report; the lists, without the super admin for an admin.
+    let (s, _, text) = read(&app, &c, "/api/users/me/quota-history/export?format=pdf&page=1&itemsPerPage=25").await;
+    assert_eq!(s, 200, "{text}");
+    for want in ["Riwayat Kuota", "Pembeli", "Pembelian tunai", "Paket bayar nanti", "+20 GB"] {
+        assert!(text.contains(want), "{want:?} missing from:\n{text}");
+    }
+    let (s, _, _) = read(&app, &c, "/api/users/me/quota-history/export?format=csv").await;
+    assert_eq!(s, 422);
+    let (s, _, _) = read(&app, &c, "/api/users/me/quota-history/export?startDate=2026-12-07&endDate=2026-11-01").await;
+    assert_eq!(s, 422);
+    let (s, _, text) = read(&app, &adm, &format!("/api/admin/users/{user}/quota-history/export?format=pdf")).await;
+    assert!(s == 200 && text.contains("Riwayat Kuota"), "{s}");
+    let (s, _, text) = read(&app, &adm, &format!("/api/admin/users/{user}/debts/export?format=pdf")).await;
+    assert_eq!(s, 200, "{text}");
+    assert!(text.contains("Buku Tunggakan") && text.contains("LUNAS") && text.contains("Bulanan 20 GB"), "{text}");
+    let (s, _, text) = read(&app, &adm, &format!("/api/admin/users/{user}/detail-report/export?format=pdf")).await;
+    assert_eq!(s, 200, "{text}");
+    assert!(text.contains("Laporan Pengguna") && text.contains("Pembelian 30 hari") && text.contains("081234560061"), "{text}");
+    let (s, _, text) = read(&app, &adm, "/api/admin/users/export/users-list?role=USER").await;
+    assert_eq!(s, 200, "{text}");
+    assert!(text.contains("Pembeli") && !text.contains("081299990061"), "USERs only:\n{text}");
+    let (s, _, text) = read(&app, &adm, "/api/admin/users/export/users-list").await;
+    assert!(s == 200 && text.contains("081299990062") && !text.contains("081299990061"), "no super admin for an admin:\n{text}");
+    let (_, _, text) = read(&app, &sup, "/api/admin/users/export/users-list").await;
+    assert!(text.contains("081299990061"), "the super admin sees every account");
+    let (s, _, text) = read(&app, &adm, "/api/admin/users/export/debt-list").await;
+    assert!(s == 200 && text.contains("Daftar Pengguna Bertunggakan"), "{text}");
+    let (s, _, _) = read(&app, &c, "/api/admin/users/export/debt-list").await;
+    assert!(s == 401 || s == 403, "{s}");
 }

@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 
 use crate::accounts::history::{HistoryQuery, QuotaLine, SignIn};
 use crate::accounts::usage::Period;
-use crate::domain::LedgerSource;
 use crate::domain::days::{local_midnight, today};
 use crate::http::AppState;
 use crate::http::error::{ApiError, refuse};
@@ -136,15 +135,7 @@ fn signed_mb(mb: f64) -> String {
 
 fn item(line: QuotaLine, tz: chrono_tz::Tz) -> HistoryItem {
     let mb = (line.bytes as f64 / MIB * 100.0).round() / 100.0;
-    let (category, title, key) = match (line.kind.as_str(), line.source) {
-        ("usage", _) => ("usage", "Pemakaian harian", "used"),
-        (_, LedgerSource::Purchase) => ("purchase", "Pembelian paket", "purchased"),
-        (_, LedgerSource::Voucher) => ("purchase", "Voucher", "purchased"),
-        (_, LedgerSource::CashSale) => ("purchase", "Pembelian tunai", "purchased"),
-        (_, LedgerSource::Reset) => ("adjustment", "Koreksi pemakaian", "used"),
-        (_, _) if line.details["cause"]["correction"] == true => ("adjustment", "Koreksi kuota", "purchased"),
-        _ => ("policy", "Penyesuaian admin", "purchased"),
-    };
+    let (category, title, key) = crate::accounts::history::label(&line);
     let deltas = serde_json::json!({ format!("{key}_mb"): mb });
     let deltas_display = serde_json::json!({
         "purchased": (key == "purchased").then(|| signed_mb(mb)),
@@ -152,12 +143,7 @@ fn item(line: QuotaLine, tz: chrono_tz::Tz) -> HistoryItem {
         "debt_total": null, "remaining_before": null, "remaining_after": null,
     });
     let title = title.to_owned();
-    let cause = &line.details["cause"];
-    let description = cause["package"]
-        .as_str()
-        .or_else(|| cause["reason"].as_str())
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("{mb} MB"));
+    let description = crate::accounts::history::description(&line);
     let created_at_display = crate::domain::days::local_time_text(line.at, tz);
     let highlights =
         line.details["extend_days"].as_u64().filter(|d| *d > 0).map(|d| format!("+{d} hari")).into_iter().collect();
@@ -223,7 +209,7 @@ pub async fn history_of(state: &AppState, user: uuid::Uuid, q: HistoryParams) ->
         "page_items": items.len(),
         "usage_events": items.iter().filter(|i| i.category == "usage").count(),
         "purchase_events": items.iter().filter(|i| i.category == "purchase").count(),
-        "debt_events": 0,
+        "debt_events": items.iter().filter(|i| i.category == "debt").count(),
         "policy_events": items.iter().filter(|i| i.category == "policy").count(),
         "total_net_purchased_mb": (bought * 100.0).round() / 100.0,
         "total_net_used_mb": (used * 100.0).round() / 100.0,

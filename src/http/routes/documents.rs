@@ -6,10 +6,11 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::billing::documents::Pdf;
+use crate::billing::user_docs::ListOf;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminActor, CurrentUser};
-use crate::http::ids::{OrderPath, PathId, uuid_field};
+use crate::http::ids::{OrderPath, PathId, UserPath, uuid_field};
 
 type Data = web::Data<AppState>;
 
@@ -73,9 +74,7 @@ fn day(field: &str, raw: &str) -> Result<NaiveDate, ApiError> {
         (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
         (status = 422, description = "VALIDATION_ERROR"), (status = 503, description = "SERVICE_UNAVAILABLE: no font")))]
 pub async fn export(state: Data, _a: AdminActor, q: web::Query<ExportQuery>) -> Result<HttpResponse, ApiError> {
-    if q.format.as_deref().is_some_and(|f| !f.is_empty() && f != "pdf") {
-        return Err(ApiError::validation("format", "pdf"));
-    }
+    pdf_only(q.format.as_deref())?;
     let from =
         day("start_date", q.start_date.as_deref().ok_or_else(|| ApiError::validation("start_date", "required"))?)?;
     let to = match q.end_date.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -103,4 +102,146 @@ pub async fn export(state: Data, _a: AdminActor, q: web::Query<ExportQuery>) -> 
         (status = 503, description = "SERVICE_UNAVAILABLE: no font")))]
 pub async fn linked(state: Data, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
     Ok(pdf(state.billing.linked_document(&token).await?, "inline"))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryExport {
+    #[param(pattern = "^(pdf)?$")]
+    format: Option<String>,
+    /// The first local day, `YYYY-MM-DD` (90 days before the last when none).
+    #[serde(alias = "startDate")]
+    #[param(max_length = 10)]
+    start_date: Option<String>,
+    /// The last local day (today when none).
+    #[serde(alias = "endDate")]
+    #[param(max_length = 10)]
+    end_date: Option<String>,
+    /// The pages' paging and search, ignored: the document holds every line of the period.
+    #[param(max_length = 100)]
+    search: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
+    page: Option<i64>,
+    #[serde(rename = "itemsPerPage")]
+    #[param(minimum = 1, maximum = 10000)]
+    items_per_page: Option<i64>,
+}
+
+fn pdf_only(format: Option<&str>) -> Result<(), ApiError> {
+    match format {
+        None | Some("" | "pdf") => Ok(()),
+        Some(_) => Err(ApiError::validation("format", "pdf")),
+    }
+}
+
+fn period(state: &AppState, q: &HistoryExport) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    pdf_only(q.format.as_deref())?;
+    let _ = (&q.search, q.page, q.items_per_page);
+    let today = crate::domain::days::today(state.settings.timezone);
+    let last = match q.end_date.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(raw) => day("endDate", raw)?,
+        None => today,
+    };
+    let first = match q.start_date.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(raw) => day("startDate", raw)?,
+        None => last - chrono::Duration::days(89),
+    };
+    Ok((first, last))
+}
+
+#[utoipa::path(get, path = "/api/users/me/quota-history/export", tag = "self-service", security(("bearer" = []), ("cookie" = [])),
+    params(HistoryExport),
+    responses((status = 200, content_type = "application/pdf", description = "The user's quota history of the period, every line"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 422, description = "VALIDATION_ERROR"),
+        (status = 503, description = "SERVICE_UNAVAILABLE: no font")))]
+pub async fn my_history(
+    state: Data,
+    user: CurrentUser,
+    q: web::Query<HistoryExport>,
+) -> Result<HttpResponse, ApiError> {
+    let (first, last) = period(&state, &q)?;
+    Ok(pdf(state.billing.history_pdf(user.id(), first, last).await?, "attachment"))
+}
+
+#[utoipa::path(get, path = "/api/admin/users/{id}/quota-history/export", tag = "admin", security(("bearer" = []), ("cookie" = [])),
+    params(("id" = String, Path, format = Uuid), HistoryExport),
+    responses((status = 200, content_type = "application/pdf", description = "A user's quota history of the period, every line"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
+        (status = 404, description = "USER_NOT_FOUND"), (status = 422, description = "VALIDATION_ERROR"),
+        (status = 503, description = "SERVICE_UNAVAILABLE: no font")))]
+pub async fn user_history(
+    state: Data,
+    a: AdminActor,
+    id: PathId<UserPath>,
+    q: web::Query<HistoryExport>,
+) -> Result<HttpResponse, ApiError> {
+    let (first, last) = period(&state, &q)?;
+    state.billing.owing_as(&a.0, id.0).await?;
+    Ok(pdf(state.billing.history_pdf(id.0, first, last).await?, "attachment"))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FormatQuery {
+    #[param(pattern = "^(pdf)?$")]
+    format: Option<String>,
+    /// The user list of one role only.
+    #[param(value_type = Option<String>, pattern = "^(USER|KOMANDAN|ADMIN|SUPER_ADMIN)$")]
+    role: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/admin/users/{id}/debts/export", tag = "admin", security(("bearer" = []), ("cookie" = [])),
+    params(("id" = String, Path, format = Uuid), FormatQuery),
+    responses((status = 200, content_type = "application/pdf", description = "The user's debt ledger"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
+        (status = 404, description = "USER_NOT_FOUND"), (status = 422, description = "VALIDATION_ERROR"),
+        (status = 503, description = "SERVICE_UNAVAILABLE: no font")))]
+pub async fn ledger(
+    state: Data,
+    a: AdminActor,
+    id: PathId<UserPath>,
+    q: web::Query<FormatQuery>,
+) -> Result<HttpResponse, ApiError> {
+    pdf_only(q.format.as_deref())?;
+    Ok(pdf(state.billing.ledger_pdf(&a.0, id.0).await?, "attachment"))
+}
+
+#[utoipa::path(get, path = "/api/admin/users/{id}/detail-report/export", tag = "admin", security(("bearer" = []), ("cookie" = [])),
+    params(("id" = String, Path, format = Uuid), FormatQuery),
+    responses((status = 200, content_type = "application/pdf", description = "The user's account, devices, last purchases and debts"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
+        (status = 404, description = "USER_NOT_FOUND"), (status = 422, description = "VALIDATION_ERROR"),
+        (status = 503, description = "SERVICE_UNAVAILABLE: no font")))]
+pub async fn detail(
+    state: Data,
+    a: AdminActor,
+    id: PathId<UserPath>,
+    q: web::Query<FormatQuery>,
+) -> Result<HttpResponse, ApiError> {
+    pdf_only(q.format.as_deref())?;
+    Ok(pdf(state.billing.detail_pdf(&a.0, id.0).await?, "attachment"))
+}
+
+#[utoipa::path(get, path = "/api/admin/users/export/users-list", tag = "admin", security(("bearer" = []), ("cookie" = [])),
+    params(FormatQuery),
+    responses((status = 200, content_type = "application/pdf", description = "The users (of one role), as the admin may see them"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
+        (status = 422, description = "VALIDATION_ERROR"), (status = 503, description = "SERVICE_UNAVAILABLE: no font")))]
+pub async fn users_list(state: Data, a: AdminActor, q: web::Query<FormatQuery>) -> Result<HttpResponse, ApiError> {
+    pdf_only(q.format.as_deref())?;
+    let role = match q.role.as_deref().filter(|r| !r.is_empty()) {
+        Some(r) => Some(r.parse::<crate::domain::Role>().map_err(|_| ApiError::validation("role", "a role"))?),
+        None => None,
+    };
+    Ok(pdf(state.billing.users_pdf(&a.0, ListOf::All(role)).await?, "attachment"))
+}
+
+#[utoipa::path(get, path = "/api/admin/users/export/debt-list", tag = "admin", security(("bearer" = []), ("cookie" = [])),
+    params(FormatQuery),
+    responses((status = 200, content_type = "application/pdf", description = "The users who owe"),
+        (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN"),
+        (status = 422, description = "VALIDATION_ERROR"), (status = 503, description = "SERVICE_UNAVAILABLE: no font")))]
+pub async fn debt_list(state: Data, a: AdminActor, q: web::Query<FormatQuery>) -> Result<HttpResponse, ApiError> {
+    pdf_only(q.format.as_deref())?;
+    Ok(pdf(state.billing.users_pdf(&a.0, ListOf::Owing).await?, "attachment"))
 }
