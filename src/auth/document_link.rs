@@ -7,8 +7,10 @@ use chrono::Utc;
 
 use crate::crypto::{b64url, b64url_decode, ct_eq, hmac_sha256};
 
-/// How long a document link works: an hour.
+/// How long a document link opened from the console works: an hour.
 pub const TTL_SECS: i64 = 3_600;
+/// How long a link sent over WhatsApp works: a day (it is read when the phone is next looked at).
+pub const SENT_TTL_SECS: i64 = 86_400;
 
 fn mac(secret: &[u8], kind: &str, subject: &str, exp: i64) -> [u8; 32] {
     let exp = exp.to_string();
@@ -24,11 +26,11 @@ fn plain(s: &str) -> bool {
 
 /// A link token for `subject`'s document of `kind`; `None` when either holds a character a
 /// token cannot carry.
-pub fn issue(secret: &[u8], kind: &str, subject: &str) -> Option<String> {
+pub fn issue(secret: &[u8], kind: &str, subject: &str, ttl_secs: i64) -> Option<String> {
     if !plain(kind) || !plain(subject) {
         return None;
     }
-    let exp = Utc::now().timestamp() + TTL_SECS;
+    let exp = Utc::now().timestamp() + ttl_secs;
     Some(b64url(format!("{kind}.{subject}.{exp}.{}", b64url(&mac(secret, kind, subject, exp))).as_bytes()))
 }
 
@@ -52,13 +54,13 @@ mod tests {
 
     #[test]
     fn a_link_opens_its_document_only_until_it_expires() {
-        let t = issue(b"k", "receipt", "3f2a").unwrap();
+        let t = issue(b"k", "receipt", "3f2a", TTL_SECS).unwrap();
         assert_eq!(verify(b"k", &t), Some(("receipt".into(), "3f2a".into())));
         assert!(t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "URL-safe: {t}");
         assert_eq!(verify(b"other", &t), None);
         assert_eq!(verify(b"k", "garbage"), None);
-        assert_eq!(issue(b"k", "receipt", "a.b"), None);
-        assert_eq!(issue(b"k", "receipt", "a/b"), None);
+        assert_eq!(issue(b"k", "receipt", "a.b", TTL_SECS), None);
+        assert_eq!(issue(b"k", "receipt", "a/b", TTL_SECS), None);
         // Another subject or kind under the same signature is refused.
         let raw = String::from_utf8(b64url_decode(&t).unwrap()).unwrap();
         let forged = b64url(raw.replacen("3f2a", "3f2b", 1).as_bytes());

@@ -34,7 +34,15 @@ impl Billing {
 
     /// The signed path (`/api/documents/<token>`) that opens a document for an hour.
     pub fn document_link(&self, kind: &str, subject: &str) -> Option<String> {
-        document_link::issue(&self.link_secret(), kind, subject).map(|t| format!("/api/documents/{t}"))
+        document_link::issue(&self.link_secret(), kind, subject, document_link::TTL_SECS)
+            .map(|t| format!("/api/documents/{t}"))
+    }
+
+    /// The full URL sent over WhatsApp that opens a document for a day.
+    pub(super) fn sent_link(&self, kind: &str, subject: &str) -> Result<String, BillingError> {
+        document_link::issue(&self.link_secret(), kind, subject, document_link::SENT_TTL_SECS)
+            .map(|t| format!("{}/api/documents/{t}.pdf", self.settings.public_base_url))
+            .ok_or_else(|| invalid("document", "not a document a link can name"))
     }
 
     /// The document a link names, when the link is live.
@@ -48,6 +56,7 @@ impl Billing {
                 self.receipt(id).await
             }
             "invoice" => self.invoice(None, &subject).await,
+            "ledger" | "detail" | "history" => self.user_document(&kind, &subject).await,
             _ => Err(BillingError::DocumentLinkInvalid),
         }
     }

@@ -11,6 +11,7 @@
 pub mod bills;
 pub mod charges;
 pub mod debts;
+pub mod doc_sends;
 pub mod documents;
 pub mod history;
 pub mod links;

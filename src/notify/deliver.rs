@@ -145,6 +145,10 @@ impl Notify {
                 vars.push(("detail", detail.clone()));
             }
             Event::Broadcast { message, .. } => vars.push(("message", message.clone())),
+            Event::Document { title, link, .. } => {
+                vars.push(("detail", title.clone()));
+                vars.push(("link", link.clone()));
+            }
             Event::Debt { reference, amount_idr, detail, due, .. } => {
                 vars.push(("reference", reference.clone()));
                 vars.push(("amount", Rupiah(*amount_idr).to_string()));

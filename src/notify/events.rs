@@ -77,6 +77,12 @@ pub enum Event {
         detail: String,
         due: String,
     },
+    /// A document sent by an admin: its title and the signed link that opens it.
+    Document {
+        title: String,
+        link: String,
+        reference: Uuid,
+    },
     /// A komandan's request decided (`request_approved`, `request_partial`, `request_rejected`).
     RequestDecided {
         template: String,
@@ -101,6 +107,7 @@ impl Event {
             Event::RequestDecided { request, .. } => format!("request:{request}"),
             Event::Debt { template, reference, .. } if template == "debt_due" => format!("debt_due:{user}:{reference}"),
             Event::Debt { reference, .. } => format!("debt:{user}:{reference}"),
+            Event::Document { reference, .. } => format!("document:{user}:{reference}"),
             Event::Broadcast { broadcast, .. } => format!("broadcast:{broadcast}:{user}"),
         }
     }
@@ -120,6 +127,7 @@ impl Event {
             Event::Rejected { .. } => "rejected",
             Event::Broadcast { .. } => "broadcast",
             Event::Bill { .. } => "bill",
+            Event::Document { .. } => "document_link",
             Event::Receipt { template, .. }
             | Event::Alert { template, .. }
             | Event::Debt { template, .. }
@@ -137,6 +145,7 @@ impl Event {
             | Event::Rejected { .. }
             | Event::Receipt { .. }
             | Event::Bill { .. }
+            | Event::Document { .. }
             | Event::Alert { .. }
             | Event::RequestDecided { .. } => true,
             Event::Status { to, cause, .. } => *to == AccessStatus::Blocked || !cause.starts_with(SYNC_CAUSE),

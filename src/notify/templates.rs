@@ -65,6 +65,7 @@ const DEFAULTS: &[(&str, &str)] = &[
         "debt_settled_unblock",
         "Halo {name}, pelunasan tunggakan {reference} sebesar {amount} sudah kami terima ({detail}). Akses internet Anda dibuka kembali.",
     ),
+    ("document_link", "Halo {name}, {detail}: {link}\n\nTautan ini berlaku 24 jam."),
     (
         "debt_due",
         "Halo {name}, tunggakan {detail} sebesar {amount} jatuh tempo {due}. Lunasi lewat menu Riwayat agar akses tidak diblokir.",
@@ -128,6 +129,7 @@ const DEFAULTS: &[(&str, &str)] = &[
         "debt_settled_unblock.en",
         "Hello {name}, we received your debt payment {reference} of {amount} ({detail}). Your internet access is open again.",
     ),
+    ("document_link.en", "Hello {name}, {detail}: {link}\n\nThis link works for 24 hours."),
     (
         "debt_due.en",
         "Hello {name}, your debt for {detail} of {amount} is due {due}. Pay it from the History page so your access is not blocked.",
@@ -281,6 +283,7 @@ mod tests {
             "debt_settled_unblock",
             "debt_due",
             "alert_debt_limit",
+            "document_link",
         ];
         for name in sent {
             assert!(t.render(name, &[]).is_ok(), "{name}");

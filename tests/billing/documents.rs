@@ -38,7 +38,7 @@ fn pages(text: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoices_reports_receipts_and_the_sales_report_read_as_they_should() {
     let app = TestApp::spawn_billing(&[("HOTSPOT_NOTIFY_QUIET_HOURS", "0-0")]).await;
-    let (_, sup) = staff(&app, "081299990061", Role::SuperAdmin).await;
+    let (sup_id, sup) = staff(&app, "081299990061", Role::SuperAdmin).await;
     let (_, adm) = staff(&app, "081299990062", Role::Admin).await;
     let pkg = package(&app, &sup, "Bulanan 20 GB", 50_000, 20, 30).await;
     let (user, c) = buyer(&app, "081234560061", 0).await;
@@ -140,16 +140,83 @@ async fn invoices_reports_receipts_and_the_sales_report_read_as_they_should() {
     assert!(text.contains("Buku Tunggakan") && text.contains("LUNAS") && text.contains("Bulanan 20 GB"), "{text}");
     let (s, _, text) = read(&app, &adm, &format!("/api/admin/users/{user}/detail-report/export?format=pdf")).await;
     assert_eq!(s, 200, "{text}");
-    assert!(text.contains("Laporan Pengguna") && text.contains("Pembelian 30 hari") && text.contains("081234560061"), "{text}");
+    assert!(
+        text.contains("Laporan Pengguna") && text.contains("Pembelian 30 hari") && text.contains("081234560061"),
+        "{text}"
+    );
     let (s, _, text) = read(&app, &adm, "/api/admin/users/export/users-list?role=USER").await;
     assert_eq!(s, 200, "{text}");
     assert!(text.contains("Pembeli") && !text.contains("081299990061"), "USERs only:\n{text}");
     let (s, _, text) = read(&app, &adm, "/api/admin/users/export/users-list").await;
-    assert!(s == 200 && text.contains("081299990062") && !text.contains("081299990061"), "no super admin for an admin:\n{text}");
+    assert!(
+        s == 200 && text.contains("081299990062") && !text.contains("081299990061"),
+        "no super admin for an admin:\n{text}"
+    );
     let (_, _, text) = read(&app, &sup, "/api/admin/users/export/users-list").await;
     assert!(text.contains("081299990061"), "the super admin sees every account");
     let (s, _, text) = read(&app, &adm, "/api/admin/users/export/debt-list").await;
     assert!(s == 200 && text.contains("Daftar Pengguna Bertunggakan"), "{text}");
     let (s, _, _) = read(&app, &c, "/api/admin/users/export/debt-list").await;
     assert!(s == 401 || s == 403, "{s}");
+
+    // Sent over WhatsApp: a link to that one document, good for a day, that opens it signed out.
+    let (s, v) = call(&app, &adm, "POST", &format!("/api/admin/users/{user}/debts/send-whatsapp"), None).await;
+    assert_eq!(s, 422, "no open debt to send: {v}");
+    let res = adm
+        .put(app.url(&format!("/api/admin/users/{user}")))
+        .header("Origin", "http://localhost:3000")
+        .json(&json!({ "debt_package_id": pkg }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (s, v) = call(&app, &adm, "POST", &format!("/api/admin/users/{user}/debts/send-whatsapp"), None).await;
+    assert_eq!((s, v["queued"].as_bool()), (200, Some(true)), "{v}");
+    let (s, v) = call(
+        &app,
+        &adm,
+        "POST",
+        &format!("/api/admin/users/{user}/quota-history/send-wa"),
+        Some(json!({ "startDate": "", "endDate": "" })),
+    )
+    .await;
+    assert_eq!((s, v["whatsapp_sent"].as_bool()), (200, Some(true)), "{v}");
+    let internal = json!({ "recipient_mode": "internal", "recipient_user_ids": [sup_id] });
+    let (s, _) =
+        call(&app, &adm, "POST", &format!("/api/admin/users/{user}/detail-report/send-whatsapp"), Some(internal)).await;
+    assert_eq!(s, 422, "a super admin is not an admin's to choose");
+    let (s, v) = call(
+        &app,
+        &adm,
+        "POST",
+        &format!("/api/admin/users/{user}/detail-report/send-whatsapp"),
+        Some(json!({ "recipient_mode": "user" })),
+    )
+    .await;
+    assert_eq!((s, v["queued_count"].as_u64()), (200, Some(1)), "{v}");
+    let (_w, _j) = app.start_worker();
+    let mut links = Vec::new();
+    for _ in 0..100 {
+        links = app
+            .wa()
+            .outbox()
+            .into_iter()
+            .filter(|m| m.to == "6281234560061")
+            .filter_map(|m| m.message.split_whitespace().find(|w| w.contains("/api/documents/")).map(str::to_owned))
+            .collect();
+        if links.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(links.len(), 3, "{links:?}");
+    let mut titles = Vec::new();
+    for link in &links {
+        let path = link.trim_start_matches(app.backend.settings.public_base_url.as_str());
+        let (s, _, text) = read(&app, &app.client, path).await;
+        assert_eq!(s, 200, "{link}: {text}");
+        titles.push(text.lines().next().unwrap_or("").trim().to_owned());
+    }
+    titles.sort();
+    assert_eq!(titles, ["Buku Tunggakan Kuota", "Laporan Pengguna", "Riwayat Kuota"], "{titles:?}");
 }
