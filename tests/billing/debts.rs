@@ -10,7 +10,13 @@ use crate::billing::sales::{buyer, package, purchased};
 use crate::common::{TestApp, call, staff};
 
 /// The admin's editor save lending `pkg`, under `key`.
-async fn lend(app: &TestApp, admin: &reqwest::Client, user: uuid::Uuid, pkg: &str, key: &str) -> (u16, Value) {
+pub(super) async fn lend(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    user: uuid::Uuid,
+    pkg: &str,
+    key: &str,
+) -> (u16, Value) {
     let body = json!({ "debt_package_id": pkg, "debt_date": null, "debt_note": "bayar akhir bulan" });
     let res = admin
         .put(app.url(&format!("/api/admin/users/{user}")))

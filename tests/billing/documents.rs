@@ -99,14 +99,8 @@ async fn invoices_reports_receipts_and_the_sales_report_read_as_they_should() {
     }
 
     // A cash settlement's receipt opens by its link, without signing in, for its settlement only.
-    let res = adm
-        .put(app.url(&format!("/api/admin/users/{user}")))
-        .header("Origin", "http://localhost:3000")
-        .json(&json!({ "debt_package_id": pkg }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let (s, v) = crate::billing::debts::lend(&app, &adm, user, &pkg, &uuid::Uuid::new_v4().to_string()).await;
+    assert_eq!(s, 200, "{v}");
     let (s, v) = call(&app, &adm, "POST", &format!("/api/admin/users/{user}/debts/settle-all"), None).await;
     assert_eq!(s, 200, "{v}");
     let url = v["receipt_url"].as_str().unwrap().to_owned();
@@ -162,14 +156,8 @@ async fn invoices_reports_receipts_and_the_sales_report_read_as_they_should() {
     // Sent over WhatsApp: a link to that one document, good for a day, that opens it signed out.
     let (s, v) = call(&app, &adm, "POST", &format!("/api/admin/users/{user}/debts/send-whatsapp"), None).await;
     assert_eq!(s, 422, "no open debt to send: {v}");
-    let res = adm
-        .put(app.url(&format!("/api/admin/users/{user}")))
-        .header("Origin", "http://localhost:3000")
-        .json(&json!({ "debt_package_id": pkg }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let (s, v) = crate::billing::debts::lend(&app, &adm, user, &pkg, &uuid::Uuid::new_v4().to_string()).await;
+    assert_eq!(s, 200, "{v}");
     let (s, v) = call(&app, &adm, "POST", &format!("/api/admin/users/{user}/debts/send-whatsapp"), None).await;
     assert_eq!((s, v["queued"].as_bool()), (200, Some(true)), "{v}");
     let (s, v) = call(
