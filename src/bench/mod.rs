@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod documents;
 pub mod ladder;
 pub mod load;
 pub mod machine;

@@ -65,6 +65,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 4)]
         concurrency: usize,
     },
+    /// Writing PDFs: an invoice (the baseline) beside a many-page sales report.
+    Documents {
+        #[arg(long, default_value_t = 2000)]
+        rows: usize,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
     /// Host snapshots and ip-binding upserts against the simulator.
     Router {
         /// Host populations to snapshot.
@@ -143,6 +150,14 @@ pub async fn run(cmd: BenchCommand, settings: Settings) -> anyhow::Result<()> {
                     None => Ok(()),
                 }
             }
+        }
+        BenchCommand::Documents { rows, rounds } => {
+            let opts = crate::bench::documents::Options {
+                rows,
+                rounds: rounds.max(1),
+                fonts: settings.payments.pdf_fonts.clone(),
+            };
+            crate::bench::documents::run(opts)
         }
         BenchCommand::Router { hosts, upserts, rounds, latency_ms } => {
             let opts = crate::bench::router::Options { host_counts: hosts, upserts, rounds: rounds.max(1), latency_ms };
