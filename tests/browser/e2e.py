@@ -14,7 +14,9 @@ the komandan's quota request filed and approved, a notification recipient toggle
 WhatsApp test message sent, the action logs loaded and exported as CSV, the app's name saved in
 the settings, a package's price edited, a WhatsApp broadcast queued, a blocked account's sign-in
 refused with its status (and its policy page opened with the status token), a Telegram chat
-linked from /akun, and last (it replaces the database) a backup made and restored from."""
+linked from /akun, a package lent on credit to the buyer shown as an open debt on /riwayat (and
+the purchase's invoice a PDF), that debt settled in cash from the admin's debt ledger (its receipt
+a PDF, the row then paid), and last (it replaces the database) a backup made and restored from."""
 
 import asyncio
 import csv
@@ -849,6 +851,133 @@ async def user_telegram(page, mark):
     await watch.check()
 
 
+BUYER = ("081234567005", "Pembeli Browser")  # seeded by browser.rs: bought a package from /beli
+
+
+async def lend_on_credit(page, mark, phone, package, note):
+    """As the admin (signed in on /admin in a context of its own), with the console's session:
+    the user and the package looked up (GET /api/admin/users, /api/admin/packages), then the
+    package lent on credit as the user editor's save does it (PUT /api/admin/users/{id} with
+    debt_package_id and debt_note); the user as the admin's list showed them."""
+    context = await page.context.browser.new_context()
+    try:
+        admin = await context.new_page()
+        await admin_login(admin, mark, PORTAL)
+        await mark("lend on credit")
+        api = admin.request
+        r = await api.get(f"{PORTAL}/api/admin/users", params={"search": phone})
+        assert r.ok, f"GET /api/admin/users answered {r.status} ({said(await r.text())})"
+        users = [u for u in (await r.json())["items"] if u.get("phone_number", "").endswith(phone[1:])]
+        assert len(users) == 1, f"the admin's search for {phone} found {len(users)} users"
+        r = await api.get(f"{PORTAL}/api/admin/packages")
+        assert r.ok, f"GET /api/admin/packages answered {r.status} ({said(await r.text())})"
+        found = [p for p in (await r.json())["items"] if p.get("name") == package]
+        assert found, f"no package {package!r} in /api/admin/packages"
+        r = await api.put(f"{PORTAL}/api/admin/users/{users[0]['id']}", headers={"Origin": PORTAL},
+                          data={"debt_package_id": found[0]["id"], "debt_note": note})
+        assert r.ok, f"PUT /api/admin/users/{{id}} (the lend) answered {r.status} ({said(await r.text())})"
+        return users[0]
+    finally:
+        await context.close()
+
+
+async def user_debt(page, mark):
+    """Quota on credit as the user sees it: the admin lends the package on sale to the buyer
+    (the user editor's save, through the API); the buyer signs in, /riwayat lists the open debt
+    (GET /api/users/me/quota-debts: its quota, "BELUM LUNAS") and the purchase from /beli gets
+    its invoice (the row's button opens GET /api/transactions/{order}/invoice in a tab: a PDF)."""
+    await lend_on_credit(page, mark, BUYER[0], "Mingguan 5 GB", "Pinjaman uji peramban")
+    watch = ApiWatch(page)
+    await login_as(page, mark, BUYER[0], "11 GB")  # 1 GB + 5 GB bought + 5 GB lent
+    watch.signed_in = True
+    await mark("/riwayat")
+    await go(page, watch, "/riwayat")
+    watch.where = "/riwayat: the debt and the invoice"
+    await mark("debt listed")
+    card = page.locator(".v-card").filter(has_text="Tunggakan Kuota").first
+    await card.wait_for(timeout=15000)
+    row = card.locator("tbody tr").filter(has_text="BELUM LUNAS").first
+    await row.wait_for(timeout=15000)
+    shown = " ".join((await row.inner_text()).split())
+    assert "5 GB" in shown and "Lunasi" in shown, f"/riwayat shows the debt as: {shown!r}"
+    await card.get_by_text("1 belum lunas").wait_for(timeout=5000)
+    await mark("invoice")
+    button = "button[title='Download Invoice']"
+    bought = page.locator("tbody tr").filter(has_text="Mingguan 5 GB").filter(has=page.locator(button)).first
+    await bought.wait_for(timeout=15000)
+    # The button opens the invoice's address in a new tab (or, a popup refused, fetches it): the
+    # answer is awaited wherever the browser makes the call.
+    async with page.context.expect_event(
+            "response", lambda r: "/api/transactions/" in r.url and r.url.endswith("/invoice"), timeout=20000) as got:
+        await bought.locator(button).click()
+    r = await got.value
+    kind = r.headers.get("content-type", "")
+    assert r.status == 200 and kind.startswith("application/pdf"), \
+        f"GET {api_path(r.url)} answered {r.status} {kind}"
+    # Chromium hands a tab's PDF to its viewer (what playwright then reads is the viewer's page),
+    # so the bytes are checked on a second fetch with the same session.
+    again = await page.request.get(r.url)
+    body = await again.body()
+    assert again.status == 200 and body.startswith(b"%PDF-"), \
+        f"GET {api_path(r.url)} again: {again.status}, not a PDF: {body[:20]!r}"
+    for other in page.context.pages:
+        if other != page:
+            await other.close()
+    await watch.check()
+
+
+async def admin_debt_settle(page, mark):
+    """/admin/users: the buyer's editor, "Detail Tunggakan" opens the debt ledger (GET
+    /api/admin/users/{id}/debts), the open debt (its package named from the note) settled in
+    cash with its row's "Lunasi" (POST …/debts/{debt}/settle), the receipt fetched from the
+    answer's receipt_url (GET /api/documents/<token>: a PDF), and the ledger then shows the row
+    paid (LUNAS)."""
+    watch = await signed_in_admin(page, mark)
+    await mark("users page")
+    await go(page, watch, "/admin/users")
+    watch.where = "/admin/users: settle the debt"
+    await fill(page, "input[placeholder='Cari nama atau nomor HP']", BUYER[1].split()[0])
+    row = page.locator("tbody tr").filter(has_text=BUYER[1]).first
+    await row.wait_for(timeout=15000)
+    await mark("editor")
+    await row.locator("button:has(i.tabler-pencil)").click()
+    editor = page.locator(".v-dialog").last
+    await editor.locator("text=Akses & Kuota").click()
+    await mark("ledger")
+    await editor.locator("button:has-text('Detail Tunggakan')").click()
+    ledger = page.locator(".v-dialog:has-text('Riwayat Tunggakan')").last
+    await ledger.wait_for(state="visible", timeout=10000)
+    debt = ledger.locator("tbody tr").filter(has_text="Mingguan 5 GB")
+    await debt.filter(has_text="BELUM LUNAS").first.wait_for(timeout=15000)
+    shown = " ".join((await debt.first.inner_text()).split())
+    assert "Rp 17.500" in shown, f"the ledger shows the debt as: {shown!r}"
+    await mark("settle")
+    async with page.expect_response(lambda r: "/api/documents/" in r.url, timeout=30000) as got:
+        _, text = await answer(page, watch, "POST", "/settle",
+                               lambda: debt.first.locator("button:has-text('Lunasi')").click())
+    settled = json.loads(text)
+    receipt = await got.value
+    assert settled.get("receipt_url") == api_path(receipt.url), \
+        f"the settlement's answer: {said(text)}; the page fetched {api_path(receipt.url)}"
+    kind = receipt.headers.get("content-type", "")
+    assert receipt.status == 200 and kind.startswith("application/pdf"), \
+        f"GET {api_path(receipt.url)} (the receipt) answered {receipt.status} {kind}"
+    # The page reads it as a blob, which leaves playwright no body: the link (good for an hour,
+    # no session needed) is fetched again for the bytes.
+    again = await page.request.get(receipt.url)
+    body = await again.body()
+    assert again.status == 200 and body.startswith(b"%PDF-"), \
+        f"GET {api_path(receipt.url)} again: {again.status}, not a PDF: {body[:20]!r}"
+    await mark("paid")
+    await debt.filter(has_not_text="BELUM LUNAS").filter(has_text="LUNAS").first.wait_for(timeout=15000)
+    await ledger.get_by_text("0 belum lunas").first.wait_for(timeout=10000)
+    for other in page.context.pages:  # the receipt's tab, if the browser opened one
+        if other != page:
+            await other.close()
+    await watch.check()
+    return f"receipt {settled.get('receipt_no')}"
+
+
 async def admin_backup(page, mark):
     """/admin/backup: a backup made ("Buat Backup", POST /api/admin/backups) is listed, then
     restored from through the row's Restore and its confirmation (POST /api/admin/backups/restore);
@@ -898,6 +1027,7 @@ async def main():
                             ("admin settings", admin_settings), ("admin package edit", admin_package_edit),
                             ("admin broadcast", admin_broadcast), ("blocked", blocked_user),
                             ("user telegram", user_telegram),
+                            ("user debt", user_debt), ("admin debt settle", admin_debt_settle),
                             # Last: the restore replaces the database with the archive's content.
                             ("admin backup", admin_backup)]:
             results.append(await scenario(browser, name, steps))

@@ -14,10 +14,13 @@
 //! from `/admin/whatsapp`, a blocked account's sign-in on `/login` ending on `/policy/blocked`
 //! (a session that only shows its state), a user's Telegram linked from `/akun` (the deep link issued, Telegram's `/start`
 //! posted to our webhook as the simulated Bot API does, the page then showing the chat linked),
-//! and last (it replaces the database) a backup made on `/admin/backup` and restored from, the
-//! console still working after. scripts/test.sh installs Debian's Chromium, playwright (pointed
-//! at it; no browser is downloaded) and the PostgreSQL client (pg_dump, pg_restore). Screenshots
-//! of a failing step are left in target/browser-shots.
+//! quota on credit (the package lent to the buyer through the user editor's API, the open debt
+//! listed on the buyer's `/riwayat` and the `/beli` purchase's invoice a PDF; then on
+//! `/admin/users` the debt ledger's "Lunasi" settling it in cash, its receipt a PDF, the row
+//! shown paid), and last (it replaces the database) a backup made on `/admin/backup` and
+//! restored from, the console still working after. scripts/test.sh installs Debian's Chromium,
+//! playwright (pointed at it; no browser is downloaded) and the PostgreSQL client (pg_dump,
+//! pg_restore). Screenshots of a failing step are left in target/browser-shots.
 
 use std::path::Path;
 use std::process::Command;
@@ -162,11 +165,12 @@ async fn the_existing_frontend_end_to_end() {
     let outcome =
         tokio::time::timeout(Duration::from_secs(900), run).await.expect("the browser test in time").expect("join");
     let text = outcome.unwrap_or_else(|e| panic!("the frontend does not work against this backend:\n{e}"));
-    assert!(text.contains("21 passed, 0 failed"), "{text}");
-    // The buyer paid through the simulated Snap: 1 GB + 5 GB, one paid transaction.
+    assert!(text.contains("23 passed, 0 failed"), "{text}");
+    // The buyer paid through the simulated Snap (1 GB + 5 GB, one paid transaction), then was
+    // lent the 5 GB package on credit.
     let id = buyer.id;
     let after = app.backend.db.run(move |c| hotspot::accounts::find(c, id)).await.unwrap().unwrap();
-    assert_eq!(after.quota_purchased_bytes, 6 * hotspot::domain::GIB);
+    assert_eq!(after.quota_purchased_bytes, 11 * hotspot::domain::GIB);
     // The admin pages approved the waiting user, added 2 GB and 30 days, then blocked them.
     let id = tono.id;
     let after = app.backend.db.run(move |c| hotspot::accounts::find(c, id)).await.unwrap().unwrap();
