@@ -53,15 +53,20 @@ impl Face {
         Ok(Face { font, data })
     }
 
-    /// The width of `text` at `size` points, as the shaper lays it out.
-    fn width(&self, text: &str, size: f32) -> f32 {
-        let Some(face) = rustybuzz::Face::from_slice(&self.data, 0) else { return 0.0 };
-        let mut buf = rustybuzz::UnicodeBuffer::new();
-        buf.push_str(text);
-        let out = rustybuzz::shape(&face, &[], buf);
-        let units: i32 = out.glyph_positions().iter().map(|p| p.x_advance).sum();
-        units as f32 * size / face.units_per_em().max(1) as f32
+    /// The shaper's view of the face (parsed once per document).
+    fn shaper(&self) -> Option<rustybuzz::Face<'_>> {
+        rustybuzz::Face::from_slice(&self.data, 0)
     }
+}
+
+/// The width of `text` at `size` points, as the shaper lays it out.
+fn width(face: Option<&rustybuzz::Face<'_>>, text: &str, size: f32) -> f32 {
+    let Some(face) = face else { return 0.0 };
+    let mut buf = rustybuzz::UnicodeBuffer::new();
+    buf.push_str(text);
+    let out = rustybuzz::shape(face, &[], buf);
+    let units: i32 = out.glyph_positions().iter().map(|p| p.x_advance).sum();
+    units as f32 * size / face.units_per_em().max(1) as f32
 }
 
 impl Fonts {
@@ -191,14 +196,15 @@ impl Doc {
 
 /// Places blocks top to bottom, starting a page when one is full.
 struct Layout<'f> {
-    fonts: &'f Fonts,
+    /// The regular and bold faces as the shaper reads them.
+    shapers: [Option<rustybuzz::Face<'f>>; 2],
     pages: Vec<Vec<Op>>,
     y: f32,
 }
 
 impl<'f> Layout<'f> {
     fn new(fonts: &'f Fonts) -> Self {
-        Layout { fonts, pages: vec![Vec::new()], y: MARGIN }
+        Layout { shapers: [fonts.regular.shaper(), fonts.bold.shaper()], pages: vec![Vec::new()], y: MARGIN }
     }
 
     fn run(mut self, blocks: &[Block]) -> Vec<Vec<Op>> {
@@ -259,14 +265,17 @@ impl<'f> Layout<'f> {
 
     /// `text` broken into lines no wider than `width` (at words; a word longer than a line is
     /// cut where it must be).
+    fn measure(&self, bold: bool, text: &str, size: f32) -> f32 {
+        width(self.shapers[usize::from(bold)].as_ref(), text, size)
+    }
+
     fn wrap(&self, text: &str, width: f32, bold: bool, size: f32) -> Vec<String> {
-        let face = self.fonts.face(bold);
         let mut lines = Vec::new();
         for para in text.split('\n') {
             let mut cur = String::new();
             for word in para.split(' ') {
                 let next = if cur.is_empty() { word.to_owned() } else { format!("{cur} {word}") };
-                if face.width(&next, size) <= width {
+                if self.measure(bold, &next, size) <= width {
                     cur = next;
                     continue;
                 }
@@ -276,7 +285,7 @@ impl<'f> Layout<'f> {
                 let mut piece = String::new();
                 for ch in word.chars() {
                     piece.push(ch);
-                    if face.width(&piece, size) > width && piece.chars().count() > 1 {
+                    if self.measure(bold, &piece, size) > width && piece.chars().count() > 1 {
                         piece.pop();
                         lines.push(std::mem::take(&mut piece));
                         piece.push(ch);
@@ -341,7 +350,7 @@ impl<'f> Layout<'f> {
         for ((col, w), lines) in cols.iter().zip(widths).zip(cells) {
             for (i, l) in lines.iter().enumerate() {
                 let lx =
-                    if col.right { x + w - CELL_PAD - self.fonts.face(bold).width(l, SMALL) } else { x + CELL_PAD };
+                    if col.right { x + w - CELL_PAD - self.measure(bold, l, SMALL) } else { x + CELL_PAD };
                 let y = self.y + SMALL + ROW * i as f32;
                 self.page().push(Op::Text { x: lx, y, size: SMALL, bold, text: l.clone() });
             }
