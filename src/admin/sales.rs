@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::schema::{transactions, users};
-use crate::domain::TxState;
+use crate::domain::{TxPurpose, TxState};
 
 const MIB: i64 = 1024 * 1024;
 
@@ -137,7 +137,7 @@ pub fn load(
     from: DateTime<Utc>,
     month_start: NaiveDate,
 ) -> Result<(Sales, FrontendSales), diesel::result::Error> {
-    let paid: Vec<(Option<DateTime<Utc>>, i64, i64, String)> = transactions::table
+    let paid: Vec<(Option<DateTime<Utc>>, i64, i64, String, TxPurpose)> = transactions::table
         .filter(transactions::state.eq(TxState::Paid))
         .filter(transactions::paid_at.ge(from))
         .select((
@@ -145,16 +145,21 @@ pub fn load(
             transactions::amount_idr,
             transactions::quota_bytes,
             transactions::package_name,
+            transactions::purpose,
         ))
         .load(conn)?;
+    // A debt paid is money in, not a package sold: it counts in revenue, not among the packages.
     let rows: Vec<Row> = paid
         .into_iter()
-        .filter_map(|(at, rp, b, name)| at.map(|t| (t.with_timezone(&tz).date_naive(), rp, b, name)))
+        .filter_map(|(at, rp, b, name, purpose)| {
+            let name = if purpose == TxPurpose::Debt { String::new() } else { name };
+            at.map(|t| (t.with_timezone(&tz).date_naive(), rp, b, name))
+        })
         .collect();
     let s = summarize(&rows, today, month_start);
     let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
     for (d, _, _, name) in &rows {
-        if *d >= today - chrono::Duration::days(29) {
+        if *d >= today - chrono::Duration::days(29) && !name.is_empty() {
             *counts.entry(name.as_str()).or_default() += 1;
         }
     }

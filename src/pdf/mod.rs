@@ -349,8 +349,7 @@ impl<'f> Layout<'f> {
         let mut x = MARGIN;
         for ((col, w), lines) in cols.iter().zip(widths).zip(cells) {
             for (i, l) in lines.iter().enumerate() {
-                let lx =
-                    if col.right { x + w - CELL_PAD - self.measure(bold, l, SMALL) } else { x + CELL_PAD };
+                let lx = if col.right { x + w - CELL_PAD - self.measure(bold, l, SMALL) } else { x + CELL_PAD };
                 let y = self.y + SMALL + ROW * i as f32;
                 self.page().push(Op::Text { x: lx, y, size: SMALL, bold, text: l.clone() });
             }

@@ -102,6 +102,17 @@ async fn quota_lent_on_credit_is_paid_once_online_or_in_cash() {
     );
     let (s, v) = call(&app, &c, "POST", "/api/transactions/debt/initiate", None).await;
     assert_eq!((s, v["code"].as_str()), (400, Some("NO_DEBT")), "{v}");
+    // The dashboard counts the debt paid as revenue, never as a package sold.
+    let (_, stats) = call(&app, &sup, "GET", "/api/admin/dashboard/stats", None).await;
+    fn find<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+        match v {
+            Value::Object(m) => m.get(key).or_else(|| m.values().find_map(|x| find(x, key))),
+            Value::Array(a) => a.iter().find_map(|x| find(x, key)),
+            _ => None,
+        }
+    }
+    let top = find(&stats, "paketTerlaris").expect("the dashboard's best sellers").to_string();
+    assert!(!top.contains("Pelunasan"), "{top}");
 
     // In cash: one debt, once; then nothing is owed.
     let (_, v) = lend(&app, &adm, user, &pkg, "lend-2").await;
