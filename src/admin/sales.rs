@@ -88,6 +88,8 @@ pub struct FrontendSales {
     pub top_packages: Vec<TopPackage>,
 }
 
+/// A paid transaction as the figures read it: when paid, rupiah, bytes, package, purpose.
+type PaidRow = (Option<DateTime<Utc>>, i64, i64, String, TxPurpose);
 /// A latest sale: id, order, rupiah, when, package, buyer's name and phone.
 type RecentRow = (Uuid, String, i64, DateTime<Utc>, String, String, crate::domain::Msisdn);
 
@@ -137,7 +139,7 @@ pub fn load(
     from: DateTime<Utc>,
     month_start: NaiveDate,
 ) -> Result<(Sales, FrontendSales), diesel::result::Error> {
-    let paid: Vec<(Option<DateTime<Utc>>, i64, i64, String, TxPurpose)> = transactions::table
+    let paid: Vec<PaidRow> = transactions::table
         .filter(transactions::state.eq(TxState::Paid))
         .filter(transactions::paid_at.ge(from))
         .select((
