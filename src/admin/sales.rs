@@ -90,6 +90,13 @@ pub struct FrontendSales {
 
 /// A paid transaction as the figures read it: when paid, rupiah, bytes, package, purpose.
 type PaidRow = (Option<DateTime<Utc>>, i64, i64, String, TxPurpose);
+
+/// A paid transaction on its local day. A debt paid is money in, not a package sold: it counts
+/// in revenue, never among the packages (its name is left empty).
+fn row_of((at, rp, bytes, name, purpose): PaidRow, tz: chrono_tz::Tz) -> Option<Row> {
+    let name = if purpose == TxPurpose::Debt { String::new() } else { name };
+    at.map(|t| (t.with_timezone(&tz).date_naive(), rp, bytes, name))
+}
 /// A latest sale: id, order, rupiah, when, package, buyer's name and phone.
 type RecentRow = (Uuid, String, i64, DateTime<Utc>, String, String, crate::domain::Msisdn);
 
@@ -150,14 +157,7 @@ pub fn load(
             transactions::purpose,
         ))
         .load(conn)?;
-    // A debt paid is money in, not a package sold: it counts in revenue, not among the packages.
-    let rows: Vec<Row> = paid
-        .into_iter()
-        .filter_map(|(at, rp, b, name, purpose)| {
-            let name = if purpose == TxPurpose::Debt { String::new() } else { name };
-            at.map(|t| (t.with_timezone(&tz).date_naive(), rp, b, name))
-        })
-        .collect();
+    let rows: Vec<Row> = paid.into_iter().filter_map(|p| row_of(p, tz)).collect();
     let s = summarize(&rows, today, month_start);
     let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
     for (d, _, _, name) in &rows {

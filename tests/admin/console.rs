@@ -60,6 +60,13 @@ async fn the_general_settings_page_saves_what_it_means() {
         assert!(ignored.contains(&key), "{key} not in {ignored:?}");
     }
     assert!(!body.to_string().contains("SB-Mid-server-typed-in"), "a secret came back: {body}");
+    // /beli reads how to pay from the public settings (its method picker opens on core_api).
+    let public: Value = app.client.get(app.url("/api/settings/public")).send().await.unwrap().json().await.unwrap();
+    let read =
+        |k: &str| public.as_array().unwrap().iter().find(|s| s["setting_key"] == k).map(|s| s["setting_value"].clone());
+    assert_eq!(read("PAYMENT_PROVIDER_MODE"), Some(json!("core_api")), "{public}");
+    assert_eq!(read("CORE_API_ENABLED_PAYMENT_METHODS"), Some(json!("qris,va")), "{public}");
+    assert_eq!(read("CORE_API_ENABLED_VA_BANKS"), Some(json!("bni,bri")), "{public}");
 
     // The page reads its own spellings back.
     let (_, list) = call(&app, &sup, "GET", "/api/admin/settings", None).await;

@@ -4,8 +4,8 @@ the simulators, seeds it and serves the frontend; this script gets the addresses
 environment: PORTAL (the frontend), OUTBOX (the WhatsApp simulator), SHOTS (where screenshots of a
 failing step go), ADMIN_PHONE and ADMIN_PASSWORD (a super admin's), and the simulated Telegram bot:
 TELEGRAM_SIM (its Bot API), TELEGRAM_BOT (its name), TELEGRAM_HOOK and TELEGRAM_SECRET (our
-webhook, where Telegram posts a chat's /start). Each scenario prints one line; any failure exits
-non-zero.
+webhook, where Telegram posts a chat's /start), and MIDTRANS_SIM (the simulated Midtrans, whose
+control API pays an order). Each scenario prints one line; any failure exits non-zero.
 
 Besides the flows (captive, login, waiting, register, admin, buy, admin billing), every page is
 visited: each page under /admin as the super admin, the komandan's pages and the user's pages, with
@@ -16,9 +16,15 @@ the settings, a package's price edited, a WhatsApp broadcast queued, a blocked a
 refused with its status (and its policy page opened with the status token), a Telegram chat
 linked from /akun, a package lent on credit to the buyer shown as an open debt on /riwayat (and
 the purchase's invoice a PDF), that debt settled in cash from the admin's debt ledger (its receipt
-a PDF, the row then paid), and last (it replaces the database) a backup made and restored from."""
+a PDF, the row then paid), the shop on Midtrans's Core API (then back on Snap) for a QRIS purchase
+from /beli (its QR a PNG, paid through the simulated Midtrans, shown paid, and shown signed out
+through the status link without the account; a BNI VA too once the public settings tell the page
+the mode) and for an admin's bill from /admin/users reaching the user's WhatsApp (delivered by the
+worker browser.rs runs beside the server), and last (it replaces the database) a backup made and
+restored from."""
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
@@ -39,6 +45,7 @@ TELEGRAM_SIM = os.environ.get("TELEGRAM_SIM", "")
 TELEGRAM_BOT = os.environ.get("TELEGRAM_BOT", "")
 TELEGRAM_HOOK = os.environ.get("TELEGRAM_HOOK", "")
 TELEGRAM_SECRET = os.environ.get("TELEGRAM_SECRET", "")
+MIDTRANS_SIM = os.environ.get("MIDTRANS_SIM", "")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -978,6 +985,264 @@ async def admin_debt_settle(page, mark):
     return f"receipt {settled.get('receipt_no')}"
 
 
+# The shop on Midtrans's Core API (scenarios beli qris and admin bill), as the operator sets it on
+# /admin/settings; back to Snap after each.
+CORE_API = {"PAYMENT_PROVIDER_MODE": "core_api", "CORE_API_ENABLED_PAYMENT_METHODS": "qris,gopay,va",
+            "CORE_API_ENABLED_VA_BANKS": "bni,bri,mandiri"}
+CORE_API_USER = (PAGES_USER, "Uli Halaman")  # 3 GB: buys with QRIS (then starts a VA payment)
+BILLED = ("081234567001", "Budi Aktif")  # billed by the admin from /admin/users
+
+
+async def put_settings(admin, settings):
+    """PUT /api/admin/settings as the settings page saves, with the admin page's session."""
+    r = await admin.request.put(f"{PORTAL}/api/admin/settings", headers={"Origin": PORTAL},
+                                data={"settings": settings})
+    if not r.ok:
+        raise AssertionError(f"PUT /api/admin/settings {settings} answered {r.status} ({said(await r.text())})")
+
+
+@contextlib.asynccontextmanager
+async def core_api_shop(page, mark):
+    """The shop on Midtrans's Core API while the block runs (CORE_API saved by the super admin,
+    signed in on /admin in a context of its own), then back on Snap, also when the block fails:
+    later scenarios find the shop as it was. Pages loaded in the block read the mode and the
+    methods from the public settings (the frontend's server loads them on each full load)."""
+    context = await page.context.browser.new_context()
+    try:
+        admin = await context.new_page()
+        await admin_login(admin, mark, PORTAL)
+        await mark("core api mode")
+        await put_settings(admin, CORE_API)
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            try:
+                await put_settings(admin, {"PAYMENT_PROVIDER_MODE": "snap"})
+            except Exception:
+                if not failed:  # else the block's own failure is the one to report
+                    raise
+    finally:
+        await context.close()
+
+
+def midtrans_pay(order_id):
+    """What the payer's bank does: the simulated Midtrans settles the order and sends its signed
+    notifications to our backend before it answers; its answer."""
+    req = urllib.request.Request(f"{MIDTRANS_SIM}/_sim/transactions/{urllib.parse.quote(order_id)}/pay",
+                                 data=b"", method="POST")
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)
+
+
+def public_setting(key):
+    """A setting as the frontend's server reads it for every page (GET /api/settings/public)."""
+    with urllib.request.urlopen(f"{PORTAL}/api/settings/public") as r:
+        return {s["setting_key"]: s["setting_value"] for s in json.load(r)}.get(key)
+
+
+async def beli_core_api(page, watch, mark, method, bank=None):
+    """/beli in Core API mode: the package's "Beli Sekarang" opens "Pilih Metode Pembayaran", the
+    method (and the VA's bank) picked, "Lanjutkan Pembayaran" starts the payment (POST
+    /api/transactions/initiate) and the page goes on to /payment/status with the order and its
+    status token; the initiate's answer. The page knows the mode only from the public settings:
+    without PAYMENT_PROVIDER_MODE there it takes the shop for Snap's and starts the payment with
+    its default method (QRIS) on the button itself; method None expects that."""
+    await mark(f"/beli: {method or 'default method'}")
+    await go(page, watch, "/beli")
+    watch.where = f"/beli: {method or 'default method'}"
+    card = page.locator(".package-card").filter(has_text="Mingguan 5 GB").first
+    await card.wait_for(timeout=15000)
+    buy = card.locator("button:has-text('Beli Sekarang')")
+    if method is None:
+        await mark("buy, no method dialog")
+        _, text = await answer(page, watch, "POST", "/api/transactions/initiate", lambda: buy.click())
+    else:
+        await buy.click()
+        dialog = page.locator(".v-dialog:has-text('Pilih Metode Pembayaran')").last
+        await dialog.wait_for(state="visible", timeout=10000)
+        await mark(f"method {method}")
+        radio = dialog.locator(".payment-method-radio").filter(has_text=method).first
+        await radio.click()
+        await radio.locator("input[type=radio]:checked").wait_for(state="attached", timeout=5000)
+        if bank:
+            await mark(f"bank {bank}")
+            await dialog.locator(".v-select").filter(has_text="Pilih Bank VA").locator(".v-field").click()
+            await page.locator(".v-overlay--active .v-list-item").filter(has_text=bank).last.click()
+            await page.wait_for_timeout(300)
+        await mark(f"pay by {method}")
+        _, text = await answer(page, watch, "POST", "/api/transactions/initiate",
+                               lambda: dialog.locator("button:has-text('Lanjutkan Pembayaran')").click())
+    started = json.loads(text)
+    order = started.get("order_id") or ""
+    assert order and started.get("provider_mode") == "core_api", f"the initiate's answer: {said(text)}"
+    await page.wait_for_url(lambda u: "/payment/status" in u and order in u, timeout=20000)
+    watch.where = f"/payment/status ({method or 'default method'})"
+    return started
+
+
+async def beli_qris(page, mark):
+    """The shop on Midtrans's Core API (core_api_shop): a user's /beli offers the enabled methods;
+    QRIS starts a charge (POST /api/transactions/initiate: provider_mode core_api, our QR image's
+    address, a status link with its token) and lands on /payment/status, whose QR image answers
+    a PNG; the order paid through the simulated Midtrans (its signed notifications to our
+    backend), "Cek Status Pembayaran" shows it paid and the dashboard the package's 5 GB added
+    (3 + 5). The same status link opened signed out (a fresh context) reads the public status
+    (GET /api/transactions/public/by-order-id/{order}?t=…, after the 401 of the signed-in read
+    the page tries first) and shows the payment verified, nothing of the account. Then a VA: BNI
+    picked on /beli, the status page shows the VA number the initiate answered (left unpaid).
+
+    The page learns the mode and the methods from GET /api/settings/public only; while that list
+    lacks PAYMENT_PROVIDER_MODE, /beli shows no method dialog and pays with its default, QRIS:
+    the purchase is checked that way and the VA (which needs the dialog) is left out."""
+    assert MIDTRANS_SIM, "the test server has no Midtrans simulator address (browser.rs sets MIDTRANS_SIM)"
+    async with core_api_shop(page, mark):
+        offered = await asyncio.to_thread(public_setting, "PAYMENT_PROVIDER_MODE") == "core_api"
+        watch = ApiWatch(page)
+        await login_as(page, mark, CORE_API_USER[0], "3 GB")
+        watch.signed_in = True
+        async with page.expect_response(
+                lambda r: "/api/transactions/" in r.url and "/qr" in urllib.parse.urlsplit(r.url).path,
+                timeout=30000) as qr:
+            started = await beli_core_api(page, watch, mark, "QRIS" if offered else None)
+            order, token = started["order_id"], started.get("status_token") or ""
+            assert started.get("payment_method") == "qris" and started.get("qr_code_url") == \
+                f"/api/transactions/{order}/qr", f"the initiate's answer (QRIS): {json.dumps(started)[:300]}"
+            status_url = started.get("status_url") or ""
+            assert token and f"order_id={order}" in status_url and f"t={token}" in status_url, \
+                f"the initiate's status link: {status_url!r} (token {token!r})"
+            await mark("waiting for payment")
+            await page.wait_for_selector("text=Menunggu Pembayaran", timeout=20000)
+            await page.wait_for_selector("text=Scan QR Code Menggunakan Aplikasi Pembayaran Anda", timeout=10000)
+        await mark("qr image")
+        image = await qr.value
+        kind = image.headers.get("content-type", "")
+        assert image.status == 200 and kind.startswith("image/png"), \
+            f"GET {api_path(image.url)} (the QR image) answered {image.status} {kind}"
+        again = await page.request.get(image.url)
+        body = await again.body()
+        assert again.status == 200 and body.startswith(b"\x89PNG"), \
+            f"GET {api_path(image.url)} again: {again.status}, not a PNG: {body[:8]!r}"
+        await mark("pay")
+        paid = await asyncio.to_thread(midtrans_pay, order)
+        assert paid.get("transaction_status") == "settlement", f"the simulator's answer: {paid}"
+        await mark("paid shown")
+        await answer(page, watch, "GET", f"/api/transactions/by-order-id/{order}",
+                     lambda: page.locator("button:has-text('Cek Status Pembayaran')").last.click())
+        await page.wait_for_selector("text=Pembayaran Berhasil", timeout=20000)
+        # /beli's link carries the status token: the page shows the public status, signed in too.
+        await page.wait_for_selector("text=Pembayaran telah berhasil diverifikasi oleh sistem.", timeout=10000)
+        await mark("quota added")
+        await go(page, watch, "/dashboard")
+        await page.wait_for_selector("text=Kuota tersisa", timeout=15000)
+        shown = await page.inner_text("body")
+        assert "8 GB" in shown, "the dashboard does not show the 8 GB (3 GB + the package's 5 GB)"
+        await mark("signed out")
+        await public_status(page, order, urllib.parse.urljoin(PORTAL, status_url), CORE_API_USER)
+        if offered:
+            started = await beli_core_api(page, watch, mark, "Transfer Virtual Account", "BNI")
+            va = started.get("va_number") or ""
+            assert started.get("payment_method") == "bni_va" and va, \
+                f"the initiate's answer (VA BNI): {json.dumps(started)[:300]}"
+            await mark("va number shown")
+            await page.wait_for_selector("text=Menunggu Pembayaran", timeout=20000)
+            await page.wait_for_function("va => [...document.querySelectorAll('input')].some(i => i.value === va)",
+                                         arg=va, timeout=10000)
+            await page.get_by_text("Cara bayar VA BNI").first.wait_for(timeout=5000)
+        await watch.check()
+    if not offered:
+        return f"{order} paid; no method dialog (PAYMENT_PROVIDER_MODE not in /api/settings/public): VA left out"
+    return f"{order} paid, VA {va}"
+
+
+async def public_status(page, order, url, account):
+    """The payment's status link opened signed out, in a context of its own: the page reads the
+    public status with the link's token and shows the payment verified; neither the answer nor
+    the page shows the account's name or number."""
+    context = await page.context.browser.new_context()
+    guest = await context.new_page()
+    watch = ApiWatch(guest)
+    try:
+        watch.where = "/payment/status signed out"
+        # The page asks the signed-in read first and falls back on the token after its 401.
+        watch.allow("GET", f"/api/transactions/by-order-id/{order}", 401)
+        async with guest.expect_response(
+                lambda r: "/api/transactions/public/by-order-id/" in r.url, timeout=30000) as got:
+            await guest.goto(url)
+        r = await got.value
+        text = await r.text()
+        assert r.status == 200 and json.loads(text).get("midtrans_order_id") == order, \
+            f"GET {api_path(r.url)} answered {r.status} ({said(text)})"
+        name, phone = account[1], account[0][1:]
+        assert name not in text and phone not in text, f"the public status tells the account: {said(text)}"
+        await guest.wait_for_selector("text=Pembayaran Berhasil", timeout=15000)
+        await guest.wait_for_selector("text=Pembayaran telah berhasil diverifikasi oleh sistem.", timeout=10000)
+        await watch.idle()
+        shown = await guest.inner_text("body")
+        assert name not in shown and phone not in shown, "the public status page shows the account"
+        lines = await watch.lines()
+        if lines:
+            raise AssertionError("\n    " + "\n    ".join(lines))
+    except Exception as e:
+        shot = os.path.join(SHOTS, "beli_qris-signed_out.png")
+        try:  # the signed-out page's picture; the scenario keeps the signed-in one
+            await guest.screenshot(path=shot, full_page=True)
+        except Exception:
+            shot = "(no screenshot)"
+        raise AssertionError(f"signed out, at {guest.url} (screenshot {shot}): {e}") from e
+    finally:
+        WATCHES.pop(id(guest), None)
+        await context.close()
+
+
+async def admin_bill(page, mark):
+    """/admin/users with the Core API's methods enabled (core_api_shop): a user's "Buat Tagihan"
+    dialog, QRIS and the package picked, "Kirim Tagihan" (POST /api/admin/transactions/bill)
+    answers 201 with the order and whatsapp_sent, the page's toast names the order, and the bill
+    reaches the user's WhatsApp (the gateway simulator's outbox; the worker sends what the bill
+    queued) with the order id."""
+    async with core_api_shop(page, mark):
+        watch = await signed_in_admin(page, mark)
+        await mark("users page")
+        await go(page, watch, "/admin/users")
+        watch.where = "/admin/users: bill"
+        await fill(page, "input[placeholder='Cari nama atau nomor HP']", BILLED[1].split()[0])
+        row = page.locator("tbody tr").filter(has_text=BILLED[1]).first
+        await row.wait_for(timeout=15000)
+        await mark("bill dialog")
+        await row.locator("button:has(i.tabler-qrcode)").click()
+        dialog = page.locator(".v-dialog:has-text('Kirim Tagihan')").last
+        await dialog.wait_for(state="visible", timeout=10000)
+        assert await dialog.get_by_label("Pengguna").input_value() == BILLED[1], "the dialog names another user"
+        await mark("method")
+        await dialog.locator(".v-select").filter(has_text="Metode Pembayaran").locator(".v-field").click()
+        await page.locator(".v-overlay--active .v-list-item").filter(has_text="QRIS").last.click()
+        await page.wait_for_timeout(300)
+        await mark("package")
+        await dialog.locator(".v-autocomplete .v-field").click()
+        await page.locator(".v-overlay--active .v-list-item").filter(has_text="Mingguan 5 GB").last.click()
+        await dialog.get_by_text("Harga: Rp").wait_for(timeout=5000)
+        await mark("send")
+        status, text = await answer(page, watch, "POST", "/api/admin/transactions/bill",
+                                    lambda: dialog.locator("button:has-text('Kirim Tagihan')").click())
+        bill = json.loads(text)
+        order = bill.get("order_id") or ""
+        assert status == 201 and order and bill.get("whatsapp_sent") is True, f"the bill's answer: {status} {said(text)}"
+        await page.get_by_text(f"({order})").first.wait_for(timeout=10000)
+        await dialog.wait_for(state="hidden", timeout=10000)
+        await mark("whatsapp")
+        sent = []
+        for _ in range(50):  # queued: the worker sends it
+            sent = [m for m in await asyncio.to_thread(outbox, BILLED[0]) if order in m["message"]]
+            if sent:
+                break
+            await page.wait_for_timeout(300)
+        assert sent, f"no WhatsApp message to {BILLED[0]} names the order {order}"
+        await watch.check()
+    return f"order {order}"
+
+
 async def admin_backup(page, mark):
     """/admin/backup: a backup made ("Buat Backup", POST /api/admin/backups) is listed, then
     restored from through the row's Restore and its confirmation (POST /api/admin/backups/restore);
@@ -1028,6 +1293,7 @@ async def main():
                             ("admin broadcast", admin_broadcast), ("blocked", blocked_user),
                             ("user telegram", user_telegram),
                             ("user debt", user_debt), ("admin debt settle", admin_debt_settle),
+                            ("beli qris", beli_qris), ("admin bill", admin_bill),
                             # Last: the restore replaces the database with the archive's content.
                             ("admin backup", admin_backup)]:
             results.append(await scenario(browser, name, steps))

@@ -17,10 +17,15 @@
 //! quota on credit (the package lent to the buyer through the user editor's API, the open debt
 //! listed on the buyer's `/riwayat` and the `/beli` purchase's invoice a PDF; then on
 //! `/admin/users` the debt ledger's "Lunasi" settling it in cash, its receipt a PDF, the row
-//! shown paid), and last (it replaces the database) a backup made on `/admin/backup` and
-//! restored from, the console still working after. scripts/test.sh installs Debian's Chromium,
-//! playwright (pointed at it; no browser is downloaded) and the PostgreSQL client (pg_dump,
-//! pg_restore). Screenshots of a failing step are left in target/browser-shots.
+//! shown paid), the shop switched to Midtrans's Core API (back to Snap after) for a QRIS purchase
+//! from `/beli` (its QR a PNG, paid through the simulated Midtrans, shown paid, the signed-out
+//! status link showing it without the account; a BNI VA too once the public settings tell the
+//! page the mode) and for an admin's "Buat Tagihan" on `/admin/users` reaching the user's
+//! WhatsApp (the worker runs beside the server and delivers it), and last (it replaces the
+//! database) a backup made on `/admin/backup` and restored from, the console still working
+//! after. scripts/test.sh installs Debian's Chromium, playwright (pointed at it; no browser is
+//! downloaded) and the PostgreSQL client (pg_dump, pg_restore). Screenshots of a failing step are
+//! left in target/browser-shots.
 
 use std::path::Path;
 use std::process::Command;
@@ -34,6 +39,8 @@ const ADMIN_PASSWORD: &str = "browser-admin-password";
 const TG_TOKEN: &str = "7000000002:AAbrowser-test-token-for-the-sim";
 const TG_BOT: &str = "hotspot_browser_bot";
 const TG_SECRET: &str = "browser-webhook-secret-0123456789abcdef";
+/// Once a year (1 January, midnight): the worker's scheduled jobs put off while the browser runs.
+const RARELY: &str = "0 0 0 1 1 *";
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
@@ -53,6 +60,8 @@ async fn the_existing_frontend_end_to_end() {
         .expect("start the Telegram simulator");
     let tg_base = tg.base_url();
     // The backup page's archives go to a folder of the test's own (test_vars' HOTSPOT_BACKUP_DIR).
+    // The worker's schedules are put off (RARELY, a day's sync interval, an hour's payment
+    // reconciliation): only the pages change the accounts while the browser runs.
     let app = TestApp::spawn_billing(&[
         ("HOTSPOT_PUBLIC_BASE_URL", &portal),
         ("HOTSPOT_TRUSTED_ORIGINS", &portal),
@@ -61,6 +70,12 @@ async fn the_existing_frontend_end_to_end() {
         ("HOTSPOT_TELEGRAM_BOT_USERNAME", TG_BOT),
         ("HOTSPOT_TELEGRAM_WEBHOOK_SECRET", TG_SECRET),
         ("HOTSPOT_TELEGRAM_API_BASE", &tg_base),
+        ("HOTSPOT_SYNC_INTERVAL_SECS", "86400"),
+        ("HOTSPOT_PAYMENT_RECONCILE_EVERY_SECS", "3600"),
+        ("HOTSPOT_CRON_DEBT_RULES", RARELY),
+        ("HOTSPOT_CRON_EXPIRY_WARNINGS", RARELY),
+        ("HOTSPOT_CRON_DEVICE_CLEANUP", RARELY),
+        ("HOTSPOT_CRON_TOKEN_CLEANUP", RARELY),
     ])
     .await;
     app.user("081234567001", "Budi Aktif", 10).await;
@@ -75,10 +90,10 @@ async fn the_existing_frontend_end_to_end() {
     .await;
     let buyer = app.user("081234567005", "Pembeli Browser", 1).await;
     // The page tours' accounts (e2e.py KOMANDAN and PAGES_USER): a komandan with 5 GB, who files
-    // a quota request the admin approves, and a user.
+    // a quota request the admin approves, and a user (who also buys with QRIS on the Core API).
     let komandan =
         app.user_with("081234567007", "Komandan Bayu", 5, |u| u.role = hotspot::domain::Role::Komandan).await;
-    app.user("081234567006", "Uli Halaman", 3).await;
+    let uli = app.user("081234567006", "Uli Halaman", 3).await;
     // e2e.py BLOCKED: a blocked account (its sign-in only shows its state), and
     // TELEGRAM_USER, who links a Telegram chat from /akun.
     let blocked = app.user("081234567008", "Badu Diblokir", 2).await.id;
@@ -119,6 +134,9 @@ async fn the_existing_frontend_end_to_end() {
             .await
             .unwrap();
     assert_eq!(charged.bytes_charged, hotspot::domain::GIB as u64);
+    // The worker beside the server, as deployed: it delivers the queued WhatsApp messages (the
+    // admin's bill reaches the user's outbox).
+    let (worker, _worker) = app.start_worker();
     let snap_js = format!("{}/snap/snap.js", app.mt().base_url());
     let work = root.join("target/frontend-test");
     let shots = root.join("target/browser-shots");
@@ -135,7 +153,7 @@ async fn the_existing_frontend_end_to_end() {
             .env("NUXT_PUBLIC_MIDTRANS_SNAP_URL_SANDBOX", &snap_js);
         c
     };
-    let (base, outbox) = (app.base.clone(), app.wa().base_url());
+    let (base, outbox, midtrans) = (app.base.clone(), app.wa().base_url(), app.mt().base_url());
     let tg_hook = app.url(&format!("/api/webhooks/telegram/{TG_SECRET}"));
     let (mut start, mut stop) = (frontend("start"), frontend("stop"));
     start.arg(&base);
@@ -148,6 +166,7 @@ async fn the_existing_frontend_end_to_end() {
             .arg(root.join("tests/browser/e2e.py"))
             .env("PORTAL", format!("http://127.0.0.1:{portal_port}"))
             .env("OUTBOX", outbox)
+            .env("MIDTRANS_SIM", midtrans)
             .env("SHOTS", &shots)
             .env("ADMIN_PHONE", ADMIN_PHONE)
             .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
@@ -165,12 +184,17 @@ async fn the_existing_frontend_end_to_end() {
     let outcome =
         tokio::time::timeout(Duration::from_secs(900), run).await.expect("the browser test in time").expect("join");
     let text = outcome.unwrap_or_else(|e| panic!("the frontend does not work against this backend:\n{e}"));
-    assert!(text.contains("23 passed, 0 failed"), "{text}");
+    assert!(text.contains("25 passed, 0 failed"), "{text}");
     // The buyer paid through the simulated Snap (1 GB + 5 GB, one paid transaction), then was
     // lent the 5 GB package on credit.
     let id = buyer.id;
     let after = app.backend.db.run(move |c| hotspot::accounts::find(c, id)).await.unwrap().unwrap();
     assert_eq!(after.quota_purchased_bytes, 11 * hotspot::domain::GIB);
+    // The page tours' user bought the package with QRIS through the Core API (3 GB + 5 GB), granted
+    // once (a VA payment started after it, when the page offers one, is left unpaid).
+    let id = uli.id;
+    let after = app.backend.db.run(move |c| hotspot::accounts::find(c, id)).await.unwrap().unwrap();
+    assert_eq!(after.quota_purchased_bytes, 8 * hotspot::domain::GIB);
     // The admin pages approved the waiting user, added 2 GB and 30 days, then blocked them.
     let id = tono.id;
     let after = app.backend.db.run(move |c| hotspot::accounts::find(c, id)).await.unwrap().unwrap();
@@ -215,6 +239,7 @@ async fn the_existing_frontend_end_to_end() {
     assert_eq!(package, (17_500, 5 * hotspot::domain::GIB, 7, true));
     // The bot greeted the chat the user linked.
     assert!(tg.outbox().iter().any(|m| m.text.contains("terhubung")), "{:?}", tg.outbox());
+    worker.trigger();
     app.stop().await;
     tg.stop().await;
 }

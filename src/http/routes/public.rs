@@ -47,6 +47,14 @@ pub async fn settings_public(state: web::Data<AppState>) -> HttpResponse {
             setting_value: r.komandan_max_unlimited_days.to_string(),
         },
     ];
+    // How /beli pays: Snap, or the Core API's methods and banks the operator offers (the page
+    // opens its method picker only when it reads core_api here).
+    for key in ["payment_provider_mode", "core_api_payment_methods", "core_api_va_banks"] {
+        if let Some((_, Some(alias), _)) = crate::config::runtime::KEYS.iter().find(|(k, _, _)| *k == key) {
+            let value = crate::config::RuntimeSettings::text_of(&r.value_of(key));
+            list.push(PublicSetting { setting_key: (*alias).to_owned(), setting_value: value });
+        }
+    }
     // The frontend's own presentation settings (theme, layout, …) as an operator stored them.
     list.extend(r.ui.iter().map(|(k, v)| PublicSetting { setting_key: k.clone(), setting_value: v.clone() }));
     HttpResponse::Ok().json(list)
