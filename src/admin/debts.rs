@@ -41,11 +41,7 @@ impl Admin {
             return Err(invalid("debt_date", "today or a day within the last year"));
         }
         let note = r.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-        let key = match r.key {
-            Some(k) if !k.is_empty() && k.len() <= 100 && k.chars().all(|c| c.is_ascii_graphic()) => k,
-            Some(_) => return Err(invalid("Idempotency-Key", "1 to 100 visible ASCII characters")),
-            None => Uuid::new_v4().to_string(),
-        };
+        let key = super::quota::cause_key(r.key.as_deref())?;
         let by = actor.user_id;
         let lent = std::sync::Arc::new(std::sync::Mutex::new(None));
         let out = lent.clone();

@@ -11,6 +11,15 @@ use crate::accounts::grant::{self, Grant, Outcome};
 use crate::accounts::{may_act_on, write};
 use crate::domain::{AuditAction, LedgerSource};
 
+/// An admin's Idempotency-Key as the cause of a grant or a lend (a fresh one when none is given).
+pub(super) fn cause_key(key: Option<&str>) -> Result<String, AdminError> {
+    match key {
+        Some(k) if !k.is_empty() && k.len() <= 100 && k.chars().all(|c| c.is_ascii_graphic()) => Ok(k.to_owned()),
+        Some(_) => Err(invalid("Idempotency-Key", "1 to 100 visible ASCII characters")),
+        None => Ok(Uuid::new_v4().to_string()),
+    }
+}
+
 impl Admin {
     /// Grants (positive) or takes back (negative) quota; `key` makes a retry grant once.
     pub async fn adjust_quota(
@@ -73,11 +82,7 @@ impl Admin {
         action: AuditAction,
     ) -> Result<Changed, AdminError> {
         let why = reason(why)?;
-        let key = match key {
-            Some(k) if !k.is_empty() && k.len() <= 100 && k.chars().all(|c| c.is_ascii_graphic()) => k.to_owned(),
-            Some(_) => return Err(invalid("Idempotency-Key", "1 to 100 visible ASCII characters")),
-            None => Uuid::new_v4().to_string(),
-        };
+        let key = cause_key(key)?;
         let g = Grant {
             user: id,
             bytes,

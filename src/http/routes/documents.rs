@@ -137,16 +137,12 @@ fn pdf_only(format: Option<&str>) -> Result<(), ApiError> {
 fn period(state: &AppState, q: &HistoryExport) -> Result<(NaiveDate, NaiveDate), ApiError> {
     pdf_only(q.format.as_deref())?;
     let _ = (&q.search, q.page, q.items_per_page);
-    let today = crate::domain::days::today(state.settings.timezone);
-    let last = match q.end_date.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(raw) => day("endDate", raw)?,
-        None => today,
+    let given = |field: &str, raw: Option<&str>| match raw.filter(|s| !s.trim().is_empty()) {
+        Some(raw) => day(field, raw).map(Some),
+        None => Ok(None),
     };
-    let first = match q.start_date.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(raw) => day("startDate", raw)?,
-        None => last - chrono::Duration::days(89),
-    };
-    Ok((first, last))
+    let (start, end) = (given("startDate", q.start_date.as_deref())?, given("endDate", q.end_date.as_deref())?);
+    Ok(crate::billing::doc_sends::history_period(crate::domain::days::today(state.settings.timezone), start, end))
 }
 
 #[utoipa::path(get, path = "/api/users/me/quota-history/export", tag = "self-service", security(("bearer" = []), ("cookie" = [])),

@@ -11,11 +11,7 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, refuse};
 use crate::http::extract::CurrentUser;
 
-const MIB: f64 = 1_048_576.0;
-
-fn mib(bytes: i64) -> f64 {
-    (bytes as f64 / MIB * 100.0).round() / 100.0
-}
+use crate::http::routes::debts::mib;
 
 #[derive(Serialize, ToSchema)]
 pub struct QuotaAnswer {
