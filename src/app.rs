@@ -177,7 +177,17 @@ impl App {
             messenger: self.messenger.clone(),
             stats_cache: Default::default(),
             promos: crate::settings::promos::Promos { db: self.db.clone() },
+            sites: self.sites(),
         }
+    }
+
+    /// The sites room: the routers, their sealed credentials, their clients' settings.
+    pub fn sites(&self) -> crate::sites::Sites {
+        let tuning = match &self.settings.router {
+            Some(r) => r.client.clone(),
+            None => crate::router::RouterConfig::new("site", "127.0.0.1:8728", "admin", ""),
+        };
+        crate::sites::Sites::new(self.db.clone(), self.settings.site_key.key.clone(), tuning)
     }
 
     /// The billing room.
@@ -287,7 +297,35 @@ pub async fn work(app: App) -> anyhow::Result<()> {
     run_worker(app, shutdown).await
 }
 
+/// Writes the environment's router (`HOTSPOT_ROUTER_*`) as its site, retried while the database
+/// is away (a server may start before its database or its migrations).
+fn describe_env_site(app: &App, shutdown: Shutdown) {
+    let Some(router) = app.settings.router.clone() else { return };
+    let (sites, settings) = (app.sites(), app.settings.clone());
+    if settings.site_key.derived && settings.is_production() {
+        tracing::warn!(
+            "HOTSPOT_SITE_KEY is unset: router passwords are sealed with a key derived from HOTSPOT_JWT_SECRET"
+        );
+    }
+    tokio::spawn(async move {
+        let mut wait = std::time::Duration::from_secs(1);
+        loop {
+            let networks = &settings.hotspot.networks;
+            match sites.describe_env(&router, networks, &settings.policy.profiles).await {
+                Ok(id) => return tracing::info!(site = id, "the environment's router is this site"),
+                Err(e) => tracing::warn!(error = %e, "the environment's router is not written as a site yet; retrying"),
+            }
+            tokio::select! {
+                _ = shutdown.clone().wait() => return,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            wait = (wait * 2).min(std::time::Duration::from_secs(60));
+        }
+    });
+}
+
 pub async fn run_worker(app: App, shutdown: Shutdown) -> anyhow::Result<()> {
+    describe_env_site(&app, shutdown.clone());
     let stop = shutdown.clone();
     app.kv.keep_fresh(async move { stop.wait().await });
     crate::worker::run(app.worker_ctx(), app.worker_config(), shutdown).await
@@ -315,6 +353,7 @@ pub async fn serve_and_work(app: App, listener: TcpListener) -> anyhow::Result<(
 
 pub async fn run_http(app: App, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
+    describe_env_site(&app, shutdown.clone());
     app.runtime.start(&app.settings.redis_url).await;
     let stop = shutdown.clone();
     app.kv.keep_fresh(async move { stop.wait().await });

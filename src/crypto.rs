@@ -80,6 +80,64 @@ pub fn sign_body(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(signed_payload(secret, timestamp, body).finalize().into_bytes()))
 }
 
+/// The key router credentials are sealed with at rest (`HOTSPOT_SITE_KEY`): 32 bytes.
+#[derive(Clone)]
+pub struct SealKey(std::sync::Arc<secrecy::SecretBox<[u8; 32]>>);
+
+/// A sealed value that will not open: another key sealed it, or it was altered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the sealed value does not open with this key (another HOTSPOT_SITE_KEY, or altered)")]
+pub struct SealError;
+
+/// Sealed layout: version byte, 24-byte random nonce, ciphertext and its 16-byte tag.
+const SEAL_VERSION: u8 = 1;
+const SEAL_NONCE: usize = 24;
+
+impl SealKey {
+    pub fn new(key: [u8; 32]) -> Self {
+        Self(std::sync::Arc::new(secrecy::SecretBox::new(Box::new(key))))
+    }
+
+    /// A key derived from another secret (the JWT secret when no site key is set).
+    pub fn derived(secret: &[u8], purpose: &str) -> Self {
+        Self::new(hmac_sha256(secret, &[b"hotspot-seal-key", purpose.as_bytes()]))
+    }
+
+    fn cipher(&self) -> chacha20poly1305::XChaCha20Poly1305 {
+        use chacha20poly1305::KeyInit;
+        use secrecy::ExposeSecret;
+        chacha20poly1305::XChaCha20Poly1305::new(self.0.expose_secret().into())
+    }
+
+    /// Seals `plain`, bound to `context` (what the value is: a sealed router password does not
+    /// open as anything else).
+    pub fn seal(&self, context: &[u8], plain: &[u8]) -> Vec<u8> {
+        use chacha20poly1305::aead::{Aead, Payload};
+        let mut nonce = [0u8; SEAL_NONCE];
+        rand::rng().fill(&mut nonce);
+        let sealed = self
+            .cipher()
+            .encrypt(&nonce.into(), Payload { msg: plain, aad: context })
+            .expect("XChaCha20-Poly1305 seals any length below 256 GiB");
+        let mut out = Vec::with_capacity(1 + SEAL_NONCE + sealed.len());
+        out.push(SEAL_VERSION);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        out
+    }
+
+    pub fn open(&self, context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, SealError> {
+        use chacha20poly1305::aead::{Aead, Payload};
+        let (&version, rest) = sealed.split_first().ok_or(SealError)?;
+        if version != SEAL_VERSION || rest.len() < SEAL_NONCE + 16 {
+            return Err(SealError);
+        }
+        let (nonce, msg) = rest.split_at(SEAL_NONCE);
+        let nonce: [u8; SEAL_NONCE] = nonce.try_into().map_err(|_| SealError)?;
+        self.cipher().decrypt(&nonce.into(), Payload { msg, aad: context }).map_err(|_| SealError)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +156,26 @@ mod tests {
         assert!(!verify_body_signature(b"secret", &ts, b"{\"a\":2}", &sig, now));
         assert!(!verify_body_signature(b"other", &ts, b"{\"a\":1}", &sig, now));
         assert!(!verify_body_signature(b"secret", &ts, b"{\"a\":1}", "sha256=zz", now));
+    }
+
+    #[test]
+    fn sealed_values_open_only_with_their_key_and_context() {
+        let key = SealKey::new([7; 32]);
+        let a = key.seal(b"router-password", b"rahasia");
+        let b = key.seal(b"router-password", b"rahasia");
+        assert_ne!(a, b, "a fresh nonce each time");
+        assert!(!a.windows(7).any(|w| w == b"rahasia"), "no clear text inside");
+        assert_eq!(key.open(b"router-password", &a).unwrap(), b"rahasia");
+        assert_eq!(key.open(b"other", &a), Err(SealError));
+        assert_eq!(SealKey::new([8; 32]).open(b"router-password", &a), Err(SealError));
+        let mut altered = a.clone();
+        *altered.last_mut().unwrap() ^= 1;
+        assert_eq!(key.open(b"router-password", &altered), Err(SealError));
+        assert_eq!(key.open(b"router-password", &a[..20]), Err(SealError));
+        assert_eq!(key.open(b"router-password", &[]), Err(SealError));
+        let d = SealKey::derived(b"jwt", "sites");
+        assert_eq!(d.open(b"c", &d.seal(b"c", b"x")).unwrap(), b"x");
+        assert_eq!(SealKey::derived(b"jwt2", "sites").open(b"c", &d.seal(b"c", b"x")), Err(SealError));
     }
 
     #[test]

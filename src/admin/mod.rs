@@ -25,6 +25,7 @@ pub mod requests;
 pub mod router_check;
 pub mod router_view;
 pub mod sales;
+pub mod sites;
 pub mod stats;
 pub mod submissions;
 pub mod trail;
@@ -127,6 +128,8 @@ pub struct Admin {
     pub stats_cache: Arc<stats::StatsCache>,
     /// Promotions (the settings room's): the console manages them, approvals read the bonus.
     pub promos: crate::settings::promos::Promos,
+    /// The routers this backend drives (the sites room's).
+    pub sites: crate::sites::Sites,
 }
 
 impl Admin {

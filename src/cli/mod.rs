@@ -1,10 +1,11 @@
-//! Command line: `hotspot serve | worker | migrate | demo | user | healthcheck | sync | sim | bench`.
+//! Command line: `hotspot serve | worker | migrate | demo | user | router | healthcheck | sync | sim | bench`.
 
 mod admin;
 mod benches;
 pub mod demo;
 mod ops;
 mod sims;
+mod sites;
 mod users;
 
 use clap::{Args, Parser, Subcommand};
@@ -53,6 +54,9 @@ pub enum Command {
         #[arg(long)]
         now: bool,
     },
+    /// Manage the sites: the routers this backend drives.
+    #[command(subcommand)]
+    Router(sites::RouterCommand),
     /// Run a simulator of an external peer.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -154,5 +158,6 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Sim(SimCommand::Router(args)) => sims::sim_router(args).await,
         Command::Sim(SimCommand::Whatsapp { listen }) => sims::sim_whatsapp(listen).await,
         Command::Bench(cmd) => benches::run(cmd, settings).await,
+        Command::Router(cmd) => sites::run(cmd, settings).await,
     }
 }

@@ -110,6 +110,8 @@ pub struct Settings {
     pub otp_secret: SecretString,
 
     pub router: Option<RouterSettings>,
+    /// Seals the sites' router passwords at rest (`HOTSPOT_SITE_KEY`).
+    pub site_key: router::SiteKey,
     pub whatsapp: Option<WhatsAppSettings>,
     /// Shared secret of `POST /api/webhooks/whatsapp/{provider}` (HMAC-SHA256 of the body).
     pub wa_webhook_secret: Option<SecretString>,
@@ -261,6 +263,7 @@ impl Settings {
             redis_timeout: src.millis("HOTSPOT_REDIS_TIMEOUT_MS", 1_000, 50, 60_000)?,
             jwt_secret: src.string("HOTSPOT_JWT_SECRET", DEV_JWT_SECRET).into(),
             otp_secret: src.string("HOTSPOT_OTP_SECRET", DEV_OTP_SECRET).into(),
+            site_key: router::site_key(src, &src.string("HOTSPOT_JWT_SECRET", DEV_JWT_SECRET))?,
             router,
             whatsapp: whatsapp::whatsapp_settings(src)?,
             wa_webhook_secret: Some(src.string("HOTSPOT_WA_WEBHOOK_SECRET", ""))

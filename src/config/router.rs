@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::{ConfigError, Environment, Source, err};
+use crate::crypto::SealKey;
 use crate::domain::policy::PerStatus;
+use crate::domain::site::ApiAddress;
 use crate::router::RouterConfig;
 use crate::router::tls::Fingerprint;
 
@@ -20,6 +22,27 @@ pub struct RouterSettings {
 }
 
 pub const DEV_ROUTER_PASSWORD: &str = "sim-password";
+
+/// The key the sites' router passwords are sealed with. Without `HOTSPOT_SITE_KEY` it is derived
+/// from `HOTSPOT_JWT_SECRET`, so an existing deployment starts unchanged (`derived` says so; a
+/// new JWT secret then leaves the added sites' passwords to be entered again).
+#[derive(Clone)]
+pub struct SiteKey {
+    pub key: SealKey,
+    pub derived: bool,
+}
+
+pub(super) fn site_key(src: &Source<'_>, jwt_secret: &str) -> Result<SiteKey, ConfigError> {
+    let raw = src.string("HOTSPOT_SITE_KEY", "");
+    if raw.is_empty() {
+        return Ok(SiteKey { key: SealKey::derived(jwt_secret.as_bytes(), "sites"), derived: true });
+    }
+    let bytes = hex::decode(raw.trim()).ok().or_else(|| crate::crypto::b64url_decode(raw.trim()));
+    let key: [u8; 32] = bytes.and_then(|b| b.try_into().ok()).ok_or_else(|| {
+        err("HOTSPOT_SITE_KEY", "expected 32 random bytes as 64 hex digits or base64url (openssl rand -hex 32)")
+    })?;
+    Ok(SiteKey { key: SealKey::new(key), derived: false })
+}
 
 impl RouterSettings {
     /// Defaults for a router at `addr` (the demo's simulator).
@@ -49,15 +72,9 @@ pub(super) fn router_settings(src: &Source<'_>, env: Environment) -> Result<Opti
             "production verifies the router's certificate: set its SHA-256 (or HOTSPOT_ROUTER_TLS=false on a private link)",
         ));
     }
-    // host:port, with the API's default port when none is given.
-    // A port that is not one (`:99999`) is refused here, not found later as a DNS failure.
-    let addr = match addr.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') || host.ends_with(']') => match port.parse::<u16>() {
-            Ok(p) if p > 0 => addr,
-            _ => return Err(err("HOTSPOT_ROUTER_ADDR", format!("port {port:?} is not a port (1 to 65535)"))),
-        },
-        _ => format!("{addr}:{}", if tls { 8729 } else { 8728 }),
-    };
+    // host:port, with the API's default port when none is given. A port that is not one
+    // (`:99999`) is refused here, not found later as a DNS failure.
+    let addr = ApiAddress::parse(&addr, tls).map_err(|e| err("HOTSPOT_ROUTER_ADDR", e.to_string()))?.connect_to();
     let list = |var: &'static str, default: &str| -> Result<String, ConfigError> {
         let v = src.string(var, default);
         if v.is_empty() || v.contains(char::is_whitespace) || v.contains(',') {

@@ -146,3 +146,21 @@ fn lists_and_origins() {
     assert_eq!(s.trusted_proxies.len(), 2);
     assert!(format!("{s:?}").find("jwt").is_none());
 }
+
+#[test]
+fn the_site_key_is_32_bytes_or_derived_from_the_jwt_secret() {
+    let derived = load(&[]).unwrap().site_key;
+    assert!(derived.derived);
+    let hex = "ab".repeat(32);
+    let set = load(&[("HOTSPOT_SITE_KEY", hex.as_str())]).unwrap().site_key;
+    assert!(!set.derived);
+    let sealed = set.key.seal(b"c", b"p");
+    assert_eq!(crate::crypto::SealKey::new([0xab; 32]).open(b"c", &sealed).unwrap(), b"p");
+    assert!(derived.key.open(b"c", &sealed).is_err());
+    let b64 = crate::crypto::b64url(&[7u8; 32]);
+    assert!(!load(&[("HOTSPOT_SITE_KEY", b64.as_str())]).unwrap().site_key.derived);
+    for bad in ["abc", "ab".repeat(31).as_str(), "zz".repeat(32).as_str()] {
+        let e = load(&[("HOTSPOT_SITE_KEY", bad)]).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("HOTSPOT_SITE_KEY"), "{bad}: {e}");
+    }
+}

@@ -47,6 +47,20 @@ diesel::table! {
         is_enabled -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        password_sealed -> Nullable<Bytea>,
+        tls_fingerprint -> Nullable<Text>,
+        client_ranges -> Array<Text>,
+        egress_addresses -> Array<Text>,
+        site_token -> Nullable<Text>,
+        status_lists -> Nullable<Jsonb>,
+        status_profiles -> Nullable<Jsonb>,
+        comment_prefix -> Text,
+        max_in_flight -> Int4,
+        from_env -> Bool,
+        last_contact_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        ros_version -> Nullable<Text>,
+        identity -> Nullable<Text>,
     }
 }
 

@@ -142,6 +142,10 @@ text_enum!(
         DebtLend => "debt.lend",
         DebtSettle => "debt.settle",
         DebtBlock => "debt.block",
+        SiteAdd => "site.add",
+        SiteUpdate => "site.update",
+        SiteDisable => "site.disable",
+        SiteEnable => "site.enable",
     }
 );
 
@@ -159,6 +163,7 @@ text_enum!(
         Submission => "submission",
         Promo => "promo",
         QuotaRequest => "quota_request",
+        Site => "site",
     }
 );
 

@@ -43,6 +43,7 @@ pub mod msisdn;
 pub mod network;
 pub mod payment;
 pub mod policy;
+pub mod site;
 pub mod spellings;
 pub mod status;
 pub mod text;

@@ -90,7 +90,7 @@ pub fn binding_for(s: AccessStatus) -> BindingType {
 }
 
 /// One name per access status (address-list or hotspot user profile).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PerStatus {
     pub active: String,
     pub fup: String,

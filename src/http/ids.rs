@@ -97,6 +97,16 @@ impl IdKind for DevicePath {
     }
 }
 
+/// A site's id: a positive integer; anything else names no site (404).
+pub enum SitePath {}
+
+impl IdKind for SitePath {
+    type Value = i32;
+    fn parse(raw: &str) -> Result<i32, ApiError> {
+        raw.parse().ok().filter(|n| *n > 0).ok_or_else(ApiError::not_found)
+    }
+}
+
 /// One of the caller's own devices: 404 when malformed (no such device of theirs).
 pub enum OwnDevicePath {}
 

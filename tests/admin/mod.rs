@@ -8,3 +8,4 @@ mod ops;
 mod panels;
 mod requests;
 mod rights;
+mod sites;

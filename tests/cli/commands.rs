@@ -342,3 +342,50 @@ async fn the_worker_says_at_start_that_the_router_refused_its_login() {
     assert!(logs.contains("refused the API login") && logs.contains("HOTSPOT_ROUTER_PASSWORD"), "{logs}");
     assert!(!logs.contains("not-the-password"), "{logs}");
 }
+
+/// `hotspot router …` (issue 33): a site added with its password from standard input (never a
+/// flag), listed, tested against a router simulator, disabled; audited as `cli`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_add_list_test_and_disable_from_the_command_line() {
+    let db = TestDb::create();
+    let sim = hotspot::sim::router::SimRouter::start(
+        "127.0.0.1:0".parse().unwrap(),
+        hotspot::sim::router::SimConfig { username: "api".into(), password: "kunci-rahasia".into(), seed: 3 },
+    )
+    .await
+    .unwrap();
+    let addr = sim.addr().to_string();
+    let cli = |args: &[&str], stdin: Option<&str>| {
+        let mut c = hotspot(&db);
+        c.args(args);
+        run(c, stdin)
+    };
+    let add = ["router", "add", "--name", "gedung-b", "--address", &addr, "--api-user", "api", "--password-stdin"];
+    let (code, out, err) = tokio::task::block_in_place(|| cli(&add, Some("kunci-rahasia\n")));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("gedung-b") && !out.contains("kunci"), "{out}");
+    let (code, _, err) = tokio::task::block_in_place(|| cli(&["router", "add", "--name", "x"], None));
+    assert!(code != 0 && err.contains("--address"), "{err}");
+    let (code, out, err) = tokio::task::block_in_place(|| cli(&["router", "test", "gedung-b"], None));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("identity MikroTik") && out.contains("RouterOS 7"), "{out}");
+    let (code, out, _) = tokio::task::block_in_place(|| cli(&["router", "disable", "gedung-b"], None));
+    assert!(code == 0 && out.contains("disabled"), "{out}");
+    let (code, out, _) = tokio::task::block_in_place(|| cli(&["router", "list"], None));
+    assert!(code == 0 && out.contains("gedung-b") && out.contains("disabled"), "{out}");
+    let (_, _, err) = tokio::task::block_in_place(|| cli(&["router", "test", "nowhere"], None));
+    assert!(err.contains("no site"), "{err}");
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let n: N = diesel::sql_query(
+        "SELECT count(*) AS n FROM audit_log WHERE actor = 'cli' AND action IN ('site.add', 'site.disable') \
+         AND details::text NOT LIKE '%kunci%'",
+    )
+    .get_result(&mut db.conn())
+    .unwrap();
+    assert_eq!(n.n, 2);
+}

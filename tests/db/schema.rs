@@ -71,6 +71,7 @@ fn diesel_columns() -> BTreeMap<String, Vec<(String, String, bool)>> {
                 "Jsonb" => "jsonb",
                 "Bytea" => "bytea",
                 "Date" => "date",
+                "Array<Text>" => "_text",
                 other => panic!("map diesel type {other}"),
             };
             out.entry(t.clone()).or_default().push((col.trim().to_owned(), udt.to_owned(), nullable));

@@ -225,6 +225,13 @@ fn admin_routes() -> Vec<RouteSpec> {
 /// the action logs, the operations figures and the router check.
 fn console_routes() -> Vec<RouteSpec> {
     routes![
+        GET "/api/admin/routers" => admin::routers::list,
+        POST "/api/admin/routers" => admin::routers::create,
+        GET "/api/admin/routers/{id}" => admin::routers::get,
+        PATCH "/api/admin/routers/{id}" => admin::routers::update,
+        POST "/api/admin/routers/{id}/disable" => admin::routers::disable,
+        POST "/api/admin/routers/{id}/enable" => admin::routers::enable,
+        POST "/api/admin/routers/{id}/test" => admin::routers::test,
         GET "/api/admin/promos" => admin::promos::list,
         POST "/api/admin/promos" => admin::promos::create,
         PUT "/api/admin/promos/{id}" => admin::promos::update,

@@ -217,41 +217,10 @@ pub async fn address_options(state: Data, _a: AdminActor) -> Result<HttpResponse
     Ok(HttpResponse::Ok().json(AddressOptions { bloks, kamars }))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct RouterOptions {
-    /// The hotspot server our entries are made on.
-    #[serde(rename = "serverOptions")]
-    server_options: Vec<String>,
-    /// The hotspot user profiles the policy uses.
-    #[serde(rename = "profileOptions")]
-    profile_options: Vec<String>,
-    /// Which profile each status means (`profile_active`, `profile_fup`, …) and the server.
-    #[schema(value_type = Object)]
-    defaults: serde_json::Map<String, serde_json::Value>,
-}
-
-/// The router names the editor shows: the hotspot server and the profile of each status, as the
-/// one router policy has them.
+/// The router names the editor shows: every site's hotspot server and the profiles the policy
+/// and the sites use; the sites themselves beside.
 #[utoipa::path(get, path = "/api/admin/form-options/mikrotik", tag = "admin", security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = RouterOptions), (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN")))]
+    responses((status = 200, body = crate::admin::sites::RouterChoices), (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "FORBIDDEN")))]
 pub async fn router_options(state: Data, _a: AdminActor) -> Result<HttpResponse, ApiError> {
-    use crate::domain::AccessStatus;
-    let policy = state.admin.runtime.policy();
-    let server = state.settings.router.as_ref().map(|r| r.hotspot_server.clone()).unwrap_or_else(|| "all".into());
-    let mut defaults = serde_json::Map::new();
-    for key in ["server_user", "server_komandan", "server_admin", "server_support"] {
-        defaults.insert(key.into(), serde_json::json!(server));
-    }
-    let mut profiles: Vec<String> = Vec::new();
-    for s in AccessStatus::ALL {
-        let p = policy.profile(*s).to_owned();
-        defaults.insert(format!("profile_{}", s.as_str()), serde_json::json!(p));
-        if !profiles.contains(&p) {
-            profiles.push(p);
-        }
-    }
-    defaults.insert("profile_user".into(), serde_json::json!(policy.profile(AccessStatus::Active)));
-    defaults.insert("profile_komandan".into(), serde_json::json!(policy.profile(AccessStatus::Active)));
-    defaults.insert("profile_default".into(), serde_json::json!(policy.profile(AccessStatus::Active)));
-    Ok(HttpResponse::Ok().json(RouterOptions { server_options: vec![server], profile_options: profiles, defaults }))
+    Ok(HttpResponse::Ok().json(state.admin.router_choices().await?))
 }

@@ -13,6 +13,7 @@ pub mod ops;
 pub mod packages;
 pub mod promos;
 pub mod requests;
+pub mod routers;
 pub mod sends;
 pub mod submissions;
 pub mod users;

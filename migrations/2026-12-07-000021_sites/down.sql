@@ -1,0 +1,16 @@
+DROP INDEX routers_one_from_env;
+ALTER TABLE routers
+    DROP COLUMN identity,
+    DROP COLUMN ros_version,
+    DROP COLUMN last_error,
+    DROP COLUMN last_contact_at,
+    DROP COLUMN from_env,
+    DROP COLUMN max_in_flight,
+    DROP COLUMN comment_prefix,
+    DROP COLUMN status_profiles,
+    DROP COLUMN status_lists,
+    DROP COLUMN site_token,
+    DROP COLUMN egress_addresses,
+    DROP COLUMN client_ranges,
+    DROP COLUMN tls_fingerprint,
+    DROP COLUMN password_sealed;
