@@ -48,6 +48,8 @@ pub struct App {
     pub telegram: Option<crate::telegram::TelegramClient>,
     /// The documents' fonts; none when they cannot be read (documents then answer 503).
     pub fonts: Option<crate::pdf::Fonts>,
+    /// Every enabled site's router client, kept between uses (the environment's is `router`).
+    pub fleet: crate::sites::fleet::Fleet,
 }
 
 /// Names, polling and key lifetimes of the job queues, from the settings.
@@ -70,6 +72,14 @@ fn messenger(settings: &Settings, db: &Db) -> anyhow::Result<Option<Messenger>> 
         gateways.push(gateway::build(second, wa.timeout).context("HOTSPOT_WA_SECONDARY_BASE_URL")?);
     }
     Ok(Some(Messenger::new(db.clone(), gateways, wa.retries, templates)))
+}
+
+fn sites_room(settings: &Settings, db: &Db) -> crate::sites::Sites {
+    let tuning = match &settings.router {
+        Some(r) => r.client.clone(),
+        None => crate::router::RouterConfig::new("site", "127.0.0.1:8728", "admin", ""),
+    };
+    crate::sites::Sites::new(db.clone(), settings.site_key.key.clone(), tuning)
 }
 
 /// The client and the operations for the configured router (connects on first use).
@@ -113,7 +123,21 @@ impl App {
                 None
             }
         };
-        Ok(Self { settings: Arc::new(settings), db, kv, router, messenger, queues, runtime, midtrans, telegram, fonts })
+        let sites = sites_room(&settings, &db);
+        let fleet = crate::sites::fleet::Fleet::new(sites, settings.policy.clone(), router.clone());
+        Ok(Self {
+            settings: Arc::new(settings),
+            db,
+            kv,
+            router,
+            messenger,
+            queues,
+            runtime,
+            midtrans,
+            telegram,
+            fonts,
+            fleet,
+        })
     }
 
     fn tokens(&self) -> AccessTokens {
@@ -183,11 +207,7 @@ impl App {
 
     /// The sites room: the routers, their sealed credentials, their clients' settings.
     pub fn sites(&self) -> crate::sites::Sites {
-        let tuning = match &self.settings.router {
-            Some(r) => r.client.clone(),
-            None => crate::router::RouterConfig::new("site", "127.0.0.1:8728", "admin", ""),
-        };
-        crate::sites::Sites::new(self.db.clone(), self.settings.site_key.key.clone(), tuning)
+        sites_room(&self.settings, &self.db)
     }
 
     /// The billing room.
@@ -260,6 +280,8 @@ impl App {
             admin: self.admin(),
             sync: self.sync_context().ok(),
             queues: self.queues.clone(),
+            fleet: self.fleet.clone(),
+            sites: self.sites(),
         }
     }
 

@@ -21,6 +21,9 @@ pub struct Families {
     pub router_errors: IntCounterVec,
     pub router_breaker_open: IntGauge,
     pub router_connected: IntGauge,
+    /// Per site (`router`: the site's name; as many series as sites).
+    pub site_up: IntGaugeVec,
+    pub site_last_contact: IntGaugeVec,
     pub otp: IntCounterVec,
     pub whatsapp_sends: IntCounterVec,
     pub whatsapp_session_up: IntGaugeVec,
@@ -104,6 +107,8 @@ fn build() -> Result<Families, prometheus::Error> {
         )?,
         router_breaker_open: gauge(r, "router_breaker_open", "1 while the router client's circuit breaker is open")?,
         router_connected: gauge(r, "router_connected", "1 while the router client holds a logged-in connection")?,
+        site_up: gauges(r, "site_up", "1 while the site's router answered its last watch", &["router"])?,
+        site_last_contact: gauges(r, "site_last_contact_timestamp_seconds", "Last answer (Unix s)", &["router"])?,
         otp: counters(
             r,
             "otp_codes_total",
@@ -197,6 +202,23 @@ pub async fn refresh_queues(queues: &hotspot_jobs::Queues) {
         }),
         Err(e) => tracing::debug!(error = %e, "queue counts not read"),
     }
+}
+
+/// Sets each site's `hotspot_site_up` and `hotspot_site_last_contact_timestamp_seconds` from
+/// what the sites room recorded (any process's watch), dropping sites that are gone or disabled.
+pub fn sites(seen: &[(String, Option<bool>, Option<i64>)]) {
+    with(|m| {
+        m.site_up.reset();
+        m.site_last_contact.reset();
+        for (name, up, at) in seen {
+            if let Some(up) = up {
+                m.site_up.with_label_values(&[name.as_str()]).set(i64::from(*up));
+            }
+            if let Some(at) = at {
+                m.site_last_contact.with_label_values(&[name.as_str()]).set(*at);
+            }
+        }
+    });
 }
 
 /// Shows `job`'s failure series at zero (the worker does so for each job it registers).

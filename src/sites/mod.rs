@@ -2,6 +2,7 @@
 //! sealed credentials, networks and names) and the record of their sync cycles (`sync_runs`, the
 //! router's health as the sync saw it). The only writer of both.
 
+pub mod fleet;
 pub mod patch;
 pub mod runs;
 pub mod store;
@@ -57,8 +58,11 @@ impl Sites {
     }
 
     pub async fn list(&self) -> Result<Vec<Site>, StoreError> {
-        let rows = self.db.run(|c| Ok(store::list(c))).await??;
-        Ok(rows.iter().map(Site::from).collect())
+        Ok(self.rows().await?.iter().map(Site::from).collect())
+    }
+
+    pub async fn rows(&self) -> Result<Vec<SiteRow>, StoreError> {
+        self.db.run(|c| Ok(store::list(c))).await?
     }
 
     pub async fn row(&self, id: i32) -> Result<SiteRow, StoreError> {

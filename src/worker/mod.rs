@@ -36,6 +36,9 @@ pub struct Ctx {
     /// The quota sync's context; `None` without a router (the sync jobs say so and succeed).
     pub sync: Option<SyncContext>,
     pub queues: hotspot_jobs::Queues,
+    /// Every enabled site's router (the watch looks at each).
+    pub fleet: crate::sites::fleet::Fleet,
+    pub sites: crate::sites::Sites,
 }
 
 /// This host's name as worker names start with it (`$HOSTNAME`: the container id under Docker).

@@ -169,3 +169,46 @@ async fn a_password_sealed_with_another_key_is_reported_not_used() {
     assert_eq!((status, v["code"].as_str()), (409, Some("INVALID_STATE")), "{v}");
     app.stop().await;
 }
+
+/// Item 4: the watch looks at every enabled site at once, records what each router said (or why
+/// not) on its site, and `/metrics` shows each site up or down with its last contact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watch_records_each_site_and_the_metrics_show_them() {
+    use hotspot::worker::jobs::router_watch::RouterWatch;
+    use hotspot_jobs::Scheduled;
+    let app = TestApp::spawn_with_router(&[]).await;
+    let (_, root) = staff(&app, "+6281100000004", Role::SuperAdmin).await;
+    sites_when_described(&app, &root).await;
+    app.sim().with_state(|s| s.identity = "gedung-a".into());
+    let second = SimRouter::start("127.0.0.1:0".parse().unwrap(), SimConfig::default()).await.unwrap();
+    let body = json!({ "name": "gedung-b", "address": second.addr().to_string(), "password": "sim-password" });
+    let (status, b) = call(&app, &root, "POST", "/api/admin/routers", Some(body)).await;
+    assert_eq!(status, 201, "{b}");
+    let gone = json!({ "name": "gedung-c", "address": format!("127.0.0.1:{}", crate::common::closed_port()) });
+    assert_eq!(call(&app, &root, "POST", "/api/admin/routers", Some(gone)).await.0, 201);
+    let off = json!({ "name": "gedung-d", "address": "127.0.0.1:1", "is_enabled": false });
+    assert_eq!(call(&app, &root, "POST", "/api/admin/routers", Some(off)).await.0, 201);
+
+    let ctx = app.backend.worker_ctx();
+    let done = RouterWatch::run(&ctx, 0).await.expect("the watch runs");
+    assert!(format!("{done:?}").contains("gedung-c"), "{done:?}");
+    let (_, v) = call(&app, &root, "GET", "/api/admin/routers", None).await;
+    let by_name = |n: &str| v["items"].as_array().unwrap().iter().find(|s| s["name"] == n).cloned().unwrap();
+    assert_eq!(
+        (by_name("main")["online"].as_bool(), by_name("main")["identity"].as_str()),
+        (Some(true), Some("gedung-a"))
+    );
+    assert_eq!(by_name("gedung-b")["online"], true);
+    assert!(by_name("gedung-b")["ros_version"].as_str().unwrap_or_default().starts_with('7'));
+    assert_eq!(by_name("gedung-c")["online"], false);
+    assert!(by_name("gedung-c")["last_error"].is_string());
+    assert!(by_name("gedung-d")["online"].is_null(), "a disabled site is not looked at");
+
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(text.contains("hotspot_site_up{router=\"main\"} 1"), "{text}");
+    assert!(text.contains("hotspot_site_up{router=\"gedung-b\"} 1"));
+    assert!(text.contains("hotspot_site_up{router=\"gedung-c\"} 0"));
+    assert!(!text.contains("router=\"gedung-d\""));
+    assert!(text.contains("hotspot_site_last_contact_timestamp_seconds{router=\"gedung-b\"}"));
+    app.stop().await;
+}

@@ -18,6 +18,16 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         }
     }
     crate::metrics::refresh_queues(&state.queues).await;
+    match state.admin.sites().await {
+        Ok(sites) => crate::metrics::sites(
+            &sites
+                .iter()
+                .filter(|s| s.is_enabled)
+                .map(|s| (s.name.clone(), s.online, s.last_contact_at.map(|t| t.timestamp())))
+                .collect::<Vec<_>>(),
+        ),
+        Err(e) => tracing::debug!(error = %e, "sites not read for the metrics"),
+    }
     let text = state.metrics.render().map_err(|e| {
         tracing::error!(error = %e, "metrics encoding failed");
         ApiError::internal()

@@ -16,7 +16,27 @@ pub struct GardenReport {
     pub removed: usize,
 }
 
+/// What a router says it is.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct About {
+    pub identity: Option<String>,
+    pub version: Option<String>,
+    pub board: Option<String>,
+}
+
 impl Ops {
+    /// The router's identity, RouterOS version and board (two small prints).
+    pub async fn about(&self) -> Result<About, RouterError> {
+        let identity = self.client.run(&Command::new("/system/identity/print")).await?;
+        let resource = self.client.run(&Command::new("/system/resource/print")).await?;
+        let first = |rows: &[Row], k: &str| rows.first().and_then(|r| field(r, k)).map(str::to_owned);
+        Ok(About {
+            identity: first(&identity, "name"),
+            version: first(&resource, "version"),
+            board: first(&resource, "board-name"),
+        })
+    }
+
     /// Every row of a configuration menu (small menus only: rules, servers, profiles).
     pub async fn rows_of(&self, menu: &str) -> Result<Vec<Row>, RouterError> {
         self.client.run(&Command::new(format!("{menu}/print"))).await

@@ -1,0 +1,86 @@
+//! The routers' clients, one per enabled site, kept between uses: a client holds its connection
+//! and its breaker, so it is built once and rebuilt only when its site's row changes. The
+//! environment's site uses the process's one client (sign-in and the sync share it).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+
+use super::{SiteRow, Sites, StoreError};
+use crate::domain::policy::{PerStatus, RouterPolicy};
+use crate::router::RouterClient;
+use crate::router::ops::{Managed, Ops};
+
+/// A site's name and its router's operations.
+#[derive(Clone)]
+pub struct SiteOps {
+    pub id: i32,
+    pub name: String,
+    pub ops: Ops,
+}
+
+type Built = HashMap<i32, (DateTime<Utc>, Ops)>;
+
+#[derive(Clone)]
+pub struct Fleet {
+    sites: Sites,
+    /// The backend's policy: its lists stand for a site's that names none.
+    policy: RouterPolicy,
+    /// The environment's router's operations, when one is configured.
+    env: Option<Ops>,
+    built: Arc<Mutex<Built>>,
+}
+
+/// What a site's entries are marked with and which lists it manages.
+pub fn managed(r: &SiteRow, policy: &RouterPolicy) -> Managed {
+    let lists = r.status_lists.clone().and_then(|v| serde_json::from_value::<PerStatus>(v).ok());
+    let policy = RouterPolicy { lists: lists.unwrap_or_else(|| policy.lists.clone()), ..policy.clone() };
+    Managed {
+        comment_prefix: r.comment_prefix.clone(),
+        status_lists: policy.managed_lists(),
+        server: r.hotspot_server.clone(),
+    }
+}
+
+impl Fleet {
+    pub fn new(sites: Sites, policy: RouterPolicy, env: Option<Ops>) -> Self {
+        Self { sites, policy, env, built: Arc::default() }
+    }
+
+    /// Every enabled site with its router's operations. A site whose password does not open with
+    /// this backend's key is left out, with a warning (the admin's test says why).
+    pub async fn enabled(&self) -> Result<Vec<SiteOps>, StoreError> {
+        let rows = self.sites.rows().await?;
+        let mut built = match self.built.lock() {
+            Ok(b) => b,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        built.retain(|id, _| rows.iter().any(|r| r.id == *id && r.is_enabled));
+        let mut out = Vec::new();
+        for r in rows.iter().filter(|r| r.is_enabled) {
+            match self.ops_for(r, &mut built) {
+                Some(ops) => out.push(SiteOps { id: r.id, name: r.name.clone(), ops }),
+                None => {
+                    tracing::warn!(site = %r.name, "the site's router password does not open with HOTSPOT_SITE_KEY")
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn ops_for(&self, r: &SiteRow, built: &mut Built) -> Option<Ops> {
+        if let (true, Some(env)) = (r.from_env, &self.env) {
+            return Some(env.clone());
+        }
+        if let Some((at, ops)) = built.get(&r.id)
+            && *at == r.updated_at
+        {
+            return Some(ops.clone());
+        }
+        let client = RouterClient::new(self.sites.client_config(r).ok()?);
+        let ops = Ops::new(client, managed(r, &self.policy));
+        built.insert(r.id, (r.updated_at, ops.clone()));
+        Some(ops)
+    }
+}
