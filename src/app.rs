@@ -225,26 +225,24 @@ impl App {
 
     /// The sync's context for the configured router.
     pub fn sync_context(&self) -> anyhow::Result<SyncContext> {
-        let settings = &self.settings;
-        let (Some(router), Some(r)) = (self.router.clone(), settings.router.as_ref()) else {
+        let (Some(router), Some(r)) = (self.router.clone(), self.settings.router.as_ref()) else {
             anyhow::bail!("no router is configured (HOTSPOT_ROUTER_ADDR)");
         };
-        Ok(SyncContext {
+        let site = crate::sync::SiteScope::default_site(&r.client.addr);
+        Ok(self.sync_template().context(router, site, r.comment_prefix.clone()))
+    }
+
+    /// What every site's sync context shares.
+    pub fn sync_template(&self) -> crate::sync::SyncTemplate {
+        let settings = &self.settings;
+        crate::sync::SyncTemplate {
             db: self.db.clone(),
-            router,
-            router_name: "main".into(),
-            router_host: r.client.addr.clone(),
             runtime: self.runtime.clone(),
-            comment_prefix: r.comment_prefix.clone(),
             timezone: settings.timezone,
             // Never more than the pool can give at once, leaving room for the API.
             writers: settings.jobs.sync_writers.min(settings.db_pool_size as usize / 2).max(1),
-            progress: None,
-            progress_every: std::time::Duration::from_secs(1),
-            lock_ttl: crate::sync::LOCK_LEASE,
-            pause: None,
             notify: Some(self.queues.clone()),
-        })
+        }
     }
 
     /// The HTTP door's state.
@@ -279,6 +277,7 @@ impl App {
             notify: self.notify(),
             admin: self.admin(),
             sync: self.sync_context().ok(),
+            sync_template: self.sync_template(),
             queues: self.queues.clone(),
             fleet: self.fleet.clone(),
             sites: self.sites(),

@@ -1,3 +1,6 @@
+DROP INDEX user_devices_router_idx;
+DROP INDEX sync_runs_router_idx;
+ALTER TABLE sync_runs DROP COLUMN router_id;
 DROP INDEX routers_one_from_env;
 ALTER TABLE routers
     DROP COLUMN identity,

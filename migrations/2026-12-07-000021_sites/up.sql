@@ -23,3 +23,9 @@ CREATE UNIQUE INDEX routers_one_from_env ON routers (from_env) WHERE from_env;
 
 -- The row the single-router settings registered before sites existed is the environment's.
 UPDATE routers SET from_env = TRUE WHERE id = (SELECT min(id) FROM routers WHERE name = 'main');
+
+-- Each cycle is one site's; a site's devices are the ones bound there (those bound before sites
+-- existed belong to the environment's site).
+ALTER TABLE sync_runs ADD COLUMN router_id INTEGER REFERENCES routers (id) ON DELETE CASCADE;
+CREATE INDEX sync_runs_router_idx ON sync_runs (router_id, id DESC);
+CREATE INDEX user_devices_router_idx ON user_devices (router_id) WHERE router_id IS NOT NULL;

@@ -161,4 +161,6 @@ pub struct SyncRun {
     pub hosts_count: i32,
     /// While the cycle runs: what it is doing now, with its counts.
     pub stage: Option<String>,
+    /// The site synced (none: a cycle from before sites).
+    pub router_id: Option<i32>,
 }

@@ -165,6 +165,7 @@ diesel::table! {
         errors -> Jsonb,
         hosts_count -> Int4,
         stage -> Nullable<Text>,
+        router_id -> Nullable<Int4>,
     }
 }
 

@@ -18,6 +18,7 @@ pub struct SiteOps {
     pub id: i32,
     pub name: String,
     pub ops: Ops,
+    pub row: SiteRow,
 }
 
 type Built = HashMap<i32, (DateTime<Utc>, Ops)>;
@@ -32,9 +33,14 @@ pub struct Fleet {
     built: Arc<Mutex<Built>>,
 }
 
+/// A stored per-status set of names.
+pub fn per_status(v: &Option<serde_json::Value>) -> Option<PerStatus> {
+    serde_json::from_value(v.clone()?).ok()
+}
+
 /// What a site's entries are marked with and which lists it manages.
 pub fn managed(r: &SiteRow, policy: &RouterPolicy) -> Managed {
-    let lists = r.status_lists.clone().and_then(|v| serde_json::from_value::<PerStatus>(v).ok());
+    let lists = per_status(&r.status_lists);
     let policy = RouterPolicy { lists: lists.unwrap_or_else(|| policy.lists.clone()), ..policy.clone() };
     Managed {
         comment_prefix: r.comment_prefix.clone(),
@@ -60,7 +66,7 @@ impl Fleet {
         let mut out = Vec::new();
         for r in rows.iter().filter(|r| r.is_enabled) {
             match self.ops_for(r, &mut built) {
-                Some(ops) => out.push(SiteOps { id: r.id, name: r.name.clone(), ops }),
+                Some(ops) => out.push(SiteOps { id: r.id, name: r.name.clone(), ops, row: r.clone() }),
                 None => {
                     tracing::warn!(site = %r.name, "the site's router password does not open with HOTSPOT_SITE_KEY")
                 }

@@ -28,11 +28,19 @@ fn clamp(n: usize) -> i32 {
 }
 
 /// A cycle's row, `running`; its id. A cycle starts under the sync lock, so a row still
-/// `running` then belongs to a cycle whose process died (or lost its database) before it could
+/// `running` then belongs to a cycle of this site whose process died (or lost its database) before it could
 /// say how it ended: it is closed as failed first, in the same transaction.
-pub fn start(conn: &mut PgConnection, trigger: SyncTrigger, job_id: Option<String>) -> Result<i64, DbError> {
+pub fn start(
+    conn: &mut PgConnection,
+    site: (&str, &str),
+    trigger: SyncTrigger,
+    job_id: Option<String>,
+) -> Result<(i64, i32), DbError> {
     conn.transaction(|tx| {
-        let abandoned = diesel::update(sync_runs::table.filter(sync_runs::status.eq(RunStatus::Running)))
+        let router_id = super::register(tx, site.0, site.1)?;
+        let this_site = sync_runs::router_id.eq(router_id).or(sync_runs::router_id.is_null());
+        let running = sync_runs::table.filter(sync_runs::status.eq(RunStatus::Running)).filter(this_site);
+        let abandoned = diesel::update(running)
             .set((
                 sync_runs::status.eq(RunStatus::Failed),
                 sync_runs::finished_at.eq(Utc::now()),
@@ -44,10 +52,11 @@ pub fn start(conn: &mut PgConnection, trigger: SyncTrigger, job_id: Option<Strin
         if abandoned > 0 {
             tracing::warn!(abandoned, "sync runs left running by a stopped process closed as failed");
         }
-        Ok(diesel::insert_into(sync_runs::table)
-            .values((sync_runs::trigger.eq(trigger), sync_runs::job_id.eq(job_id)))
+        let run_id = diesel::insert_into(sync_runs::table)
+            .values((sync_runs::trigger.eq(trigger), sync_runs::job_id.eq(job_id), sync_runs::router_id.eq(router_id)))
             .returning(sync_runs::id)
-            .get_result(tx)?)
+            .get_result(tx)?;
+        Ok((run_id, router_id))
     })
 }
 

@@ -83,8 +83,8 @@ pub enum FailPoint {
 pub struct SyncContext {
     pub db: Db,
     pub router: Ops,
-    pub router_name: String,
-    pub router_host: String,
+    /// The site this context syncs.
+    pub site: SiteScope,
     /// Runtime settings: what each status means on the router (the one policy sign-in uses
     /// too), read afresh by each cycle.
     pub runtime: crate::settings::Runtime,
@@ -104,6 +104,71 @@ pub struct SyncContext {
     pub pause: Option<Arc<Pause>>,
     /// Where the users' messages go (status changes, quota running low); none: nobody is told.
     pub notify: Option<hotspot_jobs::Queues>,
+}
+
+/// What every site's sync context shares.
+#[derive(Clone)]
+pub struct SyncTemplate {
+    pub db: Db,
+    pub runtime: crate::settings::Runtime,
+    pub timezone: chrono_tz::Tz,
+    pub writers: usize,
+    pub notify: Option<hotspot_jobs::Queues>,
+}
+
+impl SyncTemplate {
+    /// A site's context: its router, its names, the comment prefix of its entries.
+    pub fn context(&self, router: Ops, site: SiteScope, comment_prefix: String) -> SyncContext {
+        SyncContext {
+            db: self.db.clone(),
+            router,
+            site,
+            runtime: self.runtime.clone(),
+            comment_prefix,
+            timezone: self.timezone,
+            writers: self.writers,
+            progress: None,
+            progress_every: Duration::from_secs(1),
+            lock_ttl: super::LOCK_LEASE,
+            pause: None,
+            notify: self.notify.clone(),
+        }
+    }
+}
+
+/// The site a cycle syncs: its row found by name (the environment's made on first sight), its
+/// own lists and profiles over the backend's policy.
+#[derive(Debug, Clone)]
+pub struct SiteScope {
+    pub name: String,
+    pub host: String,
+    /// The environment's site: its devices include those no site claims (bound before sites
+    /// existed), and its cycle keeps every user's stored status current.
+    pub default: bool,
+    pub lists: Option<crate::domain::policy::PerStatus>,
+    pub profiles: Option<crate::domain::policy::PerStatus>,
+}
+
+impl SiteScope {
+    /// The environment's router as the default site.
+    pub fn default_site(host: &str) -> Self {
+        Self { name: "main".into(), host: host.to_owned(), default: true, lists: None, profiles: None }
+    }
+
+    /// The backend's policy with this site's names.
+    pub fn policy(&self, base: &crate::domain::policy::RouterPolicy) -> crate::domain::policy::RouterPolicy {
+        crate::domain::policy::RouterPolicy {
+            lists: self.lists.clone().unwrap_or_else(|| base.lists.clone()),
+            profiles: self.profiles.clone().unwrap_or_else(|| base.profiles.clone()),
+            ..base.clone()
+        }
+    }
+
+    /// What the site's lock and throttle keys end with (the default site keeps the keys of the
+    /// single-router backend, so an upgrade overlaps nothing).
+    pub fn key_suffix(&self) -> String {
+        if self.default { String::new() } else { format!(":{}", self.name) }
+    }
 }
 
 /// A place a cycle waits at (tests of overlapping cycles).

@@ -47,7 +47,6 @@ impl SyncUser {
 }
 
 pub(super) struct Loaded {
-    pub router_id: i32,
     pub users: Vec<UserInput>,
     /// user id → status before this cycle (to count changes).
     pub before: Map<Uuid, AccessStatus>,
@@ -58,30 +57,39 @@ pub(super) struct Loaded {
     pub errors: Vec<String>,
 }
 
-/// The router's id (its row created on first sight), then users, devices and baselines.
+/// The site's users, devices and baselines: the devices bound at the site (at the default site
+/// also those no site claims), their users (at the default site every user, so stored statuses
+/// stay current for users without devices too).
 pub(super) fn load(
     conn: &mut PgConnection,
-    router_name: &str,
-    router_host: &str,
+    router_id: i32,
+    default: bool,
     policy: &RouterPolicy,
     now: DateTime<Utc>,
 ) -> Result<Loaded, DbError> {
-    let router_id = crate::sites::register(conn, router_name, router_host)?;
     let mut errors = Vec::new();
     // Row by row: at 250,000 devices a whole result set held by libpq beside the typed rows
     // was the largest share of the cycle's peak memory.
     let mut users_in = Vec::new();
     let mut before = Map::default();
     let mut stored = Map::default();
-    for u in users::table.select(SyncUser::as_select()).load_iter::<SyncUser, PgRowByRowLoadingMode>(conn)? {
+    let mut users_q = users::table.select(SyncUser::as_select()).into_boxed();
+    let mut devices_q = user_devices::table.select(DeviceRow::as_select()).into_boxed();
+    if default {
+        devices_q = devices_q.filter(user_devices::router_id.eq(router_id).or(user_devices::router_id.is_null()));
+    } else {
+        let here = user_devices::table.filter(user_devices::router_id.eq(router_id)).select(user_devices::user_id);
+        users_q = users_q.filter(users::id.eq_any(here));
+        devices_q = devices_q.filter(user_devices::router_id.eq(router_id));
+    }
+    for u in users_q.load_iter::<SyncUser, PgRowByRowLoadingMode>(conn)? {
         let u = u?;
         stored.insert(u.id, u.access_status);
         let facts = u.facts();
         before.insert(u.id, policy.status(&facts, now));
         users_in.push(UserInput { id: u.id, facts, hotspot_name: u.phone_number.local() });
     }
-    let devices = user_devices::table
-        .select(DeviceRow::as_select())
+    let devices = devices_q
         .load_iter::<DeviceRow, PgRowByRowLoadingMode>(conn)?
         .map(|d| {
             d.map(|d| DeviceInput {
@@ -114,5 +122,5 @@ pub(super) fn load(
             _ => errors.push(format!("baseline of {mac}: negative counter")),
         }
     }
-    Ok(Loaded { router_id, users: users_in, before, stored, devices, baselines, errors })
+    Ok(Loaded { users: users_in, before, stored, devices, baselines, errors })
 }

@@ -32,8 +32,9 @@ fn now_secs() -> u64 {
 
 impl SyncLock {
     /// Takes the lock for at most `ttl` (a crashed holder frees it then). `None`: held elsewhere.
-    pub async fn acquire(kv: &Kv, ttl: Duration) -> Result<Option<SyncLock>, KvError> {
-        let key = kv.key("sync:lock");
+    /// A site's lock: `site` is its key suffix ([`super::SiteScope::key_suffix`]).
+    pub async fn acquire(kv: &Kv, site: &str, ttl: Duration) -> Result<Option<SyncLock>, KvError> {
+        let key = kv.key(&format!("sync:lock{site}"));
         let token = random_token(16);
         let ms = ttl.as_millis().max(1) as u64;
         let got: Option<String> = kv
@@ -97,8 +98,8 @@ impl SyncLock {
 }
 
 /// Seconds since the last completed run, if any.
-pub async fn since_last_run(kv: &Kv) -> Result<Option<u64>, KvError> {
-    let key = kv.key("sync:last_run_ts");
+pub async fn since_last_run(kv: &Kv, site: &str) -> Result<Option<u64>, KvError> {
+    let key = kv.key(&format!("sync:last_run_ts{site}"));
     let last: Option<u64> = kv
         .with_timeout(async {
             let mut c = kv.conn();
@@ -108,8 +109,8 @@ pub async fn since_last_run(kv: &Kv) -> Result<Option<u64>, KvError> {
     Ok(last.map(|t| now_secs().saturating_sub(t)))
 }
 
-pub async fn mark_run(kv: &Kv) -> Result<(), KvError> {
-    let key = kv.key("sync:last_run_ts");
+pub async fn mark_run(kv: &Kv, site: &str) -> Result<(), KvError> {
+    let key = kv.key(&format!("sync:last_run_ts{site}"));
     kv.with_timeout(async {
         let mut c = kv.conn();
         let _: () = redis::cmd("SET").arg(&key).arg(now_secs()).query_async(&mut c).await?;

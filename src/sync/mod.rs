@@ -13,6 +13,6 @@ pub mod reconcile;
 pub mod run;
 pub mod tick;
 
-pub use context::{FailPoint, Pause, Progress, Stage, Summary, SyncContext, SyncError};
+pub use context::{FailPoint, Pause, Progress, SiteScope, Stage, Summary, SyncContext, SyncError, SyncTemplate};
 pub use run::run_cycle;
 pub use tick::{LOCK_LEASE, POLL, TickOutcome, tick};

@@ -29,10 +29,12 @@ pub async fn run_cycle(
 ) -> Result<Summary, SyncError> {
     let started = Instant::now();
     let now = Utc::now();
-    let run_id = ctx.db.run(move |conn| crate::sites::runs::start(conn, trigger, job_id)).await?;
+    let (name, host) = (ctx.site.name.clone(), ctx.site.host.clone());
+    let (run_id, router_id) =
+        ctx.db.run(move |conn| crate::sites::runs::start(conn, (&name, &host), trigger, job_id)).await?;
     let commands_before = ctx.router.client.stats().commands;
     let mut summary = Summary::new(run_id);
-    let result = cycle(ctx, run_id, now, fail, &mut summary).await;
+    let result = cycle(ctx, (run_id, router_id), now, fail, &mut summary).await;
     // The cycle's snapshot and plan are dropped by now.
     crate::db::release_free_memory();
     if let Err(e) = &result {
@@ -76,7 +78,6 @@ async fn record(ctx: &SyncContext, summary: &Summary) {
 
 /// What planning leaves for the rest of the cycle.
 struct Planned {
-    router_id: i32,
     batches: Vec<Batch>,
     router: Vec<Change>,
     /// Statuses that differ from the stored ones.
@@ -87,14 +88,15 @@ struct Planned {
 
 async fn cycle(
     ctx: &SyncContext,
-    run_id: i64,
+    (run_id, router_id): (i64, i32),
     now: DateTime<Utc>,
     fail: FailPoint,
     summary: &mut Summary,
 ) -> Result<(), SyncError> {
     ctx.report(run_id, Stage::Reading).await;
     // One policy for the whole cycle, even if an operator changes the settings meanwhile.
-    let planned = read_and_plan(ctx, ctx.runtime.policy(), now, summary).await?;
+    let policy = std::sync::Arc::new(ctx.site.policy(&ctx.runtime.policy()));
+    let planned = read_and_plan(ctx, router_id, policy, now, summary).await?;
     if let Some(p) = &ctx.pause {
         p.reached.notify_one();
         p.resume.notified().await;
@@ -102,7 +104,7 @@ async fn cycle(
     let stage = Stage::Charging { hosts: summary.hosts, users: summary.users, devices: summary.devices };
     ctx.report(run_id, stage).await;
     let day = now.with_timezone(&ctx.timezone).date_naive();
-    charge(ctx, run_id, planned.router_id, day, planned.batches, fail, summary).await?;
+    charge(ctx, run_id, router_id, day, planned.batches, fail, summary).await?;
     // The statuses this cycle's usage led to, for the admin's filters and counts (the router
     // below is told the same).
     let updates = planned.statuses.clone();
@@ -133,13 +135,14 @@ async fn cycle(
 /// dropped as soon as the plan is made (at 250,000 devices it is a third of the peak memory).
 async fn read_and_plan(
     ctx: &SyncContext,
+    router_id: i32,
     policy: std::sync::Arc<RouterPolicy>,
     now: DateTime<Utc>,
     summary: &mut Summary,
 ) -> Result<Planned, SyncError> {
-    let (name, host, p) = (ctx.router_name.clone(), ctx.router_host.clone(), policy.clone());
+    let (default, p) = (ctx.site.default, policy.clone());
     let (snapshot, loaded) =
-        tokio::join!(ctx.router.snapshot(), ctx.db.run(move |conn| load(conn, &name, &host, &p, now)));
+        tokio::join!(ctx.router.snapshot(), ctx.db.run(move |conn| load(conn, router_id, default, &p, now)));
     let (snapshot, mut loaded) = (snapshot?, loaded?);
     let view = plan::Snapshot {
         hosts: &snapshot.hosts,
@@ -177,11 +180,10 @@ async fn read_and_plan(
         })
         .collect();
     let baselines = std::mem::take(&mut loaded.baselines);
-    let router_id = loaded.router_id;
     drop(loaded);
     let batches = batches(&mut plan, baselines, ctx.writers);
     // Only the router diff is needed from here on.
-    Ok(Planned { router_id, batches, router: plan.router, statuses, crossings })
+    Ok(Planned { batches, router: plan.router, statuses, crossings })
 }
 
 /// The batches' usage transactions, side by side. Batches are independent: each committed one

@@ -39,18 +39,21 @@ pub async fn tick(
     let kv_err = |e: crate::kv::KvError| SyncError::Db(DbError::Unavailable(e.to_string()));
     // 10 % slack: ticks of several processes are not perfectly aligned.
     let min_gap = interval.as_secs().saturating_mul(9) / 10;
-    if trigger == SyncTrigger::Schedule && lock::since_last_run(kv).await.map_err(kv_err)?.is_some_and(|s| s < min_gap)
+    let site = ctx.site.key_suffix();
+    if trigger == SyncTrigger::Schedule
+        && lock::since_last_run(kv, &site).await.map_err(kv_err)?.is_some_and(|s| s < min_gap)
     {
         return Ok(TickOutcome::Throttled);
     }
     // The lock is a short lease renewed while this cycle runs, so no second cycle starts beside
     // it and a dead holder's lease runs out soon; the baseline compare-and-set fences whatever
     // overlaps anyway.
-    let Some(held) = lock::SyncLock::acquire(kv, ctx.lock_ttl).await.map_err(kv_err)? else {
+    let Some(held) = lock::SyncLock::acquire(kv, &site, ctx.lock_ttl).await.map_err(kv_err)? else {
         return Ok(TickOutcome::Locked);
     };
     // Re-check under the lock: a worker that just finished may have run this tick already.
-    if trigger == SyncTrigger::Schedule && lock::since_last_run(kv).await.map_err(kv_err)?.is_some_and(|s| s < min_gap)
+    if trigger == SyncTrigger::Schedule
+        && lock::since_last_run(kv, &site).await.map_err(kv_err)?.is_some_and(|s| s < min_gap)
     {
         let _ = held.release().await;
         return Ok(TickOutcome::Throttled);
@@ -59,7 +62,7 @@ pub async fn tick(
     let result = run_cycle(ctx, trigger, job_id, FailPoint::None).await;
     renewing.abort();
     if result.is_ok() {
-        let _ = lock::mark_run(kv).await;
+        let _ = lock::mark_run(kv, &site).await;
     }
     if let Err(e) = held.release().await {
         tracing::warn!(error = %e, "could not release the sync lock; it expires by itself");

@@ -35,6 +35,8 @@ pub struct Ctx {
     pub admin: crate::admin::Admin,
     /// The quota sync's context; `None` without a router (the sync jobs say so and succeed).
     pub sync: Option<SyncContext>,
+    /// Every other site's sync context is made from this.
+    pub sync_template: crate::sync::SyncTemplate,
     pub queues: hotspot_jobs::Queues,
     /// Every enabled site's router (the watch looks at each).
     pub fleet: crate::sites::fleet::Fleet,

@@ -47,7 +47,7 @@ async fn fixture(n: usize, quota_gib: i64) -> Fixture {
     Fixture { app, ctx, users }
 }
 
-async fn used(app: &TestApp, id: uuid::Uuid) -> i64 {
+pub(super) async fn used(app: &TestApp, id: uuid::Uuid) -> i64 {
     app.backend
         .db
         .run(move |c| Ok(users::table.find(id).select(users::quota_used_bytes).first::<i64>(c)?))

@@ -2,3 +2,4 @@
 
 mod cycles;
 mod recovery;
+mod sites;

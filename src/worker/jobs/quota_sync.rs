@@ -1,11 +1,14 @@
-//! The scheduled quota sync: each tick fires in every worker process; the throttle and the
-//! sync lock make one of them run the cycle.
+//! The scheduled quota sync: each tick fires in every worker process and goes through the
+//! enabled sites one by one; each site's throttle and lock make one process run its cycle, so
+//! two workers take different sites at once and a site is never synced by two. A site that is
+//! down fails alone (its cycle recorded as failed); the others are synced.
 
 use hotspot_jobs::{Done, JobFuture, Rule, Schedule, Scheduled};
 
 use super::{Ctx, boxed, counted};
 use crate::domain::SyncTrigger;
-use crate::sync::{Summary, TickOutcome, tick};
+use crate::sites::fleet::{SiteOps, per_status};
+use crate::sync::{SiteScope, Summary, SyncContext, SyncTemplate, TickOutcome, tick};
 
 pub struct QuotaSync;
 
@@ -19,16 +22,48 @@ impl Scheduled<Ctx> for QuotaSync {
     }
 
     fn run(ctx: &Ctx, _tick: u64) -> JobFuture {
-        let (sync, kv, every) = (ctx.sync.clone(), ctx.kv.clone(), ctx.settings.jobs.sync_interval);
+        let (env, template, fleet) = (ctx.sync.clone(), ctx.sync_template.clone(), ctx.fleet.clone());
+        let (kv, every) = (ctx.kv.clone(), ctx.settings.jobs.sync_interval);
         counted(Self::NAME, async move {
-            let Some(sync) = sync else { return Ok(Done::new("no router configured; nothing to sync")) };
-            Ok(match tick(&sync, &kv, every, SyncTrigger::Schedule, None).await.map_err(boxed)? {
-                TickOutcome::Ran(s) => Done::new(describe(&s)),
-                TickOutcome::Locked => Done::new("another worker is syncing this tick"),
-                TickOutcome::Throttled => Done::new("this tick was synced by another worker"),
-            })
+            let sites = fleet.enabled().await.map_err(boxed)?;
+            if sites.is_empty() {
+                return Ok(Done::new("no site; nothing to sync"));
+            }
+            let (mut said, mut failed, count) = (Vec::new(), None, sites.len());
+            for site in sites {
+                let sync = site_context(&site, env.as_ref(), &template);
+                match tick(&sync, &kv, every, SyncTrigger::Schedule, None).await {
+                    Ok(TickOutcome::Ran(s)) => said.push(format!("{}: {}", site.name, describe(&s))),
+                    Ok(TickOutcome::Locked) => said.push(format!("{}: another worker is syncing it", site.name)),
+                    Ok(TickOutcome::Throttled) => said.push(format!("{}: synced this tick already", site.name)),
+                    Err(e) => {
+                        said.push(format!("{}: failed: {e}", site.name));
+                        failed.get_or_insert(e);
+                    }
+                }
+            }
+            // Retried only when every site failed (the database or Redis, not one router).
+            match failed {
+                Some(e) if said.iter().filter(|s| s.contains(": failed: ")).count() == count => Err(boxed(e)),
+                _ => Ok(Done::new(said.join("; "))),
+            }
         })
     }
+}
+
+/// A site's sync context: the environment's own for its site, else one made for the site.
+pub(super) fn site_context(site: &SiteOps, env: Option<&SyncContext>, template: &SyncTemplate) -> SyncContext {
+    if let (true, Some(env)) = (site.row.from_env, env) {
+        return env.clone();
+    }
+    let scope = SiteScope {
+        name: site.row.name.clone(),
+        host: site.row.host.clone(),
+        default: site.row.from_env,
+        lists: per_status(&site.row.status_lists),
+        profiles: per_status(&site.row.status_profiles),
+    };
+    template.context(site.ops.clone(), scope, site.row.comment_prefix.clone())
 }
 
 pub(super) fn describe(s: &Summary) -> String {
