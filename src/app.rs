@@ -185,6 +185,8 @@ impl App {
             otp: OtpStore::new(self.kv.clone(), secret, a.otp_ttl, a.otp_cooldown, a.otp_max_attempts),
             tokens: self.tokens(),
             limiter: self.limiter(),
+            fleet: Some(self.fleet.clone()),
+            site: None,
         }
     }
 

@@ -94,7 +94,11 @@ impl Captive {
     /// back.
     pub async fn request_code(&self, phone: &Msisdn, client: Option<&ClientIp>) -> Result<(), CaptiveError> {
         let a = &self.settings.auth;
-        if let Some(ip) = client.filter(|ip| !self.settings.hotspot.networks.on_hotspot(Some(ip))) {
+        let off_hotspot = match client {
+            Some(ip) => !self.on_hotspot(ip).await,
+            None => false,
+        };
+        if let (Some(ip), true) = (client, off_hotspot) {
             self.limit("otp-ip", &ip.as_text(), a.otp_per_ip_per_hour, HOUR).await?;
         }
         let user = match self.user_by_phone(phone).await {

@@ -46,7 +46,8 @@ impl Captive {
         ip_hint: Option<ClientIp>,
         client: &ClientInfo,
     ) -> Result<bool, CaptiveError> {
-        self.ops()?;
+        let here = self.here(client).await;
+        here.ops()?;
         let device = match claims.did {
             Some(did) => self.devices.device_keys(claims.sub, did).await?,
             None => None,
@@ -55,11 +56,11 @@ impl Captive {
             Some((mac, ip)) => (Some(mac), ip),
             None => {
                 let ip = ip_hint.or(client.ip).ok_or(CaptiveError::ClientIpUnknown)?;
-                let mac = self.ops()?.mac_for_ip(&ip).await?.map(|(m, _)| m);
+                let mac = here.ops()?.mac_for_ip(&ip).await?.map(|(m, _)| m);
                 (mac, Some(ip))
             }
         };
-        self.reset_on_router(mac.as_ref(), ip.as_ref()).await?;
+        here.reset_on_router(mac.as_ref(), ip.as_ref()).await?;
         Ok(mac.is_some() || ip.is_some())
     }
 
@@ -74,14 +75,15 @@ impl Captive {
         mac_hint: Option<MacAddress>,
         client: &ClientInfo,
     ) -> Result<Option<bool>, CaptiveError> {
-        let Location::Hotspot { device: Some(ip) } = self.locate(ip_hint, client)? else { return Ok(None) };
-        let Some((mac, _)) = self.ops()?.mac_for_ip(&ip).await? else { return Ok(Some(false)) };
+        let here = self.here(client).await;
+        let Location::Hotspot { device: Some(ip) } = here.locate(ip_hint, client)? else { return Ok(None) };
+        let Some((mac, _)) = here.ops()?.mac_for_ip(&ip).await? else { return Ok(Some(false)) };
         if mac_hint.is_some_and(|h| h != mac) {
             return Err(CaptiveError::DeviceMismatch);
         }
         if !self.devices.owns_device(user, mac).await? {
             return Ok(Some(false));
         }
-        Ok(Some(self.binding_active(&mac).await?))
+        Ok(Some(here.binding_active(&mac).await?))
     }
 }

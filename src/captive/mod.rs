@@ -40,11 +40,15 @@ use crate::auth::tokens::AccessTokens;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::devices::Devices;
-use crate::domain::policy::RouterPolicy;
+use crate::domain::ClientIp;
+use crate::domain::network::HotspotNetworks;
+use crate::domain::policy::{PerStatus, RouterPolicy};
+use crate::domain::site::{SiteNetworks, site_for};
 use crate::kv::Kv;
 use crate::notify::Messenger;
 use crate::router::ops::Ops;
 use crate::settings::Runtime;
+use crate::sites::fleet::Fleet;
 
 /// The room's handles and the core rooms it works with; cheap to clone.
 #[derive(Clone)]
@@ -62,11 +66,86 @@ pub struct Captive {
     pub otp: OtpStore,
     pub tokens: AccessTokens,
     pub limiter: Limiter,
+    /// The sites, to find the one a request is at.
+    pub fleet: Option<Fleet>,
+    /// The site this room works at (see [`Captive::here`]); `None`: the environment's router
+    /// and networks, as before sites existed.
+    pub site: Option<Arc<Here>>,
+}
+
+/// The site a request is at, as the sign-in works with it.
+#[derive(Debug, Clone, Default)]
+pub struct Here {
+    /// `None`: at no site (the request's address belongs to none): hints are not believed.
+    pub id: Option<i32>,
+    pub networks: HotspotNetworks,
+    pub lists: Option<PerStatus>,
+    pub profiles: Option<PerStatus>,
 }
 
 impl Captive {
-    /// The one router policy as it stands now (its FUP threshold is a runtime setting).
+    /// The one router policy as it stands now (its FUP threshold is a runtime setting), with
+    /// the site's own list and profile names.
     pub fn policy(&self) -> Arc<RouterPolicy> {
-        self.runtime.policy()
+        let base = self.runtime.policy();
+        match self.site.as_deref() {
+            Some(Here { lists: None, profiles: None, .. }) | None => base,
+            Some(h) => Arc::new(RouterPolicy {
+                lists: h.lists.clone().unwrap_or_else(|| base.lists.clone()),
+                profiles: h.profiles.clone().unwrap_or_else(|| base.profiles.clone()),
+                ..(*base).clone()
+            }),
+        }
+    }
+
+    /// The networks requests are located in: the site's, else the environment's.
+    pub fn networks(&self) -> &HotspotNetworks {
+        self.site.as_deref().map_or(&self.settings.hotspot.networks, |h| &h.networks)
+    }
+
+    /// Whether an address is one of any site's (the environment's networks, else each enabled
+    /// site's): what the per-address limits weigh.
+    pub async fn on_hotspot(&self, ip: &ClientIp) -> bool {
+        if self.settings.hotspot.networks.on_hotspot(Some(ip)) {
+            return true;
+        }
+        let Some(fleet) = &self.fleet else { return false };
+        let sites = fleet.enabled_cached().await.unwrap_or_default();
+        sites.iter().any(|s| s.networks().networks.on_hotspot(Some(ip)))
+    }
+
+    pub(crate) fn site_id(&self) -> Option<i32> {
+        self.site.as_deref().and_then(|h| h.id)
+    }
+
+    /// This room at the site the request is at: decided by the address it arrives from (and the
+    /// token it names among the sites that address allows) before any hint is believed; its
+    /// router, networks and names then. Without sites in the database (a backend just started),
+    /// the environment's router and networks.
+    pub async fn here(&self, client: &ClientInfo) -> Captive {
+        let Some(fleet) = &self.fleet else { return self.clone() };
+        let sites = match fleet.enabled_cached().await {
+            Ok(s) if !s.is_empty() => s,
+            Ok(_) => return self.clone(),
+            Err(e) => {
+                tracing::warn!(error = %e, "the sites are not readable; signing in at the environment's router");
+                return self.clone();
+            }
+        };
+        let nets: Vec<SiteNetworks> = sites.iter().map(|s| s.networks()).collect();
+        let mut at = self.clone();
+        at.site = Some(Arc::new(match site_for(&nets, client.ip.as_ref(), client.site.as_ref()) {
+            Some(i) => {
+                at.router = Some(sites[i].ops.clone());
+                Here {
+                    id: Some(sites[i].id),
+                    networks: nets[i].networks.clone(),
+                    lists: sites[i].lists(),
+                    profiles: sites[i].profiles(),
+                }
+            }
+            None => Here::default(),
+        }));
+        at
     }
 }

@@ -20,6 +20,9 @@ use crate::domain::{ClientIp, LoginMethod, MacAddress};
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
     pub ip: Option<ClientIp>,
+    /// The site the router's login page names (`?site=` or `X-Hotspot-Site`); it only chooses
+    /// among the sites the request's address already allows.
+    pub site: Option<crate::domain::site::SiteToken>,
     pub user_agent: Option<String>,
     pub deadline: Option<std::time::Instant>,
 }
@@ -41,6 +44,8 @@ pub struct SignInRecord {
     /// The SHA-256 of the device's new proof cookie (`None`: none yet).
     pub proof_hash: Option<Vec<u8>>,
     pub session: Option<SessionRecord>,
+    /// The site the device signed in at (`None`: no site named; the environment's).
+    pub site: Option<i32>,
 }
 
 pub async fn record(db: &Db, r: SignInRecord) -> Result<i64, DbError> {
@@ -96,6 +101,7 @@ struct SignInStatement {
     family: Option<Uuid>,
     refresh_expires: Option<DateTime<Utc>>,
     proof_hash: Option<Vec<u8>>,
+    site: Option<i32>,
 }
 
 impl QueryId for SignInStatement {
@@ -124,6 +130,7 @@ impl QueryFragment<Pg> for SignInStatement {
         column::<Nullable<SqlUuid>, _>(&mut out, ", ", &self.family, "family")?;
         column::<Nullable<Timestamptz>, _>(&mut out, ", ", &self.refresh_expires, "refresh_expires")?;
         column::<Nullable<Bytea>, _>(&mut out, ", ", &self.proof_hash, "proof_hash")?;
+        column::<Nullable<diesel::sql_types::Integer>, _>(&mut out, ", ", &self.site, "site")?;
         out.push_sql(ASYNC_COMMIT);
         out.push_sql(")");
         out.push_sql(SIGN_IN_SQL);
@@ -158,12 +165,12 @@ const SIGN_IN_SQL: &str = r#"
 , evicted AS (
     DELETE FROM user_devices d USING p WHERE d.id = ANY(p.evict) AND d.user_id = p.user_id RETURNING d.id
 ), dev AS (
-    INSERT INTO user_devices (user_id, mac_address, ip_address, is_authorized, authorized_at, deauthorized_at, last_seen_at, proof_hash)
-    SELECT p.user_id, p.mac, p.ip, TRUE, now(), NULL, now(), p.proof_hash FROM p
+    INSERT INTO user_devices (user_id, mac_address, ip_address, is_authorized, authorized_at, deauthorized_at, last_seen_at, proof_hash, router_id)
+    SELECT p.user_id, p.mac, p.ip, TRUE, now(), NULL, now(), p.proof_hash, p.site FROM p
     ON CONFLICT (mac_address) DO UPDATE SET
         user_id = EXCLUDED.user_id, ip_address = EXCLUDED.ip_address, is_authorized = TRUE,
         authorized_at = now(), deauthorized_at = NULL, last_seen_at = now(), updated_at = now(),
-        proof_hash = EXCLUDED.proof_hash
+        proof_hash = EXCLUDED.proof_hash, router_id = COALESCE(EXCLUDED.router_id, user_devices.router_id)
     RETURNING id
 ), hist AS (
     INSERT INTO login_history (user_id, device_id, method, ip_address, mac_address, user_agent)
@@ -202,6 +209,7 @@ pub fn record_sign_in(conn: &mut PgConnection, r: SignInRecord) -> Result<i64, D
         family,
         refresh_expires,
         proof_hash: r.proof_hash,
+        site: r.site,
     }
     .get_result(conn)?;
     Ok(row.device_id)
@@ -215,5 +223,5 @@ pub fn register_device(
     ip: &ClientIp,
     evict: Vec<i64>,
 ) -> Result<i64, DbError> {
-    record_sign_in(conn, SignInRecord { user, mac: *mac, ip: *ip, evict, proof_hash: None, session: None })
+    record_sign_in(conn, SignInRecord { user, mac: *mac, ip: *ip, evict, proof_hash: None, session: None, site: None })
 }

@@ -41,7 +41,11 @@ impl Captive {
         if !self.runtime.get().registration_open {
             return Err(RegisterError::Closed);
         }
-        if let Some(ip) = client.filter(|ip| !self.settings.hotspot.networks.on_hotspot(Some(ip))) {
+        let off_hotspot = match client {
+            Some(ip) => !self.on_hotspot(ip).await,
+            None => false,
+        };
+        if let (Some(ip), true) = (client, off_hotspot) {
             self.limit("register-ip", &ip.as_text(), 10, 3_600).await?;
         }
         let mut profile = users::profile_from(&[
@@ -86,7 +90,7 @@ impl Captive {
         client: Option<&ClientIp>,
     ) -> Result<bool, CaptiveError> {
         if let Some(ip) = client {
-            if self.settings.hotspot.networks.on_hotspot(Some(ip)) {
+            if self.on_hotspot(ip).await {
                 let max = self.settings.auth.unknown_phone_per_ip_per_hour;
                 self.limit("validate-hotspot", &ip.as_text(), max, 3_600).await?;
             } else {

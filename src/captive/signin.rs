@@ -95,7 +95,7 @@ impl Captive {
 
     /// Where the request comes from; a client address naming another is refused.
     pub fn locate(&self, hint: Option<ClientIp>, client: &ClientInfo) -> Result<Location, CaptiveError> {
-        self.settings.hotspot.networks.locate(client.ip, hint).map_err(|e| match e {
+        self.networks().locate(client.ip, hint).map_err(|e| match e {
             LocateError::HintMismatch => CaptiveError::DeviceMismatch,
         })
     }
@@ -217,6 +217,7 @@ impl Captive {
             evict: evict.iter().map(|(id, _)| *id).collect(),
             proof_hash: Some(sha256(proof.as_bytes()).to_vec()),
             session,
+            site: self.site_id(),
         };
         let id = record::record(&self.db, r).await?;
         self.devices.forget_later(evict.iter().map(|(_, m)| *m).collect(), vec![]);
@@ -254,6 +255,10 @@ impl Captive {
     /// A code proves the phone. Unknown and existing phones are answered alike until the code
     /// is right: an unknown phone has no code, so any guess is wrong.
     pub async fn verify_otp(&self, v: VerifyOtp) -> Result<SignedIn, CaptiveError> {
+        self.here(&v.client).await.verify_otp_here(v).await
+    }
+
+    async fn verify_otp_here(&self, v: VerifyOtp) -> Result<SignedIn, CaptiveError> {
         let location = self.locate(v.ip, &v.client)?;
         if location == Location::Internet
             && let Some(ip) = &v.client.ip
@@ -324,8 +329,9 @@ impl Captive {
         hotspot_login_context: bool,
         client: ClientInfo,
     ) -> Result<SignedIn, CaptiveError> {
-        let location = self.locate_device(ip, &client)?;
-        self.sign_in(SignIn {
+        let here = self.here(&client).await;
+        let location = here.locate_device(ip, &client)?;
+        here.sign_in(SignIn {
             account: Account::DeviceOwner { proof },
             location,
             mac_hint,
@@ -348,8 +354,9 @@ impl Captive {
     ) -> Result<SignedIn, CaptiveError> {
         let user = self.user_by_id(claims.sub).await?.ok_or(CaptiveError::AuthRequired)?;
         self.ensure_can_sign_in(&user)?;
-        let location = self.locate_device(ip, &client)?;
-        self.sign_in(SignIn {
+        let here = self.here(&client).await;
+        let location = here.locate_device(ip, &client)?;
+        here.sign_in(SignIn {
             account: Account::User(Box::new(user)),
             location,
             mac_hint,

@@ -59,7 +59,7 @@ impl Captive {
         on_hotspot: u32,
     ) -> Result<(), CaptiveError> {
         let Some(ip) = client else { return Err(CaptiveError::ClientIpUnknown) };
-        let max = if self.settings.hotspot.networks.on_hotspot(Some(ip)) { on_hotspot } else { off_hotspot };
+        let max = if self.on_hotspot(ip).await { on_hotspot } else { off_hotspot };
         self.limit(kind, &ip.as_text(), max, 3_600).await
     }
 }

@@ -172,6 +172,7 @@ impl Captive {
             evict: plan.evict.iter().map(|(id, _)| *id).collect(),
             proof_hash: None,
             session: None,
+            site: self.site_id(),
         };
         let device = super::record::record(&self.db, record).await?;
         super::record::witnessed(&self.db, user.id, device, pending.family).await?;

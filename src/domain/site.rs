@@ -91,9 +91,79 @@ impl ApiAddress {
     }
 }
 
+/// A site's networks as the captive door weighs them.
+#[derive(Debug, Clone)]
+pub struct SiteNetworks {
+    pub token: Option<SiteToken>,
+    pub networks: super::network::HotspotNetworks,
+}
+
+/// Which site a request is at, decided before any hint is believed, never by a client address
+/// alone where sites share ranges: among the sites whose egress the request arrives from (else,
+/// for a backend on the venue's own network, whose client ranges it comes from), the one its
+/// token names, or the only one. `None`: at no site (hints are then not believed).
+pub fn site_for(sites: &[SiteNetworks], real: Option<&super::ClientIp>, token: Option<&SiteToken>) -> Option<usize> {
+    let real = real?;
+    let pick = |found: Vec<usize>| -> Option<usize> {
+        match (found.len(), token) {
+            (0, _) => None,
+            (_, Some(t)) => found.iter().copied().find(|i| sites[*i].token.as_ref() == Some(t)),
+            (1, None) => Some(found[0]),
+            _ => None,
+        }
+    };
+    let by_egress: Vec<usize> = (0..sites.len()).filter(|i| sites[*i].networks.is_egress(real)).collect();
+    if !by_egress.is_empty() {
+        return pick(by_egress);
+    }
+    pick((0..sites.len()).filter(|i| sites[*i].networks.is_client(real)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::network::HotspotNetworks;
+    use crate::domain::{Cidr, ClientIp};
+
+    fn site(token: Option<&str>, clients: &str, egress: &[&str]) -> SiteNetworks {
+        SiteNetworks {
+            token: token.map(|t| SiteToken::parse(t).unwrap()),
+            networks: HotspotNetworks {
+                clients: vec![Cidr::parse(clients).unwrap()],
+                egress: egress.iter().map(|e| Cidr::parse(e).unwrap()).collect(),
+            },
+        }
+    }
+
+    #[test]
+    fn the_site_is_decided_by_egress_or_token_never_by_a_shared_client_range_alone() {
+        let ip = |s: &str| ClientIp::parse(s).unwrap();
+        let tok = |s: &str| SiteToken::parse(s).unwrap();
+        let sites = vec![
+            site(Some("gedung-a"), "10.5.50.0/24", &["203.0.113.1/32"]),
+            site(Some("gedung-b"), "10.5.50.0/24", &["203.0.113.2/32"]),
+            site(Some("dusun-3"), "10.5.50.0/24", &["198.51.100.9/32"]),
+            site(Some("dusun-4"), "10.5.50.0/24", &["198.51.100.9/32"]),
+        ];
+        assert_eq!(site_for(&sites, Some(&ip("203.0.113.2")), None), Some(1));
+        assert_eq!(
+            site_for(&sites, Some(&ip("203.0.113.2")), Some(&tok("gedung-a"))),
+            None,
+            "a token outside its egress"
+        );
+        assert_eq!(
+            site_for(&sites, Some(&ip("198.51.100.9")), None),
+            None,
+            "two sites behind one address need a token"
+        );
+        assert_eq!(site_for(&sites, Some(&ip("198.51.100.9")), Some(&tok("Dusun-4"))), Some(3));
+        assert_eq!(site_for(&sites, Some(&ip("10.5.50.7")), None), None, "a shared client range alone decides nothing");
+        assert_eq!(site_for(&sites, Some(&ip("10.5.50.7")), Some(&tok("gedung-b"))), Some(1));
+        assert_eq!(site_for(&sites, Some(&ip("192.0.2.1")), Some(&tok("gedung-b"))), None, "from the internet");
+        assert_eq!(site_for(&sites, None, Some(&tok("gedung-b"))), None);
+        let one = vec![site(None, "10.5.50.0/24", &[])];
+        assert_eq!(site_for(&one, Some(&ip("10.5.50.7")), None), Some(0), "one site: its range is its own");
+    }
 
     #[test]
     fn names_tokens_and_addresses_parse_as_operators_type_them() {

@@ -73,6 +73,18 @@ impl FromRequest for AdminUser {
     }
 }
 
+/// The site a request names: `?site=` or the `X-Hotspot-Site` header (what is not a token is
+/// ignored: it only chooses among the sites the address allows).
+fn site_token(req: &HttpRequest) -> Option<crate::domain::site::SiteToken> {
+    let header = req.headers().get("x-hotspot-site").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let query = || {
+        url::form_urlencoded::parse(req.query_string().as_bytes())
+            .find(|(k, _)| k == "site")
+            .map(|(_, v)| v.into_owned())
+    };
+    header.or_else(query).and_then(|t| crate::domain::site::SiteToken::parse(&t).ok())
+}
+
 /// The client's address (through trusted proxies) and User-Agent.
 #[derive(Debug, Clone)]
 pub struct Client(pub ClientInfo);
@@ -85,7 +97,7 @@ impl FromRequest for Client {
         std::future::ready(state_of(req).map(|state| {
             let m = RequestMeta::of(req, &state.settings.trusted_proxies);
             let deadline = req.extensions().get::<Deadline>().map(|d| d.0);
-            Client(ClientInfo { ip: m.client_ip, user_agent: m.user_agent, deadline })
+            Client(ClientInfo { ip: m.client_ip, user_agent: m.user_agent, deadline, site: site_token(req) })
         }))
     }
 }

@@ -4,11 +4,14 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
 use super::{SiteRow, Sites, StoreError};
+use crate::domain::network::HotspotNetworks;
 use crate::domain::policy::{PerStatus, RouterPolicy};
+use crate::domain::site::{SiteNetworks, SiteToken};
 use crate::router::RouterClient;
 use crate::router::ops::{Managed, Ops};
 
@@ -22,6 +25,33 @@ pub struct SiteOps {
 }
 
 type Built = HashMap<i32, (DateTime<Utc>, Ops)>;
+/// The enabled sites as last read, and when.
+type Recent = Option<(Instant, Vec<SiteOps>)>;
+
+/// How long the sign-in door trusts its list of sites: a site an admin changes is seen within
+/// this, and a sign-in costs no extra database round trip.
+const FRESH_FOR: Duration = Duration::from_secs(5);
+
+impl SiteOps {
+    /// The site's networks and token, as the captive door weighs them.
+    pub fn networks(&self) -> SiteNetworks {
+        SiteNetworks {
+            token: self.row.site_token.as_deref().and_then(|t| SiteToken::parse(t).ok()),
+            networks: HotspotNetworks {
+                clients: super::cidrs(&self.row.client_ranges),
+                egress: super::cidrs(&self.row.egress_addresses),
+            },
+        }
+    }
+
+    pub fn lists(&self) -> Option<PerStatus> {
+        per_status(&self.row.status_lists)
+    }
+
+    pub fn profiles(&self) -> Option<PerStatus> {
+        per_status(&self.row.status_profiles)
+    }
+}
 
 #[derive(Clone)]
 pub struct Fleet {
@@ -31,6 +61,7 @@ pub struct Fleet {
     /// The environment's router's operations, when one is configured.
     env: Option<Ops>,
     built: Arc<Mutex<Built>>,
+    recent: Arc<Mutex<Recent>>,
 }
 
 /// A stored per-status set of names.
@@ -51,7 +82,23 @@ pub fn managed(r: &SiteRow, policy: &RouterPolicy) -> Managed {
 
 impl Fleet {
     pub fn new(sites: Sites, policy: RouterPolicy, env: Option<Ops>) -> Self {
-        Self { sites, policy, env, built: Arc::default() }
+        Self { sites, policy, env, built: Arc::default(), recent: Arc::default() }
+    }
+
+    /// [`Fleet::enabled`], as read at most [`FRESH_FOR`] ago.
+    pub async fn enabled_cached(&self) -> Result<Vec<SiteOps>, StoreError> {
+        let lock = |m: &Mutex<Recent>| match m.lock() {
+            Ok(g) => g.as_ref().filter(|(at, _)| at.elapsed() < FRESH_FOR).map(|(_, s)| s.clone()),
+            Err(p) => p.into_inner().as_ref().filter(|(at, _)| at.elapsed() < FRESH_FOR).map(|(_, s)| s.clone()),
+        };
+        if let Some(sites) = lock(&self.recent) {
+            return Ok(sites);
+        }
+        let sites = self.enabled().await?;
+        if let Ok(mut g) = self.recent.lock() {
+            *g = Some((Instant::now(), sites.clone()));
+        }
+        Ok(sites)
     }
 
     /// Every enabled site with its router's operations. A site whose password does not open with

@@ -57,8 +57,23 @@ impl Sites {
         self.key.seal(PASSWORD_CONTEXT, password.as_bytes())
     }
 
+    /// Every site with its latest cycle.
     pub async fn list(&self) -> Result<Vec<Site>, StoreError> {
-        Ok(self.rows().await?.iter().map(Site::from).collect())
+        let (rows, mut last) = self
+            .db
+            .run(|c| {
+                let last = runs::latest_per_site(c)?;
+                Ok(store::list(c).map(|rows| (rows, last)))
+            })
+            .await??;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let mut s = Site::from(r);
+                s.last_cycle = last.iter().position(|c| c.router_id == Some(r.id)).map(|i| last.swap_remove(i));
+                s
+            })
+            .collect())
     }
 
     pub async fn rows(&self) -> Result<Vec<SiteRow>, StoreError> {

@@ -93,6 +93,16 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<SyncRun>, DbError> {
     .await
 }
 
+/// Each site's latest cycle.
+pub fn latest_per_site(conn: &mut PgConnection) -> Result<Vec<SyncRun>, DbError> {
+    Ok(sync_runs::table
+        .filter(sync_runs::router_id.is_not_null())
+        .distinct_on(sync_runs::router_id)
+        .order((sync_runs::router_id, sync_runs::id.desc()))
+        .select(SyncRun::as_select())
+        .load(conn)?)
+}
+
 /// When the last cycle that succeeded finished.
 pub async fn last_success(db: &Db) -> Result<Option<DateTime<Utc>>, DbError> {
     db.run(|conn| {

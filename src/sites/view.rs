@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::store::SiteRow;
+use crate::db::models::SyncRun;
 use crate::domain::policy::PerStatus;
 
 /// A site: one router this backend drives.
@@ -49,6 +50,8 @@ pub struct Site {
     pub last_error: Option<String>,
     pub ros_version: Option<String>,
     pub identity: Option<String>,
+    /// Its latest sync cycle and its figures (devices seen: `hosts_count`).
+    pub last_cycle: Option<SyncRun>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -89,6 +92,7 @@ impl From<&SiteRow> for Site {
             last_error: r.last_error.clone(),
             ros_version: r.ros_version.clone(),
             identity: r.identity.clone(),
+            last_cycle: None,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }

@@ -34,6 +34,7 @@ import sys
 import urllib.parse
 import urllib.request
 
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import async_playwright
 
 PORTAL = os.environ["PORTAL"]
@@ -654,19 +655,27 @@ async def admin_logs(page, mark):
     await mark("export")
     item = page.locator(".v-overlay--active .v-list-item").filter(has_text="CSV").first
     # The menu opens on the button's click once the page has settled; a click during its
-    # opening transition (a loaded machine) is clicked again.
-    for _ in range(5):
-        await page.click("button:has-text('Ekspor')")
+    # opening transition (a loaded machine) is clicked again, and an item clicked as the menu
+    # closed (no export asked for) is chosen again from a menu opened anew.
+    for attempt in range(3):
+        for _ in range(5):
+            await page.click("button:has-text('Ekspor')")
+            try:
+                await item.wait_for(state="visible", timeout=3000)
+                break
+            except PlaywrightTimeout:
+                await page.keyboard.press("Escape")
+        await item.wait_for(state="visible", timeout=3000)
+        # The page fetches the export and hands it to the browser as a download (a blob link);
+        # the file is what the operator gets (playwright has no body for the attachment answer).
         try:
-            await item.wait_for(state="visible", timeout=3000)
+            async with page.expect_download(timeout=20000) as got:
+                await answer(page, watch, "GET", "/api/admin/action-logs/export", lambda: item.click(), 8000)
             break
-        except Exception:
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
             await page.keyboard.press("Escape")
-    await item.wait_for(state="visible", timeout=3000)
-    # The page fetches the export and hands it to the browser as a download (a blob link);
-    # the file is what the operator gets (playwright has no body for the attachment answer).
-    async with page.expect_download(timeout=20000) as got:
-        await answer(page, watch, "GET", "/api/admin/action-logs/export", lambda: item.click())
     download = await got.value
     with open(await download.path(), encoding="utf-8-sig") as f:
         text = f.read()

@@ -3,3 +3,4 @@
 mod boundary;
 mod limits;
 mod sign_in;
+mod sites;

@@ -137,5 +137,11 @@ async fn one_quota_is_charged_from_two_sites_once_per_byte_and_a_site_down_fails
     assert!(new.contains(&&"main".to_owned()) && new.contains(&&"gedung-b".to_owned()));
     let end = truth(app.sim(), mac_a) + truth(&second, mac_b);
     assert_eq!(used(&app, u.id).await as u64, end - start, "still once per byte");
+    // Each site shows its latest cycle and its figures.
+    let (_, v) = call(&app, &root, "GET", "/api/admin/routers", None).await;
+    for s in v["items"].as_array().unwrap() {
+        assert_eq!(s["last_cycle"]["status"], "succeeded", "{s}");
+        assert_eq!(s["last_cycle"]["hosts_count"], 1, "its one phone seen: {s}");
+    }
     app.stop().await;
 }
