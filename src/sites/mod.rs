@@ -8,7 +8,6 @@ pub mod runs;
 pub mod store;
 pub mod view;
 
-use chrono::Utc;
 use diesel::prelude::*;
 use secrecy::ExposeSecret;
 
@@ -28,13 +27,18 @@ pub use view::Site;
 /// What a sealed router password is bound to: it opens as nothing else.
 const PASSWORD_CONTEXT: &[u8] = b"hotspot:router-password";
 
-/// The router's id, its row created on first sight (the configured router is the first site).
+/// A site's id by its name, its row made on first sight (the environment's router before it is
+/// described). A read when it exists: its `updated_at` says when its settings changed, and a
+/// site's router client is rebuilt only then.
 pub fn register(conn: &mut PgConnection, name: &str, host: &str) -> Result<i32, DbError> {
+    if let Some(id) = routers::table.filter(routers::name.eq(name)).select(routers::id).first(conn).optional()? {
+        return Ok(id);
+    }
     Ok(diesel::insert_into(routers::table)
         .values((routers::name.eq(name), routers::host.eq(host), routers::username.eq("api")))
         .on_conflict(routers::name)
         .do_update()
-        .set(routers::updated_at.eq(Utc::now()))
+        .set(routers::name.eq(diesel::upsert::excluded(routers::name)))
         .returning(routers::id)
         .get_result(conn)?)
 }

@@ -22,10 +22,39 @@ pub struct Reconciled {
 /// IPs an authorized device of someone else holds now (never touched from here).
 type Loaded = (User, Vec<DeviceRow>, Vec<ClientIp>);
 
-fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<Loaded>, crate::db::DbError> {
+/// Whose devices a reconcile takes: every one of the user's (a backend without sites yet), or
+/// those at one site (at the environment's site also those no site claims).
+#[derive(Debug, Clone, Copy)]
+pub enum DevicesAt {
+    All,
+    Site { id: i32, default: bool },
+}
+
+/// The sites the user's devices are at (`None`: a device no site claims).
+pub async fn sites_of(ctx: &SyncContext, id: Uuid) -> Result<Vec<Option<i32>>, SyncError> {
+    Ok(ctx
+        .db
+        .run(move |conn| {
+            Ok(user_devices::table
+                .filter(user_devices::user_id.eq(id))
+                .select(user_devices::router_id)
+                .distinct()
+                .load(conn)?)
+        })
+        .await?)
+}
+
+fn load(conn: &mut PgConnection, id: Uuid, at: DevicesAt) -> Result<Option<Loaded>, crate::db::DbError> {
     let Some(user) = crate::accounts::find(conn, id)? else { return Ok(None) };
-    let devices: Vec<DeviceRow> =
-        user_devices::table.filter(user_devices::user_id.eq(id)).select(DeviceRow::as_select()).load(conn)?;
+    let mut q = user_devices::table.filter(user_devices::user_id.eq(id)).select(DeviceRow::as_select()).into_boxed();
+    q = match at {
+        DevicesAt::All => q,
+        DevicesAt::Site { id, default: true } => {
+            q.filter(user_devices::router_id.eq(id).or(user_devices::router_id.is_null()))
+        }
+        DevicesAt::Site { id, default: false } => q.filter(user_devices::router_id.eq(id)),
+    };
+    let devices: Vec<DeviceRow> = q.load(conn)?;
     let ips: Vec<ClientIp> = devices.iter().filter_map(|d| d.ip_address).collect();
     let taken: Vec<Option<ClientIp>> = user_devices::table
         .filter(user_devices::ip_address.eq_any(&ips))
@@ -38,9 +67,9 @@ fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<Loaded>, crate::db::
 
 /// Applies the one policy to the user's entries; an error (router down, a write refused) is
 /// for the queue to retry. A user who no longer exists has nothing to reconcile.
-pub async fn reconcile_user(ctx: &SyncContext, id: Uuid) -> Result<Option<Reconciled>, SyncError> {
-    let Some((user, devices, taken)) = ctx.db.run(move |conn| load(conn, id)).await? else { return Ok(None) };
-    let policy = ctx.runtime.policy();
+pub async fn reconcile_user(ctx: &SyncContext, id: Uuid, at: DevicesAt) -> Result<Option<Reconciled>, SyncError> {
+    let Some((user, devices, taken)) = ctx.db.run(move |conn| load(conn, id, at)).await? else { return Ok(None) };
+    let policy = std::sync::Arc::new(ctx.site.policy(&ctx.runtime.policy()));
     let router = &ctx.router;
     let mut bindings = Vec::new();
     for d in &devices {

@@ -117,5 +117,32 @@ async fn each_site_is_known_by_its_egress_and_one_account_signs_in_at_both() {
     hotspot::worker::jobs::QuotaSync::run(&ctx, 0).await.unwrap();
     assert!(!bound(&second, mac_b), "unbound where it was");
     assert!(bound(app.sim(), mac_b) && bound(app.sim(), mac_a), "both bound where they are");
+
+    // An admin's block reaches every site where the user has a device, at once (not at the
+    // next cycle): a third phone back at gedung-b is blocked there too.
+    let mac_c = "02:BB:00:00:00:03";
+    second
+        .with_state(|s| s.add_host(hotspot::domain::MacAddress::parse(mac_c).unwrap(), "10.5.50.30".parse().unwrap()));
+    sign_in(&app, &at_b, phone, "10.5.50.30", "/api/auth/verify-otp").await;
+    assert!(bound(&second, mac_c));
+    let user = app.backend.captive().user_by_phone(&hotspot::domain::Msisdn::parse(phone).unwrap()).await.unwrap();
+    let (status, v) =
+        call(&app, &root, "POST", &format!("/api/admin/users/{}/block", user.id), Some(json!({ "reason": "uji" })))
+            .await;
+    assert_eq!(status, 200, "{v}");
+    use hotspot_jobs::Queued;
+    let job = hotspot_jobs::Reconcile { user_id: user.id.to_string(), reason: "block".into() };
+    let done = job.run(&ctx, "t".into()).await.expect("the reconcile");
+    assert!(format!("{done:?}").contains("gedung-b") && format!("{done:?}").contains("main"), "{done:?}");
+    let blocked_at = |sim: &SimRouter, ip: &str| {
+        sim.with_state(|s| {
+            s.table("/ip/firewall/address-list")
+                .unwrap()
+                .rows()
+                .any(|r| r.attrs["address"] == ip && r.attrs["list"] == "hs_blocked")
+        })
+    };
+    assert!(blocked_at(&second, "10.5.50.30"), "blocked at gedung-b");
+    assert!(blocked_at(app.sim(), "10.5.50.20"), "and at the environment's site");
     app.stop().await;
 }
