@@ -228,14 +228,7 @@ async fn start_demo_sims() -> anyhow::Result<DemoSims> {
     let control = control::serve(control_at, router.clone()).await.with_context(|| {
         format!("cannot start the simulator control port on {control_at} (HOTSPOT_DEMO_ROUTER_CONTROL)")
     })?;
-    let ticking = router.clone();
-    let ticker = tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
-        loop {
-            every.tick().await;
-            ticking.advance(1);
-        }
-    });
+    let ticker = super::demo_site::ticking(router.clone());
     let wa_listen: std::net::SocketAddr = std::env::var("HOTSPOT_DEMO_WHATSAPP_LISTEN")
         .unwrap_or_else(|_| "127.0.0.1:18730".into())
         .parse()
@@ -299,6 +292,7 @@ pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
         settings.notify.quiet_end = 0;
     }
     let sims = start_demo_sims().await?;
+    let second = super::demo_site::start().await?;
     let router_addr = sims.router.addr().to_string();
     settings.router = Some(RouterSettings::with_defaults(&router_addr)?);
     let wa_base = sims.whatsapp.base_url();
@@ -322,6 +316,7 @@ pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
     let seeded = seed_demo(&app.db).await?;
     let packages = seed_packages(&app.billing()).await?;
     let prepared = prepare_router(&app).await?;
+    super::demo_site::register(&app, &second.sim).await?;
     tracing::info!(
         migrations = applied,
         seeded_users = seeded,
@@ -334,10 +329,13 @@ pub async fn demo(mut settings: Settings) -> anyhow::Result<()> {
     sims.midtrans.set_notify_url(Some(format!("http://{addr}/api/transactions/notification")));
     let control = std::env::var("HOTSPOT_DEMO_ROUTER_CONTROL").unwrap_or_else(|_| "127.0.0.1:18729".into());
     eprintln!(
-        "\nhotspot demo on http://{addr}\n  health:   curl -s http://{addr}/api/health\n  openapi:  curl -s http://{addr}/api/openapi.json\n  metrics:  curl -s http://{addr}/metrics\n  admin:    {DEMO_ADMIN_PHONE} / {DEMO_ADMIN_PASSWORD}\n  router:   RouterOS API simulator on {router_addr} (admin / sim-password), control port {control}\n  whatsapp: gateway simulator on {wa_base}; codes: curl -s '{wa_base}/_sim/last-code?to=081234567001'\n  midtrans: payment simulator on {mt_base}; pay an order: curl -s -X POST {mt_base}/_sim/transactions/ORDER_ID/pay\n  telegram: bot API simulator on {tg_base}; sent messages: curl -s {tg_base}/_sim/outbox\n"
+        "\nhotspot demo on http://{addr}\n  health:   curl -s http://{addr}/api/health\n  openapi:  curl -s http://{addr}/api/openapi.json\n  metrics:  curl -s http://{addr}/metrics\n  admin:    {DEMO_ADMIN_PHONE} / {DEMO_ADMIN_PASSWORD}\n  router:   RouterOS API simulator on {router_addr} (admin / sim-password), control port {control}\n  gedung-b: a second site's router simulator on {} (control port {}); its phones reach the backend from 127.0.0.3\n  whatsapp: gateway simulator on {wa_base}; codes: curl -s '{wa_base}/_sim/last-code?to=081234567001'\n  midtrans: payment simulator on {mt_base}; pay an order: curl -s -X POST {mt_base}/_sim/transactions/ORDER_ID/pay\n  telegram: bot API simulator on {tg_base}; sent messages: curl -s {tg_base}/_sim/outbox\n",
+        second.sim.addr(),
+        second.control
     );
     let result = serve_and_work(app, listener).await;
     sims.router.shutdown();
+    second.sim.shutdown();
     sims.whatsapp.stop().await;
     sims.midtrans.stop().await;
     sims.telegram.stop().await;

@@ -3,6 +3,7 @@
 mod admin;
 mod benches;
 pub mod demo;
+mod demo_site;
 mod ops;
 mod sims;
 mod sites;
