@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::router::RouterOutcome;
-use super::{Captive, CaptiveError};
+use super::{Captive, CaptiveError, ClientInfo};
 use crate::auth::tokens::{self, Claims};
 use crate::crypto::{random_token, sha256};
 use crate::db::models::User;
@@ -209,13 +209,15 @@ impl Captive {
 
     /// A session's pending work, on its next call: a witnessed login not noticed yet, and the
     /// proof cookie of a device bound by a witness.
-    pub async fn finish_pending(&self, claims: &Claims) -> Result<Option<Handover>, CaptiveError> {
+    /// Asked at the site the caller is at (the one-time user waits on that site's router).
+    pub async fn finish_pending(&self, claims: &Claims, client: &ClientInfo) -> Result<Option<Handover>, CaptiveError> {
         let Some(family) = claims.fam else { return Ok(None) };
+        let here = self.here(client).await;
         let fam = family.simple().to_string();
         let (k_of, k_done) = (self.key("of", &fam), self.key("done", &fam));
         let waiting: Option<String> = self.get(&k_of).await?;
         if let Some(name) = &waiting {
-            match self.complete_witness(name).await {
+            match here.complete_witness(name).await {
                 Ok(_) | Err(CaptiveError::WitnessGone) => {}
                 Err(e) => return Err(e),
             }

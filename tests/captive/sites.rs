@@ -146,3 +146,45 @@ async fn each_site_is_known_by_its_egress_and_one_account_signs_in_at_both() {
     assert!(blocked_at(app.sim(), "10.5.50.20"), "and at the environment's site");
     app.stop().await;
 }
+
+/// In `router-login` mode the one-time hotspot user is made on the router of the site the phone
+/// is at, and the router of that site witnesses its login.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_routers_witness_happens_at_the_site_the_phone_is_at() {
+    let app = TestApp::spawn_captive(&[("HOTSPOT_BINDING_MODE", "router-login")]).await;
+    let (_, root) = staff(&app, "+6281100000022", Role::SuperAdmin).await;
+    let second = SimRouter::start("127.0.0.1:0".parse().unwrap(), SimConfig::default()).await.unwrap();
+    let body = json!({ "name": "gedung-b", "address": second.addr().to_string(), "password": "sim-password",
+        "client_ranges": ["10.5.0.0/16"], "egress_addresses": ["127.0.0.3/32"] });
+    assert_eq!(call(&app, &root, "POST", "/api/admin/routers", Some(body)).await.0, 201);
+    for _ in 0..100 {
+        let (_, v) = call(&app, &root, "GET", "/api/admin/routers", None).await;
+        if v["items"].as_array().is_some_and(|i| i.len() == 2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(5_100)).await;
+    let phone = "081234567802";
+    app.user(phone, "Saksi Gedung B", 10).await;
+    let (mac, ip) = ("02:BB:00:00:00:07", "10.5.50.40");
+    let m = hotspot::domain::MacAddress::parse(mac).unwrap();
+    second.with_state(|s| s.add_host(m, ip.parse().unwrap()));
+    let b = from([127, 0, 0, 3]);
+    let v = sign_in(&app, &b, phone, ip, "/api/auth/verify-otp").await;
+    let (user, password) = (v["hotspot_username"].as_str().unwrap(), v["hotspot_password"].as_str().unwrap());
+    let made_at = |sim: &SimRouter| {
+        sim.with_state(|s| s.table("/ip/hotspot/user").unwrap().rows().any(|r| r.attrs["name"] == user))
+    };
+    assert!(made_at(&second) && !made_at(app.sim()), "the one-time user is gedung-b's");
+    second.with_state(|s| s.host_login(&m, user, password)).unwrap();
+    let res = b.get(app.url("/api/auth/me")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let started = std::time::Instant::now();
+    while site_of(&app, mac).as_deref() != Some("gedung-b") {
+        assert!(started.elapsed() < Duration::from_secs(8), "the witness at gedung-b did not bind the phone");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(bound(&second, mac) && !bound(app.sim(), mac));
+    app.stop().await;
+}

@@ -213,7 +213,8 @@ pub async fn me(
 ) -> Result<HttpResponse, ApiError> {
     match user {
         Ok(u) => {
-            let handover = if u.0.attention { state.captive.finish_pending(&u.0.claims).await? } else { None };
+            let handover =
+                if u.0.attention { state.captive.finish_pending(&u.0.claims, &client.0).await? } else { None };
             let user = state.captive.user_by_id(u.id()).await?.ok_or_else(refuse::auth_required)?;
             let mut res = HttpResponse::Ok();
             hand_over(&mut res, &state, handover);
@@ -270,7 +271,7 @@ pub async fn hotspot_session_status(
     input: Input<HintQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let h = input.0;
-    let handover = if user.0.attention { state.captive.finish_pending(&user.0.claims).await? } else { None };
+    let handover = if user.0.attention { state.captive.finish_pending(&user.0.claims, &client.0).await? } else { None };
     let device = state.captive.hotspot_session_status(user.id(), h.client_ip, h.client_mac, &client.0).await?;
     let mut res = HttpResponse::Ok();
     hand_over(&mut res, &state, handover);
