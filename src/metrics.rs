@@ -24,6 +24,8 @@ pub struct Families {
     /// Per site (`router`: the site's name; as many series as sites).
     pub site_up: IntGaugeVec,
     pub site_last_contact: IntGaugeVec,
+    pub site_devices_seen: IntGaugeVec,
+    pub site_last_cycle: IntGaugeVec,
     pub otp: IntCounterVec,
     pub whatsapp_sends: IntCounterVec,
     pub whatsapp_session_up: IntGaugeVec,
@@ -109,6 +111,8 @@ fn build() -> Result<Families, prometheus::Error> {
         router_connected: gauge(r, "router_connected", "1 while the router client holds a logged-in connection")?,
         site_up: gauges(r, "site_up", "1 while the site's router answered its last watch", &["router"])?,
         site_last_contact: gauges(r, "site_last_contact_timestamp_seconds", "Last answer (Unix s)", &["router"])?,
+        site_devices_seen: gauges(r, "site_devices_seen", "Our devices online at its last cycle", &["router"])?,
+        site_last_cycle: gauges(r, "site_last_cycle_timestamp_seconds", "End of its last cycle (Unix s)", &["router"])?,
         otp: counters(
             r,
             "otp_codes_total",
@@ -121,12 +125,7 @@ fn build() -> Result<Families, prometheus::Error> {
             "WhatsApp send attempts by provider and outcome (sent, failed)",
             &["provider", "outcome"],
         )?,
-        whatsapp_session_up: gauges(
-            r,
-            "whatsapp_session_up",
-            "1 while the provider's WhatsApp session is paired",
-            &["provider"],
-        )?,
+        whatsapp_session_up: gauges(r, "whatsapp_session_up", "1 while its WhatsApp session is paired", &["provider"])?,
         queue_jobs: gauges(
             r,
             "queue_jobs",
@@ -204,18 +203,34 @@ pub async fn refresh_queues(queues: &hotspot_jobs::Queues) {
     }
 }
 
-/// Sets each site's `hotspot_site_up` and `hotspot_site_last_contact_timestamp_seconds` from
-/// what the sites room recorded (any process's watch), dropping sites that are gone or disabled.
-pub fn sites(seen: &[(String, Option<bool>, Option<i64>)]) {
+/// What `/metrics` shows of one enabled site.
+#[derive(Debug, Clone, Default)]
+pub struct SiteSeen {
+    pub name: String,
+    pub up: Option<bool>,
+    pub last_contact: Option<i64>,
+    /// Our devices online at its last cycle, and when that cycle ended.
+    pub devices_seen: Option<i64>,
+    pub last_cycle: Option<i64>,
+}
+
+/// Sets each site's series from what the sites room recorded (any process's watch and cycles),
+/// dropping sites that are gone or disabled.
+pub fn sites(seen: &[SiteSeen]) {
     with(|m| {
-        m.site_up.reset();
-        m.site_last_contact.reset();
-        for (name, up, at) in seen {
-            if let Some(up) = up {
-                m.site_up.with_label_values(&[name.as_str()]).set(i64::from(*up));
-            }
-            if let Some(at) = at {
-                m.site_last_contact.with_label_values(&[name.as_str()]).set(*at);
+        let families = [&m.site_up, &m.site_last_contact, &m.site_devices_seen, &m.site_last_cycle];
+        families.iter().for_each(|f| f.reset());
+        for s in seen {
+            let values = [
+                (&m.site_up, s.up.map(i64::from)),
+                (&m.site_last_contact, s.last_contact),
+                (&m.site_devices_seen, s.devices_seen),
+                (&m.site_last_cycle, s.last_cycle),
+            ];
+            for (family, value) in values {
+                if let Some(v) = value {
+                    family.with_label_values(&[s.name.as_str()]).set(v);
+                }
             }
         }
     });

@@ -40,28 +40,54 @@ pub(super) async fn worker_healthcheck(settings: Settings) -> anyhow::Result<()>
     }
 }
 
+/// `hotspot sync --now`: a cycle at every enabled site, one after the other, each summed up.
 pub(super) async fn sync_now(now: bool, settings: Settings) -> anyhow::Result<()> {
     if !now {
         bail!("use --now to run a cycle now (the worker runs them on its schedule)");
     }
     let app = App::connect(settings)?;
-    let mut ctx = app.sync_context()?;
+    let env = app.sync_context().ok();
+    let sites = app.fleet.enabled().await?;
+    let contexts: Vec<(String, crate::sync::SyncContext)> = if sites.is_empty() {
+        vec![("main".into(), app.sync_context()?)]
+    } else {
+        let template = app.sync_template();
+        sites
+            .iter()
+            .map(|s| (s.name.clone(), crate::worker::jobs::quota_sync::site_context(s, env.as_ref(), &template)))
+            .collect()
+    };
+    let mut failed = Vec::new();
+    for (name, ctx) in contexts {
+        if let Err(e) = sync_site(&app, &name, ctx).await {
+            eprintln!("{name}: {e}");
+            failed.push(name);
+        }
+    }
+    if !failed.is_empty() {
+        bail!("the sync failed at {}", failed.join(", "));
+    }
+    Ok(())
+}
+
+async fn sync_site(app: &App, name: &str, mut ctx: crate::sync::SyncContext) -> anyhow::Result<()> {
     let interactive = std::io::IsTerminal::is_terminal(&std::io::stderr());
     if interactive {
         let started = std::time::Instant::now();
+        let site = name.to_owned();
         ctx.progress = Some(std::sync::Arc::new(move |stage| {
             // One line rewritten in place: the stages follow each other quickly.
-            eprint!("\r\x1b[2Ksync [{:>6.1} s] {stage}", started.elapsed().as_secs_f64());
+            eprint!("\r\x1b[2Ksync {site} [{:>6.1} s] {stage}", started.elapsed().as_secs_f64());
         }));
     }
     let every = std::time::Duration::from_secs(300);
     match crate::sync::tick(&ctx, &app.kv, every, crate::domain::SyncTrigger::Cli, None).await? {
         crate::sync::TickOutcome::Ran(s) => {
             if interactive {
-                eprintln!("\r\x1b[2Ksync done");
+                eprintln!("\r\x1b[2Ksync {name} done");
             }
             println!(
-                "sync run {}: {} in {} ms — {} users, {} devices, {} hosts; {} bytes charged to {} users; {} status changes; {} router commands, {} writes; {} errors",
+                "{name}: sync run {}: {} in {} ms — {} users, {} devices, {} hosts; {} bytes charged to {} users; {} status changes; {} router commands, {} writes; {} errors",
                 s.run_id,
                 s.status,
                 s.millis,

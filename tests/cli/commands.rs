@@ -369,6 +369,10 @@ async fn router_add_list_test_and_disable_from_the_command_line() {
     let (code, out, err) = tokio::task::block_in_place(|| cli(&["router", "test", "gedung-b"], None));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("identity MikroTik") && out.contains("RouterOS 7"), "{out}");
+    // `sync --now` runs a cycle at every enabled site (here the one site, no HOTSPOT_ROUTER_ADDR).
+    let (code, out, err) = tokio::task::block_in_place(|| cli(&["sync", "--now"], None));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("gedung-b: sync run") && out.contains("succeeded"), "{out}");
     let (code, out, _) = tokio::task::block_in_place(|| cli(&["router", "disable", "gedung-b"], None));
     assert!(code == 0 && out.contains("disabled"), "{out}");
     let (code, out, _) = tokio::task::block_in_place(|| cli(&["router", "list"], None));

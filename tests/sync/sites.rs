@@ -152,5 +152,8 @@ async fn one_quota_is_charged_from_two_sites_once_per_byte_and_a_site_down_fails
         assert_eq!(s["last_cycle"]["status"], "succeeded", "{s}");
         assert_eq!(s["last_cycle"]["hosts_count"], 1, "its one phone seen: {s}");
     }
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(text.contains("hotspot_site_devices_seen{router=\"gedung-b\"} 1"), "{text}");
+    assert!(text.contains("hotspot_site_last_cycle_timestamp_seconds{router=\"main\"}"));
     app.stop().await;
 }

@@ -23,7 +23,13 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             &sites
                 .iter()
                 .filter(|s| s.is_enabled)
-                .map(|s| (s.name.clone(), s.online, s.last_contact_at.map(|t| t.timestamp())))
+                .map(|s| crate::metrics::SiteSeen {
+                    name: s.name.clone(),
+                    up: s.online,
+                    last_contact: s.last_contact_at.map(|t| t.timestamp()),
+                    devices_seen: s.last_cycle.as_ref().map(|c| i64::from(c.hosts_count)),
+                    last_cycle: s.last_cycle.as_ref().and_then(|c| c.finished_at).map(|t| t.timestamp()),
+                })
                 .collect::<Vec<_>>(),
         ),
         Err(e) => tracing::debug!(error = %e, "sites not read for the metrics"),

@@ -52,7 +52,7 @@ impl Scheduled<Ctx> for QuotaSync {
 }
 
 /// A site's sync context: the environment's own for its site, else one made for the site.
-pub(super) fn site_context(site: &SiteOps, env: Option<&SyncContext>, template: &SyncTemplate) -> SyncContext {
+pub fn site_context(site: &SiteOps, env: Option<&SyncContext>, template: &SyncTemplate) -> SyncContext {
     if let (true, Some(env)) = (site.row.from_env, env) {
         return env.clone();
     }
