@@ -13,8 +13,9 @@ use utoipa::ToSchema;
 use super::{Actor, Admin};
 use crate::audit::{self, Target};
 use crate::domain::{AuditAction, AuditTarget, Role};
+use crate::router::RouterClient;
+use crate::router::ops::{Managed, Ops};
 use crate::router::rows::field;
-use crate::router::{Command, RouterClient};
 use crate::sites::patch::{Refusal, SiteDefaults, SitePatch, spec_of};
 use crate::sites::store::{self, StoreError};
 use crate::sites::{Contact, Site};
@@ -260,16 +261,16 @@ impl Admin {
     }
 }
 
+/// What the router says it is (the watch's `about`) and the hotspot servers it runs.
 async fn probe(client: &RouterClient) -> Result<SiteTest, crate::router::RouterError> {
-    let identity = client.run(&Command::new("/system/identity/print")).await?;
-    let resource = client.run(&Command::new("/system/resource/print")).await?;
-    let servers = client.run(&Command::new("/ip/hotspot/print")).await?;
-    let first = |rows: &[crate::router::rows::Row], k: &str| rows.first().and_then(|r| field(r, k)).map(str::to_owned);
+    let ops = Ops::new(client.clone(), Managed::default());
+    let about = ops.about().await?;
+    let servers = ops.rows_of("/ip/hotspot").await?;
     Ok(SiteTest {
         ok: true,
-        identity: first(&identity, "name"),
-        ros_version: first(&resource, "version"),
-        board: first(&resource, "board-name"),
+        identity: about.identity,
+        ros_version: about.version,
+        board: about.board,
         hotspot_servers: servers.iter().filter_map(|r| field(r, "name")).map(str::to_owned).collect(),
         error: None,
         elapsed_ms: 0,

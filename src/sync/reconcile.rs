@@ -31,9 +31,8 @@ pub enum DevicesAt {
 }
 
 /// The sites the user's devices are at (`None`: a device no site claims).
-pub async fn sites_of(ctx: &SyncContext, id: Uuid) -> Result<Vec<Option<i32>>, SyncError> {
-    Ok(ctx
-        .db
+pub async fn sites_of(db: &crate::db::Db, id: Uuid) -> Result<Vec<Option<i32>>, SyncError> {
+    Ok(db
         .run(move |conn| {
             Ok(user_devices::table
                 .filter(user_devices::user_id.eq(id))

@@ -27,7 +27,7 @@ pub mod setup;
 pub use logins::ActiveLogin;
 
 /// What we own on the router: the comment prefix, the status address-lists, the hotspot server.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Managed {
     pub comment_prefix: String,
     /// Every status list we manage (an IP is on at most one of them).

@@ -29,7 +29,7 @@ impl Scheduled<Ctx> for QuotaSync {
             if sites.is_empty() {
                 return Ok(Done::new("no site; nothing to sync"));
             }
-            let (mut said, mut failed, count) = (Vec::new(), None, sites.len());
+            let (mut said, mut failed, mut failures, count) = (Vec::new(), None, 0, sites.len());
             for site in sites {
                 let sync = site_context(&site, env.as_ref(), &template);
                 match tick(&sync, &kv, every, SyncTrigger::Schedule, None).await {
@@ -38,13 +38,14 @@ impl Scheduled<Ctx> for QuotaSync {
                     Ok(TickOutcome::Throttled) => said.push(format!("{}: synced this tick already", site.name)),
                     Err(e) => {
                         said.push(format!("{}: failed: {e}", site.name));
+                        failures += 1;
                         failed.get_or_insert(e);
                     }
                 }
             }
             // Retried only when every site failed (the database or Redis, not one router).
             match failed {
-                Some(e) if said.iter().filter(|s| s.contains(": failed: ")).count() == count => Err(boxed(e)),
+                Some(e) if failures == count => Err(boxed(e)),
                 _ => Ok(Done::new(said.join("; "))),
             }
         })

@@ -29,8 +29,7 @@ impl Queued<Ctx> for Reconcile {
                     None => Done::new(format!("{}: the user no longer exists", self.reason)),
                 });
             }
-            let template_ctx = site_context(&sites[0], env.as_ref(), &template);
-            let at = sites_of(&template_ctx, id).await.map_err(boxed)?;
+            let at = sites_of(&template.db, id).await.map_err(boxed)?;
             let mut said = Vec::new();
             for site in &sites {
                 let default = site.row.from_env;
