@@ -767,9 +767,16 @@ async def admin_broadcast(page, mark):
     card = page.locator(".v-card").filter(has_text="Kirim Informasi Massal").last
     await card.wait_for(timeout=15000)
     await mark("target")
-    await card.locator(".v-select").filter(has_text="Target Penerima").locator(".v-field").click()
-    await page.locator(".v-overlay--active .v-list-item").filter(has_text="Semua User").last.click()
-    await page.wait_for_timeout(300)
+    target = card.locator(".v-select").filter(has_text="Target Penerima")
+    # A click on an item while the menu still moves can land on its neighbour ("Semua Komandan"
+    # on a loaded machine): the choice is read back and made again until it shows.
+    for _ in range(3):
+        await target.locator(".v-field").click()
+        await page.locator(".v-overlay--active .v-list-item").filter(has_text="Semua User").last.click()
+        await page.wait_for_timeout(300)
+        if "Semua User" in await target.inner_text():
+            break
+    assert "Semua User" in await target.inner_text(), "the broadcast's target is not every user"
     await mark("message")
     await card.get_by_label("Pesan Informasi").fill("Info uji peramban: perawatan jaringan malam ini.")
     await mark("send")
