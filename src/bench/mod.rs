@@ -7,6 +7,8 @@ pub mod ladder;
 pub mod load;
 pub mod machine;
 pub mod router;
+mod sim;
+pub mod sites;
 pub mod sync;
 
 /// Median of a few timings, in milliseconds.

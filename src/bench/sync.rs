@@ -3,14 +3,13 @@
 //! Cycles: first sight (creates every binding and list entry), steady state (counters moved, no
 //! state change: zero router writes expected), then one after a share of users changed state.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::{Context, bail};
-use diesel::sql_types::{Array, BigInt, Text, Uuid as SqlUuid};
+use anyhow::bail;
+use diesel::sql_types::{Array, BigInt, Int4, Nullable, Text, Uuid as SqlUuid};
 
-use super::machine::{cpu_ms, peak_kib, reset_peak, status_field};
+use super::machine::{cpu_ms, peak_kib, reset_peak};
+use super::sim::SimProcess;
 use crate::app::App as Services;
 use crate::domain::policy::{DEFAULT_FUP_THRESHOLD_BYTES, resolve_status};
 use crate::sim::router::state::seeded_host;
@@ -22,61 +21,6 @@ pub struct Options {
     pub change_pct: f64,
     pub database_url: String,
     pub redis_url: String,
-}
-
-/// The simulator child process; killed when dropped.
-struct SimProcess {
-    child: std::process::Child,
-    api: SocketAddr,
-    control: SocketAddr,
-}
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> anyhow::Result<SocketAddr> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
-}
-
-impl SimProcess {
-    fn start(hosts: usize) -> anyhow::Result<Self> {
-        let (api, control) = (free_port()?, free_port()?);
-        let exe = std::env::current_exe().context("cannot find this program to start the simulator")?;
-        let child = std::process::Command::new(exe)
-            .args(["sim", "router", "--listen", &api.to_string(), "--control", &control.to_string()])
-            .args(["--seed-hosts", &hosts.to_string(), "--speed", "0"])
-            .env("HOTSPOT_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .context("cannot start `hotspot sim router`")?;
-        let sim = Self { child, api, control };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(sim.control).is_err() {
-            if Instant::now() > deadline {
-                bail!("the simulator did not come up within 60 s");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Ok(sim)
-    }
-
-    /// One control command; its JSON answer.
-    fn control(&self, command: &str) -> anyhow::Result<serde_json::Value> {
-        let mut stream = TcpStream::connect(self.control)?;
-        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-        stream.write_all(format!("{command}\n").as_bytes())?;
-        let mut line = String::new();
-        BufReader::new(stream).read_line(&mut line)?;
-        Ok(serde_json::from_str(&line)?)
-    }
-
-    fn rss_kib(&self) -> Option<u64> {
-        status_field(&format!("/proc/{}/status", self.child.id()), "VmRSS:")
-    }
 }
 
 /// One size's figures, for the ladder.
@@ -104,8 +48,8 @@ FROM generate_series(0, $1 - 1) AS i
 "#;
 
 const SEED_DEVICES_SQL: &str = r#"
-INSERT INTO user_devices (user_id, mac_address, ip_address, is_authorized, authorized_at)
-SELECT u, m, ip, true, now() FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(u, m, ip)
+INSERT INTO user_devices (user_id, mac_address, ip_address, is_authorized, authorized_at, router_id)
+SELECT u, m, ip, true, now(), r FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int4[]) AS t(u, m, ip, r)
 "#;
 
 #[derive(diesel::QueryableByName)]
@@ -114,25 +58,30 @@ struct Id {
     id: uuid::Uuid,
 }
 
-async fn seed(services: &Services, users: usize, devices: usize) -> anyhow::Result<()> {
+/// `users` accounts and `devices` devices (hosts `0..devices` of the simulators' seeded
+/// sequence), each device a user's in turn. With `sites`, the devices are split among them in
+/// order (the first `devices / sites.len()` at the first site, …); without, no site claims them.
+pub(super) async fn seed(services: &Services, users: usize, devices: usize, sites: Vec<i32>) -> anyhow::Result<()> {
     services
         .db
         .transaction(move |conn| {
             use diesel::{QueryDsl, RunQueryDsl, SelectableHelper};
             diesel::sql_query(SEED_USERS_SQL).bind::<BigInt, _>(users as i64).execute(conn)?;
             let ids: Vec<Id> = diesel::sql_query("SELECT id FROM users ORDER BY phone_number").load(conn)?;
-            let (mut u, mut m, mut ip) =
-                (Vec::with_capacity(devices), Vec::with_capacity(devices), Vec::with_capacity(devices));
+            let per_site = devices.div_ceil(sites.len().max(1));
+            let (mut u, mut m, mut ip, mut r) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for i in 0..devices {
                 let (mac, addr) = seeded_host(i);
                 u.push(ids[i % ids.len()].id);
                 m.push(mac.canonical());
                 ip.push(addr.to_string());
+                r.push(sites.get(i / per_site).copied());
             }
             diesel::sql_query(SEED_DEVICES_SQL)
                 .bind::<Array<SqlUuid>, _>(u)
                 .bind::<Array<Text>, _>(m)
                 .bind::<Array<Text>, _>(ip)
+                .bind::<Array<Nullable<Int4>>, _>(r)
                 .execute(conn)?;
             // Each user's status as the app stores it when it creates the account (and the
             // migration that added the column stored for existing ones): a first sight of the
@@ -322,7 +271,7 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<Figures> {
         bail!("--users and --devices must be at least 1");
     }
     let t = Instant::now();
-    let sim = SimProcess::start(opts.devices)?;
+    let sim = SimProcess::start(opts.devices, 0)?;
     let prefix = format!("bench:{}:", uuid::Uuid::new_v4().simple());
     let services = super::services(&[
         ("DATABASE_URL", url.to_owned()),
@@ -338,12 +287,12 @@ async fn bench(opts: &Options, url: &str) -> anyhow::Result<Figures> {
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         eprint!("  … seeding {} users and {} devices", opts.users, opts.devices);
     }
-    seed(&services, opts.users, opts.devices).await?;
+    seed(&services, opts.users, opts.devices, Vec::new()).await?;
     // The accounts and devices were made long before the router is first read; autovacuum has
     // long since cleaned and measured their tables.
     services.db.run(|conn| Ok(diesel::RunQueryDsl::execute(diesel::sql_query("VACUUM ANALYZE"), conn)?)).await?;
     let mut ctx = services.sync_context()?;
-    let stages = Stages::new(sim.child.id().to_string());
+    let stages = Stages::new(sim.pid().to_string());
     ctx.progress = Some(stages.progress());
     println!(
         "hotspot bench sync — {} users, {} devices, simulator in its own process (set up in {:.1} s)",

@@ -37,10 +37,19 @@ pub enum BenchCommand {
     /// Quota sync cycles against the simulator: wall time, router commands, SQL statements,
     /// peak RSS; a steady cycle, then one where some users change state.
     Sync {
-        #[arg(long, default_value_t = 20_000)]
-        users: usize,
+        /// Accounts (default 20,000; with --sites, 200,000).
+        #[arg(long)]
+        users: Option<usize>,
+        /// Devices (with --sites: at each site).
         #[arg(long, default_value_t = 50_000)]
         devices: usize,
+        /// N sites, each its own simulator process: one site's steady cycle alone, then every
+        /// site by one worker process and by two at once, with the ratios to the one site.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(2..=64), conflicts_with = "ladder")]
+        sites: Option<u16>,
+        /// With --sites: measured rounds (each: one site, all by one worker, all by two).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=20))]
+        rounds: u16,
         /// Percentage of users whose state changes before the last cycle.
         #[arg(long, default_value_t = 1.0)]
         change_pct: f64,
@@ -53,6 +62,9 @@ pub enum BenchCommand {
         #[arg(long, hide = true)]
         figures_out: Option<std::path::PathBuf>,
     },
+    /// A worker process of `bench sync --sites` (started by it; orders on standard input).
+    #[command(hide = true)]
+    SitesWorker,
     /// The admin pages' reads at scale: user search (names, local numbers, digits, status)
     /// and the dashboard's stats; p50/p99 per kind.
     Admin {
@@ -133,9 +145,21 @@ pub async fn run(cmd: BenchCommand, settings: Settings) -> anyhow::Result<()> {
                 (None, None) => crate::bench::auth::run(opts).await,
             }
         }
-        BenchCommand::Sync { users, devices, change_pct, ladder, figures_out } => {
+        BenchCommand::SitesWorker => crate::bench::sites::worker().await,
+        BenchCommand::Sync { users, devices, sites: Some(sites), rounds, .. } => {
+            crate::bench::sites::run(crate::bench::sites::Options {
+                sites: usize::from(sites),
+                devices,
+                users: users.unwrap_or(200_000),
+                rounds: usize::from(rounds),
+                database_url: settings.database_url.clone(),
+                redis_url: settings.redis_url.clone(),
+            })
+            .await
+        }
+        BenchCommand::Sync { users, devices, change_pct, ladder, figures_out, .. } => {
             let opts = crate::bench::sync::Options {
-                users,
+                users: users.unwrap_or(20_000),
                 devices,
                 change_pct,
                 database_url: settings.database_url.clone(),

@@ -218,7 +218,7 @@ async fn start_demo_sims() -> anyhow::Result<DemoSims> {
             .with_context(|| format!("cannot start the router simulator on {listen} (HOTSPOT_DEMO_ROUTER_LISTEN)"))?,
     );
     router.with_state(|s| {
-        s.seed_hosts(50);
+        s.seed_hosts(0, 50);
         for (_, mac, ip) in DEMO_DEVICES {
             if let (Ok(m), Ok(a)) = (crate::domain::MacAddress::parse(mac), ip.parse()) {
                 s.add_host(m, a);

@@ -38,7 +38,7 @@ pub async fn start() -> anyhow::Result<SecondSite> {
             format!("cannot start gedung-b's router simulator on {listen} (HOTSPOT_DEMO_ROUTER2_LISTEN)")
         })?);
     sim.with_state(|s| {
-        s.seed_hosts(20);
+        s.seed_hosts(0, 20);
         if let (Ok(m), Ok(a)) = (crate::domain::MacAddress::parse(SECOND_PHONE.0), SECOND_PHONE.1.parse()) {
             s.add_host(m, a);
         }

@@ -86,6 +86,9 @@ pub struct SimRouterArgs {
     pub control: Option<std::net::SocketAddr>,
     #[arg(long, default_value_t = 0)]
     pub seed_hosts: usize,
+    /// The first seeded host's number (several simulators seeded apart have distinct MACs).
+    #[arg(long, default_value_t = 0)]
+    pub seed_from: usize,
     #[arg(long, default_value = "admin")]
     pub username: String,
     /// API password (or HOTSPOT_SIM_ROUTER_PASSWORD).

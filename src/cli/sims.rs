@@ -12,7 +12,7 @@ pub(super) async fn sim_router(args: SimRouterArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {} (--listen)", args.listen))?,
     );
-    sim.seed_hosts(args.seed_hosts);
+    sim.seed_hosts_from(args.seed_from, args.seed_hosts);
     let _control = match args.control {
         Some(addr) => Some(
             control::serve(addr, sim.clone()).await.with_context(|| format!("cannot listen on {addr} (--control)"))?,

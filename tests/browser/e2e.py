@@ -405,8 +405,19 @@ async def register_tab(page, mark):
     """The register tab checks the number (validate-whatsapp) and registers."""
     await mark("register tab")
     await page.goto(f"{PORTAL}/login")
+    await page.wait_for_load_state("networkidle")
     await page.click("button:has-text('Daftar')")
-    await page.check("input[type=radio][value='KOMANDAN'], #input-v-0-13", force=True)
+    # A click before the tab's form has hydrated is undone by Vue (CI once saw "clicking the
+    # checkbox did not change its state"): the radio is checked again until it stays checked.
+    radio = page.locator("input[type=radio][value='KOMANDAN'], #input-v-0-13").first
+    for attempt in range(3):
+        try:
+            await radio.check(force=True, timeout=5000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+            await page.wait_for_timeout(700)
     await fill(page, "input[placeholder='Contoh: Sobigidul']", "Dewi Lestari")
     phone = page.locator("input[placeholder='Contoh: 081234567890']").last
     await mark("taken number")

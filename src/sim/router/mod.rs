@@ -162,7 +162,12 @@ impl SimRouter {
     }
 
     pub fn seed_hosts(&self, n: usize) {
-        self.with_state(|s| s.seed_hosts(n));
+        self.seed_hosts_from(0, n);
+    }
+
+    /// Hosts `from..from + n` of the seeded sequence.
+    pub fn seed_hosts_from(&self, from: usize, n: usize) {
+        self.with_state(|s| s.seed_hosts(from, n));
     }
 
     pub fn advance(&self, secs: u64) {

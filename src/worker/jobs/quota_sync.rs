@@ -8,7 +8,7 @@ use hotspot_jobs::{Done, JobFuture, Rule, Schedule, Scheduled};
 use super::{Ctx, boxed, counted};
 use crate::domain::SyncTrigger;
 use crate::sites::fleet::{SiteOps, per_status};
-use crate::sync::{SiteScope, Summary, SyncContext, SyncTemplate, TickOutcome, tick};
+use crate::sync::{SiteScope, Summary, SyncContext, SyncError, SyncTemplate, TickOutcome, tick};
 
 pub struct QuotaSync;
 
@@ -29,15 +29,16 @@ impl Scheduled<Ctx> for QuotaSync {
             if sites.is_empty() {
                 return Ok(Done::new("no site; nothing to sync"));
             }
-            let (mut said, mut failed, mut failures, count) = (Vec::new(), None, 0, sites.len());
-            for site in sites {
-                let sync = site_context(&site, env.as_ref(), &template);
-                match tick(&sync, &kv, every, SyncTrigger::Schedule, None).await {
-                    Ok(TickOutcome::Ran(s)) => said.push(format!("{}: {}", site.name, describe(&s))),
-                    Ok(TickOutcome::Locked) => said.push(format!("{}: another worker is syncing it", site.name)),
-                    Ok(TickOutcome::Throttled) => said.push(format!("{}: synced this tick already", site.name)),
+            let (mut said, mut failed, mut failures) = (Vec::new(), None, 0);
+            let outcomes = tick_sites(&sites, env.as_ref(), &template, &kv, every).await;
+            let count = outcomes.len();
+            for (name, outcome) in outcomes {
+                match outcome {
+                    Ok(TickOutcome::Ran(s)) => said.push(format!("{name}: {}", describe(&s))),
+                    Ok(TickOutcome::Locked) => said.push(format!("{name}: another worker is syncing it")),
+                    Ok(TickOutcome::Throttled) => said.push(format!("{name}: synced this tick already")),
                     Err(e) => {
-                        said.push(format!("{}: failed: {e}", site.name));
+                        said.push(format!("{name}: failed: {e}"));
                         failures += 1;
                         failed.get_or_insert(e);
                     }
@@ -50,6 +51,23 @@ impl Scheduled<Ctx> for QuotaSync {
             }
         })
     }
+}
+
+/// One scheduled tick over the given sites, one after another, each site's outcome by name
+/// (what a worker process does each tick; `bench sync --sites` runs it in its worker processes).
+pub async fn tick_sites(
+    sites: &[SiteOps],
+    env: Option<&SyncContext>,
+    template: &SyncTemplate,
+    kv: &crate::kv::Kv,
+    every: std::time::Duration,
+) -> Vec<(String, Result<TickOutcome, SyncError>)> {
+    let mut outcomes = Vec::with_capacity(sites.len());
+    for site in sites {
+        let sync = site_context(site, env, template);
+        outcomes.push((site.name.clone(), tick(&sync, kv, every, SyncTrigger::Schedule, None).await));
+    }
+    outcomes
 }
 
 /// A site's sync context: the environment's own for its site, else one made for the site.

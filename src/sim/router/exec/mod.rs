@@ -253,7 +253,7 @@ mod tests {
     #[test]
     fn hosts_print_with_proplist_and_query() {
         let mut s = RouterState::new(3);
-        s.seed_hosts(5);
+        s.seed_hosts(0, 5);
         s.advance(60);
         let ip = s.hosts[2].address.to_string();
         let r = execute(

@@ -215,8 +215,8 @@ impl RouterState {
     }
 
     /// Seeds `n` hosts with deterministic MACs (locally administered) and IPs in 10.5.0.0/16+.
-    pub fn seed_hosts(&mut self, n: usize) {
-        for i in 0..n {
+    pub fn seed_hosts(&mut self, from: usize, n: usize) {
+        for i in from..from + n {
             let (mac, ip) = seeded_host(i);
             self.add_host(mac, ip);
         }
@@ -279,7 +279,7 @@ mod tests {
     #[test]
     fn counters_grow_and_reboot_resets_with_new_ids() {
         let mut s = RouterState::new(7);
-        s.seed_hosts(3);
+        s.seed_hosts(0, 3);
         let mac = s.hosts[0].mac;
         let id_before = s.hosts[0].id;
         s.advance(10);
@@ -298,8 +298,8 @@ mod tests {
     fn same_seed_same_rates() {
         let mut a = RouterState::new(42);
         let mut b = RouterState::new(42);
-        a.seed_hosts(10);
-        b.seed_hosts(10);
+        a.seed_hosts(0, 10);
+        b.seed_hosts(0, 10);
         assert!(a.hosts.iter().zip(&b.hosts).all(|(x, y)| x.rate_in == y.rate_in && x.rate_out == y.rate_out));
     }
 
