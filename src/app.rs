@@ -153,7 +153,7 @@ impl App {
     }
 
     pub fn devices(&self) -> Devices {
-        Devices::new(self.db.clone(), self.router.clone(), Some(self.queues.clone()))
+        Devices::new(self.db.clone(), self.router.clone(), Some(self.queues.clone())).with_fleet(self.fleet.clone())
     }
 
     pub fn notify(&self) -> Notify {
@@ -222,6 +222,7 @@ impl App {
             limiter: self.limiter(),
             midtrans: self.midtrans.clone(),
             fonts: self.fonts.clone(),
+            fleet: self.fleet.clone(),
         }
     }
 

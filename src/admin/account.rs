@@ -113,11 +113,12 @@ impl Admin {
                     let owner = owner_of(tx, device)?.ok_or(AdminError::DeviceNotFound)?;
                     let user = accounts::lock(tx, owner)?;
                     may_act_on(&a, &user)?;
-                    let (mac, ip) = remove_device_in(tx, owner, device)?.ok_or(AdminError::DeviceNotFound)?;
+                    let keys = remove_device_in(tx, owner, device)?.ok_or(AdminError::DeviceNotFound)?;
+                    let mac = keys.0;
                     let target = Target::new(AuditTarget::Device, device);
                     let details = json!({ "user_id": owner, "mac_address": mac.masked() });
                     audit::record(tx, &a, AuditAction::DeviceRevoke, Some(target), details)?;
-                    Ok((mac, ip))
+                    Ok(keys)
                 }))
             })
             .await??;

@@ -137,7 +137,7 @@ impl Admin {
             tokens_deleted: tokens,
             devices_deleted: keys.len(),
             mac_count: keys.len(),
-            ip_count: keys.iter().filter(|(_, ip)| ip.is_some()).count(),
+            ip_count: keys.iter().filter(|(_, ip, _)| ip.is_some()).count(),
         })
     }
 

@@ -57,7 +57,7 @@ impl Billing {
             return Err(BillingError::RateLimited(after));
         }
         let (expiry, by) = (self.settings.payments.expiry, actor.clone());
-        let open = move |conn: &mut PgConnection| open_order(conn, user_id, package_id, expiry, Some(&by));
+        let open = move |conn: &mut PgConnection| open_order(conn, user_id, package_id, expiry, Some(&by), None);
         let started = self.open_payment(&midtrans, open, Some(method), Some(actor)).await?;
         let t = &started.transaction;
         let link = format!(

@@ -53,7 +53,7 @@ pub struct CashSettled {
 impl Billing {
     /// The user's debts (`open_only`: unpaid ones) and what they owe.
     pub async fn owing(&self, user_id: Uuid, open_only: bool) -> Result<Owing, BillingError> {
-        let on_sale = self.packages_on_sale().await?;
+        let on_sale = self.packages_on_sale(None).await?;
         self.db()
             .run(
                 move |conn| Ok(super::load_user(conn, user_id).and_then(|user| owing(conn, user, open_only, &on_sale))),
@@ -78,7 +78,7 @@ impl Billing {
         choice: PayChoice,
     ) -> Result<Started, BillingError> {
         let (midtrans, core) = self.payment_way(user_id, choice, "debt_start").await?;
-        let on_sale = self.packages_on_sale().await?;
+        let on_sale = self.packages_on_sale(None).await?;
         let priced = self.db().run(move |conn| Ok(price(conn, user_id, debt, &on_sale))).await??;
         let p = priced.clone();
         let again = self.db().run(move |conn| Ok(pending_again(conn, user_id, &p, core))).await??;
@@ -100,7 +100,7 @@ impl Billing {
         debt: Option<Uuid>,
         key: Option<String>,
     ) -> Result<CashSettled, BillingError> {
-        let on_sale = self.packages_on_sale().await?;
+        let on_sale = self.packages_on_sale(None).await?;
         let policy = self.runtime.policy();
         let a = actor.clone();
         let done = self

@@ -15,6 +15,7 @@ pub mod doc_sends;
 pub mod documents;
 pub mod history;
 pub mod links;
+pub(crate) mod offers;
 pub mod orders;
 pub mod packages;
 pub mod purchase;
@@ -113,6 +114,8 @@ pub struct Billing {
     pub midtrans: Option<Arc<Midtrans>>,
     /// The documents' fonts (`None`: documents are unavailable).
     pub fonts: Option<crate::pdf::Fonts>,
+    /// The sites: which one a buyer is at (packages and vouchers may be sold at some only).
+    pub fleet: crate::sites::fleet::Fleet,
 }
 
 impl Billing {
@@ -201,6 +204,9 @@ pub fn estimate_rupiah(packages: &[Package], bytes: i64) -> Option<i64> {
         .map(|rp| i64::try_from(rp).unwrap_or(i64::MAX))
 }
 
+/// Where a buyer asks from: the request's address and the site token it names, if any.
+pub type At<'a> = (Option<&'a crate::domain::ClientIp>, Option<&'a crate::domain::site::SiteToken>);
+
 /// Whether this account may buy or redeem.
 pub fn may_buy(u: &User) -> Result<(), BillingError> {
     use crate::domain::ApprovalStatus;
@@ -250,6 +256,7 @@ mod tests {
             deleted_at: None,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
+            site_ids: Vec::new(),
         };
         let shop = [pkg(15_000, 10, false), pkg(50_000, 50, false), pkg(100_000, 0, true), pkg(0, 5, false)];
         let g = crate::domain::GIB;

@@ -38,6 +38,8 @@ pub struct Package {
     pub deleted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The sites it is sold at (by id); empty: every site.
+    pub site_ids: Vec<i32>,
 }
 
 /// A package's fields, each optional (a create needs name, price, quota or unlimited, days).
@@ -52,6 +54,8 @@ pub struct PackageFields {
     pub validity_days: Option<i32>,
     pub is_active: Option<bool>,
     pub sort_order: Option<i32>,
+    /// The sites it is sold at; empty: every site.
+    pub site_ids: Option<Vec<i32>>,
     /// The existing frontend's spellings of the same fields (`price`, `data_quota_gb` with 0
     /// meaning unlimited, `duration_days`): its editor sends ours back beside them, stale, so
     /// the one that was edited wins (`domain::spellings`).
@@ -150,12 +154,13 @@ fn merged(base: Option<&Package>, f: &PackageFields) -> Result<Package, BillingE
         deleted_at: None,
         created_at: base.map(|b| b.created_at).unwrap_or(now),
         updated_at: now,
+        site_ids: super::offers::sites(f.site_ids.clone(), base.map(|b| b.site_ids.clone()))?,
     })
 }
 
 fn view(p: &Package) -> Value {
     json!({ "name": p.name, "price_idr": p.price_idr, "quota_bytes": p.quota_bytes, "is_unlimited": p.is_unlimited,
-        "validity_days": p.validity_days, "is_active": p.is_active, "sort_order": p.sort_order })
+        "validity_days": p.validity_days, "is_active": p.is_active, "sort_order": p.sort_order, "site_ids": p.site_ids })
 }
 
 fn name_taken(e: diesel::result::Error) -> BillingError {
@@ -188,6 +193,7 @@ struct PackageRow<'a> {
     is_active: bool,
     sort_order: i32,
     updated_at: DateTime<Utc>,
+    site_ids: &'a [i32],
 }
 
 fn write(conn: &mut PgConnection, p: &Package) -> Result<Package, BillingError> {
@@ -201,7 +207,9 @@ fn write(conn: &mut PgConnection, p: &Package) -> Result<Package, BillingError> 
         is_active: p.is_active,
         sort_order: p.sort_order,
         updated_at: p.updated_at,
+        site_ids: &p.site_ids,
     };
+    super::offers::check_sites(conn, &p.site_ids)?;
     diesel::insert_into(packages::table)
         .values((packages::id.eq(p.id), packages::created_at.eq(p.created_at), &row))
         .on_conflict(packages::id)
@@ -213,19 +221,29 @@ fn write(conn: &mut PgConnection, p: &Package) -> Result<Package, BillingError> 
 }
 
 impl Billing {
-    /// What the shop offers, cheapest first within the operator's order.
-    pub async fn packages_on_sale(&self) -> Result<Vec<Package>, BillingError> {
+    /// What the shop offers, cheapest first within the operator's order: at a site (`here`), the
+    /// packages sold there; elsewhere every one (a purchase then checks the buyer's sites).
+    pub async fn packages_on_sale(&self, here: Option<i32>) -> Result<Vec<Package>, BillingError> {
         Ok(self
             .db()
-            .run(|conn| {
-                Ok(packages::table
-                    .filter(packages::deleted_at.is_null())
+            .run(move |conn| {
+                let mut q = packages::table.into_boxed();
+                if let Some(site) = here {
+                    q = q.filter(packages::site_ids.eq(Vec::<i32>::new()).or(packages::site_ids.contains(vec![site])));
+                }
+                Ok(q.filter(packages::deleted_at.is_null())
                     .filter(packages::is_active.eq(true))
                     .order((packages::sort_order.asc(), packages::price_idr.asc(), packages::name.asc()))
                     .select(Package::as_select())
                     .load(conn)?)
             })
             .await?)
+    }
+
+    /// The shop as a buyer asking from `at` sees it.
+    pub async fn shop(&self, at: super::At<'_>) -> Result<Vec<Package>, BillingError> {
+        let here = self.fleet.site_id_at(at.0, at.1).await;
+        self.packages_on_sale(here).await
     }
 
     /// Every live package (offered or not), paged; `sort` is `price`, `name` or the shop's order.

@@ -127,6 +127,7 @@ pub(super) fn open_order(
     package_id: Uuid,
     expiry: std::time::Duration,
     by: Option<&Actor>,
+    here: Option<i32>,
 ) -> Result<(Transaction, User), BillingError> {
     conn.transaction(|tx| {
         let user = load_user(tx, user_id)?;
@@ -140,6 +141,9 @@ pub(super) fn open_order(
         }
         if p.price_idr < 1 {
             return Err(invalid("package_id", "this package is given by voucher or by an admin only"));
+        }
+        if by.is_none() {
+            super::offers::sold_to(tx, user.id, &p.site_ids, here)?;
         }
         let order_id = new_order_id("HS");
         let expires = Utc::now() + chrono::Duration::seconds(expiry.as_secs() as i64);
@@ -202,10 +206,12 @@ impl Billing {
         user_id: Uuid,
         package_id: Uuid,
         choice: PayChoice,
+        at: super::At<'_>,
     ) -> Result<Started, BillingError> {
         let (midtrans, core) = self.payment_way(user_id, choice, "purchase_start").await?;
         let expiry = self.settings().payments.expiry;
-        let open = move |conn: &mut PgConnection| open_order(conn, user_id, package_id, expiry, None);
+        let here = self.fleet.site_id_at(at.0, at.1).await;
+        let open = move |conn: &mut PgConnection| open_order(conn, user_id, package_id, expiry, None, here);
         self.open_payment(&midtrans, open, core, None).await
     }
 

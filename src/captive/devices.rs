@@ -53,7 +53,7 @@ impl Captive {
             None => None,
         };
         let (mac, ip) = match device {
-            Some((mac, ip)) => (Some(mac), ip),
+            Some((mac, ip, _)) => (Some(mac), ip),
             None => {
                 let ip = ip_hint.or(client.ip).ok_or(CaptiveError::ClientIpUnknown)?;
                 let mac = here.ops()?.mac_for_ip(&ip).await?.map(|(m, _)| m);

@@ -111,40 +111,7 @@ pub async fn run(cmd: BenchCommand, settings: Settings) -> anyhow::Result<()> {
             };
             crate::bench::admin::run(opts).await
         }
-        BenchCommand::Auth {
-            users,
-            concurrency,
-            me_requests,
-            http_workers,
-            db_pool,
-            serve,
-            control_listen,
-            external,
-            control,
-        } => {
-            let opts = crate::bench::auth::Options {
-                users,
-                concurrency: concurrency.max(1),
-                me_requests,
-                http_workers: http_workers.map(usize::from),
-                db_pool,
-                database_url: settings.database_url.clone(),
-                redis_url: settings.redis_url.clone(),
-            };
-            match (serve, external.zip(control)) {
-                (Some(listen), _) => {
-                    let api = std::net::TcpListener::bind(listen)?;
-                    let control = std::net::TcpListener::bind(control_listen)?;
-                    let stop = async {
-                        let _ = tokio::signal::ctrl_c().await;
-                    };
-                    println!("Ctrl-C stops it and drops its scratch database.");
-                    crate::bench::auth::serve(opts, api, control, stop).await
-                }
-                (None, Some((url, control))) => crate::bench::auth::external(opts, &url, &control).await,
-                (None, None) => crate::bench::auth::run(opts).await,
-            }
-        }
+        auth @ BenchCommand::Auth { .. } => run_auth(auth, &settings).await,
         BenchCommand::SitesWorker => crate::bench::sites::worker().await,
         BenchCommand::Sync { users, devices, sites: Some(sites), rounds, .. } => {
             crate::bench::sites::run(crate::bench::sites::Options {
@@ -187,5 +154,45 @@ pub async fn run(cmd: BenchCommand, settings: Settings) -> anyhow::Result<()> {
             let opts = crate::bench::router::Options { host_counts: hosts, upserts, rounds: rounds.max(1), latency_ms };
             crate::bench::router::run(opts).await
         }
+    }
+}
+
+/// `bench auth`: in one process, or its server and load sides apart.
+async fn run_auth(cmd: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
+    let BenchCommand::Auth {
+        users,
+        concurrency,
+        me_requests,
+        http_workers,
+        db_pool,
+        serve,
+        control_listen,
+        external,
+        control,
+    } = cmd
+    else {
+        anyhow::bail!("not the auth bench");
+    };
+    let opts = crate::bench::auth::Options {
+        users,
+        concurrency: concurrency.max(1),
+        me_requests,
+        http_workers: http_workers.map(usize::from),
+        db_pool,
+        database_url: settings.database_url.clone(),
+        redis_url: settings.redis_url.clone(),
+    };
+    match (serve, external.zip(control)) {
+        (Some(listen), _) => {
+            let api = std::net::TcpListener::bind(listen)?;
+            let control = std::net::TcpListener::bind(control_listen)?;
+            let stop = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            println!("Ctrl-C stops it and drops its scratch database.");
+            crate::bench::auth::serve(opts, api, control, stop).await
+        }
+        (None, Some((url, control))) => crate::bench::auth::external(opts, &url, &control).await,
+        (None, None) => crate::bench::auth::run(opts).await,
     }
 }

@@ -11,6 +11,7 @@ use crate::admin::Actor;
 use crate::admin::sites::SiteAdminError;
 use crate::app::App;
 use crate::config::Settings;
+use crate::domain::housekeeping::Housekeeping;
 use crate::sites::Site;
 use crate::sites::patch::{Refusal, SiteInput};
 
@@ -68,6 +69,46 @@ pub struct SiteArgs {
     /// Router commands in flight at once.
     #[arg(long)]
     pub max_in_flight: Option<i32>,
+    /// Housekeeping: the DHCP server whose static leases pin signed-in devices' addresses;
+    /// `none` turns it off.
+    #[arg(long)]
+    pub dhcp_lease_server: Option<String>,
+    /// Housekeeping: the address list of hosts that have not signed in; `none` turns it off.
+    #[arg(long)]
+    pub unauthorized_list: Option<String>,
+    /// Housekeeping: minutes on the hotspot before a host goes on that list.
+    #[arg(long)]
+    pub unauthorized_after: Option<u32>,
+    /// Housekeeping: remove hotspot hosts idle this many minutes with an address outside the
+    /// client ranges; `none` turns it off.
+    #[arg(long)]
+    pub stale_host_idle: Option<String>,
+}
+
+/// The site's housekeeping with the flags given over `base`; `None` when no flag is given.
+fn housekeeping(a: &SiteArgs, base: Housekeeping) -> anyhow::Result<Option<Housekeeping>> {
+    if a.dhcp_lease_server.is_none()
+        && a.unauthorized_list.is_none()
+        && a.unauthorized_after.is_none()
+        && a.stale_host_idle.is_none()
+    {
+        return Ok(None);
+    }
+    let mut h = base;
+    if let Some(v) = clearable(a.dhcp_lease_server.clone()) {
+        h.dhcp_lease_server = v;
+    }
+    if let Some(v) = clearable(a.unauthorized_list.clone()) {
+        h.unauthorized_list = v;
+    }
+    if let Some(m) = a.unauthorized_after {
+        h.unauthorized_after_mins = m;
+    }
+    if let Some(v) = clearable(a.stale_host_idle.clone()) {
+        h.stale_host_idle_mins =
+            v.map(|m| m.parse::<u32>().context("--stale-host-idle: minutes, or none")).transpose()?;
+    }
+    Ok(Some(h))
 }
 
 /// A refused field as the flag that set it.
@@ -85,7 +126,8 @@ fn clearable(v: Option<String>) -> Option<Option<String>> {
     v.map(|s| if s.eq_ignore_ascii_case("none") { None } else { Some(s) })
 }
 
-fn input(a: SiteArgs) -> anyhow::Result<SiteInput> {
+fn input(a: SiteArgs, base: Housekeeping) -> anyhow::Result<SiteInput> {
+    let housekeeping = housekeeping(&a, base)?;
     let password = if a.password_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
@@ -106,6 +148,7 @@ fn input(a: SiteArgs) -> anyhow::Result<SiteInput> {
         site_token: clearable(a.token),
         comment_prefix: a.comment_prefix,
         max_in_flight: a.max_in_flight,
+        housekeeping,
         ..Default::default()
     })
 }
@@ -150,7 +193,7 @@ pub async fn run(cmd: RouterCommand, settings: Settings) -> anyhow::Result<()> {
     };
     match cmd {
         RouterCommand::Add(a) => {
-            let patch = input(a)?.parse().map_err(flag)?;
+            let patch = input(a, Housekeeping::default())?.parse().map_err(flag)?;
             println!("{}", line(&admin.add_site(&actor, patch).await.map_err(fail)?));
         }
         RouterCommand::List => {
@@ -159,8 +202,9 @@ pub async fn run(cmd: RouterCommand, settings: Settings) -> anyhow::Result<()> {
             }
         }
         RouterCommand::Set { site, args } => {
-            let id = find(&app, &site).await?.id;
-            let patch = input(args)?.parse().map_err(flag)?;
+            let found = find(&app, &site).await?;
+            let (id, base) = (found.id, found.housekeeping);
+            let patch = input(args, base)?.parse().map_err(flag)?;
             println!("{}", line(&admin.update_site(&actor, id, patch).await.map_err(fail)?));
         }
         RouterCommand::Test { site } => {

@@ -61,6 +61,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         ros_version -> Nullable<Text>,
         identity -> Nullable<Text>,
+        housekeeping -> Jsonb,
     }
 }
 
@@ -237,6 +238,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        site_ids -> Array<Int4>,
     }
 }
 
@@ -297,6 +299,7 @@ diesel::table! {
         created_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
         revoked_by -> Nullable<Uuid>,
+        site_ids -> Array<Int4>,
     }
 }
 

@@ -34,11 +34,37 @@ impl Devices {
         }
     }
 
-    /// [`Devices::forget_on_router`] of the given keys.
+    /// Removes the entries of the given devices at the site each is bound at: the environment's
+    /// (and devices bound before sites) through [`Devices::forget_on_router`], with its retries;
+    /// another site's directly, what its router cannot take now left to that site's next cycle,
+    /// which removes what no device wants. Only that site's entries: sites reuse addresses.
     pub async fn forget_keys(&self, keys: &[super::DeviceKeys]) {
-        let macs: Vec<MacAddress> = keys.iter().map(|(m, _)| *m).collect();
-        let ips: Vec<ClientIp> = keys.iter().filter_map(|(_, i)| *i).collect();
-        self.forget_on_router(&macs, &ips).await;
+        let mut by_site: std::collections::BTreeMap<Option<i32>, (Vec<MacAddress>, Vec<ClientIp>)> = Default::default();
+        for (m, i, site) in keys {
+            let entry = by_site.entry(*site).or_default();
+            entry.0.push(*m);
+            entry.1.extend(*i);
+        }
+        let sites = match (&self.fleet, by_site.keys().any(Option::is_some)) {
+            (Some(fleet), true) => fleet.enabled_cached().await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the sites are not readable; their next cycles remove the entries");
+                Vec::new()
+            }),
+            _ => Vec::new(),
+        };
+        for (site, (macs, ips)) in by_site {
+            match site.and_then(|id| sites.iter().find(|s| s.id == id)) {
+                Some(s) if !s.row.from_env => forget_at(&s.ops, &s.name, &macs, &ips).await,
+                // The environment's site, devices bound before sites, or no sites at all.
+                Some(_) => self.forget_on_router(&macs, &ips).await,
+                None if site.is_none() || self.fleet.is_none() => self.forget_on_router(&macs, &ips).await,
+                // A site not enabled now (or the sites unreadable): never another site's router,
+                // which may use the same addresses; the site's next cycle removes the entries.
+                None => {
+                    tracing::info!("a removed device's site is not reachable now; its next cycle removes the entries")
+                }
+            }
+        }
     }
 
     /// [`Devices::forget_on_router`] in the background: the answer does not wait for it.
@@ -58,19 +84,33 @@ impl Devices {
         let in_use = self.authorized_among(macs.clone(), ips.clone()).await?;
         let (mut bindings, mut entries) = (0, 0);
         for m in &macs {
-            if in_use.iter().any(|(mac, _)| mac == m) {
+            if in_use.iter().any(|(mac, _, _)| mac == m) {
                 continue;
             }
             bindings += ops.remove_binding(m).await?;
         }
         for ip in &ips {
-            if in_use.iter().any(|(_, i)| i.as_ref() == Some(ip)) {
+            if in_use.iter().any(|(_, i, _)| i.as_ref() == Some(ip)) {
                 continue;
             }
             ops.remove_from_status_lists(ip).await?;
             entries += 1;
         }
         Ok((bindings, entries))
+    }
+}
+
+/// A site's entries for these devices; failures are left to the site's next cycle.
+async fn forget_at(ops: &crate::router::ops::Ops, site: &str, macs: &[MacAddress], ips: &[ClientIp]) {
+    for m in macs {
+        if let Err(e) = ops.remove_binding(m).await {
+            tracing::warn!(site, mac = %m, error = %e, "could not remove a binding; the site's next cycle removes it");
+        }
+    }
+    for ip in ips {
+        if let Err(e) = ops.remove_from_status_lists(ip).await {
+            tracing::warn!(site, ip = %ip, error = %e, "could not remove status-list entries; the site's next cycle does");
+        }
     }
 }
 

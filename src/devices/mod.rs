@@ -22,10 +22,16 @@ pub struct Devices {
     pub router: Option<Ops>,
     /// Where router removals that failed go to be retried.
     pub queues: Option<hotspot_jobs::Queues>,
+    /// The sites: a device's entries are removed at the site it is bound at.
+    pub fleet: Option<crate::sites::fleet::Fleet>,
 }
 
 impl Devices {
     pub fn new(db: Db, router: Option<Ops>, queues: Option<hotspot_jobs::Queues>) -> Self {
-        Self { db, router, queues }
+        Self { db, router, queues, fleet: None }
+    }
+
+    pub fn with_fleet(self, fleet: crate::sites::fleet::Fleet) -> Self {
+        Self { fleet: Some(fleet), ..self }
     }
 }

@@ -13,8 +13,9 @@ use crate::db::models::{Device, DeviceRow, User};
 use crate::db::schema::{user_devices, users};
 use crate::domain::{ClientIp, MacAddress};
 
-/// A device's router keys.
-pub type DeviceKeys = (MacAddress, Option<ClientIp>);
+/// A device's router keys: its MAC, its address and the site it is bound at (`None`: bound
+/// before sites existed, the environment's site).
+pub type DeviceKeys = (MacAddress, Option<ClientIp>, Option<i32>);
 
 impl Devices {
     /// The user's devices and the device holding `mac` (whoever owns it), in one query.
@@ -87,7 +88,7 @@ impl Devices {
                 Ok(user_devices::table
                     .filter(user_devices::id.eq(device))
                     .filter(user_devices::user_id.eq(user))
-                    .select((user_devices::mac_address, user_devices::ip_address))
+                    .select((user_devices::mac_address, user_devices::ip_address, user_devices::router_id))
                     .first(conn)
                     .optional()?)
             })
@@ -105,7 +106,7 @@ impl Devices {
                 Ok(user_devices::table
                     .filter(user_devices::is_authorized.eq(true))
                     .filter(user_devices::mac_address.eq_any(macs).or(user_devices::ip_address.eq_any(ips)))
-                    .select((user_devices::mac_address, user_devices::ip_address))
+                    .select((user_devices::mac_address, user_devices::ip_address, user_devices::router_id))
                     .load(conn)?)
             })
             .await
@@ -146,7 +147,7 @@ impl Devices {
         self.db
             .run(move |conn| {
                 Ok(diesel::delete(user_devices::table.filter(user_devices::last_seen_at.lt(cutoff)))
-                    .returning((user_devices::mac_address, user_devices::ip_address))
+                    .returning((user_devices::mac_address, user_devices::ip_address, user_devices::router_id))
                     .get_results(conn)?)
             })
             .await
@@ -168,19 +169,20 @@ pub fn deauthorize_in(conn: &mut PgConnection, user: Uuid, device: Option<i64>) 
     if let Some(d) = device {
         q = q.filter(user_devices::id.eq(d));
     }
-    let rows: Vec<(i64, MacAddress, Option<ClientIp>)> =
-        q.select((user_devices::id, user_devices::mac_address, user_devices::ip_address)).load(conn)?;
+    let rows: Vec<(i64, MacAddress, Option<ClientIp>, Option<i32>)> = q
+        .select((user_devices::id, user_devices::mac_address, user_devices::ip_address, user_devices::router_id))
+        .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     diesel::update(user_devices::table.filter(user_devices::id.eq_any(ids)))
         .set((user_devices::is_authorized.eq(false), user_devices::deauthorized_at.eq(Utc::now())))
         .execute(conn)?;
-    Ok(rows.into_iter().map(|(_, m, i)| (m, i)).collect())
+    Ok(rows.into_iter().map(|(_, m, i, s)| (m, i, s)).collect())
 }
 
 /// Deletes one device of the user's inside the caller's transaction; its router keys.
 pub fn remove_device_in(conn: &mut PgConnection, user: Uuid, id: i64) -> Result<Option<DeviceKeys>, DbError> {
     Ok(diesel::delete(user_devices::table.filter(user_devices::id.eq(id)).filter(user_devices::user_id.eq(user)))
-        .returning((user_devices::mac_address, user_devices::ip_address))
+        .returning((user_devices::mac_address, user_devices::ip_address, user_devices::router_id))
         .get_result(conn)
         .optional()?)
 }
@@ -188,7 +190,7 @@ pub fn remove_device_in(conn: &mut PgConnection, user: Uuid, id: i64) -> Result<
 /// Deletes every device of the user's inside the caller's transaction; their router keys.
 pub fn remove_all_in(conn: &mut PgConnection, user: Uuid) -> Result<Vec<DeviceKeys>, DbError> {
     Ok(diesel::delete(user_devices::table.filter(user_devices::user_id.eq(user)))
-        .returning((user_devices::mac_address, user_devices::ip_address))
+        .returning((user_devices::mac_address, user_devices::ip_address, user_devices::router_id))
         .get_results(conn)?)
 }
 

@@ -36,6 +36,7 @@ pub mod code;
 pub mod console;
 pub mod csv;
 pub mod days;
+pub mod housekeeping;
 pub mod ip;
 pub mod kinds;
 pub mod mac;

@@ -48,10 +48,17 @@ pub struct HostRow {
     /// `None` when the router gave none that parses: such a row charges nothing (an uptime
     /// read as 0 would look like a restart and charge the whole counter again).
     pub uptime_secs: Option<u64>,
+    /// Read only with [`HOST_STATE_PROPLIST`] (a site's housekeeping needs them).
+    pub authorized: bool,
+    pub bypassed: bool,
+    pub idle_secs: Option<u64>,
 }
 
 /// The properties the sync reads from hosts; nothing else is asked for.
 pub const HOST_PROPLIST: &[&str] = &[".id", "mac-address", "address", "bytes-in", "bytes-out", "uptime"];
+/// With the flags and idle time housekeeping reads.
+pub const HOST_STATE_PROPLIST: &[&str] =
+    &[".id", "mac-address", "address", "bytes-in", "bytes-out", "uptime", "authorized", "bypassed", "idle-time"];
 
 impl HostRow {
     pub fn parse(row: &Row) -> Option<Self> {
@@ -62,6 +69,9 @@ impl HostRow {
             bytes_in: counter(row, "bytes-in"),
             bytes_out: counter(row, "bytes-out"),
             uptime_secs: get(row, "uptime").and_then(parse_duration_secs),
+            authorized: flag(row, "authorized"),
+            bypassed: flag(row, "bypassed"),
+            idle_secs: get(row, "idle-time").and_then(parse_duration_secs),
         })
     }
 
@@ -141,6 +151,32 @@ impl HotspotUserRow {
             id: get(row, ".id")?.to_owned(),
             name: get(row, "name")?.to_owned(),
             profile: get(row, "profile").map(str::to_owned),
+            comment: get(row, "comment").filter(|c| !c.is_empty()).map(str::to_owned),
+        })
+    }
+}
+
+/// A DHCP lease (`/ip/dhcp-server/lease`), as housekeeping reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseRow {
+    pub id: String,
+    pub mac: Option<MacAddress>,
+    pub address: Option<IpAddr>,
+    pub server: String,
+    pub dynamic: bool,
+    pub comment: Option<String>,
+}
+
+pub const LEASE_PROPLIST: &[&str] = &[".id", "mac-address", "address", "server", "dynamic", "comment"];
+
+impl LeaseRow {
+    pub fn parse(row: &Row) -> Option<Self> {
+        Some(Self {
+            id: get(row, ".id")?.to_owned(),
+            mac: mac(row),
+            address: ip(row, "address"),
+            server: get(row, "server").unwrap_or("").to_owned(),
+            dynamic: flag(row, "dynamic"),
             comment: get(row, "comment").filter(|c| !c.is_empty()).map(str::to_owned),
         })
     }

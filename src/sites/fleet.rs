@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::{SiteRow, Sites, StoreError};
+use crate::domain::ClientIp;
 use crate::domain::network::HotspotNetworks;
 use crate::domain::policy::{PerStatus, RouterPolicy};
-use crate::domain::site::{SiteNetworks, SiteToken};
+use crate::domain::site::{SiteNetworks, SiteToken, site_for};
 use crate::router::RouterClient;
 use crate::router::ops::{Managed, Ops};
 
@@ -99,6 +100,14 @@ impl Fleet {
             *g = Some((Instant::now(), sites.clone()));
         }
         Ok(sites)
+    }
+
+    /// The id of the site a request comes from (by its address, then a token among the sites
+    /// that address allows); none off-site, and none when the sites cannot be read.
+    pub async fn site_id_at(&self, ip: Option<&ClientIp>, token: Option<&SiteToken>) -> Option<i32> {
+        let sites = self.enabled_cached().await.ok()?;
+        let nets: Vec<SiteNetworks> = sites.iter().map(SiteOps::networks).collect();
+        site_for(&nets, ip, token).map(|i| sites[i].id)
     }
 
     /// Every enabled site with its router's operations. A site whose password does not open with

@@ -143,6 +143,7 @@ fn env_spec(r: &RouterSettings, networks: &HotspotNetworks, profiles: &PerStatus
         comment_prefix: r.comment_prefix.clone(),
         max_in_flight: i32::try_from(r.client.max_in_flight).unwrap_or(1024),
         enabled: true,
+        housekeeping: Default::default(),
     })
 }
 

@@ -2,6 +2,7 @@
 //! settings — or over the defaults for a new one — and checked whole.
 
 use crate::domain::Cidr;
+use crate::domain::housekeeping::Housekeeping;
 use crate::domain::policy::PerStatus;
 use crate::domain::site::{ApiAddress, SiteName, SiteToken};
 
@@ -27,6 +28,7 @@ pub struct SitePatch {
     pub comment_prefix: Option<String>,
     pub max_in_flight: Option<i32>,
     pub enabled: Option<bool>,
+    pub housekeeping: Option<Housekeeping>,
 }
 
 /// A change as typed (the API's body, the command line's flags), before it is parsed.
@@ -47,6 +49,7 @@ pub struct SiteInput {
     pub comment_prefix: Option<String>,
     pub max_in_flight: Option<i32>,
     pub is_enabled: Option<bool>,
+    pub housekeeping: Option<Housekeeping>,
 }
 
 fn ranges(field: &'static str, v: Option<Vec<String>>) -> Result<Option<Vec<Cidr>>, Refusal> {
@@ -87,6 +90,7 @@ impl SiteInput {
             comment_prefix: self.comment_prefix,
             max_in_flight: self.max_in_flight,
             enabled: self.is_enabled,
+            housekeeping: self.housekeeping,
         })
     }
 }
@@ -143,6 +147,7 @@ impl SitePatch {
                 comment_prefix: "hotspot:".into(),
                 max_in_flight: 64,
                 enabled: true,
+                housekeeping: Housekeeping::default(),
             },
         };
         let tls = self.tls.unwrap_or(base.tls);
@@ -168,6 +173,7 @@ impl SitePatch {
             comment_prefix: self.comment_prefix.unwrap_or(base.comment_prefix),
             max_in_flight: self.max_in_flight.unwrap_or(base.max_in_flight),
             enabled: self.enabled.unwrap_or(base.enabled),
+            housekeeping: self.housekeeping.unwrap_or(base.housekeeping),
         };
         check(&spec)?;
         Ok(spec)
@@ -194,6 +200,7 @@ fn check(s: &SiteSpec) -> Result<(), Refusal> {
     if !(1..=1024).contains(&s.max_in_flight) {
         return Err(refuse("max_in_flight", "from 1 to 1024"));
     }
+    s.housekeeping.check().map_err(|why| refuse("housekeeping", why))?;
     if s.client_ranges.is_empty() {
         return Err(refuse("client_ranges", "at least one range the router hands to phones"));
     }
@@ -240,6 +247,7 @@ pub fn spec_of(r: &SiteRow) -> Result<SiteSpec, Refusal> {
         comment_prefix: r.comment_prefix.clone(),
         max_in_flight: r.max_in_flight,
         enabled: r.is_enabled,
+        housekeeping: Housekeeping::from_stored(&r.housekeeping),
     })
 }
 

@@ -8,6 +8,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use crate::db::DbError;
 use crate::db::schema::routers;
 use crate::domain::Cidr;
+use crate::domain::housekeeping::Housekeeping;
 use crate::domain::policy::PerStatus;
 use crate::domain::site::{ApiAddress, SiteName, SiteToken};
 
@@ -40,6 +41,7 @@ pub struct SiteRow {
     pub last_error: Option<String>,
     pub ros_version: Option<String>,
     pub identity: Option<String>,
+    pub housekeeping: serde_json::Value,
 }
 
 /// What a save writes: every field an operator sets, parsed. The password travels sealed.
@@ -61,6 +63,7 @@ pub struct SiteSpec {
     pub comment_prefix: String,
     pub max_in_flight: i32,
     pub enabled: bool,
+    pub housekeeping: Housekeeping,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +121,7 @@ macro_rules! spec_columns {
             routers::comment_prefix.eq(&$s.comment_prefix),
             routers::max_in_flight.eq($s.max_in_flight),
             routers::is_enabled.eq($s.enabled),
+            routers::housekeeping.eq(serde_json::to_value(&$s.housekeeping).unwrap_or_default()),
         )
     };
 }
@@ -160,7 +164,7 @@ pub fn replace(conn: &mut PgConnection, id: i32, s: &SiteSpec, sealed: Option<Ve
 
 /// The site the environment describes (`HOTSPOT_ROUTER_*`), written as it says at every start:
 /// the row it described before, else the row of that name (a deployment from before sites), else
-/// a new one; its token and enabled flag stay the operator's. Its id.
+/// a new one; its token, enabled flag and housekeeping stay the operator's. Its id.
 pub fn describe_env(conn: &mut PgConnection, s: &SiteSpec, sealed: Vec<u8>) -> Result<i32, StoreError> {
     conn.transaction(|tx| {
         let existing: Option<SiteRow> = routers::table
@@ -173,7 +177,8 @@ pub fn describe_env(conn: &mut PgConnection, s: &SiteSpec, sealed: Vec<u8>) -> R
         let id = match existing {
             Some(row) => {
                 let token = row.site_token.as_deref().and_then(|t| SiteToken::parse(t).ok());
-                let kept = SiteSpec { token, enabled: row.is_enabled, ..s.clone() };
+                let housekeeping = Housekeeping::from_stored(&row.housekeeping);
+                let kept = SiteSpec { token, enabled: row.is_enabled, housekeeping, ..s.clone() };
                 replace(tx, row.id, &kept, Some(sealed))?.id
             }
             None => insert(tx, s, Some(sealed))?.id,
@@ -224,5 +229,6 @@ pub fn audit_view(r: &SiteRow) -> serde_json::Value {
         "hotspot_server": r.hotspot_server, "client_ranges": r.client_ranges, "egress_addresses": r.egress_addresses,
         "site_token": r.site_token, "status_lists": r.status_lists, "status_profiles": r.status_profiles,
         "comment_prefix": r.comment_prefix, "max_in_flight": r.max_in_flight, "is_enabled": r.is_enabled,
+        "housekeeping": r.housekeeping,
     })
 }

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::store::SiteRow;
 use crate::db::models::SyncRun;
+use crate::domain::housekeeping::Housekeeping;
 use crate::domain::policy::PerStatus;
 
 /// A site: one router this backend drives.
@@ -42,6 +43,8 @@ pub struct Site {
     /// The write budget: commands in flight to this router at once.
     pub max_in_flight: i32,
     pub is_enabled: bool,
+    /// Router housekeeping the site's sync does (each part off until set).
+    pub housekeeping: Housekeeping,
     /// Described by `HOTSPOT_ROUTER_*`: those fields are changed there, not here.
     pub from_env: bool,
     /// Online: its router answered at the last contact.
@@ -86,6 +89,7 @@ impl From<&SiteRow> for Site {
             comment_prefix: r.comment_prefix.clone(),
             max_in_flight: r.max_in_flight,
             is_enabled: r.is_enabled,
+            housekeeping: Housekeeping::from_stored(&r.housekeeping),
             from_env: r.from_env,
             online,
             last_contact_at: r.last_contact_at,

@@ -147,12 +147,23 @@ pub struct SiteScope {
     pub default: bool,
     pub lists: Option<crate::domain::policy::PerStatus>,
     pub profiles: Option<crate::domain::policy::PerStatus>,
+    /// The router housekeeping its cycles do, and the client ranges it applies to.
+    pub housekeeping: crate::domain::housekeeping::Housekeeping,
+    pub clients: Vec<crate::domain::Cidr>,
 }
 
 impl SiteScope {
     /// The environment's router as the default site.
     pub fn default_site(host: &str) -> Self {
-        Self { name: "main".into(), host: host.to_owned(), default: true, lists: None, profiles: None }
+        Self {
+            name: "main".into(),
+            host: host.to_owned(),
+            default: true,
+            lists: None,
+            profiles: None,
+            housekeeping: Default::default(),
+            clients: Vec::new(),
+        }
     }
 
     /// The backend's policy with this site's names.
@@ -161,6 +172,16 @@ impl SiteScope {
             lists: self.lists.clone().unwrap_or_else(|| base.lists.clone()),
             profiles: self.profiles.clone().unwrap_or_else(|| base.profiles.clone()),
             ..base.clone()
+        }
+    }
+
+    /// What a snapshot reads beyond every cycle's, for the site's housekeeping.
+    pub fn snapshot_wants(&self) -> crate::router::ops::SnapshotWants {
+        let h = &self.housekeeping;
+        crate::router::ops::SnapshotWants {
+            host_state: h.reads_host_state(),
+            leases: h.dhcp_lease_server.is_some(),
+            lists: h.unauthorized_list.iter().cloned().collect(),
         }
     }
 

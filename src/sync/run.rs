@@ -140,9 +140,9 @@ async fn read_and_plan(
     now: DateTime<Utc>,
     summary: &mut Summary,
 ) -> Result<Planned, SyncError> {
-    let (default, p) = (ctx.site.default, policy.clone());
+    let (default, p, wants) = (ctx.site.default, policy.clone(), ctx.site.snapshot_wants());
     let (snapshot, loaded) =
-        tokio::join!(ctx.router.snapshot(), ctx.db.run(move |conn| load(conn, router_id, default, &p, now)));
+        tokio::join!(ctx.router.snapshot_with(&wants), ctx.db.run(move |conn| load(conn, router_id, default, &p, now)));
     let (snapshot, mut loaded) = (snapshot?, loaded?);
     let view = plan::Snapshot {
         hosts: &snapshot.hosts,
@@ -152,6 +152,20 @@ async fn read_and_plan(
     };
     let rules = Rules { policy, comment_prefix: ctx.comment_prefix.clone() };
     let mut plan = plan::plan(&view, &loaded.baselines, &loaded.users, &loaded.devices, &rules, now);
+    if wants.host_state || wants.leases || !wants.lists.is_empty() {
+        let site = plan::housekeeping::Site {
+            hosts: &snapshot.hosts,
+            leases: &snapshot.leases,
+            list_entries: &snapshot.list_entries,
+            devices: &loaded.devices,
+            clients: &ctx.site.clients,
+        };
+        let (changes, notes) = plan::housekeeping::plan(&site, &ctx.site.housekeeping, &rules);
+        plan.router.extend(changes);
+        for note in notes {
+            tracing::info!(site = %ctx.site.name, "{note}");
+        }
+    }
     summary.hosts = snapshot.hosts.len();
     drop(snapshot);
     summary.users = loaded.users.len();

@@ -5,3 +5,4 @@ mod core_api;
 mod debts;
 mod documents;
 mod sales;
+mod sites;

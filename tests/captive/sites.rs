@@ -55,6 +55,23 @@ async fn sign_in(app: &TestApp, b: &reqwest::Client, phone: &str, ip: &str, path
     res.json().await.unwrap()
 }
 
+/// A second site, `gedung-b`: its own simulator, the same client range as the environment's
+/// site, its own egress (127.0.0.3); listed once this returns.
+async fn gedung_b(app: &TestApp, root: &reqwest::Client) -> SimRouter {
+    let second = SimRouter::start("127.0.0.1:0".parse().unwrap(), SimConfig::default()).await.unwrap();
+    let body = json!({ "name": "gedung-b", "address": second.addr().to_string(), "password": "sim-password",
+        "client_ranges": ["10.5.0.0/16"], "egress_addresses": ["127.0.0.3/32"] });
+    assert_eq!(call(app, root, "POST", "/api/admin/routers", Some(body)).await.0, 201);
+    for _ in 0..100 {
+        let (_, v) = call(app, root, "GET", "/api/admin/routers", None).await;
+        if v["items"].as_array().is_some_and(|i| i.len() == 2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    second
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_site_is_known_by_its_egress_and_one_account_signs_in_at_both() {
     let app =
@@ -153,17 +170,7 @@ async fn each_site_is_known_by_its_egress_and_one_account_signs_in_at_both() {
 async fn the_routers_witness_happens_at_the_site_the_phone_is_at() {
     let app = TestApp::spawn_captive(&[("HOTSPOT_BINDING_MODE", "router-login")]).await;
     let (_, root) = staff(&app, "+6281100000022", Role::SuperAdmin).await;
-    let second = SimRouter::start("127.0.0.1:0".parse().unwrap(), SimConfig::default()).await.unwrap();
-    let body = json!({ "name": "gedung-b", "address": second.addr().to_string(), "password": "sim-password",
-        "client_ranges": ["10.5.0.0/16"], "egress_addresses": ["127.0.0.3/32"] });
-    assert_eq!(call(&app, &root, "POST", "/api/admin/routers", Some(body)).await.0, 201);
-    for _ in 0..100 {
-        let (_, v) = call(&app, &root, "GET", "/api/admin/routers", None).await;
-        if v["items"].as_array().is_some_and(|i| i.len() == 2) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let second = gedung_b(&app, &root).await;
     tokio::time::sleep(Duration::from_millis(5_100)).await;
     let phone = "081234567802";
     app.user(phone, "Saksi Gedung B", 10).await;
@@ -186,5 +193,42 @@ async fn the_routers_witness_happens_at_the_site_the_phone_is_at() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(bound(&second, mac) && !bound(app.sim(), mac));
+    app.stop().await;
+}
+
+/// A device removed at one site takes its entries away at that site only: another site's phone
+/// at the same address keeps its binding and its status-list entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_device_leaves_another_sites_entries_for_the_same_address() {
+    let app = TestApp::spawn_captive(&[("HOTSPOT_OTP_COOLDOWN_SECS", "0")]).await;
+    let (_, root) = staff(&app, "+6281100000023", Role::SuperAdmin).await;
+    let second = gedung_b(&app, &root).await;
+    tokio::time::sleep(Duration::from_millis(5_100)).await; // the door's list of sites is fresh for 5 s
+    let (a_phone, b_phone, ip) = ("081234567803", "081234567804", "10.5.50.50");
+    let (mac_a, mac_b) = ("02:AA:00:00:00:50", "02:BB:00:00:00:50");
+    app.user(a_phone, "Di Gedung A", 10).await;
+    app.user(b_phone, "Di Gedung B", 10).await;
+    app.device(mac_a, ip);
+    second.with_state(|s| s.add_host(hotspot::domain::MacAddress::parse(mac_b).unwrap(), ip.parse().unwrap()));
+    let at_a = app.browser();
+    sign_in(&app, &at_a, a_phone, ip, "/api/auth/verify-otp").await;
+    let at_b = from([127, 0, 0, 3]);
+    sign_in(&app, &at_b, b_phone, ip, "/api/auth/verify-otp").await;
+    let listed = |sim: &SimRouter| {
+        sim.with_state(|s| s.table("/ip/firewall/address-list").unwrap().rows().any(|r| r.attrs["address"] == ip))
+    };
+    assert!(bound(app.sim(), mac_a) && bound(&second, mac_b));
+    assert!(listed(app.sim()) && listed(&second));
+
+    // The phone at gedung-b is removed by its owner: gone there at once, untouched here.
+    let (_, list) = call(&app, &at_b, "GET", "/api/users/me/devices", None).await;
+    let id = list["devices"][0]["id"].as_i64().expect("her device");
+    let (status, v) = call(&app, &at_b, "DELETE", &format!("/api/users/me/devices/{id}"), None).await;
+    assert_eq!(status, 200, "{v}");
+    assert!(!bound(&second, mac_b) && !listed(&second), "removed at gedung-b");
+    assert!(
+        bound(app.sim(), mac_a) && listed(app.sim()),
+        "the other site's phone at the same address keeps its entries"
+    );
     app.stop().await;
 }

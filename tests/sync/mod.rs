@@ -1,5 +1,6 @@
 //! The sync room against Postgres, Redis and the router simulator.
 
 mod cycles;
+mod housekeeping;
 mod recovery;
 mod sites;

@@ -36,6 +36,8 @@ pub struct Batch {
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoked_by: Option<Uuid>,
+    /// The sites its codes are redeemed at; empty: its package's.
+    pub site_ids: Vec<i32>,
 }
 
 /// A batch as the admin list shows it.
@@ -75,7 +77,9 @@ impl Billing {
         package_id: Uuid,
         count: i32,
         note: Option<String>,
+        site_ids: Option<Vec<i32>>,
     ) -> Result<NewBatch, BillingError> {
+        let site_ids = super::offers::sites(site_ids, None)?;
         if !(1..=MAX_BATCH).contains(&count) {
             return Err(invalid("count", format!("1 to {MAX_BATCH}")));
         }
@@ -89,12 +93,14 @@ impl Billing {
             .run(move |conn| {
                 Ok(conn.transaction::<_, BillingError, _>(|tx| {
                     let p = packages::live(tx, package_id, false)?;
+                    super::offers::check_sites(tx, &site_ids)?;
                     let batch: Batch = diesel::insert_into(voucher_batches::table)
                         .values((
                             voucher_batches::package_id.eq(p.id),
                             voucher_batches::code_count.eq(count),
                             voucher_batches::note.eq(&note),
                             voucher_batches::created_by.eq(a.user_id),
+                            voucher_batches::site_ids.eq(&site_ids),
                         ))
                         .returning(Batch::as_returning())
                         .get_result(tx)?;
@@ -119,7 +125,7 @@ impl Billing {
                         &a,
                         AuditAction::VoucherBatchCreate,
                         Some(batch_target(batch.id)),
-                        json!({ "package_id": p.id, "package": p.name, "count": count, "note": note }),
+                        json!({ "package_id": p.id, "package": p.name, "count": count, "note": note, "site_ids": site_ids }),
                     )?;
                     Ok(NewBatch { batch, codes })
                 }))

@@ -9,10 +9,10 @@ use uuid::Uuid;
 use super::codes::{code_hash, normalize};
 use crate::accounts::grant::{self, Grant, Outcome};
 use crate::accounts::status;
-use crate::billing::{Billing, BillingError, Receipt, load_user, may_buy, packages};
+use crate::billing::{At, Billing, BillingError, Receipt, load_user, may_buy, packages};
 use crate::db::models::User;
 use crate::db::schema::{voucher_batches, vouchers};
-use crate::domain::{ClientIp, LedgerSource};
+use crate::domain::LedgerSource;
 
 /// Wrong codes allowed per user and per address in a window.
 const FAILS_PER_USER: u32 = 5;
@@ -38,9 +38,10 @@ impl Billing {
     /// one address, and one group's guesses must not lock everyone else out. Each attempt is
     /// counted before it is evaluated and given back unless the code was wrong, so a burst
     /// cannot slip past the limit between the check and the count.
-    pub async fn redeem(&self, user_id: Uuid, client: Option<ClientIp>, code: &str) -> Result<Redeemed, BillingError> {
+    pub async fn redeem(&self, user_id: Uuid, at: At<'_>, code: &str) -> Result<Redeemed, BillingError> {
         let limiter = self.limiter.clone();
         let user_key = user_id.to_string();
+        let client = at.0.cloned();
         let on_hotspot = self.settings.hotspot.networks.on_hotspot(client.as_ref());
         let addr_key = client.filter(|_| !on_hotspot).map(|c| c.as_text());
         let mut limits = vec![("voucher_fail_user", user_key.as_str(), FAILS_PER_USER)];
@@ -51,7 +52,8 @@ impl Billing {
             Ok(counted) => counted,
             Err(after) => return Err(BillingError::RateLimited(after)),
         };
-        let result = self.redeem_once(user_id, code).await;
+        let here = self.fleet.site_id_at(at.0, at.1).await;
+        let result = self.redeem_once(user_id, code, here).await;
         // Only a wrong code counts against the limits.
         if !matches!(result, Err(BillingError::VoucherInvalid(_))) {
             limiter.give_back_all(&counted).await;
@@ -69,7 +71,7 @@ impl Billing {
         Ok(r)
     }
 
-    async fn redeem_once(&self, user_id: Uuid, code: &str) -> Result<Redeemed, BillingError> {
+    async fn redeem_once(&self, user_id: Uuid, code: &str, here: Option<i32>) -> Result<Redeemed, BillingError> {
         let canonical = normalize(code).ok_or(BillingError::VoucherInvalid("not a voucher code"))?;
         let hash = code_hash(&self.voucher_key(), &canonical);
         let policy = self.runtime.policy();
@@ -96,21 +98,10 @@ impl Billing {
                     let Some((voucher_id, redeemed_at, batch_id)) = found else {
                         return Err(BillingError::VoucherInvalid("unknown code"));
                     };
-                    // Read, not locked: redemptions of one batch do not queue behind each other.
-                    let (package_id, revoked_at): (Uuid, Option<DateTime<Utc>>) = voucher_batches::table
-                        .find(batch_id)
-                        .select((voucher_batches::package_id, voucher_batches::revoked_at))
-                        .first(tx)?;
                     if redeemed_at.is_some() {
                         return Err(BillingError::VoucherUsed);
                     }
-                    if revoked_at.is_some() {
-                        return Err(BillingError::VoucherInvalid("the batch was revoked"));
-                    }
-                    let p = crate::db::schema::packages::table
-                        .find(package_id)
-                        .select(packages::Package::as_select())
-                        .first(tx)?;
+                    let p = batch_package(tx, batch_id, user_id, here)?;
                     let key = format!("voucher:{voucher_id}");
                     let g = Grant {
                         details: json!({ "voucher_id": voucher_id, "package": p.name }),
@@ -149,4 +140,26 @@ impl Billing {
             })
             .await?
     }
+}
+
+/// A redeemable batch's package: not revoked, and sold to this user where they are (the
+/// batch's sites when it names some, else its package's). Read, not locked: redemptions of one
+/// batch do not queue behind each other.
+fn batch_package(
+    tx: &mut PgConnection,
+    batch_id: Uuid,
+    user_id: Uuid,
+    here: Option<i32>,
+) -> Result<packages::Package, BillingError> {
+    let (package_id, revoked_at, batch_sites): (Uuid, Option<DateTime<Utc>>, Vec<i32>) = voucher_batches::table
+        .find(batch_id)
+        .select((voucher_batches::package_id, voucher_batches::revoked_at, voucher_batches::site_ids))
+        .first(tx)?;
+    if revoked_at.is_some() {
+        return Err(BillingError::VoucherInvalid("the batch was revoked"));
+    }
+    let p = crate::db::schema::packages::table.find(package_id).select(packages::Package::as_select()).first(tx)?;
+    let sites = if batch_sites.is_empty() { &p.site_ids } else { &batch_sites };
+    crate::billing::offers::sold_to(tx, user_id, sites, here)?;
+    Ok(p)
 }

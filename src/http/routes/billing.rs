@@ -32,8 +32,14 @@ pub struct PackageList {
 
 #[utoipa::path(get, path = "/api/packages", tag = "billing",
     responses((status = 200, body = PackageList, description = "The packages on sale, in the operator's order")))]
-pub async fn packages(state: Data) -> Result<HttpResponse, ApiError> {
-    let data = state.billing.packages_on_sale().await?.into_iter().map(package_view).collect();
+pub async fn packages(state: Data, client: Client) -> Result<HttpResponse, ApiError> {
+    let data = state
+        .billing
+        .shop((client.0.ip.as_ref(), client.0.site.as_ref()))
+        .await?
+        .into_iter()
+        .map(package_view)
+        .collect();
     Ok(HttpResponse::Ok().json(PackageList { success: true, data }))
 }
 
@@ -155,11 +161,17 @@ pub struct Started {
         (status = 401, description = "AUTH_REQUIRED"), (status = 403, description = "PURCHASE_NOT_ALLOWED, ORIGIN_INVALID"),
         (status = 404, description = "PACKAGE_NOT_FOUND"), (status = 422, description = "VALIDATION_ERROR: a method or bank the shop does not offer"),
         (status = 429, description = "RATE_LIMITED"), (status = 503, description = "PAYMENT_GATEWAY_UNAVAILABLE")))]
-pub async fn start(state: Data, user: CurrentUser, body: Input<StartBody>) -> Result<HttpResponse, ApiError> {
+pub async fn start(
+    state: Data,
+    user: CurrentUser,
+    client: Client,
+    body: Input<StartBody>,
+) -> Result<HttpResponse, ApiError> {
     let b = body.0;
     let choice = b.method.choice()?;
     let package = uuid_field("package_id", &b.package_id, "a package id")?;
-    let s = state.billing.start_purchase(user.id(), package, choice).await?;
+    let at = (client.0.ip.as_ref(), client.0.site.as_ref());
+    let s = state.billing.start_purchase(user.id(), package, choice, at).await?;
     Ok(HttpResponse::Created().json(started_answer(&state, s)))
 }
 
@@ -197,8 +209,13 @@ pub fn started_answer(state: &AppState, s: crate::billing::purchase::Started) ->
     responses((status = 201, body = Started), (status = 401, description = "AUTH_REQUIRED"),
         (status = 403, description = "PURCHASE_NOT_ALLOWED, ORIGIN_INVALID"), (status = 404, description = "PACKAGE_NOT_FOUND"),
         (status = 429, description = "RATE_LIMITED"), (status = 503, description = "PAYMENT_GATEWAY_UNAVAILABLE")))]
-pub async fn initiate(state: Data, user: CurrentUser, body: Input<StartBody>) -> Result<HttpResponse, ApiError> {
-    start(state, user, body).await
+pub async fn initiate(
+    state: Data,
+    user: CurrentUser,
+    client: Client,
+    body: Input<StartBody>,
+) -> Result<HttpResponse, ApiError> {
+    start(state, user, client, body).await
 }
 
 #[utoipa::path(get, path = "/api/transactions/{order_id}", tag = "billing", security(("bearer" = []), ("cookie" = [])),
@@ -366,7 +383,7 @@ pub async fn redeem(
     if body.code.chars().count() > 40 {
         return Err(ApiError::validation("code", "at most 40 characters"));
     }
-    let r = state.billing.redeem(user.id(), client.0.ip, &body.code).await?;
+    let r = state.billing.redeem(user.id(), (client.0.ip.as_ref(), client.0.site.as_ref()), &body.code).await?;
     Ok(HttpResponse::Ok().json(Redeemed {
         message: "voucher redeemed",
         package_name: r.package_name,

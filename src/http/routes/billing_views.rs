@@ -31,6 +31,8 @@ pub struct PackageView {
     validity_days: i32,
     is_active: bool,
     sort_order: i32,
+    /// The sites it is sold at; empty: every site.
+    site_ids: Vec<i32>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     /// The frontend's: `price` (rupiah), `data_quota_gb` (0 = unlimited), `duration_days`.
@@ -53,6 +55,7 @@ pub fn package_view(p: Package) -> PackageView {
         validity_days: p.validity_days,
         is_active: p.is_active,
         sort_order: p.sort_order,
+        site_ids: p.site_ids,
         created_at: p.created_at,
         updated_at: p.updated_at,
     }

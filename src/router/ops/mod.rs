@@ -11,7 +11,7 @@ use super::command::{Command, Query};
 use super::error::RouterError;
 use super::rows::{
     ADDRESS_LIST_PROPLIST, AddressListRow, BINDING_PROPLIST, BindingRow, BindingType, HOST_PROPLIST,
-    HOTSPOT_USER_PROPLIST, HostRow, HotspotUserRow, field,
+    HOST_STATE_PROPLIST, HOTSPOT_USER_PROPLIST, HostRow, HotspotUserRow, LEASE_PROPLIST, LeaseRow, field,
 };
 use crate::domain::{ClientIp, MacAddress};
 
@@ -20,10 +20,13 @@ pub const ADDRESS_LIST: &str = "/ip/firewall/address-list";
 pub const HOTSPOT_USER: &str = "/ip/hotspot/user";
 pub const HOST: &str = "/ip/hotspot/host";
 pub const ACTIVE: &str = "/ip/hotspot/active";
+pub const DHCP_LEASE: &str = "/ip/dhcp-server/lease";
 
+mod change;
 mod hosts;
 mod logins;
 pub mod setup;
+pub use change::Change;
 pub use logins::ActiveLogin;
 
 /// What we own on the router: the comment prefix, the status address-lists, the hotspot server.
@@ -69,41 +72,6 @@ pub enum Upsert {
     OperatorOwned,
 }
 
-/// One router write, as planned by the sync or a flow. Applied pipelined by [`Ops::apply`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    AddBinding { mac: MacAddress, kind: BindingType, comment: String },
-    SetBinding { id: String, kind: BindingType },
-    AddListEntry { list: String, address: String, comment: String },
-    SetUserProfile { id: String, profile: String },
-    Remove { menu: &'static str, id: String },
-}
-
-impl Change {
-    fn command(&self, server: &str) -> Command {
-        match self {
-            Change::AddBinding { mac, kind, comment } => Command::new(format!("{IP_BINDING}/add"))
-                .attr("mac-address", mac.canonical())
-                .attr("type", kind.as_str())
-                .attr("server", server)
-                .attr("comment", comment.as_str()),
-            Change::SetBinding { id, kind } => Command::new(format!("{IP_BINDING}/set"))
-                .attr(".id", id.as_str())
-                .attr("type", kind.as_str())
-                .idempotent(true),
-            Change::AddListEntry { list, address, comment } => Command::new(format!("{ADDRESS_LIST}/add"))
-                .attr("list", list.as_str())
-                .attr("address", address.as_str())
-                .attr("comment", comment.as_str()),
-            Change::SetUserProfile { id, profile } => Command::new(format!("{HOTSPOT_USER}/set"))
-                .attr(".id", id.as_str())
-                .attr("profile", profile.as_str())
-                .idempotent(true),
-            Change::Remove { menu, id } => Command::new(format!("{menu}/remove")).attr(".id", id.as_str()),
-        }
-    }
-}
-
 #[derive(Debug, Default)]
 pub struct ApplyReport {
     pub applied: usize,
@@ -117,6 +85,19 @@ pub struct Snapshot {
     pub bindings: Vec<BindingRow>,
     pub list_entries: Vec<AddressListRow>,
     pub users: Vec<HotspotUserRow>,
+    /// Read only when a site's housekeeping pins leases.
+    pub leases: Vec<LeaseRow>,
+}
+
+/// What a snapshot reads beyond what every cycle does (a site's housekeeping).
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotWants {
+    /// Hosts' flags and idle time.
+    pub host_state: bool,
+    /// Every DHCP lease.
+    pub leases: bool,
+    /// Address lists read beside the status lists.
+    pub lists: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -176,7 +157,7 @@ impl Ops {
         let leases = self
             .client
             .run(
-                &Command::new("/ip/dhcp-server/lease/print")
+                &Command::new(format!("{DHCP_LEASE}/print"))
                     .proplist(&["mac-address", "active-mac-address", "status"])
                     .query_eq("address", addr.as_str())
                     .query_eq("active-address", addr.as_str())
@@ -313,10 +294,16 @@ impl Ops {
     /// Hosts (minimal proplist), all bindings, the entries of our status lists and our hotspot
     /// users, fetched concurrently over the one connection.
     pub async fn snapshot(&self) -> Result<Snapshot, RouterError> {
-        let hosts = Command::new(format!("{HOST}/print")).proplist(HOST_PROPLIST);
+        self.snapshot_with(&SnapshotWants::default()).await
+    }
+
+    /// A snapshot with what `wants` adds.
+    pub async fn snapshot_with(&self, wants: &SnapshotWants) -> Result<Snapshot, RouterError> {
+        let host_props = if wants.host_state { HOST_STATE_PROPLIST } else { HOST_PROPLIST };
+        let hosts = Command::new(format!("{HOST}/print")).proplist(host_props);
         let bindings = Command::new(format!("{IP_BINDING}/print")).proplist(BINDING_PROPLIST);
         let mut lists = Command::new(format!("{ADDRESS_LIST}/print")).proplist(ADDRESS_LIST_PROPLIST);
-        for (i, l) in self.managed.status_lists.iter().enumerate() {
+        for (i, l) in self.managed.status_lists.iter().chain(&wants.lists).enumerate() {
             lists = lists.query_eq("list", l.as_str());
             if i > 0 {
                 lists = lists.query(Query::Or);
@@ -325,13 +312,21 @@ impl Ops {
         let users = Command::new(format!("{HOTSPOT_USER}/print")).proplist(HOTSPOT_USER_PROPLIST);
         // Typed as each reply arrives: the raw rows of a large hotspot are never all held at once.
         let sizes = &self.last_sizes;
-        let (h, b, l, u) = tokio::join!(
+        let leases = async {
+            if !wants.leases {
+                return Ok(Vec::new());
+            }
+            let print = Command::new(format!("{DHCP_LEASE}/print")).proplist(LEASE_PROPLIST);
+            self.client.run_map_sized(&print, 0, |r| LeaseRow::parse(&r)).await
+        };
+        let (h, b, l, u, d) = tokio::join!(
             self.client.run_map_sized(&hosts, expected_rows(&sizes[0]), |r| HostRow::parse(&r)),
             self.client.run_map_sized(&bindings, expected_rows(&sizes[1]), |r| BindingRow::parse(&r)),
             self.client.run_map_sized(&lists, expected_rows(&sizes[2]), |r| AddressListRow::parse(&r)),
-            self.client.run_map_sized(&users, expected_rows(&sizes[3]), |r| HotspotUserRow::parse(&r))
+            self.client.run_map_sized(&users, expected_rows(&sizes[3]), |r| HotspotUserRow::parse(&r)),
+            leases
         );
-        let snapshot = Snapshot { hosts: h?, bindings: b?, list_entries: l?, users: u? };
+        let snapshot = Snapshot { hosts: h?, bindings: b?, list_entries: l?, users: u?, leases: d? };
         let counts = [snapshot.hosts.len(), snapshot.bindings.len(), snapshot.list_entries.len(), snapshot.users.len()];
         for (slot, n) in sizes.iter().zip(counts) {
             slot.store(n, Ordering::Relaxed);

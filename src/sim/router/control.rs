@@ -4,12 +4,13 @@
 //!
 //! ```text
 //! seed 100 | host add MAC IP | host remove MAC | host traffic MAC BYTES | host login MAC USER PASSWORD
+//! host idle MAC SECS
 //! arp add IP MAC | lease add IP MAC
 //! advance SECS | reboot | drop
 //! fault latency MS | fault stall TEXT|off | fault drop N | fault login refuse|accept
 //! fault max-sessions N | fault empty on|off | fault tag second|last | fault legacy on|off
 //! fault down on|off | fault clear
-//! show stats | show hosts | show bindings | show address-list | show users | show active
+//! show stats | show hosts | show bindings | show address-list | show leases | show users | show active
 //! truth MAC
 //! ```
 
@@ -157,6 +158,12 @@ pub fn run(sim: &SimRouter, line: &str) -> Result<Value, String> {
             let bytes: u64 = c.and_then(|v| v.parse().ok()).ok_or("expected BYTES")?;
             Ok(json!({ "added": sim.with_state(|s| s.add_traffic(&m, bytes)) }))
         }
+        // The phone goes quiet: no more traffic, idle for SECS already.
+        ("host", Some("idle")) => {
+            let m = mac(b)?;
+            let secs: u64 = c.and_then(|v| v.parse().ok()).ok_or("expected SECS")?;
+            Ok(json!({ "idle": sim.with_state(|s| s.set_idle(&m, secs)) }))
+        }
         ("host", Some("remove")) => {
             let m = mac(b)?;
             Ok(json!({ "removed": sim.with_state(|s| s.remove_host(&m)) }))
@@ -251,6 +258,7 @@ fn show(sim: &SimRouter, what: &str) -> Result<Value, String> {
                 .collect(),
             "bindings" => rows(s, state::IP_BINDING),
             "address-list" => rows(s, state::ADDRESS_LIST),
+            "leases" => rows(s, state::DHCP_LEASE),
             "users" => rows(s, state::HOTSPOT_USER),
             "active" => rows(s, state::ACTIVE),
             other => return Err(format!("unknown table {other}")),

@@ -4,6 +4,7 @@
 
 mod charges;
 mod diff;
+pub mod housekeeping;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;

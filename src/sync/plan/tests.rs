@@ -109,6 +109,9 @@ fn host(i: u8, id: &str, bytes: u64, up: u64) -> HostRow {
         bytes_in: bytes,
         bytes_out: 0,
         uptime_secs: Some(up),
+        authorized: true,
+        bypassed: true,
+        idle_secs: Some(0),
     }
 }
 

@@ -7,6 +7,8 @@ use hotspot_jobs::{Done, JobFuture, Rule, Schedule, Scheduled};
 
 use super::{Ctx, boxed, counted};
 use crate::domain::SyncTrigger;
+use crate::domain::housekeeping::Housekeeping;
+use crate::sites::cidrs;
 use crate::sites::fleet::{SiteOps, per_status};
 use crate::sync::{SiteScope, Summary, SyncContext, SyncError, SyncTemplate, TickOutcome, tick};
 
@@ -72,8 +74,12 @@ pub async fn tick_sites(
 
 /// A site's sync context: the environment's own for its site, else one made for the site.
 pub fn site_context(site: &SiteOps, env: Option<&SyncContext>, template: &SyncTemplate) -> SyncContext {
+    let housekeeping = Housekeeping::from_stored(&site.row.housekeeping);
+    let clients = cidrs(&site.row.client_ranges);
     if let (true, Some(env)) = (site.row.from_env, env) {
-        return env.clone();
+        let mut ctx = env.clone();
+        (ctx.site.housekeeping, ctx.site.clients) = (housekeeping, clients);
+        return ctx;
     }
     let scope = SiteScope {
         name: site.row.name.clone(),
@@ -81,6 +87,8 @@ pub fn site_context(site: &SiteOps, env: Option<&SyncContext>, template: &SyncTe
         default: site.row.from_env,
         lists: per_status(&site.row.status_lists),
         profiles: per_status(&site.row.status_profiles),
+        housekeeping,
+        clients,
     };
     template.context(site.ops.clone(), scope, site.row.comment_prefix.clone())
 }

@@ -31,6 +31,10 @@ pub struct BatchBody {
     count: i32,
     #[schema(max_length = 500)]
     note: Option<String>,
+    /// The sites its codes are redeemed at (ids from /api/admin/routers); absent or empty: its
+    /// package's.
+    #[schema(max_items = 64)]
+    site_ids: Option<Vec<i32>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -48,8 +52,8 @@ pub struct BatchMade {
         (status = 422, description = "VALIDATION_ERROR")))]
 pub async fn create_batch(state: Data, a: AdminActor, body: Input<BatchBody>) -> Result<HttpResponse, ApiError> {
     let b = body.0;
-    let made =
-        state.billing.create_batch(&a.0, uuid_field("package_id", &b.package_id, "an id")?, b.count, b.note).await?;
+    let package = uuid_field("package_id", &b.package_id, "an id")?;
+    let made = state.billing.create_batch(&a.0, package, b.count, b.note, b.site_ids).await?;
     let (summary, _) = state.billing.batch(made.batch.id).await?;
     Ok(HttpResponse::Created().json(BatchMade {
         csv_url: format!("/api/admin/vouchers/{}.csv", made.batch.id),

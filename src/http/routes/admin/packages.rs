@@ -110,6 +110,9 @@ pub struct PackageBody {
     #[serde(default, deserialize_with = "crate::domain::text::integral_opt")]
     #[schema(minimum = -10000, maximum = 10000)]
     sort_order: Option<i32>,
+    /// The sites it is sold at (ids from /api/admin/routers); empty: every site.
+    #[schema(max_items = 64)]
+    site_ids: Option<Vec<i32>>,
 }
 
 impl PackageBody {
@@ -135,6 +138,7 @@ impl PackageBody {
             validity_days: self.validity_days,
             is_active: self.is_active,
             sort_order: self.sort_order,
+            site_ids: self.site_ids,
             frontend: FrontendSpellings { price: self.price, quota: frontend_quota, duration_days: self.duration_days },
         })
     }

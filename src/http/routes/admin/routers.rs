@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use crate::admin::sites::{SiteAdminError, SiteTest};
+use crate::domain::housekeeping::Housekeeping;
 use crate::domain::policy::PerStatus;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorCode, refuse};
@@ -141,6 +142,8 @@ pub struct SiteBody {
     #[schema(minimum = 1, maximum = 1024)]
     max_in_flight: Option<i32>,
     is_enabled: Option<bool>,
+    /// Replaces the site's housekeeping whole (parts left out are off).
+    housekeeping: Option<Housekeeping>,
 }
 
 impl SiteBody {
@@ -161,6 +164,7 @@ impl SiteBody {
             comment_prefix: self.comment_prefix,
             max_in_flight: self.max_in_flight,
             is_enabled: self.is_enabled,
+            housekeeping: self.housekeeping,
         };
         input.parse().map_err(|r| ApiError::validation(r.field, r.why))
     }

@@ -23,6 +23,8 @@ pub struct Host {
     pub rate_in: u64,
     pub rate_out: u64,
     pub found_by: &'static str,
+    /// Seconds since it last moved a byte.
+    pub idle: u64,
 }
 
 impl Host {
@@ -79,7 +81,7 @@ impl HostView<'_> {
             "address" | "to-address" => Cow::Owned(h.address.to_string()),
             "server" => Cow::Borrowed(h.server.as_str()),
             "uptime" => Cow::Owned(format_duration(h.uptime)),
-            "idle-time" => Cow::Borrowed("0s"),
+            "idle-time" => Cow::Owned(format_duration(h.idle)),
             "idle-timeout" => Cow::Borrowed("5m"),
             "keepalive-timeout" => Cow::Borrowed("none"),
             "host-dead-time" => Cow::Borrowed("0s"),

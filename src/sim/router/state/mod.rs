@@ -109,6 +109,7 @@ impl RouterState {
             rate_in: 1_000 + (r % 63_000),
             rate_out: 250 + ((r >> 20) % 15_750),
             found_by: "DHCP",
+            idle: 0,
         };
         self.host_by_mac.insert(mac, self.hosts.len());
         self.hosts.push(host);
@@ -233,12 +234,20 @@ impl RouterState {
             h.packets_in += din / 1_000 + u64::from(din > 0);
             h.packets_out += dout / 1_000 + u64::from(dout > 0);
             h.uptime += secs;
+            h.idle = if din + dout == 0 { h.idle + secs } else { 0 };
             *self.lifetime_bytes.entry(h.mac).or_insert(0) += din + dout;
         }
     }
 
     /// A burst of traffic on one host (a phone downloading): `bytes` more downloaded. False when
     /// no host has that MAC.
+    /// The host stops moving bytes and has been idle `secs` already (`host idle MAC SECS`).
+    pub fn set_idle(&mut self, mac: &MacAddress, secs: u64) -> bool {
+        let Some(h) = self.hosts.iter_mut().find(|h| h.mac == *mac) else { return false };
+        (h.rate_in, h.rate_out, h.idle) = (0, 0, secs);
+        true
+    }
+
     pub fn add_traffic(&mut self, mac: &MacAddress, bytes: u64) -> bool {
         let Some(h) = self.hosts.iter_mut().find(|h| h.mac == *mac) else { return false };
         h.bytes_out += bytes;

@@ -1,0 +1,1 @@
+ALTER TABLE routers DROP COLUMN housekeeping;

@@ -1,0 +1,303 @@
+//! A site's router housekeeping, planned from the same snapshot as the rest of the cycle (pure,
+//! no I/O): static DHCP leases for signed-in devices, the list of hosts that have not signed
+//! in, and idle hosts left from an address outside the client ranges. Only entries carrying our
+//! comment prefix are changed or removed; an operator's own lease or list entry stands.
+
+use std::net::IpAddr;
+
+use super::{DeviceInput, Map, Rules, Set};
+use crate::domain::housekeeping::Housekeeping;
+use crate::domain::{Cidr, MacAddress};
+use crate::router::ops::{ADDRESS_LIST, Change, DHCP_LEASE, HOST};
+use crate::router::rows::{AddressListRow, HostRow, LeaseRow};
+
+/// What housekeeping reads: the snapshot's hosts, leases and list entries, the site's devices.
+pub struct Site<'a> {
+    pub hosts: &'a [HostRow],
+    pub leases: &'a [LeaseRow],
+    pub list_entries: &'a [AddressListRow],
+    pub devices: &'a [DeviceInput],
+    pub clients: &'a [Cidr],
+}
+
+fn inside(clients: &[Cidr], ip: IpAddr) -> bool {
+    clients.iter().any(|c| c.contains(ip))
+}
+
+/// The router changes the site's housekeeping calls for; problems it will not fix by itself
+/// (an address another MAC's lease holds) are returned as notes.
+pub fn plan(site: &Site<'_>, house: &Housekeeping, rules: &Rules) -> (Vec<Change>, Vec<String>) {
+    let (mut out, mut notes) = (Vec::new(), Vec::new());
+    let bound: Set<MacAddress> = site.devices.iter().filter(|d| d.authorized).map(|d| d.mac).collect();
+    if let Some(server) = &house.dhcp_lease_server {
+        leases(site, server, rules, &mut out, &mut notes);
+    }
+    if let Some(list) = &house.unauthorized_list {
+        if rules.policy.managed_lists().iter().any(|l| l == list) {
+            notes.push(format!("housekeeping: the unauthorized list {list:?} is a status list; left alone"));
+        } else {
+            unauthorized(site, &bound, list, u64::from(house.unauthorized_after_mins) * 60, rules, &mut out);
+        }
+    }
+    if let Some(mins) = house.stale_host_idle_mins {
+        let idle = u64::from(mins) * 60;
+        for h in site.hosts {
+            let foreign = h.address.is_some_and(|ip| !inside(site.clients, ip));
+            if foreign && h.idle_secs.is_some_and(|s| s >= idle) {
+                out.push(Change::Remove { menu: HOST, id: h.id.clone() });
+            }
+        }
+    }
+    (out, notes)
+}
+
+/// One static lease on `server` per signed-in device with an address in the client ranges (the
+/// address the router sees it at, else the one recorded); ours that no device wants, on
+/// another server, or duplicated, removed.
+fn leases(site: &Site<'_>, server: &str, rules: &Rules, out: &mut Vec<Change>, notes: &mut Vec<String>) {
+    let seen: Map<MacAddress, IpAddr> = site.hosts.iter().filter_map(|h| Some((h.mac, h.address?))).collect();
+    let mut wanted: Map<MacAddress, IpAddr> = Map::default();
+    for d in site.devices.iter().filter(|d| d.authorized) {
+        let ip = seen.get(&d.mac).copied().or_else(|| d.ip.map(|i| i.addr()));
+        if let Some(ip) = ip.filter(|ip| inside(site.clients, *ip)) {
+            wanted.insert(d.mac, ip);
+        }
+    }
+    // Addresses held by a lease that is not ours (the operator's, or the DHCP server's own).
+    let mut held: Map<IpAddr, MacAddress> = Map::default();
+    let mut done: Set<MacAddress> = Set::default();
+    for l in site.leases.iter().filter(|l| !rules.owns(l.comment.as_deref())) {
+        if let (Some(ip), Some(mac)) = (l.address, l.mac) {
+            held.insert(ip, mac);
+        }
+        // The operator's own static lease for a device stands for ours.
+        if let Some(mac) = l.mac.filter(|_| !l.dynamic && l.server == server) {
+            done.insert(mac);
+        }
+    }
+    for l in site.leases.iter().filter(|l| rules.owns(l.comment.as_deref())) {
+        let keep = l.mac.filter(|m| l.server == server && !done.contains(m)).and_then(|m| Some((m, *wanted.get(&m)?)));
+        match keep {
+            Some((mac, ip)) => {
+                if l.address != Some(ip) {
+                    out.push(Change::SetLeaseAddress { id: l.id.clone(), address: ip });
+                }
+                done.insert(mac);
+            }
+            None => out.push(Change::Remove { menu: DHCP_LEASE, id: l.id.clone() }),
+        }
+    }
+    let mut adds: Vec<(MacAddress, IpAddr)> = wanted.into_iter().filter(|(m, _)| !done.contains(m)).collect();
+    adds.sort();
+    for (mac, ip) in adds {
+        match held.get(&ip) {
+            // A dynamic lease of the device itself is what the static one replaces.
+            Some(other) if *other != mac => {
+                notes.push(format!("housekeeping: a lease not ours holds the address of {mac}; not pinned"));
+            }
+            _ => out.push(Change::AddLease {
+                mac,
+                address: ip,
+                server: server.to_owned(),
+                comment: format!("{}lease", rules.comment_prefix),
+            }),
+        }
+    }
+}
+
+/// Hosts on the hotspot long enough, in the client ranges, neither signed in nor bypassed nor
+/// a bound device, on `list`; ours on it that are no longer such a host, removed.
+fn unauthorized(
+    site: &Site<'_>,
+    bound: &Set<MacAddress>,
+    list: &str,
+    after_secs: u64,
+    rules: &Rules,
+    out: &mut Vec<Change>,
+) {
+    let wanted: Set<IpAddr> = site
+        .hosts
+        .iter()
+        .filter(|h| !h.authorized && !h.bypassed && !bound.contains(&h.mac))
+        .filter(|h| h.uptime_secs.is_some_and(|u| u >= after_secs))
+        .filter_map(|h| h.address.filter(|ip| inside(site.clients, *ip)))
+        .collect();
+    let mut present: Set<IpAddr> = Set::default();
+    for e in site.list_entries.iter().filter(|e| e.list == list) {
+        let ip = e.address.parse::<IpAddr>().ok();
+        match ip.filter(|ip| wanted.contains(ip)) {
+            Some(ip) => {
+                present.insert(ip);
+            }
+            None if rules.owns(e.comment.as_deref()) => {
+                out.push(Change::Remove { menu: ADDRESS_LIST, id: e.id.clone() })
+            }
+            // The operator's own entry stays, and counts.
+            None => present.extend(ip),
+        }
+    }
+    let mut adds: Vec<IpAddr> = wanted.into_iter().filter(|ip| !present.contains(ip)).collect();
+    adds.sort();
+    for ip in adds {
+        out.push(Change::AddListEntry {
+            list: list.to_owned(),
+            address: ip.to_string(),
+            comment: format!("{}unauthorized", rules.comment_prefix),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::domain::policy::{PerStatus, RouterPolicy};
+
+    fn mac(i: u8) -> MacAddress {
+        MacAddress::from_octets([0x02, 0, 0, 0, 1, i])
+    }
+
+    fn host(i: u8, ip: &str, authorized: bool, uptime: u64, idle: u64) -> HostRow {
+        HostRow {
+            id: format!("*{i:X}"),
+            mac: mac(i),
+            address: Some(ip.parse().unwrap()),
+            bytes_in: 0,
+            bytes_out: 0,
+            uptime_secs: Some(uptime),
+            authorized,
+            bypassed: authorized,
+            idle_secs: Some(idle),
+        }
+    }
+
+    fn device(i: u8, ip: &str) -> DeviceInput {
+        DeviceInput {
+            id: i64::from(i),
+            user_id: uuid::Uuid::nil(),
+            mac: mac(i),
+            ip: Some(crate::domain::ClientIp::parse(ip).unwrap()),
+            authorized: true,
+            last_seen: chrono::Utc::now(),
+        }
+    }
+
+    fn lease(id: &str, i: u8, ip: &str, server: &str, ours: bool) -> LeaseRow {
+        LeaseRow {
+            id: id.into(),
+            mac: Some(mac(i)),
+            address: Some(ip.parse().unwrap()),
+            server: server.into(),
+            dynamic: !ours,
+            comment: ours.then(|| "hotspot:lease".to_owned()),
+        }
+    }
+
+    fn policy() -> RouterPolicy {
+        RouterPolicy { fup_threshold: 1, lists: PerStatus::standard_lists(), profiles: PerStatus::standard_profiles() }
+    }
+
+    fn rules() -> Rules {
+        Rules { policy: Arc::new(policy()), comment_prefix: "hotspot:".into() }
+    }
+
+    #[test]
+    fn leases_pin_bound_devices_and_repair_ours() {
+        let clients = [Cidr::parse("10.5.50.0/24").unwrap()];
+        // 1: no lease yet; 2: ours at an old address; 3: ours on another server; 4: outside the
+        // ranges; 5: its address held by another MAC's lease; 9: ours, no device any more.
+        let hosts = [host(1, "10.5.50.11", true, 60, 0), host(2, "10.5.50.12", true, 60, 0)];
+        let devices = [
+            device(1, "10.5.50.11"),
+            device(2, "10.5.50.2"),
+            device(3, "10.5.50.13"),
+            device(4, "192.168.1.4"),
+            device(5, "10.5.50.15"),
+        ];
+        let leases = [
+            lease("*A", 2, "10.5.50.2", "dhcp1", true),
+            lease("*B", 3, "10.5.50.13", "other", true),
+            lease("*C", 7, "10.5.50.15", "dhcp1", false),
+            lease("*D", 9, "10.5.50.19", "dhcp1", true),
+        ];
+        let site = Site { hosts: &hosts, leases: &leases, list_entries: &[], devices: &devices, clients: &clients };
+        let house = Housekeeping { dhcp_lease_server: Some("dhcp1".into()), ..Housekeeping::default() };
+        let (changes, notes) = plan(&site, &house, &rules());
+        let add = |i: u8, ip: &str| Change::AddLease {
+            mac: mac(i),
+            address: ip.parse().unwrap(),
+            server: "dhcp1".into(),
+            comment: "hotspot:lease".into(),
+        };
+        assert!(changes.contains(&Change::SetLeaseAddress { id: "*A".into(), address: "10.5.50.12".parse().unwrap() }));
+        assert!(changes.contains(&Change::Remove { menu: DHCP_LEASE, id: "*B".into() }));
+        assert!(changes.contains(&Change::Remove { menu: DHCP_LEASE, id: "*D".into() }));
+        assert!(changes.contains(&add(1, "10.5.50.11")));
+        assert!(changes.contains(&add(3, "10.5.50.13")));
+        assert_eq!(changes.len(), 5, "{changes:?}");
+        assert_eq!(notes.len(), 1);
+        // Repaired: the router as the changes leave it asks for nothing more.
+        let repaired = [
+            lease("*A", 2, "10.5.50.12", "dhcp1", true),
+            lease("*C", 7, "10.5.50.15", "dhcp1", false),
+            lease("*E", 1, "10.5.50.11", "dhcp1", true),
+            lease("*F", 3, "10.5.50.13", "dhcp1", true),
+        ];
+        let site = Site { leases: &repaired, ..site };
+        assert!(plan(&site, &house, &rules()).0.is_empty());
+    }
+
+    #[test]
+    fn unauthorized_list_and_stale_hosts() {
+        let clients = [Cidr::parse("10.5.50.0/24").unwrap()];
+        let hosts = [
+            host(1, "10.5.50.11", false, 900, 0), // on the hotspot 15 min, not signed in: listed
+            host(2, "10.5.50.12", false, 60, 0),  // just arrived: not yet
+            host(3, "10.5.50.13", true, 900, 0),  // signed in
+            host(4, "10.5.50.14", false, 900, 0), // a bound device the router has not bypassed yet
+            host(5, "172.16.9.5", true, 9000, 7200), // a foreign address, idle 2 h: removed
+            host(6, "172.16.9.6", true, 9000, 60), // foreign but in use: kept
+        ];
+        let devices = [device(4, "10.5.50.14")];
+        let entries = [
+            AddressListRow {
+                id: "*1".into(),
+                list: "unauthorized".into(),
+                address: "10.5.50.13".into(),
+                comment: Some("hotspot:unauthorized".into()),
+                dynamic: false,
+            },
+            AddressListRow {
+                id: "*2".into(),
+                list: "unauthorized".into(),
+                address: "10.5.50.99".into(),
+                comment: Some("the operator's".into()),
+                dynamic: false,
+            },
+        ];
+        let site = Site { hosts: &hosts, leases: &[], list_entries: &entries, devices: &devices, clients: &clients };
+        let house = Housekeeping {
+            unauthorized_list: Some("unauthorized".into()),
+            stale_host_idle_mins: Some(60),
+            ..Housekeeping::default()
+        };
+        let (changes, _) = plan(&site, &house, &rules());
+        assert_eq!(
+            changes,
+            vec![
+                Change::Remove { menu: ADDRESS_LIST, id: "*1".into() },
+                Change::AddListEntry {
+                    list: "unauthorized".into(),
+                    address: "10.5.50.11".into(),
+                    comment: "hotspot:unauthorized".into()
+                },
+                Change::Remove { menu: HOST, id: "*5".into() },
+            ]
+        );
+        // A status list's name is never used for it.
+        let clash = Housekeeping { unauthorized_list: Some(policy().lists.active), ..Housekeeping::default() };
+        let (changes, notes) = plan(&site, &clash, &rules());
+        assert!(changes.is_empty() && notes.len() == 1);
+    }
+}
