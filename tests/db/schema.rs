@@ -72,6 +72,7 @@ fn diesel_columns() -> BTreeMap<String, Vec<(String, String, bool)>> {
                 "Bytea" => "bytea",
                 "Date" => "date",
                 "Array<Text>" => "_text",
+                "Array<Int4>" => "_int4",
                 other => panic!("map diesel type {other}"),
             };
             out.entry(t.clone()).or_default().push((col.trim().to_owned(), udt.to_owned(), nullable));
