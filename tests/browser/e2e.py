@@ -780,10 +780,20 @@ async def admin_broadcast(page, mark):
     await mark("target")
     target = card.locator(".v-select").filter(has_text="Target Penerima")
     # A click on an item while the menu still moves can land on its neighbour ("Semua Komandan"
-    # on a loaded machine): the choice is read back and made again until it shows.
-    for _ in range(3):
-        await target.locator(".v-field").click()
-        await page.locator(".v-overlay--active .v-list-item").filter(has_text="Semua User").last.click()
+    # on a loaded machine), and a click on the field while its menu is closing leaves it shut
+    # (CI once waited 30 s for an item that never showed): each try closes any menu, opens it,
+    # waits for the item to settle, picks it, and the choice is read back until it shows.
+    item = page.locator(".v-overlay--active .v-list-item").filter(has_text="Semua User").last
+    for _ in range(4):
+        try:
+            await page.keyboard.press("Escape")
+            await page.wait_for_timeout(300)
+            await target.locator(".v-field").click(timeout=5000)
+            await item.wait_for(state="visible", timeout=5000)
+            await page.wait_for_timeout(300)
+            await item.click(timeout=5000)
+        except Exception:
+            continue
         await page.wait_for_timeout(300)
         if "Semua User" in await target.inner_text():
             break
