@@ -167,7 +167,10 @@ impl Admin {
     pub async fn add_site(&self, actor: &Actor, patch: SitePatch) -> Result<Site, SiteAdminError> {
         super_only(actor)?;
         let sealed = patch.password.as_deref().map(|p| self.sites.seal_password(p));
-        let defaults = SiteDefaults { client_ranges: self.settings.hotspot.networks.clients.clone() };
+        let defaults = SiteDefaults {
+            client_ranges: self.settings.hotspot.networks.clients.clone(),
+            status_lists: Some(self.settings.policy.lists.clone()),
+        };
         let spec = patch.apply(None, &defaults).map_err(SiteAdminError::Invalid)?;
         let actor = actor.clone();
         let row = self
@@ -196,7 +199,10 @@ impl Admin {
     pub async fn update_site(&self, actor: &Actor, id: i32, patch: SitePatch) -> Result<Site, SiteAdminError> {
         super_only(actor)?;
         let sealed = patch.password.as_deref().map(|p| self.sites.seal_password(p));
-        let defaults = SiteDefaults { client_ranges: self.settings.hotspot.networks.clients.clone() };
+        let defaults = SiteDefaults {
+            client_ranges: self.settings.hotspot.networks.clients.clone(),
+            status_lists: Some(self.settings.policy.lists.clone()),
+        };
         let actor = actor.clone();
         let row = self
             .db

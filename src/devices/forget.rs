@@ -39,11 +39,27 @@ impl Devices {
     /// another site's directly, what its router cannot take now left to that site's next cycle,
     /// which removes what no device wants. Only that site's entries: sites reuse addresses.
     pub async fn forget_keys(&self, keys: &[super::DeviceKeys]) {
+        // An address another signed-in phone holds now at the same site (or at one that cannot
+        // be told apart) keeps its entries: they are that phone's.
+        let ips: Vec<ClientIp> = keys.iter().filter_map(|k| k.1).collect();
+        let in_use = match ips.is_empty() {
+            true => Vec::new(),
+            false => match self.authorized_among(Vec::new(), ips).await {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not tell which addresses are in use; their entries wait for the next cycle");
+                    keys.iter().map(|k| (k.0, k.1, None)).collect()
+                }
+            },
+        };
+        let held = |ip: &ClientIp, site: Option<i32>| {
+            in_use.iter().any(|(_, i, s)| i.as_ref() == Some(ip) && (s.is_none() || site.is_none() || *s == site))
+        };
         let mut by_site: std::collections::BTreeMap<Option<i32>, (Vec<MacAddress>, Vec<ClientIp>)> = Default::default();
         for (m, i, site) in keys {
             let entry = by_site.entry(*site).or_default();
             entry.0.push(*m);
-            entry.1.extend(*i);
+            entry.1.extend(i.filter(|ip| !held(ip, *site)));
         }
         let sites = match (&self.fleet, by_site.keys().any(Option::is_some)) {
             (Some(fleet), true) => fleet.enabled_cached().await.unwrap_or_else(|e| {

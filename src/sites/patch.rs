@@ -175,7 +175,7 @@ impl SitePatch {
             enabled: self.enabled.unwrap_or(base.enabled),
             housekeeping: self.housekeeping.unwrap_or(base.housekeeping),
         };
-        check(&spec)?;
+        check(&spec, defaults)?;
         Ok(spec)
     }
 }
@@ -184,6 +184,8 @@ impl SitePatch {
 #[derive(Debug, Clone, Default)]
 pub struct SiteDefaults {
     pub client_ranges: Vec<Cidr>,
+    /// The backend's status lists, a site's when it names none of its own.
+    pub status_lists: Option<PerStatus>,
 }
 
 fn one_word(field: &'static str, v: &str, max: usize) -> Result<(), Refusal> {
@@ -191,7 +193,14 @@ fn one_word(field: &'static str, v: &str, max: usize) -> Result<(), Refusal> {
     if ok { Ok(()) } else { Err(refuse(field, format!("1 to {max} characters, no spaces or commas"))) }
 }
 
-fn check(s: &SiteSpec) -> Result<(), Refusal> {
+fn check(s: &SiteSpec, defaults: &SiteDefaults) -> Result<(), Refusal> {
+    let lists = s.lists.as_ref().or(defaults.status_lists.as_ref());
+    if let (Some(l), Some(name)) = (lists, &s.housekeeping.unauthorized_list) {
+        let status = [&l.active, &l.fup, &l.habis, &l.expired, &l.blocked, &l.inactive, &l.unlimited];
+        if status.contains(&name) {
+            return Err(refuse("housekeeping", "unauthorized_list: a status list's name; choose another"));
+        }
+    }
     one_word("api_user", &s.username, 64)?;
     one_word("hotspot_server", &s.hotspot_server, 64)?;
     if !(3..=32).contains(&s.comment_prefix.len()) {
@@ -256,7 +265,7 @@ mod tests {
     use super::*;
 
     fn defaults() -> SiteDefaults {
-        SiteDefaults { client_ranges: vec![Cidr::parse("10.5.50.0/24").unwrap()] }
+        SiteDefaults { client_ranges: vec![Cidr::parse("10.5.50.0/24").unwrap()], status_lists: None }
     }
 
     #[test]

@@ -124,7 +124,7 @@ async fn cycle(
     let report = write_reporting(ctx, run_id, planned.router).await;
     summary.router_writes = report.applied;
     for (change, e) in &report.failed {
-        summary.errors.push(format!("{change:?}: {e}"));
+        summary.errors.push(format!("{}: {e}", change.label()));
     }
     summary.status =
         if report.failed.is_empty() && summary.errors.is_empty() { RunStatus::Succeeded } else { RunStatus::Partial };

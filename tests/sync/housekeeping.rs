@@ -78,10 +78,14 @@ async fn housekeeping_is_a_site_setting_repaired_by_the_sync() {
         "unauthorized_after_mins": 0, "stale_host_idle_mins": 60 } });
     let (status, _) = call(&app, &admin, "PATCH", &path, Some(on.clone())).await;
     assert_eq!(status, 403);
-    let bad = json!({ "housekeeping": { "dhcp_lease_server": "dhcp 1" } });
-    let (status, body) = call(&app, &root, "PATCH", &path, Some(bad)).await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(body["details"]["field"], "housekeeping", "{body}");
+    for bad in [
+        json!({ "housekeeping": { "dhcp_lease_server": "dhcp 1" } }),
+        json!({ "housekeeping": { "unauthorized_list": "hs_active" } }), // a status list
+    ] {
+        let (status, body) = call(&app, &root, "PATCH", &path, Some(bad)).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["details"]["field"], "housekeeping", "{body}");
+    }
     let (_, unchanged) = call(&app, &root, "GET", &path, None).await;
     assert_eq!(unchanged["updated_at"], site["updated_at"]);
 

@@ -42,7 +42,10 @@ impl Billing {
         let limiter = self.limiter.clone();
         let user_key = user_id.to_string();
         let client = at.0.cloned();
-        let on_hotspot = self.settings.hotspot.networks.on_hotspot(client.as_ref());
+        // At any site (the environment's networks, or another site's egress) a venue shares one
+        // address: it is not limited as one person's.
+        let here = self.fleet.site_id_at(at.0, at.1).await;
+        let on_hotspot = here.is_some() || self.settings.hotspot.networks.on_hotspot(client.as_ref());
         let addr_key = client.filter(|_| !on_hotspot).map(|c| c.as_text());
         let mut limits = vec![("voucher_fail_user", user_key.as_str(), FAILS_PER_USER)];
         if let Some(a) = &addr_key {
@@ -52,7 +55,6 @@ impl Billing {
             Ok(counted) => counted,
             Err(after) => return Err(BillingError::RateLimited(after)),
         };
-        let here = self.fleet.site_id_at(at.0, at.1).await;
         let result = self.redeem_once(user_id, code, here).await;
         // Only a wrong code counts against the limits.
         if !matches!(result, Err(BillingError::VoucherInvalid(_))) {

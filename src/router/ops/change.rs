@@ -46,6 +46,20 @@ pub enum Change {
 }
 
 impl Change {
+    /// What the change is, for a cycle's stored errors: its kind and the entry's id, never a
+    /// MAC, address or list entry's address in clear.
+    pub fn label(&self) -> String {
+        match self {
+            Change::AddBinding { mac, .. } => format!("add binding for {mac}"),
+            Change::SetBinding { id, .. } => format!("set binding {id}"),
+            Change::AddListEntry { list, .. } => format!("add an entry to {list}"),
+            Change::SetUserProfile { id, .. } => format!("set hotspot user {id}"),
+            Change::AddLease { mac, .. } => format!("add a lease for {mac}"),
+            Change::SetLeaseAddress { id, .. } => format!("move lease {id}"),
+            Change::Remove { menu, id } => format!("remove {menu} {id}"),
+        }
+    }
+
     pub(super) fn command(&self, server: &str) -> Command {
         match self {
             Change::AddBinding { mac, kind, comment } => Command::new(format!("{IP_BINDING}/add"))

@@ -28,6 +28,11 @@ fn inside(clients: &[Cidr], ip: IpAddr) -> bool {
 /// (an address another MAC's lease holds) are returned as notes.
 pub fn plan(site: &Site<'_>, house: &Housekeeping, rules: &Rules) -> (Vec<Change>, Vec<String>) {
     let (mut out, mut notes) = (Vec::new(), Vec::new());
+    // Without client ranges every address would look foreign and no phone's would be pinned.
+    if site.clients.is_empty() {
+        notes.push("housekeeping: the site has no client ranges; skipped".to_owned());
+        return (out, notes);
+    }
     let bound: Set<MacAddress> = site.devices.iter().filter(|d| d.authorized).map(|d| d.mac).collect();
     if let Some(server) = &house.dhcp_lease_server {
         leases(site, server, rules, &mut out, &mut notes);
@@ -51,18 +56,22 @@ pub fn plan(site: &Site<'_>, house: &Housekeeping, rules: &Rules) -> (Vec<Change
     (out, notes)
 }
 
-/// One static lease on `server` per signed-in device with an address in the client ranges (the
-/// address the router sees it at, else the one recorded); ours that no device wants, on
-/// another server, or duplicated, removed.
+/// One static lease on `server` per signed-in device the router sees at an address in the
+/// client ranges; ours for a signed-in device it does not see now stay as they are (a phone
+/// away keeps its address), ours that no signed-in device wants, on another server, or
+/// duplicated, removed. An address a lease not ours holds, or that two devices show, is never
+/// taken.
 fn leases(site: &Site<'_>, server: &str, rules: &Rules, out: &mut Vec<Change>, notes: &mut Vec<String>) {
-    let seen: Map<MacAddress, IpAddr> = site.hosts.iter().filter_map(|h| Some((h.mac, h.address?))).collect();
+    let bound: Set<MacAddress> = site.devices.iter().filter(|d| d.authorized).map(|d| d.mac).collect();
     let mut wanted: Map<MacAddress, IpAddr> = Map::default();
-    for d in site.devices.iter().filter(|d| d.authorized) {
-        let ip = seen.get(&d.mac).copied().or_else(|| d.ip.map(|i| i.addr()));
-        if let Some(ip) = ip.filter(|ip| inside(site.clients, *ip)) {
-            wanted.insert(d.mac, ip);
+    let mut shown: Map<IpAddr, usize> = Map::default();
+    for h in site.hosts.iter().filter(|h| bound.contains(&h.mac)) {
+        if let Some(ip) = h.address.filter(|ip| inside(site.clients, *ip)) {
+            wanted.insert(h.mac, ip);
+            *shown.entry(ip).or_default() += 1;
         }
     }
+    wanted.retain(|_, ip| shown.get(ip) == Some(&1));
     // Addresses held by a lease that is not ours (the operator's, or the DHCP server's own).
     let mut held: Map<IpAddr, MacAddress> = Map::default();
     let mut done: Set<MacAddress> = Set::default();
@@ -75,33 +84,36 @@ fn leases(site: &Site<'_>, server: &str, rules: &Rules, out: &mut Vec<Change>, n
             done.insert(mac);
         }
     }
+    let taken = |ip: &IpAddr, mac: &MacAddress| held.get(ip).is_some_and(|other| other != mac);
     for l in site.leases.iter().filter(|l| rules.owns(l.comment.as_deref())) {
-        let keep = l.mac.filter(|m| l.server == server && !done.contains(m)).and_then(|m| Some((m, *wanted.get(&m)?)));
-        match keep {
-            Some((mac, ip)) => {
-                if l.address != Some(ip) {
-                    out.push(Change::SetLeaseAddress { id: l.id.clone(), address: ip });
-                }
-                done.insert(mac);
+        let mine = l.mac.filter(|m| l.server == server && bound.contains(m) && !done.contains(m));
+        let Some(mac) = mine else {
+            out.push(Change::Remove { menu: DHCP_LEASE, id: l.id.clone() });
+            continue;
+        };
+        done.insert(mac);
+        match wanted.get(&mac) {
+            Some(ip) if l.address != Some(*ip) && taken(ip, &mac) => {
+                notes.push(format!("housekeeping: a lease not ours holds the new address of {mac}; not moved"));
             }
-            None => out.push(Change::Remove { menu: DHCP_LEASE, id: l.id.clone() }),
+            Some(ip) if l.address != Some(*ip) => out.push(Change::SetLeaseAddress { id: l.id.clone(), address: *ip }),
+            _ => {}
         }
     }
     let mut adds: Vec<(MacAddress, IpAddr)> = wanted.into_iter().filter(|(m, _)| !done.contains(m)).collect();
     adds.sort();
     for (mac, ip) in adds {
-        match held.get(&ip) {
-            // A dynamic lease of the device itself is what the static one replaces.
-            Some(other) if *other != mac => {
-                notes.push(format!("housekeeping: a lease not ours holds the address of {mac}; not pinned"));
-            }
-            _ => out.push(Change::AddLease {
-                mac,
-                address: ip,
-                server: server.to_owned(),
-                comment: format!("{}lease", rules.comment_prefix),
-            }),
+        if taken(&ip, &mac) {
+            notes.push(format!("housekeeping: a lease not ours holds the address of {mac}; not pinned"));
+            continue;
         }
+        // A dynamic lease of the device itself is what the static one replaces.
+        out.push(Change::AddLease {
+            mac,
+            address: ip,
+            server: server.to_owned(),
+            comment: format!("{}lease", rules.comment_prefix),
+        });
     }
 }
 
@@ -205,21 +217,30 @@ mod tests {
     #[test]
     fn leases_pin_bound_devices_and_repair_ours() {
         let clients = [Cidr::parse("10.5.50.0/24").unwrap()];
-        // 1: no lease yet; 2: ours at an old address; 3: ours on another server; 4: outside the
-        // ranges; 5: its address held by another MAC's lease; 9: ours, no device any more.
-        let hosts = [host(1, "10.5.50.11", true, 60, 0), host(2, "10.5.50.12", true, 60, 0)];
-        let devices = [
-            device(1, "10.5.50.11"),
-            device(2, "10.5.50.2"),
-            device(3, "10.5.50.13"),
-            device(4, "192.168.1.4"),
-            device(5, "10.5.50.15"),
+        // Seen: 1 with no lease yet; 2 with ours at an old address; 3 with ours on another
+        // server; 4 outside the ranges; 5 at an address another MAC's lease holds; 8 and 10 at
+        // one address; 11 moved to an address another MAC's lease holds. Not seen: 6 (ours
+        // stays). 9: ours, no device any more.
+        let hosts = [
+            host(1, "10.5.50.11", true, 60, 0),
+            host(2, "10.5.50.12", true, 60, 0),
+            host(3, "10.5.50.13", true, 60, 0),
+            host(4, "192.168.1.4", true, 60, 0),
+            host(5, "10.5.50.15", true, 60, 0),
+            host(8, "10.5.50.18", true, 60, 0),
+            host(10, "10.5.50.18", true, 60, 0),
+            host(11, "10.5.50.22", true, 60, 0),
         ];
+        let devices: Vec<DeviceInput> =
+            [1, 2, 3, 4, 5, 6, 8, 10, 11].into_iter().map(|i| device(i, &format!("10.5.50.{i}"))).collect();
         let leases = [
             lease("*A", 2, "10.5.50.2", "dhcp1", true),
             lease("*B", 3, "10.5.50.13", "other", true),
             lease("*C", 7, "10.5.50.15", "dhcp1", false),
             lease("*D", 9, "10.5.50.19", "dhcp1", true),
+            lease("*G", 6, "10.5.50.16", "dhcp1", true),
+            lease("*H", 11, "10.5.50.21", "dhcp1", true),
+            lease("*I", 12, "10.5.50.22", "dhcp1", false),
         ];
         let site = Site { hosts: &hosts, leases: &leases, list_entries: &[], devices: &devices, clients: &clients };
         let house = Housekeeping { dhcp_lease_server: Some("dhcp1".into()), ..Housekeeping::default() };
@@ -236,16 +257,23 @@ mod tests {
         assert!(changes.contains(&add(1, "10.5.50.11")));
         assert!(changes.contains(&add(3, "10.5.50.13")));
         assert_eq!(changes.len(), 5, "{changes:?}");
-        assert_eq!(notes.len(), 1);
+        assert_eq!(notes.len(), 2, "{notes:?}");
         // Repaired: the router as the changes leave it asks for nothing more.
         let repaired = [
             lease("*A", 2, "10.5.50.12", "dhcp1", true),
             lease("*C", 7, "10.5.50.15", "dhcp1", false),
             lease("*E", 1, "10.5.50.11", "dhcp1", true),
             lease("*F", 3, "10.5.50.13", "dhcp1", true),
+            lease("*G", 6, "10.5.50.16", "dhcp1", true),
+            lease("*H", 11, "10.5.50.21", "dhcp1", true),
+            lease("*I", 12, "10.5.50.22", "dhcp1", false),
         ];
         let site = Site { leases: &repaired, ..site };
         assert!(plan(&site, &house, &rules()).0.is_empty());
+        // No client ranges: nothing is done at all.
+        let site = Site { clients: &[], ..site };
+        let stale = Housekeeping { stale_host_idle_mins: Some(5), ..house };
+        assert!(plan(&site, &stale, &rules()).0.is_empty());
     }
 
     #[test]
