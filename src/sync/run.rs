@@ -156,6 +156,7 @@ async fn read_and_plan(
         let site = plan::housekeeping::Site {
             hosts: &snapshot.hosts,
             leases: &snapshot.leases,
+            dhcp_servers: &snapshot.dhcp_servers,
             list_entries: &snapshot.list_entries,
             devices: &loaded.devices,
             clients: &ctx.site.clients,

@@ -255,6 +255,8 @@ async fn standard_python_clients_work_against_the_simulator() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn control_port_speaks_lines_and_http() {
+    // Its HTTP client may be the first of the run: rustls needs its provider chosen first.
+    hotspot::ensure_crypto_provider();
     let sim = std::sync::Arc::new(sim().await);
     let port = crate::common::closed_port();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();

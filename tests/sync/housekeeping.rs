@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use hotspot::domain::{MacAddress, Role};
 use hotspot::sim::router::SimRouter;
-use hotspot::sim::router::state::{ADDRESS_LIST, DHCP_LEASE};
+use hotspot::sim::router::state::{ADDRESS_LIST, DHCP_LEASE, DHCP_SERVER};
 use hotspot::worker::jobs::QuotaSync;
 use hotspot_jobs::Scheduled;
 use serde_json::json;
@@ -118,8 +118,21 @@ async fn housekeeping_is_a_site_setting_repaired_by_the_sync() {
     let (status, site) = call(&app, &root, "PATCH", &path, Some(on)).await;
     assert_eq!(status, 200, "{site}");
     assert_eq!(site["housekeeping"]["unauthorized_list"], "unauthorized");
+    // The router has no DHCP server of that name yet: no lease is added and ours stay.
+    let before = leases(sim);
     let said = tick(&app).await;
     assert!(said.contains("main: run"), "{said}");
+    assert_eq!(leases(sim), before);
+    sim.with_state(|s| {
+        let attrs: BTreeMap<String, String> =
+            [("name", "dhcp1"), ("interface", "bridge-hotspot"), ("disabled", "false")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        s.table_mut(DHCP_SERVER).map(|t| t.insert(attrs))
+    });
+    sim.advance(60);
+    tick(&app).await;
     assert_eq!(
         leases(sim),
         vec![

@@ -21,6 +21,7 @@ pub const HOTSPOT_USER: &str = "/ip/hotspot/user";
 pub const HOST: &str = "/ip/hotspot/host";
 pub const ACTIVE: &str = "/ip/hotspot/active";
 pub const DHCP_LEASE: &str = "/ip/dhcp-server/lease";
+pub const DHCP_SERVER: &str = "/ip/dhcp-server";
 
 mod change;
 mod hosts;
@@ -85,8 +86,9 @@ pub struct Snapshot {
     pub bindings: Vec<BindingRow>,
     pub list_entries: Vec<AddressListRow>,
     pub users: Vec<HotspotUserRow>,
-    /// Read only when a site's housekeeping pins leases.
+    /// Read only when a site's housekeeping pins leases, with the names of its DHCP servers.
     pub leases: Vec<LeaseRow>,
+    pub dhcp_servers: Vec<String>,
 }
 
 /// What a snapshot reads beyond what every cycle does (a site's housekeeping).
@@ -314,10 +316,15 @@ impl Ops {
         let sizes = &self.last_sizes;
         let leases = async {
             if !wants.leases {
-                return Ok(Vec::new());
+                return Ok((Vec::new(), Vec::new()));
             }
             let print = Command::new(format!("{DHCP_LEASE}/print")).proplist(LEASE_PROPLIST);
-            self.client.run_map_sized(&print, 0, |r| LeaseRow::parse(&r)).await
+            let servers = Command::new(format!("{DHCP_SERVER}/print")).proplist(&["name"]);
+            let (l, s) = tokio::join!(
+                self.client.run_map_sized(&print, 0, |r| LeaseRow::parse(&r)),
+                self.client.run_map_sized(&servers, 0, |r| field(&r, "name").map(str::to_owned))
+            );
+            Ok::<_, RouterError>((l?, s?))
         };
         let (h, b, l, u, d) = tokio::join!(
             self.client.run_map_sized(&hosts, expected_rows(&sizes[0]), |r| HostRow::parse(&r)),
@@ -326,7 +333,8 @@ impl Ops {
             self.client.run_map_sized(&users, expected_rows(&sizes[3]), |r| HotspotUserRow::parse(&r)),
             leases
         );
-        let snapshot = Snapshot { hosts: h?, bindings: b?, list_entries: l?, users: u?, leases: d? };
+        let (leases, dhcp_servers) = d?;
+        let snapshot = Snapshot { hosts: h?, bindings: b?, list_entries: l?, users: u?, leases, dhcp_servers };
         let counts = [snapshot.hosts.len(), snapshot.bindings.len(), snapshot.list_entries.len(), snapshot.users.len()];
         for (slot, n) in sizes.iter().zip(counts) {
             slot.store(n, Ordering::Relaxed);

@@ -15,6 +15,8 @@ use crate::router::rows::{AddressListRow, HostRow, LeaseRow};
 pub struct Site<'a> {
     pub hosts: &'a [HostRow],
     pub leases: &'a [LeaseRow],
+    /// The router's DHCP servers by name (read with the leases).
+    pub dhcp_servers: &'a [String],
     pub list_entries: &'a [AddressListRow],
     pub devices: &'a [DeviceInput],
     pub clients: &'a [Cidr],
@@ -34,8 +36,14 @@ pub fn plan(site: &Site<'_>, house: &Housekeeping, rules: &Rules) -> (Vec<Change
         return (out, notes);
     }
     let bound: Set<MacAddress> = site.devices.iter().filter(|d| d.authorized).map(|d| d.mac).collect();
-    if let Some(server) = &house.dhcp_lease_server {
-        leases(site, server, rules, &mut out, &mut notes);
+    match &house.dhcp_lease_server {
+        // A name the router does not have: nothing is added (each add would fail every cycle)
+        // and nothing of ours is removed (a server renamed by hand keeps its leases).
+        Some(server) if !site.dhcp_servers.iter().any(|s| s == server) => {
+            notes.push(format!("housekeeping: the router has no DHCP server {server:?}; leases left as they are"));
+        }
+        Some(server) => leases(site, server, rules, &mut out, &mut notes),
+        None => {}
     }
     if let Some(list) = &house.unauthorized_list {
         if rules.policy.managed_lists().iter().any(|l| l == list) {
@@ -242,7 +250,15 @@ mod tests {
             lease("*H", 11, "10.5.50.21", "dhcp1", true),
             lease("*I", 12, "10.5.50.22", "dhcp1", false),
         ];
-        let site = Site { hosts: &hosts, leases: &leases, list_entries: &[], devices: &devices, clients: &clients };
+        let servers = ["dhcp1".to_owned(), "other".to_owned()];
+        let site = Site {
+            hosts: &hosts,
+            leases: &leases,
+            dhcp_servers: &servers,
+            list_entries: &[],
+            devices: &devices,
+            clients: &clients,
+        };
         let house = Housekeeping { dhcp_lease_server: Some("dhcp1".into()), ..Housekeeping::default() };
         let (changes, notes) = plan(&site, &house, &rules());
         let add = |i: u8, ip: &str| Change::AddLease {
@@ -270,6 +286,10 @@ mod tests {
         ];
         let site = Site { leases: &repaired, ..site };
         assert!(plan(&site, &house, &rules()).0.is_empty());
+        // A server the router does not have: nothing added, nothing of ours removed.
+        let missing = Housekeeping { dhcp_lease_server: Some("dhcp9".into()), ..house.clone() };
+        let (changes, notes) = plan(&Site { leases: &leases, ..site }, &missing, &rules());
+        assert!(changes.is_empty() && notes.len() == 1, "{changes:?} {notes:?}");
         // No client ranges: nothing is done at all.
         let site = Site { clients: &[], ..site };
         let stale = Housekeeping { stale_host_idle_mins: Some(5), ..house };
@@ -304,7 +324,14 @@ mod tests {
                 dynamic: false,
             },
         ];
-        let site = Site { hosts: &hosts, leases: &[], list_entries: &entries, devices: &devices, clients: &clients };
+        let site = Site {
+            hosts: &hosts,
+            leases: &[],
+            dhcp_servers: &[],
+            list_entries: &entries,
+            devices: &devices,
+            clients: &clients,
+        };
         let house = Housekeeping {
             unauthorized_list: Some("unauthorized".into()),
             stale_host_idle_mins: Some(60),

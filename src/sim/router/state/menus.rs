@@ -23,6 +23,7 @@ pub const USER_PROFILE: &str = "/ip/hotspot/user/profile";
 pub const ACTIVE: &str = "/ip/hotspot/active";
 pub const ARP: &str = "/ip/arp";
 pub const DHCP_LEASE: &str = "/ip/dhcp-server/lease";
+pub const DHCP_SERVER: &str = "/ip/dhcp-server";
 pub const WALLED_GARDEN_IP: &str = "/ip/hotspot/walled-garden/ip";
 pub const HOST: &str = "/ip/hotspot/host";
 pub const HOTSPOT_SERVER: &str = "/ip/hotspot";
@@ -242,6 +243,21 @@ pub const MENUS: &[MenuSpec] = &[
         required: &[],
         defaults: &[("action", "accept"), ("disabled", "false"), ("invalid", "false")],
         unique: None,
+        extra: &[],
+        can_add: true,
+    },
+    MenuSpec {
+        path: DHCP_SERVER,
+        indexed: &["name"],
+        settable: &["name", "interface", "address-pool", "lease-time", "disabled"],
+        required: &["name", "interface"],
+        defaults: &[
+            ("lease-time", "30m"),
+            ("address-pool", "static-only"),
+            ("disabled", "false"),
+            ("invalid", "false"),
+        ],
+        unique: Some((&["name"], "failure: server with such name already exists")),
         extra: &[],
         can_add: true,
     },

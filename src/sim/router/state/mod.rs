@@ -40,18 +40,23 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// A row the router has from the start: the menu's defaults and `attrs`.
+fn seed_row(tables: &mut HashMap<&'static str, Table>, path: &str, attrs: &[(&str, &str)]) {
+    let Some(table) = tables.get_mut(path) else { return };
+    let mut row = BTreeMap::new();
+    for (k, v) in menu(path).map(|m| m.defaults).unwrap_or(&[]).iter().chain(attrs) {
+        row.insert((*k).to_owned(), (*v).to_owned());
+    }
+    table.insert(row);
+}
+
 impl RouterState {
     pub fn new(seed: u64) -> Self {
         let mut tables: HashMap<&'static str, Table> = MENUS.iter().map(|m| (m.path, Table::new(m.indexed))).collect();
-        if let Some(profiles) = tables.get_mut(USER_PROFILE) {
-            let mut attrs = BTreeMap::new();
-            for (k, v) in menu(USER_PROFILE).map(|m| m.defaults).unwrap_or(&[]) {
-                attrs.insert((*k).to_owned(), (*v).to_owned());
-            }
-            attrs.insert("name".into(), "default".into());
-            attrs.insert("default".into(), "true".into());
-            profiles.insert(attrs);
-        }
+        seed_row(&mut tables, USER_PROFILE, &[("name", "default"), ("default", "true")]);
+        // The DHCP server that hands the hotspot's phones their addresses (its leases' server).
+        let server = [("name", "dhcp-hotspot"), ("interface", "bridge-hotspot"), ("address-pool", "hs-pool")];
+        seed_row(&mut tables, DHCP_SERVER, &server);
         Self {
             tables,
             hosts: Vec::new(),
