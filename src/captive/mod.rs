@@ -43,7 +43,6 @@ use crate::devices::Devices;
 use crate::domain::ClientIp;
 use crate::domain::network::HotspotNetworks;
 use crate::domain::policy::{PerStatus, RouterPolicy};
-use crate::domain::site::{SiteNetworks, site_for};
 use crate::kv::Kv;
 use crate::notify::Messenger;
 use crate::router::ops::Ops;
@@ -124,25 +123,19 @@ impl Captive {
     /// the environment's router and networks.
     pub async fn here(&self, client: &ClientInfo) -> Captive {
         let Some(fleet) = &self.fleet else { return self.clone() };
-        let sites = match fleet.enabled_cached().await {
-            Ok(s) if !s.is_empty() => s,
-            Ok(_) => return self.clone(),
+        let found = match fleet.locate(client.ip.as_ref(), client.site.as_ref()).await {
+            Ok(Some(found)) => found,
+            Ok(None) => return self.clone(),
             Err(e) => {
                 tracing::warn!(error = %e, "the sites are not readable; signing in at the environment's router");
                 return self.clone();
             }
         };
-        let nets: Vec<SiteNetworks> = sites.iter().map(|s| s.networks()).collect();
         let mut at = self.clone();
-        at.site = Some(Arc::new(match site_for(&nets, client.ip.as_ref(), client.site.as_ref()) {
-            Some(i) => {
-                at.router = Some(sites[i].ops.clone());
-                Here {
-                    id: Some(sites[i].id),
-                    networks: nets[i].networks.clone(),
-                    lists: sites[i].lists(),
-                    profiles: sites[i].profiles(),
-                }
+        at.site = Some(Arc::new(match found {
+            Some(s) => {
+                at.router = Some(s.ops.clone());
+                Here { id: Some(s.id), networks: s.networks().networks, lists: s.lists(), profiles: s.profiles() }
             }
             None => Here::default(),
         }));

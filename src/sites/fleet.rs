@@ -102,12 +102,25 @@ impl Fleet {
         Ok(sites)
     }
 
-    /// The id of the site a request comes from (by its address, then a token among the sites
-    /// that address allows); none off-site, and none when the sites cannot be read.
-    pub async fn site_id_at(&self, ip: Option<&ClientIp>, token: Option<&SiteToken>) -> Option<i32> {
-        let sites = self.enabled_cached().await.ok()?;
+    /// The site a request comes from (by its address, then a token among the sites that
+    /// address allows): `Ok(None)` when there are no sites at all, `Some(None)` off-site.
+    pub async fn locate(
+        &self,
+        ip: Option<&ClientIp>,
+        token: Option<&SiteToken>,
+    ) -> Result<Option<Option<SiteOps>>, StoreError> {
+        let sites = self.enabled_cached().await?;
+        if sites.is_empty() {
+            return Ok(None);
+        }
         let nets: Vec<SiteNetworks> = sites.iter().map(SiteOps::networks).collect();
-        site_for(&nets, ip, token).map(|i| sites[i].id)
+        Ok(Some(site_for(&nets, ip, token).map(|i| sites[i].clone())))
+    }
+
+    /// The id of the site a request comes from; none off-site, and none when the sites cannot
+    /// be read.
+    pub async fn site_id_at(&self, ip: Option<&ClientIp>, token: Option<&SiteToken>) -> Option<i32> {
+        self.locate(ip, token).await.ok().flatten().flatten().map(|s| s.id)
     }
 
     /// Every enabled site with its router's operations. A site whose password does not open with
