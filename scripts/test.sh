@@ -17,6 +17,11 @@ command -v pg_restore >/dev/null 2>&1 || missing+=(postgresql-client)
 # Documents: the fonts PDFs are written in, and poppler's pdftotext that reads them back.
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || missing+=(fonts-dejavu-core)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+# RADIUS mode: Debian's FreeRADIUS with its rest module in front of the backend, radclient as
+# a router. The packaged service is not wanted running: the tests start their own.
+[ -x /usr/sbin/freeradius ] || missing+=(freeradius)
+[ -f /usr/lib/freeradius/rlm_rest.so ] || missing+=(freeradius-rest)
+command -v radclient >/dev/null 2>&1 || missing+=(freeradius-utils)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: install ${missing[*]} (Debian packages) first" >&2

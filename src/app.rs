@@ -226,6 +226,18 @@ impl App {
         }
     }
 
+    pub fn radius(&self) -> Option<crate::radius::Radius> {
+        let (s, tz) = (self.settings.radius.clone()?, self.settings.timezone);
+        Some(crate::radius::Radius::new(
+            self.db.clone(),
+            self.fleet.clone(),
+            self.devices(),
+            self.runtime.clone(),
+            s,
+            tz,
+        ))
+    }
+
     /// The sync's context for the configured router.
     pub fn sync_context(&self) -> anyhow::Result<SyncContext> {
         let (Some(router), Some(r)) = (self.router.clone(), self.settings.router.as_ref()) else {
@@ -260,6 +272,7 @@ impl App {
             billing: self.billing(),
             accounts: self.accounts(),
             notify: self.notify(),
+            radius: self.radius(),
             queues: self.queues.clone(),
             metrics: Arc::new(crate::http::metrics::Metrics::new()?),
             peer_checks: Default::default(),

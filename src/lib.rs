@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod midtrans;
 pub mod notify;
 pub mod pdf;
+pub mod radius;
 pub mod router;
 pub mod settings;
 pub mod shutdown;

@@ -27,6 +27,10 @@ pub struct Families {
     pub site_devices_seen: IntGaugeVec,
     pub site_last_cycle: IntGaugeVec,
     pub otp: IntCounterVec,
+    /// RADIUS mode: bytes charged from accounting, and the answers given (`kind`: authorize or
+    /// accounting; `outcome`: accept, reject, charged, unknown_site, bad, error).
+    pub radius_bytes_charged: IntCounter,
+    pub radius_requests: IntCounterVec,
     pub whatsapp_sends: IntCounterVec,
     pub whatsapp_session_up: IntGaugeVec,
     pub queue_jobs: IntGaugeVec,
@@ -113,6 +117,8 @@ fn build() -> Result<Families, prometheus::Error> {
         site_last_contact: gauges(r, "site_last_contact_timestamp_seconds", "Last answer (Unix s)", &["router"])?,
         site_devices_seen: gauges(r, "site_devices_seen", "Our devices online at its last cycle", &["router"])?,
         site_last_cycle: gauges(r, "site_last_cycle_timestamp_seconds", "End of its last cycle (Unix s)", &["router"])?,
+        radius_bytes_charged: counter(r, "radius_bytes_charged_total", "Bytes charged from RADIUS accounting")?,
+        radius_requests: counters(r, "radius_requests_total", "RADIUS calls by kind, outcome", &["kind", "outcome"])?,
         otp: counters(
             r,
             "otp_codes_total",

@@ -14,6 +14,7 @@ mod docs;
 mod http;
 mod layout;
 mod notify;
+mod radius;
 mod router;
 mod sync;
 mod worker;

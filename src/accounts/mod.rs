@@ -12,6 +12,7 @@
 //! - `submissions`: the public database-update form's submissions until an admin decides.
 //! - `usage`, `history`: what a user used and what happened to their quota and sign-ins.
 
+pub mod charge;
 pub mod create;
 pub mod debts;
 pub mod grant;

@@ -231,6 +231,36 @@ impl Admin {
         Ok(Site::from(&row))
     }
 
+    /// Puts a site in a mode (`api`, `radius`, `both`) with its RADIUS secret (sealed; `None`
+    /// keeps the stored one), address and CoA port; audited with the site, never the secret.
+    pub async fn set_site_radius(
+        &self,
+        actor: &Actor,
+        id: i32,
+        spec: crate::sites::radius::RadiusSpec,
+        secret: Option<String>,
+    ) -> Result<Site, SiteAdminError> {
+        super_only(actor)?;
+        let sealed = secret.as_deref().map(|s| self.sites.seal_radius_secret(s)).transpose()?;
+        let actor = actor.clone();
+        let row = self
+            .db
+            .run(move |c| {
+                Ok(c.transaction::<_, SiteAdminError, _>(|tx| {
+                    let before = store::lock(tx, id)?;
+                    let secret_changed = sealed.is_some();
+                    let after = crate::sites::radius::write(tx, id, &spec, sealed)?;
+                    let view = |r: &store::SiteRow| json!({ "mode": r.mode, "radius_address": r.radius_address, "radius_coa_port": r.radius_coa_port });
+                    let details = json!({ "before": view(&before), "after": view(&after), "secret_changed": secret_changed });
+                    audit::record(tx, &actor, AuditAction::SiteUpdate, Some(Target::new(AuditTarget::Site, id)), details)
+                        .map_err(StoreError::Db)?;
+                    Ok(after)
+                }))
+            })
+            .await??;
+        Ok(Site::from(&row))
+    }
+
     /// Connects to a site's router with its kept settings and reports what it is; the contact
     /// (or its failure) is recorded on the site.
     pub async fn test_site(&self, actor: &Actor, id: i32) -> Result<SiteTest, SiteAdminError> {

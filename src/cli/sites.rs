@@ -34,6 +34,25 @@ pub enum RouterCommand {
     Disable { site: String },
     /// Start again.
     Enable { site: String },
+    /// Put a site in RADIUS mode (or back): its mode, the address its RADIUS packets come
+    /// from, the port its router takes Disconnect/CoA on; the shared secret from standard input.
+    Radius {
+        site: String,
+        /// api, radius or both.
+        #[arg(long)]
+        mode: String,
+        /// The router's address as FreeRADIUS sees its packets (and where Disconnects go).
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long, default_value_t = 3799)]
+        coa_port: u16,
+        /// Read the shared secret from the first line of standard input (kept otherwise).
+        #[arg(long)]
+        secret_stdin: bool,
+    },
+    /// Print FreeRADIUS's clients.conf for the sites in RADIUS mode (secrets included: write it
+    /// where only FreeRADIUS reads it).
+    RadiusClients,
 }
 
 #[derive(Debug, Args)]
@@ -128,13 +147,7 @@ fn clearable(v: Option<String>) -> Option<Option<String>> {
 
 fn input(a: SiteArgs, base: Housekeeping) -> anyhow::Result<SiteInput> {
     let housekeeping = housekeeping(&a, base)?;
-    let password = if a.password_stdin {
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
-        Some(line.trim_end_matches(['\r', '\n']).to_owned())
-    } else {
-        None
-    };
+    let password = if a.password_stdin { Some(first_stdin_line()?) } else { None };
     Ok(SiteInput {
         name: a.name,
         address: a.address,
@@ -223,6 +236,24 @@ pub async fn run(cmd: RouterCommand, settings: Settings) -> anyhow::Result<()> {
                 t.elapsed_ms
             );
         }
+        RouterCommand::Radius { site, mode, address, coa_port, secret_stdin } => {
+            let id = find(&app, &site).await?.id;
+            let mode = mode.parse().map_err(|_| anyhow::anyhow!("--mode: api, radius or both"))?;
+            let address = address
+                .map(|a| crate::domain::ClientIp::parse(&a))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--address: {e}"))?;
+            let secret = if secret_stdin { Some(first_stdin_line()?) } else { None };
+            let spec = crate::sites::radius::RadiusSpec { mode, address, coa_port };
+            println!("{}", line(&admin.set_site_radius(&actor, id, spec, secret).await.map_err(fail)?));
+        }
+        RouterCommand::RadiusClients => {
+            let (conf, skipped) = app.sites().radius_clients().await?;
+            for name in skipped {
+                eprintln!("{name}: its RADIUS secret does not open with HOTSPOT_SITE_KEY; left out");
+            }
+            print!("{conf}");
+        }
         RouterCommand::Disable { site } => set_enabled(&app, &actor, &site, false).await?,
         RouterCommand::Enable { site } => set_enabled(&app, &actor, &site, true).await?,
     }
@@ -235,4 +266,10 @@ async fn set_enabled(app: &App, actor: &Actor, site: &str, enabled: bool) -> any
     let s = app.admin().update_site(actor, id, patch).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{}", line(&s));
     Ok(())
+}
+
+fn first_stdin_line() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("cannot read a line from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }

@@ -9,6 +9,7 @@ mod hotspot;
 mod jobs;
 mod notify;
 mod payments;
+pub mod radius;
 mod router;
 pub mod runtime;
 pub mod telegram;
@@ -131,6 +132,8 @@ pub struct Settings {
     pub policy: RouterPolicy,
     pub backups: backups::BackupSettings,
     pub telegram: Option<telegram::TelegramSettings>,
+    /// RADIUS mode's endpoints (FreeRADIUS's `rest` module); none: off.
+    pub radius: Option<radius::RadiusSettings>,
 }
 
 /// Secrets never reach Debug output (settings are logged at start-up in debug builds).
@@ -269,7 +272,8 @@ impl Settings {
             wa_webhook_secret: Some(src.string("HOTSPOT_WA_WEBHOOK_SECRET", ""))
                 .filter(|s| !s.is_empty())
                 .map(SecretString::from),
-            fonnte_callback_secret: fonnte_callback_secret(src)?,
+            fonnte_callback_secret: whatsapp::fonnte_callback_secret(src)?,
+            radius: radius::radius_settings(src)?,
             wa_templates_file: Some(src.string("HOTSPOT_WA_TEMPLATES_FILE", ""))
                 .filter(|s| !s.is_empty())
                 .map(Into::into),
@@ -384,17 +388,4 @@ fn store_urls(src: &Source<'_>) -> Result<(String, String, String), ConfigError>
         return Err(err("HOTSPOT_REDIS_PREFIX", "must not contain white space"));
     }
     Ok((database_url, redis_url, redis_prefix))
-}
-
-/// Fonnte's callback secret goes in a URL: letters, digits, `-` and `_` only.
-fn fonnte_callback_secret(src: &Source<'_>) -> Result<Option<SecretString>, ConfigError> {
-    match src.string("HOTSPOT_WA_FONNTE_CALLBACK_SECRET", "") {
-        s if s.is_empty() => Ok(None),
-        s if s.len() >= 16 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => {
-            Ok(Some(s.into()))
-        }
-        _ => {
-            Err(err("HOTSPOT_WA_FONNTE_CALLBACK_SECRET", "at least 16 letters, digits, '-' or '_' (it goes in a URL)"))
-        }
-    }
 }

@@ -84,3 +84,16 @@ pub(super) fn whatsapp_settings(src: &Source<'_>) -> Result<Option<WhatsAppSetti
         seed_events: src.parse("HOTSPOT_WA_SEED_EVENTS", true)?,
     }))
 }
+
+/// Fonnte's callback secret goes in a URL: letters, digits, `-` and `_` only.
+pub(super) fn fonnte_callback_secret(src: &Source<'_>) -> Result<Option<SecretString>, ConfigError> {
+    match src.string("HOTSPOT_WA_FONNTE_CALLBACK_SECRET", "") {
+        s if s.is_empty() => Ok(None),
+        s if s.len() >= 16 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => {
+            Ok(Some(s.into()))
+        }
+        _ => {
+            Err(err("HOTSPOT_WA_FONNTE_CALLBACK_SECRET", "at least 16 letters, digits, '-' or '_' (it goes in a URL)"))
+        }
+    }
+}

@@ -62,6 +62,25 @@ diesel::table! {
         ros_version -> Nullable<Text>,
         identity -> Nullable<Text>,
         housekeeping -> Jsonb,
+        mode -> Text,
+        radius_secret_sealed -> Nullable<Bytea>,
+        radius_address -> Nullable<Text>,
+        radius_coa_port -> Int4,
+    }
+}
+
+diesel::table! {
+    radius_sessions (router_id, session_id) {
+        router_id -> Int4,
+        session_id -> Text,
+        user_id -> Uuid,
+        mac_address -> Text,
+        framed_ip -> Nullable<Text>,
+        charged_bytes -> Int8,
+        started_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        stopped_at -> Nullable<Timestamptz>,
+        stop_cause -> Nullable<Text>,
     }
 }
 
@@ -351,6 +370,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     transaction_events,
     voucher_batches,
     vouchers,
+    radius_sessions,
 );
 
 mod console;

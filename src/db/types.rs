@@ -63,3 +63,4 @@ text_column!(RequestStatus, |v: &RequestStatus| v.as_str().to_owned());
 text_column!(AlertEvent, |v: &AlertEvent| v.as_str().to_owned());
 text_column!(PaymentMethod, |v: &PaymentMethod| v.as_str().to_owned());
 text_column!(VaBank, |v: &VaBank| v.as_str().to_owned());
+text_column!(crate::domain::radius::SiteMode, |v: &crate::domain::radius::SiteMode| v.as_str().to_owned());

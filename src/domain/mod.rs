@@ -44,6 +44,7 @@ pub mod msisdn;
 pub mod network;
 pub mod payment;
 pub mod policy;
+pub mod radius;
 pub mod site;
 pub mod spellings;
 pub mod status;

@@ -44,6 +44,8 @@ pub struct AppState {
     pub accounts: Accounts,
     /// Messages: the gateways and their delivery receipts.
     pub notify: Notify,
+    /// RADIUS mode's decisions and accounting (FreeRADIUS calls them); none when off.
+    pub radius: Option<crate::radius::Radius>,
     /// The job queues (manual sync).
     pub queues: hotspot_jobs::Queues,
     pub metrics: Arc<Metrics>,

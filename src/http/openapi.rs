@@ -10,7 +10,7 @@ use utoipa::openapi::{ContentBuilder, HeaderBuilder, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::routes::{
-    account, admin, auth, billing, debts, devices, documents, forms, health, operations, payment_pages, public,
+    account, admin, auth, billing, debts, devices, documents, forms, health, operations, payment_pages, public, radius,
     register, selfservice, telegram, webhooks,
 };
 
@@ -148,6 +148,8 @@ pub struct ErrorEnvelope {
         telegram::link_token,
         telegram::unlink,
         telegram::webhook,
+        radius::authorize,
+        radius::accounting,
         telegram::test_send,
         selfservice::quota,
         selfservice::weekly_usage,
@@ -212,6 +214,7 @@ pub struct ErrorEnvelope {
         (name = "auth", description = "WhatsApp OTP captive login, sessions"),
         (name = "devices", description = "The signed-in user's devices"),
         (name = "webhooks", description = "Provider callbacks"),
+        (name = "radius", description = "FreeRADIUS's rest module: logins and accounting of sites in RADIUS mode"),
         (name = "admin", description = "Operators: sync, users, audit"),
         (name = "public", description = "What the frontend's pages read"),
         (name = "self-service", description = "The signed-in user's own figures"),
@@ -268,6 +271,15 @@ impl Modify for Contract {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some("FreeRADIUS: user `freeradius`, password HOTSPOT_RADIUS_API_TOKEN"))
+                    .build(),
+            ),
         );
         components.add_security_scheme(
             "cookie",

@@ -4,6 +4,7 @@
 
 pub mod fleet;
 pub mod patch;
+pub mod radius;
 pub mod runs;
 pub mod store;
 pub mod view;

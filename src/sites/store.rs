@@ -10,6 +10,7 @@ use crate::db::schema::routers;
 use crate::domain::Cidr;
 use crate::domain::housekeeping::Housekeeping;
 use crate::domain::policy::PerStatus;
+use crate::domain::radius::SiteMode;
 use crate::domain::site::{ApiAddress, SiteName, SiteToken};
 
 /// A site's row.
@@ -42,6 +43,10 @@ pub struct SiteRow {
     pub ros_version: Option<String>,
     pub identity: Option<String>,
     pub housekeeping: serde_json::Value,
+    pub mode: SiteMode,
+    pub radius_secret_sealed: Option<Vec<u8>>,
+    pub radius_address: Option<String>,
+    pub radius_coa_port: i32,
 }
 
 /// What a save writes: every field an operator sets, parsed. The password travels sealed.

@@ -1,44 +1,16 @@
-//! What a cycle writes to Postgres: per batch of users, usage, daily usage, the day's ledger row,
-//! baselines and the devices seen, in one transaction. The charge is the fused write named in
-//! docs/architecture.md (one statement over the accounts room's tables, its ledger source
-//! bound as the accounts room's type); `device_counters` are this room's own.
+//! What a cycle writes to Postgres: per batch of users, the baselines (this room's own
+//! `device_counters`), the charge of what moved them (the accounts room's one statement) and the
+//! devices seen, in one transaction.
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Date, Int4, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Int4, Text, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::context::{FailPoint, SyncError};
 use super::plan::{self, Baseline, Map, Plan};
+use crate::accounts::charge;
 use crate::db::DbError;
-use crate::domain::{ClientIp, LedgerSource, MacAddress};
-
-/// The charges that moved baselines, applied: the user's total, the day's usage and the day's
-/// ledger row, each accumulated in place. The ledger holds one usage row per user and local day
-/// (`usage:{user}:{day}`), not one per cycle: exactly-once is the baseline compare-and-set's, in
-/// this same transaction.
-const CHARGE_SQL: &str = r#"
-WITH c AS (
-    SELECT * FROM unnest($1::uuid[], $2::int8[]) AS t(user_id, delta)
-), led AS (
-    INSERT INTO quota_ledger (user_id, delta_bytes, source, idempotency_key, details)
-    SELECT user_id, delta, $6::text, 'usage:' || user_id::text || ':' || $4::date::text,
-           jsonb_build_object('day', $4::date, 'last_run', $3::bigint) FROM c
-    ON CONFLICT (idempotency_key) DO UPDATE
-        SET delta_bytes = quota_ledger.delta_bytes + EXCLUDED.delta_bytes, details = EXCLUDED.details
-), upd AS (
-    UPDATE users u SET quota_used_bytes = u.quota_used_bytes + c.delta, updated_at = now()
-    FROM c WHERE u.id = c.user_id
-), daily AS (
-    INSERT INTO usage_daily (user_id, day, bytes)
-    SELECT user_id, $4::date, delta FROM c
-    ON CONFLICT (user_id, day) DO UPDATE SET bytes = usage_daily.bytes + EXCLUDED.bytes, updated_at = now()
-), totals AS (
-    INSERT INTO usage_day_totals (day, shard, bytes)
-    SELECT $4::date, $5::int4, sum(delta) FROM c HAVING count(*) > 0
-    ON CONFLICT (day, shard) DO UPDATE SET bytes = usage_day_totals.bytes + EXCLUDED.bytes, updated_at = now()
-)
-SELECT count(*)::bigint AS users, COALESCE(sum(delta), 0)::bigint AS bytes FROM c
-"#;
+use crate::domain::{ClientIp, MacAddress};
 
 /// Baselines of MACs seen before, as a compare-and-set: a row moves only from the values this
 /// cycle planned from (a plain update, HOT, no index touched). A cycle that overlapped another
@@ -69,14 +41,6 @@ ON CONFLICT (router_id, mac_address) DO NOTHING
 struct UserCharge {
     #[diesel(sql_type = SqlUuid)]
     user_id: Uuid,
-    #[diesel(sql_type = BigInt)]
-    bytes: i64,
-}
-
-#[derive(QueryableByName)]
-struct Charged {
-    #[diesel(sql_type = BigInt)]
-    users: i64,
     #[diesel(sql_type = BigInt)]
     bytes: i64,
 }
@@ -214,18 +178,8 @@ pub(super) fn apply_batch(
         let moved = std::mem::take(&mut batch.stored).write(router_id, tx)?;
         let (users, deltas): (Vec<Uuid>, Vec<i64>) =
             moved.into_iter().filter(|c| c.bytes > 0).map(|c| (c.user_id, c.bytes)).unzip();
-        let mut charged = Charged { users: 0, bytes: 0 };
-        if !users.is_empty() {
-            charged = diesel::sql_query(CHARGE_SQL)
-                .bind::<Array<SqlUuid>, _>(users)
-                .bind::<Array<BigInt>, _>(deltas)
-                .bind::<BigInt, _>(run_id)
-                .bind::<Date, _>(day)
-                .bind::<Int4, _>(shard)
-                .bind::<Text, _>(LedgerSource::SyncUsage)
-                .get_result(tx)
-                .map_err(DbError::from)?;
-        }
+        let usage = charge::Usage { users, bytes: deltas, day, shard, last: format!("run-{run_id}") };
+        let charged = charge::charge(tx, usage)?;
         crate::devices::mark_seen(tx, std::mem::take(&mut batch.seen_ids), std::mem::take(&mut batch.seen_ips))?;
         if fail == FailPoint::BeforeCommit {
             return Err(SyncError::Injected("before commit"));

@@ -171,6 +171,7 @@ async fn schemathesis_finds_no_server_error_and_no_nonconforming_response() {
         ("HOTSPOT_TELEGRAM_BOT_TOKEN", "7000000001:contract-bot"),
         ("HOTSPOT_TELEGRAM_BOT_USERNAME", "contract_bot"),
         ("HOTSPOT_TELEGRAM_WEBHOOK_SECRET", "contract-webhook-secret-0123456789abcdef"),
+        ("HOTSPOT_RADIUS_API_TOKEN", "contract-radius-token-0123456789"),
         ("HOTSPOT_TELEGRAM_API_BASE", &tg_base),
     ])
     .await;

@@ -17,6 +17,7 @@ pub mod operations;
 pub mod patterns;
 pub mod payment_pages;
 pub mod public;
+pub mod radius;
 pub mod register;
 pub mod selfservice;
 pub mod telegram;
@@ -139,6 +140,8 @@ fn billing_routes() -> Vec<RouteSpec> {
         POST "/api/webhooks/fonnte/status/{secret}" => webhooks::fonnte_status,
         POST "/api/webhooks/whatsapp/{provider}" => webhooks::whatsapp,
         POST "/api/webhooks/telegram/{secret}" => telegram::webhook,
+        POST "/api/radius/authorize" => radius::authorize,
+        POST "/api/radius/accounting" => radius::accounting,
     ]
 }
 

@@ -20,8 +20,10 @@ impl Queued<Ctx> for ManualSync {
         let (env, template, fleet) = (ctx.sync.clone(), ctx.sync_template.clone(), ctx.fleet.clone());
         let (kv, every) = (ctx.kv.clone(), ctx.settings.jobs.sync_interval);
         counted(Self::QUEUE, async move {
-            let sites = fleet.enabled().await.map_err(boxed)?;
-            let contexts: Vec<(String, SyncContext)> = if sites.is_empty() {
+            let all = fleet.enabled().await.map_err(boxed)?;
+            // A site in RADIUS mode is charged from its accounting, never from its host table.
+            let sites: Vec<_> = all.iter().filter(|s| !s.row.mode.radius()).collect();
+            let contexts: Vec<(String, SyncContext)> = if all.is_empty() {
                 let Some(sync) = env else { return Err("no router is configured (HOTSPOT_ROUTER_ADDR)".into()) };
                 vec![("main".into(), sync)]
             } else {

@@ -27,9 +27,11 @@ impl Scheduled<Ctx> for QuotaSync {
         let (env, template, fleet) = (ctx.sync.clone(), ctx.sync_template.clone(), ctx.fleet.clone());
         let (kv, every) = (ctx.kv.clone(), ctx.settings.jobs.sync_interval);
         counted(Self::NAME, async move {
-            let sites = fleet.enabled().await.map_err(boxed)?;
+            let mut sites = fleet.enabled().await.map_err(boxed)?;
+            // A site in RADIUS mode is charged from its accounting, never from its host table.
+            sites.retain(|s| !s.row.mode.radius());
             if sites.is_empty() {
-                return Ok(Done::new("no site; nothing to sync"));
+                return Ok(Done::new("no site in API mode; nothing to sync"));
             }
             let (mut said, mut failed, mut failures) = (Vec::new(), None, 0);
             let outcomes = tick_sites(&sites, env.as_ref(), &template, &kv, every).await;

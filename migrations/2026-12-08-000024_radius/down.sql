@@ -1,0 +1,7 @@
+DROP TABLE radius_sessions;
+ALTER TABLE routers
+    DROP CONSTRAINT routers_radius_complete,
+    DROP COLUMN radius_coa_port,
+    DROP COLUMN radius_address,
+    DROP COLUMN radius_secret_sealed,
+    DROP COLUMN mode;

@@ -1,0 +1,133 @@
+//! `radius_sessions`: each accounting session's running total already charged. A report is
+//! applied with the session's row locked: what it adds past the stored total is charged (through
+//! the accounts room's one charge statement, in the same transaction), so a repeated, reordered
+//! or retransmitted report charges nothing twice.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Int4, Nullable, Text, Uuid as SqlUuid};
+use uuid::Uuid;
+
+use crate::accounts::charge::{self, Usage};
+use crate::db::DbError;
+use crate::domain::radius::{AcctKind, SessionId};
+use crate::domain::{ClientIp, MacAddress};
+
+/// One report of one session, as parsed, with the account the phone belongs to now (`None`:
+/// no authorized device has the MAC; a session already open keeps its account).
+pub struct Apply {
+    pub site: i32,
+    pub session: SessionId,
+    pub mac: MacAddress,
+    pub ip: Option<ClientIp>,
+    pub kind: AcctKind,
+    pub total: u64,
+    pub owner: Option<Uuid>,
+    pub day: NaiveDate,
+}
+
+/// What a report charged, and to whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub user: Option<Uuid>,
+    pub bytes: u64,
+}
+
+#[derive(QueryableByName)]
+struct Held {
+    #[diesel(sql_type = SqlUuid)]
+    user_id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    charged_bytes: i64,
+}
+
+/// The usage-day total row a session's charges add to: spread, so sessions charged at once do
+/// not queue on one row (the sync's batches use the low shards).
+fn shard(site: i32, session: &SessionId) -> i32 {
+    let h = session.as_str().bytes().fold(site as u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    1_000 + (h % 64) as i32
+}
+
+/// Applies one report in one transaction; see the module's note.
+pub fn apply(conn: &mut PgConnection, a: Apply) -> Result<Applied, DbError> {
+    conn.transaction(|tx| {
+        if a.kind == AcctKind::Start {
+            // A new session of the phone at this site ends any it left open (its Stop was lost).
+            diesel::sql_query(
+                "UPDATE radius_sessions SET stopped_at = now(), stop_cause = 'superseded', updated_at = now() \
+                 WHERE router_id = $1 AND mac_address = $2 AND stopped_at IS NULL AND session_id <> $3",
+            )
+            .bind::<Int4, _>(a.site)
+            .bind::<Text, _>(a.mac)
+            .bind::<Text, _>(a.session.as_str())
+            .execute(tx)?;
+        }
+        if let Some(owner) = a.owner {
+            diesel::sql_query(
+                "INSERT INTO radius_sessions (router_id, session_id, user_id, mac_address, framed_ip) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (router_id, session_id) DO NOTHING",
+            )
+            .bind::<Int4, _>(a.site)
+            .bind::<Text, _>(a.session.as_str())
+            .bind::<SqlUuid, _>(owner)
+            .bind::<Text, _>(a.mac)
+            .bind::<Nullable<Text>, _>(a.ip)
+            .execute(tx)?;
+        }
+        let held: Option<Held> = diesel::sql_query(
+            "SELECT user_id, charged_bytes FROM radius_sessions WHERE router_id = $1 AND session_id = $2 FOR UPDATE",
+        )
+        .bind::<Int4, _>(a.site)
+        .bind::<Text, _>(a.session.as_str())
+        .get_result(tx)
+        .optional()?;
+        let Some(held) = held else { return Ok(Applied { user: None, bytes: 0 }) };
+        let total = i64::try_from(a.total).unwrap_or(i64::MAX);
+        let delta = total.saturating_sub(held.charged_bytes).max(0);
+        diesel::sql_query(
+            "UPDATE radius_sessions SET charged_bytes = GREATEST(charged_bytes, $3), \
+                 framed_ip = COALESCE($4, framed_ip), updated_at = now(), \
+                 stopped_at = CASE WHEN $5 THEN COALESCE(stopped_at, now()) ELSE stopped_at END, \
+                 stop_cause = CASE WHEN $5 THEN 'stop' ELSE stop_cause END \
+             WHERE router_id = $1 AND session_id = $2",
+        )
+        .bind::<Int4, _>(a.site)
+        .bind::<Text, _>(a.session.as_str())
+        .bind::<BigInt, _>(total)
+        .bind::<Nullable<Text>, _>(a.ip)
+        .bind::<Bool, _>(a.kind == AcctKind::Stop)
+        .execute(tx)?;
+        if delta > 0 {
+            let last = format!("radius:{}:{}", a.site, a.session.as_str());
+            let usage = Usage {
+                users: vec![held.user_id],
+                bytes: vec![delta],
+                day: a.day,
+                shard: shard(a.site, &a.session),
+                last,
+            };
+            charge::charge(tx, usage)?;
+        }
+        Ok(Applied { user: Some(held.user_id), bytes: delta as u64 })
+    })
+}
+
+/// Closes every open session of a site (its router restarted or stopped accounting).
+pub fn close_site(conn: &mut PgConnection, site: i32) -> Result<usize, DbError> {
+    Ok(diesel::sql_query(
+        "UPDATE radius_sessions SET stopped_at = now(), stop_cause = 'stop', updated_at = now() \
+         WHERE router_id = $1 AND stopped_at IS NULL",
+    )
+    .bind::<Int4, _>(site)
+    .execute(conn)?)
+}
+
+/// Closes the open sessions no report has touched for `quiet_secs` (their Stop was lost).
+pub fn close_quiet(conn: &mut PgConnection, quiet_secs: u32) -> Result<usize, DbError> {
+    Ok(diesel::sql_query(
+        "UPDATE radius_sessions SET stopped_at = now(), stop_cause = 'timeout' \
+         WHERE stopped_at IS NULL AND updated_at < now() - make_interval(secs => $1)",
+    )
+    .bind::<Int4, _>(quiet_secs as i32)
+    .execute(conn)?)
+}
