@@ -227,15 +227,8 @@ impl App {
     }
 
     pub fn radius(&self) -> Option<crate::radius::Radius> {
-        let (s, tz) = (self.settings.radius.clone()?, self.settings.timezone);
-        Some(crate::radius::Radius::new(
-            self.db.clone(),
-            self.fleet.clone(),
-            self.devices(),
-            self.runtime.clone(),
-            s,
-            tz,
-        ))
+        let (db, fleet, runtime) = (self.db.clone(), self.fleet.clone(), self.runtime.clone());
+        crate::radius::Radius::new(db, fleet, self.devices(), self.sites(), runtime, &self.settings)
     }
 
     /// The sync's context for the configured router.
@@ -297,6 +290,7 @@ impl App {
             queues: self.queues.clone(),
             fleet: self.fleet.clone(),
             sites: self.sites(),
+            radius: self.radius(),
         }
     }
 

@@ -146,6 +146,7 @@ text_enum!(
         SiteUpdate => "site.update",
         SiteDisable => "site.disable",
         SiteEnable => "site.enable",
+        RadiusDisconnect => "radius.disconnect",
     }
 );
 

@@ -5,9 +5,11 @@
 //! (retransmissions, the MikroTik dictionary, Message-Authenticator); this room keeps the
 //! decisions. The only writer of `radius_sessions`.
 
+pub mod end;
 pub mod sessions;
 
 use chrono::Utc;
+use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::config::radius::RadiusSettings;
@@ -16,8 +18,8 @@ use crate::devices::Devices;
 use crate::domain::policy::RouterPolicy;
 use crate::domain::radius::{AcctKind, Decision, RadiusError, RestAttrs, decide};
 use crate::settings::Runtime;
-use crate::sites::StoreError;
 use crate::sites::fleet::{Fleet, SiteOps};
+use crate::sites::{Sites, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RadiusFailure {
@@ -38,6 +40,7 @@ pub struct Radius {
     db: Db,
     fleet: Fleet,
     devices: Devices,
+    sites: Sites,
     runtime: Runtime,
     settings: RadiusSettings,
     timezone: chrono_tz::Tz,
@@ -55,11 +58,12 @@ impl Radius {
         db: Db,
         fleet: Fleet,
         devices: Devices,
+        sites: Sites,
         runtime: Runtime,
-        settings: RadiusSettings,
-        timezone: chrono_tz::Tz,
-    ) -> Self {
-        Self { db, fleet, devices, runtime, settings, timezone }
+        s: &crate::config::Settings,
+    ) -> Option<Self> {
+        let (settings, timezone) = (s.radius.clone()?, s.timezone);
+        Some(Self { db, fleet, devices, sites, runtime, settings, timezone })
     }
 
     pub fn settings(&self) -> &RadiusSettings {
@@ -116,10 +120,58 @@ impl Radius {
             day: Utc::now().with_timezone(&self.timezone).date_naive(),
         };
         let applied = self.db.run(move |c| sessions::apply(c, apply)).await?;
-        if applied.bytes > 0 {
+        if let (Some(user), true) = (applied.user, applied.bytes > 0) {
             crate::metrics::with(|m| m.radius_bytes_charged.inc_by(applied.bytes));
+            self.after_charge(&site, user, applied.bytes).await?;
         }
         Ok(Accounted { user: applied.user, bytes: applied.bytes })
+    }
+
+    /// When a charge moves the user's status (fair use reached, quota gone), the status is
+    /// stored and the user's sessions are ended now, in the background (the router logs the
+    /// phone in again by MAC and the next Accept carries the new status), not at the next cycle.
+    async fn after_charge(&self, site: &SiteOps, user: Uuid, bytes: u64) -> Result<(), RadiusFailure> {
+        let policy = self.policy(site);
+        let moved = self
+            .db
+            .run(move |c| {
+                let u: crate::db::models::User =
+                    crate::db::schema::users::table.find(user).select(crate::db::models::User::as_select()).first(c)?;
+                let now = Utc::now();
+                let mut before = u.facts();
+                before.used_bytes = before.used_bytes.saturating_sub(i64::try_from(bytes).unwrap_or(i64::MAX));
+                let (was, is) = (policy.status(&before, now), policy.status(&u.facts(), now));
+                crate::accounts::status::store(c, u, &policy)?;
+                Ok((was != is).then_some(is))
+            })
+            .await?;
+        if let Some(status) = moved {
+            let room = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = room.end_sessions(user, &format!("status now {status}")).await {
+                    tracing::warn!(error = %e, "RADIUS sessions not ended after a status change");
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// After an admin's change (the worker's reconcile): a user who may not log in now has
+    /// every open session ended.
+    pub async fn review(&self, user: Uuid, why: &str) -> Result<Vec<end::Ended>, DbError> {
+        let policy = self.runtime.policy();
+        let refused = self
+            .db
+            .run(move |c| {
+                let u: Option<crate::db::models::User> = crate::db::schema::users::table
+                    .find(user)
+                    .select(crate::db::models::User::as_select())
+                    .first(c)
+                    .optional()?;
+                Ok(u.is_none_or(|u| !crate::domain::policy::bypasses_login(policy.status(&u.facts(), Utc::now()))))
+            })
+            .await?;
+        if refused { self.end_sessions(user, why).await } else { Ok(vec![]) }
     }
 
     /// Closes sessions whose reports stopped (the worker's housekeeping).

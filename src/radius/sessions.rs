@@ -131,3 +131,14 @@ pub fn close_quiet(conn: &mut PgConnection, quiet_secs: u32) -> Result<usize, Db
     .bind::<Int4, _>(quiet_secs as i32)
     .execute(conn)?)
 }
+
+/// Closes one session (its router said it is gone).
+pub fn close(conn: &mut PgConnection, site: i32, session: &str) -> Result<usize, DbError> {
+    Ok(diesel::sql_query(
+        "UPDATE radius_sessions SET stopped_at = COALESCE(stopped_at, now()), stop_cause = COALESCE(stop_cause, 'stop') \
+         WHERE router_id = $1 AND session_id = $2",
+    )
+    .bind::<Int4, _>(site)
+    .bind::<Text, _>(session)
+    .execute(conn)?)
+}

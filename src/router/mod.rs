@@ -3,6 +3,7 @@
 
 pub mod breaker;
 pub mod client;
+pub mod coa;
 pub mod command;
 pub mod error;
 pub mod ops;

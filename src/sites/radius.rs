@@ -88,6 +88,11 @@ impl Sites {
         Ok((out, skipped))
     }
 
+    /// A site's RADIUS secret, unsealed (for a Disconnect-Request to its router).
+    pub fn open_radius_secret(&self, sealed: &[u8]) -> Result<String, SealError> {
+        self.open_secret(sealed)
+    }
+
     fn open_secret(&self, sealed: &[u8]) -> Result<String, SealError> {
         String::from_utf8(self.key.open(SECRET_CONTEXT, sealed)?).map_err(|_| SealError)
     }

@@ -41,6 +41,8 @@ pub struct Ctx {
     /// Every enabled site's router (the watch looks at each).
     pub fleet: crate::sites::fleet::Fleet,
     pub sites: crate::sites::Sites,
+    /// RADIUS mode's room, when configured: sessions ended after an admin's change.
+    pub radius: Option<crate::radius::Radius>,
 }
 
 /// This host's name as worker names start with it (`$HOSTNAME`: the container id under Docker).

@@ -15,6 +15,11 @@ pub const SECRET: &str = "site-secret-0123456789";
 
 /// A backend with a router site put in RADIUS mode; the site's name.
 pub async fn radius_app() -> (TestApp, String) {
+    radius_app_at(3799).await
+}
+
+/// The same, its router taking Disconnect-Requests on 127.0.0.1:`coa_port`.
+pub async fn radius_app_at(coa_port: u16) -> (TestApp, String) {
     let app =
         TestApp::spawn_with_router(&[("HOTSPOT_RADIUS_API_TOKEN", TOKEN), ("HOTSPOT_RADIUS_INTERIM_SECS", "30")]).await;
     let mut site = None;
@@ -27,7 +32,7 @@ pub async fn radius_app() -> (TestApp, String) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let site = site.expect("the environment's router never became a site");
-    let spec = RadiusSpec { mode: SiteMode::Radius, address: Some("127.0.0.1".parse().unwrap()), coa_port: 3799 };
+    let spec = RadiusSpec { mode: SiteMode::Radius, address: Some("127.0.0.1".parse().unwrap()), coa_port };
     app.backend.admin().set_site_radius(&Actor::cli(), site.id, spec, Some(SECRET.into())).await.unwrap();
     (app, site.name)
 }
@@ -41,7 +46,7 @@ fn attrs(pairs: &[(&str, Value)]) -> Value {
     Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), attr(v.clone()))).collect())
 }
 
-async fn post(app: &TestApp, path: &str, site: &str, token: &str, body: &Value) -> (u16, Value) {
+pub async fn post(app: &TestApp, path: &str, site: &str, token: &str, body: &Value) -> (u16, Value) {
     let auth = base64::engine::general_purpose::STANDARD.encode(format!("freeradius:{token}"));
     let r = app
         .client
@@ -55,7 +60,7 @@ async fn post(app: &TestApp, path: &str, site: &str, token: &str, body: &Value) 
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-fn report(kind: &str, session: &str, mac: &str, input: u64, output: u64) -> Value {
+pub fn report(kind: &str, session: &str, mac: &str, input: u64, output: u64) -> Value {
     attrs(&[
         ("Acct-Status-Type", json!(kind)),
         ("Acct-Session-Id", json!(session)),

@@ -26,7 +26,7 @@ impl Scheduled<Ctx> for Housekeeping {
     }
 
     fn run(ctx: &Ctx, _tick: u64) -> JobFuture {
-        let (db, runtime, admin) = (ctx.db.clone(), ctx.runtime.get(), ctx.admin.clone());
+        let (db, runtime, admin, radius) = (ctx.db.clone(), ctx.runtime.get(), ctx.admin.clone(), ctx.radius.clone());
         counted(Self::NAME, async move {
             let tokens = db.run(|c| crate::auth::refresh::delete_dead(c, REVOKED_RETENTION)).await?;
             let unproven = db.run(crate::accounts::create::delete_unproven).await?;
@@ -37,8 +37,13 @@ impl Scheduled<Ctx> for Housekeeping {
             } else {
                 String::new()
             };
+            // RADIUS sessions whose reports stopped (a Stop lost on the way) are closed.
+            let quiet = match &radius {
+                Some(r) => format!("; {} quiet RADIUS sessions closed", r.close_quiet().await?),
+                None => String::new(),
+            };
             Ok(Done::new(format!(
-                "{tokens} refresh tokens and {unproven} unproven registrations deleted; {kept}{idle}"
+                "{tokens} refresh tokens and {unproven} unproven registrations deleted; {kept}{idle}{quiet}"
             )))
         })
     }

@@ -13,12 +13,21 @@ impl Queued<Ctx> for Reconcile {
 
     fn run(self, ctx: &Ctx, _job_id: String) -> JobFuture {
         let (env, template, fleet) = (ctx.sync.clone(), ctx.sync_template.clone(), ctx.fleet.clone());
+        let radius = ctx.radius.clone();
         counted(Self::QUEUE, async move {
             // Parsed at the edge; a payload that is not a user id can never succeed.
             let Ok(id) = uuid::Uuid::parse_str(&self.user_id) else {
                 return Err(hotspot_jobs::give_up(format!("reconcile of a non-id {:?}", self.user_id)));
             };
-            let sites = fleet.enabled().await.map_err(boxed)?;
+            // RADIUS sessions of a user who may not log in now end at their routers.
+            if let Some(r) = &radius {
+                for e in r.review(id, &self.reason).await.map_err(boxed)? {
+                    tracing::info!(site = e.site, outcome = %e.outcome, "RADIUS session ended");
+                }
+            }
+            let mut sites = fleet.enabled().await.map_err(boxed)?;
+            // A site in RADIUS mode alone has no bindings of ours to bring in line.
+            sites.retain(|s| s.row.mode != crate::domain::radius::SiteMode::Radius);
             if sites.is_empty() {
                 // No site written yet (a backend just started): the environment's router, as before.
                 let Some(sync) = env else { return Ok(Done::new("no router configured; nothing to reconcile")) };
