@@ -1,3 +1,4 @@
+DROP INDEX routers_radius_address_key;
 DROP TABLE radius_sessions;
 ALTER TABLE routers
     DROP CONSTRAINT routers_radius_complete,

@@ -31,3 +31,6 @@ CREATE TABLE radius_sessions (
 CREATE INDEX radius_sessions_open_user_idx ON radius_sessions (user_id) WHERE stopped_at IS NULL;
 CREATE INDEX radius_sessions_open_mac_idx ON radius_sessions (router_id, mac_address) WHERE stopped_at IS NULL;
 CREATE INDEX radius_sessions_quiet_idx ON radius_sessions (updated_at) WHERE stopped_at IS NULL;
+
+-- FreeRADIUS tells its clients apart by address: two sites in RADIUS mode cannot share one.
+CREATE UNIQUE INDEX routers_radius_address_key ON routers (radius_address) WHERE mode <> 'api';

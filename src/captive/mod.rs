@@ -80,6 +80,9 @@ pub struct Here {
     pub networks: HotspotNetworks,
     pub lists: Option<PerStatus>,
     pub profiles: Option<PerStatus>,
+    /// The site lets phones in over RADIUS: no binding or hotspot user of ours is written there
+    /// (they would pass the phone without its accounting); the router logs it in by MAC.
+    pub radius: bool,
 }
 
 impl Captive {
@@ -135,7 +138,14 @@ impl Captive {
         at.site = Some(Arc::new(match found {
             Some(s) => {
                 at.router = Some(s.ops.clone());
-                Here { id: Some(s.id), networks: s.networks().networks, lists: s.lists(), profiles: s.profiles() }
+                let radius = s.row.mode.radius();
+                Here {
+                    id: Some(s.id),
+                    networks: s.networks().networks,
+                    lists: s.lists(),
+                    profiles: s.profiles(),
+                    radius,
+                }
             }
             None => Here::default(),
         }));

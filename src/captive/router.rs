@@ -65,8 +65,19 @@ impl Captive {
         mac: &MacAddress,
         ip: &ClientIp,
     ) -> Result<RouterOutcome, CaptiveError> {
-        let ops = self.ops()?;
         let status = self.status_of(user);
+        if self.site.as_deref().is_some_and(|h| h.radius) {
+            // The router asks FreeRADIUS when the phone logs in by its MAC; the device is known
+            // to the account now, which is all the decision needs.
+            return Ok(RouterOutcome {
+                status,
+                binding_active: false,
+                login_required: true,
+                hotspot_username: None,
+                hotspot_password: None,
+            });
+        }
+        let ops = self.ops()?;
         let username = user.phone_number.local();
         let password = hotspot_password();
         let lab = label(user.id);

@@ -47,13 +47,14 @@ pub(super) async fn sync_now(now: bool, settings: Settings) -> anyhow::Result<()
     }
     let app = App::connect(settings)?;
     let env = app.sync_context().ok();
-    let sites = app.fleet.enabled().await?;
-    let contexts: Vec<(String, crate::sync::SyncContext)> = if sites.is_empty() {
+    let all = app.fleet.enabled().await?;
+    let contexts: Vec<(String, crate::sync::SyncContext)> = if all.is_empty() {
         vec![("main".into(), app.sync_context()?)]
     } else {
         let template = app.sync_template();
-        sites
-            .iter()
+        // A site in RADIUS mode is charged from its accounting, never from its host table.
+        all.iter()
+            .filter(|s| !s.row.mode.radius())
             .map(|s| (s.name.clone(), crate::worker::jobs::quota_sync::site_context(s, env.as_ref(), &template)))
             .collect()
     };

@@ -46,6 +46,8 @@ pub enum RadiusError {
     Missing(&'static str),
     #[error("attribute {0} is malformed")]
     Malformed(&'static str),
+    #[error("not a MAC login: the user name is not the phone's own MAC")]
+    NotMacLogin,
 }
 
 impl RestAttrs {
@@ -69,12 +71,27 @@ impl RestAttrs {
         }
     }
 
-    /// The phone: MikroTik's MAC login sends its MAC as the user name; Calling-Station-Id
-    /// carries it on every request.
+    /// The phone that reports: Calling-Station-Id is the MAC the router sees the phone with
+    /// (User-Name may be anything a login typed).
     pub fn mac(&self) -> Result<MacAddress, RadiusError> {
-        let raw = self.text("User-Name").or_else(|| self.text("Calling-Station-Id"));
-        let raw = raw.ok_or(RadiusError::Missing("User-Name"))?;
-        MacAddress::parse(raw).map_err(|_| RadiusError::Malformed("User-Name"))
+        let raw = self.text("Calling-Station-Id").or_else(|| self.text("User-Name"));
+        let raw = raw.ok_or(RadiusError::Missing("Calling-Station-Id"))?;
+        MacAddress::parse(raw).map_err(|_| RadiusError::Malformed("Calling-Station-Id"))
+    }
+
+    /// The phone of a MAC login: the user name is the MAC the router sees the phone with, and
+    /// no password was typed. A login page where someone types another phone's MAC (an
+    /// http-chap or http-pap login) never passes as that phone.
+    pub fn login_mac(&self) -> Result<MacAddress, RadiusError> {
+        let seen =
+            MacAddress::parse(self.text("Calling-Station-Id").ok_or(RadiusError::Missing("Calling-Station-Id"))?)
+                .map_err(|_| RadiusError::Malformed("Calling-Station-Id"))?;
+        let named = MacAddress::parse(self.text("User-Name").ok_or(RadiusError::Missing("User-Name"))?)
+            .map_err(|_| RadiusError::Malformed("User-Name"))?;
+        if named != seen || self.0.contains_key("CHAP-Password") {
+            return Err(RadiusError::NotMacLogin);
+        }
+        Ok(seen)
     }
 
     pub fn framed_ip(&self) -> Result<Option<ClientIp>, RadiusError> {
@@ -89,7 +106,8 @@ impl RestAttrs {
         SessionId::parse(raw).ok_or(RadiusError::Malformed("Acct-Session-Id"))
     }
 
-    /// Octets with their Gigawords (bits 32 to 63) for counters past 4 GiB.
+    /// Octets with their Gigawords (bits 32 to 63) for counters past 4 GiB (Gigawords past
+    /// [`MAX_SESSION_BYTES`] are refused as the report's total is).
     fn octets(&self, low: &'static str, high: &'static str) -> Result<u64, RadiusError> {
         Ok((self.count(high)? << 32) | self.count(low)?)
     }
@@ -104,11 +122,18 @@ impl RestAttrs {
             // The router (re)started or stops accounting: every session it had is over.
             return Ok(Report { kind, session: None, mac: None, ip: None, total: 0 });
         }
-        let total = self.octets("Acct-Input-Octets", "Acct-Input-Gigawords")?
-            + self.octets("Acct-Output-Octets", "Acct-Output-Gigawords")?;
+        let total = self
+            .octets("Acct-Input-Octets", "Acct-Input-Gigawords")?
+            .checked_add(self.octets("Acct-Output-Octets", "Acct-Output-Gigawords")?)
+            .filter(|t| *t <= MAX_SESSION_BYTES)
+            .ok_or(RadiusError::Malformed("Acct-Input-Gigawords"))?;
         Ok(Report { kind, session: Some(self.session()?), mac: Some(self.mac()?), ip: self.framed_ip()?, total })
     }
 }
+
+/// More than one session can move: a PiB (a 10 Gbit/s line for nine days). A report past it is
+/// malformed, not charged.
+pub const MAX_SESSION_BYTES: u64 = 1 << 50;
 
 /// A router's accounting session id: printable ASCII, at most 64 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -231,7 +256,8 @@ pub fn decide(facts: Option<&UserFacts>, policy: &RouterPolicy, now: DateTime<Ut
         AccessStatus::Unlimited => None,
         // Active until the fair-use line, then the rest at the slow rate.
         AccessStatus::Active if f.purchased_bytes > policy.fup_threshold => {
-            Some(remaining.saturating_sub(policy.fup_threshold.max(0) as u64).max(1))
+            // Fair use starts once less than the threshold remains.
+            Some(remaining.saturating_sub(policy.fup_threshold.max(0) as u64) + 1)
         }
         _ => Some(remaining),
     };

@@ -91,7 +91,12 @@ impl Radius {
     /// account whose authorized device has the MAC.
     pub async fn authorize(&self, site: &str, attrs: &RestAttrs) -> Result<Decision, RadiusFailure> {
         let site = self.site(site).await?;
-        let mac = attrs.mac()?;
+        let mac = match attrs.login_mac() {
+            Ok(mac) => mac,
+            // A typed login (someone else's MAC as the user name): refused as unknown.
+            Err(RadiusError::NotMacLogin) => return Ok(Decision::Reject(crate::domain::radius::RejectReason::Unknown)),
+            Err(e) => return Err(e.into()),
+        };
         let owner = self.devices.owner_of_authorized(mac).await?;
         let facts = owner.map(|(u, _)| u.facts());
         Ok(decide(facts.as_ref(), &self.policy(&site), Utc::now(), self.settings.interim_secs))

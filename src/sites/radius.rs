@@ -21,10 +21,10 @@ pub struct RadiusSpec {
     pub coa_port: u16,
 }
 
-/// A secret RADIUS can carry: 16 to 128 printable ASCII characters without spaces or quotes
-/// (it goes into FreeRADIUS's configuration and the router's).
+/// A secret RADIUS can carry: 16 to 128 letters, digits, `.`, `_` or `-` (it goes into
+/// FreeRADIUS's configuration, where `$` and quotes mean something, and into the router's CLI).
 pub fn secret_ok(s: &str) -> bool {
-    (16..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    (16..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
 /// Writes a site's RADIUS settings in the caller's transaction (the secret sealed by
@@ -62,7 +62,7 @@ impl Sites {
     /// A RADIUS secret sealed for storage; refused unless [`secret_ok`].
     pub fn seal_radius_secret(&self, secret: &str) -> Result<Vec<u8>, StoreError> {
         if !secret_ok(secret) {
-            return Err(StoreError::Invalid("radius_secret: 16 to 128 printable characters, no quotes".into()));
+            return Err(StoreError::Invalid("radius_secret: 16 to 128 letters, digits, '.', '_' or '-'".into()));
         }
         Ok(self.key.seal(SECRET_CONTEXT, secret.as_bytes()))
     }

@@ -88,10 +88,10 @@ impl From<DieselError> for StoreError {
         match &e {
             DieselError::NotFound => StoreError::NotFound,
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                StoreError::Taken(if info.constraint_name() == Some("routers_site_token_key") {
-                    "token"
-                } else {
-                    "name"
+                StoreError::Taken(match info.constraint_name() {
+                    Some("routers_site_token_key") => "token",
+                    Some("routers_radius_address_key") => "RADIUS address",
+                    _ => "name",
                 })
             }
             _ => StoreError::Db(e.into()),

@@ -109,3 +109,38 @@ async fn reaching_fair_use_ends_the_session_within_seconds() {
     assert_eq!(status, "fup");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_at_a_radius_site_writes_no_binding_that_would_pass_its_accounting() {
+    let wa = hotspot::sim::whatsapp::WhatsAppSim::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let base = wa.base_url();
+    let (mut app, site) = super::endpoints::radius_app_with(&[
+        ("HOTSPOT_WA_BASE_URL", base.as_str()),
+        ("HOTSPOT_WA_TIMEOUT_MS", "1000"),
+        ("HOTSPOT_WA_RETRIES", "1"),
+    ])
+    .await;
+    app.whatsapp = Some(wa);
+    let phone = "081200000106";
+    app.user(phone, "Radius", 5).await;
+    app.device("AA:BB:CC:00:06:01", "10.5.50.61");
+    let b = app.browser();
+    let code = app.code_for(&b, phone).await;
+    let r = b
+        .post(app.url("/api/auth/verify-otp"))
+        .json(&serde_json::json!({ "phone_number": phone, "otp": code, "client_ip": "10.5.50.61" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let bindings = app.sim().with_state(|s| s.table("/ip/hotspot/ip-binding").unwrap().rows().count());
+    assert_eq!(bindings, 0, "no bypass binding at a RADIUS site");
+    // The device is the account's now: the router's MAC login is accepted.
+    let login = serde_json::json!({
+        "User-Name": { "type": "string", "value": ["AA:BB:CC:00:06:01"] },
+        "Calling-Station-Id": { "type": "string", "value": ["AA:BB:CC:00:06:01"] },
+    });
+    let (status, body) = post(&app, "authorize", &site, TOKEN, &login).await;
+    assert_eq!((status, body["control:Auth-Type"].as_str()), (200, Some("Accept")), "{body}");
+    app.stop().await;
+}

@@ -20,8 +20,18 @@ pub async fn radius_app() -> (TestApp, String) {
 
 /// The same, its router taking Disconnect-Requests on 127.0.0.1:`coa_port`.
 pub async fn radius_app_at(coa_port: u16) -> (TestApp, String) {
-    let app =
-        TestApp::spawn_with_router(&[("HOTSPOT_RADIUS_API_TOKEN", TOKEN), ("HOTSPOT_RADIUS_INTERIM_SECS", "30")]).await;
+    radius_app_on(coa_port, &[]).await
+}
+
+/// The same with more settings.
+pub async fn radius_app_with(extra: &[(&str, &str)]) -> (TestApp, String) {
+    radius_app_on(3799, extra).await
+}
+
+async fn radius_app_on(coa_port: u16, extra: &[(&str, &str)]) -> (TestApp, String) {
+    let mut vars: Vec<(&str, &str)> = vec![("HOTSPOT_RADIUS_API_TOKEN", TOKEN), ("HOTSPOT_RADIUS_INTERIM_SECS", "30")];
+    vars.extend_from_slice(extra);
+    let app = TestApp::spawn_with_router(&vars).await;
     let mut site = None;
     // The environment's router becomes a site as the server starts.
     for _ in 0..100 {
@@ -101,7 +111,13 @@ async fn a_login_gets_the_policys_reply_and_refusals_say_why() {
     let (app, site) = radius_app().await;
     let user = app.user("+6281200000101", "Radius", 5).await;
     app.owned_device(user.id, "AA:BB:CC:00:01:01", "10.5.50.21").await;
-    let login = |mac: &str| attrs(&[("User-Name", json!(mac)), ("Framed-IP-Address", json!("10.5.50.21"))]);
+    let login = |mac: &str| {
+        attrs(&[
+            ("User-Name", json!(mac)),
+            ("Calling-Station-Id", json!(mac)),
+            ("Framed-IP-Address", json!("10.5.50.21")),
+        ])
+    };
 
     let (status, body) = post(&app, "authorize", &site, TOKEN, &login("AA:BB:CC:00:01:01")).await;
     assert_eq!(status, 200, "{body}");
@@ -114,6 +130,11 @@ async fn a_login_gets_the_policys_reply_and_refusals_say_why() {
     let (status, body) = post(&app, "authorize", &site, TOKEN, &login("AA:BB:CC:00:01:99")).await;
     assert_eq!((status, body["control:Auth-Type"].as_str()), (200, Some("Reject")));
     assert!(body["reply:Reply-Message"]["value"].as_str().unwrap().contains("belum terdaftar"));
+
+    // Someone typing the paying phone's MAC on the login page from another phone: not that phone.
+    let typed = attrs(&[("User-Name", json!("AA:BB:CC:00:01:01")), ("Calling-Station-Id", json!("AA:BB:CC:00:01:77"))]);
+    let (status, body) = post(&app, "authorize", &site, TOKEN, &typed).await;
+    assert_eq!((status, body["control:Auth-Type"].as_str()), (200, Some("Reject")), "{body}");
 
     // A blocked account: rejected as blocked.
     {
@@ -178,10 +199,20 @@ async fn accounting_charges_each_session_once_whatever_the_order_and_repetition(
     };
     assert_eq!(open, vec!["s-3".to_owned()]);
 
+    // The router restarted and its session counter came round: the same id is a new session,
+    // charged from zero, and a late copy of the old session's Start ends nothing.
+    assert_eq!(send(report("Stop", "s-3", mac, 5, 0)).await, 204);
+    assert_eq!(send(report("Start", "s-3", mac, 0, 0)).await, 204);
+    assert_eq!(send(report("Interim-Update", "s-3", mac, 7, 0)).await, 204);
+    assert_eq!(used(&app, user.id).0, expected + 22);
+    assert_eq!(send(report("Start", "s-2", mac, 0, 0)).await, 204);
+    assert_eq!(send(report("Interim-Update", "s-3", mac, 8, 0)).await, 204);
+    assert_eq!(used(&app, user.id).0, expected + 23);
+
     // A malformed report changes nothing and says what is wrong.
     let bad = attrs(&[("Acct-Status-Type", json!("Interim-Update")), ("User-Name", json!(mac))]);
     let (status, body) = post(&app, "accounting", &site, TOKEN, &bad).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("VALIDATION_ERROR")), "{body}");
-    assert_eq!(used(&app, user.id).0, expected + 15);
+    assert_eq!(used(&app, user.id).0, expected + 23);
     app.stop().await;
 }

@@ -51,7 +51,7 @@ fn raw_numbers_and_names_both_parse_and_junk_is_refused() {
         r#"{"Acct-Status-Type":{"type":"integer","value":["Start"]},"User-Name":{"type":"string","value":["x"]},
             "Acct-Session-Id":{"type":"string","value":["1"]}}"#,
     );
-    assert_eq!(a.report(), Err(RadiusError::Malformed("User-Name")));
+    assert_eq!(a.report(), Err(RadiusError::Malformed("Calling-Station-Id")));
     let a = attrs(
         r#"{"Acct-Status-Type":{"type":"integer","value":["Stop"]},"User-Name":{"type":"string","value":["AA:BB:CC:DD:EE:01"]},
             "Acct-Session-Id":{"type":"string","value":["1"]},"Acct-Input-Octets":{"type":"integer","value":[-5]}}"#,
@@ -81,8 +81,35 @@ fn the_policy_decides_accept_and_reject() {
     assert_eq!(decide(Some(&expired), &policy(), now, 60), Decision::Reject(RejectReason::Expired));
     let Decision::Accept(g) = decide(Some(&facts(5_000, 1_000)), &policy(), now, 60) else { panic!() };
     // Active: the session ends where fair use starts.
-    assert_eq!((g.status, g.bytes_left, g.interim_secs), (AccessStatus::Active, Some(3_000), 60));
+    assert_eq!((g.status, g.bytes_left, g.interim_secs), (AccessStatus::Active, Some(3_001), 60));
     assert!(g.session_timeout.is_some_and(|t| (7_000..=7_200).contains(&t)));
     let Decision::Accept(g) = decide(Some(&facts(5_000, 4_500)), &policy(), now, 60) else { panic!() };
     assert_eq!((g.status, g.bytes_left), (AccessStatus::Fup, Some(500)));
+}
+
+#[test]
+fn a_login_is_the_phones_own_mac_and_no_typed_password() {
+    let login = |user: &str, seen: &str, chap: bool| {
+        let mut j = format!(
+            r#"{{"User-Name":{{"type":"string","value":["{user}"]}},"Calling-Station-Id":{{"type":"string","value":["{seen}"]}}"#
+        );
+        if chap {
+            j.push_str(r#","CHAP-Password":{"type":"octets","value":["0x01"]}"#);
+        }
+        j.push('}');
+        attrs(&j)
+    };
+    assert!(login("AA:BB:CC:DD:EE:01", "aa-bb-cc-dd-ee-01", false).login_mac().is_ok());
+    assert_eq!(login("AA:BB:CC:DD:EE:02", "AA:BB:CC:DD:EE:01", false).login_mac(), Err(RadiusError::NotMacLogin));
+    assert_eq!(login("AA:BB:CC:DD:EE:01", "AA:BB:CC:DD:EE:01", true).login_mac(), Err(RadiusError::NotMacLogin));
+}
+
+#[test]
+fn totals_past_a_pib_are_refused() {
+    let a = attrs(
+        r#"{"Acct-Status-Type":{"type":"integer","value":["Interim-Update"]},"Acct-Session-Id":{"type":"string","value":["1"]},
+            "Calling-Station-Id":{"type":"string","value":["AA:BB:CC:DD:EE:01"]},
+            "Acct-Input-Gigawords":{"type":"integer","value":[4294967295]},"Acct-Output-Gigawords":{"type":"integer","value":[4294967295]}}"#,
+    );
+    assert_eq!(a.report(), Err(RadiusError::Malformed("Acct-Input-Gigawords")));
 }

@@ -25,10 +25,11 @@ impl Queued<Ctx> for Reconcile {
                     tracing::info!(site = e.site, outcome = %e.outcome, "RADIUS session ended");
                 }
             }
-            let mut sites = fleet.enabled().await.map_err(boxed)?;
-            // A site in RADIUS mode alone has no bindings of ours to bring in line.
-            sites.retain(|s| s.row.mode != crate::domain::radius::SiteMode::Radius);
-            if sites.is_empty() {
+            let all = fleet.enabled().await.map_err(boxed)?;
+            // Only a site in API mode has bindings of ours to bring in line (a bypass binding at a
+            // RADIUS site would let a phone past its accounting).
+            let sites: Vec<_> = all.iter().filter(|s| s.row.mode == crate::domain::radius::SiteMode::Api).collect();
+            if all.is_empty() {
                 // No site written yet (a backend just started): the environment's router, as before.
                 let Some(sync) = env else { return Ok(Done::new("no router configured; nothing to reconcile")) };
                 return Ok(match reconcile_user(&sync, id, DevicesAt::All).await.map_err(boxed)? {
