@@ -4,10 +4,10 @@
 
 use std::time::Instant;
 
-use diesel::Connection;
+use diesel::{Connection, PgConnection};
 
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::{Actor, Admin};
@@ -17,7 +17,7 @@ use crate::router::RouterClient;
 use crate::router::ops::{Managed, Ops};
 use crate::router::rows::field;
 use crate::sites::patch::{Refusal, SiteDefaults, SitePatch, spec_of};
-use crate::sites::store::{self, StoreError};
+use crate::sites::store::{self, SiteRow, StoreError};
 use crate::sites::{Contact, Site};
 
 #[derive(Debug, thiserror::Error)]
@@ -194,34 +194,22 @@ impl Admin {
         Ok(Site::from(&row))
     }
 
-    /// Changes a site: its row locked, the patch applied over it and checked whole, the audit
-    /// entry with before and after, in one transaction.
-    pub async fn update_site(&self, actor: &Actor, id: i32, patch: SitePatch) -> Result<Site, SiteAdminError> {
+    /// One change to a site in one transaction: its row locked, `change` writes it and says what
+    /// the audit entry records (its action and details), the entry written.
+    async fn change_site<F>(&self, actor: &Actor, id: i32, change: F) -> Result<Site, SiteAdminError>
+    where
+        F: FnOnce(&mut PgConnection, &SiteRow) -> Result<(SiteRow, AuditAction, Value), SiteAdminError>
+            + Send
+            + 'static,
+    {
         super_only(actor)?;
-        let sealed = patch.password.as_deref().map(|p| self.sites.seal_password(p));
-        let defaults = SiteDefaults {
-            client_ranges: self.settings.hotspot.networks.clients.clone(),
-            status_lists: Some(self.settings.policy.lists.clone()),
-        };
         let actor = actor.clone();
         let row = self
             .db
             .run(move |c| {
                 Ok(c.transaction::<_, SiteAdminError, _>(|tx| {
                     let before = store::lock(tx, id)?;
-                    let owned = patch.env_fields();
-                    if before.from_env && !owned.is_empty() {
-                        return Err(SiteAdminError::FromEnv(owned));
-                    }
-                    let base = spec_of(&before).map_err(SiteAdminError::Invalid)?;
-                    let spec = patch.apply(Some(base), &defaults).map_err(SiteAdminError::Invalid)?;
-                    let after = store::replace(tx, id, &spec, sealed)?;
-                    let action = match (before.is_enabled, after.is_enabled) {
-                        (true, false) => AuditAction::SiteDisable,
-                        (false, true) => AuditAction::SiteEnable,
-                        _ => AuditAction::SiteUpdate,
-                    };
-                    let details = json!({ "before": store::audit_view(&before), "after": store::audit_view(&after) });
+                    let (after, action, details) = change(tx, &before)?;
                     audit::record(tx, &actor, action, Some(Target::new(AuditTarget::Site, id)), details)
                         .map_err(StoreError::Db)?;
                     Ok(after)
@@ -229,6 +217,34 @@ impl Admin {
             })
             .await??;
         Ok(Site::from(&row))
+    }
+
+    /// Changes a site: the patch applied over it and checked whole, the audit entry with before
+    /// and after.
+    pub async fn update_site(&self, actor: &Actor, id: i32, patch: SitePatch) -> Result<Site, SiteAdminError> {
+        super_only(actor)?;
+        let sealed = patch.password.as_deref().map(|p| self.sites.seal_password(p));
+        let defaults = SiteDefaults {
+            client_ranges: self.settings.hotspot.networks.clients.clone(),
+            status_lists: Some(self.settings.policy.lists.clone()),
+        };
+        self.change_site(actor, id, move |tx, before| {
+            let owned = patch.env_fields();
+            if before.from_env && !owned.is_empty() {
+                return Err(SiteAdminError::FromEnv(owned));
+            }
+            let base = spec_of(before).map_err(SiteAdminError::Invalid)?;
+            let spec = patch.apply(Some(base), &defaults).map_err(SiteAdminError::Invalid)?;
+            let after = store::replace(tx, id, &spec, sealed)?;
+            let action = match (before.is_enabled, after.is_enabled) {
+                (true, false) => AuditAction::SiteDisable,
+                (false, true) => AuditAction::SiteEnable,
+                _ => AuditAction::SiteUpdate,
+            };
+            let details = json!({ "before": store::audit_view(before), "after": store::audit_view(&after) });
+            Ok((after, action, details))
+        })
+        .await
     }
 
     /// Puts a site in a mode (`api`, `radius`, `both`) with its RADIUS secret (sealed; `None`
@@ -242,23 +258,16 @@ impl Admin {
     ) -> Result<Site, SiteAdminError> {
         super_only(actor)?;
         let sealed = secret.as_deref().map(|s| self.sites.seal_radius_secret(s)).transpose()?;
-        let actor = actor.clone();
-        let row = self
-            .db
-            .run(move |c| {
-                Ok(c.transaction::<_, SiteAdminError, _>(|tx| {
-                    let before = store::lock(tx, id)?;
-                    let secret_changed = sealed.is_some();
-                    let after = crate::sites::radius::write(tx, id, &spec, sealed)?;
-                    let view = |r: &store::SiteRow| json!({ "mode": r.mode, "radius_address": r.radius_address, "radius_coa_port": r.radius_coa_port });
-                    let details = json!({ "before": view(&before), "after": view(&after), "secret_changed": secret_changed });
-                    audit::record(tx, &actor, AuditAction::SiteUpdate, Some(Target::new(AuditTarget::Site, id)), details)
-                        .map_err(StoreError::Db)?;
-                    Ok(after)
-                }))
-            })
-            .await??;
-        Ok(Site::from(&row))
+        self.change_site(actor, id, move |tx, before| {
+            let secret_changed = sealed.is_some();
+            let after = crate::sites::radius::write(tx, id, &spec, sealed)?;
+            let view = |r: &SiteRow| {
+                json!({ "mode": r.mode, "radius_address": r.radius_address, "radius_coa_port": r.radius_coa_port })
+            };
+            let details = json!({ "before": view(before), "after": view(&after), "secret_changed": secret_changed });
+            Ok((after, AuditAction::SiteUpdate, details))
+        })
+        .await
     }
 
     /// Connects to a site's router with its kept settings and reports what it is; the contact
